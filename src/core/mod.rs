@@ -1,0 +1,12 @@
+//! Plain Rust logic, free of napi types so it can be tested with `cargo test`.
+
+pub mod ai;
+pub mod breaker;
+pub mod cache;
+pub mod clock;
+pub mod fingerprint;
+pub mod json;
+pub mod metrics;
+pub mod rate_limit;
+pub mod redis_store;
+pub mod sanitize;
