@@ -35,6 +35,7 @@ pub struct ErrorInput {
     pub code: String,
     pub message: String,
     pub stack: String,
+    /// Filled from `submit`'s `context` closure.
     pub context: String,
 }
 
@@ -159,8 +160,13 @@ impl Pipeline {
         &self.inner.cfg
     }
 
-    /// Takes one error; see the module docs. Never blocks.
-    pub fn submit(&self, input: ErrorInput) -> (u64, Submitted) {
+    /// Takes one error; see the module docs. Never blocks. `context` is called only when an
+    /// analysis is actually scheduled (a cache hit never pays for building it).
+    pub fn submit(
+        &self,
+        mut input: ErrorInput,
+        context: impl FnOnce() -> String,
+    ) -> (u64, Submitted) {
         let inner = &self.inner;
         let fp = fingerprint(&input.name, &input.code, &input.message, &input.stack);
         if inner.closed.load(Ordering::Acquire) {
@@ -194,6 +200,7 @@ impl Pipeline {
             }
             set.insert(fp);
         }
+        input.context = context();
         bump(&inner.counters.scheduled);
         let task_inner = Arc::clone(inner);
         inner.runtime.spawn(async move {
@@ -400,7 +407,7 @@ mod tests {
     fn offline_answers_at_once_and_caches() {
         let rt = runtime();
         let (p, _rx) = pipeline(AiConfig::default(), &rt);
-        let (fp, first) = p.submit(err("connect ECONNREFUSED 127.0.0.1:6379"));
+        let (fp, first) = p.submit(err("connect ECONNREFUSED 127.0.0.1:6379"), String::new);
         let Submitted::Ready(advice) = first else {
             panic!("expected offline advice, got {first:?}");
         };
@@ -408,14 +415,14 @@ mod tests {
         assert_eq!(v["source"], "offline");
         assert_eq!(v["category"], "ECONNREFUSED");
         assert_eq!(v["fingerprint"], crate::core::fingerprint::to_hex(fp));
-        let (fp2, second) = p.submit(err("connect ECONNREFUSED 127.0.0.1:6380"));
+        let (fp2, second) = p.submit(err("connect ECONNREFUSED 127.0.0.1:6380"), String::new);
         assert_eq!(fp, fp2);
         assert_eq!(second, Submitted::Cached(advice.clone()));
         assert_eq!(p.get(fp), Some(advice));
         p.clear_cache();
         assert_eq!(p.get(fp), None);
         p.shutdown();
-        assert_eq!(p.submit(err("x")).1, Submitted::Closed);
+        assert_eq!(p.submit(err("x"), String::new).1, Submitted::Closed);
     }
 
     #[test]
@@ -441,11 +448,11 @@ mod tests {
             ..AiConfig::default()
         };
         let (p, rx) = pipeline(cfg, &rt);
-        assert_eq!(p.submit(err("one")).1, Submitted::Scheduled);
-        assert_eq!(p.submit(err("one")).1, Submitted::Joined);
-        assert_eq!(p.submit(err("two")).1, Submitted::Scheduled);
-        assert_eq!(p.submit(err("three")).1, Submitted::Scheduled);
-        assert_eq!(p.submit(err("four")).1, Submitted::Rejected);
+        assert_eq!(p.submit(err("one"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(err("one"), String::new).1, Submitted::Joined);
+        assert_eq!(p.submit(err("two"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(err("three"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(err("four"), String::new).1, Submitted::Rejected);
         let stats: Value = serde_json::from_str(&p.stats_json()).expect("stats");
         assert_eq!(stats["deduplicated"], 1);
         assert_eq!(stats["rejected"], 1);
