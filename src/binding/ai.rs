@@ -7,6 +7,7 @@
 //!   joined an identical analysis in flight, `x` rejected (queue full), `z` shut down.
 //!   `context` is a string or a function returning one; the function is called only when an
 //!   analysis is actually scheduled, so cache hits never pay for serializing a context.
+//! - `fingerprint(name, code, message, stack) -> string`: the fingerprint alone.
 //! - `get(fingerprint) -> string | undefined`, `stats() -> string` (JSON), `clear()`,
 //!   `shutdown()`.
 //!
@@ -26,7 +27,7 @@ use crate::core::ai::config::{AiConfig, Provider, RetryPolicy};
 use crate::core::ai::deps::Deps;
 use crate::core::ai::pipeline::{ErrorInput, Notifier, Pipeline, Submitted};
 use crate::core::clock::monotonic;
-use crate::core::fingerprint::{from_hex, to_hex};
+use crate::core::fingerprint::{fingerprint, from_hex, to_hex};
 
 const CODE: &str = "ERR_QERRORS_AI_OPTION";
 
@@ -217,6 +218,7 @@ pub fn create_ai_pipeline<'env>(
         &pipeline,
         &[
             ("submit", submit),
+            ("fingerprint", fingerprint_of),
             ("get", get),
             ("stats", stats),
             ("clear", clear),
@@ -282,6 +284,22 @@ unsafe extern "C" fn submit(env: sys::napi_env, info: sys::napi_callback_info) -
             }
         }
         raw::string_value(env, &out)
+    })
+}
+
+unsafe extern "C" fn fingerprint_of(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<4>(env, info);
+        let fp = fingerprint(
+            &arg_string(env, a.argv[0]),
+            &arg_string(env, a.argv[1]),
+            &arg_string(env, a.argv[2]),
+            &arg_string(env, a.argv[3]),
+        );
+        raw::string_value(env, &to_hex(fp))
     })
 }
 
