@@ -25,6 +25,8 @@ const MODELS = {
 const JSON_MODE_MODELS = new Set(['gpt-4o', 'gpt-4o-mini', 'gpt-4-turbo']);
 
 const CONTEXT_BUDGET = 4000;
+// Context keys whose values never go into a prompt, whatever they look like.
+const SECRET_KEY = /pass|secret|token|api[-_]?key|auth|cookie|session|credential|private/i;
 
 const warned = new Set();
 /** Warns once per key (an invalid env var warns once per process, not per error). */
@@ -356,7 +358,7 @@ function renderContext(value) {
       if (budget <= 0) break;
       let item;
       try {
-        item = walk(v[k], depth + 1);
+        item = !Array.isArray(v) && SECRET_KEY.test(String(k)) ? '"[REDACTED]"' : walk(v[k], depth + 1);
       } catch {
         item = '[Unreadable]';
       }
