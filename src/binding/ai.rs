@@ -119,13 +119,31 @@ fn config(env: &Env, o: &AiPipelineOptions) -> Result<AiConfig> {
     let url = o.url.clone().unwrap_or_default();
     if provider != Provider::Offline && !(url.starts_with("http://") || url.starts_with("https://"))
     {
-        return errors::type_error(env, CODE, "AI provider url must start with http:// or https://");
+        return errors::type_error(
+            env,
+            CODE,
+            "AI provider url must start with http:// or https://",
+        );
     }
     const DAY_MS: f64 = 86_400_000.0;
     let retry = RetryPolicy {
         retries: int(env, "retryAttempts", o.retry_attempts, 0.0, 10.0, 2)? as u32,
-        base_ms: int(env, "retryBaseMs", o.retry_base_ms, 0.0, DAY_MS, d.retry.base_ms)?,
-        max_ms: int(env, "retryMaxMs", o.retry_max_ms, 0.0, DAY_MS, d.retry.max_ms)?,
+        base_ms: int(
+            env,
+            "retryBaseMs",
+            o.retry_base_ms,
+            0.0,
+            DAY_MS,
+            d.retry.base_ms,
+        )?,
+        max_ms: int(
+            env,
+            "retryMaxMs",
+            o.retry_max_ms,
+            0.0,
+            DAY_MS,
+            d.retry.max_ms,
+        )?,
         retry_after_max_ms: int(
             env,
             "retryAfterMaxMs",
@@ -275,7 +293,13 @@ unsafe extern "C" fn submit(env: sys::napi_env, info: sys::napi_callback_info) -
             Submitted::Rejected => ('x', None),
             Submitted::Closed => ('z', None),
         };
-        let mut out = String::with_capacity(17 + if want { advice.map_or(0, |s| s.len()) } else { 0 });
+        let mut out = String::with_capacity(
+            17 + if want {
+                advice.map_or(0, |s| s.len())
+            } else {
+                0
+            },
+        );
         out.push(letter);
         out.push_str(&to_hex(fp));
         if want {
@@ -336,7 +360,10 @@ unsafe extern "C" fn clear(env: sys::napi_env, info: sys::napi_callback_info) ->
     })
 }
 
-unsafe extern "C" fn shutdown(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn shutdown(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
     raw::guard(env, || {
         let a = raw::args::<0>(env, info);
         let p: &Pipeline = raw::state(a.data);

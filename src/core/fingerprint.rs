@@ -301,7 +301,12 @@ mod tests {
         );
         assert_ne!(
             base,
-            fingerprint("Error", "ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:80", "")
+            fingerprint(
+                "Error",
+                "ECONNREFUSED",
+                "connect ECONNREFUSED 127.0.0.1:80",
+                ""
+            )
         );
         let msg = "Cannot read properties of undefined (reading 'id')";
         let other = STACK_A.replace("getUser", "getOrder");
@@ -311,15 +316,26 @@ mod tests {
         );
         assert_ne!(
             fingerprint("TypeError", "", msg, STACK_A),
-            fingerprint("TypeError", "", "Cannot read properties of null (reading 'id')", STACK_A)
+            fingerprint(
+                "TypeError",
+                "",
+                "Cannot read properties of null (reading 'id')",
+                STACK_A
+            )
         );
     }
 
     #[test]
     fn stack_depth_beyond_ten_frames_is_ignored() {
         let frame = "    at recurse (/app/r.js:1:1)\n";
-        let deep = format!("RangeError: Maximum call stack size exceeded\n{}", frame.repeat(30));
-        let deeper = format!("RangeError: Maximum call stack size exceeded\n{}", frame.repeat(50));
+        let deep = format!(
+            "RangeError: Maximum call stack size exceeded\n{}",
+            frame.repeat(30)
+        );
+        let deeper = format!(
+            "RangeError: Maximum call stack size exceeded\n{}",
+            frame.repeat(50)
+        );
         assert_eq!(normalize_stack(&deep), normalize_stack(&deeper));
         assert_eq!(normalize_stack(&deep).lines().count(), MAX_FRAMES);
     }
@@ -327,7 +343,9 @@ mod tests {
     #[test]
     fn frames_without_parentheses_and_windows_paths() {
         assert_eq!(
-            normalize_stack("Error: x\n    at /app/index.js:10:3\n    at C:\\srv\\app\\main.js:5:1"),
+            normalize_stack(
+                "Error: x\n    at /app/index.js:10:3\n    at C:\\srv\\app\\main.js:5:1"
+            ),
             "at (index.js)\nat (main.js)"
         );
         assert_eq!(
@@ -342,7 +360,10 @@ mod tests {
         let n = normalize_message(&long);
         assert!(n.len() <= MAX_MESSAGE_BYTES);
         assert!(n.chars().all(|c| c == 'é'));
-        assert_eq!(normalize_message("fichier « données » 42"), "fichier « données » #");
+        assert_eq!(
+            normalize_message("fichier « données » 42"),
+            "fichier « données » #"
+        );
     }
 
     #[test]

@@ -252,15 +252,19 @@ fn pick(name: &str, code: &str, message: &str) -> &'static Rule {
         || lower.contains("unhandled rejection")
     {
         &UNHANDLED_REJECTION
-    } else if lower.contains("cannot read propert") && (lower.contains("undefined") || lower.contains("null"))
+    } else if lower.contains("cannot read propert")
+        && (lower.contains("undefined") || lower.contains("null"))
         || (lower.contains("undefined is not an object") || lower.contains("null is not an object"))
-        || lower.contains("cannot set propert") && (lower.contains("undefined") || lower.contains("null"))
+        || lower.contains("cannot set propert")
+            && (lower.contains("undefined") || lower.contains("null"))
     {
         &PROPERTY_OF_NOTHING
     } else if lower.contains("is not a function") {
         &NOT_A_FUNCTION
     } else if name == "SyntaxError"
-        && (lower.contains("json") || lower.contains("unexpected token") || lower.contains("unexpected end"))
+        && (lower.contains("json")
+            || lower.contains("unexpected token")
+            || lower.contains("unexpected end"))
     {
         &JSON_SYNTAX
     } else {
@@ -292,7 +296,9 @@ pub fn advise(name: &str, code: &str, message: &str) -> Map<String, Value> {
     let mut advice = rule.advice.to_owned();
     if let Some(s) = subject(message).filter(|s| s.len() <= 80) {
         if std::ptr::eq(rule, &PROPERTY_OF_NOTHING) {
-            advice = format!("The object whose '{s}' property is read is undefined or null here. {advice}");
+            advice = format!(
+                "The object whose '{s}' property is read is undefined or null here. {advice}"
+            );
         } else if std::ptr::eq(rule, &NOT_A_FUNCTION) {
             advice = format!("'{s}' is not callable at this point. {advice}");
         }
@@ -320,24 +326,104 @@ mod tests {
     #[test]
     fn recognises_common_node_errors() {
         let cases = [
-            ("Error", "ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:5432", "ECONNREFUSED"),
-            ("Error", "", "getaddrinfo ENOTFOUND db.internal", "ENOTFOUND"),
-            ("Error", "EADDRINUSE", "listen EADDRINUSE: address already in use :::3000", "EADDRINUSE"),
-            ("Error", "ENOENT", "ENOENT: no such file or directory, open 'config.json'", "ENOENT"),
-            ("Error", "EACCES", "listen EACCES: permission denied 0.0.0.0:80", "EACCES"),
-            ("Error", "ETIMEDOUT", "connect ETIMEDOUT 10.0.0.1:443", "ETIMEDOUT"),
+            (
+                "Error",
+                "ECONNREFUSED",
+                "connect ECONNREFUSED 127.0.0.1:5432",
+                "ECONNREFUSED",
+            ),
+            (
+                "Error",
+                "",
+                "getaddrinfo ENOTFOUND db.internal",
+                "ENOTFOUND",
+            ),
+            (
+                "Error",
+                "EADDRINUSE",
+                "listen EADDRINUSE: address already in use :::3000",
+                "EADDRINUSE",
+            ),
+            (
+                "Error",
+                "ENOENT",
+                "ENOENT: no such file or directory, open 'config.json'",
+                "ENOENT",
+            ),
+            (
+                "Error",
+                "EACCES",
+                "listen EACCES: permission denied 0.0.0.0:80",
+                "EACCES",
+            ),
+            (
+                "Error",
+                "ETIMEDOUT",
+                "connect ETIMEDOUT 10.0.0.1:443",
+                "ETIMEDOUT",
+            ),
             ("Error", "ECONNRESET", "socket hang up", "ECONNRESET"),
             ("Error", "EPIPE", "write EPIPE", "EPIPE"),
-            ("Error", "EMFILE", "EMFILE: too many open files, open 'a.txt'", "EMFILE"),
-            ("TypeError", "", "Cannot read properties of undefined (reading 'id')", "TypeError: property of undefined/null"),
-            ("TypeError", "", "Cannot read property 'x' of null", "TypeError: property of undefined/null"),
-            ("TypeError", "", "user.save is not a function", "TypeError: not a function"),
-            ("SyntaxError", "", "Unexpected token < in JSON at position 0", "SyntaxError: invalid JSON"),
-            ("SyntaxError", "", "Unexpected end of JSON input", "SyntaxError: invalid JSON"),
-            ("RangeError", "", "Maximum call stack size exceeded", "RangeError: maximum call stack"),
-            ("Error", "", "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory", "heap out of memory"),
-            ("UnhandledPromiseRejection", "ERR_UNHANDLED_REJECTION", "This error originated either by throwing inside of an async function", "unhandled rejection"),
-            ("Error", "ERR_HTTP_HEADERS_SENT", "Cannot set headers after they are sent to the client", "ERR_HTTP_HEADERS_SENT"),
+            (
+                "Error",
+                "EMFILE",
+                "EMFILE: too many open files, open 'a.txt'",
+                "EMFILE",
+            ),
+            (
+                "TypeError",
+                "",
+                "Cannot read properties of undefined (reading 'id')",
+                "TypeError: property of undefined/null",
+            ),
+            (
+                "TypeError",
+                "",
+                "Cannot read property 'x' of null",
+                "TypeError: property of undefined/null",
+            ),
+            (
+                "TypeError",
+                "",
+                "user.save is not a function",
+                "TypeError: not a function",
+            ),
+            (
+                "SyntaxError",
+                "",
+                "Unexpected token < in JSON at position 0",
+                "SyntaxError: invalid JSON",
+            ),
+            (
+                "SyntaxError",
+                "",
+                "Unexpected end of JSON input",
+                "SyntaxError: invalid JSON",
+            ),
+            (
+                "RangeError",
+                "",
+                "Maximum call stack size exceeded",
+                "RangeError: maximum call stack",
+            ),
+            (
+                "Error",
+                "",
+                "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+                "heap out of memory",
+            ),
+            (
+                "UnhandledPromiseRejection",
+                "ERR_UNHANDLED_REJECTION",
+                "This error originated either by throwing inside of an async function",
+                "unhandled rejection",
+            ),
+            (
+                "Error",
+                "ERR_HTTP_HEADERS_SENT",
+                "Cannot set headers after they are sent to the client",
+                "ERR_HTTP_HEADERS_SENT",
+            ),
             ("Error", "", "something odd happened", "generic"),
         ];
         for (name, code, msg, want) in cases {
@@ -347,13 +433,24 @@ mod tests {
 
     #[test]
     fn advice_is_specific_and_marked_offline() {
-        let a = advise("TypeError", "", "Cannot read properties of undefined (reading 'email')");
+        let a = advise(
+            "TypeError",
+            "",
+            "Cannot read properties of undefined (reading 'email')",
+        );
         assert!(a["advice"].as_str().unwrap_or_default().contains("'email'"));
         assert_eq!(a["offline"], true);
         assert!(a["steps"].as_array().is_some_and(|s| s.len() >= 3));
         let f = advise("TypeError", "", "db.collection is not a function");
-        assert!(f["advice"].as_str().unwrap_or_default().starts_with("'db.collection'"));
-        let p = advise("Error", "ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:5432");
+        assert!(f["advice"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("'db.collection'"));
+        let p = advise(
+            "Error",
+            "ECONNREFUSED",
+            "connect ECONNREFUSED 127.0.0.1:5432",
+        );
         assert!(!p["advice"].as_str().unwrap_or_default().contains("5432"));
     }
 }

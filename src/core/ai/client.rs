@@ -68,7 +68,9 @@ impl HttpClient {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let timeout = Duration::from_millis(timeout_ms.max(1));
         let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(connect_timeout_ms.clamp(1, timeout_ms.max(1))))
+            .connect_timeout(Duration::from_millis(
+                connect_timeout_ms.clamp(1, timeout_ms.max(1)),
+            ))
             .timeout(timeout)
             .pool_max_idle_per_host(pool_size.max(1))
             .pool_idle_timeout(Duration::from_secs(60))
@@ -174,7 +176,10 @@ pub fn backoff_ms(policy: &RetryPolicy, retry: u32, rand: f64) -> u64 {
 /// `retry-after` as seconds or as an HTTP date (a date in the past means now).
 pub fn retry_after_ms(ms: Option<&str>, after: Option<&str>, now: SystemTime) -> Option<u64> {
     let non_negative = |v: f64| (v.is_finite() && v >= 0.0).then_some(v);
-    if let Some(v) = ms.and_then(|s| s.trim().parse::<f64>().ok()).and_then(non_negative) {
+    if let Some(v) = ms
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .and_then(non_negative)
+    {
         return Some(v.ceil() as u64);
     }
     let after = after?.trim();

@@ -60,9 +60,9 @@ impl Deps {
                 cfg.cache_ttl_ms,
                 clock.clone(),
             )),
-            gate: cfg
-                .rate_limit
-                .map(|(burst, per_sec)| Box::new(TokenBucket::new(burst, per_sec, clock.clone())) as _),
+            gate: cfg.rate_limit.map(|(burst, per_sec)| {
+                Box::new(TokenBucket::new(burst, per_sec, clock.clone())) as _
+            }),
             breaker: Box::new(CountBreaker::new(
                 cfg.breaker_threshold,
                 cfg.breaker_reset_ms,

@@ -368,7 +368,9 @@ mod tests {
     use crate::core::clock::monotonic;
     use std::sync::mpsc;
 
-    struct Chan(Mutex<mpsc::Sender<(u64, Option<Arc<str>>)>>);
+    type Delivery = (u64, Option<Arc<str>>);
+
+    struct Chan(Mutex<mpsc::Sender<Delivery>>);
 
     impl Notifier for Chan {
         fn deliver(&self, fp: u64, advice: Option<Arc<str>>) {
@@ -387,11 +389,16 @@ mod tests {
     fn pipeline(
         cfg: AiConfig,
         rt: &tokio::runtime::Runtime,
-    ) -> (Pipeline, mpsc::Receiver<(u64, Option<Arc<str>>)>) {
+    ) -> (Pipeline, mpsc::Receiver<Delivery>) {
         let (tx, rx) = mpsc::channel();
         let deps = Deps::production(&cfg, monotonic());
-        let p = Pipeline::new(cfg, deps, Box::new(Chan(Mutex::new(tx))), rt.handle().clone())
-            .expect("pipeline");
+        let p = Pipeline::new(
+            cfg,
+            deps,
+            Box::new(Chan(Mutex::new(tx))),
+            rt.handle().clone(),
+        )
+        .expect("pipeline");
         (p, rx)
     }
 
@@ -458,11 +465,20 @@ mod tests {
         assert_eq!(stats["rejected"], 1);
         assert_eq!(stats["pending"], 3);
         p.shutdown();
-        std::thread::sleep(Duration::from_millis(100));
-        let stats: Value = serde_json::from_str(&p.stats_json()).expect("stats");
+        let mut stats = Value::Null;
+        for _ in 0..200 {
+            stats = serde_json::from_str(&p.stats_json()).expect("stats");
+            if stats["pending"] == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
         assert_eq!(stats["pending"], 0);
         assert_eq!(stats["cancelled"], 3);
-        assert!(rx.try_recv().is_err(), "nothing is delivered after shutdown");
+        assert!(
+            rx.try_recv().is_err(),
+            "nothing is delivered after shutdown"
+        );
         let _ = held.join();
     }
 

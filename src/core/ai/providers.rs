@@ -98,8 +98,7 @@ pub fn build_request(cfg: &AiConfig, prompt: &str) -> Option<ProviderRequest> {
 
 /// The model's answer text inside a provider response body.
 pub fn extract_content(provider: Provider, body: &[u8]) -> Result<String, ParseError> {
-    let v: Value =
-        serde_json::from_slice(body).map_err(|e| ParseError::Envelope(e.to_string()))?;
+    let v: Value = serde_json::from_slice(body).map_err(|e| ParseError::Envelope(e.to_string()))?;
     match provider {
         Provider::OpenAi => v
             .pointer("/choices/0/message/content")
@@ -145,7 +144,12 @@ fn strip_fence(s: &str) -> &str {
     };
     // The info string (`json`, `JSON`, …) runs to the end of the first line.
     let inner = match inner.find('\n') {
-        Some(nl) if inner[..nl].trim().chars().all(|c| c.is_ascii_alphanumeric()) => {
+        Some(nl)
+            if inner[..nl]
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric()) =>
+        {
             &inner[nl + 1..]
         }
         _ => inner,
@@ -195,12 +199,14 @@ mod tests {
 
     #[test]
     fn extracts_answers() {
-        let oa = br#"{"choices":[{"message":{"role":"assistant","content":"{\"advice\":\"a\"}"}}]}"#;
+        let oa =
+            br#"{"choices":[{"message":{"role":"assistant","content":"{\"advice\":\"a\"}"}}]}"#;
         assert_eq!(
             extract_content(Provider::OpenAi, oa).as_deref(),
             Ok("{\"advice\":\"a\"}")
         );
-        let gm = br#"{"candidates":[{"content":{"parts":[{"text":"{\"adv"},{"text":"ice\":1}"}]}}]}"#;
+        let gm =
+            br#"{"candidates":[{"content":{"parts":[{"text":"{\"adv"},{"text":"ice\":1}"}]}}]}"#;
         assert_eq!(
             extract_content(Provider::Gemini, gm).as_deref(),
             Ok("{\"advice\":1}")
@@ -210,7 +216,10 @@ mod tests {
             Err(ParseError::NoContent)
         );
         assert_eq!(
-            extract_content(Provider::OpenAi, br#"{"choices":[{"message":{"content":null}}]}"#),
+            extract_content(
+                Provider::OpenAi,
+                br#"{"choices":[{"message":{"content":null}}]}"#
+            ),
             Err(ParseError::NoContent)
         );
         assert!(matches!(
