@@ -89,7 +89,7 @@ function loadPackage(pkg) {
 function resolveModel(provider, modelName) {
   if (!own(MODEL_CONFIGS, provider)) throw fail(`Unsupported AI provider: ${provider}`, 'ERR_QERRORS_AI_PROVIDER');
   const cfg = MODEL_CONFIGS[provider];
-  const missing = cfg.requiredEnvVars.filter((name) => !process.env[name]);
+  const missing = cfg.requiredEnvVars.filter((name) => !config.readEnv(name));
   if (missing.length > 0) {
     throw fail(`Missing required environment variables for ${provider}: ${missing.join(', ')}`, 'ERR_QERRORS_AI_KEY_MISSING');
   }

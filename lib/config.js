@@ -49,6 +49,17 @@ function requireName(value, what) {
 }
 
 /**
+ * The string value of env var `name`, or undefined (process.env inherits Object.prototype, so a
+ * plain index would turn `toString` into a "set" variable).
+ * @param {string} name
+ * @returns {string|undefined}
+ */
+function readEnv(name) {
+  const value = process.env[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
  * `process.env[name]`, else `defaultVal`, else `CONFIG_DEFAULTS[name]` (§7.1). An empty string
  * counts as set.
  * @param {string} name
@@ -56,7 +67,7 @@ function requireName(value, what) {
  */
 function getEnv(name, defaultVal) {
   requireName(name, 'getEnv: name');
-  const value = process.env[name];
+  const value = readEnv(name);
   if (value !== undefined) return value;
   if (defaultVal !== undefined) return defaultVal;
   return Object.prototype.hasOwnProperty.call(CONFIG_DEFAULTS, name) ? CONFIG_DEFAULTS[name] : undefined;
@@ -72,7 +83,7 @@ function getEnv(name, defaultVal) {
  */
 function getInt(name, defaultVal, min) {
   requireName(name, 'getInt: name');
-  const parsed = parseInt(process.env[name] || '', 10);
+  const parsed = parseInt(readEnv(name) || '', 10);
   const fallback =
     typeof defaultVal === 'number'
       ? defaultVal
@@ -109,13 +120,13 @@ function validateRequiredVars(names) {
   const present = [];
   for (const name of names) {
     requireName(name, 'validateRequiredVars: each name');
-    (process.env[name] ? present : missing).push(name);
+    (readEnv(name) ? present : missing).push(name);
   }
   return { isValid: missing.length === 0, missing, present };
 }
 
 function configuredVars() {
-  return Object.keys(CONFIG_DEFAULTS).filter((k) => process.env[k] !== undefined);
+  return Object.keys(CONFIG_DEFAULTS).filter((k) => readEnv(k) !== undefined);
 }
 
 function environment() {
@@ -171,7 +182,7 @@ async function readDotenvFile() {
     return false;
   }
   for (const [key, value] of Object.entries(parsed)) {
-    if (process.env[key] === undefined) process.env[key] = value;
+    if (readEnv(key) === undefined) process.env[key] = value;
   }
   return true;
 }
@@ -218,10 +229,10 @@ function invalid(name, raw, why, fallback) {
  */
 function intSetting(name, fallback, min, alias) {
   let key = name;
-  let raw = process.env[name];
+  let raw = readEnv(name);
   if ((raw === undefined || raw === '') && alias) {
     key = alias;
-    raw = process.env[alias];
+    raw = readEnv(alias);
   }
   if (raw === undefined || raw.trim() === '') return fallback;
   if (!/^\s*[+-]?\d+\s*$/.test(raw)) return invalid(key, raw, 'not a whole number', fallback);
@@ -232,7 +243,7 @@ function intSetting(name, fallback, min, alias) {
 }
 
 function boolSetting(name, fallback) {
-  const raw = process.env[name];
+  const raw = readEnv(name);
   if (raw === undefined || raw.trim() === '') return fallback;
   const word = raw.trim().toLowerCase();
   if (TRUE_WORDS.has(word)) return true;
@@ -241,7 +252,7 @@ function boolSetting(name, fallback) {
 }
 
 function enumSetting(name, allowed, fallback) {
-  const raw = process.env[name];
+  const raw = readEnv(name);
   if (raw === undefined || raw.trim() === '') return fallback;
   const word = raw.trim().toLowerCase();
   if (allowed.includes(word)) return word;
@@ -249,7 +260,7 @@ function enumSetting(name, allowed, fallback) {
 }
 
 function stringSetting(name, fallback) {
-  const raw = process.env[name];
+  const raw = readEnv(name);
   return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
 }
 
@@ -323,6 +334,7 @@ module.exports = {
 
 // Shared with the sibling modules, kept off `Object.keys` so the namespace has its 8 spec keys.
 Object.defineProperties(module.exports, {
+  readEnv: { value: readEnv },
   readSettings: { value: readSettings },
   readDotenvFile: { value: readDotenvFile },
   warnOnce: { value: warnOnce },

@@ -38,7 +38,7 @@ function checkNames(names, fn) {
  * @returns {string[]}
  */
 function getMissingEnvVars(names) {
-  return checkNames(names, 'getMissingEnvVars').filter((name) => !process.env[name]);
+  return checkNames(names, 'getMissingEnvVars').filter((name) => !config.readEnv(name));
 }
 
 /**
