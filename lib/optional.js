@@ -10,8 +10,12 @@ const path = require('node:path');
  * @param {string} name
  */
 function optionalSibling(name) {
+  const file = path.join(__dirname, `${name}.js`);
+  // Already loaded (the common case): skip require()'s path resolution.
+  const cached = require.cache[file];
+  if (cached && cached.loaded) return cached.exports;
   try {
-    return require(path.join(__dirname, `${name}.js`));
+    return require(file);
   } catch (err) {
     if (err && err.code === 'MODULE_NOT_FOUND') return null;
     throw err;

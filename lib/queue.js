@@ -235,7 +235,7 @@ let metricsTimer = null;
  * Idempotent: a running timer is kept as it is. The timer is unref'd.
  * @param {number} [intervalMs]
  */
-function startQueueMetrics(intervalMs) {
+function startQueueMetrics(intervalMs = undefined) {
   if (intervalMs !== undefined && (!Number.isInteger(intervalMs) || intervalMs < 1 || intervalMs > 2147483647)) {
     throw invalidArg(RangeError, 'startQueueMetrics: intervalMs must be an integer from 1 to 2147483647');
   }
