@@ -7,4 +7,8 @@ const native = require('./lib/native');
 
 module.exports = {
   nativeVersion: native.nativeVersion,
+  // circuit breaker
+  CircuitBreaker: require('./lib/circuitBreaker').CircuitBreaker,
+  CircuitBreakerFakeClock: native.CircuitBreakerFakeClock,
+  createCircuitBreakerHandle: native.createCircuitBreakerHandle,
 };
