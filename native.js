@@ -4,7 +4,12 @@
 // directly (rate limiter, circuit breaker, LRU cache, async JSON, metrics).
 
 const native = require('./lib/native');
+const rateLimiter = require('./lib/rateLimiter');
 
 module.exports = {
   nativeVersion: native.nativeVersion,
+  // Rate limiter (docs/rate-limiter.md)
+  RateLimiter: rateLimiter.RateLimiter,
+  RateLimiterStore: rateLimiter.RateLimiterStore,
+  rateLimit: rateLimiter.rateLimit,
 };

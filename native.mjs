@@ -5,3 +5,5 @@ const native = require('./native.js');
 
 export default native;
 export const { nativeVersion } = native;
+// Rate limiter (docs/rate-limiter.md)
+export const { RateLimiter, RateLimiterStore, rateLimit } = native;
