@@ -203,7 +203,7 @@ unsafe fn bool_of(env: sys::napi_env, v: sys::napi_value) -> bool {
 /// `advanceTime` when `clock: 'manual'`. Options: `limit` (required), `windowMs` (60000),
 /// `burst` (= limit), `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock`
 /// (`'coarse'` default, `'precise'`, or `'manual'` starting at 0 ms).
-#[napi(catch_unwind, ts_return_type = "NativeRateLimiter")]
+#[napi(catch_unwind)]
 pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Object<'e>> {
     let raw_env = env.raw();
     // SAFETY: raw_env and options belong to this call.
