@@ -8,3 +8,5 @@ export const { nativeVersion, getMetrics, toPrometheus, metricsHandler, trackMet
 
 // circuit breaker
 export const { CircuitBreaker, CircuitBreakerFakeClock, createCircuitBreakerHandle } = native;
+// Rate limiter (docs/rate-limiter.md)
+export const { RateLimiter, RateLimiterStore, rateLimit } = native;
