@@ -7,4 +7,6 @@ const native = require('./lib/native');
 
 module.exports = {
   nativeVersion: native.nativeVersion,
+  // json (async JSON: parse, extract, stringify)
+  json: require('./lib/json'),
 };

@@ -5,3 +5,5 @@ const native = require('./native.js');
 
 export default native;
 export const { nativeVersion } = native;
+// json (async JSON: parse, extract, stringify)
+export const { json } = native;
