@@ -21,4 +21,6 @@ module.exports = {
   RateLimiter: rateLimiter.RateLimiter,
   RateLimiterStore: rateLimiter.RateLimiterStore,
   rateLimit: rateLimiter.rateLimit,
+  // json (async JSON: parse, extract, stringify)
+  json: require('./lib/json'),
 };
