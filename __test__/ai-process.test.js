@@ -9,7 +9,7 @@ const { execFile } = require('node:child_process');
 const path = require('node:path');
 
 const ai = require('../lib/aiPipeline');
-const { startMock } = require('./ai-mock');
+const { startMock } = require('./helpers/ai-mock');
 
 const root = path.resolve(__dirname, '..');
 const lib = JSON.stringify(path.join(root, 'lib', 'aiPipeline.js'));
