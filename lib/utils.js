@@ -366,7 +366,8 @@ function createSafeAsyncWrapper(options) {
   const target = typeof modulePath === 'string' && modulePath.startsWith('.') ? path.resolve(__dirname, modulePath) : modulePath;
   return async function safeAsyncWrapper(...args) {
     try {
-      const mod = require(target);
+      const cached = require.cache[target] || require.cache[`${target}.js`];
+      const mod = cached && cached.loaded ? cached.exports : require(target);
       const fn = functionName ? mod[functionName] : mod;
       if (typeof fn === 'function') return await fn.apply(mod, args);
     } catch (err) {
