@@ -5,6 +5,7 @@
 
 const native = require('./lib/native');
 const metrics = require('./lib/metrics');
+const rateLimiter = require('./lib/rateLimiter');
 
 module.exports = {
   nativeVersion: native.nativeVersion,
@@ -16,4 +17,10 @@ module.exports = {
   CircuitBreaker: require('./lib/circuitBreaker').CircuitBreaker,
   CircuitBreakerFakeClock: native.CircuitBreakerFakeClock,
   createCircuitBreakerHandle: native.createCircuitBreakerHandle,
+  // Rate limiter (docs/rate-limiter.md)
+  RateLimiter: rateLimiter.RateLimiter,
+  RateLimiterStore: rateLimiter.RateLimiterStore,
+  rateLimit: rateLimiter.rateLimit,
+  // json (async JSON: parse, extract, stringify)
+  json: require('./lib/json'),
 };

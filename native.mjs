@@ -8,3 +8,7 @@ export const { nativeVersion, getMetrics, toPrometheus, metricsHandler, trackMet
 
 // circuit breaker
 export const { CircuitBreaker, CircuitBreakerFakeClock, createCircuitBreakerHandle } = native;
+// Rate limiter (docs/rate-limiter.md)
+export const { RateLimiter, RateLimiterStore, rateLimit } = native;
+// json (async JSON: parse, extract, stringify)
+export const { json } = native;
