@@ -36,7 +36,7 @@ test('requiring the tools modules and using them does no I/O and leaves nothing 
       await mgr.analyzeError(new Error('x'));
       ai.resetAIModelManager();
       const after = { sigterm: process.listenerCount('SIGTERM'), sigint: process.listenerCount('SIGINT'), exit: process.listenerCount('exit') };
-      console.log(JSON.stringify({ before, after }));
+      console.log('RESULT ' + JSON.stringify({ before, after }));
     })();`;
   const started = Date.now();
   const r = spawnSync(process.execPath, ['-e', script], {
@@ -47,7 +47,9 @@ test('requiring the tools modules and using them does no I/O and leaves nothing 
   });
   const elapsed = Date.now() - started;
   assert.equal(r.status, 0, r.stderr);
-  const { before, after } = JSON.parse(r.stdout.trim().split('\n').pop());
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(line, r.stdout);
+  const { before, after } = JSON.parse(line.slice('RESULT '.length));
   assert.deepEqual(after, before, 'no signal or exit listeners added');
   assert.ok(elapsed < 3000, `exited by itself (${elapsed} ms)`);
   assert.deepEqual(fs.readdirSync(cwd), [], 'nothing written to the working directory');
