@@ -419,6 +419,9 @@ test('createSafeAsyncWrapper resolves relative paths against lib/ and falls back
   });
   assert.equal(await throwingFallback(), undefined);
   assert.equal(await utils.createSafeAsyncWrapper()(), undefined, 'no options at all');
+  // The default './qerrors' with no functionName names no function: only the fallback runs.
+  const defaults = utils.createSafeAsyncWrapper({ fallbackFn: () => 'fallback' });
+  assert.equal(await defaults(new Error('not handled by qerrors')), 'fallback');
 });
 
 test('createSafeLogger uses the logger function, else console[fallbackLevel]', async () => {

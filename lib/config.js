@@ -333,10 +333,16 @@ module.exports = {
   loadDotenv,
 };
 
+/** QERRORS_VERBOSE alone (verboseLog reads it on every call). */
+function readVerbose() {
+  return boolSetting('QERRORS_VERBOSE', true);
+}
+
 // Shared with the sibling modules, kept off `Object.keys` so the namespace has its 8 spec keys.
 Object.defineProperties(module.exports, {
   readEnv: { value: readEnv },
   readSettings: { value: readSettings },
+  readVerbose: { value: readVerbose },
   readDotenvFile: { value: readDotenvFile },
   warnOnce: { value: warnOnce },
 });
