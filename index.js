@@ -149,4 +149,8 @@ Object.defineProperty(api, 'simpleLogger', {
   configurable: true,
 });
 
+// Not enumerable (the 111 keys stay exact): lets TypeScript's and bundlers' CommonJS interop
+// resolve `import qerrors from 'qerrors'` to the qerrors function (`default`), as index.mjs does.
+Object.defineProperty(api, '__esModule', { value: true });
+
 module.exports = api;
