@@ -351,3 +351,84 @@ export declare const json: {
     aborted: number;
   };
 };
+
+// AI analysis pipeline (docs/ai-pipeline.md)
+/** Advice parsed from the model's JSON object (or the offline advisor), plus our fields. */
+export interface Advice {
+  /** The model's advice text (present for the offline advisor and normally for models). */
+  advice?: string;
+  [key: string]: unknown;
+  /** 16 hex digits identifying the error. */
+  fingerprint: string;
+  source: 'offline' | 'openai' | 'gemini';
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+}
+export interface AiPipelineOptions {
+  provider?: 'offline' | 'openai' | 'gemini' | 'google';
+  apiKey?: string;
+  /** Full endpoint URL (OpenAI-compatible chat completions, or Gemini generateContent). */
+  url?: string;
+  model?: string;
+  maxTokens?: number;
+  jsonMode?: boolean;
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  retryAttempts?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  retryAfterMaxMs?: number;
+  concurrency?: number;
+  queueLimit?: number;
+  /** 0 disables the advice cache. */
+  cacheLimit?: number;
+  cacheTtlMs?: number;
+  maxResponseBytes?: number;
+  rateLimit?: false | { burst?: number; perSec?: number };
+  breakerThreshold?: number;
+  breakerResetMs?: number;
+}
+export interface AiPipelineStats {
+  provider: 'offline' | 'openai' | 'gemini';
+  model: string;
+  cacheHits: number;
+  cacheMisses: number;
+  cacheSize: number;
+  cacheLimit: number;
+  cacheEvictions: number;
+  offline: number;
+  scheduled: number;
+  deduplicated: number;
+  rejected: number;
+  queued: number;
+  inFlight: number;
+  pending: number;
+  concurrency: number;
+  queueLimit: number;
+  providerCalls: number;
+  rateLimited: number;
+  breakerRejected: number;
+  breakerState: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  closed: boolean;
+  lastError: string | null;
+  listeners: number;
+  awaiting: number;
+}
+export declare const aiPipeline: {
+  /** Hands an error to the background pipeline; returns its fingerprint. Never throws. */
+  schedule(errorLike: unknown, context?: unknown): string;
+  /** Advice for an error (cache hit: at once), or null on any failure. Never rejects. */
+  analyze(errorLike: unknown, context?: unknown): Promise<Advice | null>;
+  getAdvice(fingerprint: string): Advice | undefined;
+  /** Called once per new piece of advice; returns an unsubscribe function. */
+  onAdvice(listener: (advice: Advice, fingerprint: string, errorLike: unknown) => void): () => void;
+  stats(): AiPipelineStats;
+  clearCache(): void;
+  /** Cancels pending work (their promises resolve null); the next call starts afresh. */
+  shutdown(): Promise<void>;
+  /** Overrides merged over the environment's settings; restarts the pipeline. */
+  configure(options?: AiPipelineOptions): void;
+};

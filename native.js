@@ -23,4 +23,6 @@ module.exports = {
   rateLimit: rateLimiter.rateLimit,
   // json (async JSON: parse, extract, stringify)
   json: require('./lib/json'),
+  // AI analysis pipeline (docs/ai-pipeline.md)
+  aiPipeline: require('./lib/aiPipeline'),
 };

@@ -12,3 +12,5 @@ export const { CircuitBreaker, CircuitBreakerFakeClock, createCircuitBreakerHand
 export const { RateLimiter, RateLimiterStore, rateLimit } = native;
 // json (async JSON: parse, extract, stringify)
 export const { json } = native;
+// AI analysis pipeline (docs/ai-pipeline.md)
+export const { aiPipeline } = native;

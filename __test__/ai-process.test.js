@@ -9,7 +9,7 @@ const { execFile } = require('node:child_process');
 const path = require('node:path');
 
 const ai = require('../lib/aiPipeline');
-const { startMock } = require('./ai-mock');
+const { startMock } = require('./helpers/ai-mock');
 
 const root = path.resolve(__dirname, '..');
 const lib = JSON.stringify(path.join(root, 'lib', 'aiPipeline.js'));
@@ -166,4 +166,24 @@ test('offline advice in process: listeners, getAdvice, cache off, clearCache', a
     },
   };
   assert.match(ai.schedule(hostile), /^[0-9a-f]{16}$/);
+});
+
+test('new advice is logged through the qerrors logger when the application uses it', async () => {
+  const logger = require('../lib/logger');
+  const original = logger.logInfo;
+  const lines = [];
+  logger.logInfo = async (message, context) => {
+    lines.push([message, context]);
+  };
+  try {
+    ai.configure({ provider: 'offline' });
+    const fp = ai.schedule(new Error('write EPIPE'));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0][0], `AI advice for error ${fp}`);
+    assert.equal(lines[0][1].source, 'offline');
+    assert.match(lines[0][1].advice, /writing/);
+  } finally {
+    logger.logInfo = original;
+  }
 });

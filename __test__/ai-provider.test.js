@@ -6,7 +6,7 @@ const { test, before, after, beforeEach } = require('node:test');
 const assert = require('node:assert/strict');
 
 const ai = require('../lib/aiPipeline');
-const { startMock } = require('./ai-mock');
+const { startMock } = require('./helpers/ai-mock');
 
 /** @type {Awaited<ReturnType<typeof startMock>>} */
 let openai;

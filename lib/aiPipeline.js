@@ -7,6 +7,8 @@
 // process. See docs/ai-pipeline.md.
 
 const os = require('node:os');
+const path = require('node:path');
+const { loadedSibling } = require('./optional');
 
 const OWN_ERROR = Symbol.for('qerrors.aiPipelineError');
 const NO_FINGERPRINT = '0000000000000000';
@@ -273,7 +275,29 @@ function parseAdvice(text) {
   }
 }
 
+const LOGGER_FILE = path.join(__dirname, 'logger.js');
+function loggerLoaded() {
+  const m = require.cache[LOGGER_FILE];
+  return Boolean(m && m.loaded);
+}
+
+/**
+ * Logs new advice through the qerrors logger when the application already uses it (a
+ * process that only uses this module never builds a logger).
+ */
+function logAdvice(advice, fingerprint) {
+  try {
+    const logger = loadedSibling('logger');
+    if (logger && typeof logger.logInfo === 'function') {
+      logger.logInfo(`AI advice for error ${fingerprint}`, { fingerprint, source: advice.source, advice: advice.advice }).catch(() => {});
+    }
+  } catch {
+    // Logging advice is best effort.
+  }
+}
+
 function emit(advice, fingerprint, errorLike) {
+  logAdvice(advice, fingerprint);
   for (const fn of [...listeners]) {
     try {
       fn(advice, fingerprint, errorLike);
@@ -414,7 +438,7 @@ function track(fp, errorLike) {
  */
 function schedule(errorLike, context) {
   try {
-    const { fp, status, text } = submit(errorLike, context, listeners.size > 0);
+    const { fp, status, text } = submit(errorLike, context, listeners.size > 0 || loggerLoaded());
     if (status === 's') track(fp, errorLike);
     else if (status === 'r' && text) {
       const advice = parseAdvice(text);

@@ -224,7 +224,10 @@ pub fn create_ai_pipeline<'env>(
         Ok(h) => h,
         Err(e) => return errors::error(env, "ERR_QERRORS_AI_RUNTIME", &e),
     };
-    let deps = Deps::production(&cfg, monotonic());
+    let deps = match Deps::new(&cfg, monotonic()) {
+        Ok(d) => d,
+        Err(e) => return errors::range_error(env, CODE, &e),
+    };
     let pipeline = match Pipeline::new(cfg, deps, Box::new(TsfnNotifier(tsfn)), handle) {
         Ok(p) => Arc::new(p),
         Err(e) => return errors::error(env, "ERR_QERRORS_AI_CLIENT", &e),

@@ -116,39 +116,44 @@ fn read_options(env: &Env, o: &Object) -> Result<BreakerOptions> {
     let max_ms = crate::core::breaker::MAX_DURATION_MS;
     let pct = match o.get::<Unknown>("errorThresholdPercentage")? {
         None => d.error_threshold_percentage,
-        Some(v) => match v.get_type()? {
-            ValueType::Undefined => d.error_threshold_percentage,
-            ValueType::Null | ValueType::Boolean => {
-                // SAFETY: checked above that the value is null or a boolean.
-                let on = v.get_type()? == ValueType::Boolean
-                    && unsafe { <bool as napi::bindgen_prelude::FromNapiValue>::from_napi_value(env.raw(), v.raw())? };
-                if on {
-                    return errors::type_error(
+        Some(v) => {
+            match v.get_type()? {
+                ValueType::Undefined => d.error_threshold_percentage,
+                ValueType::Null | ValueType::Boolean => {
+                    // SAFETY: checked above that the value is null or a boolean.
+                    let on = v.get_type()? == ValueType::Boolean
+                        && unsafe {
+                            <bool as napi::bindgen_prelude::FromNapiValue>::from_napi_value(
+                                env.raw(),
+                                v.raw(),
+                            )?
+                        };
+                    if on {
+                        return errors::type_error(
                         env,
                         CODE_OPTION,
                         "errorThresholdPercentage must be a number from 0 to 100, or false to disable",
                     );
+                    }
+                    None
                 }
-                None
-            }
-            ValueType::Number => match num_opt(env, o, "errorThresholdPercentage")? {
-                Some(p) if (0.0..=100.0).contains(&p) => Some(p),
-                _ => {
-                    return errors::range_error(
-                        env,
-                        CODE_OPTION,
-                        "errorThresholdPercentage must be between 0 and 100",
-                    )
-                }
-            },
-            _ => {
-                return errors::type_error(
+                ValueType::Number => match num_opt(env, o, "errorThresholdPercentage")? {
+                    Some(p) if (0.0..=100.0).contains(&p) => Some(p),
+                    _ => {
+                        return errors::range_error(
+                            env,
+                            CODE_OPTION,
+                            "errorThresholdPercentage must be between 0 and 100",
+                        )
+                    }
+                },
+                _ => return errors::type_error(
                     env,
                     CODE_OPTION,
                     "errorThresholdPercentage must be a number from 0 to 100, or false to disable",
-                )
+                ),
             }
-        },
+        }
     };
     let opts = BreakerOptions {
         reset_timeout_ms: int_opt(env, o, "resetTimeout", d.reset_timeout_ms, 1, max_ms)?,
@@ -320,11 +325,9 @@ unsafe fn settle(
         let h = raw::state::<Handle>(a.data);
         match raw::get_f64(env, a.argv[0]).and_then(decode) {
             Some(p) => raw::f64_value(env, h.core.record(p, outcome) as f64),
-            None => raw::throw_type_error(
-                env,
-                CODE_TICKET,
-                "expected a ticket returned by acquire()",
-            ),
+            None => {
+                raw::throw_type_error(env, CODE_TICKET, "expected a ticket returned by acquire()")
+            }
         }
     })
 }

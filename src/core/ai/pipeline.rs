@@ -172,7 +172,7 @@ impl Pipeline {
         if inner.closed.load(Ordering::Acquire) {
             return (fp, Submitted::Closed);
         }
-        if let Some(advice) = inner.deps.cache.get(fp) {
+        if let Some(advice) = inner.deps.cache_get(fp) {
             bump(&inner.counters.hits);
             return (fp, Submitted::Cached(advice));
         }
@@ -182,7 +182,7 @@ impl Pipeline {
             return match finalize(map, fp, Provider::Offline) {
                 Some(advice) => {
                     bump(&inner.counters.offline);
-                    inner.deps.cache.insert(fp, advice.clone());
+                    inner.deps.cache_insert(fp, advice.clone());
                     (fp, Submitted::Ready(advice))
                 }
                 None => (fp, Submitted::Rejected),
@@ -213,7 +213,7 @@ impl Pipeline {
                 r = task_inner.analyse(fp, &input) => r,
             };
             if let Some(advice) = &result {
-                task_inner.deps.cache.insert(fp, advice.clone());
+                task_inner.deps.cache_insert(fp, advice.clone());
             }
             lock(&task_inner.in_flight).remove(&fp);
             if !task_inner.closed.load(Ordering::Acquire) {
@@ -225,12 +225,12 @@ impl Pipeline {
 
     /// Cached advice for a fingerprint.
     pub fn get(&self, fp: u64) -> Option<Arc<str>> {
-        self.inner.deps.cache.get(fp)
+        self.inner.deps.cache_get(fp)
     }
 
     /// Empties the advice cache.
     pub fn clear_cache(&self) {
-        self.inner.deps.cache.clear();
+        self.inner.deps.cache_clear();
     }
 
     /// Cancels everything pending or running; later submissions return `Closed`.
@@ -254,9 +254,9 @@ impl Pipeline {
             "model": i.cfg.model,
             "cacheHits": n(&c.hits),
             "cacheMisses": n(&c.misses),
-            "cacheSize": i.deps.cache.len(),
+            "cacheSize": i.deps.cache_len(),
             "cacheLimit": i.cfg.cache_limit,
-            "cacheEvictions": i.deps.cache.evictions(),
+            "cacheEvictions": i.deps.cache_evictions(),
             "offline": n(&c.offline),
             "scheduled": n(&c.scheduled),
             "deduplicated": n(&c.deduplicated),
@@ -269,7 +269,7 @@ impl Pipeline {
             "providerCalls": n(&c.provider_calls),
             "rateLimited": n(&c.rate_limited),
             "breakerRejected": n(&c.breaker_rejected),
-            "breakerState": i.deps.breaker.state(),
+            "breakerState": i.deps.breaker_state(),
             "succeeded": n(&c.succeeded),
             "failed": n(&c.failed),
             "cancelled": n(&c.cancelled),
@@ -297,7 +297,7 @@ impl Inner {
             self.slots.acquire().await.ok()?
         };
         let _running = Gauge::up(&self.counters.running);
-        let r = &self.deps.redactor;
+        let r = &self.deps;
         let prompt = build_prompt(
             &r.redact(&input.name),
             &r.redact(&input.message),
@@ -307,27 +307,25 @@ impl Inner {
         let (Some(req), Some(client)) = (build_request(&self.cfg, &prompt), &self.client) else {
             return self.fail("no provider configured".into());
         };
-        if let Some(gate) = &self.deps.gate {
-            while let Err(wait_ms) = gate.try_acquire() {
-                bump(&self.counters.rate_limited);
-                tokio::time::sleep(Duration::from_millis(wait_ms.clamp(1, 60_000))).await;
-            }
+        while let Err(wait_ms) = self.deps.acquire_call() {
+            bump(&self.counters.rate_limited);
+            tokio::time::sleep(Duration::from_millis(wait_ms.min(60_000))).await;
         }
-        if !self.deps.breaker.try_acquire() {
+        let Some(breaker_permit) = self.deps.breaker_acquire() else {
             bump(&self.counters.breaker_rejected);
             return self.fail("circuit breaker is open".into());
-        }
+        };
         let sent = client
             .send(&req, &|| bump(&self.counters.provider_calls))
             .await;
         drop(permit);
         let body = match sent {
             Ok(b) => {
-                self.deps.breaker.on_success();
+                self.deps.breaker_record(breaker_permit, true);
                 b
             }
             Err(e) => {
-                self.deps.breaker.on_failure();
+                self.deps.breaker_record(breaker_permit, false);
                 return self.fail(e.to_string());
             }
         };
@@ -391,7 +389,7 @@ mod tests {
         rt: &tokio::runtime::Runtime,
     ) -> (Pipeline, mpsc::Receiver<Delivery>) {
         let (tx, rx) = mpsc::channel();
-        let deps = Deps::production(&cfg, monotonic());
+        let deps = Deps::new(&cfg, monotonic()).expect("deps");
         let p = Pipeline::new(
             cfg,
             deps,

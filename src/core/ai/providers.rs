@@ -9,6 +9,10 @@
 use serde_json::{json, Map, Value};
 
 use super::config::{AiConfig, Provider};
+use crate::core::json;
+
+/// All parts of a Gemini answer; their texts are joined.
+const GEMINI_PARTS: &str = "/candidates/0/content/parts";
 
 /// An HTTP request ready to send.
 #[derive(Debug, Clone)]
@@ -96,21 +100,25 @@ pub fn build_request(cfg: &AiConfig, prompt: &str) -> Option<ProviderRequest> {
     })
 }
 
-/// The model's answer text inside a provider response body.
+/// The model's answer text inside a provider response body, found by the native JSON
+/// scanner without building the rest of the document (a response can be megabytes of
+/// metadata around a few KB of answer).
 pub fn extract_content(provider: Provider, body: &[u8]) -> Result<String, ParseError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| ParseError::Envelope(e.to_string()))?;
+    let limits = json::Limits {
+        max_bytes: body.len().max(1),
+        max_depth: json::DEFAULT_MAX_DEPTH,
+    };
+    let envelope = |e: json::JsonError| ParseError::Envelope(e.to_string());
     match provider {
-        Provider::OpenAi => v
-            .pointer("/choices/0/message/content")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+        Provider::OpenAi => json::extract_str(body, json::OPENAI_CONTENT, &limits)
+            .map_err(envelope)?
             .ok_or(ParseError::NoContent),
         Provider::Gemini => {
-            let parts = v
-                .pointer("/candidates/0/content/parts")
-                .and_then(Value::as_array)
-                .ok_or(ParseError::NoContent)?;
+            let parts = json::extract_value(body, GEMINI_PARTS, &limits).map_err(envelope)?;
             let text: String = parts
+                .as_ref()
+                .and_then(Value::as_array)
+                .ok_or(ParseError::NoContent)?
                 .iter()
                 .filter_map(|p| p.get("text").and_then(Value::as_str))
                 .collect();
@@ -127,7 +135,7 @@ pub fn extract_content(provider: Provider, body: &[u8]) -> Result<String, ParseE
 /// Parses the model's answer: trim, strip a surrounding code fence, parse, accept objects.
 pub fn parse_advice(content: &str) -> Result<Map<String, Value>, ParseError> {
     let text = strip_fence(content.trim());
-    match serde_json::from_str::<Value>(text) {
+    match json::parse(text.as_bytes(), &json::Limits::default()) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(ParseError::NotObject),
         Err(e) => Err(ParseError::NotJson(e.to_string())),
