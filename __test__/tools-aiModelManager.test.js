@@ -275,3 +275,22 @@ test('a failed model creation is reported through verboseLog, never thrown', asy
   assert.equal(calls.length, 1);
   assert.match(calls[0].args[0], /Missing required environment variables for google: GEMINI_API_KEY/);
 });
+
+test('end to end: analyzeError gets advice from the real native pipeline (offline without keys)', async (t) => {
+  const pipelineFile = path.join(root, 'lib', 'aiPipeline.js');
+  if (!fs.existsSync(pipelineFile)) {
+    t.skip('lib/aiPipeline.js is not on this branch');
+    return;
+  }
+  await withEnv({ ...NO_KEYS, QERRORS_VERBOSE: 'false' }, async () => {
+    const mgr = new ai.AIModelManager();
+    const err = new TypeError("Cannot read properties of undefined (reading 'id')");
+    const advice = await mgr.analyzeError(err, { route: '/users/:id' });
+    assert.ok(advice && typeof advice === 'object', 'advice from the pipeline');
+    assert.match(advice.fingerprint, /^[0-9a-f]{16}$/);
+    assert.equal(typeof advice.advice, 'string');
+    assert.ok(['offline', 'openai', 'gemini'].includes(advice.source));
+    const again = await mgr.analyzeError(err, { route: '/users/:id' });
+    assert.equal(again.fingerprint, advice.fingerprint, 'the same error gives the same fingerprint');
+  });
+});
