@@ -82,6 +82,49 @@ struct Handle {
     core: CircuitBreaker,
 }
 
+/// The breaker's real clock: `CLOCK_MONOTONIC_COARSE`, ~10 ns a read here instead of
+/// ~40 ns for `Instant::now()`, at the kernel tick's resolution (1-4 ms). Two reads per
+/// call are the largest native cost, and breaker time (windows, reset timeouts, latency
+/// stats in whole ms like opossum's `Date.now()`) does not need more.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+struct CoarseClock;
+
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+impl Clock for CoarseClock {
+    fn now_ms(&self) -> u64 {
+        #[repr(C)]
+        struct Timespec {
+            tv_sec: i64,
+            tv_nsec: i64,
+        }
+        extern "C" {
+            fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+        }
+        const CLOCK_MONOTONIC_COARSE: i32 = 6;
+        let mut ts = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: glibc's clock_gettime writes one timespec (two 64-bit fields on the
+        // 64-bit Linux targets we build) and cannot fail for this clock id.
+        if unsafe { clock_gettime(CLOCK_MONOTONIC_COARSE, &mut ts) } != 0 {
+            return clock::MonotonicClock.now_ms();
+        }
+        (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000
+    }
+}
+
+fn real_clock() -> SharedClock {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    {
+        Arc::new(CoarseClock)
+    }
+    #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+    {
+        clock::monotonic()
+    }
+}
+
 /// Reads an optional number option: `None` when absent (undefined).
 fn num_opt(env: &Env, o: &Object, name: &str) -> Result<Option<f64>> {
     let Some(v) = o.get::<Unknown>(name)? else {
@@ -212,7 +255,7 @@ pub fn create_circuit_breaker_handle<'env>(
     let opts = read_options(env, &options)?;
     let clock: SharedClock = match clock {
         Some(c) => c.inner.clone(),
-        None => clock::monotonic(),
+        None => real_clock(),
     };
     let core = match CircuitBreaker::new(opts, clock) {
         Ok(c) => c,
