@@ -7,6 +7,7 @@
 // Float64Array the native side updates, so no JS object is created for accounting.
 
 const { EventEmitter } = require('node:events');
+const { performance } = require('node:perf_hooks');
 const native = require('./native');
 
 /** @type {{ CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' }} */
@@ -29,7 +30,6 @@ const S_OPENED_AT = 12;
 const S_WINDOW = 16;
 
 const PERCENTILES = [0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 1];
-const TICKET_SCALE = 2048; // a ticket is start_ms * 2048 + probe epoch
 const MAX_TIMER_MS = 2147483647;
 const CODE = 'ERR_QERRORS_INVALID_OPTION';
 
@@ -153,6 +153,7 @@ class CircuitBreaker extends EventEmitter {
   #head = 0;
   #inflight = 0;
   #warned = false;
+  #now;
 
   /**
    * @param {(...args: any[]) => any} operation
@@ -171,6 +172,9 @@ class CircuitBreaker extends EventEmitter {
     this.#enabled = cfg.enabled;
     this.#h = native.createCircuitBreakerHandle(cfg.native, cfg.clock);
     this.#shared = this.#h.shared;
+    // Timeout deadlines use a precise clock: the native one ticks in 1-4 ms steps.
+    const clock = cfg.clock;
+    this.#now = clock ? () => clock.now() : () => performance.now();
     this.operation = operation;
     this.serviceName = serviceName;
     this.options = options;
@@ -608,7 +612,7 @@ class CircuitBreaker extends EventEmitter {
   #withTimeout(ticket, result, args) {
     return new Promise((resolve, reject) => {
       const call = new PendingCall(ticket, args, resolve, reject);
-      call.deadline = (ticket - (ticket % TICKET_SCALE)) / TICKET_SCALE + this.#cfg.timeout;
+      call.deadline = this.#now() + this.#cfg.timeout;
       this.#pending.push(call);
       this.#inflight++;
       if (this.#timeoutTimer === null && !this.#shutdown) this.#armTimeout(this.#cfg.timeout);
@@ -654,7 +658,7 @@ class CircuitBreaker extends EventEmitter {
 
   #onTimeoutTimer() {
     this.#timeoutTimer = null;
-    const now = this.#h.now();
+    const now = this.#now();
     while (this.#head < this.#pending.length) {
       const call = this.#pending[this.#head];
       if (call.done) {
