@@ -2,12 +2,19 @@
 
 // The circuit breaker of the qerrors API (spec §12): a thin JS class over the native
 // state machine (src/core/breaker.rs). The class keeps what JS must keep (subclassing,
-// `this`, promises, events, timers); per call it crosses into Rust twice through raw
-// N-API entry points (acquire a ticket, record the result) and reads the state from a
-// Float64Array the native side updates, so no JS object is created for accounting.
+// `this`, promises, events, timers); Rust keeps the rules, the window and the stats.
+//
+// The boundary, per call (a raw N-API call costs ~100 ns inside promise code here):
+// - closed (the common case): no native call. JS reads the state from a Float64Array
+//   the native side updates, times the call with a millisecond clock shared the same
+//   way, and queues successes in a native-owned batch buffer that is flushed in one call
+//   (before any failure, any state change, any stats read, at a window-bucket boundary
+//   or every 256 calls). A failure is recorded at once (it may open the breaker).
+// - open or half-open: one raw call to acquire a ticket (admit, probe or reject), one
+//   to record its result.
+// Nothing here creates a JS object for accounting.
 
 const { EventEmitter } = require('node:events');
-const { performance } = require('node:perf_hooks');
 const native = require('./native');
 
 /** @type {{ CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' }} */
@@ -30,6 +37,19 @@ const S_OPENED_AT = 12;
 const S_WINDOW = 16;
 
 const PERCENTILES = [0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 1];
+const BATCH = 256; // size of the native batch buffer
+
+/** @type {Float64Array | undefined} the shared millisecond clock, created on first use */
+let sharedClock;
+
+/** A `[0]`-indexable view of a fake clock, so the hot path reads both kinds alike. */
+function fakeClockView(clock) {
+  return {
+    get 0() {
+      return clock.now();
+    },
+  };
+}
 const MAX_TIMER_MS = 2147483647;
 const CODE = 'ERR_QERRORS_INVALID_OPTION';
 
@@ -99,6 +119,11 @@ function normalize(operation, options) {
     throw optionError(TypeError, 'clock must be a CircuitBreakerFakeClock');
   }
   const resetTimeout = intOption(options, 'resetTimeout', recovery, 1, MAX_TIMER_MS);
+  const rollingCountTimeout = intOption(options, 'rollingCountTimeout', monitoring, 1, MAX_TIMER_MS);
+  const rollingCountBuckets = intOption(options, 'rollingCountBuckets', 10, 1, 1000);
+  if (rollingCountBuckets > rollingCountTimeout) {
+    throw optionError(RangeError, 'rollingCountBuckets must not exceed rollingCountTimeout (ms)');
+  }
   return {
     timeout,
     fallback: options.fallback,
@@ -107,11 +132,12 @@ function normalize(operation, options) {
     log: options.log !== false,
     clock: options.clock,
     resetTimeout,
+    bucketMs: Math.ceil(rollingCountTimeout / rollingCountBuckets),
     native: {
       failureThreshold,
       resetTimeout,
-      rollingCountTimeout: intOption(options, 'rollingCountTimeout', monitoring, 1, MAX_TIMER_MS),
-      rollingCountBuckets: intOption(options, 'rollingCountBuckets', 10, 1, 1000),
+      rollingCountTimeout,
+      rollingCountBuckets,
       errorThresholdPercentage: pct === undefined ? 50 : pct,
       volumeThreshold: intOption(options, 'volumeThreshold', Math.max(10, failureThreshold), 0, 2 ** 32 - 1),
       halfOpenMaxProbes: intOption(options, 'halfOpenMaxProbes', 1, 1, 2 ** 32 - 1),
@@ -121,8 +147,9 @@ function normalize(operation, options) {
 
 /** One in-flight call with a timeout: settled once, by its result or by the timer. */
 class PendingCall {
-  constructor(ticket, args, resolve, reject) {
-    this.ticket = ticket;
+  constructor(ticket, start, args, resolve, reject) {
+    this.ticket = ticket; // -1 for a call admitted on the closed fast path
+    this.start = start;
     this.deadline = 0;
     this.args = args;
     this.resolve = resolve;
@@ -153,7 +180,12 @@ class CircuitBreaker extends EventEmitter {
   #head = 0;
   #inflight = 0;
   #warned = false;
-  #now;
+  /** @type {{ 0: number }} */
+  #clock;
+  #batch;
+  #batched = 0;
+  #batchAt = 0;
+  #batchEnd = 0;
 
   /**
    * @param {(...args: any[]) => any} operation
@@ -172,9 +204,9 @@ class CircuitBreaker extends EventEmitter {
     this.#enabled = cfg.enabled;
     this.#h = native.createCircuitBreakerHandle(cfg.native, cfg.clock);
     this.#shared = this.#h.shared;
-    // Timeout deadlines use a precise clock: the native one ticks in 1-4 ms steps.
-    const clock = cfg.clock;
-    this.#now = clock ? () => clock.now() : () => performance.now();
+    this.#batch = this.#h.batch;
+    if (cfg.clock) this.#clock = fakeClockView(cfg.clock);
+    else this.#clock = sharedClock ??= native.circuitBreakerClock();
     this.operation = operation;
     this.serviceName = serviceName;
     this.options = options;
@@ -205,12 +237,14 @@ class CircuitBreaker extends EventEmitter {
 
   /** Opens the breaker now (no-op when open). */
   open() {
+    this.#flush();
     this.#h.open();
     this.#sync();
   }
 
   /** Closes the breaker now (no-op when closed). */
   close() {
+    this.#flush();
     this.#h.close();
     this.#sync();
   }
@@ -227,6 +261,7 @@ class CircuitBreaker extends EventEmitter {
   /** Stops the breaker: emits `shutdown`, removes listeners, clears its timers. */
   shutdown() {
     if (this.#shutdown) return;
+    this.#flush();
     this.#emit('shutdown');
     this.#shutdown = true;
     this.#enabled = false;
@@ -272,6 +307,7 @@ class CircuitBreaker extends EventEmitter {
   /** opossum-like statistics over the rolling window. */
   get stats() {
     const sh = this.#shared;
+    this.#flush();
     this.#h.stats();
     const percentiles = {};
     for (let i = 0; i < PERCENTILES.length; i++) percentiles[PERCENTILES[i]] = sh[S_WINDOW + 7 + i];
@@ -344,12 +380,14 @@ class CircuitBreaker extends EventEmitter {
 
   /** Successes per fire since creation; 1 before the first call. */
   getSuccessRate() {
+    this.#flush();
     const fires = this.#shared[S_FIRES];
     return fires === 0 ? 1 : this.#shared[S_SUCCESSES] / fires;
   }
 
   /** Failures (timeouts included) per fire since creation; 0 before the first call. */
   getFailureRate() {
+    this.#flush();
     const fires = this.#shared[S_FIRES];
     return fires === 0 ? 0 : this.#shared[S_FAILURES] / fires;
   }
@@ -403,12 +441,15 @@ class CircuitBreaker extends EventEmitter {
     const sh = this.#shared;
     return {
       get totalRequests() {
+        self.#flush();
         return sh[S_FIRES];
       },
       get successfulRequests() {
+        self.#flush();
         return sh[S_SUCCESSES];
       },
       get failedRequests() {
+        self.#flush();
         return sh[S_FAILURES];
       },
       get averageResponseTime() {
@@ -425,6 +466,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** Mean latency (ms) of all recorded results since creation. */
   _updateAverageResponseTime() {
+    this.#flush();
     const sh = this.#shared;
     const n = sh[S_SUCCESSES] + sh[S_FAILURES];
     return n === 0 ? 0 : sh[S_LATENCY_SUM] / n;
@@ -432,6 +474,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** Wall-clock time (ms since epoch) of the last success, or null. */
   _trackSuccess() {
+    this.#flush();
     const t = this.#shared[S_LAST_SUCCESS];
     return t < 0 ? null : this.#wallTime(t);
   }
@@ -451,6 +494,7 @@ class CircuitBreaker extends EventEmitter {
   /** Current state code, turning open into half-open when due. */
   #state() {
     if (this.#shared[S_STATE] === ST_OPEN && !this.#shutdown) {
+      this.#flush();
       this.#h.state();
       this.#sync();
     }
@@ -480,6 +524,7 @@ class CircuitBreaker extends EventEmitter {
     if (this.#shutdown) return;
     this.#resetTimer = setTimeout(() => {
       this.#resetTimer = null;
+      this.#flush();
       this.#h.state();
       this.#sync();
       if (this.#shared[S_STATE] === ST_OPEN && this.#resetTimer === null) {
@@ -523,6 +568,14 @@ class CircuitBreaker extends EventEmitter {
     }
   }
 
+  /** Records the queued fast-path successes (one native call). */
+  #flush() {
+    if (this.#batched === 0) return;
+    const n = this.#batched;
+    this.#batched = 0;
+    this.#h.flush(n, this.#batchAt);
+  }
+
   #run(context, args) {
     if (this.#shutdown) return Promise.reject(codedError('The circuit has been shutdown.', 'ESHUTDOWN'));
     if (!this.#enabled) {
@@ -533,38 +586,81 @@ class CircuitBreaker extends EventEmitter {
         return Promise.reject(err);
       }
     }
+    if (this.#shared[S_STATE] !== 0) return this.#runGuarded(context, args);
+    if (this.listenerCount('fire') !== 0) this.#emit('fire', args);
+    const start = this.#clock[0];
+    let result;
+    try {
+      result = Reflect.apply(this.operation, context, args);
+    } catch (err) {
+      return this.#promiseOf(() => this.#failed(-1, start, err, args));
+    }
+    if (this.#cfg.timeout !== 0) return this.#withTimeout(-1, start, result, args);
+    return Promise.resolve(result).then(
+      (value) => this.#succeeded(-1, start, value),
+      (err) => this.#failed(-1, start, err, args)
+    );
+  }
+
+  /** Open or half-open: the native side admits (a ticket), probes or rejects. */
+  #runGuarded(context, args) {
+    this.#flush();
     const ticket = this.#h.acquire();
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
-    if (this.listenerCount('fire') !== 0) this.#emit('fire', args);
+    this.#emit('fire', args);
     if (ticket < 0) return this.#rejected(args);
     let result;
     try {
       result = Reflect.apply(this.operation, context, args);
     } catch (err) {
-      try {
-        return Promise.resolve(this.#failed(ticket, err, args));
-      } catch (e) {
-        return Promise.reject(e);
-      }
+      return this.#promiseOf(() => this.#failed(ticket, 0, err, args));
     }
-    if (this.#cfg.timeout === 0) {
-      return Promise.resolve(result).then(
-        (value) => this.#succeeded(ticket, value),
-        (err) => this.#failed(ticket, err, args)
-      );
-    }
-    return this.#withTimeout(ticket, result, args);
+    if (this.#cfg.timeout !== 0) return this.#withTimeout(ticket, this.#clock[0], result, args);
+    return Promise.resolve(result).then(
+      (value) => this.#succeeded(ticket, 0, value),
+      (err) => this.#failed(ticket, 0, err, args)
+    );
   }
 
-  #succeeded(ticket, value) {
-    const latency = this.#h.success(ticket);
+  /** A promise of `fn()`'s value, rejected with what it throws. */
+  #promiseOf(fn) {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Records a success: a fast-path call (ticket -1) goes to the batch while the
+   * breaker stays closed; a ticket is settled natively (it may close the breaker).
+   */
+  #succeeded(ticket, start, value) {
+    let latency;
+    if (ticket < 0) {
+      const now = this.#clock[0];
+      latency = now - start;
+      if (this.#shared[S_STATE] === 0) {
+        if (this.#batched !== 0 && (now >= this.#batchEnd || this.#batched === BATCH)) this.#flush();
+        if (this.#batched === 0) {
+          this.#batchAt = now;
+          this.#batchEnd = (Math.floor(now / this.#cfg.bucketMs) + 1) * this.#cfg.bucketMs;
+        }
+        this.#batch[this.#batched++] = latency;
+      } else {
+        this.#flush();
+        this.#h.succeeded(latency); // admitted while closed, settled after a change: counted only
+      }
+    } else {
+      latency = this.#h.success(ticket);
+    }
     if (this.listenerCount('success') !== 0) this.#emit('success', value, latency);
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
     return value;
   }
 
   /** Records a failure; returns the fallback's result or throws the error. */
-  #failed(ticket, err, args) {
+  #failed(ticket, start, err, args) {
     let filtered = false;
     if (this.#cfg.errorFilter !== undefined) {
       try {
@@ -574,12 +670,17 @@ class CircuitBreaker extends EventEmitter {
       }
     }
     if (filtered) {
-      const latency = this.#h.success(ticket);
-      this.#emit('success', err, latency);
-      if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
+      this.#succeeded(ticket, start, err);
       throw err;
     }
-    const latency = this.#h.failure(ticket);
+    this.#flush();
+    let latency;
+    if (ticket < 0) {
+      latency = this.#clock[0] - start;
+      this.#h.failed(latency);
+    } else {
+      latency = this.#h.failure(ticket);
+    }
     this.#emit('failure', err, latency, args);
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
     return this.#fallbackOrThrow(err, args);
@@ -597,11 +698,7 @@ class CircuitBreaker extends EventEmitter {
   #rejected(args) {
     const err = codedError('Breaker is open', 'EOPENBREAKER');
     this.#emit('reject', err);
-    try {
-      return Promise.resolve(this.#fallbackOrThrow(err, args));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.#promiseOf(() => this.#fallbackOrThrow(err, args));
   }
 
   // Timeouts: every call of a breaker has the same timeout, so deadlines are ordered
@@ -609,10 +706,10 @@ class CircuitBreaker extends EventEmitter {
   // oldest deadline. No timer is created per call; the timer stops when the queue is
   // empty and is cleared by shutdown().
 
-  #withTimeout(ticket, result, args) {
+  #withTimeout(ticket, start, result, args) {
     return new Promise((resolve, reject) => {
-      const call = new PendingCall(ticket, args, resolve, reject);
-      call.deadline = this.#now() + this.#cfg.timeout;
+      const call = new PendingCall(ticket, start, args, resolve, reject);
+      call.deadline = start + this.#cfg.timeout;
       this.#pending.push(call);
       this.#inflight++;
       if (this.#timeoutTimer === null && !this.#shutdown) this.#armTimeout(this.#cfg.timeout);
@@ -627,7 +724,7 @@ class CircuitBreaker extends EventEmitter {
     if (call.done) return; // a late result after the timeout: ignored
     this.#finish(call);
     try {
-      call.resolve(ok ? this.#succeeded(call.ticket, value) : this.#failed(call.ticket, value, call.args));
+      call.resolve(ok ? this.#succeeded(call.ticket, call.start, value) : this.#failed(call.ticket, call.start, value, call.args));
     } catch (err) {
       call.reject(err);
     }
@@ -658,7 +755,7 @@ class CircuitBreaker extends EventEmitter {
 
   #onTimeoutTimer() {
     this.#timeoutTimer = null;
-    const now = this.#now();
+    const now = this.#clock[0];
     while (this.#head < this.#pending.length) {
       const call = this.#pending[this.#head];
       if (call.done) {
@@ -676,7 +773,14 @@ class CircuitBreaker extends EventEmitter {
 
   #timedOut(call) {
     const err = codedError(`Timed out after ${this.#cfg.timeout}ms`, 'ETIMEDOUT');
-    const latency = this.#h.timeout(call.ticket);
+    this.#flush();
+    let latency;
+    if (call.ticket < 0) {
+      latency = this.#clock[0] - call.start;
+      this.#h.timedOut(latency);
+    } else {
+      latency = this.#h.timeout(call.ticket);
+    }
     this.#emit('timeout', err, latency, call.args);
     this.#emit('failure', err, latency, call.args);
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();

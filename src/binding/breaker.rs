@@ -4,12 +4,15 @@
 //! The object returned by `createCircuitBreakerHandle(options, clock?)` carries:
 //! - `acquire()` → a ticket (a non-negative number) or -1 when the call is rejected;
 //! - `success(ticket)`, `failure(ticket)`, `timeout(ticket)` → the call's latency in ms;
+//! - `flush(n, atMs)` records the first `n` latencies of `batch` as successes of calls
+//!   JS admitted while closed, in the window bucket of `atMs`; `succeeded(ms)`,
+//!   `failed(ms)`, `timedOut(ms)` record one such call;
 //! - `fallback()`, `open()`, `close()`, `state()` (0 closed, 1 open, 2 half-open, turning
 //!   open into half-open when due), `now()` (the breaker clock in ms), `stats()` (writes
 //!   the window statistics into `shared`);
 //! - `shared`: a `Float64Array` over the breaker's [`Published`] slots, updated by Rust,
 //!   so JS reads the state, the transition count and the cumulative counters without a
-//!   call.
+//!   call; `batch`: a `Float64Array(256)` JS fills with latencies before `flush`.
 //!
 //! A ticket is `start_ms * 2048 + probe`, exact in a JS number for 2^42 ms (139 years) of
 //! clock time. Every entry point takes and returns numbers only; nothing allocates a JS
@@ -17,6 +20,7 @@
 
 use std::ffi::c_void;
 use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Object, Unknown};
@@ -78,50 +82,75 @@ impl CircuitBreakerFakeClock {
     }
 }
 
+/// Largest batch of fast-path successes `flush(n)` records at once.
+const BATCH: usize = 256;
+
+/// The JS clock: one `f64` of milliseconds (the [`clock::MonotonicClock`] timebase),
+/// refreshed every millisecond by a background thread while any breaker handle is
+/// alive, and by every native call. JS reads it from a `Float64Array` instead of calling
+/// `performance.now()` (an allocation on Node 20) or crossing into Rust.
+static TICK_MS: AtomicU64 = AtomicU64::new(0);
+static LIVE_HANDLES: AtomicUsize = AtomicUsize::new(0);
+static TICKER_RUNNING: AtomicBool = AtomicBool::new(false);
+
+fn tick() -> u64 {
+    let now = clock::MonotonicClock.now_ms();
+    TICK_MS.store((now as f64).to_bits(), Ordering::Relaxed);
+    now
+}
+
+/// The breakers' real clock: precise, and it keeps [`TICK_MS`] fresh.
+struct TickClock;
+
+impl Clock for TickClock {
+    fn now_ms(&self) -> u64 {
+        tick()
+    }
+}
+
+/// Starts the ticker thread unless it runs. It exits by itself once no handle is alive
+/// (checked every tick), never blocks process exit, and costs ~1000 short wake-ups a
+/// second while breakers exist. If it cannot start, the clock still moves on every
+/// native call (documented degradation, not an error).
+fn ensure_ticker() {
+    tick();
+    if TICKER_RUNNING.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("qerrors-breaker-clock".into())
+        .stack_size(64 * 1024)
+        .spawn(|| loop {
+            tick();
+            if LIVE_HANDLES.load(Ordering::Acquire) == 0 {
+                TICKER_RUNNING.store(false, Ordering::Release);
+                // A handle created meanwhile either sees the flag down and starts a new
+                // ticker, or finds this one still running: keep going in that case.
+                if LIVE_HANDLES.load(Ordering::Acquire) == 0
+                    || TICKER_RUNNING.swap(true, Ordering::AcqRel)
+                {
+                    return;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        });
+    if spawned.is_err() {
+        TICKER_RUNNING.store(false, Ordering::Release);
+    }
+}
+
 struct Handle {
     core: CircuitBreaker,
+    /// Latencies (ms) of fast-path successes JS has not flushed yet.
+    batch: Box<[AtomicU64; BATCH]>,
+    real_clock: bool,
 }
 
-/// The breaker's real clock: `CLOCK_MONOTONIC_COARSE`, ~10 ns a read here instead of
-/// ~40 ns for `Instant::now()`, at the kernel tick's resolution (1-4 ms). Two reads per
-/// call are the largest native cost, and breaker time (windows, reset timeouts, latency
-/// stats in whole ms like opossum's `Date.now()`) does not need more.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-struct CoarseClock;
-
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-impl Clock for CoarseClock {
-    fn now_ms(&self) -> u64 {
-        #[repr(C)]
-        struct Timespec {
-            tv_sec: i64,
-            tv_nsec: i64,
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if self.real_clock {
+            LIVE_HANDLES.fetch_sub(1, Ordering::AcqRel);
         }
-        extern "C" {
-            fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
-        }
-        const CLOCK_MONOTONIC_COARSE: i32 = 6;
-        let mut ts = Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: glibc's clock_gettime writes one timespec (two 64-bit fields on the
-        // 64-bit Linux targets we build) and cannot fail for this clock id.
-        if unsafe { clock_gettime(CLOCK_MONOTONIC_COARSE, &mut ts) } != 0 {
-            return clock::MonotonicClock.now_ms();
-        }
-        (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000
-    }
-}
-
-fn real_clock() -> SharedClock {
-    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-    {
-        Arc::new(CoarseClock)
-    }
-    #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
-    {
-        clock::monotonic()
     }
 }
 
@@ -159,39 +188,44 @@ fn read_options(env: &Env, o: &Object) -> Result<BreakerOptions> {
     let max_ms = crate::core::breaker::MAX_DURATION_MS;
     let pct = match o.get::<Unknown>("errorThresholdPercentage")? {
         None => d.error_threshold_percentage,
-        Some(v) => match v.get_type()? {
-            ValueType::Undefined => d.error_threshold_percentage,
-            ValueType::Null | ValueType::Boolean => {
-                // SAFETY: checked above that the value is null or a boolean.
-                let on = v.get_type()? == ValueType::Boolean
-                    && unsafe { <bool as napi::bindgen_prelude::FromNapiValue>::from_napi_value(env.raw(), v.raw())? };
-                if on {
-                    return errors::type_error(
+        Some(v) => {
+            match v.get_type()? {
+                ValueType::Undefined => d.error_threshold_percentage,
+                ValueType::Null | ValueType::Boolean => {
+                    // SAFETY: checked above that the value is null or a boolean.
+                    let on = v.get_type()? == ValueType::Boolean
+                        && unsafe {
+                            <bool as napi::bindgen_prelude::FromNapiValue>::from_napi_value(
+                                env.raw(),
+                                v.raw(),
+                            )?
+                        };
+                    if on {
+                        return errors::type_error(
                         env,
                         CODE_OPTION,
                         "errorThresholdPercentage must be a number from 0 to 100, or false to disable",
                     );
+                    }
+                    None
                 }
-                None
-            }
-            ValueType::Number => match num_opt(env, o, "errorThresholdPercentage")? {
-                Some(p) if (0.0..=100.0).contains(&p) => Some(p),
-                _ => {
-                    return errors::range_error(
-                        env,
-                        CODE_OPTION,
-                        "errorThresholdPercentage must be between 0 and 100",
-                    )
-                }
-            },
-            _ => {
-                return errors::type_error(
+                ValueType::Number => match num_opt(env, o, "errorThresholdPercentage")? {
+                    Some(p) if (0.0..=100.0).contains(&p) => Some(p),
+                    _ => {
+                        return errors::range_error(
+                            env,
+                            CODE_OPTION,
+                            "errorThresholdPercentage must be between 0 and 100",
+                        )
+                    }
+                },
+                _ => return errors::type_error(
                     env,
                     CODE_OPTION,
                     "errorThresholdPercentage must be a number from 0 to 100, or false to disable",
-                )
+                ),
             }
-        },
+        }
     };
     let opts = BreakerOptions {
         reset_timeout_ms: int_opt(env, o, "resetTimeout", d.reset_timeout_ms, 1, max_ms)?,
@@ -253,15 +287,24 @@ pub fn create_circuit_breaker_handle<'env>(
     clock: Option<&CircuitBreakerFakeClock>,
 ) -> Result<Object<'env>> {
     let opts = read_options(env, &options)?;
+    let real_clock = clock.is_none();
     let clock: SharedClock = match clock {
         Some(c) => c.inner.clone(),
-        None => real_clock(),
+        None => Arc::new(TickClock),
     };
     let core = match CircuitBreaker::new(opts, clock) {
         Ok(c) => c,
         Err(msg) => return errors::range_error(env, CODE_OPTION, &msg),
     };
-    let handle = Arc::new(Handle { core });
+    if real_clock {
+        LIVE_HANDLES.fetch_add(1, Ordering::AcqRel);
+        ensure_ticker();
+    }
+    let handle = Arc::new(Handle {
+        core,
+        batch: Box::new(std::array::from_fn(|_| AtomicU64::new(0))),
+        real_clock,
+    });
     let target = Object::new(env)?;
     raw::bind_methods(
         env,
@@ -278,27 +321,84 @@ pub fn create_circuit_breaker_handle<'env>(
             ("close", close),
             ("now", now),
             ("stats", stats),
+            ("flush", flush),
+            ("succeeded", succeeded),
+            ("failed", failed),
+            ("timedOut", timed_out),
         ],
     )?;
-    // SAFETY: the external buffer points into the `Published` slots boxed inside the
-    // core; the finalizer owns an `Arc` of the handle, so the memory outlives the buffer.
-    unsafe { attach_shared(env, &target, &handle) }?;
+    // SAFETY: both buffers point into memory boxed inside the handle; each buffer's
+    // finalizer owns an `Arc` of the handle, so the memory outlives the buffers.
+    unsafe {
+        let published = handle.core.published().as_ptr() as *mut c_void;
+        attach_view(
+            env,
+            &target,
+            c"shared",
+            published,
+            Published::BYTES,
+            &handle,
+        )?;
+        let batch = handle.batch.as_ptr() as *mut c_void;
+        attach_view(env, &target, c"batch", batch, BATCH * 8, &handle)?;
+    }
     Ok(target)
+}
+
+/// The shared JS clock (see [`TICK_MS`]): a one-element `Float64Array` of milliseconds.
+/// Call once per thread and keep it: every call creates a new view of the same memory.
+#[napi(ts_return_type = "Float64Array")]
+pub fn circuit_breaker_clock(env: &Env) -> Result<Unknown<'_>> {
+    tick();
+    let raw_env = env.raw();
+    let mut buffer = ptr::null_mut();
+    let mut view = ptr::null_mut();
+    // SAFETY: TICK_MS is a static, so the memory outlives any buffer; no finalizer.
+    unsafe {
+        if sys::napi_create_external_arraybuffer(
+            raw_env,
+            TICK_MS.as_ptr() as *mut c_void,
+            8,
+            None,
+            ptr::null_mut(),
+            &mut buffer,
+        ) != sys::Status::napi_ok
+            || sys::napi_create_typedarray(
+                raw_env,
+                sys::TypedarrayType::float64_array,
+                1,
+                buffer,
+                0,
+                &mut view,
+            ) != sys::Status::napi_ok
+        {
+            return Err(napi::Error::from_reason(
+                "cannot share the breaker clock with JS",
+            ));
+        }
+        Ok(Unknown::from_raw_unchecked(raw_env, view))
+    }
 }
 
 unsafe extern "C" fn release_handle(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     drop(Arc::from_raw(hint as *const Handle));
 }
 
-unsafe fn attach_shared(env: &Env, target: &Object, handle: &Arc<Handle>) -> Result<()> {
+unsafe fn attach_view(
+    env: &Env,
+    target: &Object,
+    name: &std::ffi::CStr,
+    data: *mut c_void,
+    bytes: usize,
+    handle: &Arc<Handle>,
+) -> Result<()> {
     let raw_env = env.raw();
-    let data = handle.core.published().as_ptr() as *mut c_void;
     let hint = Arc::into_raw(Arc::clone(handle)) as *mut c_void;
     let mut buffer = ptr::null_mut();
     if sys::napi_create_external_arraybuffer(
         raw_env,
         data,
-        Published::BYTES,
+        bytes,
         Some(release_handle),
         hint,
         &mut buffer,
@@ -313,12 +413,12 @@ unsafe fn attach_shared(env: &Env, target: &Object, handle: &Arc<Handle>) -> Res
     if sys::napi_create_typedarray(
         raw_env,
         sys::TypedarrayType::float64_array,
-        Published::BYTES / 8,
+        bytes / 8,
         buffer,
         0,
         &mut view,
     ) != sys::Status::napi_ok
-        || sys::napi_set_named_property(raw_env, target.raw(), c"shared".as_ptr(), view)
+        || sys::napi_set_named_property(raw_env, target.raw(), name.as_ptr(), view)
             != sys::Status::napi_ok
     {
         return Err(napi::Error::from_reason(
@@ -363,11 +463,9 @@ unsafe fn settle(
         let h = raw::state::<Handle>(a.data);
         match raw::get_f64(env, a.argv[0]).and_then(decode) {
             Some(p) => raw::f64_value(env, h.core.record(p, outcome) as f64),
-            None => raw::throw_type_error(
-                env,
-                CODE_TICKET,
-                "expected a ticket returned by acquire()",
-            ),
+            None => {
+                raw::throw_type_error(env, CODE_TICKET, "expected a ticket returned by acquire()")
+            }
         }
     })
 }
@@ -418,6 +516,58 @@ simple!(stats, |h| |env| {
     h.core.publish_stats();
     raw::undefined(env)
 });
+
+/// A latency (ms) passed by JS: a finite non-negative number, else 0.
+fn latency_arg(x: Option<f64>) -> u64 {
+    x.filter(|v| v.is_finite() && *v >= 0.0)
+        .map_or(0, |v| v.round() as u64)
+}
+
+unsafe extern "C" fn flush(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<2>(env, info);
+        let h = raw::state::<Handle>(a.data);
+        let n = (latency_arg(raw::get_f64(env, a.argv[0])) as usize).min(BATCH);
+        let latencies = h.batch[..n]
+            .iter()
+            .map(|w| latency_arg(Some(f64::from_bits(w.load(Ordering::Relaxed)))));
+        h.core
+            .record_closed_successes(latencies, latency_arg(raw::get_f64(env, a.argv[1])));
+        raw::undefined(env)
+    })
+}
+
+unsafe fn closed(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+    outcome: Outcome,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<1>(env, info);
+        let h = raw::state::<Handle>(a.data);
+        h.core
+            .record_closed(outcome, latency_arg(raw::get_f64(env, a.argv[0])));
+        raw::undefined(env)
+    })
+}
+
+unsafe extern "C" fn succeeded(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    closed(env, info, Outcome::Success)
+}
+
+unsafe extern "C" fn failed(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    closed(env, info, Outcome::Failure)
+}
+
+unsafe extern "C" fn timed_out(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    closed(env, info, Outcome::Timeout)
+}
 
 #[cfg(test)]
 mod tests {

@@ -283,8 +283,15 @@ impl Window {
         &mut self.counts[self.head]
     }
 
-    fn add_latency(&mut self, ms: u64) {
-        let h = self.head;
+    /// Index of the bucket holding time `t`, `None` when `t` left the window (or is
+    /// later than the head, which callers never pass).
+    fn bucket_of(&self, t: u64) -> Option<usize> {
+        let back = self.slot.checked_sub(t / self.width_ms)? as usize;
+        let n = self.counts.len();
+        (back < n).then(|| (self.head + n - back) % n)
+    }
+
+    fn add_latency(&mut self, h: usize, ms: u64) {
         let c = &mut self.counts[h];
         c.latency_count += 1;
         c.latency_sum = c.latency_sum.saturating_add(ms);
@@ -468,11 +475,60 @@ impl CircuitBreaker {
         let latency = now.saturating_sub(permit.start_ms);
         let mut g = self.lock();
         g.window.rotate(now);
-        g.window.add_latency(latency);
+        self.record_locked(&mut g, permit.probe, outcome, latency, now);
+        latency
+    }
+
+    /// Counts a fire and records its result, for a caller that admitted the call itself
+    /// because the published state was closed (the JS facade's fast path, which measures
+    /// latency on its side). Equivalent to `try_acquire` while closed plus `record`,
+    /// except that the fire is counted now rather than at admission.
+    pub fn record_closed(&self, outcome: Outcome, latency_ms: u64) {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        g.window.rotate(now);
+        g.window.head().fires += 1;
+        self.published.add(slot::FIRES, 1.0);
+        self.record_locked(&mut g, 0, outcome, latency_ms, now);
+    }
+
+    /// [`Self::record_closed`] for a batch of successes that all happened in the window
+    /// bucket of time `at_ms` (the caller flushes a batch before its bucket ends), under
+    /// one lock. Successes whose bucket already left the window count only in the totals.
+    pub fn record_closed_successes(&self, latencies_ms: impl IntoIterator<Item = u64>, at_ms: u64) {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        g.window.rotate(now);
+        let bucket = g.window.bucket_of(at_ms.min(now));
+        for latency in latencies_ms {
+            if let Some(b) = bucket {
+                g.window.counts[b].fires += 1;
+            }
+            self.published.add(slot::FIRES, 1.0);
+            self.record_in(&mut g, bucket, 0, Outcome::Success, latency, at_ms.min(now));
+        }
+    }
+
+    fn record_locked(&self, g: &mut Inner, probe: u16, outcome: Outcome, latency: u64, now: u64) {
+        let head = Some(g.window.head);
+        self.record_in(g, head, probe, outcome, latency, now);
+    }
+
+    /// Records one result into window bucket `bucket` (`None`: totals only) at time `now`.
+    fn record_in(
+        &self,
+        g: &mut Inner,
+        bucket: Option<usize>,
+        probe: u16,
+        outcome: Outcome,
+        latency: u64,
+        now: u64,
+    ) {
         self.published.add(slot::LATENCY_SUM, latency as f64);
         let ok = outcome == Outcome::Success;
-        {
-            let c = g.window.head();
+        if let Some(b) = bucket {
+            g.window.add_latency(b, latency);
+            let c = &mut g.window.counts[b];
             if ok {
                 c.successes += 1;
             } else {
@@ -492,21 +548,25 @@ impl CircuitBreaker {
                 self.published.add(slot::TIMEOUTS, 1.0);
             }
         }
-        if permit.probe != 0 {
-            if g.state == State::HalfOpen && permit.probe == g.epoch {
+        if probe != 0 {
+            if g.state == State::HalfOpen && probe == g.epoch {
                 g.probes_in_flight = g.probes_in_flight.saturating_sub(1);
                 let to = if ok { State::Closed } else { State::Open };
-                self.transition(&mut g, to, now);
+                self.transition(g, to, now);
             }
         } else if g.state == State::Closed {
             if ok {
                 g.consecutive_failures = 0;
-                g.window.head().rule_ok += 1;
+                if let Some(b) = bucket {
+                    g.window.counts[b].rule_ok += 1;
+                }
             } else {
                 g.consecutive_failures = g.consecutive_failures.saturating_add(1);
-                g.window.head().rule_fail += 1;
-                if self.should_open(&g) {
-                    self.transition(&mut g, State::Open, now);
+                if let Some(b) = bucket {
+                    g.window.counts[b].rule_fail += 1;
+                }
+                if self.should_open(g) {
+                    self.transition(g, State::Open, now);
                 }
             }
             self.published.set(
@@ -514,7 +574,6 @@ impl CircuitBreaker {
                 f64::from(g.consecutive_failures),
             );
         }
-        latency
     }
 
     fn should_open(&self, g: &Inner) -> bool {
@@ -800,6 +859,63 @@ mod tests {
         assert_eq!(p.get(slot::TRANSITIONS), 1.0);
         b.publish_stats();
         assert_eq!(p.get(slot::WINDOW + 2), 2.0);
+    }
+
+    #[test]
+    fn closed_path_records_like_acquire_and_record() {
+        let (clock, a) = breaker(consecutive(3));
+        let b = CircuitBreaker::new(consecutive(3), clock.clone()).expect("valid options");
+        for (ok, ms) in [
+            (true, 4u64),
+            (false, 2),
+            (true, 7),
+            (false, 1),
+            (false, 0),
+            (false, 3),
+        ] {
+            let p = a.try_acquire().expect("closed");
+            clock.advance(ms);
+            a.record(
+                p,
+                if ok {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                },
+            );
+            if ok {
+                b.record_closed_successes([ms], clock.now_ms());
+            } else {
+                b.record_closed(Outcome::Failure, ms);
+            }
+        }
+        assert_eq!(a.state(), State::Open);
+        assert_eq!(b.state(), State::Open);
+        assert_eq!(a.stats(), b.stats());
+        for i in 0..slot::WINDOW {
+            assert_eq!(a.published().get(i), b.published().get(i), "slot {i}");
+        }
+        let (_clock, c) = breaker(consecutive(0));
+        c.record_closed(Outcome::Timeout, 9);
+        assert_eq!(c.stats().timeouts, 1);
+    }
+
+    #[test]
+    fn a_batch_lands_in_the_bucket_of_its_time() {
+        let (clock, b) = breaker(BreakerOptions {
+            rolling_count_timeout_ms: 1_000,
+            rolling_count_buckets: 10,
+            ..consecutive(0)
+        });
+        let t0 = clock.now_ms();
+        clock.advance(950);
+        b.record_closed_successes([1, 2, 3], t0);
+        assert_eq!(b.stats().successes, 3);
+        clock.advance(50);
+        assert_eq!(b.stats().successes, 0, "they expire with t0's bucket");
+        b.record_closed_successes([1], t0);
+        assert_eq!(b.stats().successes, 0, "too old for the window");
+        assert_eq!(b.published().get(slot::SUCCESSES), 4.0);
     }
 
     #[test]
