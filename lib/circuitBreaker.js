@@ -145,6 +145,13 @@ function normalize(operation, options) {
   };
 }
 
+/** `new Promise(capture)` hands its resolvers over here: no closure per call. */
+const captured = { resolve: null, reject: null };
+function capture(resolve, reject) {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 /** One in-flight call with a timeout: settled once, by its result or by the timer. */
 class PendingCall {
   constructor(ticket, start, args, resolve, reject) {
@@ -540,7 +547,9 @@ class CircuitBreaker extends EventEmitter {
    * turn into a rejected call or an unhandled rejection. Other listeners still run.
    */
   #emit(name, ...args) {
-    if (this.listenerCount(name) === 0) return;
+    // `_events` is EventEmitter's listener table; the hot path peeks at it directly
+    // because listenerCount() costs a call per event per fire.
+    if (this._events[name] === undefined) return;
     for (const fn of this.rawListeners(name)) {
       try {
         Reflect.apply(fn, this, args);
@@ -587,7 +596,7 @@ class CircuitBreaker extends EventEmitter {
       }
     }
     if (this.#shared[S_STATE] !== 0) return this.#runGuarded(context, args);
-    if (this.listenerCount('fire') !== 0) this.#emit('fire', args);
+    if (this._events.fire !== undefined) this.#emit('fire', args);
     const start = this.#clock[0];
     let result;
     try {
@@ -596,10 +605,18 @@ class CircuitBreaker extends EventEmitter {
       return this.#promiseOf(() => this.#failed(-1, start, err, args));
     }
     if (this.#cfg.timeout !== 0) return this.#withTimeout(-1, start, result, args);
-    return Promise.resolve(result).then(
-      (value) => this.#succeeded(-1, start, value),
-      (err) => this.#failed(-1, start, err, args)
-    );
+    return this.#settleAsync(-1, start, result, args);
+  }
+
+  /** Awaits the result and records it (an async method: no closures per call). */
+  async #settleAsync(ticket, start, result, args) {
+    let value;
+    try {
+      value = await result;
+    } catch (err) {
+      return this.#failed(ticket, start, err, args);
+    }
+    return this.#succeeded(ticket, start, value);
   }
 
   /** Open or half-open: the native side admits (a ticket), probes or rejects. */
@@ -616,10 +633,7 @@ class CircuitBreaker extends EventEmitter {
       return this.#promiseOf(() => this.#failed(ticket, 0, err, args));
     }
     if (this.#cfg.timeout !== 0) return this.#withTimeout(ticket, this.#clock[0], result, args);
-    return Promise.resolve(result).then(
-      (value) => this.#succeeded(ticket, 0, value),
-      (err) => this.#failed(ticket, 0, err, args)
-    );
+    return this.#settleAsync(ticket, 0, result, args);
   }
 
   /** A promise of `fn()`'s value, rejected with what it throws. */
@@ -654,7 +668,7 @@ class CircuitBreaker extends EventEmitter {
     } else {
       latency = this.#h.success(ticket);
     }
-    if (this.listenerCount('success') !== 0) this.#emit('success', value, latency);
+    if (this._events.success !== undefined) this.#emit('success', value, latency);
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
     return value;
   }
@@ -707,17 +721,26 @@ class CircuitBreaker extends EventEmitter {
   // empty and is cleared by shutdown().
 
   #withTimeout(ticket, start, result, args) {
-    return new Promise((resolve, reject) => {
-      const call = new PendingCall(ticket, start, args, resolve, reject);
-      call.deadline = start + this.#cfg.timeout;
-      this.#pending.push(call);
-      this.#inflight++;
-      if (this.#timeoutTimer === null && !this.#shutdown) this.#armTimeout(this.#cfg.timeout);
-      Promise.resolve(result).then(
-        (value) => this.#settle(call, value, true),
-        (err) => this.#settle(call, err, false)
-      );
-    });
+    const promise = new Promise(capture);
+    const call = new PendingCall(ticket, start, args, captured.resolve, captured.reject);
+    call.deadline = start + this.#cfg.timeout;
+    this.#pending.push(call);
+    this.#inflight++;
+    if (this.#timeoutTimer === null && !this.#shutdown) this.#armTimeout(this.#cfg.timeout);
+    this.#awaitResult(call, result);
+    return promise;
+  }
+
+  /** Settles `call` with the result unless the timer did first; never rejects. */
+  async #awaitResult(call, result) {
+    let value;
+    try {
+      value = await result;
+    } catch (err) {
+      this.#settle(call, err, false);
+      return;
+    }
+    this.#settle(call, value, true);
   }
 
   #settle(call, value, ok) {

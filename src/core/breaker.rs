@@ -499,13 +499,37 @@ impl CircuitBreaker {
         let now = self.clock.now_ms();
         let mut g = self.lock();
         g.window.rotate(now);
-        let bucket = g.window.bucket_of(at_ms.min(now));
+        let at = at_ms.min(now);
+        let bucket = g.window.bucket_of(at);
+        // Successes never change the state: add them up, then publish once.
+        let (mut n, mut sum) = (0u64, 0u64);
         for latency in latencies_ms {
             if let Some(b) = bucket {
-                g.window.counts[b].fires += 1;
+                g.window.add_latency(b, latency);
             }
-            self.published.add(slot::FIRES, 1.0);
-            self.record_in(&mut g, bucket, 0, Outcome::Success, latency, at_ms.min(now));
+            n += 1;
+            sum = sum.saturating_add(latency);
+        }
+        if n == 0 {
+            return;
+        }
+        let closed = g.state == State::Closed;
+        if let Some(b) = bucket {
+            let c = &mut g.window.counts[b];
+            c.fires += n;
+            c.successes += n;
+            if closed {
+                c.rule_ok += n;
+            }
+        }
+        let p = &self.published;
+        p.add(slot::FIRES, n as f64);
+        p.add(slot::SUCCESSES, n as f64);
+        p.add(slot::LATENCY_SUM, sum as f64);
+        p.set(slot::LAST_SUCCESS_MS, at as f64);
+        if closed {
+            g.consecutive_failures = 0;
+            p.set(slot::CONSECUTIVE_FAILURES, 0.0);
         }
     }
 
