@@ -973,6 +973,12 @@ mod tests {
     }
 
     #[test]
+    fn usable_from_any_thread() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<CircuitBreaker>();
+    }
+
+    #[test]
     fn shared_between_threads() {
         let (_clock, b) = breaker(consecutive(0));
         let b = Arc::new(b);
