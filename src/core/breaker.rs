@@ -1105,6 +1105,9 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Op {
         Acquire,
+        /// Admit without `try_acquire` when the published state is closed (the JS fast
+        /// path), settling through `record_closed` / `record_closed_successes`.
+        AcquireFast,
         /// Settle the in-flight call at this index (mod count): 0 success, 1 failure, 2 timeout.
         Settle(usize, u8),
         Advance(u64),
@@ -1112,7 +1115,8 @@ mod tests {
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            4 => Just(Op::Acquire),
+            2 => Just(Op::Acquire),
+            2 => Just(Op::AcquireFast),
             4 => (any::<usize>(), 0u8..3).prop_map(|(i, k)| Op::Settle(i, k)),
             2 => (0u64..400).prop_map(Op::Advance),
         ]
@@ -1151,7 +1155,8 @@ mod tests {
             let clock = Arc::new(FakeClock::new(0));
             let b = CircuitBreaker::new(o.clone(), clock.clone()).expect("valid options");
             let mut m = Model::new(o);
-            let mut inflight: Vec<(Permit, Option<u64>)> = Vec::new();
+            // (permit, model permit, admitted on the fast path)
+            let mut inflight: Vec<(Permit, Option<u64>, bool)> = Vec::new();
             let mut trace = Vec::new();
             let mut model_trace = Vec::new();
             for (i, op) in ops.iter().enumerate() {
@@ -1163,16 +1168,36 @@ mod tests {
                         prop_assert_eq!(got.is_some(), want.is_some(), "admission at op {}", i);
                         prop_assert_eq!(got.map(|p| p.probe != 0), want.map(|e| e != 0));
                         if let Some(p) = got {
-                            inflight.push((p, want));
+                            inflight.push((p, want, false));
+                        }
+                    }
+                    Op::AcquireFast => {
+                        let closed = b.published().get(slot::STATE) == 0.0;
+                        let got = if closed {
+                            Some(Permit { start_ms: now, probe: 0 })
+                        } else {
+                            b.try_acquire()
+                        };
+                        let want = m.acquire(now);
+                        prop_assert_eq!(got.is_some(), want.is_some(), "fast admission at op {}", i);
+                        if let Some(p) = got {
+                            inflight.push((p, want, closed));
                         }
                     }
                     Op::Settle(k, kind) => {
                         if inflight.is_empty() {
                             continue;
                         }
-                        let (p, e) = inflight.swap_remove(k % inflight.len());
+                        let (p, e, fast) = inflight.swap_remove(k % inflight.len());
                         let outcome = [Outcome::Success, Outcome::Failure, Outcome::Timeout][kind as usize];
-                        b.record(p, outcome);
+                        let latency = now - p.start_ms;
+                        match (fast, outcome) {
+                            (false, _) => {
+                                b.record(p, outcome);
+                            }
+                            (true, Outcome::Success) => b.record_closed_successes([latency], now),
+                            (true, _) => b.record_closed(outcome, latency),
+                        }
                         m.record(e.unwrap_or(0), kind != 0, now);
                     }
                     Op::Advance(ms) => clock.advance(ms),
