@@ -188,6 +188,23 @@ test('the real clock moves while breakers exist', async () => {
   assert.ok(Math.abs(h.now() - clockView[0]) <= 2);
 });
 
+test('the clock ticker parks when unused and a breaker call wakes it with a fresh time', async () => {
+  const view = native.circuitBreakerClock();
+  const b = new CircuitBreaker(async (x) => x, 'ticker', { timeout: false, log: false });
+  await b.fire(1);
+  // Parking takes ~100 idle ticks; poll instead of sleeping a fixed time.
+  const deadline = Date.now() + 3000;
+  while (view[1] !== 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(view[1], 0, 'parked after being unused');
+  const parkedAt = view[0];
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(view[0], parkedAt, 'a parked ticker does not tick');
+  assert.equal(await b.fire(2), 2);
+  assert.equal(view[1], 1, 'awake again');
+  assert.ok(view[0] - parkedAt >= 25, 'the time was refreshed on wake');
+  b.shutdown();
+});
+
 /** Deterministic PRNG (mulberry32). */
 function rng(seed) {
   let a = seed >>> 0;

@@ -7,7 +7,7 @@
 // The boundary, per call (a raw N-API call costs ~100 ns inside promise code here):
 // - closed (the common case): no native call. JS reads the state from a Float64Array
 //   the native side updates, times the call with a millisecond clock shared the same
-//   way, and queues successes in a native-owned batch buffer that is flushed in one call
+//   way (a native ticker refreshes it while breakers are in use), and queues successes in a native-owned batch buffer that is flushed in one call
 //   (before any failure, any state change, any stats read, at a window-bucket boundary
 //   or every 256 calls). A failure is recorded at once (it may open the breaker).
 // - open or half-open: one raw call to acquire a ticket (admit, probe or reject), one
@@ -42,12 +42,18 @@ const BATCH = 256; // size of the native batch buffer
 /** @type {Float64Array | undefined} the shared millisecond clock, created on first use */
 let sharedClock;
 
-/** A `[0]`-indexable view of a fake clock, so the hot path reads both kinds alike. */
+/**
+ * The shared clock's layout (src/binding/breaker.rs): [0] ms, [1] 1 while its ticker
+ * runs, [2] set on use (the ticker parks after ~100 ms without use). A fake clock gets
+ * the same shape, always awake, so the hot path reads both kinds alike.
+ */
 function fakeClockView(clock) {
   return {
     get 0() {
       return clock.now();
     },
+    1: 1,
+    2: 0,
   };
 }
 const MAX_TIMER_MS = 2147483647;
@@ -145,6 +151,48 @@ function normalize(operation, options) {
   };
 }
 
+/** FIFO of in-flight timed calls: a ring buffer, so steady traffic allocates nothing. */
+class CallQueue {
+  constructor() {
+    this.items = new Array(16).fill(undefined);
+    this.head = 0;
+    this.size = 0;
+  }
+
+  push(call) {
+    if (this.size === this.items.length) this.#resize(this.items.length * 2, false);
+    this.items[(this.head + this.size) & (this.items.length - 1)] = call;
+    this.size++;
+  }
+
+  peek() {
+    return this.items[this.head];
+  }
+
+  shift() {
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) & (this.items.length - 1);
+    this.size--;
+  }
+
+  /** Drops settled calls stuck behind a slow one. */
+  compact() {
+    this.#resize(this.items.length, true);
+  }
+
+  #resize(capacity, liveOnly) {
+    const next = new Array(capacity).fill(undefined);
+    let n = 0;
+    for (let i = 0; i < this.size; i++) {
+      const call = this.items[(this.head + i) & (this.items.length - 1)];
+      if (!liveOnly || !call.done) next[n++] = call;
+    }
+    this.items = next;
+    this.head = 0;
+    this.size = n;
+  }
+}
+
 /** `new Promise(capture)` hands its resolvers over here: no closure per call. */
 const captured = { resolve: null, reject: null };
 function capture(resolve, reject) {
@@ -183,11 +231,10 @@ class CircuitBreaker extends EventEmitter {
   #shutdown = false;
   #resetTimer = null;
   #timeoutTimer = null;
-  #pending = [];
-  #head = 0;
+  #pending = new CallQueue();
   #inflight = 0;
   #warned = false;
-  /** @type {{ 0: number }} */
+  /** @type {{ 0: number, 1: number, 2: number }} */
   #clock;
   #batch;
   #batched = 0;
@@ -577,6 +624,14 @@ class CircuitBreaker extends EventEmitter {
     }
   }
 
+  /** Milliseconds from the shared clock, waking its ticker if it parked. */
+  #time() {
+    const c = this.#clock;
+    if (c[1] !== 1) native.circuitBreakerClockWake();
+    c[2] = 1;
+    return c[0];
+  }
+
   /** Records the queued fast-path successes (one native call). */
   #flush() {
     if (this.#batched === 0) return;
@@ -597,7 +652,7 @@ class CircuitBreaker extends EventEmitter {
     }
     if (this.#shared[S_STATE] !== 0) return this.#runGuarded(context, args);
     if (this._events.fire !== undefined) this.#emit('fire', args);
-    const start = this.#clock[0];
+    const start = this.#time();
     let result;
     try {
       result = Reflect.apply(this.operation, context, args);
@@ -632,7 +687,7 @@ class CircuitBreaker extends EventEmitter {
     } catch (err) {
       return this.#promiseOf(() => this.#failed(ticket, 0, err, args));
     }
-    if (this.#cfg.timeout !== 0) return this.#withTimeout(ticket, this.#clock[0], result, args);
+    if (this.#cfg.timeout !== 0) return this.#withTimeout(ticket, this.#time(), result, args);
     return this.#settleAsync(ticket, 0, result, args);
   }
 
@@ -652,7 +707,7 @@ class CircuitBreaker extends EventEmitter {
   #succeeded(ticket, start, value) {
     let latency;
     if (ticket < 0) {
-      const now = this.#clock[0];
+      const now = this.#time();
       latency = now - start;
       if (this.#shared[S_STATE] === 0) {
         if (this.#batched !== 0 && (now >= this.#batchEnd || this.#batched === BATCH)) this.#flush();
@@ -690,7 +745,7 @@ class CircuitBreaker extends EventEmitter {
     this.#flush();
     let latency;
     if (ticket < 0) {
-      latency = this.#clock[0] - start;
+      latency = this.#time() - start;
       this.#h.failed(latency);
     } else {
       latency = this.#h.failure(ticket);
@@ -757,18 +812,9 @@ class CircuitBreaker extends EventEmitter {
     call.done = true;
     this.#inflight--;
     const q = this.#pending;
-    while (this.#head < q.length && q[this.#head].done) q[this.#head++] = undefined;
-    if (this.#head === q.length) {
-      q.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > q.length) {
-      q.splice(0, this.#head);
-      this.#head = 0;
-    } else if (q.length - this.#head > 2 * this.#inflight + 1024) {
-      // Completed calls behind a slow one: drop them so the queue stays ~ in-flight size.
-      this.#pending = q.slice(this.#head).filter((c) => !c.done);
-      this.#head = 0;
-    }
+    while (q.size !== 0 && q.peek().done) q.shift();
+    // Settled calls behind a slow one: drop them so the queue stays ~ in-flight size.
+    if (q.size > 2 * this.#inflight + 1024) q.compact();
   }
 
   #armTimeout(ms) {
@@ -778,20 +824,19 @@ class CircuitBreaker extends EventEmitter {
 
   #onTimeoutTimer() {
     this.#timeoutTimer = null;
-    const now = this.#clock[0];
-    while (this.#head < this.#pending.length) {
-      const call = this.#pending[this.#head];
+    const now = this.#time();
+    const q = this.#pending;
+    while (q.size !== 0) {
+      const call = q.peek();
       if (call.done) {
-        this.#pending[this.#head++] = undefined;
+        q.shift();
         continue;
       }
       if (call.deadline > now) break;
       this.#finish(call);
       this.#timedOut(call);
     }
-    if (this.#head < this.#pending.length && !this.#shutdown) {
-      this.#armTimeout(Math.max(1, this.#pending[this.#head].deadline - now));
-    }
+    if (q.size !== 0 && !this.#shutdown) this.#armTimeout(Math.max(1, q.peek().deadline - now));
   }
 
   #timedOut(call) {
@@ -799,7 +844,7 @@ class CircuitBreaker extends EventEmitter {
     this.#flush();
     let latency;
     if (call.ticket < 0) {
-      latency = this.#clock[0] - call.start;
+      latency = this.#time() - call.start;
       this.#h.timedOut(latency);
     } else {
       latency = this.#h.timeout(call.ticket);

@@ -20,7 +20,7 @@
 
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Object, Unknown};
@@ -85,21 +85,32 @@ impl CircuitBreakerFakeClock {
 /// Largest batch of fast-path successes `flush(n)` records at once.
 const BATCH: usize = 256;
 
-/// The JS clock: one `f64` of milliseconds (the [`clock::MonotonicClock`] timebase),
-/// refreshed every millisecond by a background thread while any breaker handle is
-/// alive, and by every native call. JS reads it from a `Float64Array` instead of calling
-/// `performance.now()` (an allocation on Node 20) or crossing into Rust.
-static TICK_MS: AtomicU64 = AtomicU64::new(0);
-static LIVE_HANDLES: AtomicUsize = AtomicUsize::new(0);
+/// The JS clock, three `f64` slots JS maps as a `Float64Array`:
+/// `[0]` milliseconds (the [`clock::MonotonicClock`] timebase), refreshed every
+/// millisecond by a ticker thread and by every native call; `[1]` 1 while the ticker
+/// runs, 0 once it parked; `[2]` set to 1 by JS on every use. JS reads the time from
+/// here instead of calling `performance.now()` (an allocation on Node 20) or crossing
+/// into Rust. The ticker parks after [`IDLE_TICKS`] ticks without use, so an idle process
+/// has no thread waking up; JS sees `[1] == 0` and wakes it with
+/// `circuitBreakerClockWake()`, which refreshes `[0]` before it returns.
+static CLOCK: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 static TICKER_RUNNING: AtomicBool = AtomicBool::new(false);
+const NOW: usize = 0;
+const AWAKE: usize = 1;
+const USED: usize = 2;
+const IDLE_TICKS: u32 = 100;
+
+fn set(i: usize, x: f64) {
+    CLOCK[i].store(x.to_bits(), Ordering::Release);
+}
 
 fn tick() -> u64 {
     let now = clock::MonotonicClock.now_ms();
-    TICK_MS.store((now as f64).to_bits(), Ordering::Relaxed);
+    set(NOW, now as f64);
     now
 }
 
-/// The breakers' real clock: precise, and it keeps [`TICK_MS`] fresh.
+/// The breakers' real clock: precise, and it keeps the JS clock fresh.
 struct TickClock;
 
 impl Clock for TickClock {
@@ -108,50 +119,58 @@ impl Clock for TickClock {
     }
 }
 
-/// Starts the ticker thread unless it runs. It exits by itself once no handle is alive
-/// (checked every tick), never blocks process exit, and costs ~1000 short wake-ups a
-/// second while breakers exist. If it cannot start, the clock still moves on every
-/// native call (documented degradation, not an error).
-fn ensure_ticker() {
+/// Refreshes the JS clock and makes sure the ticker runs. The ticker never blocks
+/// process exit. If the thread cannot start, JS keeps waking (refreshing) the clock on
+/// each use: slower, still correct.
+fn wake_ticker() {
     tick();
+    set(USED, 1.0);
+    set(AWAKE, 1.0);
     if TICKER_RUNNING.swap(true, Ordering::AcqRel) {
         return;
     }
     let spawned = std::thread::Builder::new()
         .name("qerrors-breaker-clock".into())
         .stack_size(64 * 1024)
-        .spawn(|| loop {
-            tick();
-            if LIVE_HANDLES.load(Ordering::Acquire) == 0 {
-                TICKER_RUNNING.store(false, Ordering::Release);
-                // A handle created meanwhile either sees the flag down and starts a new
-                // ticker, or finds this one still running: keep going in that case.
-                if LIVE_HANDLES.load(Ordering::Acquire) == 0
-                    || TICKER_RUNNING.swap(true, Ordering::AcqRel)
-                {
-                    return;
-                }
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        });
+        .spawn(run_ticker);
     if spawned.is_err() {
         TICKER_RUNNING.store(false, Ordering::Release);
+        set(AWAKE, 0.0);
     }
+}
+
+fn run_ticker() {
+    let mut idle = 0;
+    loop {
+        tick();
+        let used = f64::from_bits(CLOCK[USED].swap(0f64.to_bits(), Ordering::AcqRel)) != 0.0;
+        idle = if used { 0 } else { idle + 1 };
+        if idle >= IDLE_TICKS {
+            TICKER_RUNNING.store(false, Ordering::Release);
+            set(AWAKE, 0.0);
+            // A wake that raced with parking either started a new ticker (then this one
+            // leaves) or found this one still running (then it carries on).
+            let used = f64::from_bits(CLOCK[USED].load(Ordering::Acquire)) != 0.0;
+            if !used || TICKER_RUNNING.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            set(AWAKE, 1.0);
+            idle = 0;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// Wakes the shared JS clock (see [`CLOCK`]); JS calls it when `clock[1]` reads 0.
+#[napi]
+pub fn circuit_breaker_clock_wake() {
+    wake_ticker();
 }
 
 struct Handle {
     core: CircuitBreaker,
     /// Latencies (ms) of fast-path successes JS has not flushed yet.
     batch: Box<[AtomicU64; BATCH]>,
-    real_clock: bool,
-}
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        if self.real_clock {
-            LIVE_HANDLES.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
 }
 
 /// Reads an optional number option: `None` when absent (undefined).
@@ -287,7 +306,6 @@ pub fn create_circuit_breaker_handle<'env>(
     clock: Option<&CircuitBreakerFakeClock>,
 ) -> Result<Object<'env>> {
     let opts = read_options(env, &options)?;
-    let real_clock = clock.is_none();
     let clock: SharedClock = match clock {
         Some(c) => c.inner.clone(),
         None => Arc::new(TickClock),
@@ -296,14 +314,9 @@ pub fn create_circuit_breaker_handle<'env>(
         Ok(c) => c,
         Err(msg) => return errors::range_error(env, CODE_OPTION, &msg),
     };
-    if real_clock {
-        LIVE_HANDLES.fetch_add(1, Ordering::AcqRel);
-        ensure_ticker();
-    }
     let handle = Arc::new(Handle {
         core,
         batch: Box::new(std::array::from_fn(|_| AtomicU64::new(0))),
-        real_clock,
     });
     let target = Object::new(env)?;
     raw::bind_methods(
@@ -345,20 +358,20 @@ pub fn create_circuit_breaker_handle<'env>(
     Ok(target)
 }
 
-/// The shared JS clock (see [`TICK_MS`]): a one-element `Float64Array` of milliseconds.
+/// The shared JS clock (see [`CLOCK`]): a three-element `Float64Array`, awake.
 /// Call once per thread and keep it: every call creates a new view of the same memory.
 #[napi(ts_return_type = "Float64Array")]
 pub fn circuit_breaker_clock(env: &Env) -> Result<Unknown<'_>> {
-    tick();
+    wake_ticker();
     let raw_env = env.raw();
     let mut buffer = ptr::null_mut();
     let mut view = ptr::null_mut();
-    // SAFETY: TICK_MS is a static, so the memory outlives any buffer; no finalizer.
+    // SAFETY: CLOCK is a static, so the memory outlives any buffer; no finalizer.
     unsafe {
         if sys::napi_create_external_arraybuffer(
             raw_env,
-            TICK_MS.as_ptr() as *mut c_void,
-            8,
+            CLOCK.as_ptr() as *mut c_void,
+            CLOCK.len() * 8,
             None,
             ptr::null_mut(),
             &mut buffer,
@@ -366,7 +379,7 @@ pub fn circuit_breaker_clock(env: &Env) -> Result<Unknown<'_>> {
             || sys::napi_create_typedarray(
                 raw_env,
                 sys::TypedarrayType::float64_array,
-                1,
+                CLOCK.len(),
                 buffer,
                 0,
                 &mut view,
