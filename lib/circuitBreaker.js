@@ -7,9 +7,10 @@
 // The boundary, per call (a raw N-API call costs ~100 ns inside promise code here):
 // - closed (the common case): no native call. JS reads the state from a Float64Array
 //   the native side updates, times the call with a millisecond clock shared the same
-//   way (a native ticker refreshes it while breakers are in use), and queues successes in a native-owned batch buffer that is flushed in one call
-//   (before any failure, any state change, any stats read, at a window-bucket boundary
-//   or every 256 calls). A failure is recorded at once (it may open the breaker).
+//   way (a native ticker refreshes it while breakers are in use), and queues successes
+//   in a native-owned batch buffer that is flushed in one call (before any failure, any
+//   state change, any stats read, at a window-bucket boundary or every 256 calls). A
+//   failure is recorded at once (it may open the breaker).
 // - open or half-open: one raw call to acquire a ticket (admit, probe or reject), one
 //   to record its result.
 // Nothing here creates a JS object for accounting.
@@ -39,7 +40,7 @@ const S_WINDOW = 16;
 const PERCENTILES = [0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 1];
 const BATCH = 256; // size of the native batch buffer
 
-/** @type {Float64Array | undefined} the shared millisecond clock, created on first use */
+/** @type {Float64Array | undefined} the shared clock, created by the first breaker */
 let sharedClock;
 
 /**
@@ -56,6 +57,7 @@ function fakeClockView(clock) {
     2: 0,
   };
 }
+
 const MAX_TIMER_MS = 2147483647;
 const CODE = 'ERR_QERRORS_INVALID_OPTION';
 
@@ -778,6 +780,7 @@ class CircuitBreaker extends EventEmitter {
   #withTimeout(ticket, start, result, args) {
     const promise = new Promise(capture);
     const call = new PendingCall(ticket, start, args, captured.resolve, captured.reject);
+    captured.resolve = captured.reject = null;
     call.deadline = start + this.#cfg.timeout;
     this.#pending.push(call);
     this.#inflight++;
