@@ -662,18 +662,10 @@ class CircuitBreaker extends EventEmitter {
       return this.#promiseOf(() => this.#failed(-1, start, err, args));
     }
     if (this.#cfg.timeout !== 0) return this.#withTimeout(-1, start, result, args);
-    return this.#settleAsync(-1, start, result, args);
-  }
-
-  /** Awaits the result and records it (an async method: no closures per call). */
-  async #settleAsync(ticket, start, result, args) {
-    let value;
-    try {
-      value = await result;
-    } catch (err) {
-      return this.#failed(ticket, start, err, args);
-    }
-    return this.#succeeded(ticket, start, value);
+    return Promise.resolve(result).then(
+      (value) => this.#succeeded(-1, start, value),
+      (err) => this.#failed(-1, start, err, args)
+    );
   }
 
   /** Open or half-open: the native side admits (a ticket), probes or rejects. */
@@ -690,7 +682,10 @@ class CircuitBreaker extends EventEmitter {
       return this.#promiseOf(() => this.#failed(ticket, 0, err, args));
     }
     if (this.#cfg.timeout !== 0) return this.#withTimeout(ticket, this.#time(), result, args);
-    return this.#settleAsync(ticket, 0, result, args);
+    return Promise.resolve(result).then(
+      (value) => this.#succeeded(ticket, 0, value),
+      (err) => this.#failed(ticket, 0, err, args)
+    );
   }
 
   /** A promise of `fn()`'s value, rejected with what it throws. */
@@ -785,20 +780,11 @@ class CircuitBreaker extends EventEmitter {
     this.#pending.push(call);
     this.#inflight++;
     if (this.#timeoutTimer === null && !this.#shutdown) this.#armTimeout(this.#cfg.timeout);
-    this.#awaitResult(call, result);
+    Promise.resolve(result).then(
+      (value) => this.#settle(call, value, true),
+      (err) => this.#settle(call, err, false)
+    );
     return promise;
-  }
-
-  /** Settles `call` with the result unless the timer did first; never rejects. */
-  async #awaitResult(call, result) {
-    let value;
-    try {
-      value = await result;
-    } catch (err) {
-      this.#settle(call, err, false);
-      return;
-    }
-    this.#settle(call, value, true);
   }
 
   #settle(call, value, ok) {
