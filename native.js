@@ -7,4 +7,6 @@ const native = require('./lib/native');
 
 module.exports = {
   nativeVersion: native.nativeVersion,
+  // LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md).
+  LruCache: require('./lib/lruCache').LruCache,
 };

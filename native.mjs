@@ -5,3 +5,5 @@ const native = require('./native.js');
 
 export default native;
 export const { nativeVersion } = native;
+// LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md).
+export const { LruCache } = native;
