@@ -321,11 +321,10 @@ unsafe fn with_key(
     if n + 1 < KEY_UNITS {
         // SAFETY: N-API initialized the first `n` units.
         let units = std::slice::from_raw_parts(up, n);
-        let mut key = MaybeUninit::<[u8; 2 * KEY_UNITS + 1]>::uninit();
-        let kp = key.as_mut_ptr().cast::<u8>();
-        let len = encode_key(units, kp);
+        let mut key = [MaybeUninit::<u8>::uninit(); 2 * KEY_UNITS + 1];
+        let len = encode_key(units, &mut key);
         // SAFETY: encode_key initialized the first `len` bytes.
-        return f(std::slice::from_raw_parts(kp, len));
+        return f(std::slice::from_raw_parts(key.as_ptr().cast::<u8>(), len));
     }
     let mut full = 0usize;
     sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut full);
@@ -333,31 +332,30 @@ unsafe fn with_key(
     sys::napi_get_value_string_utf16(env, v, units.as_mut_ptr(), full + 1, &mut n);
     units.truncate(n);
     let mut key: Vec<u8> = Vec::with_capacity(2 * n + 1);
-    let len = encode_key(&units, key.as_mut_ptr());
+    let len = encode_key(&units, key.spare_capacity_mut());
     // SAFETY: encode_key initialized the first `len` bytes of the capacity.
     key.set_len(len);
     f(&key)
 }
 
-/// Writes the stored form of a key (see [`with_key`]) to `out`, which must have room
-/// for `2 * units.len() + 1` bytes; returns the length written.
-///
-/// # Safety
-/// `out` must be valid for writes of `2 * units.len() + 1` bytes.
+/// Writes the stored form of a key (see [`with_key`]) to `out`, which must hold at
+/// least `2 * units.len() + 1` bytes; returns how many leading bytes it initialized.
 #[inline]
-unsafe fn encode_key(units: &[u16], out: *mut u8) -> usize {
+fn encode_key(units: &[u16], out: &mut [MaybeUninit<u8>]) -> usize {
+    // Slices (not raw pointers) so the compiler knows they do not overlap and
+    // vectorizes both loops.
     if fits_latin1(units) {
-        out.write(KEY_LATIN1);
-        for (i, &u) in units.iter().enumerate() {
-            out.add(1 + i).write(u as u8);
+        out[0].write(KEY_LATIN1);
+        for (o, &u) in out[1..=units.len()].iter_mut().zip(units) {
+            o.write(u as u8);
         }
         units.len() + 1
     } else {
-        out.write(KEY_UTF16LE);
-        for (i, &u) in units.iter().enumerate() {
+        out[0].write(KEY_UTF16LE);
+        for (o, &u) in out[1..=2 * units.len()].chunks_exact_mut(2).zip(units) {
             let [lo, hi] = u.to_le_bytes();
-            out.add(1 + 2 * i).write(lo);
-            out.add(2 + 2 * i).write(hi);
+            o[0].write(lo);
+            o[1].write(hi);
         }
         2 * units.len() + 1
     }
