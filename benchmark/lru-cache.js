@@ -5,9 +5,10 @@
 //   node --expose-gc benchmark/lru-cache.js            all workloads (~1.5 min)
 //   node --expose-gc benchmark/lru-cache.js --quick    fewer rounds
 //
-// Timing workloads run the peers side by side in this process, alternating rounds, a
-// fresh cache per round; every round checks that all peers saw the same hit count (all
-// are exact LRUs; TTLs are long enough not to fire). Memory and GC figures come from
+// Per-op times are CPU time (user + system), not wall time: the machine is shared and
+// CPU time leaves out waiting for a core. Timing workloads run the peers side by side in
+// this process, alternating rounds, a fresh cache per round; every round checks that all
+// peers saw the same hit count (all are exact LRUs; TTLs are long enough not to fire). Memory and GC figures come from
 // one child process per peer, so one peer's garbage cannot inflate another's RSS.
 
 const { spawnSync } = require('node:child_process');
@@ -115,6 +116,15 @@ function median(xs) {
   return s[s.length >> 1];
 }
 
+/**
+ * CPU time (user + system) of this process since `c0`, in ns. The machine is shared:
+ * CPU time leaves out the time the process waits for a core, which wall time does not.
+ */
+function cpuNs(c0) {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) * 1000;
+}
+
 function fmt(x) {
   return x >= 100 ? x.toFixed(0) : x.toFixed(1);
 }
@@ -130,9 +140,9 @@ function compare(title, max, work, peers = Object.keys(PEERS)) {
     const roundChecks = {};
     for (const p of peers) {
       const cache = PEERS[p](max);
-      const t0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
       const { ops, check } = work(cache);
-      const ns = Number(process.hrtime.bigint() - t0) / ops;
+      const ns = cpuNs(c0) / ops;
       roundChecks[p] = check;
       if (round > 0) times[p].push(ns); // round 0 is the warm-up
     }
@@ -144,7 +154,7 @@ function compare(title, max, work, peers = Object.keys(PEERS)) {
   }
   const base = median(times['lru-cache']);
   console.log(`\n${title}   (check: ${JSON.stringify(checks)})`);
-  console.log('| peer | ns/op median | min-max | vs lru-cache |');
+  console.log('| peer | CPU ns/op median | min-max | vs lru-cache |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const p of peers) {
     const m = median(times[p]);
@@ -269,10 +279,13 @@ function memoryChild(peer, n, bytes) {
   for (let i = 0; i < 4; i++) global.gc();
   const m1 = process.memoryUsage();
   const pauses = [];
+  const gcCpu = [];
   for (let i = 0; i < 7; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     global.gc();
     pauses.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    gcCpu.push(cpuNs(c0) / 1e6);
   }
   // Uniform gets over the whole populated cache: median of 5 passes after a warm-up.
   const keys = makeKeys(n);
@@ -281,13 +294,13 @@ function memoryChild(peer, n, bytes) {
   const getTimes = [];
   for (let pass = 0; pass < 6; pass++) {
     hits = 0;
-    const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     if (slots) {
       for (let j = 0; j < order.length; j++) if (cache.getAt(keys[order[j]], order[j]) !== undefined) hits++;
     } else {
       for (let j = 0; j < order.length; j++) if (cache.get(keys[order[j]]) !== undefined) hits++;
     }
-    if (pass > 0) getTimes.push(Number(process.hrtime.bigint() - t0) / order.length);
+    if (pass > 0) getTimes.push(cpuNs(c0) / order.length);
   }
   const getNs = median(getTimes);
   const out = {
@@ -297,16 +310,17 @@ function memoryChild(peer, n, bytes) {
     heapMB: (m1.heapUsed - m0.heapUsed) / 2 ** 20,
     externalMB: (m1.external + m1.arrayBuffers - m0.external - m0.arrayBuffers) / 2 ** 20,
     rssMB: (m1.rss - m0.rss) / 2 ** 20,
-    gcMs: median(pauses),
+    gcMs: Math.min(...pauses),
+    gcCpuMs: median(gcCpu),
     getNs,
   };
   process.stdout.write(JSON.stringify(out));
 }
 
 function memory(n, bytes) {
-  console.log(`\n${n} entries of ${bytes} B values, 16-hex keys: one child process per peer; memory = growth after populating and 4 GCs, minus the same for \`none\` (no cache); full GC = median of 7 forced GCs with only the cache alive; get = uniform gets over all entries`);
-  console.log('| peer | V8 heap MB | external MB | RSS MB | full GC ms | get ns/op | heap vs lru-cache | GC vs lru-cache | get vs lru-cache |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(`\n${n} entries of ${bytes} B values, 16-hex keys: one child process per peer; memory = growth after populating and 4 GCs, minus the same for \`none\` (no cache); full GC = pause of a forced GC with only the cache alive, wall time, best of 7 (the least disturbed by other load), and its CPU time, median of 7 (V8 marks on helper threads too); get = CPU ns per uniform get over all entries, median of 5 passes`);
+  console.log('| peer | V8 heap MB | external MB | RSS MB | full GC pause ms | full GC CPU ms | get CPU ns/op | heap vs lru-cache | GC CPU vs lru-cache | GC pause vs lru-cache | get vs lru-cache |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const rows = {};
   for (const peer of Object.keys(MEMORY_PEERS)) {
     const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--memory-child', peer, String(n), String(bytes)], {
@@ -327,10 +341,10 @@ function memory(n, bytes) {
   const base = rows['lru-cache'];
   for (const r of Object.values(rows)) {
     console.log(
-      `| ${r.peer} | ${r.heapMB.toFixed(1)} | ${r.externalMB.toFixed(1)} | ${r.rssMB.toFixed(1)} | ${r.gcMs.toFixed(2)} | ${r.getNs.toFixed(0)} | ${(r.heapMB / base.heapMB).toFixed(3)}x | ${(r.gcMs / base.gcMs).toFixed(2)}x | ${(r.getNs / base.getNs).toFixed(2)}x |`
+      `| ${r.peer} | ${r.heapMB.toFixed(1)} | ${r.externalMB.toFixed(1)} | ${r.rssMB.toFixed(1)} | ${r.gcMs.toFixed(2)} | ${r.gcCpuMs.toFixed(2)} | ${r.getNs.toFixed(0)} | ${(r.heapMB / base.heapMB).toFixed(3)}x | ${(r.gcCpuMs / base.gcCpuMs).toFixed(2)}x | ${(r.gcMs / base.gcMs).toFixed(2)}x | ${(r.getNs / base.getNs).toFixed(2)}x |`
     );
   }
-  console.log(`(no cache: full GC ${none.gcMs.toFixed(2)} ms)`);
+  console.log(`(no cache at all: full GC pause ${none.gcMs.toFixed(2)} ms, CPU ${none.gcCpuMs.toFixed(2)} ms)`);
 }
 
 if (process.argv[2] === '--memory-child') {
