@@ -155,7 +155,11 @@ unsafe fn js_text(env: sys::napi_env, t: &JsText) -> Result<sys::napi_value> {
 
 unsafe fn array(env: sys::napi_env, items: &[sys::napi_value]) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
-    ok(sys::napi_create_array_with_length(env, items.len(), &mut out))?;
+    ok(sys::napi_create_array_with_length(
+        env,
+        items.len(),
+        &mut out,
+    ))?;
     for (i, &v) in items.iter().enumerate() {
         ok(sys::napi_set_element(env, out, i as u32, v))?;
     }
@@ -283,9 +287,8 @@ fn input(value: Either<Uint8Array, String>) -> Input {
 fn pointers(env: &Env, list: Vec<String>) -> Result<Vec<Pointer>> {
     list.iter()
         .map(|p| {
-            Pointer::parse(p).or_else(|e| {
-                errors::type_error(env, "ERR_QERRORS_JSON_POINTER", &e.to_string())
-            })
+            Pointer::parse(p)
+                .or_else(|e| errors::type_error(env, "ERR_QERRORS_JSON_POINTER", &e.to_string()))
         })
         .collect()
 }
