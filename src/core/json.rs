@@ -596,7 +596,7 @@ pub enum JsText {
 
 impl JsText {
     /// Converts UTF-8 text (no JSON escapes involved).
-    pub fn from_str(s: &str) -> JsText {
+    pub fn from_text(s: &str) -> JsText {
         JsText::decode(s.as_bytes(), false)
     }
 
@@ -1059,7 +1059,7 @@ pub fn prepare(text: &str, limits: &Limits, nonce: u64) -> Result<Prepared, Json
     scan_str(text, limits, &mut v)?;
     if v.found.is_empty() {
         return Ok(Prepared::Json {
-            text: JsText::from_str(text),
+            text: JsText::from_text(text),
             patches: Vec::new(),
         });
     }
@@ -1091,7 +1091,7 @@ pub fn prepare(text: &str, limits: &Limits, nonce: u64) -> Result<Prepared, Json
     }
     skeleton.push_str(&text[copied..]);
     Ok(Prepared::Json {
-        text: JsText::from_str(&skeleton),
+        text: JsText::from_text(&skeleton),
         patches,
     })
 }
