@@ -215,23 +215,22 @@ impl Pipeline {
             context: context(),
         };
         bump(&inner.counters.scheduled);
-        let task_inner = Arc::clone(inner);
+        let settle = Settle {
+            inner: Arc::clone(inner),
+            fp,
+            result: None,
+        };
         inner.runtime.spawn(async move {
-            let mut cancel = task_inner.cancel.subscribe();
-            let result = tokio::select! {
+            let mut settle = settle;
+            let inner = Arc::clone(&settle.inner);
+            let mut cancel = inner.cancel.subscribe();
+            settle.result = tokio::select! {
                 _ = cancel.wait_for(|c| *c) => {
-                    bump(&task_inner.counters.cancelled);
+                    bump(&inner.counters.cancelled);
                     None
                 }
-                r = task_inner.analyse(fp, &input) => r,
+                r = inner.analyse(fp, &input) => r,
             };
-            if let Some(advice) = &result {
-                task_inner.deps.cache_insert(fp, advice.clone());
-            }
-            lock(&task_inner.in_flight).remove(&fp);
-            if !task_inner.closed.load(Ordering::Acquire) {
-                task_inner.notifier.deliver(fp, result);
-            }
         });
         (fp, Submitted::Scheduled)
     }
@@ -290,6 +289,29 @@ impl Pipeline {
             "lastError": *lock(&i.last_error),
         });
         v.to_string()
+    }
+}
+
+/// Ends one analysis when its task ends, however it ends (result, cancellation, or a panic
+/// unwinding through the task): caches a result, leaves the in-flight set, and notifies, so
+/// no JS promise can be left waiting.
+struct Settle {
+    inner: Arc<Inner>,
+    fp: u64,
+    result: Option<Arc<str>>,
+}
+
+impl Drop for Settle {
+    fn drop(&mut self) {
+        let inner = &self.inner;
+        let result = self.result.take();
+        if let Some(advice) = &result {
+            inner.deps.cache_insert(self.fp, advice.clone());
+        }
+        lock(&inner.in_flight).remove(&self.fp);
+        if !inner.closed.load(Ordering::Acquire) {
+            inner.notifier.deliver(self.fp, result);
+        }
     }
 }
 
