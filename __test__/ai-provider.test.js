@@ -106,6 +106,16 @@ test('an https endpoint goes through rustls: a failed TLS handshake is a network
   }
 });
 
+test('JSON mode only for the models that support it; the model and max tokens are sent', async () => {
+  useOpenAi({ model: 'gpt-4', maxTokens: 321 });
+  await ai.analyze(freshError());
+  const body = JSON.parse(openai.requests[0].body);
+  assert.equal(body.model, 'gpt-4');
+  assert.equal(body.max_completion_tokens, 321);
+  assert.equal(body.response_format, undefined);
+  assert.equal(ai.stats().model, 'gpt-4');
+});
+
 test('fenced JSON answer is unwrapped', async () => {
   useOpenAi();
   openai.plan.push({ content: '```json\n{"advice":"fenced"}\n```' });
