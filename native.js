@@ -25,4 +25,6 @@ module.exports = {
   json: require('./lib/json'),
   // AI analysis pipeline (docs/ai-pipeline.md)
   aiPipeline: require('./lib/aiPipeline'),
+  // LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md).
+  LruCache: require('./lib/lruCache').LruCache,
 };

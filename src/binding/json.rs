@@ -134,7 +134,161 @@ fn ok(status: sys::napi_status) -> Result<()> {
     }
 }
 
-unsafe fn js_text(env: sys::napi_env, t: &JsText) -> Result<sys::napi_value> {
+/// Strings at least this long (in code units) are handed to V8 without a copy.
+const EXTERNAL_MIN_UNITS: usize = 64 * 1024;
+
+/// Zero-copy string creation through `node_api_create_external_string_latin1/utf16`
+/// (Node 20.4+). They are looked up at run time, so on a Node without them the addon
+/// still loads and strings are copied instead.
+#[cfg(unix)]
+mod external {
+    use std::ffi::{c_char, c_void};
+    use std::sync::OnceLock;
+
+    use napi::sys;
+
+    type Finalize = unsafe extern "C" fn(sys::napi_env, *mut c_void, *mut c_void);
+    pub type CreateLatin1 = unsafe extern "C" fn(
+        sys::napi_env,
+        *const c_char,
+        isize,
+        Option<Finalize>,
+        *mut c_void,
+        *mut sys::napi_value,
+        *mut bool,
+    ) -> sys::napi_status;
+    pub type CreateUtf16 = unsafe extern "C" fn(
+        sys::napi_env,
+        *const u16,
+        isize,
+        Option<Finalize>,
+        *mut c_void,
+        *mut sys::napi_value,
+        *mut bool,
+    ) -> sys::napi_status;
+
+    extern "C" {
+        fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+    }
+
+    #[cfg(target_os = "macos")]
+    const RTLD_DEFAULT: *mut c_void = -2isize as *mut c_void;
+    #[cfg(not(target_os = "macos"))]
+    const RTLD_DEFAULT: *mut c_void = std::ptr::null_mut();
+
+    struct Fns {
+        latin1: Option<CreateLatin1>,
+        utf16: Option<CreateUtf16>,
+    }
+
+    fn fns() -> &'static Fns {
+        static FNS: OnceLock<Fns> = OnceLock::new();
+        FNS.get_or_init(|| {
+            // SAFETY: dlsym with RTLD_DEFAULT searches the process's global symbols;
+            // a found symbol is Node's exported function with exactly this signature
+            // (js_native_api.h).
+            unsafe {
+                let l = dlsym(
+                    RTLD_DEFAULT,
+                    c"node_api_create_external_string_latin1".as_ptr(),
+                );
+                let u = dlsym(
+                    RTLD_DEFAULT,
+                    c"node_api_create_external_string_utf16".as_ptr(),
+                );
+                Fns {
+                    latin1: (!l.is_null())
+                        .then(|| std::mem::transmute::<*mut c_void, CreateLatin1>(l)),
+                    utf16: (!u.is_null())
+                        .then(|| std::mem::transmute::<*mut c_void, CreateUtf16>(u)),
+                }
+            }
+        })
+    }
+
+    pub fn latin1() -> Option<CreateLatin1> {
+        fns().latin1
+    }
+
+    pub fn utf16() -> Option<CreateUtf16> {
+        fns().utf16
+    }
+}
+
+/// Frees the buffer of an external string: `hint` is the leaked `Box<Vec<T>>`.
+unsafe extern "C" fn free_boxed_vec<T>(
+    _env: sys::napi_env,
+    _data: *mut std::ffi::c_void,
+    hint: *mut std::ffi::c_void,
+) {
+    drop(Box::from_raw(hint as *mut Vec<T>));
+}
+
+#[cfg(unix)]
+unsafe fn external_text(env: sys::napi_env, t: JsText) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    let mut copied = false;
+    match t {
+        JsText::Latin1(v) => match external::latin1() {
+            Some(create) => {
+                let (data, len) = (v.as_ptr(), v.len());
+                let hint = Box::into_raw(Box::new(v));
+                let status = create(
+                    env,
+                    data.cast(),
+                    len as isize,
+                    Some(free_boxed_vec::<u8>),
+                    hint.cast(),
+                    &mut out,
+                    &mut copied,
+                );
+                if status != sys::Status::napi_ok {
+                    // On failure the finalizer never runs: take the buffer back.
+                    let v = *Box::from_raw(hint);
+                    return copy_text(env, &JsText::Latin1(v));
+                }
+            }
+            None => return copy_text(env, &JsText::Latin1(v)),
+        },
+        JsText::Utf16(v) => match external::utf16() {
+            Some(create) => {
+                let (data, len) = (v.as_ptr(), v.len());
+                let hint = Box::into_raw(Box::new(v));
+                let status = create(
+                    env,
+                    data,
+                    len as isize,
+                    Some(free_boxed_vec::<u16>),
+                    hint.cast(),
+                    &mut out,
+                    &mut copied,
+                );
+                if status != sys::Status::napi_ok {
+                    let v = *Box::from_raw(hint);
+                    return copy_text(env, &JsText::Utf16(v));
+                }
+            }
+            None => return copy_text(env, &JsText::Utf16(v)),
+        },
+    }
+    Ok(out)
+}
+
+#[cfg(not(unix))]
+unsafe fn external_text(env: sys::napi_env, t: JsText) -> Result<sys::napi_value> {
+    copy_text(env, &t)
+}
+
+/// A JS string from a [`JsText`]: big ones without a copy, others copied.
+unsafe fn js_text(env: sys::napi_env, t: JsText) -> Result<sys::napi_value> {
+    if t.js_len() >= EXTERNAL_MIN_UNITS {
+        external_text(env, t)
+    } else {
+        copy_text(env, &t)
+    }
+}
+
+unsafe fn copy_text(env: sys::napi_env, t: &JsText) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     match t {
         JsText::Latin1(b) => ok(sys::napi_create_string_latin1(
@@ -183,7 +337,7 @@ unsafe fn utf8(env: sys::napi_env, s: &str) -> Result<sys::napi_value> {
     Ok(out)
 }
 
-unsafe fn prepared(env: sys::napi_env, p: &Prepared) -> Result<sys::napi_value> {
+unsafe fn prepared(env: sys::napi_env, p: Prepared) -> Result<sys::napi_value> {
     match p {
         Prepared::String(t) => js_text(env, t),
         Prepared::Json { text, patches } => {
@@ -192,14 +346,14 @@ unsafe fn prepared(env: sys::napi_env, p: &Prepared) -> Result<sys::napi_value> 
             for patch in patches {
                 items.push(utf8(env, &patch.sentinel)?);
                 let mut path = Vec::with_capacity(patch.path.len());
-                for seg in &patch.path {
+                for seg in patch.path {
                     path.push(match seg {
                         PathSeg::Key(k) => js_text(env, k)?,
-                        PathSeg::Index(i) => number(env, *i as f64)?,
+                        PathSeg::Index(i) => number(env, i as f64)?,
                     });
                 }
                 items.push(array(env, &path)?);
-                items.push(js_text(env, &patch.value)?);
+                items.push(js_text(env, patch.value)?);
             }
             array(env, &items)
         }
@@ -216,7 +370,7 @@ impl ToNapiValue for JsonOut {
             Outcome::Values(values) => {
                 let mut items = Vec::with_capacity(1 + values.len());
                 items.push(number(env, 0.0)?);
-                for v in &values {
+                for v in values {
                     items.push(match v {
                         None => undefined,
                         Some(Value::Original) => null,

@@ -188,7 +188,7 @@ pub struct LruCache<K, V, S = RandomState> {
     removed: Option<Vec<(K, V, RemovalReason)>>,
 }
 
-impl<K, V> fmt::Debug for LruCache<K, V> {
+impl<K, V, S> fmt::Debug for LruCache<K, V, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LruCache")
             .field("len", &self.len)
@@ -712,11 +712,11 @@ impl<'a, K: Hash + Eq, V, S: BuildHasher> Iterator for Iter<'a, K, V, S> {
 
 /// A [`LruCache`] behind a mutex: `Send + Sync`, `&self` methods. The AI pipeline's
 /// advice cache is `SyncLruCache<u64, String>`.
-pub struct SyncLruCache<K, V> {
-    inner: Mutex<LruCache<K, V>>,
+pub struct SyncLruCache<K, V, S = RandomState> {
+    inner: Mutex<LruCache<K, V, S>>,
 }
 
-impl<K, V> fmt::Debug for SyncLruCache<K, V> {
+impl<K, V, S> fmt::Debug for SyncLruCache<K, V, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SyncLruCache")
     }
@@ -728,9 +728,22 @@ impl<K: Hash + Eq, V> SyncLruCache<K, V> {
             inner: Mutex::new(LruCache::new(options, clock)?),
         })
     }
+}
+
+impl<K: Hash + Eq, V, S: BuildHasher> SyncLruCache<K, V, S> {
+    /// See [`LruCache::with_hasher`].
+    pub fn with_hasher(
+        options: CacheOptions,
+        clock: SharedClock,
+        hasher: S,
+    ) -> Result<Self, OptionsError> {
+        Ok(Self {
+            inner: Mutex::new(LruCache::with_hasher(options, clock, hasher)?),
+        })
+    }
 
     /// Locks the cache for several operations in a row.
-    pub fn lock(&self) -> MutexGuard<'_, LruCache<K, V>> {
+    pub fn lock(&self) -> MutexGuard<'_, LruCache<K, V, S>> {
         // A panic while locked cannot leave the structure half-linked (no user code
         // runs inside), so a poisoned lock is still usable.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())

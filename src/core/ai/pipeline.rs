@@ -28,15 +28,23 @@ use crate::core::fingerprint::fingerprint;
 /// Largest advice document handed to JS; real advice is a few KB.
 pub const MAX_ADVICE_BYTES: usize = 64 * 1024;
 
-/// One error, as plain strings (JS extracts them; missing parts are empty).
+/// An error owned by a scheduled analysis.
 #[derive(Debug, Clone, Default)]
-pub struct ErrorInput {
-    pub name: String,
-    pub code: String,
-    pub message: String,
-    pub stack: String,
-    /// Filled from `submit`'s `context` closure.
-    pub context: String,
+struct ErrorInput {
+    name: String,
+    message: String,
+    stack: String,
+    context: String,
+}
+
+/// One error as borrowed strings, for [`Pipeline::submit`]; copied only when an analysis
+/// is actually scheduled.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ErrorParts<'a> {
+    pub name: &'a str,
+    pub code: &'a str,
+    pub message: &'a str,
+    pub stack: &'a str,
 }
 
 /// Receives finished analyses. Called on a runtime thread; must not block.
@@ -164,11 +172,11 @@ impl Pipeline {
     /// analysis is actually scheduled (a cache hit never pays for building it).
     pub fn submit(
         &self,
-        mut input: ErrorInput,
+        parts: &ErrorParts<'_>,
         context: impl FnOnce() -> String,
     ) -> (u64, Submitted) {
         let inner = &self.inner;
-        let fp = fingerprint(&input.name, &input.code, &input.message, &input.stack);
+        let fp = fingerprint(parts.name, parts.code, parts.message, parts.stack);
         if inner.closed.load(Ordering::Acquire) {
             return (fp, Submitted::Closed);
         }
@@ -178,7 +186,7 @@ impl Pipeline {
         }
         bump(&inner.counters.misses);
         if inner.cfg.provider == Provider::Offline {
-            let map = advisor::advise(&input.name, &input.code, &input.message);
+            let map = advisor::advise(parts.name, parts.code, parts.message);
             return match finalize(map, fp, Provider::Offline) {
                 Some(advice) => {
                     bump(&inner.counters.offline);
@@ -200,7 +208,12 @@ impl Pipeline {
             }
             set.insert(fp);
         }
-        input.context = context();
+        let input = ErrorInput {
+            name: parts.name.to_owned(),
+            message: parts.message.to_owned(),
+            stack: parts.stack.to_owned(),
+            context: context(),
+        };
         bump(&inner.counters.scheduled);
         let task_inner = Arc::clone(inner);
         inner.runtime.spawn(async move {
@@ -400,11 +413,11 @@ mod tests {
         (p, rx)
     }
 
-    fn err(message: &str) -> ErrorInput {
-        ErrorInput {
-            name: "Error".into(),
-            message: message.into(),
-            ..ErrorInput::default()
+    fn err(message: &str) -> ErrorParts<'_> {
+        ErrorParts {
+            name: "Error",
+            message,
+            ..ErrorParts::default()
         }
     }
 
@@ -412,7 +425,7 @@ mod tests {
     fn offline_answers_at_once_and_caches() {
         let rt = runtime();
         let (p, _rx) = pipeline(AiConfig::default(), &rt);
-        let (fp, first) = p.submit(err("connect ECONNREFUSED 127.0.0.1:6379"), String::new);
+        let (fp, first) = p.submit(&err("connect ECONNREFUSED 127.0.0.1:6379"), String::new);
         let Submitted::Ready(advice) = first else {
             panic!("expected offline advice, got {first:?}");
         };
@@ -420,14 +433,14 @@ mod tests {
         assert_eq!(v["source"], "offline");
         assert_eq!(v["category"], "ECONNREFUSED");
         assert_eq!(v["fingerprint"], crate::core::fingerprint::to_hex(fp));
-        let (fp2, second) = p.submit(err("connect ECONNREFUSED 127.0.0.1:6380"), String::new);
+        let (fp2, second) = p.submit(&err("connect ECONNREFUSED 127.0.0.1:6380"), String::new);
         assert_eq!(fp, fp2);
         assert_eq!(second, Submitted::Cached(advice.clone()));
         assert_eq!(p.get(fp), Some(advice));
         p.clear_cache();
         assert_eq!(p.get(fp), None);
         p.shutdown();
-        assert_eq!(p.submit(err("x"), String::new).1, Submitted::Closed);
+        assert_eq!(p.submit(&err("x"), String::new).1, Submitted::Closed);
     }
 
     #[test]
@@ -453,11 +466,11 @@ mod tests {
             ..AiConfig::default()
         };
         let (p, rx) = pipeline(cfg, &rt);
-        assert_eq!(p.submit(err("one"), String::new).1, Submitted::Scheduled);
-        assert_eq!(p.submit(err("one"), String::new).1, Submitted::Joined);
-        assert_eq!(p.submit(err("two"), String::new).1, Submitted::Scheduled);
-        assert_eq!(p.submit(err("three"), String::new).1, Submitted::Scheduled);
-        assert_eq!(p.submit(err("four"), String::new).1, Submitted::Rejected);
+        assert_eq!(p.submit(&err("one"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(&err("one"), String::new).1, Submitted::Joined);
+        assert_eq!(p.submit(&err("two"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(&err("three"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(&err("four"), String::new).1, Submitted::Rejected);
         let stats: Value = serde_json::from_str(&p.stats_json()).expect("stats");
         assert_eq!(stats["deduplicated"], 1);
         assert_eq!(stats["rejected"], 1);
