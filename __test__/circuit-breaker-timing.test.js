@@ -107,6 +107,18 @@ test('one shared timer per breaker, none per call; it stops when idle and with s
   noTimeout.shutdown();
 });
 
+test('calls in flight at shutdown still time out', async (t) => {
+  const { advance, clock } = timeline(t);
+  const b = new CircuitBreaker(() => new Promise(() => {}), 'hung', { timeout: 50, log: false, clock });
+  const hung = b.fire();
+  let err;
+  hung.catch((e) => (err = e));
+  b.shutdown();
+  await advance(50);
+  assert.equal(err && err.code, 'ETIMEDOUT');
+  await assert.rejects(b.fire(), { code: 'ESHUTDOWN' });
+});
+
 test('the queue of timed calls stays bounded behind a slow call', async (t) => {
   const { advance, clock } = timeline(t);
   let slow = true;

@@ -89,29 +89,40 @@ const workloads = [
 // --- measurement -----------------------------------------------------------------
 
 const histogram = monitorEventLoopDelay({ resolution: 1 });
-histogram.enable();
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-/** Runs `op` `reps` times sequentially; returns per-op main-thread ms, latency ms, delay max ms. */
+/**
+ * Runs `op` `reps` times sequentially, twice: once for main-thread time and latency
+ * with nothing else on the loop, once with the delay monitor on (its 1 ms timer wakes
+ * the loop, which would inflate the main-thread time of the first pass).
+ */
 async function measure(op, reps) {
   await tick();
-  histogram.reset();
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
+  for (let i = 0; i < reps; i++) {
+    await op();
+    await tick();
+  }
+  const elapsed = performance.now() - t0;
+  const elu = performance.eventLoopUtilization(elu0);
+  histogram.reset();
+  histogram.enable();
   for (let i = 0; i < reps; i++) {
     await op();
     // Let the delay monitor's timer run between operations.
     await tick();
   }
-  const elapsed = performance.now() - t0;
-  const elu = performance.eventLoopUtilization(elu0);
+  histogram.disable();
   return { main: elu.active / reps, latency: elapsed / reps, delay: histogram.max / 1e6 };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
-async function compare(title, reps, ops) {
+async function compare(title, reps, opsIn) {
+  // The same loop doing nothing: the noise floor of this machine at that moment.
+  const ops = [...opsIn, { name: 'idle loop (noise floor)', run: () => undefined }];
   const samples = ops.map(() => ({ main: [], latency: [], delay: [] }));
   // Warm-up pass, then alternating rounds.
   for (const op of ops) await measure(op.run, Math.max(1, reps >> 2));
@@ -179,8 +190,7 @@ async function main() {
   }
 }
 
-main().then(
-  () => histogram.disable(),
+main().catch(
   (err) => {
     console.error(err);
     process.exitCode = 1;

@@ -314,7 +314,11 @@ class CircuitBreaker extends EventEmitter {
     this.#enabled = true;
   }
 
-  /** Stops the breaker: emits `shutdown`, removes listeners, clears its timers. */
+  /**
+   * Stops the breaker: emits `shutdown`, removes listeners, clears the reset timer; later
+   * calls reject with ESHUTDOWN. Calls already in flight still time out (their timer
+   * stops once they have all settled).
+   */
   shutdown() {
     if (this.#shutdown) return;
     this.#flush();
@@ -323,9 +327,7 @@ class CircuitBreaker extends EventEmitter {
     this.#enabled = false;
     this.removeAllListeners();
     clearTimeout(this.#resetTimer);
-    clearTimeout(this.#timeoutTimer);
     this.#resetTimer = null;
-    this.#timeoutTimer = null;
   }
 
   get name() {
@@ -770,7 +772,7 @@ class CircuitBreaker extends EventEmitter {
   // Timeouts: every call of a breaker has the same timeout, so deadlines are ordered
   // like admissions. In-flight calls wait in a FIFO; one unref'd timer targets the
   // oldest deadline. No timer is created per call; the timer stops when the queue is
-  // empty and is cleared by shutdown().
+  // empty.
 
   #withTimeout(ticket, start, result, args) {
     const promise = new Promise(capture);
@@ -779,7 +781,7 @@ class CircuitBreaker extends EventEmitter {
     call.deadline = start + this.#cfg.timeout;
     this.#pending.push(call);
     this.#inflight++;
-    if (this.#timeoutTimer === null && !this.#shutdown) this.#armTimeout(this.#cfg.timeout);
+    if (this.#timeoutTimer === null) this.#armTimeout(this.#cfg.timeout);
     Promise.resolve(result).then(
       (value) => this.#settle(call, value, true),
       (err) => this.#settle(call, err, false)
@@ -825,7 +827,7 @@ class CircuitBreaker extends EventEmitter {
       this.#finish(call);
       this.#timedOut(call);
     }
-    if (q.size !== 0 && !this.#shutdown) this.#armTimeout(Math.max(1, q.peek().deadline - now));
+    if (q.size !== 0) this.#armTimeout(Math.max(1, q.peek().deadline - now));
   }
 
   #timedOut(call) {

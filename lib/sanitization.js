@@ -99,7 +99,7 @@ const RULES = [
 ];
 
 /** Strings at least this long (UTF-16 units) are redacted natively; see benchmark/results/sanitize.md. */
-const NATIVE_MIN_LENGTH = 8192;
+const NATIVE_MIN_LENGTH = 64;
 
 let nativeRedact;
 /** Loads the addon on first use only: requiring qerrors does no native work. */

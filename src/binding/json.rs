@@ -7,6 +7,8 @@
 //!   `null` (parse the caller's own input string as it is), or
 //!   `[jsonText, sentinel, path, bigString, ...]` (parse `jsonText`, then put each
 //!   big string where its sentinel is);
+//! - `[2]`: valid, but the string input holds lone surrogates, which UTF-8 cannot carry:
+//!   evaluate the caller's own string;
 //! - failure: `[1, kind, reason, line, column, offset]` with kind `'parse'`, `'limit'`
 //!   or `'panic'`. Positions count bytes for a byte input and UTF-16 code units for a
 //!   string input.
@@ -17,7 +19,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
-use napi::bindgen_prelude::{AsyncTask, Either, ToNapiValue, TypeName, Uint8Array};
+use napi::bindgen_prelude::{AsyncTask, Either, ToNapiValue, TypeName, Uint8Array, Utf16String};
 use napi::{sys, Env, Result, Task, ValueType};
 use napi_derive::napi;
 
@@ -26,18 +28,14 @@ use crate::core::json::{
     self, ErrorKind, JsText, JsonError, Limits, PathSeg, Pointer, Prepared, MAX_DEPTH_CAP,
 };
 
+/// A JS string arrives as its UTF-16 code units (a plain copy on the main thread) and
+/// is encoded to UTF-8 on the worker: encoding a multi-MB string costs the main thread
+/// more than parsing it. Lone surrogates become U+FFFD for the scan (one unit like the
+/// original, so positions in UTF-16 units stay exact); a valid document that had any
+/// is then evaluated by JS on the original string (`Outcome::UseOriginal`).
 enum Input {
     Bytes(Uint8Array),
-    Text(String),
-}
-
-impl Input {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Input::Bytes(b) => b,
-            Input::Text(s) => s.as_bytes(),
-        }
-    }
+    Text(Utf16String),
 }
 
 enum Job {
@@ -48,6 +46,8 @@ enum Job {
 /// What a job produced, ready to become JS values.
 pub enum Outcome {
     Values(Vec<Option<Value>>),
+    /// Valid, but a string input with lone surrogates: JS evaluates its own string.
+    UseOriginal,
     Failed(JsonError),
     Panicked,
 }
@@ -67,7 +67,18 @@ pub struct JsonTask {
 
 impl JsonTask {
     fn run(&self) -> Outcome {
-        let bytes = self.input.bytes();
+        let text;
+        let mut lone_surrogates = false;
+        let bytes: &[u8] = match &self.input {
+            Input::Bytes(b) => b,
+            Input::Text(units) => {
+                text = String::from_utf16(units).unwrap_or_else(|_| {
+                    lone_surrogates = true;
+                    String::from_utf16_lossy(units)
+                });
+                text.as_bytes()
+            }
+        };
         let nonce = fastrand::u64(..);
         let result = match &self.job {
             Job::Parse => json::prepare_document(bytes, &self.limits, nonce).map(|p| {
@@ -83,6 +94,7 @@ impl JsonTask {
                 .map(|v| v.into_iter().map(|p| p.map(Value::Prepared)).collect()),
         };
         match result {
+            Ok(_) if lone_surrogates => Outcome::UseOriginal,
             Ok(values) => Outcome::Values(values),
             Err(mut e) => {
                 if matches!(self.input, Input::Text(_)) {
@@ -379,6 +391,7 @@ impl ToNapiValue for JsonOut {
                 }
                 array(env, &items)
             }
+            Outcome::UseOriginal => array(env, &[number(env, 2.0)?]),
             Outcome::Failed(e) => {
                 let kind = match e.kind {
                     ErrorKind::Limit => "limit",
@@ -431,7 +444,7 @@ fn limits(env: &Env, max_bytes: f64, max_depth: f64) -> Result<Limits> {
     })
 }
 
-fn input(value: Either<Uint8Array, String>) -> Input {
+fn input(value: Either<Uint8Array, Utf16String>) -> Input {
     match value {
         Either::A(b) => Input::Bytes(b),
         Either::B(s) => Input::Text(s),
@@ -452,7 +465,7 @@ fn pointers(env: &Env, list: Vec<String>) -> Result<Vec<Pointer>> {
 #[napi(catch_unwind)]
 pub fn json_parse(
     env: Env,
-    input_value: Either<Uint8Array, String>,
+    input_value: Either<Uint8Array, Utf16String>,
     max_bytes: f64,
     max_depth: f64,
 ) -> Result<AsyncTask<JsonTask>> {
@@ -468,7 +481,7 @@ pub fn json_parse(
 #[napi(catch_unwind)]
 pub fn json_parse_sync(
     env: Env,
-    input_value: Either<Uint8Array, String>,
+    input_value: Either<Uint8Array, Utf16String>,
     max_bytes: f64,
     max_depth: f64,
 ) -> Result<JsonOut> {
@@ -486,7 +499,7 @@ pub fn json_parse_sync(
 #[napi(catch_unwind)]
 pub fn json_extract(
     env: Env,
-    input_value: Either<Uint8Array, String>,
+    input_value: Either<Uint8Array, Utf16String>,
     pointer_list: Vec<String>,
     max_bytes: f64,
     max_depth: f64,
@@ -504,7 +517,7 @@ pub fn json_extract(
 #[napi(catch_unwind)]
 pub fn json_extract_sync(
     env: Env,
-    input_value: Either<Uint8Array, String>,
+    input_value: Either<Uint8Array, Utf16String>,
     pointer_list: Vec<String>,
     max_bytes: f64,
     max_depth: f64,

@@ -824,6 +824,24 @@ impl<K: Hash + Eq, V, S: BuildHasher> SyncLruCache<K, V, S> {
 }
 
 /// The AI pipeline's advice cache: 64-bit error fingerprints to advice JSON text.
+///
+/// ```
+/// use qerrors::core::cache::{AdviceCache, CacheOptions};
+/// use qerrors::core::clock::monotonic;
+///
+/// let cache = AdviceCache::new(
+///     CacheOptions { max: 50, ttl_ms: 86_400_000, ..CacheOptions::default() },
+///     monotonic(),
+/// )
+/// .expect("max > 0");
+/// cache.insert(0x1234, r#"{"advice":"retry"}"#.to_owned());
+/// assert_eq!(cache.get(&0x1234).as_deref(), Some(r#"{"advice":"retry"}"#));
+/// assert_eq!(cache.stats().hits, 1);
+/// ```
+///
+/// A limit of 0 ("disabled" in the spec's `QERRORS_CACHE_LIMIT`) is not a valid cache:
+/// [`CacheOptions`] without `max` and `max_size` is rejected, so a disabled cache is
+/// simply not created.
 pub type AdviceCache = SyncLruCache<u64, String>;
 
 #[cfg(test)]
