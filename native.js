@@ -1,12 +1,17 @@
 'use strict';
 
 // `require('qerrors/native')`: the native building blocks for services that want them
-// directly (rate limiter, circuit breaker, LRU cache, async JSON, metrics).
+// directly (rate limiter, circuit breaker, LRU cache, async JSON), and the metrics API.
 
 const native = require('./lib/native');
+const metrics = require('./lib/metrics');
 
 module.exports = {
   nativeVersion: native.nativeVersion,
+  getMetrics: metrics.getMetrics,
+  toPrometheus: metrics.toPrometheus,
+  metricsHandler: metrics.metricsHandler,
+  trackMetrics: metrics.track,
   // circuit breaker
   CircuitBreaker: require('./lib/circuitBreaker').CircuitBreaker,
   CircuitBreakerFakeClock: native.CircuitBreakerFakeClock,

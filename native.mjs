@@ -4,6 +4,6 @@ const require = createRequire(import.meta.url);
 const native = require('./native.js');
 
 export default native;
-export const { nativeVersion } = native;
+export const { nativeVersion, getMetrics, toPrometheus, metricsHandler, trackMetrics } = native;
 // circuit breaker
 export const { CircuitBreaker, CircuitBreakerFakeClock, createCircuitBreakerHandle } = native;
