@@ -187,3 +187,14 @@ test('new advice is logged through the qerrors logger when the application uses 
     logger.logInfo = original;
   }
 });
+
+test('the pipeline reports its counters to getMetrics() as component ai', async () => {
+  const { getMetrics, toPrometheus } = require('../lib/metrics');
+  ai.configure({ provider: 'offline' });
+  ai.schedule(new Error('connect ECONNREFUSED 127.0.0.1:1'));
+  const snap = getMetrics();
+  assert.equal(snap.components.ai.provider, 'offline');
+  assert.equal(snap.components.ai.offline, 1);
+  assert.equal('lastError' in snap.components.ai, false);
+  assert.match(toPrometheus(snap), /component_offline\{component="ai"\} 1/);
+});

@@ -250,8 +250,25 @@ function native() {
   return require('./native');
 }
 
+let tracked = false;
+
+/** The pipeline's counters for `getMetrics()` (component `ai`); the free-text lastError stays out. */
+function metricsSource() {
+  if (!pipeline) return null;
+  const { lastError, ...counters } = JSON.parse(pipeline.stats());
+  return counters;
+}
+
 function ensure() {
   if (!pipeline) pipeline = native().createAiPipeline(resolveOptions(overrides), onResult);
+  if (!tracked) {
+    tracked = true;
+    try {
+      require('./metrics').track('ai', metricsSource);
+    } catch {
+      // Metrics are optional; the pipeline works without them.
+    }
+  }
   return pipeline;
 }
 
@@ -554,6 +571,7 @@ function configure(options = {}) {
   pipeline = created;
   if (old) old.shutdown();
   settleAll();
+  ensure();
 }
 
 module.exports = { schedule, analyze, getAdvice, onAdvice, stats, clearCache, shutdown, configure };
