@@ -236,6 +236,22 @@ test('the breaker opens after repeated failures and closes after recovery', asyn
   assert.equal(openai.requests.length, 3);
 });
 
+test('an error whose analysis failed is not re-analysed within failureTtlMs', async () => {
+  useOpenAi({ retryAttempts: 0 });
+  openai.fallback = { content: 'not json at all' };
+  const err = freshError();
+  assert.equal(await ai.analyze(err), null);
+  assert.equal(await ai.analyze(err), null);
+  ai.schedule(err);
+  assert.equal(openai.requests.length, 1, 'one provider call for repeated occurrences');
+  assert.equal(ai.stats().skippedRecentFailure, 2);
+
+  useOpenAi({ retryAttempts: 0, failureTtlMs: 0 });
+  assert.equal(await ai.analyze(err), null);
+  assert.equal(await ai.analyze(err), null);
+  assert.equal(openai.requests.length, 3, 'failureTtlMs: 0 asks again every time');
+});
+
 test('secrets in the error and context never reach the server', async () => {
   useOpenAi();
   const err = new Error('login failed password=hunter2 for bob@example.com with api_key=KEY98765 and Bearer eyJhbGciOi.payload.sig');

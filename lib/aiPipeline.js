@@ -167,6 +167,7 @@ const OPTION_TYPES = {
   rateLimit: 'object',
   breakerThreshold: 'number',
   breakerResetMs: 'number',
+  failureTtlMs: 'number',
 };
 
 function optionError(Ctor, message) {

@@ -58,6 +58,8 @@ pub struct AiPipelineOptions {
     pub rate_limit_per_sec: Option<f64>,
     pub breaker_threshold: Option<f64>,
     pub breaker_reset_ms: Option<f64>,
+    /// How long a failed analysis is not retried for the same error (0: always retry).
+    pub failure_ttl_ms: Option<f64>,
 }
 
 type ResultFn = ThreadsafeFunction<String, (), String, Status, false, true>;
@@ -204,6 +206,14 @@ fn config(env: &Env, o: &AiPipelineOptions) -> Result<AiConfig> {
             1.0,
             DAY_MS,
             d.breaker_reset_ms,
+        )?,
+        failure_ttl_ms: int(
+            env,
+            "failureTtlMs",
+            o.failure_ttl_ms,
+            0.0,
+            DAY_MS,
+            d.failure_ttl_ms,
         )?,
     })
 }

@@ -63,7 +63,8 @@ pub enum Submitted {
     Scheduled,
     /// An identical analysis is already in flight; its result will be delivered.
     Joined,
-    /// Running and queued analyses are at their bound; nothing will be delivered.
+    /// Running and queued analyses are at their bound, the breaker is open, or this
+    /// error's analysis failed recently; nothing will be delivered.
     Rejected,
     /// The pipeline was shut down.
     Closed,
@@ -85,6 +86,7 @@ struct Counters {
     succeeded: AtomicU64,
     failed: AtomicU64,
     cancelled: AtomicU64,
+    skipped_failed: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
@@ -196,6 +198,14 @@ impl Pipeline {
                 None => (fp, Submitted::Rejected),
             };
         }
+        if inner.deps.failed_recently(fp) {
+            bump(&inner.counters.skipped_failed);
+            return (fp, Submitted::Rejected);
+        }
+        if inner.deps.breaker_open() {
+            bump(&inner.counters.breaker_rejected);
+            return (fp, Submitted::Rejected);
+        }
         {
             let mut set = lock(&inner.in_flight);
             if set.contains(&fp) {
@@ -285,6 +295,7 @@ impl Pipeline {
             "succeeded": n(&c.succeeded),
             "failed": n(&c.failed),
             "cancelled": n(&c.cancelled),
+            "skippedRecentFailure": n(&c.skipped_failed),
             "closed": i.closed.load(Ordering::Acquire),
             "lastError": *lock(&i.last_error),
         });
@@ -305,11 +316,14 @@ impl Drop for Settle {
     fn drop(&mut self) {
         let inner = &self.inner;
         let result = self.result.take();
-        if let Some(advice) = &result {
-            inner.deps.cache_insert(self.fp, advice.clone());
+        let closed = inner.closed.load(Ordering::Acquire);
+        match &result {
+            Some(advice) => inner.deps.cache_insert(self.fp, advice.clone()),
+            None if !closed => inner.deps.mark_failed(self.fp),
+            None => {}
         }
         lock(&inner.in_flight).remove(&self.fp);
-        if !inner.closed.load(Ordering::Acquire) {
+        if !closed {
             inner.notifier.deliver(self.fp, result);
         }
     }
