@@ -239,10 +239,12 @@ pub fn create_ai_pipeline<'env>(
         Ok(d) => d,
         Err(e) => return errors::range_error(env, CODE, &e),
     };
-    let pipeline = match Pipeline::new(cfg, deps, Box::new(TsfnNotifier(tsfn)), handle) {
-        Ok(p) => Arc::new(p),
-        Err(e) => return errors::error(env, "ERR_QERRORS_AI_CLIENT", &e),
-    };
+    let pipeline = Arc::new(Pipeline::new(
+        cfg,
+        deps,
+        Box::new(TsfnNotifier(tsfn)),
+        handle,
+    ));
     let obj = Object::new(env)?;
     raw::bind_methods(
         env,

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OnceCell, Semaphore};
 
 use super::advisor;
 use super::client::HttpClient;
@@ -111,7 +111,9 @@ impl Drop for Gauge<'_> {
 
 struct Inner {
     cfg: AiConfig,
-    client: Option<HttpClient>,
+    /// Built by the first analysis, on a runtime thread: loading TLS roots takes ~10 ms,
+    /// which must not stall the JS thread that reports the first error.
+    client: OnceCell<Result<HttpClient, String>>,
     deps: Deps,
     notifier: Box<dyn Notifier>,
     in_flight: Mutex<HashSet<u64>>,
@@ -136,23 +138,13 @@ impl Pipeline {
         deps: Deps,
         notifier: Box<dyn Notifier>,
         runtime: tokio::runtime::Handle,
-    ) -> Result<Self, String> {
-        let client = match cfg.provider {
-            Provider::Offline => None,
-            _ => Some(HttpClient::new(
-                cfg.retry,
-                cfg.timeout_ms,
-                cfg.connect_timeout_ms,
-                cfg.max_response_bytes,
-                cfg.concurrency,
-            )?),
-        };
+    ) -> Self {
         let (cancel, _) = watch::channel(false);
-        Ok(Self {
+        Self {
             inner: Arc::new(Inner {
                 slots: Semaphore::new(cfg.concurrency.max(1)),
                 cfg,
-                client,
+                client: OnceCell::new(),
                 deps,
                 notifier,
                 in_flight: Mutex::new(HashSet::new()),
@@ -162,7 +154,7 @@ impl Pipeline {
                 counters: Counters::default(),
                 last_error: Mutex::new(None),
             }),
-        })
+        }
     }
 
     /// The configuration in use.
@@ -353,8 +345,25 @@ impl Inner {
             &r.redact(&input.context),
             &r.redact(&input.stack),
         );
-        let (Some(req), Some(client)) = (build_request(&self.cfg, &prompt), &self.client) else {
+        let Some(req) = build_request(&self.cfg, &prompt) else {
             return self.fail("no provider configured".into());
+        };
+        let built = self
+            .client
+            .get_or_init(|| async {
+                let c = &self.cfg;
+                HttpClient::new(
+                    c.retry,
+                    c.timeout_ms,
+                    c.connect_timeout_ms,
+                    c.max_response_bytes,
+                    c.concurrency,
+                )
+            })
+            .await;
+        let client = match built {
+            Ok(c) => c,
+            Err(e) => return self.fail(format!("cannot build the HTTP client: {e}")),
         };
         while let Err(wait_ms) = self.deps.acquire_call() {
             bump(&self.counters.rate_limited);
@@ -444,8 +453,7 @@ mod tests {
             deps,
             Box::new(Chan(Mutex::new(tx))),
             rt.handle().clone(),
-        )
-        .expect("pipeline");
+        );
         (p, rx)
     }
 
