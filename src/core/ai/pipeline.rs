@@ -220,7 +220,7 @@ impl Pipeline {
         let settle = Settle {
             inner: Arc::clone(inner),
             fp,
-            result: None,
+            result: Err(false),
         };
         inner.runtime.spawn(async move {
             let mut settle = settle;
@@ -229,7 +229,7 @@ impl Pipeline {
             settle.result = tokio::select! {
                 _ = cancel.wait_for(|c| *c) => {
                     bump(&inner.counters.cancelled);
-                    None
+                    Err(false)
                 }
                 r = inner.analyse(fp, &input) => r,
             };
@@ -301,22 +301,24 @@ impl Pipeline {
 struct Settle {
     inner: Arc<Inner>,
     fp: u64,
-    result: Option<Arc<str>>,
+    /// The advice, or whether the failure is remembered for `failure_ttl_ms` (a refusal by
+    /// the breaker, a cancellation or a panic is not: the error itself is not at fault).
+    result: Result<Arc<str>, bool>,
 }
 
 impl Drop for Settle {
     fn drop(&mut self) {
         let inner = &self.inner;
-        let result = self.result.take();
+        let result = std::mem::replace(&mut self.result, Err(false));
         let closed = inner.closed.load(Ordering::Acquire);
         match &result {
-            Some(advice) => inner.deps.cache_insert(self.fp, advice.clone()),
-            None if !closed => inner.deps.mark_failed(self.fp),
-            None => {}
+            Ok(advice) => inner.deps.cache_insert(self.fp, advice.clone()),
+            Err(true) if !closed => inner.deps.mark_failed(self.fp),
+            Err(_) => {}
         }
         lock(&inner.in_flight).remove(&self.fp);
         if !closed {
-            inner.notifier.deliver(self.fp, result);
+            inner.notifier.deliver(self.fp, result.ok());
         }
     }
 }
@@ -326,16 +328,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Inner {
-    fn fail(&self, why: String) -> Option<Arc<str>> {
+    /// Records a failed analysis; the error is remembered for `failure_ttl_ms`.
+    fn fail(&self, why: String) -> Result<Arc<str>, bool> {
         bump(&self.counters.failed);
         *lock(&self.last_error) = Some(why);
-        None
+        Err(true)
     }
 
-    async fn analyse(&self, fp: u64, input: &ErrorInput) -> Option<Arc<str>> {
+    async fn analyse(&self, fp: u64, input: &ErrorInput) -> Result<Arc<str>, bool> {
         let permit = {
             let _queued = Gauge::up(&self.counters.queued);
-            self.slots.acquire().await.ok()?
+            self.slots.acquire().await.map_err(|_| false)?
         };
         let _running = Gauge::up(&self.counters.running);
         let r = &self.deps;
@@ -371,7 +374,8 @@ impl Inner {
         }
         let Some(breaker_permit) = self.deps.breaker_acquire() else {
             bump(&self.counters.breaker_rejected);
-            return self.fail("circuit breaker is open".into());
+            *lock(&self.last_error) = Some("circuit breaker is open".into());
+            return Err(false);
         };
         let sent = client
             .send(&req, &|| bump(&self.counters.provider_calls))
@@ -393,7 +397,7 @@ impl Inner {
             Ok(map) => match finalize(map, fp, self.cfg.provider) {
                 Some(advice) => {
                     bump(&self.counters.succeeded);
-                    Some(advice)
+                    Ok(advice)
                 }
                 None => self.fail("advice is larger than 64 KB".into()),
             },
