@@ -198,3 +198,13 @@ test('the pipeline reports its counters to getMetrics() as component ai', async 
   assert.equal('lastError' in snap.components.ai, false);
   assert.match(toPrometheus(snap), /component_offline\{component="ai"\} 1/);
 });
+
+test('huge messages and stacks are bounded; identical heads share a fingerprint', async () => {
+  ai.configure({ provider: 'offline' });
+  const a = new Error('x'.repeat(1_000_000) + 'tail one');
+  const b = new Error('x'.repeat(1_000_000) + 'tail two');
+  a.stack = `Error: big\n${'    at f (/app/a.js:1:1)\n'.repeat(50_000)}`;
+  b.stack = a.stack;
+  assert.equal(ai.schedule(a), ai.schedule(b));
+  assert.equal((await ai.analyze(a)).source, 'offline');
+});

@@ -27,6 +27,11 @@ const MODELS = {
 const JSON_MODE_MODELS = new Set(['gpt-4o', 'gpt-4o-mini', 'gpt-4-turbo']);
 
 const CONTEXT_BUDGET = 4000;
+// Only this much of a message and a stack is used (the fingerprint reads 2 KB of message and
+// ten frames, the prompt 2000 characters and twenty lines); slicing in JS is O(1) and keeps a
+// huge message or an unlimited stack trace from being copied across the boundary.
+const MAX_MESSAGE_CHARS = 4096;
+const MAX_STACK_CHARS = 8192;
 // Context keys whose values never go into a prompt, whatever they look like.
 const SECRET_KEY = /pass|secret|token|api[-_]?key|auth|cookie|session|credential|private/i;
 
@@ -363,9 +368,14 @@ function field(obj, key) {
 /** name, code, message, stack of anything thrown; getters that throw give ''. */
 function partsOf(errorLike) {
   if (errorLike !== null && (typeof errorLike === 'object' || typeof errorLike === 'function')) {
-    return [field(errorLike, 'name') || 'Error', field(errorLike, 'code'), field(errorLike, 'message'), field(errorLike, 'stack')];
+    return [
+      field(errorLike, 'name').slice(0, 200) || 'Error',
+      field(errorLike, 'code').slice(0, 100),
+      field(errorLike, 'message').slice(0, MAX_MESSAGE_CHARS),
+      field(errorLike, 'stack').slice(0, MAX_STACK_CHARS),
+    ];
   }
-  return ['Error', '', str(errorLike), ''];
+  return ['Error', '', str(errorLike).slice(0, MAX_MESSAGE_CHARS), ''];
 }
 
 function isOwnError(errorLike) {
