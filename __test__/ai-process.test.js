@@ -208,3 +208,39 @@ test('huge messages and stacks are bounded; identical heads share a fingerprint'
   assert.equal(ai.schedule(a), ai.schedule(b));
   assert.equal((await ai.analyze(a)).source, 'offline');
 });
+
+test('works inside a worker thread, which then exits by itself', async () => {
+  const { Worker } = require('node:worker_threads');
+  openai.reset();
+  openai.fallback = { content: '{"advice":"from a worker"}' };
+  const w = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const ai = require(workerData.lib);
+     ai.configure({ provider: 'openai', apiKey: 'sk-w', url: workerData.url, rateLimit: false });
+     ai.analyze(new Error('worker failure')).then((a) => parentPort.postMessage(a && a.advice));`,
+    { eval: true, workerData: { lib: path.join(root, 'lib', 'aiPipeline.js'), url: openai.url } }
+  );
+  const [message] = await Promise.all([new Promise((r) => w.once('message', r)), new Promise((r) => w.once('exit', r))]);
+  assert.equal(message, 'from a worker');
+});
+
+test('terminating a worker with an analysis in flight is safe', async () => {
+  const { Worker } = require('node:worker_threads');
+  openai.reset();
+  openai.plan.push({ delayMs: 150, content: '{"advice":"late"}' });
+  const w = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const ai = require(workerData.lib);
+     ai.configure({ provider: 'openai', apiKey: 'sk-w', url: workerData.url, rateLimit: false });
+     ai.analyze(new Error('worker in flight'));
+     parentPort.postMessage('scheduled');`,
+    { eval: true, workerData: { lib: path.join(root, 'lib', 'aiPipeline.js'), url: openai.url } }
+  );
+  await new Promise((r) => w.once('message', r));
+  while (openai.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+  await w.terminate();
+  // The late answer arrives after the worker is gone; the process and the shared runtime live on.
+  await new Promise((r) => setTimeout(r, 250));
+  ai.configure({ provider: 'offline' });
+  assert.equal((await ai.analyze(new Error('write EPIPE'))).category, 'EPIPE');
+});
