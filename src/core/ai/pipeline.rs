@@ -157,11 +157,6 @@ impl Pipeline {
         }
     }
 
-    /// The configuration in use.
-    pub fn config(&self) -> &AiConfig {
-        &self.inner.cfg
-    }
-
     /// Takes one error; see the module docs. Never blocks. `context` is called only when an
     /// analysis is actually scheduled (a cache hit never pays for building it).
     pub fn submit(
@@ -210,6 +205,12 @@ impl Pipeline {
             }
             set.insert(fp);
         }
+        // From here on the guard owns the in-flight entry: whatever happens, it is released.
+        let settle = Settle {
+            inner: Arc::clone(inner),
+            fp,
+            result: Err(false),
+        };
         let input = ErrorInput {
             name: parts.name.to_owned(),
             message: parts.message.to_owned(),
@@ -217,11 +218,6 @@ impl Pipeline {
             context: context(),
         };
         bump(&inner.counters.scheduled);
-        let settle = Settle {
-            inner: Arc::clone(inner),
-            fp,
-            result: Err(false),
-        };
         inner.runtime.spawn(async move {
             let mut settle = settle;
             let inner = Arc::clone(&settle.inner);
@@ -251,11 +247,6 @@ impl Pipeline {
     pub fn shutdown(&self) {
         self.inner.closed.store(true, Ordering::Release);
         self.inner.cancel.send_replace(true);
-    }
-
-    /// Whether `shutdown` was called.
-    pub fn is_closed(&self) -> bool {
-        self.inner.closed.load(Ordering::Acquire)
     }
 
     /// Counters and gauges as a JSON object (plain numbers and a few strings).
