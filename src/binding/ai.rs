@@ -4,7 +4,8 @@
 //! - `submit(name, code, message, stack, context, wantAdvice) -> string`: the status letter,
 //!   the 16-hex fingerprint and, for cached or offline advice when `wantAdvice` is true, the
 //!   advice JSON. Status: `c` cached, `r` ready (offline advice, new), `s` scheduled, `j`
-//!   joined an identical analysis in flight, `x` rejected (queue full), `z` shut down.
+//!   joined an identical analysis in flight, `x` refused (queue full, breaker open, or this
+//!   error failed recently), `z` shut down.
 //!   `context` is a string or a function returning one; the function is called only when an
 //!   analysis is actually scheduled, so cache hits never pay for serializing a context.
 //! - `fingerprint(name, code, message, stack) -> string`: the fingerprint alone.
