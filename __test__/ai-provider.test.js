@@ -166,6 +166,19 @@ test('503 then 200 succeeds on the retry', async () => {
   assert.equal(openai.requests.length, 2);
 });
 
+test('backoff waits grow exponentially with jitter and stop at the cap', async () => {
+  // base 40, cap 60, equal jitter: waits in [20, 40], then [30, 60], then [30, 60].
+  useOpenAi({ retryAttempts: 3, retryBaseMs: 40, retryMaxMs: 60 });
+  openai.fallback = { status: 503, raw: 'busy' };
+  assert.equal(await ai.analyze(freshError()), null);
+  assert.equal(openai.requests.length, 4);
+  const gaps = openai.requests.slice(1).map((r, i) => r.at - openai.requests[i].at);
+  for (const [i, lower] of [20, 30, 30].entries()) {
+    assert.ok(gaps[i] >= lower - 1, `wait ${i} was ${gaps[i].toFixed(1)} ms, expected >= ${lower}`);
+    assert.ok(gaps[i] < 1000, `wait ${i} was ${gaps[i].toFixed(1)} ms: the cap was not applied`);
+  }
+});
+
 test('500 until retries are exhausted gives null after 1 + retryAttempts calls', async () => {
   useOpenAi({ retryAttempts: 3 });
   openai.fallback = { status: 500, raw: 'boom' };
