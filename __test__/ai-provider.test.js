@@ -96,11 +96,12 @@ test('an https endpoint goes through rustls: a failed TLS handshake is a network
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   try {
-    useOpenAi({ url: `https://127.0.0.1:${server.address().port}/v1/chat/completions`, retryAttempts: 1 });
+    useOpenAi({ url: `https://127.0.0.1:${server.address().port}/v1/chat/completions?key=URLSECRET`, retryAttempts: 1 });
     assert.equal(await ai.analyze(freshError()), null);
     const s = ai.stats();
     assert.equal(s.providerCalls, 2, 'network errors are retried');
     assert.match(s.lastError, /provider call failed/);
+    assert.ok(!s.lastError.includes('URLSECRET'), 'error messages carry no URL');
   } finally {
     await new Promise((r) => server.close(r));
   }
