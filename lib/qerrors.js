@@ -185,7 +185,9 @@ async function handle(error, context, rest) {
   } catch {
     // Analysis is best effort; the pipeline must never break error handling.
   }
-  const logged = logger.logError(`${record.name}: ${record.message}`, record, null);
+  // The record is redacted already; the entry's message is redacted again (it is cheap and
+  // keeps custom patterns applied to the line).
+  const logged = logger._logRedactedError(`${record.name}: ${record.message}`, record);
   let answered = false;
   if (isResponse(res) && !res.headersSent) {
     try {
