@@ -431,6 +431,16 @@ test('qerrors() without HTTP: the record, null error, forms, never rejects', asy
   assert.equal((await q.qerrors(new Error('c'), cyclic)).context.self, '[Circular]');
 });
 
+test('qerrors() feeds its call latency to getMetrics()', async () => {
+  const { getMetrics } = require('../lib/metrics');
+  const before = getMetrics().qerrors.errorsHandled;
+  await q.qerrors(new Error('counted'), 'ctx');
+  await q.qerrors(new Error('counted'), 'ctx');
+  const after = getMetrics().qerrors;
+  assert.equal(after.errorsHandled, before + 2);
+  assert.ok(after.latencyMaxMs > 0);
+});
+
 test('qerrors members: generateErrorId, extractContext, cleanup, stats, cache controls', async () => {
   assert.match(q.qerrors.generateErrorId(), /^[0-9a-f]{12}$/);
   const e = new TypeError('t');

@@ -215,7 +215,13 @@ async function handle(error, context, rest) {
  * @returns {Promise<object|undefined>} the record; never rejects
  */
 function qerrors(error, context, ...rest) {
-  return handle(error, context, rest).catch((err) => {
+  const started = performance.now();
+  return handle(error, context, rest)
+    .then((record) => {
+      recordDuration(performance.now() - started);
+      return record;
+    })
+    .catch((err) => {
     try {
       console.error('qerrors failed to handle error:', err);
       console.error('Original error:', error);
@@ -224,6 +230,17 @@ function qerrors(error, context, ...rest) {
     }
     return undefined;
   });
+}
+
+let metrics;
+/** Feeds the call latency to lib/metrics.js (getMetrics().qerrors), loaded on first use. */
+function recordDuration(ms) {
+  try {
+    if (metrics === undefined) metrics = require('./metrics');
+    if (metrics) metrics.recordCall(ms);
+  } catch {
+    metrics = null;
+  }
 }
 
 /**
