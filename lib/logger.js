@@ -9,7 +9,9 @@
 
 const os = require('node:os');
 const path = require('node:path');
-const { sanitizeContext, sanitizeWithCustomPatterns } = require('./sanitization');
+const sanitization = require('./sanitization');
+
+const { sanitizeContext, sanitizeWithCustomPatterns, _applyCustomPatterns: applyCustomPatterns } = sanitization;
 
 const LOG_LEVELS = {
   DEBUG: { priority: 10, color: '\x1b[36m', name: 'DEBUG' },
@@ -68,15 +70,18 @@ function createEnhancedLogEntry(level, message, context = {}, requestId = null) 
   return buildEntry(level, message, context, requestId, false);
 }
 
-/** createEnhancedLogEntry; `contextSanitized` skips redacting a context that already was. */
-function buildEntry(level, message, context, requestId, contextSanitized) {
+/**
+ * createEnhancedLogEntry; `redacted` marks a message and context the built-in rules already
+ * redacted (only the custom patterns still run on the message).
+ */
+function buildEntry(level, message, context, requestId, redacted) {
   const raw = String(level);
   const known = Object.prototype.hasOwnProperty.call(LOG_LEVELS, raw.toUpperCase()) ? LOG_LEVELS[raw.toUpperCase()] : null;
   const name = known ? known.name : raw;
   const entry = {
     timestamp: new Date().toISOString(),
     level: name,
-    message: sanitizeWithCustomPatterns(message, name),
+    message: redacted ? applyCustomPatterns(String(message)) : sanitizeWithCustomPatterns(message, name),
     service: env('QERRORS_SERVICE_NAME', 'qerrors'),
     version: process.env.npm_package_version || '1.0.0',
     environment: ENVIRONMENT,
@@ -85,7 +90,7 @@ function buildEntry(level, message, context, requestId, contextSanitized) {
   };
   if (requestId) entry.requestId = requestId;
   if (context !== null && typeof context === 'object' && Object.keys(context).length > 0) {
-    entry.context = contextSanitized ? context : sanitizeContext(context, name);
+    entry.context = redacted ? context : sanitizeContext(context, name);
   }
   if (known && known.priority >= LOG_LEVELS.WARN.priority) entry.memory = memoryMb();
   Object.defineProperty(entry, SANITIZED, { value: true });
@@ -256,9 +261,9 @@ const METHOD = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', FAT
  * Writes one entry; resolves once winston has taken it. Never throws or rejects.
  * @returns {Promise<void>}
  */
-async function write(level, message, context, requestId, contextSanitized = false) {
+async function write(level, message, context, requestId, redacted = false) {
   try {
-    const entry = buildEntry(level, message, context === undefined ? {} : context, requestId || null, contextSanitized);
+    const entry = buildEntry(level, message, context === undefined ? {} : context, requestId || null, redacted);
     const logger = getMainLogger();
     const method = METHOD[level];
     const info = { ...entry, level: method, logLevel: entry.level };
@@ -358,7 +363,7 @@ const members = {
   logFatal,
   logAudit,
   createPerformanceTimer,
-  sanitizeMessage: require('./sanitization').sanitizeMessage,
+  sanitizeMessage: sanitization.sanitizeMessage,
   sanitizeContext,
   createEnhancedLogEntry,
   LOG_LEVELS,
