@@ -162,7 +162,7 @@ fn run_ticker() {
 }
 
 /// Wakes the shared JS clock (see [`CLOCK`]); JS calls it when `clock[1]` reads 0.
-#[napi]
+#[napi(catch_unwind)]
 pub fn circuit_breaker_clock_wake() {
     wake_ticker();
 }
@@ -360,7 +360,7 @@ pub fn create_circuit_breaker_handle<'env>(
 
 /// The shared JS clock (see [`CLOCK`]): a three-element `Float64Array`, awake.
 /// Call once per thread and keep it: every call creates a new view of the same memory.
-#[napi(ts_return_type = "Float64Array")]
+#[napi(catch_unwind, ts_return_type = "Float64Array")]
 pub fn circuit_breaker_clock(env: &Env) -> Result<Unknown<'_>> {
     wake_ticker();
     let raw_env = env.raw();
