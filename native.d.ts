@@ -387,6 +387,8 @@ export interface AiPipelineOptions {
   rateLimit?: false | { burst?: number; perSec?: number };
   breakerThreshold?: number;
   breakerResetMs?: number;
+  /** How long an error whose analysis failed is not analysed again (default 60000; 0: always). */
+  failureTtlMs?: number;
 }
 export interface AiPipelineStats {
   provider: 'offline' | 'openai' | 'gemini';
@@ -412,6 +414,7 @@ export interface AiPipelineStats {
   succeeded: number;
   failed: number;
   cancelled: number;
+  skippedRecentFailure: number;
   closed: boolean;
   lastError: string | null;
   listeners: number;

@@ -187,3 +187,24 @@ test('new advice is logged through the qerrors logger when the application uses 
     logger.logInfo = original;
   }
 });
+
+test('the pipeline reports its counters to getMetrics() as component ai', async () => {
+  const { getMetrics, toPrometheus } = require('../lib/metrics');
+  ai.configure({ provider: 'offline' });
+  ai.schedule(new Error('connect ECONNREFUSED 127.0.0.1:1'));
+  const snap = getMetrics();
+  assert.equal(snap.components.ai.provider, 'offline');
+  assert.equal(snap.components.ai.offline, 1);
+  assert.equal('lastError' in snap.components.ai, false);
+  assert.match(toPrometheus(snap), /component_offline\{component="ai"\} 1/);
+});
+
+test('huge messages and stacks are bounded; identical heads share a fingerprint', async () => {
+  ai.configure({ provider: 'offline' });
+  const a = new Error('x'.repeat(1_000_000) + 'tail one');
+  const b = new Error('x'.repeat(1_000_000) + 'tail two');
+  a.stack = `Error: big\n${'    at f (/app/a.js:1:1)\n'.repeat(50_000)}`;
+  b.stack = a.stack;
+  assert.equal(ai.schedule(a), ai.schedule(b));
+  assert.equal((await ai.analyze(a)).source, 'offline');
+});

@@ -80,10 +80,10 @@ function logprobs(targetBytes) {
 
 const CONTENT = '/choices/0/message/content';
 const workloads = [
-  { name: 'openai 10 KB', doc: openai(10 * 1024), reps: 200, pointer: CONTENT },
-  { name: 'openai 1 MB', doc: openai(1 << 20), reps: 20, pointer: CONTENT },
-  { name: 'openai 5 MB', doc: openai(5 << 20), reps: 5, pointer: CONTENT },
-  { name: 'logprobs 1 MB', doc: logprobs(1 << 20), reps: 10, pointer: '/usage/total_tokens' },
+  { name: 'openai 10 KB', doc: openai(10 * 1024), reps: 100, pointer: CONTENT },
+  { name: 'openai 1 MB', doc: openai(1 << 20), reps: 8, pointer: CONTENT },
+  { name: 'openai 5 MB', doc: openai(5 << 20), reps: 3, pointer: CONTENT },
+  { name: 'logprobs 1 MB', doc: logprobs(1 << 20), reps: 6, pointer: '/usage/total_tokens' },
 ];
 
 // --- measurement -----------------------------------------------------------------
@@ -121,8 +121,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 async function compare(title, reps, opsIn) {
-  // The same loop doing nothing: the noise floor of this machine at that moment.
-  const ops = [...opsIn, { name: 'idle loop (noise floor)', run: () => undefined }];
+  // The loop idle for 5 ms: the delay this busy machine adds on its own (noise floor).
+  const ops = [...opsIn, { name: 'idle 5 ms (noise floor)', run: () => new Promise((resolve) => setTimeout(resolve, 5)) }];
   const samples = ops.map(() => ({ main: [], latency: [], delay: [] }));
   // Warm-up pass, then alternating rounds.
   for (const op of ops) await measure(op.run, Math.max(1, reps >> 2));

@@ -133,15 +133,26 @@ function fmt(x) {
  * Runs `work(cache)` for each peer in alternating rounds; `work` returns
  * `{ ops, check }`, `check` being compared across peers.
  */
-function compare(title, max, work, peers = Object.keys(PEERS)) {
+/**
+ * A private copy of `work` (compiled from its source) so each peer gets its own call
+ * sites: one shared loop would see three cache classes and go megamorphic, which slows
+ * every peer and is not how a service calls its one cache. `work` may use only its
+ * parameters `(c, d)`.
+ */
+function ownCopy(work) {
+  return new Function(`return (${work.toString()})`)();
+}
+
+function compare(title, max, work, d, peers = Object.keys(PEERS)) {
   const times = Object.fromEntries(peers.map((p) => [p, []]));
+  const copies = Object.fromEntries(peers.map((p) => [p, ownCopy(work)]));
   let checks = null;
   for (let round = 0; round <= ROUNDS; round++) {
     const roundChecks = {};
     for (const p of peers) {
       const cache = PEERS[p](max);
       const c0 = process.cpuUsage();
-      const { ops, check } = work(cache);
+      const { ops, check } = copies[p](cache, d);
       const ns = cpuNs(c0) / ops;
       roundChecks[p] = check;
       if (round > 0) times[p].push(ns); // round 0 is the warm-up
@@ -168,9 +179,9 @@ function timing() {
   console.log(`lru-cache ${require('../node_modules/lru-cache/package.json').version}, node ${process.version}, ${ROUNDS} rounds after a warm-up round`);
 
   // 1k capacity, 10k keys, Zipf, 1 KB values, cache-aside (get, set on miss).
-  const keys10k = makeKeys(10_000);
-  const vals1k = keys10k.map((_, i) => makeValue(i, 1024));
-  const vals32 = keys10k.map((_, i) => makeValue(i, 32));
+  const keys = makeKeys(10_000);
+  const vals1k = keys.map((_, i) => makeValue(i, 1024));
+  const vals32 = keys.map((_, i) => makeValue(i, 32));
   // Zipf 1.2 gives the ~90% hit rate of the issue's workload; 0.8 a colder cache.
   for (const [s, vals, label] of [
     [1.2, vals1k, '1 KB'],
@@ -178,61 +189,86 @@ function timing() {
     [0.8, vals1k, '1 KB'],
   ]) {
     const seq = zipfSequence(10_000, s, 300_000, 7);
-    compare(`cache-aside: 1k capacity, 10k keys, Zipf ${s}, ${label} values`, 1000, (c) => {
-      let hits = 0;
-      for (let j = 0; j < seq.length; j++) {
-        const i = seq[j];
-        const k = keys10k[i];
-        if (c.get(k) !== undefined) hits++;
-        else c.set(k, vals[i]);
-      }
-      return { ops: seq.length, check: { hits, hitRate: +(hits / seq.length).toFixed(3), size: c.size } };
-    });
+    compare(
+      `cache-aside: 1k capacity, 10k keys, Zipf ${s}, ${label} values`,
+      1000,
+      (c, d) => {
+        let hits = 0;
+        for (let j = 0; j < d.seq.length; j++) {
+          const i = d.seq[j];
+          const k = d.keys[i];
+          if (c.get(k) !== undefined) hits++;
+          else c.set(k, d.vals[i]);
+        }
+        return { ops: d.seq.length, check: { hits, hitRate: +(hits / d.seq.length).toFixed(3), size: c.size } };
+      },
+      { seq, keys, vals }
+    );
   }
 
   // Pure gets at 100% hits and pure evicting sets: the boundary with nothing else.
   const seqU = zipfSequence(1000, 0, 300_000, 11);
-  compare('get hit: 1k entries, uniform, 1 KB values', 1000, (c) => {
-    for (let i = 0; i < 1000; i++) c.set(keys10k[i], vals1k[i]);
-    let hits = 0;
-    for (let j = 0; j < seqU.length; j++) if (c.get(keys10k[seqU[j]]) !== undefined) hits++;
-    return { ops: seqU.length, check: { hits } };
-  });
-  compare('set, 100% evicting: 1k capacity, 10k keys in turn, 1 KB values', 1000, (c) => {
-    const n = 200_000;
-    for (let j = 0; j < n; j++) {
-      const i = j % 10_000;
-      c.set(keys10k[i], vals1k[i]);
-    }
-    return { ops: n, check: { size: c.size } };
-  });
+  compare(
+    'get hit: 1k entries, uniform, 1 KB values',
+    1000,
+    (c, d) => {
+      for (let i = 0; i < 1000; i++) c.set(d.keys[i], d.vals[i]);
+      let hits = 0;
+      for (let j = 0; j < d.seq.length; j++) if (c.get(d.keys[d.seq[j]]) !== undefined) hits++;
+      return { ops: d.seq.length, check: { hits } };
+    },
+    { seq: seqU, keys, vals: vals1k }
+  );
+  compare(
+    'set, 100% evicting: 1k capacity, 10k keys in turn, 1 KB values',
+    1000,
+    (c, d) => {
+      const n = 200_000;
+      for (let j = 0; j < n; j++) {
+        const i = j % 10_000;
+        c.set(d.keys[i], d.vals[i]);
+      }
+      return { ops: n, check: { size: c.size } };
+    },
+    { keys, vals: vals1k }
+  );
 
   // 10k inserts in the same millisecond into a 10-entry cache: never above max.
-  compare('burst: 10k inserts at once into max 10', 10, (c) => {
-    let over = 0;
-    for (let i = 0; i < 10_000; i++) {
-      c.set(keys10k[i], vals32[i]);
-      if (c.size > 10) over++;
-    }
-    return { ops: 10_000, check: { over, size: c.size } };
-  });
+  compare(
+    'burst: 10k inserts at once into max 10',
+    10,
+    (c, d) => {
+      let over = 0;
+      for (let i = 0; i < 10_000; i++) {
+        c.set(d.keys[i], d.vals[i]);
+        if (c.size > 10) over++;
+      }
+      return { ops: 10_000, check: { over, size: c.size } };
+    },
+    { keys, vals: vals32 }
+  );
 
   // The alternative layout: key index in Rust, values in a JS array at a native slot.
-  // Its per-op cost is a key-only native call (has / set of a 1-char value) plus one
-  // array access, so those calls measure it without a second implementation.
-  const slotVals = new Array(1000);
-  compare('values in a JS array by native slot (proxy): key-only calls, 1k entries', 1000, (c) => {
-    for (let i = 0; i < 1000; i++) c.set(keys10k[i], 'x');
-    let hits = 0;
-    for (let j = 0; j < seqU.length; j++) {
-      const i = seqU[j];
-      if (c.has(keys10k[i])) {
-        hits++;
-        slotVals[i] = vals1k[i];
+  // Its per-op cost is a key-only native call plus one array access, so `has` and a
+  // JS array measure it without a second implementation.
+  compare(
+    'values in a JS array by native slot (proxy): key-only calls, 1k entries',
+    1000,
+    (c, d) => {
+      for (let i = 0; i < 1000; i++) c.set(d.keys[i], 'x');
+      let hits = 0;
+      for (let j = 0; j < d.seq.length; j++) {
+        const i = d.seq[j];
+        if (c.has(d.keys[i])) {
+          hits++;
+          d.slots[i] = d.vals[i];
+        }
       }
-    }
-    return { ops: seqU.length, check: { hits } };
-  }, ['native', 'lru-cache']);
+      return { ops: d.seq.length, check: { hits } };
+    },
+    { seq: seqU, keys, vals: vals1k, slots: new Array(1000) },
+    ['native', 'lru-cache']
+  );
 }
 
 // ---------- memory (child process per peer) ----------

@@ -27,6 +27,11 @@ const MODELS = {
 const JSON_MODE_MODELS = new Set(['gpt-4o', 'gpt-4o-mini', 'gpt-4-turbo']);
 
 const CONTEXT_BUDGET = 4000;
+// Only this much of a message and a stack is used (the fingerprint reads 2 KB of message and
+// ten frames, the prompt 2000 characters and twenty lines); slicing in JS is O(1) and keeps a
+// huge message or an unlimited stack trace from being copied across the boundary.
+const MAX_MESSAGE_CHARS = 4096;
+const MAX_STACK_CHARS = 8192;
 // Context keys whose values never go into a prompt, whatever they look like.
 const SECRET_KEY = /pass|secret|token|api[-_]?key|auth|cookie|session|credential|private/i;
 
@@ -167,6 +172,7 @@ const OPTION_TYPES = {
   rateLimit: 'object',
   breakerThreshold: 'number',
   breakerResetMs: 'number',
+  failureTtlMs: 'number',
 };
 
 function optionError(Ctor, message) {
@@ -213,7 +219,6 @@ function resolveOptions(overrides) {
       merged.model = m.defaultModel;
       merged.maxTokens = m.maxTokens;
       merged.url = provider === 'openai' ? OPENAI_DEFAULT_URL : `${GEMINI_BASE}${m.defaultModel}:generateContent`;
-      merged.jsonMode = provider === 'openai';
     }
   }
   for (const [k, v] of Object.entries(o)) {
@@ -223,6 +228,7 @@ function resolveOptions(overrides) {
   if (o.model !== undefined && o.url === undefined && provider === 'gemini') {
     merged.url = `${GEMINI_BASE}${encodeURIComponent(o.model)}:generateContent`;
   }
+  if (o.jsonMode === undefined) merged.jsonMode = provider === 'openai' && JSON_MODE_MODELS.has(merged.model);
   if (o.rateLimit === false) merged.rateLimitBurst = 0;
   else if (o.rateLimit) {
     const { burst, perSec } = /** @type {{burst?: number, perSec?: number}} */ (o.rateLimit);
@@ -250,8 +256,25 @@ function native() {
   return require('./native');
 }
 
+let tracked = false;
+
+/** The pipeline's counters for `getMetrics()` (component `ai`); the free-text lastError stays out. */
+function metricsSource() {
+  if (!pipeline) return null;
+  const { lastError, ...counters } = JSON.parse(pipeline.stats());
+  return counters;
+}
+
 function ensure() {
   if (!pipeline) pipeline = native().createAiPipeline(resolveOptions(overrides), onResult);
+  if (!tracked) {
+    tracked = true;
+    try {
+      require('./metrics').track('ai', metricsSource);
+    } catch {
+      // Metrics are optional; the pipeline works without them.
+    }
+  }
   return pipeline;
 }
 
@@ -345,9 +368,14 @@ function field(obj, key) {
 /** name, code, message, stack of anything thrown; getters that throw give ''. */
 function partsOf(errorLike) {
   if (errorLike !== null && (typeof errorLike === 'object' || typeof errorLike === 'function')) {
-    return [field(errorLike, 'name') || 'Error', field(errorLike, 'code'), field(errorLike, 'message'), field(errorLike, 'stack')];
+    return [
+      field(errorLike, 'name').slice(0, 200) || 'Error',
+      field(errorLike, 'code').slice(0, 100),
+      field(errorLike, 'message').slice(0, MAX_MESSAGE_CHARS),
+      field(errorLike, 'stack').slice(0, MAX_STACK_CHARS),
+    ];
   }
-  return ['Error', '', str(errorLike), ''];
+  return ['Error', '', str(errorLike).slice(0, MAX_MESSAGE_CHARS), ''];
 }
 
 function isOwnError(errorLike) {
@@ -554,6 +582,7 @@ function configure(options = {}) {
   pipeline = created;
   if (old) old.shutdown();
   settleAll();
+  ensure();
 }
 
 module.exports = { schedule, analyze, getAdvice, onAdvice, stats, clearCache, shutdown, configure };

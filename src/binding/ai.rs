@@ -58,6 +58,8 @@ pub struct AiPipelineOptions {
     pub rate_limit_per_sec: Option<f64>,
     pub breaker_threshold: Option<f64>,
     pub breaker_reset_ms: Option<f64>,
+    /// How long a failed analysis is not retried for the same error (0: always retry).
+    pub failure_ttl_ms: Option<f64>,
 }
 
 type ResultFn = ThreadsafeFunction<String, (), String, Status, false, true>;
@@ -205,6 +207,14 @@ fn config(env: &Env, o: &AiPipelineOptions) -> Result<AiConfig> {
             DAY_MS,
             d.breaker_reset_ms,
         )?,
+        failure_ttl_ms: int(
+            env,
+            "failureTtlMs",
+            o.failure_ttl_ms,
+            0.0,
+            DAY_MS,
+            d.failure_ttl_ms,
+        )?,
     })
 }
 
@@ -229,10 +239,12 @@ pub fn create_ai_pipeline<'env>(
         Ok(d) => d,
         Err(e) => return errors::range_error(env, CODE, &e),
     };
-    let pipeline = match Pipeline::new(cfg, deps, Box::new(TsfnNotifier(tsfn)), handle) {
-        Ok(p) => Arc::new(p),
-        Err(e) => return errors::error(env, "ERR_QERRORS_AI_CLIENT", &e),
-    };
+    let pipeline = Arc::new(Pipeline::new(
+        cfg,
+        deps,
+        Box::new(TsfnNotifier(tsfn)),
+        handle,
+    ));
     let obj = Object::new(env)?;
     raw::bind_methods(
         env,

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OnceCell, Semaphore};
 
 use super::advisor;
 use super::client::HttpClient;
@@ -63,7 +63,8 @@ pub enum Submitted {
     Scheduled,
     /// An identical analysis is already in flight; its result will be delivered.
     Joined,
-    /// Running and queued analyses are at their bound; nothing will be delivered.
+    /// Running and queued analyses are at their bound, the breaker is open, or this
+    /// error's analysis failed recently; nothing will be delivered.
     Rejected,
     /// The pipeline was shut down.
     Closed,
@@ -85,6 +86,7 @@ struct Counters {
     succeeded: AtomicU64,
     failed: AtomicU64,
     cancelled: AtomicU64,
+    skipped_failed: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
@@ -109,7 +111,9 @@ impl Drop for Gauge<'_> {
 
 struct Inner {
     cfg: AiConfig,
-    client: Option<HttpClient>,
+    /// Built by the first analysis, on a runtime thread: loading TLS roots takes ~10 ms,
+    /// which must not stall the JS thread that reports the first error.
+    client: OnceCell<Result<HttpClient, String>>,
     deps: Deps,
     notifier: Box<dyn Notifier>,
     in_flight: Mutex<HashSet<u64>>,
@@ -134,23 +138,13 @@ impl Pipeline {
         deps: Deps,
         notifier: Box<dyn Notifier>,
         runtime: tokio::runtime::Handle,
-    ) -> Result<Self, String> {
-        let client = match cfg.provider {
-            Provider::Offline => None,
-            _ => Some(HttpClient::new(
-                cfg.retry,
-                cfg.timeout_ms,
-                cfg.connect_timeout_ms,
-                cfg.max_response_bytes,
-                cfg.concurrency,
-            )?),
-        };
+    ) -> Self {
         let (cancel, _) = watch::channel(false);
-        Ok(Self {
+        Self {
             inner: Arc::new(Inner {
                 slots: Semaphore::new(cfg.concurrency.max(1)),
                 cfg,
-                client,
+                client: OnceCell::new(),
                 deps,
                 notifier,
                 in_flight: Mutex::new(HashSet::new()),
@@ -160,7 +154,7 @@ impl Pipeline {
                 counters: Counters::default(),
                 last_error: Mutex::new(None),
             }),
-        })
+        }
     }
 
     /// The configuration in use.
@@ -196,6 +190,14 @@ impl Pipeline {
                 None => (fp, Submitted::Rejected),
             };
         }
+        if inner.deps.failed_recently(fp) {
+            bump(&inner.counters.skipped_failed);
+            return (fp, Submitted::Rejected);
+        }
+        if inner.deps.breaker_open() {
+            bump(&inner.counters.breaker_rejected);
+            return (fp, Submitted::Rejected);
+        }
         {
             let mut set = lock(&inner.in_flight);
             if set.contains(&fp) {
@@ -215,23 +217,22 @@ impl Pipeline {
             context: context(),
         };
         bump(&inner.counters.scheduled);
-        let task_inner = Arc::clone(inner);
+        let settle = Settle {
+            inner: Arc::clone(inner),
+            fp,
+            result: Err(false),
+        };
         inner.runtime.spawn(async move {
-            let mut cancel = task_inner.cancel.subscribe();
-            let result = tokio::select! {
+            let mut settle = settle;
+            let inner = Arc::clone(&settle.inner);
+            let mut cancel = inner.cancel.subscribe();
+            settle.result = tokio::select! {
                 _ = cancel.wait_for(|c| *c) => {
-                    bump(&task_inner.counters.cancelled);
-                    None
+                    bump(&inner.counters.cancelled);
+                    Err(false)
                 }
-                r = task_inner.analyse(fp, &input) => r,
+                r = inner.analyse(fp, &input) => r,
             };
-            if let Some(advice) = &result {
-                task_inner.deps.cache_insert(fp, advice.clone());
-            }
-            lock(&task_inner.in_flight).remove(&fp);
-            if !task_inner.closed.load(Ordering::Acquire) {
-                task_inner.notifier.deliver(fp, result);
-            }
         });
         (fp, Submitted::Scheduled)
     }
@@ -286,10 +287,39 @@ impl Pipeline {
             "succeeded": n(&c.succeeded),
             "failed": n(&c.failed),
             "cancelled": n(&c.cancelled),
+            "skippedRecentFailure": n(&c.skipped_failed),
             "closed": i.closed.load(Ordering::Acquire),
             "lastError": *lock(&i.last_error),
         });
         v.to_string()
+    }
+}
+
+/// Ends one analysis when its task ends, however it ends (result, cancellation, or a panic
+/// unwinding through the task): caches a result, leaves the in-flight set, and notifies, so
+/// no JS promise can be left waiting.
+struct Settle {
+    inner: Arc<Inner>,
+    fp: u64,
+    /// The advice, or whether the failure is remembered for `failure_ttl_ms` (a refusal by
+    /// the breaker, a cancellation or a panic is not: the error itself is not at fault).
+    result: Result<Arc<str>, bool>,
+}
+
+impl Drop for Settle {
+    fn drop(&mut self) {
+        let inner = &self.inner;
+        let result = std::mem::replace(&mut self.result, Err(false));
+        let closed = inner.closed.load(Ordering::Acquire);
+        match &result {
+            Ok(advice) => inner.deps.cache_insert(self.fp, advice.clone()),
+            Err(true) if !closed => inner.deps.mark_failed(self.fp),
+            Err(_) => {}
+        }
+        lock(&inner.in_flight).remove(&self.fp);
+        if !closed {
+            inner.notifier.deliver(self.fp, result.ok());
+        }
     }
 }
 
@@ -298,16 +328,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Inner {
-    fn fail(&self, why: String) -> Option<Arc<str>> {
+    /// Records a failed analysis; the error is remembered for `failure_ttl_ms`.
+    fn fail(&self, why: String) -> Result<Arc<str>, bool> {
         bump(&self.counters.failed);
         *lock(&self.last_error) = Some(why);
-        None
+        Err(true)
     }
 
-    async fn analyse(&self, fp: u64, input: &ErrorInput) -> Option<Arc<str>> {
+    async fn analyse(&self, fp: u64, input: &ErrorInput) -> Result<Arc<str>, bool> {
         let permit = {
             let _queued = Gauge::up(&self.counters.queued);
-            self.slots.acquire().await.ok()?
+            self.slots.acquire().await.map_err(|_| false)?
         };
         let _running = Gauge::up(&self.counters.running);
         let r = &self.deps;
@@ -317,8 +348,25 @@ impl Inner {
             &r.redact(&input.context),
             &r.redact(&input.stack),
         );
-        let (Some(req), Some(client)) = (build_request(&self.cfg, &prompt), &self.client) else {
+        let Some(req) = build_request(&self.cfg, &prompt) else {
             return self.fail("no provider configured".into());
+        };
+        let built = self
+            .client
+            .get_or_init(|| async {
+                let c = &self.cfg;
+                HttpClient::new(
+                    c.retry,
+                    c.timeout_ms,
+                    c.connect_timeout_ms,
+                    c.max_response_bytes,
+                    c.concurrency,
+                )
+            })
+            .await;
+        let client = match built {
+            Ok(c) => c,
+            Err(e) => return self.fail(format!("cannot build the HTTP client: {e}")),
         };
         while let Err(wait_ms) = self.deps.acquire_call() {
             bump(&self.counters.rate_limited);
@@ -326,7 +374,8 @@ impl Inner {
         }
         let Some(breaker_permit) = self.deps.breaker_acquire() else {
             bump(&self.counters.breaker_rejected);
-            return self.fail("circuit breaker is open".into());
+            *lock(&self.last_error) = Some("circuit breaker is open".into());
+            return Err(false);
         };
         let sent = client
             .send(&req, &|| bump(&self.counters.provider_calls))
@@ -348,7 +397,7 @@ impl Inner {
             Ok(map) => match finalize(map, fp, self.cfg.provider) {
                 Some(advice) => {
                     bump(&self.counters.succeeded);
-                    Some(advice)
+                    Ok(advice)
                 }
                 None => self.fail("advice is larger than 64 KB".into()),
             },
@@ -408,8 +457,7 @@ mod tests {
             deps,
             Box::new(Chan(Mutex::new(tx))),
             rt.handle().clone(),
-        )
-        .expect("pipeline");
+        );
         (p, rx)
     }
 
