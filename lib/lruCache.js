@@ -10,6 +10,14 @@
 const native = require('./native');
 
 const E_OPTION = 'ERR_QERRORS_CACHE_INVALID_OPTION';
+
+// The string memo (see MEMO_SLOTS in src/binding/cache.rs; these must match): the last
+// MEMO_SLOTS strings of MEMO_MIN..MEMO_MAX characters that `get` returned, in a ring. For
+// an entry whose string is still here the native get returns the slot number instead of
+// copying the value again. At most 256 x 8192 characters stay on the V8 heap.
+const MEMO_SLOTS = 256;
+const MEMO_MIN = 64;
+const MEMO_MAX = 8192;
 const E_VALUE = 'ERR_QERRORS_CACHE_INVALID_VALUE';
 
 /**
@@ -61,6 +69,9 @@ class LruCache {
   /** @type {Function | undefined} */
   #dispose;
   #allowStale;
+  /** @type {string[]} */
+  #memo = new Array(MEMO_SLOTS).fill('');
+  #memoNext = 0;
   #max;
   #maxSize;
   #ttl;
@@ -126,7 +137,14 @@ class LruCache {
    * @param {string} key
    */
   get(key) {
-    const v = this.#h.get(key);
+    let v = this.#h.get(key);
+    if (typeof v === 'number') {
+      v = this.#memo[v];
+    } else if (typeof v === 'string' && v.length >= MEMO_MIN && v.length <= MEMO_MAX) {
+      // The native side moved its ring on by one for this string: so does this side.
+      this.#memo[this.#memoNext] = v;
+      this.#memoNext = (this.#memoNext + 1) % MEMO_SLOTS;
+    }
     // A get removes an entry only when it finds it expired.
     if (this.#dispose !== undefined && (v === undefined || this.#allowStale)) this.#flush();
     return this.#json && v !== undefined ? JSON.parse(v) : v;

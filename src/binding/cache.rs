@@ -13,10 +13,10 @@
 //! per get/set/has/peek/delete. The choice against keeping values in a JS array indexed
 //! by a native slot is measured in `benchmark/results/lru-cache.md`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::mem::MaybeUninit;
 use std::ptr;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Object, Unknown};
@@ -40,6 +40,17 @@ const KEY_UNITS: usize = 128;
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 /// Scratch space kept between `set` calls for reading string values.
 const SCRATCH_KEEP: usize = 64 * 1024;
+
+/// The string memo shared with `lib/lruCache.js`: JS keeps the last `MEMO_SLOTS` strings
+/// of `MEMO_MIN_UNITS..=MEMO_MAX_UNITS` units that `get` returned, in a ring; a `get` of
+/// an entry whose string is still in the ring returns its slot number instead of copying
+/// the value into a new string (for 1 KB that copy is most of a get). Both sides advance
+/// the ring once per such string returned, so they stay in step without talking. The
+/// constants must match the JS ones.
+const MEMO_SLOTS: usize = 256;
+const MEMO_MIN_UNITS: usize = 64;
+const MEMO_MAX_UNITS: usize = 8192;
+const NO_MEMO: u16 = u16::MAX;
 
 /// First byte of a stored key: how the rest encodes the JS string.
 const KEY_LATIN1: u8 = 0;
@@ -76,13 +87,31 @@ struct Stored {
     data: Data,
     /// Key and value bytes added to `LIVE_BYTES` for this entry.
     counted: usize,
+    /// Unique per `set` in this cache (from 1); ties a memo slot to this value.
+    version: u64,
+    /// The memo slot this value's last returned string went to, or `NO_MEMO`.
+    memo: Cell<u16>,
 }
 
 impl Stored {
-    fn new(data: Data, key_len: usize) -> Self {
+    fn new(data: Data, key_len: usize, version: u64) -> Self {
         let counted = data.byte_len() + key_len;
         LIVE_BYTES.fetch_add(counted as i64, Ordering::Relaxed);
-        Self { data, counted }
+        Self {
+            data,
+            counted,
+            version,
+            memo: Cell::new(NO_MEMO),
+        }
+    }
+
+    /// Length in UTF-16 units when the value is a string.
+    fn text_units(&self) -> Option<usize> {
+        match &self.data {
+            Data::Latin1(b) => Some(b.len()),
+            Data::Utf16(u) => Some(u.len()),
+            Data::Bytes(_) => None,
+        }
     }
 
     /// # Safety
@@ -144,6 +173,12 @@ struct Handle {
     cache: Cache,
     /// Present when the cache was created with `fakeClock: true` (tests).
     fake: Option<Arc<FakeClock>>,
+    /// Source of `Stored::version`.
+    next_version: AtomicU64,
+    /// Version of the value whose string JS holds in each memo slot (0: none).
+    memo: [AtomicU64; MEMO_SLOTS],
+    /// Next memo slot to fill, in the same order as `lib/lruCache.js` fills its array.
+    memo_next: AtomicUsize,
 }
 
 impl Drop for Handle {
@@ -255,7 +290,13 @@ pub fn create_lru_cache<'env>(
         cache.lock().track_removals(true);
     }
     LIVE_CACHES.fetch_add(1, Ordering::Relaxed);
-    let state = Arc::new(Handle { cache, fake });
+    let state = Arc::new(Handle {
+        cache,
+        fake,
+        next_version: AtomicU64::new(1),
+        memo: std::array::from_fn(|_| AtomicU64::new(0)),
+        memo_next: AtomicUsize::new(0),
+    });
     let target = Object::new(env)?;
     raw::bind_methods(
         env,
@@ -508,13 +549,32 @@ unsafe fn read_size(
     }
 }
 
-/// `get(key)` → the value, or `undefined`.
+/// `get(key)` → the value, `undefined`, or the number of the memo slot where JS holds
+/// this value's string already (see `MEMO_SLOTS`).
 unsafe extern "C" fn get(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     raw::guard(env, || {
         let a = raw::args::<1>(env, info);
         let h: &Handle = raw::state(a.data);
         with_key(env, a.argv[0], |key| {
-            let found = h.cache.lock().get_with(key, |v, _| v.to_js(env));
+            let found = h.cache.lock().get_with(key, |v, stale| {
+                if let Some(units) = v.text_units() {
+                    let slot = v.memo.get();
+                    if !stale
+                        && slot != NO_MEMO
+                        && h.memo[usize::from(slot)].load(Ordering::Relaxed) == v.version
+                    {
+                        return raw::i32_value(env, i32::from(slot));
+                    }
+                    if (MEMO_MIN_UNITS..=MEMO_MAX_UNITS).contains(&units) {
+                        // JS stores this string at the next ring slot; a stale value is
+                        // removed right after, so its slot is marked as holding nothing.
+                        let next = h.memo_next.fetch_add(1, Ordering::Relaxed) % MEMO_SLOTS;
+                        h.memo[next].store(if stale { 0 } else { v.version }, Ordering::Relaxed);
+                        v.memo.set(if stale { NO_MEMO } else { next as u16 });
+                    }
+                }
+                v.to_js(env)
+            });
             found.unwrap_or_else(|| raw::undefined(env))
         })
     })
@@ -542,7 +602,8 @@ unsafe extern "C" fn set(env: sys::napi_env, info: sys::napi_callback_info) -> s
             };
             // Default size: the bytes stored for key (less its tag) and value.
             let size = size.unwrap_or((key.len() - 1 + data.byte_len()) as u64);
-            let value = Stored::new(data, key.len());
+            let version = h.next_version.fetch_add(1, Ordering::Relaxed);
+            let value = Stored::new(data, key.len(), version);
             let outcome = h.cache.lock().set(Box::from(key), value, size, ttl);
             raw::bool_value(env, matches!(outcome, SetOutcome::Stored))
         })
