@@ -4,12 +4,14 @@
 //
 // The class is a thin facade over the native object made by `createLruCache` (see
 // src/binding/cache.rs): every get/set/has/peek/delete is one raw N-API call taking a
-// string key and returning the value (a new string or Buffer) or a boolean. Option and
-// method names follow lru-cache where they overlap. Details: docs/lru-cache.md.
+// string key and returning the value (a new string or Buffer, or the number of a memo
+// slot holding that string already) or a boolean. Option and method names follow
+// lru-cache where they overlap. Details: docs/lru-cache.md.
 
 const native = require('./native');
 
 const E_OPTION = 'ERR_QERRORS_CACHE_INVALID_OPTION';
+const E_VALUE = 'ERR_QERRORS_CACHE_INVALID_VALUE';
 
 // The string memo (see MEMO_SLOTS in src/binding/cache.rs; these must match): the last
 // MEMO_SLOTS strings of MEMO_MIN..MEMO_MAX characters that `get` returned, in a ring. For
@@ -18,7 +20,6 @@ const E_OPTION = 'ERR_QERRORS_CACHE_INVALID_OPTION';
 const MEMO_SLOTS = 256;
 const MEMO_MIN = 64;
 const MEMO_MAX = 8192;
-const E_VALUE = 'ERR_QERRORS_CACHE_INVALID_VALUE';
 
 /**
  * @param {new (message: string) => Error} Ctor
@@ -51,7 +52,8 @@ function optionalFunction(options, name) {
  * @property {number} [maxSize] most total size (bytes by default) held
  * @property {number} [ttl] default time to live in ms (0 or absent: no expiry)
  * @property {(value: any, key: string) => number} [sizeCalculation] size of an entry
- *   (default: UTF-8 bytes of key + value)
+ *   (default: bytes stored for key + value: 1 per character when all are below U+0100,
+ *   else 2 per UTF-16 unit; a Buffer's length)
  * @property {boolean} [updateAgeOnGet] a get restarts the entry's TTL
  * @property {boolean} [allowStale] get/peek return an expired value (get: once)
  * @property {(value: any, key: string, reason: DisposeReason) => void} [dispose]
