@@ -409,6 +409,18 @@ fn fits_latin1(units: &[u16]) -> bool {
     units.iter().fold(0u16, |acc, &u| acc | u) < 0x100
 }
 
+/// The UTF-16 units of a stored key (the inverse of [`encode_key`]).
+fn decode_key(key: &[u8]) -> Vec<u16> {
+    match key.split_first() {
+        Some((&KEY_UTF16LE, rest)) => rest
+            .chunks_exact(2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            .collect(),
+        Some((_, rest)) => rest.iter().map(|&b| u16::from(b)).collect(),
+        None => Vec::new(),
+    }
+}
+
 /// The JS string of a stored key.
 ///
 /// # Safety
@@ -416,14 +428,7 @@ fn fits_latin1(units: &[u16]) -> bool {
 unsafe fn key_to_js(env: sys::napi_env, key: &[u8]) -> sys::napi_value {
     let mut out = ptr::null_mut();
     match key.split_first() {
-        Some((&KEY_UTF16LE, rest)) => {
-            let units: Vec<u16> = rest
-                .chunks_exact(2)
-                .map(|p| u16::from_le_bytes([p[0], p[1]]))
-                .collect();
-            sys::napi_create_string_utf16(env, units.as_ptr(), units.len() as isize, &mut out);
-        }
-        Some((_, rest)) => {
+        Some((&KEY_LATIN1, rest)) => {
             sys::napi_create_string_latin1(
                 env,
                 rest.as_ptr().cast(),
@@ -431,8 +436,9 @@ unsafe fn key_to_js(env: sys::napi_env, key: &[u8]) -> sys::napi_value {
                 &mut out,
             );
         }
-        None => {
-            sys::napi_create_string_latin1(env, ptr::null(), 0, &mut out);
+        _ => {
+            let units = decode_key(key);
+            sys::napi_create_string_utf16(env, units.as_ptr(), units.len() as isize, &mut out);
         }
     }
     out
@@ -797,4 +803,49 @@ unsafe extern "C" fn advance_clock(
             _ => raw::throw_range_error(env, E_TTL, "advanceClock(ms) needs a finite ms >= 0"),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn encode(units: &[u16]) -> Vec<u8> {
+        let mut out = vec![MaybeUninit::<u8>::uninit(); 2 * units.len() + 1];
+        let len = encode_key(units, &mut out);
+        // SAFETY: encode_key initialized the first `len` bytes.
+        out[..len]
+            .iter()
+            .map(|b| unsafe { b.assume_init() })
+            .collect()
+    }
+
+    fn units() -> impl Strategy<Value = Vec<u16>> {
+        // Mostly small units, so Latin-1 and UTF-16 forms and their borders all occur.
+        proptest::collection::vec(
+            prop_oneof![0u16..0x100, 0xd800u16..0xe000, any::<u16>()],
+            0..40,
+        )
+    }
+
+    proptest! {
+        /// Every JS string (any UTF-16 sequence, lone surrogates included) has one stored
+        /// form, it decodes back, and different strings never share one.
+        #[test]
+        fn key_encoding_is_lossless_and_injective(a in units(), b in units()) {
+            let (ea, eb) = (encode(&a), encode(&b));
+            prop_assert_eq!(decode_key(&ea), a.clone());
+            prop_assert_eq!(ea == eb, a == b);
+            let latin1 = a.iter().all(|&u| u < 0x100);
+            prop_assert_eq!(ea.len(), if latin1 { a.len() + 1 } else { 2 * a.len() + 1 });
+        }
+    }
+
+    #[test]
+    fn latin1_and_utf16_forms_of_look_alike_bytes_differ() {
+        // U+0001 U+0000 U+0001 vs U+0100: the same bytes after the tag would collide
+        // without it.
+        assert_ne!(encode(&[1, 0, 1]), encode(&[0x0100]));
+        assert_eq!(encode(&[]), vec![KEY_LATIN1]);
+    }
 }
