@@ -365,7 +365,7 @@ function memoryChild(peer, n, bytes) {
   const m1 = process.memoryUsage();
   const pauses = [];
   const gcCpu = [];
-  for (let i = 0; i < 7; i++) {
+  for (let i = 0; i < 15; i++) {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     global.gc();
@@ -403,7 +403,7 @@ function memoryChild(peer, n, bytes) {
 }
 
 function memory(n, bytes) {
-  console.log(`\n${n} entries of ${bytes} B values, 16-hex keys: one child process per peer; memory = growth after populating and 4 GCs, minus the same for \`none\` (no cache); full GC = pause of a forced GC with only the cache alive, wall time, best of 7 (the least disturbed by other load), and its CPU time, median of 7 (V8 marks on helper threads too); get = CPU ns per uniform get over all entries, median of 5 passes`);
+  console.log(`\n${n} entries of ${bytes} B values, 16-hex keys: one child process per peer; memory = growth after populating and 4 GCs, minus the same for \`none\` (no cache); full GC = pause of a forced GC with only the cache alive, wall time, best of 15 (the least disturbed by other load), and its CPU time, median of 15 (V8 marks on helper threads too); get = CPU ns per uniform get over all entries, median of 5 passes`);
   console.log('| peer | V8 heap MB | external MB | RSS MB | full GC pause ms | full GC CPU ms | get CPU ns/op | heap vs lru-cache | GC CPU vs lru-cache | GC pause vs lru-cache | get vs lru-cache |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const rows = {};
