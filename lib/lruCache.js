@@ -184,7 +184,8 @@ class LruCache {
         throw coded(TypeError, E_VALUE, `LruCache { json: true } cannot store ${typeof value} values`);
       }
     }
-    this.#h.set(key, stored, ttl, size);
+    if (ttl === undefined && size === undefined) this.#h.set(key, stored);
+    else this.#h.set(key, stored, ttl, size);
     if (this.#dispose !== undefined) this.#flush();
     return this;
   }

@@ -600,11 +600,18 @@ unsafe extern "C" fn set(env: sys::napi_env, info: sys::napi_callback_info) -> s
                     "LruCache values must be strings or Buffers (use { json: true } for objects)",
                 );
             };
-            let Ok(ttl) = read_ttl(env, a.argv[2]) else {
-                return ptr::null_mut();
-            };
-            let Ok(size) = read_size(env, a.argv[3]) else {
-                return ptr::null_mut();
+            // The facade passes only key and value when there are no options: two
+            // N-API type checks saved on the common path.
+            let (ttl, size) = if a.argc > 2 {
+                let Ok(ttl) = read_ttl(env, a.argv[2]) else {
+                    return ptr::null_mut();
+                };
+                let Ok(size) = read_size(env, a.argv[3]) else {
+                    return ptr::null_mut();
+                };
+                (ttl, size)
+            } else {
+                (None, None)
             };
             // Default size: the bytes stored for key (less its tag) and value.
             let size = size.unwrap_or((key.len() - 1 + data.byte_len()) as u64);
