@@ -457,16 +457,22 @@ thread_local! {
 /// # Safety
 /// `env` and `v` must be valid for the running callback and `v` a string.
 unsafe fn read_string_value(env: sys::napi_env, v: sys::napi_value) -> Data {
-    // The length in UTF-16 units is O(1) to ask for.
-    let mut len = 0usize;
-    sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len);
     SCRATCH.with(|cell| {
         let mut s = cell.borrow_mut();
         s.clear();
-        s.reserve(len + 1);
+        s.reserve(1024);
+        // One read into the scratch space as it is; N-API writes at most capacity - 1
+        // units plus a NUL, so a full buffer may be cut: then ask the length (O(1) in
+        // UTF-16 units) and read again.
         let mut n = 0usize;
-        sys::napi_get_value_string_utf16(env, v, s.as_mut_ptr(), len + 1, &mut n);
-        // SAFETY: N-API initialized the first `n` (≤ len) units of the capacity.
+        sys::napi_get_value_string_utf16(env, v, s.as_mut_ptr(), s.capacity(), &mut n);
+        if n + 1 >= s.capacity() {
+            let mut len = 0usize;
+            sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len);
+            s.reserve(len + 1);
+            sys::napi_get_value_string_utf16(env, v, s.as_mut_ptr(), len + 1, &mut n);
+        }
+        // SAFETY: N-API initialized the first `n` units of the capacity.
         s.set_len(n);
         let data = if fits_latin1(&s) {
             let mut bytes = vec![0u8; s.len()].into_boxed_slice();
