@@ -126,3 +126,18 @@ test('a process that used json exits by itself', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), '[1]');
 });
+
+test('the event loop keeps ticking while 5 MB of small objects are parsed (built in slices)', async () => {
+  const items = Array.from({ length: 60_000 }, (_, i) => ({ token: ['The', ' é', ' 🚀'][i % 3], logprob: -i / 9, bytes: [32, 195, 169], top: [{ t: 'a', lp: -1.5 }] }));
+  const text = JSON.stringify({ choices: [{ logprobs: { content: items } }] });
+  const body = Buffer.from(text);
+  assert.ok(body.length > 5_000_000);
+  let parsed;
+  const { ticks } = await ticksDuring(async () => {
+    parsed = await json.parseAsync(body);
+  });
+  assert.deepStrictEqual(parsed, JSON.parse(text));
+  // Both the off-thread scan and the sliced building of the 60 000-element array let
+  // timers run; JSON.parse would let none run.
+  assert.ok(ticks >= 2, `ticks: ${ticks}`);
+});
