@@ -4,12 +4,13 @@
 // JSON without blocking the event loop on big payloads.
 //
 // parse/extract: the native side validates the bytes on the libuv pool (limits,
-// positioned errors) and decodes every string of 16 KB or more to Latin-1/UTF-16 there.
-// The main thread then runs JSON.parse on the remaining text (the document with its big
-// strings cut out, or nothing at all for an extracted string) and drops the big strings
-// back in. Building JS objects from Rust costs ~5x JSON.parse, so the object tree is
-// always built by JSON.parse itself: numbers, key order, duplicate keys and `__proto__`
-// keys come out exactly as JSON.parse makes them.
+// positioned errors) and cuts big values out of the text there: strings of 16 KB or
+// more, decoded to Latin-1/UTF-16, and arrays of 128 KB or more, split into ~32 KB JSON
+// chunks. The main thread then runs JSON.parse on the remaining text (or nothing at all
+// for an extracted string) and drops the big values back in, building big arrays a
+// slice per event-loop turn. Building JS objects from Rust costs ~5x JSON.parse, so the
+// object tree is always built by JSON.parse itself: numbers, key order, duplicate keys
+// and `__proto__` keys come out exactly as JSON.parse makes them.
 //
 // stringify: a JS value graph can only be read on the main thread, so serializing runs
 // there (see docs/json.md for the measurements). Plain data goes straight to
