@@ -47,9 +47,11 @@ test('at most `concurrency` jobs run at once; the rest wait in order', async () 
 test('beyond maxQueue a call rejects with ERR_QERRORS_JSON_QUEUE_FULL', async () => {
   json.configure({ concurrency: 1, maxQueue: 2 });
   const before = json.stats().rejectedQueueFull;
-  const accepted = [json.parseAsync('1'), json.parseAsync('2'), json.stringifyAsync(3)];
+  const accepted = [json.parseAsync('1'), json.parseAsync('2'), json.extractAsync('[3]', '/0')];
   await assert.rejects(json.extractAsync('4', ''), { code: 'ERR_QERRORS_JSON_QUEUE_FULL' });
-  assert.deepStrictEqual(await Promise.all(accepted), [1, 2, '3']);
+  // stringify runs on the main thread and takes no pool slot: never queued.
+  assert.equal(await json.stringifyAsync(5), '5');
+  assert.deepStrictEqual(await Promise.all(accepted), [1, 2, 3]);
   assert.equal(json.stats().rejectedQueueFull, before + 1);
   // Room again once the queue drained.
   assert.equal(await json.parseAsync('5'), 5);
@@ -63,6 +65,11 @@ test('configure validates its options', () => {
 
 test('AbortSignal: aborted before, while queued, and while running', async () => {
   await assert.rejects(json.parseAsync('1', { signal: AbortSignal.abort() }), { name: 'AbortError', code: 'ABORT_ERR' });
+  await assert.rejects(json.stringifyAsync(1, { signal: AbortSignal.abort() }), { name: 'AbortError' });
+  const later = new AbortController();
+  const pending = json.stringifyAsync({ a: 1 }, { signal: later.signal });
+  later.abort();
+  await assert.rejects(pending, { name: 'AbortError' });
 
   json.configure({ concurrency: 1 });
   const big = Buffer.from(JSON.stringify({ s: 'x'.repeat(2_000_000) }));

@@ -519,9 +519,9 @@ function stringifySync(value, options) {
 }
 
 /**
- * `stringifySync` as a promise, run from a later turn of the event loop and counted
- * against the same concurrency bound. Serializing reads the JS value graph, which only
- * the main thread may do, so this does not move the work off the main thread.
+ * `stringifySync` as a promise, run from a later turn of the event loop. Serializing
+ * reads the JS value graph, which only the main thread may do, so this does not move
+ * the work off the main thread, and it takes no slot of the worker pool.
  * @param {unknown} value
  * @param {JsonOptions} [options]
  * @returns {Promise<string | undefined>}
@@ -529,11 +529,22 @@ function stringifySync(value, options) {
 function stringifyAsync(value, options) {
   try {
     const o = readOptions(options);
-    return schedule(
-      () => new Promise((resolve) => setImmediate(resolve)),
-      () => stringifySync(value, { maxBytes: o.maxBytes, maxDepth: o.maxDepth }),
-      o.signal
-    );
+    const limits = { maxBytes: o.maxBytes, maxDepth: o.maxDepth };
+    if (o.signal && o.signal.aborted) return Promise.reject(abortError(o.signal));
+    return new Promise((resolve, reject) => {
+      setImmediate(() => {
+        if (o.signal && o.signal.aborted) {
+          counters.aborted++;
+          reject(abortError(o.signal));
+          return;
+        }
+        try {
+          resolve(stringifySync(value, limits));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
   } catch (err) {
     return Promise.reject(err);
   }
