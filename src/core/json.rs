@@ -725,7 +725,18 @@ struct PointerTracker<'a> {
     seg: Seg,
 }
 
-impl PointerTracker<'_> {
+impl<'a> PointerTracker<'a> {
+    fn new(input: &'a [u8], pointers: &'a [Pointer]) -> Self {
+        PointerTracker {
+            input,
+            pointers,
+            matched: vec![0; pointers.len()],
+            open: vec![None; pointers.len()],
+            found: vec![None; pointers.len()],
+            seg: Seg::None,
+        }
+    }
+
     fn seg_matches(&self, p: usize, depth: usize) -> bool {
         let ptr = &self.pointers[p];
         match self.seg {
@@ -791,14 +802,7 @@ pub fn find_spans(
     pointers: &[Pointer],
     limits: &Limits,
 ) -> Result<Vec<Option<(usize, usize)>>, JsonError> {
-    let mut t = PointerTracker {
-        input,
-        pointers,
-        matched: vec![0; pointers.len()],
-        open: vec![None; pointers.len()],
-        found: vec![None; pointers.len()],
-        seg: Seg::None,
-    };
+    let mut t = PointerTracker::new(input, pointers);
     scan(input, limits, &mut t)?;
     Ok(t.found)
 }
@@ -866,11 +870,21 @@ impl Visitor for ValueBuilder<'_> {
     }
 }
 
-fn as_text<'a>(input: &'a [u8], limits: &Limits) -> Result<&'a str, JsonError> {
-    validate(input, limits)?;
-    // validate() checked UTF-8 already; this cannot fail.
-    std::str::from_utf8(input)
-        .map_err(|e| JsonError::at(ErrorKind::Syntax, input, e.valid_up_to(), "Invalid UTF-8"))
+/// `input` as text, after one UTF-8 pass. The grammar is left to the caller's scan;
+/// when the UTF-8 is bad, the error is the first problem of the document, which may be
+/// a syntax error before the bad byte.
+fn checked_text<'a>(input: &'a [u8], limits: &Limits) -> Result<&'a str, JsonError> {
+    check_size(input, limits)?;
+    std::str::from_utf8(input).map_err(|e| {
+        validate(input, limits).err().unwrap_or_else(|| {
+            JsonError::at(
+                ErrorKind::Syntax,
+                input,
+                e.valid_up_to(),
+                "Invalid UTF-8 in JSON",
+            )
+        })
+    })
 }
 
 fn build_value(text: &str, limits: &Limits) -> Result<Value, JsonError> {
@@ -888,8 +902,7 @@ fn build_value(text: &str, limits: &Limits) -> Result<Value, JsonError> {
 /// order kept, the last of repeated keys wins, floats round-trip. Integers that fit
 /// `u64`/`i64` stay exact; numbers beyond `f64` become `null`; lone surrogates U+FFFD.
 pub fn parse(input: &[u8], limits: &Limits) -> Result<Value, JsonError> {
-    let text = as_text(input, limits)?;
-    build_value(text, limits)
+    build_value(checked_text(input, limits)?, limits)
 }
 
 /// The value `pointer` refers to, parsed; `None` when the document has none.
@@ -1217,19 +1230,7 @@ pub fn prepare(text: &str, limits: &Limits, nonce: u64) -> Result<Prepared, Json
 
 /// Validates `input` and prepares the whole document for JS.
 pub fn prepare_document(input: &[u8], limits: &Limits, nonce: u64) -> Result<Prepared, JsonError> {
-    match std::str::from_utf8(input) {
-        Ok(text) => prepare(text, limits, nonce),
-        // validate() reports the first problem, which may be a syntax error before the
-        // bad byte.
-        Err(e) => Err(validate(input, limits).err().unwrap_or_else(|| {
-            JsonError::at(
-                ErrorKind::Syntax,
-                input,
-                e.valid_up_to(),
-                "Invalid UTF-8 in JSON",
-            )
-        })),
-    }
+    prepare(checked_text(input, limits)?, limits, nonce)
 }
 
 /// Validates `input` and prepares the value of every pointer for JS (`None`: no value).
@@ -1239,10 +1240,10 @@ pub fn prepare_pointers(
     limits: &Limits,
     nonce: u64,
 ) -> Result<Vec<Option<Prepared>>, JsonError> {
-    let spans = find_spans(input, pointers, limits)?;
-    let text = std::str::from_utf8(input)
-        .map_err(|e| JsonError::at(ErrorKind::Syntax, input, e.valid_up_to(), "Invalid UTF-8"))?;
-    spans
+    let text = checked_text(input, limits)?;
+    let mut t = PointerTracker::new(input, pointers);
+    scan_str(text, limits, &mut t)?;
+    t.found
         .into_iter()
         .map(|span| {
             span.map(|(s, e)| prepare(&text[s..e], limits, nonce))
