@@ -532,9 +532,30 @@ fn decode_string(body: &str, escaped: bool) -> String {
 /// `escapes`).
 #[inline]
 fn ascii_run(b: &[u8], escapes: bool) -> usize {
-    b.iter()
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let backslashes = if escapes { ONES * b'\\' as u64 } else { 0 };
+    let mut i = 0;
+    // Eight bytes at a time while none is non-ASCII or a backslash (SWAR).
+    while i + 8 <= b.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[i..i + 8]);
+        let w = u64::from_le_bytes(word);
+        let x = w ^ backslashes;
+        let backslash = if escapes {
+            x.wrapping_sub(ONES) & !x & HIGH
+        } else {
+            0
+        };
+        if (w & HIGH) | backslash != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i + b[i..]
+        .iter()
         .position(|&c| c >= 0x80 || (escapes && c == b'\\'))
-        .unwrap_or(b.len())
+        .unwrap_or(b.len() - i)
 }
 
 /// Latin-1 form of valid UTF-8 whose code points are all below U+0100, except that an
