@@ -110,17 +110,24 @@ test('an explicit provider without its key warns and falls back to offline advic
 test('a child that schedules analyses and awaits nothing exits by itself while a call hangs', async () => {
   openai.reset();
   openai.fallback = { hang: true };
+  // The child's own work: schedule, then wait (a ref'd timer) until a provider call is out.
+  // After that only the in-flight analyses remain, and they must not hold the process.
   const r = await runChild(
     `const ai = require(${lib});
      for (let i = 0; i < 5; i++) ai.schedule(new Error('hanging provider ' + 'abcde'[i]));
-     console.log('scheduled');`,
+     const started = Date.now();
+     (function wait() {
+       const s = ai.stats();
+       if (s.providerCalls >= 1 || Date.now() - started > 3000) return console.log(JSON.stringify(s));
+       setTimeout(wait, 10);
+     })();`,
     { QERRORS_AI_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-x', QERRORS_OPENAI_URL: openai.url }
   );
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout.trim(), 'scheduled');
+  const s = JSON.parse(r.stdout);
+  assert.ok(s.providerCalls >= 1, 'a provider call was in flight');
+  assert.equal(s.pending, 5, 'all five analyses were still pending');
   assert.ok(r.ms < 5000, `exit took ${r.ms} ms`);
-  for (let i = 0; i < 100 && openai.requests.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
-  assert.ok(openai.requests.length >= 1, 'the analysis had started');
 });
 
 test('a child that awaits analyze() gets its advice, then exits by itself', async () => {
@@ -237,7 +244,8 @@ test('terminating a worker with an analysis in flight is safe', async () => {
     { eval: true, workerData: { lib: path.join(root, 'lib', 'aiPipeline.js'), url: openai.url } }
   );
   await new Promise((r) => w.once('message', r));
-  while (openai.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 600 && openai.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(openai.requests.length, 1, 'the worker\'s call reached the provider');
   await w.terminate();
   // The late answer arrives after the worker is gone; the process and the shared runtime live on.
   await new Promise((r) => setTimeout(r, 250));

@@ -298,7 +298,8 @@ test('shutdown during an in-flight call cancels it and resolves null', async () 
   useOpenAi();
   openai.plan.push({ hang: true });
   const pendingAdvice = ai.analyze(freshError());
-  while (openai.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 600 && openai.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(openai.requests.length, 1);
   await ai.shutdown();
   assert.equal(await pendingAdvice, null);
   for (let i = 0; i < 100 && openai.closedEarly === 0; i++) await new Promise((r) => setTimeout(r, 10));
