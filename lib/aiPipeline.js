@@ -378,13 +378,12 @@ function partsOf(errorLike) {
   return ['Error', '', str(errorLike).slice(0, MAX_MESSAGE_CHARS), ''];
 }
 
-function isOwnError(errorLike) {
+/** Errors raised by AI calls themselves (spec §14.6's AxiosError guard, our codes, our marker). */
+function isOwnError(errorLike, name, code) {
+  if (name.includes('AxiosError') || code.startsWith('ERR_QERRORS_AI')) return true;
   if (errorLike === null || typeof errorLike !== 'object') return false;
   try {
-    if (errorLike[OWN_ERROR] === true) return true;
-    const name = str(errorLike.name);
-    const code = str(errorLike.code);
-    return name.includes('AxiosError') || code.startsWith('ERR_QERRORS_AI');
+    return errorLike[OWN_ERROR] === true;
   } catch {
     return false;
   }
@@ -443,7 +442,7 @@ function contextArg(context) {
 function submit(errorLike, context, wantAdvice) {
   const [name, code, message, stack] = partsOf(errorLike);
   const p = ensure();
-  if (isOwnError(errorLike)) return { fp: p.fingerprint(name, code, message, stack), status: 'own', text: '' };
+  if (isOwnError(errorLike, name, code)) return { fp: p.fingerprint(name, code, message, stack), status: 'own', text: '' };
   const r = p.submit(name, code, message, stack, contextArg(context), wantAdvice);
   return { fp: r.slice(1, 17), status: r[0], text: r.length > 17 ? r.slice(17) : '' };
 }
