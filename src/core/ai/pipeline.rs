@@ -1,7 +1,8 @@
 //! The analysis pipeline, one [`Pipeline::submit`] per error:
 //!
-//! fingerprint → advice cache lookup → (offline advisor, or) de-duplicate identical in-flight
-//! analyses → bound running + queued analyses (overflow rejected and counted) → on a tokio
+//! fingerprint → advice cache lookup → (offline advisor, or) refuse while the breaker is open
+//! or the error failed recently → de-duplicate identical in-flight analyses → bound running +
+//! queued analyses (overflow rejected and counted) → on a tokio
 //! worker: wait for a slot → redact → build the prompt → rate-limit provider calls → circuit
 //! breaker → HTTP with retries → extract and parse the answer → cache → notify.
 //!
