@@ -112,7 +112,7 @@ test('JSON mode only for the models that support it; the model and max tokens ar
   await ai.analyze(freshError());
   const body = JSON.parse(openai.requests[0].body);
   assert.equal(body.model, 'gpt-4');
-  assert.equal(body.max_completion_tokens, 321);
+  assert.equal(body.max_tokens, 321, 'OpenAI-compatible servers get max_tokens');
   assert.equal(body.response_format, undefined);
   assert.equal(ai.stats().model, 'gpt-4');
 });
