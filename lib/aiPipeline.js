@@ -433,11 +433,16 @@ function contextArg(context) {
   return str(context);
 }
 
+// What advice text the native call returns: none, new offline advice, or cached advice too.
+const WANT_NONE = 0;
+const WANT_NEW = 1;
+const WANT_ALL = 2;
+
 /**
  * One native call: returns { fp, status, text } where text is advice JSON when wanted.
  * @param {unknown} errorLike
  * @param {unknown} context
- * @param {boolean} wantAdvice
+ * @param {number} wantAdvice WANT_NONE, WANT_NEW or WANT_ALL
  */
 function submit(errorLike, context, wantAdvice) {
   const [name, code, message, stack] = partsOf(errorLike);
@@ -465,7 +470,7 @@ function track(fp, errorLike) {
  */
 function schedule(errorLike, context) {
   try {
-    const { fp, status, text } = submit(errorLike, context, listeners.size > 0 || loggerLoaded());
+    const { fp, status, text } = submit(errorLike, context, listeners.size > 0 || loggerLoaded() ? WANT_NEW : WANT_NONE);
     if (status === 's') track(fp, errorLike);
     else if (status === 'r' && text) {
       const advice = parseAdvice(text);
@@ -486,7 +491,7 @@ function schedule(errorLike, context) {
  */
 function analyze(errorLike, context) {
   try {
-    const { fp, status, text } = submit(errorLike, context, true);
+    const { fp, status, text } = submit(errorLike, context, WANT_ALL);
     if (status === 'c' || status === 'r') {
       const advice = text ? parseAdvice(text) : null;
       if (status === 'r' && advice) queueMicrotask(() => emit(advice, fp, errorLike));
