@@ -252,3 +252,18 @@ test('terminating a worker with an analysis in flight is safe', async () => {
   ai.configure({ provider: 'offline' });
   assert.equal((await ai.analyze(new Error('write EPIPE'))).category, 'EPIPE');
 });
+
+test('qerrors/native exposes the pipeline to CommonJS and ESM', async () => {
+  assert.equal(require('../native').aiPipeline, ai);
+  const url = JSON.stringify(require('node:url').pathToFileURL(path.join(root, 'native.mjs')).href);
+  const r = await new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', `import { aiPipeline } from ${url}; console.log(Object.keys(aiPipeline).join(','));`],
+      { cwd: root, env: { PATH: process.env.PATH || '' }, timeout: 10000 },
+      (err, stdout, stderr) => resolve({ err, stdout, stderr })
+    );
+  });
+  assert.equal(r.err, null, r.stderr);
+  assert.equal(r.stdout.trim(), 'schedule,analyze,getAdvice,onAdvice,stats,clearCache,shutdown,configure');
+});
