@@ -80,3 +80,25 @@ test('a process that uses a cache exits by itself', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'b');
 });
+
+test('works in a worker thread, which then exits and frees its caches', async () => {
+  const { Worker } = require('node:worker_threads');
+  const before = LruCache.nativeMemory();
+  const w = new Worker(
+    "const { parentPort } = require('node:worker_threads'); const { LruCache } = require('./native');" +
+      "const c = new LruCache({ max: 10, ttl: 1000 }); c.set('a', 'x'.repeat(100));" +
+      "parentPort.postMessage([c.get('a'), c.get('a') === c.get('a'), c.stats().hits]);",
+    { eval: true, cwd: root }
+  );
+  const [message, code] = await Promise.all([
+    new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    }),
+    new Promise((resolve) => w.once('exit', resolve)),
+  ]);
+  assert.deepEqual(message, ['x'.repeat(100), true, 3]);
+  assert.equal(code, 0);
+  // The worker's environment is torn down with it, finalizers included.
+  assert.deepEqual(LruCache.nativeMemory(), before);
+});

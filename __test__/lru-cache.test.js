@@ -271,6 +271,20 @@ test('dispose gets every removal with its reason, and may use the cache', () => 
   assert.deepEqual(log.splice(0).sort(), [['x', 'X', 'delete'], ['y', 'Y', 'delete']]);
 });
 
+test('dispose sees expirations found by the sweep on set and by purgeStale', () => {
+  const log = [];
+  const c = new LruCache({ max: 100, ttl: 10, fakeClock: true, dispose: (v, k, r) => log.push(`${k}:${r}`) });
+  for (let i = 0; i < 20; i++) c.set(`old${i}`, 'v');
+  c.advanceClock(10);
+  for (let i = 0; i < 5; i++) c.set(`new${i}`, 'v', { ttl: 0 });
+  const swept = log.length;
+  assert.ok(swept > 0 && log.every((e) => /^old\d+:expire$/.test(e)), log.join());
+  assert.equal(c.purgeStale(), true);
+  assert.equal(log.length, 20);
+  assert.equal(new Set(log).size, 20);
+  assert.equal(c.size, 5);
+});
+
 test('dispose: a throwing callback still sees every removal, then the error surfaces', () => {
   const seen = [];
   const c = new LruCache({
