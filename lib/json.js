@@ -511,7 +511,9 @@ function stringifySync(value, options) {
   } catch (err) {
     // TypeError: a cycle or a BigInt (or a toJSON throwing a TypeError, which the safe
     // walk meets again). RangeError: a string longer than V8 allows, or a stack overflow.
-    if (err instanceof RangeError) throw limitError(`JSON output exceeds what JSON.stringify can build: ${err.message}`);
+    if (err instanceof RangeError && /Invalid string length|Maximum call stack/.test(err.message)) {
+      throw Object.assign(limitError(`JSON output exceeds what JSON.stringify can build: ${err.message}`), { cause: err });
+    }
     if (!(err instanceof TypeError)) throw err;
     text = safeStringify(value, o.maxBytes, o.maxDepth);
   }
