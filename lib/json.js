@@ -26,7 +26,7 @@ const CIRCULAR = '"[Circular]"';
 const config = { concurrency: 2, maxQueue: 1024 };
 const counters = { started: 0, completed: 0, rejectedQueueFull: 0, aborted: 0 };
 let active = 0;
-/** @type {Array<{ start: () => void, cancelled: boolean }>} */
+/** @type {Array<{ start: () => void, cancelled: boolean, queued: boolean } | undefined>} */
 let queue = [];
 let queueHead = 0;
 /** Queued items not cancelled: what counts against maxQueue. */
