@@ -384,4 +384,6 @@ test('errors thrown by toJSON or getters propagate unchanged', async () => {
   };
   assert.throws(() => json.stringifySync(value), (e) => e === boom);
   await assert.rejects(json.stringifyAsync(value), (e) => e === boom);
+  const range = new RangeError('out of range');
+  assert.throws(() => json.stringifySync({ toJSON: () => { throw range; } }), (e) => e === range);
 });

@@ -26,7 +26,7 @@ const CIRCULAR = '"[Circular]"';
 const config = { concurrency: 2, maxQueue: 1024 };
 const counters = { started: 0, completed: 0, rejectedQueueFull: 0, aborted: 0 };
 let active = 0;
-/** @type {Array<{ start: () => void, cancelled: boolean }>} */
+/** @type {Array<{ start: () => void, cancelled: boolean, queued: boolean } | undefined>} */
 let queue = [];
 let queueHead = 0;
 /** Queued items not cancelled: what counts against maxQueue. */
@@ -511,7 +511,9 @@ function stringifySync(value, options) {
   } catch (err) {
     // TypeError: a cycle or a BigInt (or a toJSON throwing a TypeError, which the safe
     // walk meets again). RangeError: a string longer than V8 allows, or a stack overflow.
-    if (err instanceof RangeError) throw limitError(`JSON output exceeds what JSON.stringify can build: ${err.message}`);
+    if (err instanceof RangeError && /Invalid string length|Maximum call stack/.test(err.message)) {
+      throw Object.assign(limitError(`JSON output exceeds what JSON.stringify can build: ${err.message}`), { cause: err });
+    }
     if (!(err instanceof TypeError)) throw err;
     text = safeStringify(value, o.maxBytes, o.maxDepth);
   }
