@@ -8,7 +8,6 @@
 
 const os = require('node:os');
 const path = require('node:path');
-const { loadedSibling } = require('./optional');
 
 const OWN_ERROR = Symbol.for('qerrors.aiPipelineError');
 const NO_FINGERPRINT = '0000000000000000';
@@ -299,9 +298,10 @@ function parseAdvice(text) {
 }
 
 const LOGGER_FILE = path.join(__dirname, 'logger.js');
-function loggerLoaded() {
+/** The qerrors logger if the application already loaded it, else null (never loads it). */
+function loadedLogger() {
   const m = require.cache[LOGGER_FILE];
-  return Boolean(m && m.loaded);
+  return m && m.loaded ? m.exports : null;
 }
 
 /**
@@ -310,7 +310,7 @@ function loggerLoaded() {
  */
 function logAdvice(advice, fingerprint) {
   try {
-    const logger = loadedSibling('logger');
+    const logger = loadedLogger();
     if (logger && typeof logger.logInfo === 'function') {
       logger.logInfo(`AI advice for error ${fingerprint}`, { fingerprint, source: advice.source, advice: advice.advice }).catch(() => {});
     }
@@ -470,7 +470,7 @@ function track(fp, errorLike) {
  */
 function schedule(errorLike, context) {
   try {
-    const { fp, status, text } = submit(errorLike, context, listeners.size > 0 || loggerLoaded() ? WANT_NEW : WANT_NONE);
+    const { fp, status, text } = submit(errorLike, context, listeners.size > 0 || loadedLogger() ? WANT_NEW : WANT_NONE);
     if (status === 's') track(fp, errorLike);
     else if (status === 'r' && text) {
       const advice = parseAdvice(text);
