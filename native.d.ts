@@ -31,5 +31,159 @@ export declare function getMetrics(): MetricsSnapshot;
 export declare function toPrometheus(snapshot?: MetricsSnapshot): string;
 /** An Express handler serving metrics: Prometheus text, or JSON for `Accept: application/json` / `?format=json`. */
 export declare function metricsHandler(): (req: { query?: Record<string, unknown>; headers?: Record<string, unknown> }, res: { setHeader(name: string, value: string): unknown; end(body: string): unknown }) => void;
-/** Adds a component to every snapshot; objects with `stats` (method or getter) are held weakly. Returns an untrack function. */
-export declare function trackMetrics(name: string, source: (() => Record<string, unknown>) | { stats: Record<string, unknown> | (() => Record<string, unknown>) }): () => void;
+/** Adds a component to every snapshot; objects with `stats()` are held weakly. Returns an untrack function. */
+export declare function trackMetrics(name: string, source: (() => Record<string, unknown>) | { stats(): Record<string, unknown> }): () => void;
+
+// ---- circuit breaker -------------------------------------------------------------
+
+import { EventEmitter } from 'node:events';
+
+/** Options of {@link CircuitBreaker}: the qerrors names (spec §12) and opossum's. */
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the breaker (default 5). */
+  failureThreshold?: number;
+  /** Time open before half-open, ms (default 30000); `resetTimeout` overrides it. */
+  recoveryTimeoutMs?: number;
+  /** Rolling window length, ms (default 60000); `rollingCountTimeout` overrides it. */
+  monitoringPeriodMs?: number;
+  /** Per-call timeout, ms (default 10000; `false` disables); `timeout` overrides it. */
+  timeoutMs?: number | false;
+  timeout?: number | false;
+  resetTimeout?: number;
+  rollingCountTimeout?: number;
+  /** Buckets of the rolling window (default 10, at most 1000). */
+  rollingCountBuckets?: number;
+  /** Open when more than this % of the window's results failed (default 50; `false` disables). */
+  errorThresholdPercentage?: number | false;
+  /** Results needed in the window before the percentage rule applies (default max(10, failureThreshold)). */
+  volumeThreshold?: number;
+  /** Calls admitted at a time while half-open (default 1). */
+  halfOpenMaxProbes?: number;
+  fallback?: (...args: any[]) => any;
+  /** Return true for errors that must not count as failures. */
+  errorFilter?: (err: any, ...args: any[]) => boolean;
+  enabled?: boolean;
+  /** Console lines on state changes and timeouts (default true). */
+  log?: boolean;
+  /** A fake clock for tests. */
+  clock?: CircuitBreakerFakeClock;
+  name?: string;
+  [key: string]: unknown;
+}
+
+export interface CircuitBreakerStats {
+  failures: number;
+  fallbacks: number;
+  successes: number;
+  rejects: number;
+  fires: number;
+  timeouts: number;
+  cacheHits: number;
+  cacheMisses: number;
+  coalesceCacheHits: number;
+  coalesceCacheMisses: number;
+  semaphoreRejections: number;
+  percentiles: Record<string, number>;
+  latencyMean: number;
+}
+
+export interface CircuitBreakerMetrics {
+  totalRequests: number;
+  successfulRequests: number;
+  failedRequests: number;
+  averageResponseTime: number;
+  lastFailureTime: number | null;
+  lastSuccessTime: number | null;
+  opossumStats: {
+    total: number;
+    successful: number;
+    failed: number;
+    timeouts: number;
+    circuitOpen: boolean;
+    averageResponseTime: number;
+  };
+}
+
+/** A circuit breaker over a native state machine; opossum-compatible where they overlap. */
+export declare class CircuitBreaker<A extends any[] = any[], R = any> extends EventEmitter {
+  constructor(operation: (...args: A) => R | Promise<R>, serviceName: string, options: CircuitBreakerOptions);
+  operation: (...args: A) => R | Promise<R>;
+  serviceName: string;
+  options: CircuitBreakerOptions;
+  breaker: this;
+  metrics: Omit<CircuitBreakerMetrics, 'opossumStats'>;
+  fire(...args: A): Promise<R>;
+  call(context: unknown, ...args: A): Promise<R>;
+  execute(...args: A): Promise<R>;
+  fallback(fn: (...args: any[]) => any): this;
+  open(): void;
+  close(): void;
+  disable(): void;
+  enable(): void;
+  shutdown(): void;
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly isShutdown: boolean;
+  readonly opened: boolean;
+  readonly halfOpen: boolean;
+  readonly closed: boolean;
+  readonly warmUp: boolean;
+  readonly volumeThreshold: number;
+  readonly stats: CircuitBreakerStats;
+  toJSON(): { state: Record<string, unknown>; status: CircuitBreakerStats };
+  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+  getMetrics(): CircuitBreakerMetrics;
+  getSuccessRate(): number;
+  getFailureRate(): number;
+  reset(): void;
+  forceOpen(): void;
+  isRequestAllowed(): boolean;
+  getStats(): CircuitBreakerStats;
+  isOpen(): boolean;
+  healthCheck(): {
+    state: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+    isRequestAllowed: boolean;
+    isOpen: boolean;
+    stats: CircuitBreakerStats;
+    metrics: CircuitBreakerMetrics;
+  };
+}
+
+/** A clock that moves only when told to; pass it as the `clock` option in tests. */
+export declare class CircuitBreakerFakeClock {
+  constructor(startMs?: number);
+  advance(ms: number): void;
+  now(): number;
+}
+
+export interface CircuitBreakerHandleOptions {
+  failureThreshold?: number;
+  resetTimeout?: number;
+  rollingCountTimeout?: number;
+  rollingCountBuckets?: number;
+  errorThresholdPercentage?: number | false | null;
+  volumeThreshold?: number;
+  halfOpenMaxProbes?: number;
+}
+
+/** The raw native breaker behind {@link CircuitBreaker}: numbers in, numbers out. */
+export interface CircuitBreakerHandle {
+  /** A ticket (>= 0) or -1 when rejected. */
+  acquire(): number;
+  /** Record the result of a ticket; returns its latency in ms. */
+  success(ticket: number): number;
+  failure(ticket: number): number;
+  timeout(ticket: number): number;
+  fallback(): void;
+  /** 0 closed, 1 open, 2 half-open. */
+  state(): number;
+  open(): void;
+  close(): void;
+  now(): number;
+  /** Writes the window statistics into `shared[16..32]`. */
+  stats(): void;
+  /** [state, transitions, fires, successes, failures, timeouts, rejects, fallbacks, latencySum, lastSuccessMs, lastFailureMs, consecutiveFailures, openedAtMs, ...]. */
+  readonly shared: Float64Array;
+}
+
+export declare function createCircuitBreakerHandle(options: CircuitBreakerHandleOptions, clock?: CircuitBreakerFakeClock | null): CircuitBreakerHandle;

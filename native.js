@@ -12,4 +12,8 @@ module.exports = {
   toPrometheus: metrics.toPrometheus,
   metricsHandler: metrics.metricsHandler,
   trackMetrics: metrics.track,
+  // circuit breaker
+  CircuitBreaker: require('./lib/circuitBreaker').CircuitBreaker,
+  CircuitBreakerFakeClock: native.CircuitBreakerFakeClock,
+  createCircuitBreakerHandle: native.createCircuitBreakerHandle,
 };

@@ -5,3 +5,5 @@ const native = require('./native.js');
 
 export default native;
 export const { nativeVersion, getMetrics, toPrometheus, metricsHandler, trackMetrics } = native;
+// circuit breaker
+export const { CircuitBreaker, CircuitBreakerFakeClock, createCircuitBreakerHandle } = native;
