@@ -16,4 +16,6 @@ module.exports = {
   CircuitBreaker: require('./lib/circuitBreaker').CircuitBreaker,
   CircuitBreakerFakeClock: native.CircuitBreakerFakeClock,
   createCircuitBreakerHandle: native.createCircuitBreakerHandle,
+  // LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md).
+  LruCache: require('./lib/lruCache').LruCache,
 };

@@ -7,3 +7,6 @@ export default native;
 export const { nativeVersion, getMetrics, toPrometheus, metricsHandler, trackMetrics } = native;
 // circuit breaker
 export const { CircuitBreaker, CircuitBreakerFakeClock, createCircuitBreakerHandle } = native;
+export const { nativeVersion } = native;
+// LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md).
+export const { LruCache } = native;
