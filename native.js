@@ -18,4 +18,6 @@ module.exports = {
   createCircuitBreakerHandle: native.createCircuitBreakerHandle,
   // LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md).
   LruCache: require('./lib/lruCache').LruCache,
+  // json (async JSON: parse, extract, stringify)
+  json: require('./lib/json'),
 };

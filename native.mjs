@@ -10,3 +10,5 @@ export const { CircuitBreaker, CircuitBreakerFakeClock, createCircuitBreakerHand
 export const { nativeVersion } = native;
 // LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md).
 export const { LruCache } = native;
+// json (async JSON: parse, extract, stringify)
+export const { json } = native;
