@@ -20,4 +20,12 @@ module.exports = {
   LruCache: require('./lib/lruCache').LruCache,
   // json (async JSON: parse, extract, stringify)
   json: require('./lib/json'),
+const rateLimiter = require('./lib/rateLimiter');
+
+module.exports = {
+  nativeVersion: native.nativeVersion,
+  // Rate limiter (docs/rate-limiter.md)
+  RateLimiter: rateLimiter.RateLimiter,
+  RateLimiterStore: rateLimiter.RateLimiterStore,
+  rateLimit: rateLimiter.rateLimit,
 };

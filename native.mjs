@@ -12,3 +12,5 @@ export const { nativeVersion } = native;
 export const { LruCache } = native;
 // json (async JSON: parse, extract, stringify)
 export const { json } = native;
+// Rate limiter (docs/rate-limiter.md)
+export const { RateLimiter, RateLimiterStore, rateLimit } = native;
