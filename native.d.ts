@@ -303,6 +303,7 @@ export declare const json: {
     aborted: number;
   };
 };
+
 // Rate limiter (docs/rate-limiter.md)
 export interface RateLimiterOptions {
   /** Requests allowed per window (1 to 10 000 000). Required. */
@@ -419,3 +420,132 @@ export interface RateLimitMiddleware {
 }
 /** Express middleware compatible with express-rate-limit v8 options and headers. */
 export declare function rateLimit(options?: RateLimitOptions): RateLimitMiddleware;
+
+// json (async JSON: parse, extract, stringify)
+/** Options of the `json` functions. */
+export interface JsonOptions {
+  /** Input size cap in UTF-8 bytes (output cap for stringify). Default 16 MiB. */
+  maxBytes?: number;
+  /** Nesting cap, 1 to 4096. Default 128. For stringify it bounds the safe walk only. */
+  maxDepth?: number;
+  /** Rejects the promise with an `AbortError` (`code: 'ABORT_ERR'`) when aborted. */
+  signal?: AbortSignal;
+}
+/** JSON input: UTF-8 bytes (zero copy) or a string. */
+export type JsonInput = string | ArrayBufferView | ArrayBuffer | SharedArrayBuffer;
+/** A malformed document: `code` is `'ERR_QERRORS_JSON_PARSE'`. */
+export interface JsonParseError extends SyntaxError {
+  code: 'ERR_QERRORS_JSON_PARSE';
+  /** 1-based line. */
+  line: number;
+  /** 1-based column: bytes for a byte input, UTF-16 units for a string. */
+  column: number;
+  /** Offset of the offending character: bytes for a byte input, UTF-16 units for a string. */
+  offset: number;
+}
+export declare const json: {
+  /** Parses off the event loop; resolves with exactly what `JSON.parse` returns. */
+  parseAsync(input: JsonInput, options?: JsonOptions): Promise<unknown>;
+  parseSync(input: JsonInput, options?: JsonOptions): unknown;
+  /** Values at RFC 6901 pointers (`undefined` where none); one pointer gives one value. */
+  extractAsync(input: JsonInput, pointer: string, options?: JsonOptions): Promise<unknown>;
+  extractAsync(input: JsonInput, pointers: readonly string[], options?: JsonOptions): Promise<unknown[]>;
+  extractSync(input: JsonInput, pointer: string, options?: JsonOptions): unknown;
+  extractSync(input: JsonInput, pointers: readonly string[], options?: JsonOptions): unknown[];
+  /** `JSON.stringify` text; cycles become "[Circular]", BigInt a decimal string, output capped. */
+  stringifyAsync(value: unknown, options?: JsonOptions): Promise<string | undefined>;
+  stringifySync(value: unknown, options?: JsonOptions): string | undefined;
+  /** Parallel async jobs (default 2) and waiting jobs (default 1024). */
+  configure(options: { concurrency?: number; maxQueue?: number }): void;
+  stats(): {
+    active: number;
+    queued: number;
+    concurrency: number;
+    maxQueue: number;
+    started: number;
+    completed: number;
+    rejectedQueueFull: number;
+    aborted: number;
+  };
+};
+
+// AI analysis pipeline (docs/ai-pipeline.md)
+/** Advice parsed from the model's JSON object (or the offline advisor), plus our fields. */
+export interface Advice {
+  /** The model's advice text (present for the offline advisor and normally for models). */
+  advice?: string;
+  [key: string]: unknown;
+  /** 16 hex digits identifying the error. */
+  fingerprint: string;
+  source: 'offline' | 'openai' | 'gemini';
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+}
+export interface AiPipelineOptions {
+  provider?: 'offline' | 'openai' | 'gemini' | 'google';
+  apiKey?: string;
+  /** Full endpoint URL (OpenAI-compatible chat completions, or Gemini generateContent). */
+  url?: string;
+  model?: string;
+  maxTokens?: number;
+  jsonMode?: boolean;
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  retryAttempts?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  retryAfterMaxMs?: number;
+  concurrency?: number;
+  queueLimit?: number;
+  /** 0 disables the advice cache. */
+  cacheLimit?: number;
+  cacheTtlMs?: number;
+  maxResponseBytes?: number;
+  rateLimit?: false | { burst?: number; perSec?: number };
+  breakerThreshold?: number;
+  breakerResetMs?: number;
+}
+export interface AiPipelineStats {
+  provider: 'offline' | 'openai' | 'gemini';
+  model: string;
+  cacheHits: number;
+  cacheMisses: number;
+  cacheSize: number;
+  cacheLimit: number;
+  cacheEvictions: number;
+  offline: number;
+  scheduled: number;
+  deduplicated: number;
+  rejected: number;
+  queued: number;
+  inFlight: number;
+  pending: number;
+  concurrency: number;
+  queueLimit: number;
+  providerCalls: number;
+  rateLimited: number;
+  breakerRejected: number;
+  breakerState: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  closed: boolean;
+  lastError: string | null;
+  listeners: number;
+  awaiting: number;
+}
+export declare const aiPipeline: {
+  /** Hands an error to the background pipeline; returns its fingerprint. Never throws. */
+  schedule(errorLike: unknown, context?: unknown): string;
+  /** Advice for an error (cache hit: at once), or null on any failure. Never rejects. */
+  analyze(errorLike: unknown, context?: unknown): Promise<Advice | null>;
+  getAdvice(fingerprint: string): Advice | undefined;
+  /** Called once per new piece of advice; returns an unsubscribe function. */
+  onAdvice(listener: (advice: Advice, fingerprint: string, errorLike: unknown) => void): () => void;
+  stats(): AiPipelineStats;
+  clearCache(): void;
+  /** Cancels pending work (their promises resolve null); the next call starts afresh. */
+  shutdown(): Promise<void>;
+  /** Overrides merged over the environment's settings; restarts the pipeline. */
+  configure(options?: AiPipelineOptions): void;
+};

@@ -24,8 +24,20 @@ const rateLimiter = require('./lib/rateLimiter');
 
 module.exports = {
   nativeVersion: native.nativeVersion,
+  getMetrics: metrics.getMetrics,
+  toPrometheus: metrics.toPrometheus,
+  metricsHandler: metrics.metricsHandler,
+  trackMetrics: metrics.track,
+  // circuit breaker
+  CircuitBreaker: require('./lib/circuitBreaker').CircuitBreaker,
+  CircuitBreakerFakeClock: native.CircuitBreakerFakeClock,
+  createCircuitBreakerHandle: native.createCircuitBreakerHandle,
   // Rate limiter (docs/rate-limiter.md)
   RateLimiter: rateLimiter.RateLimiter,
   RateLimiterStore: rateLimiter.RateLimiterStore,
   rateLimit: rateLimiter.rateLimit,
+  // json (async JSON: parse, extract, stringify)
+  json: require('./lib/json'),
+  // AI analysis pipeline (docs/ai-pipeline.md)
+  aiPipeline: require('./lib/aiPipeline'),
 };

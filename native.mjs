@@ -14,3 +14,12 @@ export const { LruCache } = native;
 export const { json } = native;
 // Rate limiter (docs/rate-limiter.md)
 export const { RateLimiter, RateLimiterStore, rateLimit } = native;
+
+// circuit breaker
+export const { CircuitBreaker, CircuitBreakerFakeClock, createCircuitBreakerHandle } = native;
+// Rate limiter (docs/rate-limiter.md)
+export const { RateLimiter, RateLimiterStore, rateLimit } = native;
+// json (async JSON: parse, extract, stringify)
+export const { json } = native;
+// AI analysis pipeline (docs/ai-pipeline.md)
+export const { aiPipeline } = native;
