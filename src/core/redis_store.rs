@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, ErrorKind, RedisError, ServerErrorKind, Value};
-use tokio::sync::OnceCell;
 
 use crate::core::clock::SharedClock;
 
@@ -298,7 +297,7 @@ pub struct ConnOptions {
 /// A shared, lazily connected, self-healing Redis connection with timeouts.
 pub struct RedisConn {
     client: Client,
-    manager: OnceCell<ConnectionManager>,
+    manager: Mutex<Option<ConnectionManager>>,
     timeout: Duration,
     health: Health,
     closed: AtomicBool,
@@ -312,7 +311,7 @@ impl RedisConn {
         let client = Client::open(opts.url.as_str()).map_err(|e| e.to_string())?;
         Ok(Self {
             client,
-            manager: OnceCell::new(),
+            manager: Mutex::new(None),
             timeout: Duration::from_millis(opts.timeout_ms.max(1)),
             health: Health::new(clock, opts.probe_interval_ms.max(1)),
             closed: AtomicBool::new(false),
@@ -340,23 +339,39 @@ impl RedisConn {
     /// connection itself closes when the last in-flight operation drops its handle.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        if let Ok(mut slot) = self.manager.lock() {
+            slot.take();
+        }
     }
 
-    async fn manager(&self) -> Result<ConnectionManager, RedisError> {
-        let timeout = self.timeout;
-        self.manager
-            .get_or_try_init(|| async {
-                // Few, short retries: our own probe schedule drives recovery, and a long
-                // backoff inside the manager would make every probe wait on it.
-                let cfg = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(timeout))
-                    .set_number_of_retries(1)
-                    .set_min_delay(Duration::from_millis(20))
-                    .set_max_delay(Duration::from_millis(200));
-                ConnectionManager::new_lazy_with_config(self.client.clone(), cfg)
-            })
-            .await
-            .cloned()
+    /// `host:port/db` of the server, without credentials, for log lines.
+    pub fn target(&self) -> String {
+        let info = self.client.get_connection_info();
+        format!("Redis at {}/{}", info.addr(), info.redis_settings().db())
+    }
+
+    /// The shared connection, created on first use (inside the tokio runtime).
+    fn manager(&self) -> Result<ConnectionManager, RedisError> {
+        let mut slot = self
+            .manager
+            .lock()
+            .map_err(|_| RedisError::from((ErrorKind::Client, "connection state poisoned")))?;
+        if self.is_closed() {
+            return Err(RedisError::from((ErrorKind::Client, "closed")));
+        }
+        if let Some(m) = slot.as_ref() {
+            return Ok(m.clone());
+        }
+        // Few, short retries: our own probe schedule drives recovery, and a long
+        // backoff inside the manager would make every probe wait on it.
+        let cfg = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(20))
+            .set_max_delay(Duration::from_millis(200));
+        let m = ConnectionManager::new_lazy_with_config(self.client.clone(), cfg)?;
+        *slot = Some(m.clone());
+        Ok(m)
     }
 
     /// Runs one operation against Redis with the timeout and outage bookkeeping.
@@ -376,7 +391,7 @@ impl RedisConn {
         }
         self.stats.commands.fetch_add(1, Ordering::Relaxed);
         let result = tokio::time::timeout(self.timeout, async {
-            let conn = self.manager().await?;
+            let conn = self.manager()?;
             op(conn).await
         })
         .await;
@@ -524,7 +539,7 @@ pub struct RedisLimiter {
     insurance: Insurance,
     quota: Mutex<Option<Quota>>,
     local: Mutex<Option<Arc<dyn LocalLimiter>>>,
-    local_factory: Box<dyn Fn(Quota) -> Arc<dyn LocalLimiter> + Send + Sync>,
+    local_factory: Box<dyn Fn(Quota) -> Option<Arc<dyn LocalLimiter>> + Send + Sync>,
     pub stats: LimiterStats,
 }
 
@@ -534,7 +549,7 @@ impl RedisLimiter {
     pub fn new(
         opts: LimiterOptions,
         clock: SharedClock,
-        local_factory: Box<dyn Fn(Quota) -> Arc<dyn LocalLimiter> + Send + Sync>,
+        local_factory: Box<dyn Fn(Quota) -> Option<Arc<dyn LocalLimiter>> + Send + Sync>,
     ) -> Result<Self, String> {
         Ok(Self {
             conn: Arc::new(RedisConn::new(&opts.conn, clock)?),
@@ -581,9 +596,10 @@ impl RedisLimiter {
 
     fn local(&self, quota: Quota) -> Option<Arc<dyn LocalLimiter>> {
         let mut local = self.local.lock().ok()?;
-        Some(Arc::clone(
-            local.get_or_insert_with(|| (self.local_factory)(quota)),
-        ))
+        if local.is_none() {
+            *local = (self.local_factory)(quota);
+        }
+        local.clone()
     }
 
     fn insure(&self, key: &str, cost: i64, quota: Quota) -> Decision {
@@ -1077,7 +1093,7 @@ mod tests {
         let l = RedisLimiter::new(
             opts,
             fake(),
-            Box::new(move |_| Arc::clone(&local) as Arc<dyn LocalLimiter>),
+            Box::new(move |_| Some(Arc::clone(&local) as Arc<dyn LocalLimiter>)),
         );
         l.unwrap_or_else(|e| panic!("limiter: {e}"))
     }

@@ -1,0 +1,284 @@
+'use strict';
+
+// A rate-limit store in Redis, shared by every process and host that points at the same
+// server: `rateLimit({ store: redisStore({ url }) })`. The work runs in Rust (one atomic
+// GCRA script per check, EVALSHA with a NOSCRIPT fallback, reconnects, timeouts); this
+// file validates options, speaks the express-rate-limit v8 Store interface and logs
+// Redis availability changes once per outage.
+
+const native = require('./native');
+
+const DEFAULT_URL = 'redis://127.0.0.1:6379';
+const DEFAULT_PREFIX = 'qerrors:rl:';
+const DEFAULT_TIMEOUT_MS = 200;
+const DEFAULT_PROBE_INTERVAL_MS = 1000;
+const MAX_KEY_BYTES = 4096;
+
+/**
+ * @param {string} code
+ * @param {string} message
+ * @param {ErrorConstructor} [Ctor]
+ */
+function coded(code, message, Ctor = Error) {
+  const err = new Ctor(message);
+  err.code = code;
+  return err;
+}
+
+/**
+ * @param {unknown} v
+ * @param {string} name
+ * @param {number} min
+ * @param {number} max
+ * @param {string} code
+ */
+function intOption(v, name, min, max, code) {
+  if (typeof v !== 'number') {
+    throw coded(code, `${name} must be a number, got ${typeof v}`, TypeError);
+  }
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw coded(code, `${name} must be an integer from ${min} to ${max}, got ${v}`, RangeError);
+  }
+  return v;
+}
+
+/**
+ * @typedef {object} RedisStoreOptions
+ * @property {string} [url] Redis URL; default `QERRORS_REDIS_URL`, then redis://127.0.0.1:6379.
+ * @property {string} [prefix] Prepended to every key (default 'qerrors:rl:').
+ * @property {number} [windowMs] Window; taken from rateLimit() when omitted.
+ * @property {number} [limit] Requests per window; taken from rateLimit() when omitted.
+ * @property {number} [timeoutMs] Budget per Redis call, connecting included (default 200).
+ * @property {'local'|'open'|'closed'} [insurance] What answers while Redis cannot (default 'local').
+ * @property {number} [probeIntervalMs] While Redis is down, how often one call probes it (default 1000).
+ * @property {{ warn: (msg: string) => void }} [logger] Gets one line per outage and per recovery (default console).
+ */
+
+/**
+ * @typedef {object} CheckResult
+ * @property {boolean} allowed
+ * @property {number} remaining Requests still allowed now.
+ * @property {number} retryAfterMs When denied, ms until one request is allowed; 0 when allowed.
+ * @property {number} resetMs Ms until the key is back to its full limit.
+ */
+
+class RedisStore {
+  /** @param {RedisStoreOptions} [options] */
+  constructor(options = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw coded('ERR_QERRORS_INVALID_OPTIONS', 'redisStore options must be an object', TypeError);
+    }
+    const url = options.url ?? process.env.QERRORS_REDIS_URL ?? DEFAULT_URL;
+    if (typeof url !== 'string' || url === '') {
+      throw coded('ERR_QERRORS_REDIS_URL', 'url must be a non-empty string such as redis://127.0.0.1:6379', TypeError);
+    }
+    const prefix = options.prefix ?? DEFAULT_PREFIX;
+    if (typeof prefix !== 'string') {
+      throw coded('ERR_QERRORS_REDIS_PREFIX', 'prefix must be a string', TypeError);
+    }
+    const insurance = options.insurance ?? 'local';
+    if (insurance !== 'local' && insurance !== 'open' && insurance !== 'closed') {
+      throw coded('ERR_QERRORS_REDIS_INSURANCE', `insurance must be 'local', 'open' or 'closed', got ${String(insurance)}`, TypeError);
+    }
+    const logger = options.logger ?? console;
+    if (!logger || typeof logger.warn !== 'function') {
+      throw coded('ERR_QERRORS_INVALID_OPTIONS', 'logger must have a warn(message) method', TypeError);
+    }
+    const timeoutMs = intOption(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeoutMs', 1, 600000, 'ERR_QERRORS_REDIS_TIMEOUT');
+    const probeIntervalMs = intOption(
+      options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
+      'probeIntervalMs',
+      1,
+      3600000,
+      'ERR_QERRORS_REDIS_PROBE_INTERVAL'
+    );
+    /** Keys live in Redis, shared: express-rate-limit must not assume per-instance keys. */
+    this.localKeys = false;
+    this.prefix = prefix;
+    /** @private */
+    this._logger = logger;
+    /** @private */
+    this._closed = false;
+    /** @private */
+    this._quota = null;
+    /** @private */
+    this._native = new native.NativeRedisStore({ url, prefix, timeoutMs, probeIntervalMs, insurance });
+    if (options.windowMs !== undefined || options.limit !== undefined) {
+      this._setQuota(options.windowMs, options.limit);
+    }
+  }
+
+  /** @private */
+  _setQuota(windowMs, limit) {
+    intOption(windowMs, 'windowMs', 1, 2147483647, 'ERR_QERRORS_INVALID_WINDOW');
+    intOption(limit, 'limit', 1, 10000000, 'ERR_QERRORS_INVALID_LIMIT');
+    this._native.setQuota(windowMs, limit);
+    this._quota = { windowMs, limit };
+  }
+
+  /**
+   * express-rate-limit calls this once with its options; a window or limit not given
+   * to redisStore() is taken from there.
+   * @param {{ windowMs?: number, limit?: unknown, max?: unknown }} options
+   */
+  init(options) {
+    if (this._quota) return;
+    const limit = typeof options?.limit === 'number' ? options.limit : options?.max;
+    if (typeof limit !== 'number') {
+      throw coded(
+        'ERR_QERRORS_REDIS_NO_QUOTA',
+        'rateLimit() was given a limit function: pass a numeric limit to redisStore({ limit }) as well',
+        TypeError
+      );
+    }
+    this._setQuota(options.windowMs, limit);
+  }
+
+  /** @private */
+  _log(line) {
+    try {
+      this._logger.warn(line);
+    } catch {
+      // A broken logger must not turn a rate-limit decision into a failure.
+    }
+  }
+
+  /**
+   * @private
+   * @param {unknown} key
+   * @param {number} cost
+   */
+  _call(key, cost) {
+    if (this._closed) {
+      return Promise.reject(coded('ERR_QERRORS_REDIS_CLOSED', 'this redisStore was closed'));
+    }
+    if (!this._quota) {
+      return Promise.reject(
+        coded('ERR_QERRORS_REDIS_NO_QUOTA', 'set windowMs and limit in redisStore() (or use it through rateLimit()) before checking', TypeError)
+      );
+    }
+    if (typeof key !== 'string') {
+      return Promise.reject(coded('ERR_QERRORS_INVALID_KEY', `key must be a string, got ${typeof key}`, TypeError));
+    }
+    if (key.length > MAX_KEY_BYTES) {
+      return Promise.reject(coded('ERR_QERRORS_INVALID_KEY', `key must be at most ${MAX_KEY_BYTES} characters`, RangeError));
+    }
+    return this._native.check(key, cost).then((r) => {
+      if (r.event) this._log(r.event);
+      return r;
+    });
+  }
+
+  /**
+   * Consumes `cost` (default 1) from `key`.
+   * @param {string} key
+   * @param {number} [cost]
+   * @returns {Promise<CheckResult>}
+   */
+  check(key, cost = 1) {
+    if (!Number.isInteger(cost) || cost < 1 || (this._quota && cost > this._quota.limit)) {
+      return Promise.reject(
+        coded('ERR_QERRORS_INVALID_COST', `cost must be an integer from 1 to the limit, got ${String(cost)}`, RangeError)
+      );
+    }
+    return this._call(key, cost).then((r) => ({
+      allowed: r.allowed,
+      remaining: r.remaining,
+      retryAfterMs: r.retryAfterMs,
+      resetMs: r.resetMs,
+    }));
+  }
+
+  /**
+   * express-rate-limit Store: counts a hit. A denied hit reports `limit + 1`.
+   * @param {string} key
+   * @returns {Promise<{ totalHits: number, resetTime: Date }>}
+   */
+  increment(key) {
+    return this._call(key, 1).then((r) => {
+      const limit = this._quota.limit;
+      return {
+        totalHits: r.allowed ? limit - r.remaining : limit + 1,
+        resetTime: new Date(Date.now() + (r.allowed ? r.resetMs : r.retryAfterMs)),
+      };
+    });
+  }
+
+  /**
+   * express-rate-limit Store: gives one hit back (skipSuccessfulRequests / skipFailedRequests).
+   * @param {string} key
+   * @returns {Promise<void>}
+   */
+  decrement(key) {
+    return this._call(key, -1).then(() => undefined);
+  }
+
+  /**
+   * express-rate-limit Store: where `key` stands, without counting a hit.
+   * @param {string} key
+   * @returns {Promise<{ totalHits: number, resetTime: Date } | undefined>}
+   */
+  get(key) {
+    return this._call(key, 0).then((r) => {
+      const totalHits = this._quota.limit - r.remaining;
+      if (totalHits === 0 && r.resetMs === 0) return undefined;
+      return { totalHits, resetTime: new Date(Date.now() + r.resetMs) };
+    });
+  }
+
+  /** @private */
+  _maintenance(promise) {
+    return promise.then((r) => {
+      if (r.event) this._log(r.event);
+      if (!r.ok) throw coded('ERR_QERRORS_REDIS_UNAVAILABLE', `Redis did not complete the command: ${r.error}`);
+      return r.count;
+    });
+  }
+
+  /**
+   * Forgets `key` everywhere (Redis and the local fallback).
+   * @param {string} key
+   * @returns {Promise<void>}
+   */
+  resetKey(key) {
+    if (this._closed) return Promise.reject(coded('ERR_QERRORS_REDIS_CLOSED', 'this redisStore was closed'));
+    if (typeof key !== 'string') {
+      return Promise.reject(coded('ERR_QERRORS_INVALID_KEY', `key must be a string, got ${typeof key}`, TypeError));
+    }
+    return this._maintenance(this._native.resetKey(key)).then(() => undefined);
+  }
+
+  /**
+   * Deletes every key under this store's prefix (SCAN + UNLINK).
+   * @returns {Promise<void>}
+   */
+  resetAll() {
+    if (this._closed) return Promise.reject(coded('ERR_QERRORS_REDIS_CLOSED', 'this redisStore was closed'));
+    return this._maintenance(this._native.resetAll()).then(() => undefined);
+  }
+
+  /** Counters and Redis availability, as plain numbers, booleans and strings. */
+  stats() {
+    return { ...this._native.stats(), windowMs: this._quota?.windowMs ?? 0, limit: this._quota?.limit ?? 0 };
+  }
+
+  /**
+   * Closes the connection. Later calls reject with ERR_QERRORS_REDIS_CLOSED.
+   * @returns {Promise<void>}
+   */
+  close() {
+    this._closed = true;
+    this._native.close();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Creates a Redis-backed store: `rateLimit({ store: redisStore({ url, prefix }) })`.
+ * @param {RedisStoreOptions} [options]
+ */
+function redisStore(options) {
+  return new RedisStore(options);
+}
+
+module.exports = { redisStore, RedisStore };
