@@ -18,8 +18,7 @@ use super::errors;
 use super::raw::{self, StrRead};
 use crate::core::clock::{FakeClock, MonotonicClock, SharedClock};
 use crate::core::rate_limit::{
-    split_keys, CoarseClock, ConfigError, RateLimitConfig, RateLimiter, DEFAULT_MAX_KEYS,
-    MAX_LIMIT,
+    split_keys, CoarseClock, ConfigError, RateLimitConfig, RateLimiter, DEFAULT_MAX_KEYS, MAX_LIMIT,
 };
 
 /// Keys up to this many UTF-8 bytes are read into a stack buffer; longer keys are read
@@ -118,13 +117,12 @@ unsafe fn read_config(
     obj: sys::napi_value,
 ) -> std::result::Result<(RateLimitConfig, String), Invalid> {
     let limit_code = ConfigError::Limit.code();
-    let limit = int_option(env, obj, "limit", 1.0, MAX_LIMIT as f64, limit_code)?.ok_or(
-        Invalid {
+    let limit =
+        int_option(env, obj, "limit", 1.0, MAX_LIMIT as f64, limit_code)?.ok_or(Invalid {
             range: false,
             code: limit_code,
             msg: "limit is required: the number of requests allowed per windowMs".into(),
-        },
-    )?;
+        })?;
     let window_ms = int_option(
         env,
         obj,
@@ -367,7 +365,9 @@ raw_method!(reward, 2, |env, a, st| {
 });
 
 raw_method!(reset, 1, |env, a, st| {
-    with_key(env, a.argv[0], |k| raw::bool_value(env, st.limiter.reset(k)))
+    with_key(env, a.argv[0], |k| {
+        raw::bool_value(env, st.limiter.reset(k))
+    })
 });
 
 raw_method!(reset_all, 0, |env, _a, st| {
@@ -395,10 +395,7 @@ raw_method!(check_batch, 2, |env, a, st| {
         return raw::throw_range_error(
             env,
             CODE_BATCH,
-            &format!(
-                "checkBatch: {count} keys but out holds only {}",
-                out.len()
-            ),
+            &format!("checkBatch: {count} keys but out holds only {}", out.len()),
         );
     }
     raw::f64_value(env, st.limiter.check_batch(keys, out) as f64)
@@ -435,7 +432,10 @@ raw_method!(advance_time, 1, |env, a, st| {
     match (&st.manual, raw::get_f64(env, a.argv[0])) {
         (Some(clock), Some(ms)) if ms.is_finite() && ms >= 0.0 => {
             clock.advance(ms as u64);
-            raw::f64_value(env, crate::core::clock::Clock::now_ms(clock.as_ref()) as f64)
+            raw::f64_value(
+                env,
+                crate::core::clock::Clock::now_ms(clock.as_ref()) as f64,
+            )
         }
         _ => raw::throw_range_error(
             env,

@@ -14,14 +14,11 @@ use napi_derive::napi;
 
 use crate::binding::errors;
 use crate::core::clock;
+use crate::core::rate_limit::{RateLimitConfig, RateLimiter, MAX_LIMIT, MAX_WINDOW_MS};
 use crate::core::redis_store::{
     ConnOptions, Failure, HealthEvent, Insurance, LimiterOptions, LocalLimiter, Quota,
     RedisLimiter, Source,
 };
-
-/// Largest window (the `setTimeout` maximum) and limit, the same bounds as the local limiter.
-const MAX_WINDOW_MS: f64 = 2_147_483_647.0;
-const MAX_LIMIT: f64 = 10_000_000.0;
 
 #[napi(object)]
 pub struct NativeRedisStoreOptions {
@@ -95,10 +92,12 @@ fn in_range(x: f64, min: f64, max: f64) -> bool {
     x.fract() == 0.0 && x >= min && x <= max
 }
 
-/// The in-process limiter for `insurance: 'local'`: `crate::core::rate_limit` is not
-/// merged into this branch yet, so until then 'local' answers like 'open'.
-fn local_limiter(_quota: Quota) -> Option<Arc<dyn LocalLimiter>> {
-    None
+/// The in-process limiter for `insurance: 'local'`, with the same quota. `set_quota`
+/// checks the same bounds as the local limiter, so this does not fail in practice.
+fn local_limiter(quota: Quota) -> Option<Arc<dyn LocalLimiter>> {
+    RateLimiter::with_coarse_clock(RateLimitConfig::new(quota.limit, quota.window_ms))
+        .ok()
+        .map(|l| Arc::new(l) as Arc<dyn LocalLimiter>)
 }
 
 #[napi]
@@ -149,14 +148,14 @@ impl NativeRedisStore {
     /// Sets the window and the limit (express-rate-limit hands them to `init`).
     #[napi]
     pub fn set_quota(&self, env: Env, window_ms: f64, limit: f64) -> Result<()> {
-        if !in_range(window_ms, 1.0, MAX_WINDOW_MS) {
+        if !in_range(window_ms, 1.0, MAX_WINDOW_MS as f64) {
             return errors::range_error(
                 &env,
                 "ERR_QERRORS_INVALID_WINDOW",
                 "windowMs must be an integer from 1 to 2147483647 (about 24.8 days)",
             );
         }
-        if !in_range(limit, 1.0, MAX_LIMIT) {
+        if !in_range(limit, 1.0, MAX_LIMIT as f64) {
             return errors::range_error(
                 &env,
                 "ERR_QERRORS_INVALID_LIMIT",

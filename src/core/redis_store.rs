@@ -127,6 +127,42 @@ pub trait LocalLimiter: Send + Sync {
     fn reset_all(&self);
 }
 
+impl LocalLimiter for crate::core::rate_limit::RateLimiter {
+    fn check(&self, key: &str, cost: i64) -> Decision {
+        let k = key.as_bytes();
+        let allowed = match cost {
+            c if c > 0 => self.consume(k, c as u64) >= 0,
+            c if c < 0 => {
+                self.reward(k, c.unsigned_abs());
+                true
+            }
+            _ => true,
+        };
+        let st = self.state(k);
+        // `state` answers for a cost of 1; a larger cost waits one interval per extra unit.
+        let cfg = self.config();
+        let extra = (cost.max(1) as u64 - 1).saturating_mul(cfg.window_ms) / cfg.limit;
+        Decision {
+            allowed,
+            remaining: st.remaining,
+            retry_after_ms: if allowed {
+                0
+            } else {
+                st.retry_after_ms + extra
+            },
+            reset_ms: st.reset_ms,
+        }
+    }
+
+    fn reset(&self, key: &str) {
+        crate::core::rate_limit::RateLimiter::reset(self, key.as_bytes());
+    }
+
+    fn reset_all(&self) {
+        crate::core::rate_limit::RateLimiter::reset_all(self);
+    }
+}
+
 /// Who answered a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -984,6 +1020,30 @@ mod tests {
         clock.advance(5);
         assert_eq!(h.gate(), Gate::Probe);
         assert_eq!(h.down_for_ms(), 110);
+    }
+
+    #[test]
+    fn the_local_limiter_answers_like_the_redis_script() {
+        use crate::core::rate_limit::{RateLimitConfig, RateLimiter};
+        let clock = fake();
+        let l = RateLimiter::new(RateLimitConfig::new(3, 3000), clock.clone())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let l: &dyn LocalLimiter = &l;
+        let seen: Vec<_> = (0..4).map(|_| l.check("k", 1)).collect();
+        assert_eq!(
+            seen.iter()
+                .map(|d| (d.allowed, d.remaining))
+                .collect::<Vec<_>>(),
+            vec![(true, 2), (true, 1), (true, 0), (false, 0)]
+        );
+        assert_eq!(seen[3].retry_after_ms, 1000);
+        assert_eq!(seen[3].reset_ms, 3000);
+        assert_eq!(l.check("k", -1).remaining, 1);
+        assert_eq!(l.check("k", 0).remaining, 1);
+        clock.advance(1000);
+        assert_eq!(l.check("k", 0).remaining, 2);
+        l.reset("k");
+        assert_eq!(l.check("k", 0).remaining, 3);
     }
 
     #[test]
