@@ -4,7 +4,11 @@
 // directly (rate limiter, circuit breaker, LRU cache, async JSON, metrics).
 
 const native = require('./lib/native');
+const redis = require('./lib/redisStore');
 
 module.exports = {
   nativeVersion: native.nativeVersion,
+  // Redis-backed distributed rate limiting (docs/redis.md).
+  redisStore: redis.redisStore,
+  RedisStore: redis.RedisStore,
 };

@@ -5,3 +5,5 @@ const native = require('./native.js');
 
 export default native;
 export const { nativeVersion } = native;
+// Redis-backed distributed rate limiting (docs/redis.md).
+export const { redisStore, RedisStore } = native;

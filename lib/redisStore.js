@@ -147,8 +147,9 @@ class RedisStore {
    * @private
    * @param {unknown} key
    * @param {number} cost
+   * @param {boolean} [countDenied]
    */
-  _call(key, cost) {
+  _call(key, cost, countDenied = false) {
     if (this._closed) {
       return Promise.reject(coded('ERR_QERRORS_REDIS_CLOSED', 'this redisStore was closed'));
     }
@@ -163,7 +164,7 @@ class RedisStore {
     if (key.length > MAX_KEY_BYTES) {
       return Promise.reject(coded('ERR_QERRORS_INVALID_KEY', `key must be at most ${MAX_KEY_BYTES} characters`, RangeError));
     }
-    return this._native.check(key, cost).then((r) => {
+    return this._native.check(key, cost, countDenied).then((r) => {
       if (r.event) this._log(r.event);
       return r;
     });
@@ -190,15 +191,17 @@ class RedisStore {
   }
 
   /**
-   * express-rate-limit Store: counts a hit. A denied hit reports `limit + 1`.
+   * express-rate-limit Store: counts a hit. Denied hits are counted too (and reported
+   * as `limit + n`), so the decrement express-rate-limit sends for a failed (e.g. 429)
+   * response cancels a denied hit instead of returning a real unit.
    * @param {string} key
    * @returns {Promise<{ totalHits: number, resetTime: Date }>}
    */
   increment(key) {
-    return this._call(key, 1).then((r) => {
+    return this._call(key, 1, true).then((r) => {
       const limit = this._quota.limit;
       return {
-        totalHits: r.allowed ? limit - r.remaining : limit + 1,
+        totalHits: r.allowed ? limit - r.remaining : limit + Math.max(r.deniedHits, 1),
         resetTime: new Date(Date.now() + (r.allowed ? r.resetMs : r.retryAfterMs)),
       };
     });
@@ -220,7 +223,7 @@ class RedisStore {
    */
   get(key) {
     return this._call(key, 0).then((r) => {
-      const totalHits = this._quota.limit - r.remaining;
+      const totalHits = this._quota.limit - r.remaining + r.deniedHits;
       if (totalHits === 0 && r.resetMs === 0) return undefined;
       return { totalHits, resetTime: new Date(Date.now() + r.resetMs) };
     });

@@ -37,6 +37,8 @@ pub struct NativeRedisCheck {
     pub remaining: f64,
     pub retry_after_ms: f64,
     pub reset_ms: f64,
+    /// Denied hits counted by `increment` and not given back yet.
+    pub denied_hits: f64,
     /// True when the insurance policy answered instead of Redis.
     pub insured: bool,
     pub event: Option<String>,
@@ -169,18 +171,20 @@ impl NativeRedisStore {
         Ok(())
     }
 
-    /// Consumes `cost` units of `key` (0 reads, negative gives back). Never rejects for
-    /// Redis trouble; rejects only when called before `setQuota`.
+    /// Consumes `cost` units of `key` (0 reads, negative gives back); `count_denied`
+    /// remembers a denied hit for the Store interface. Never rejects for Redis trouble;
+    /// rejects only when called before `setQuota`.
     #[napi(ts_return_type = "Promise<NativeRedisCheck>")]
     pub fn check<'env>(
         &self,
         env: &'env Env,
         key: String,
         cost: i64,
+        count_denied: bool,
     ) -> Result<PromiseRaw<'env, NativeRedisCheck>> {
         let inner = Arc::clone(&self.inner);
         env.spawn_future(async move {
-            let Some(o) = inner.check(&key, cost).await else {
+            let Some(o) = inner.check(&key, cost, count_denied).await else {
                 // The JS facade sets the quota before its first check.
                 return Err(napi::Error::from_reason(
                     "set windowMs and limit before checking",
@@ -191,6 +195,7 @@ impl NativeRedisStore {
                 remaining: o.decision.remaining as f64,
                 retry_after_ms: o.decision.retry_after_ms as f64,
                 reset_ms: o.decision.reset_ms as f64,
+                denied_hits: o.decision.denied_hits as f64,
                 insured: o.source == Source::Insurance,
                 event: event_line(&inner, o.event),
             })

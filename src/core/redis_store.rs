@@ -24,10 +24,13 @@ use redis::{Client, ErrorKind, RedisError, ServerErrorKind, Value};
 
 use crate::core::clock::SharedClock;
 
-/// GCRA over one key. ARGV: window in microseconds, limit, cost. A positive cost
-/// consumes, 0 only reads, a negative cost gives units back. The stored value is the
-/// theoretical arrival time (TAT) in server microseconds; it expires exactly when it
-/// stops mattering. Returns {allowed, remaining, retry-after ms, reset ms}.
+/// GCRA over one key. ARGV: window in microseconds, limit, cost, count-denied flag. A
+/// positive cost consumes, 0 only reads, a negative cost gives units back. The value is
+/// the theoretical arrival time (TAT) in server microseconds, optionally followed by
+/// `|n`: denied hits counted for a Store (express-rate-limit gives every hit back on a
+/// failed response, denied ones included; those must not return real units). The key
+/// expires exactly when it stops mattering. Returns {allowed, remaining, retry-after
+/// ms, reset ms, denied hits held}.
 const GCRA_LUA: &str = r#"
 if redis.replicate_commands then redis.replicate_commands() end
 local key = KEYS[1]
@@ -37,34 +40,47 @@ local cost = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = period / limit
-local stored = tonumber(redis.call('GET', key))
-local tat = stored
-if tat == nil or tat < now then tat = now end
+local raw = redis.call('GET', key)
+local tat, over = nil, 0
+if raw then
+  local a, b = string.match(raw, '^([^|]+)|?(%d*)$')
+  tat = tonumber(a)
+  over = tonumber(b) or 0
+end
+local stored = tat ~= nil
+if tat == nil or tat < now then tat = now; over = 0 end
+local function save()
+  if tat <= now and over == 0 then
+    redis.call('DEL', key)
+    return
+  end
+  local v = string.format('%.17g', tat)
+  if over > 0 then v = v .. '|' .. over end
+  redis.call('SET', key, v, 'PX', math.max(1, math.ceil((tat - now) / 1000)))
+end
 local allowed = 1
 local retry = 0
 if cost > 0 then
-  local new_tat = tat + cost * interval
-  local allow_at = new_tat - period
+  local allow_at = tat + cost * interval - period
   -- 1 microsecond of tolerance absorbs float rounding of interval * limit
   if allow_at <= now + 1 then
-    tat = new_tat
-    redis.call('SET', key, string.format('%.17g', tat), 'PX', math.ceil((tat - now) / 1000))
+    tat = tat + cost * interval
+    save()
   else
     allowed = 0
     retry = allow_at - now
+    if ARGV[4] == '1' then over = over + cost; save() end
   end
-elseif cost < 0 and stored ~= nil then
-  tat = tat + cost * interval
-  if tat <= now then
-    tat = now
-    redis.call('DEL', key)
-  else
-    redis.call('SET', key, string.format('%.17g', tat), 'PX', math.ceil((tat - now) / 1000))
-  end
+elseif cost < 0 and stored then
+  local give = -cost
+  local from_over = math.min(over, give)
+  over = over - from_over
+  tat = math.max(now, tat - (give - from_over) * interval)
+  save()
 end
 local remaining = math.floor((now + period - tat + 1) / interval)
 if remaining < 0 then remaining = 0 elseif remaining > limit then remaining = limit end
-return {allowed, remaining, math.ceil(retry / 1000), math.ceil((tat - now) / 1000)}
+return {allowed, remaining, math.ceil(retry / 1000), math.ceil((tat - now) / 1000), over}
 "#;
 
 /// Deletes a lock only if it still holds our token, so a lock that expired and was
@@ -115,6 +131,8 @@ pub struct Decision {
     pub retry_after_ms: u64,
     /// Milliseconds until the key is back to a full, untouched limit.
     pub reset_ms: u64,
+    /// Denied hits counted for a Store and not given back yet.
+    pub denied_hits: u64,
 }
 
 /// The in-process limiter used by [`Insurance::Local`] while Redis is unavailable.
@@ -151,6 +169,7 @@ impl LocalLimiter for crate::core::rate_limit::RateLimiter {
                 st.retry_after_ms + extra
             },
             reset_ms: st.reset_ms,
+            denied_hits: 0,
         }
     }
 
@@ -646,13 +665,17 @@ impl RedisLimiter {
                 remaining: quota.limit,
                 retry_after_ms: 0,
                 reset_ms: 0,
+                denied_hits: 0,
             },
             Insurance::Closed => Decision {
                 allowed: cost <= 0,
                 remaining: 0,
                 retry_after_ms: if cost > 0 { window } else { 0 },
                 reset_ms: window,
+                denied_hits: 0,
             },
+            // Without a local limiter (a quota beyond its bounds) there is nothing to
+            // decide with, so it answers like 'open'.
             Insurance::Local => match self.local(quota) {
                 Some(l) => l.check(key, cost),
                 None => Decision {
@@ -660,14 +683,17 @@ impl RedisLimiter {
                     remaining: quota.limit,
                     retry_after_ms: 0,
                     reset_ms: 0,
+                    denied_hits: 0,
                 },
             },
         }
     }
 
-    /// Consumes `cost` units of `key` (0 only reads, negative gives back). `None` when
-    /// no quota is set yet.
-    pub async fn check(&self, key: &str, cost: i64) -> Option<Outcome> {
+    /// Consumes `cost` units of `key` (0 only reads, negative gives back). With
+    /// `count_denied`, a denied hit is remembered so the next give-back cancels it
+    /// instead of returning a real unit (the Store interface). `None` when no quota is
+    /// set yet.
+    pub async fn check(&self, key: &str, cost: i64, count_denied: bool) -> Option<Outcome> {
         let quota = self.quota()?;
         if cost > 0 {
             self.stats.checks.fetch_add(1, Ordering::Relaxed);
@@ -677,6 +703,7 @@ impl RedisLimiter {
             Arg::Int(quota.window_ms.saturating_mul(1000).min(i64::MAX as u64) as i64),
             Arg::Int(quota.limit.min(i64::MAX as u64) as i64),
             Arg::Int(cost),
+            Arg::Int(i64::from(count_denied)),
         ];
         let (result, event) = self.conn.eval(&self.script, &[&full_key], &args).await;
         let (decision, source) = match result.map(|v| parse_decision(&v)) {
@@ -775,6 +802,7 @@ fn parse_decision(v: &Value) -> Option<Decision> {
         remaining: int(1)?,
         retry_after_ms: int(2)?,
         reset_ms: int(3)?,
+        denied_hits: int(4)?,
     })
 }
 
@@ -1058,6 +1086,7 @@ mod tests {
             Value::Int(4),
             Value::Int(0),
             Value::Int(200),
+            Value::Int(2),
         ]);
         assert_eq!(
             parse_decision(&v),
@@ -1065,7 +1094,8 @@ mod tests {
                 allowed: true,
                 remaining: 4,
                 retry_after_ms: 0,
-                reset_ms: 200
+                reset_ms: 200,
+                denied_hits: 2
             })
         );
         assert_eq!(parse_decision(&Value::Nil), None);
@@ -1134,6 +1164,7 @@ mod tests {
                 remaining: 0,
                 retry_after_ms: 7,
                 reset_ms: 7,
+                denied_hits: 0,
             }
         }
         fn reset(&self, _key: &str) {}
@@ -1177,20 +1208,26 @@ mod tests {
             Insurance::Closed,
             Arc::new(CountingLocal(0.into())),
         );
-        assert!(l.check("k", 1).await.is_none(), "no quota yet");
+        assert!(l.check("k", 1, false).await.is_none(), "no quota yet");
         l.set_quota(Quota {
             window_ms: 3_600_000,
             limit: 5,
         });
         let mut remaining = vec![];
         for _ in 0..5 {
-            let o = l.check("k", 1).await.unwrap_or_else(|| panic!("quota"));
+            let o = l
+                .check("k", 1, false)
+                .await
+                .unwrap_or_else(|| panic!("quota"));
             assert_eq!(o.source, Source::Redis);
             assert!(o.decision.allowed);
             remaining.push(o.decision.remaining);
         }
         assert_eq!(remaining, vec![4, 3, 2, 1, 0]);
-        let denied = l.check("k", 1).await.unwrap_or_else(|| panic!("quota"));
+        let denied = l
+            .check("k", 1, false)
+            .await
+            .unwrap_or_else(|| panic!("quota"));
         assert!(!denied.decision.allowed);
         // One unit comes back every window / limit = 720 s.
         assert!((719_000..=720_000).contains(&denied.decision.retry_after_ms));
@@ -1203,21 +1240,51 @@ mod tests {
             .unwrap_or(-3);
         assert!(ttl > 3_590_000 && ttl <= 3_600_000, "ttl {ttl}");
         // Giving one back allows one more; reading consumes nothing.
-        let back = l.check("k", -1).await.unwrap_or_else(|| panic!("quota"));
+        let back = l
+            .check("k", -1, false)
+            .await
+            .unwrap_or_else(|| panic!("quota"));
         assert_eq!(back.decision.remaining, 1);
-        let peek = l.check("k", 0).await.unwrap_or_else(|| panic!("quota"));
+        let peek = l
+            .check("k", 0, false)
+            .await
+            .unwrap_or_else(|| panic!("quota"));
         assert_eq!(peek.decision.remaining, 1);
-        assert!(l.check("k", 1).await.is_some_and(|o| o.decision.allowed));
-        assert!(l.check("k", 1).await.is_some_and(|o| !o.decision.allowed));
+        assert!(l
+            .check("k", 1, false)
+            .await
+            .is_some_and(|o| o.decision.allowed));
+        assert!(l
+            .check("k", 1, false)
+            .await
+            .is_some_and(|o| !o.decision.allowed));
+        // A Store counts denied hits: giving one back cancels a denied hit, not a unit.
+        let counted = l
+            .check("k", 1, true)
+            .await
+            .unwrap_or_else(|| panic!("quota"));
+        assert_eq!(
+            (counted.decision.allowed, counted.decision.denied_hits),
+            (false, 1)
+        );
+        let back = l
+            .check("k", -1, false)
+            .await
+            .unwrap_or_else(|| panic!("quota"));
+        assert_eq!((back.decision.remaining, back.decision.denied_hits), (0, 0));
+        assert!(l
+            .check("k", 1, true)
+            .await
+            .is_some_and(|o| !o.decision.allowed));
         assert_eq!(l.stats.redis_allowed.load(Ordering::SeqCst), 6);
-        assert_eq!(l.stats.redis_denied.load(Ordering::SeqCst), 2);
+        assert_eq!(l.stats.redis_denied.load(Ordering::SeqCst), 4);
         // A short window expires the key by itself.
         l.set_quota(Quota {
             window_ms: 50,
             limit: 2,
         });
         assert!(l
-            .check("short", 1)
+            .check("short", 1, false)
             .await
             .is_some_and(|o| o.decision.allowed));
         let ttl: i64 = redis::cmd("PTTL")
@@ -1246,10 +1313,13 @@ mod tests {
             window_ms: 60_000,
             limit: 100,
         });
-        assert!(l.check("a", 1).await.is_some_and(|o| o.decision.allowed));
+        assert!(l
+            .check("a", 1, false)
+            .await
+            .is_some_and(|o| o.decision.allowed));
         assert_eq!(l.conn().stats.script_reloads.load(Ordering::SeqCst), 1);
         assert!(l
-            .check("a", 1)
+            .check("a", 1, false)
             .await
             .is_some_and(|o| o.decision.remaining == 98));
         assert_eq!(l.conn().stats.script_reloads.load(Ordering::SeqCst), 1);
@@ -1259,7 +1329,10 @@ mod tests {
             .query_async(&mut c)
             .await
             .unwrap_or(());
-        let o = l.check("a", 1).await.unwrap_or_else(|| panic!("quota"));
+        let o = l
+            .check("a", 1, false)
+            .await
+            .unwrap_or_else(|| panic!("quota"));
         assert_eq!((o.source, o.decision.remaining), (Source::Redis, 97));
         assert_eq!(l.conn().stats.script_reloads.load(Ordering::SeqCst), 2);
     }
@@ -1279,12 +1352,18 @@ mod tests {
         for (insurance, allowed) in [(Insurance::Open, true), (Insurance::Closed, false)] {
             let l = limiter(&url, insurance, Arc::clone(&local));
             l.set_quota(quota);
-            let first = l.check("x", 1).await.unwrap_or_else(|| panic!("quota"));
+            let first = l
+                .check("x", 1, false)
+                .await
+                .unwrap_or_else(|| panic!("quota"));
             assert_eq!(first.source, Source::Insurance);
             assert_eq!(first.decision.allowed, allowed);
             assert!(matches!(first.event, Some(HealthEvent::Down(_))));
             for _ in 0..3 {
-                let o = l.check("x", 1).await.unwrap_or_else(|| panic!("quota"));
+                let o = l
+                    .check("x", 1, false)
+                    .await
+                    .unwrap_or_else(|| panic!("quota"));
                 assert_eq!((o.source, o.event), (Source::Insurance, None));
             }
             assert_eq!(l.conn().stats.outages.load(Ordering::SeqCst), 1);
@@ -1293,7 +1372,10 @@ mod tests {
         assert_eq!(local.0.load(Ordering::SeqCst), 0);
         let l = limiter(&url, Insurance::Local, Arc::clone(&local));
         l.set_quota(quota);
-        let o = l.check("x", 1).await.unwrap_or_else(|| panic!("quota"));
+        let o = l
+            .check("x", 1, false)
+            .await
+            .unwrap_or_else(|| panic!("quota"));
         assert_eq!(o.decision.retry_after_ms, 7, "the local limiter decided");
         assert_eq!(local.0.load(Ordering::SeqCst), 1);
     }
