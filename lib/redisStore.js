@@ -13,6 +13,15 @@ const DEFAULT_PREFIX = 'qerrors:rl:';
 const DEFAULT_TIMEOUT_MS = 200;
 const DEFAULT_PROBE_INTERVAL_MS = 1000;
 const MAX_KEY_BYTES = 4096;
+/** Completions per delivery batch; each takes 6 doubles (see src/binding/redis_store.rs). */
+const BATCH = 256;
+const ALLOWED = 1;
+const NO_QUOTA = 4;
+const COUNT_DENIED = 1;
+const MODE_CHECK = 0;
+const MODE_INCREMENT = 1;
+const MODE_DECREMENT = 2;
+const MODE_GET = 3;
 
 /**
  * @param {string} code
@@ -103,6 +112,19 @@ class RedisStore {
     this._quota = null;
     /** @private */
     this._native = new native.NativeRedisStore({ url, prefix, timeoutMs, probeIntervalMs, insurance });
+    // Checks go through raw entry points: submit() returns at once and completions come
+    // back in batches through one callback, written into this array (6 doubles each).
+    /** @private */
+    this._hot = this._native.hot();
+    /** @private */
+    this._results = new Float64Array(BATCH * 6);
+    /** @private @type {Map<number, { resolve: Function, reject: Function, mode: number }>} */
+    this._pending = new Map();
+    /** @private */
+    this._nextId = 0;
+    /** @private @type {Array<() => void>} */
+    this._drained = [];
+    this._hot.start((count, event) => this._deliver(count, event), this._results);
     if (options.windowMs !== undefined || options.limit !== undefined) {
       this._setQuota(options.windowMs, options.limit);
     }
@@ -144,12 +166,13 @@ class RedisStore {
   }
 
   /**
+   * Starts one native check; the promise settles in `_deliver`.
    * @private
    * @param {unknown} key
    * @param {number} cost
-   * @param {boolean} [countDenied]
+   * @param {number} mode
    */
-  _call(key, cost, countDenied = false) {
+  _call(key, cost, mode) {
     if (this._closed) {
       return Promise.reject(coded('ERR_QERRORS_REDIS_CLOSED', 'this redisStore was closed'));
     }
@@ -164,10 +187,68 @@ class RedisStore {
     if (key.length > MAX_KEY_BYTES) {
       return Promise.reject(coded('ERR_QERRORS_INVALID_KEY', `key must be at most ${MAX_KEY_BYTES} characters`, RangeError));
     }
-    return this._native.check(key, cost, countDenied).then((r) => {
-      if (r.event) this._log(r.event);
-      return r;
+    return new Promise((resolve, reject) => {
+      const id = this._nextId;
+      this._nextId = id === 0x7fffffff ? 0 : id + 1;
+      // Throws synchronously (rejecting this promise) before anything is registered.
+      this._hot.submit(key, cost, mode === MODE_INCREMENT ? COUNT_DENIED : 0, id);
+      if (this._pending.size === 0) this._hot.ref();
+      this._pending.set(id, { resolve, reject, mode });
     });
+  }
+
+  /**
+   * Settles `count` completions from the results array, or logs `event`.
+   * @private
+   * @param {number} count
+   * @param {string} [event]
+   */
+  _deliver(count, event) {
+    if (event !== undefined) {
+      this._log(event);
+      return;
+    }
+    const r = this._results;
+    const limit = this._quota ? this._quota.limit : 0;
+    for (let i = 0, o = 0; i < count; i++, o += 6) {
+      const id = r[o];
+      const p = this._pending.get(id);
+      if (p === undefined) continue;
+      this._pending.delete(id);
+      const flags = r[o + 1];
+      if (flags === NO_QUOTA) {
+        p.reject(coded('ERR_QERRORS_REDIS_NO_QUOTA', 'set windowMs and limit before checking', TypeError));
+        continue;
+      }
+      const allowed = (flags & ALLOWED) !== 0;
+      const remaining = r[o + 2];
+      const retryAfterMs = r[o + 3];
+      const resetMs = r[o + 4];
+      switch (p.mode) {
+        case MODE_CHECK:
+          p.resolve({ allowed, remaining, retryAfterMs, resetMs });
+          break;
+        case MODE_INCREMENT:
+          // Denied hits are counted too (limit + n), so the decrement express-rate-limit
+          // sends for a failed (e.g. 429) response cancels one instead of returning a unit.
+          p.resolve({
+            totalHits: allowed ? limit - remaining : limit + Math.max(r[o + 5], 1),
+            resetTime: new Date(Date.now() + (allowed ? resetMs : retryAfterMs)),
+          });
+          break;
+        case MODE_DECREMENT:
+          p.resolve(undefined);
+          break;
+        default: {
+          const totalHits = limit - remaining + r[o + 5];
+          p.resolve(totalHits === 0 && resetMs === 0 ? undefined : { totalHits, resetTime: new Date(Date.now() + resetMs) });
+        }
+      }
+    }
+    if (this._pending.size === 0) {
+      this._hot.unref();
+      if (this._drained.length) this._finishClose();
+    }
   }
 
   /**
@@ -182,29 +263,18 @@ class RedisStore {
         coded('ERR_QERRORS_INVALID_COST', `cost must be an integer from 1 to the limit, got ${String(cost)}`, RangeError)
       );
     }
-    return this._call(key, cost).then((r) => ({
-      allowed: r.allowed,
-      remaining: r.remaining,
-      retryAfterMs: r.retryAfterMs,
-      resetMs: r.resetMs,
-    }));
+    return this._call(key, cost, MODE_CHECK);
   }
 
   /**
-   * express-rate-limit Store: counts a hit. Denied hits are counted too (and reported
-   * as `limit + n`), so the decrement express-rate-limit sends for a failed (e.g. 429)
+   * express-rate-limit Store: counts a hit. Denied hits are counted too (reported as
+   * `limit + n`), so the decrement express-rate-limit sends for a failed (e.g. 429)
    * response cancels a denied hit instead of returning a real unit.
    * @param {string} key
    * @returns {Promise<{ totalHits: number, resetTime: Date }>}
    */
   increment(key) {
-    return this._call(key, 1, true).then((r) => {
-      const limit = this._quota.limit;
-      return {
-        totalHits: r.allowed ? limit - r.remaining : limit + Math.max(r.deniedHits, 1),
-        resetTime: new Date(Date.now() + (r.allowed ? r.resetMs : r.retryAfterMs)),
-      };
-    });
+    return this._call(key, 1, MODE_INCREMENT);
   }
 
   /**
@@ -213,7 +283,7 @@ class RedisStore {
    * @returns {Promise<void>}
    */
   decrement(key) {
-    return this._call(key, -1).then(() => undefined);
+    return this._call(key, -1, MODE_DECREMENT);
   }
 
   /**
@@ -222,11 +292,7 @@ class RedisStore {
    * @returns {Promise<{ totalHits: number, resetTime: Date } | undefined>}
    */
   get(key) {
-    return this._call(key, 0).then((r) => {
-      const totalHits = this._quota.limit - r.remaining + r.deniedHits;
-      if (totalHits === 0 && r.resetMs === 0) return undefined;
-      return { totalHits, resetTime: new Date(Date.now() + r.resetMs) };
-    });
+    return this._call(key, 0, MODE_GET);
   }
 
   /** @private */
@@ -266,13 +332,24 @@ class RedisStore {
   }
 
   /**
-   * Closes the connection. Later calls reject with ERR_QERRORS_REDIS_CLOSED.
+   * Stops taking checks, waits for the ones in flight (each ends within `timeoutMs`),
+   * then closes the connection. Later calls reject with ERR_QERRORS_REDIS_CLOSED.
    * @returns {Promise<void>}
    */
   close() {
     this._closed = true;
-    this._native.close();
-    return Promise.resolve();
+    return new Promise((resolve) => {
+      this._drained.push(resolve);
+      if (this._pending.size === 0) this._finishClose();
+    });
+  }
+
+  /** @private */
+  _finishClose() {
+    this._hot.close();
+    const waiters = this._drained;
+    this._drained = [];
+    for (const w of waiters) w();
   }
 }
 

@@ -1,23 +1,32 @@
-//! napi glue for the Redis store: a class whose async methods return Promises.
+//! napi glue for the Redis store.
 //!
-//! Every check is a network round trip (tens of microseconds), so the ~1 µs of napi-rs
-//! glue per call does not matter here and the coarse `#[napi]` API is used throughout.
-//! Promises never reject because Redis is unavailable: the insurance policy answers and
-//! the availability change travels back as `event`, a log line the JS facade prints.
+//! Checks take the hot path: a raw N-API `submit(key, cost, flags, id)` spawns the check
+//! on the tokio runtime and returns at once; completions are queued and delivered to JS
+//! in batches through ONE long-lived threadsafe function, written into a Float64Array the
+//! JS facade owns, which then settles its own promises. napi-rs's per-call promise
+//! (`spawn_future`) creates and tears down a threadsafe function (a libuv async handle)
+//! for every call, which cost more client CPU than the whole check (see
+//! benchmark/results/redis.md). Maintenance commands (`resetKey`, `resetAll`) are rare
+//! and stay on `#[napi]` promises.
+//!
+//! Results never report Redis trouble as an error: the insurance policy answers and an
+//! availability change travels back as a log line the JS facade prints.
 
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use napi::bindgen_prelude::PromiseRaw;
-use napi::{Env, Result};
+use napi::bindgen_prelude::{Object, PromiseRaw};
+use napi::{sys, Env, Result};
 use napi_derive::napi;
 
 use crate::binding::errors;
+use crate::binding::raw;
 use crate::core::clock;
 use crate::core::rate_limit::{RateLimitConfig, RateLimiter, MAX_LIMIT, MAX_WINDOW_MS};
 use crate::core::redis_store::{
-    ConnOptions, Failure, HealthEvent, Insurance, LimiterOptions, LocalLimiter, Quota,
-    RedisLimiter, Source,
+    ConnOptions, Failure, HealthEvent, Insurance, LimiterOptions, LocalLimiter, Quota, RedisLimiter,
 };
 
 #[napi(object)]
@@ -28,20 +37,6 @@ pub struct NativeRedisStoreOptions {
     pub probe_interval_ms: f64,
     /// `'local' | 'open' | 'closed'`.
     pub insurance: String,
-}
-
-/// One decision. `event` is a log line when this call changed Redis availability.
-#[napi(object)]
-pub struct NativeRedisCheck {
-    pub allowed: bool,
-    pub remaining: f64,
-    pub retry_after_ms: f64,
-    pub reset_ms: f64,
-    /// Denied hits counted by `increment` and not given back yet.
-    pub denied_hits: f64,
-    /// True when the insurance policy answered instead of Redis.
-    pub insured: bool,
-    pub event: Option<String>,
 }
 
 /// Outcome of a maintenance command (`resetKey`, `resetAll`).
@@ -171,35 +166,29 @@ impl NativeRedisStore {
         Ok(())
     }
 
-    /// Consumes `cost` units of `key` (0 reads, negative gives back); `count_denied`
-    /// remembers a denied hit for the Store interface. Never rejects for Redis trouble;
-    /// rejects only when called before `setQuota`.
-    #[napi(ts_return_type = "Promise<NativeRedisCheck>")]
-    pub fn check<'env>(
-        &self,
-        env: &'env Env,
-        key: String,
-        cost: i64,
-        count_denied: bool,
-    ) -> Result<PromiseRaw<'env, NativeRedisCheck>> {
-        let inner = Arc::clone(&self.inner);
-        env.spawn_future(async move {
-            let Some(o) = inner.check(&key, cost, count_denied).await else {
-                // The JS facade sets the quota before its first check.
-                return Err(napi::Error::from_reason(
-                    "set windowMs and limit before checking",
-                ));
-            };
-            Ok(NativeRedisCheck {
-                allowed: o.decision.allowed,
-                remaining: o.decision.remaining as f64,
-                retry_after_ms: o.decision.retry_after_ms as f64,
-                reset_ms: o.decision.reset_ms as f64,
-                denied_hits: o.decision.denied_hits as f64,
-                insured: o.source == Source::Insurance,
-                event: event_line(&inner, o.event),
-            })
-        })
+    /// Creates the per-check entry points: an object with raw N-API methods
+    /// `start(callback, results)`, `submit(key, cost, flags, id)`, `ref()`, `unref()`
+    /// and `close()`. See [`Hot`].
+    #[napi]
+    pub fn hot(&self, env: Env) -> Result<Object<'_>> {
+        let hot = Arc::new(Hot {
+            inner: Arc::clone(&self.inner),
+            bridge: Arc::new(Bridge::default()),
+        });
+        let obj = Object::new(&env)?;
+        raw::bind_methods(
+            &env,
+            &obj,
+            &hot,
+            &[
+                ("start", hot_start as raw::RawCallback),
+                ("submit", hot_submit),
+                ("ref", hot_ref),
+                ("unref", hot_unref),
+                ("close", hot_close),
+            ],
+        )?;
+        Ok(obj)
     }
 
     /// Deletes `key` in Redis (and in the local fallback).
@@ -211,8 +200,11 @@ impl NativeRedisStore {
     ) -> Result<PromiseRaw<'env, NativeRedisReply>> {
         let inner = Arc::clone(&self.inner);
         env.spawn_future(async move {
-            let (r, ev) = inner.reset_key(&key).await;
-            Ok(reply(&inner, r.map(|()| 0), ev))
+            on_io(async move {
+                let (r, ev) = inner.reset_key(&key).await;
+                reply(&inner, r.map(|()| 0), ev)
+            })
+            .await
         })
     }
 
@@ -221,8 +213,11 @@ impl NativeRedisStore {
     pub fn reset_all<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, NativeRedisReply>> {
         let inner = Arc::clone(&self.inner);
         env.spawn_future(async move {
-            let (r, ev) = inner.reset_all().await;
-            Ok(reply(&inner, r, ev))
+            on_io(async move {
+                let (r, ev) = inner.reset_all().await;
+                reply(&inner, r, ev)
+            })
+            .await
         })
     }
 
@@ -251,12 +246,6 @@ impl NativeRedisStore {
             closed: c.is_closed(),
         }
     }
-
-    /// Drops the connection; later calls answer with `ERR_QERRORS_REDIS_CLOSED`.
-    #[napi]
-    pub fn close(&self) {
-        self.inner.conn().close();
-    }
 }
 
 fn reply(
@@ -279,4 +268,339 @@ fn reply(
             event,
         },
     }
+}
+
+/// The Redis I/O runtime: one current-thread tokio runtime on its own thread, shared by
+/// every store. A check then crosses threads only twice (JS -> I/O thread -> JS); on
+/// napi's multi-thread runtime the check, the connection's driver task and the reply
+/// hopped between workers, which cost latency and CPU (benchmark/results/redis.md).
+/// The thread parks in epoll when idle and never blocks process exit.
+fn runtime() -> Option<&'static tokio::runtime::Handle> {
+    static RT: OnceLock<Option<tokio::runtime::Handle>> = OnceLock::new();
+    RT.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let handle = rt.handle().clone();
+        std::thread::Builder::new()
+            .name("qerrors-redis".into())
+            .spawn(move || rt.block_on(std::future::pending::<()>()))
+            .ok()?;
+        Some(handle)
+    })
+    .as_ref()
+}
+
+/// Runs `fut` on the Redis I/O runtime from napi's runtime (for `#[napi]` promises).
+async fn on_io<T: Send + 'static>(
+    fut: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<T> {
+    let rt = runtime().ok_or_else(|| napi::Error::from_reason("cannot start the Redis I/O thread"))?;
+    rt.spawn(fut)
+        .await
+        .map_err(|e| napi::Error::from_reason(e.to_string()))
+}
+
+/// Doubles per completion in the results array: id, flags, remaining, retry-after ms,
+/// reset ms, denied hits.
+const SLOTS: usize = 6;
+/// `flags` bits of a completion.
+const ALLOWED: f64 = 1.0;
+/// No quota was set (the JS facade prevents it; reported rather than assumed).
+const NO_QUOTA: f64 = 4.0;
+/// `flags` bit of `submit`: count a denied hit (the Store interface).
+const COUNT_DENIED: u32 = 1;
+
+struct Completion {
+    id: f64,
+    flags: f64,
+    remaining: f64,
+    retry_after_ms: f64,
+    reset_ms: f64,
+    denied_hits: f64,
+    event: Option<String>,
+}
+
+/// Completed checks waiting for the JS thread, the threadsafe function that wakes it,
+/// and a reference to the results Float64Array (both set by `start`, used on the JS
+/// thread only, except `napi_call_threadsafe_function`, which is thread-safe).
+#[derive(Default)]
+struct Bridge {
+    queue: Mutex<Vec<Completion>>,
+    tsfn: AtomicPtr<sys::napi_threadsafe_function__>,
+    results: AtomicPtr<sys::napi_ref__>,
+}
+
+impl Bridge {
+    /// Queues a completion; the first one queued after a drain wakes the JS thread.
+    fn push(&self, c: Completion) {
+        let was_empty = match self.queue.lock() {
+            Ok(mut q) => {
+                q.push(c);
+                q.len() == 1
+            }
+            Err(_) => return,
+        };
+        let tsfn = self.tsfn.load(Ordering::Acquire);
+        if was_empty && !tsfn.is_null() {
+            // SAFETY: the tsfn stays valid until released by `close`, which the JS
+            // facade calls only once no check is in flight.
+            unsafe {
+                sys::napi_call_threadsafe_function(
+                    tsfn,
+                    ptr::null_mut(),
+                    sys::ThreadsafeFunctionCallMode::nonblocking,
+                );
+            }
+        }
+    }
+}
+
+/// State behind the raw methods of `NativeRedisStore.hot()`.
+struct Hot {
+    inner: Arc<RedisLimiter>,
+    bridge: Arc<Bridge>,
+}
+
+/// `start(callback, results)`: `callback(count, event)` is called on the JS thread with
+/// `count` completions written into `results` (a Float64Array of a multiple of 6
+/// doubles), or with an availability log line as `event`. The threadsafe function starts
+/// unreferenced: the facade refs it while checks are in flight.
+unsafe extern "C" fn hot_start(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<2>(env, info);
+        let hot: &Hot = raw::state(a.data);
+        let mut kind = 0;
+        sys::napi_typeof(env, a.argv[0], &mut kind);
+        let capacity = raw::bytes(env, a.argv[1]).map_or(0, |b| b.len() / 8 / SLOTS);
+        if kind != sys::ValueType::napi_function || capacity == 0 {
+            return raw::throw_type_error(
+                env,
+                "ERR_QERRORS_INVALID_ARG",
+                "start(callback, results) needs a function and a Float64Array of 6n doubles",
+            );
+        }
+        if !hot.bridge.tsfn.load(Ordering::Acquire).is_null() {
+            return raw::throw_error(env, "ERR_QERRORS_INVALID_STATE", "already started");
+        }
+        let mut results_ref = ptr::null_mut();
+        sys::napi_create_reference(env, a.argv[1], 1, &mut results_ref);
+        let name = raw::string_value(env, "qerrors.redisStore");
+        let context = Arc::into_raw(Arc::clone(&hot.bridge)) as *mut c_void;
+        let mut tsfn = ptr::null_mut();
+        let status = sys::napi_create_threadsafe_function(
+            env,
+            a.argv[0],
+            ptr::null_mut(),
+            name,
+            0,
+            1,
+            ptr::null_mut(),
+            Some(finalize_bridge),
+            context,
+            Some(deliver),
+            &mut tsfn,
+        );
+        if status != sys::Status::napi_ok {
+            drop(Arc::from_raw(context as *const Bridge));
+            sys::napi_delete_reference(env, results_ref);
+            return raw::throw_error(
+                env,
+                "ERR_QERRORS_INTERNAL",
+                "cannot create the completion channel",
+            );
+        }
+        sys::napi_unref_threadsafe_function(env, tsfn);
+        hot.bridge.results.store(results_ref, Ordering::Release);
+        hot.bridge.tsfn.store(tsfn, Ordering::Release);
+        raw::undefined(env)
+    })
+}
+
+/// Releases what `start` took once the threadsafe function is gone.
+unsafe extern "C" fn finalize_bridge(env: sys::napi_env, _data: *mut c_void, context: *mut c_void) {
+    let bridge = Arc::from_raw(context as *const Bridge);
+    let results = bridge.results.swap(ptr::null_mut(), Ordering::AcqRel);
+    if !results.is_null() && !env.is_null() {
+        sys::napi_delete_reference(env, results);
+    }
+}
+
+/// Runs on the JS thread: moves every queued completion into the results array and
+/// calls the JS callback once per array-full, then once per log line.
+unsafe extern "C" fn deliver(
+    env: sys::napi_env,
+    callback: sys::napi_value,
+    context: *mut c_void,
+    _data: *mut c_void,
+) {
+    if env.is_null() {
+        return;
+    }
+    let bridge: &Bridge = &*(context as *const Bridge);
+    let items = match bridge.queue.lock() {
+        Ok(mut q) => std::mem::take(&mut *q),
+        Err(_) => return,
+    };
+    let mut array = ptr::null_mut();
+    sys::napi_get_reference_value(env, bridge.results.load(Ordering::Acquire), &mut array);
+    let mut kind = 0;
+    let mut len = 0usize;
+    let mut data = ptr::null_mut();
+    let mut buffer = ptr::null_mut();
+    let mut offset = 0usize;
+    if array.is_null()
+        || sys::napi_get_typedarray_info(
+            env,
+            array,
+            &mut kind,
+            &mut len,
+            &mut data,
+            &mut buffer,
+            &mut offset,
+        ) != sys::Status::napi_ok
+        || kind != sys::TypedarrayType::float64_array
+        || data.is_null()
+    {
+        return;
+    }
+    let capacity = len / SLOTS;
+    let mut this = ptr::null_mut();
+    sys::napi_get_undefined(env, &mut this);
+    let mut events = Vec::new();
+    for chunk in items.chunks(capacity.max(1)) {
+        // The slice is rebuilt per chunk: the callback ran JS in between.
+        let out = std::slice::from_raw_parts_mut(data as *mut f64, capacity * SLOTS);
+        for (i, c) in chunk.iter().enumerate() {
+            out[i * SLOTS..(i + 1) * SLOTS].copy_from_slice(&[
+                c.id,
+                c.flags,
+                c.remaining,
+                c.retry_after_ms,
+                c.reset_ms,
+                c.denied_hits,
+            ]);
+        }
+        events.extend(chunk.iter().filter_map(|c| c.event.clone()));
+        let argv = [raw::f64_value(env, chunk.len() as f64), this];
+        let mut ignored = ptr::null_mut();
+        sys::napi_call_function(env, this, callback, 2, argv.as_ptr(), &mut ignored);
+    }
+    for e in events {
+        let argv = [raw::f64_value(env, 0.0), raw::string_value(env, &e)];
+        let mut ignored = ptr::null_mut();
+        sys::napi_call_function(env, this, callback, 2, argv.as_ptr(), &mut ignored);
+    }
+}
+
+/// `submit(key, cost, flags, id)`: starts one check; its completion carries `id`.
+unsafe extern "C" fn hot_submit(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<4>(env, info);
+        let hot: &Hot = raw::state(a.data);
+        let Some(key) = raw::read_string(env, a.argv[0]) else {
+            return raw::throw_type_error(env, "ERR_QERRORS_INVALID_KEY", "key must be a string");
+        };
+        let (Some(cost), Some(flags), Some(id)) = (
+            raw::get_f64(env, a.argv[1]),
+            raw::get_f64(env, a.argv[2]),
+            raw::get_f64(env, a.argv[3]),
+        ) else {
+            return raw::throw_type_error(
+                env,
+                "ERR_QERRORS_INVALID_ARG",
+                "cost, flags and id must be numbers",
+            );
+        };
+        let count_denied = (flags as u32) & COUNT_DENIED != 0;
+        let inner = Arc::clone(&hot.inner);
+        let bridge = Arc::clone(&hot.bridge);
+        let Some(rt) = runtime() else {
+            return raw::throw_error(env, "ERR_QERRORS_INTERNAL", "cannot start the Redis I/O thread");
+        };
+        rt.spawn(async move {
+            let c = match inner.check(&key, cost as i64, count_denied).await {
+                Some(o) => {
+                    let d = o.decision;
+                    Completion {
+                        id,
+                        flags: if d.allowed { ALLOWED } else { 0.0 },
+                        remaining: d.remaining as f64,
+                        retry_after_ms: d.retry_after_ms as f64,
+                        reset_ms: d.reset_ms as f64,
+                        denied_hits: d.denied_hits as f64,
+                        event: event_line(&inner, o.event),
+                    }
+                }
+                None => Completion {
+                    id,
+                    flags: NO_QUOTA,
+                    remaining: 0.0,
+                    retry_after_ms: 0.0,
+                    reset_ms: 0.0,
+                    denied_hits: 0.0,
+                    event: None,
+                },
+            };
+            bridge.push(c);
+        });
+        raw::undefined(env)
+    })
+}
+
+/// `ref()`: keeps the process alive while checks are in flight.
+unsafe extern "C" fn hot_ref(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<0>(env, info);
+        let hot: &Hot = raw::state(a.data);
+        let tsfn = hot.bridge.tsfn.load(Ordering::Acquire);
+        if !tsfn.is_null() {
+            sys::napi_ref_threadsafe_function(env, tsfn);
+        }
+        raw::undefined(env)
+    })
+}
+
+/// `unref()`: an idle store does not keep the process alive.
+unsafe extern "C" fn hot_unref(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<0>(env, info);
+        let hot: &Hot = raw::state(a.data);
+        let tsfn = hot.bridge.tsfn.load(Ordering::Acquire);
+        if !tsfn.is_null() {
+            sys::napi_unref_threadsafe_function(env, tsfn);
+        }
+        raw::undefined(env)
+    })
+}
+
+/// `close()`: releases the completion channel and the Redis connection. The facade
+/// calls it once no check is in flight.
+unsafe extern "C" fn hot_close(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<0>(env, info);
+        let hot: &Hot = raw::state(a.data);
+        hot.inner.conn().close();
+        let tsfn = hot.bridge.tsfn.swap(ptr::null_mut(), Ordering::AcqRel);
+        if !tsfn.is_null() {
+            sys::napi_release_threadsafe_function(
+                tsfn,
+                sys::ThreadsafeFunctionReleaseMode::release,
+            );
+        }
+        raw::undefined(env)
+    })
 }
