@@ -165,6 +165,32 @@ test('redis store', { skip }, async (t) => {
     }
   });
 
+  await t.test("works as the store of qerrors' own rateLimit() middleware", async () => {
+    const express = require('express');
+    const { rateLimit } = require('../lib/rateLimiter');
+    const app = express();
+    const store = redisStore({ url: server.url, prefix: 'qrl:' });
+    app.use(rateLimit({ windowMs: 60000, limit: 2, store, standardHeaders: 'draft-7', legacyHeaders: false }));
+    app.get('/', (req, res) => res.send('ok'));
+    const srv = app.listen(0, '127.0.0.1');
+    await new Promise((r) => srv.once('listening', r));
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`http://127.0.0.1:${srv.address().port}/`);
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+      assert.deepEqual(statuses, [200, 200, 429]);
+      const keys = await server.command('KEYS', 'qrl:*');
+      assert.equal(keys.length, 1);
+      assert.ok((await server.command('PTTL', keys[0])) <= 60000);
+    } finally {
+      srv.close();
+      await store.close();
+    }
+  });
+
   await t.test('Redis killed mid-run: insurance engages, one log line, no rejection; restarted: shared limiting resumes', async () => {
     const logA = recorder();
     const opts = { url: server.url, prefix: 'outage:', windowMs: HOUR, limit: 3, timeoutMs: 300, probeIntervalMs: 40 };

@@ -197,11 +197,11 @@ unsafe fn bool_of(env: sys::napi_env, v: sys::napi_value) -> bool {
 }
 
 /// Creates a native rate limiter object: `{ check, consume, retryAfterMs, resetMs,
-/// penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes }`, plus
+/// remaining, penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes }`, plus
 /// `advanceTime` when `clock: 'manual'`. Options: `limit` (required), `windowMs` (60000),
 /// `burst` (= limit), `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock`
 /// (`'coarse'` default, `'precise'`, or `'manual'` starting at 0 ms).
-#[napi(catch_unwind, ts_return_type = "NativeRateLimiter")]
+#[napi(catch_unwind)]
 pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Object<'e>> {
     let raw_env = env.raw();
     // SAFETY: raw_env and options belong to this call.
@@ -237,6 +237,7 @@ pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Obj
         ("consume", consume),
         ("retryAfterMs", retry_after_ms),
         ("resetMs", reset_ms),
+        ("remaining", remaining),
         ("penalty", penalty),
         ("reward", reward),
         ("reset", reset),
@@ -321,14 +322,14 @@ macro_rules! raw_method {
 
 raw_method!(check, 1, |env, a, st| {
     with_key(env, a.argv[0], |k| {
-        raw::f64_value(env, st.limiter.check(k) as f64)
+        raw::i32_value(env, st.limiter.check(k) as i32)
     })
 });
 
 raw_method!(consume, 2, |env, a, st| {
     match count_arg(env, a.argv[1], 1, MAX_LIMIT as f64, "cost") {
         Ok(cost) => with_key(env, a.argv[0], |k| {
-            raw::f64_value(env, st.limiter.consume(k, cost) as f64)
+            raw::i32_value(env, st.limiter.consume(k, cost) as i32)
         }),
         Err(thrown) => thrown,
     }
@@ -346,10 +347,16 @@ raw_method!(reset_ms, 1, |env, a, st| {
     })
 });
 
+raw_method!(remaining, 1, |env, a, st| {
+    with_key(env, a.argv[0], |k| {
+        raw::i32_value(env, st.limiter.state(k).remaining as i32)
+    })
+});
+
 raw_method!(penalty, 2, |env, a, st| {
     match count_arg(env, a.argv[1], 1, MAX_LIMIT as f64, "penalty") {
         Ok(n) => with_key(env, a.argv[0], |k| {
-            raw::f64_value(env, st.limiter.penalty(k, n) as f64)
+            raw::i32_value(env, st.limiter.penalty(k, n) as i32)
         }),
         Err(thrown) => thrown,
     }
@@ -358,7 +365,7 @@ raw_method!(penalty, 2, |env, a, st| {
 raw_method!(reward, 2, |env, a, st| {
     match count_arg(env, a.argv[1], 1, MAX_LIMIT as f64, "reward") {
         Ok(n) => with_key(env, a.argv[0], |k| {
-            raw::f64_value(env, st.limiter.reward(k, n) as f64)
+            raw::i32_value(env, st.limiter.reward(k, n) as i32)
         }),
         Err(thrown) => thrown,
     }
