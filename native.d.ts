@@ -1,6 +1,192 @@
 /** Version of the loaded native addon; equals the package version. */
 export declare function nativeVersion(): string;
 
+/** One snapshot of everything qerrors measures. */
+export interface MetricsSnapshot {
+  timestamp: string;
+  process: {
+    uptimeSeconds: number;
+    rssBytes: number;
+    heapUsedBytes: number;
+    heapTotalBytes: number;
+    heapLimitBytes: number;
+    externalBytes: number;
+    arrayBuffersBytes: number;
+  };
+  eventLoop: { delayMeanMs: number; delayP50Ms: number; delayP99Ms: number; delayMaxMs: number };
+  qerrors: {
+    errorsHandled: number;
+    latencyMeanMs: number;
+    latencyP50Ms: number;
+    latencyP99Ms: number;
+    latencyMaxMs: number;
+  };
+  /** Stats of every tracked component, by name (e.g. `ai`, `breaker.payments`). */
+  components: Record<string, Record<string, unknown>>;
+}
+
+/** Takes one snapshot of all native and JS stats. */
+export declare function getMetrics(): MetricsSnapshot;
+/** Renders a snapshot (default: a fresh one) in the Prometheus text format. */
+export declare function toPrometheus(snapshot?: MetricsSnapshot): string;
+/** An Express handler serving metrics: Prometheus text, or JSON for `Accept: application/json` / `?format=json`. */
+export declare function metricsHandler(): (req: { query?: Record<string, unknown>; headers?: Record<string, unknown> }, res: { setHeader(name: string, value: string): unknown; end(body: string): unknown }) => void;
+/** Adds a component to every snapshot; objects with `stats()` are held weakly. Returns an untrack function. */
+export declare function trackMetrics(name: string, source: (() => Record<string, unknown>) | { stats(): Record<string, unknown> }): () => void;
+// ---- circuit breaker -------------------------------------------------------------
+
+import { EventEmitter } from 'node:events';
+
+/** Options of {@link CircuitBreaker}: the qerrors names (spec §12) and opossum's. */
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the breaker (default 5). */
+  failureThreshold?: number;
+  /** Time open before half-open, ms (default 30000); `resetTimeout` overrides it. */
+  recoveryTimeoutMs?: number;
+  /** Rolling window length, ms (default 60000); `rollingCountTimeout` overrides it. */
+  monitoringPeriodMs?: number;
+  /** Per-call timeout, ms (default 10000; `false` disables); `timeout` overrides it. */
+  timeoutMs?: number | false;
+  timeout?: number | false;
+  resetTimeout?: number;
+  rollingCountTimeout?: number;
+  /** Buckets of the rolling window (default 10, at most 1000). */
+  rollingCountBuckets?: number;
+  /** Open when more than this % of the window's results failed (default 50; `false` disables). */
+  errorThresholdPercentage?: number | false;
+  /** Results needed in the window before the percentage rule applies (default max(10, failureThreshold)). */
+  volumeThreshold?: number;
+  /** Calls admitted at a time while half-open (default 1). */
+  halfOpenMaxProbes?: number;
+  fallback?: (...args: any[]) => any;
+  /** Return true for errors that must not count as failures. */
+  errorFilter?: (err: any, ...args: any[]) => boolean;
+  enabled?: boolean;
+  /** Console lines on state changes and timeouts (default true). */
+  log?: boolean;
+  /** A fake clock for tests. */
+  clock?: CircuitBreakerFakeClock;
+  name?: string;
+  [key: string]: unknown;
+}
+
+export interface CircuitBreakerStats {
+  failures: number;
+  fallbacks: number;
+  successes: number;
+  rejects: number;
+  fires: number;
+  timeouts: number;
+  cacheHits: number;
+  cacheMisses: number;
+  coalesceCacheHits: number;
+  coalesceCacheMisses: number;
+  semaphoreRejections: number;
+  percentiles: Record<string, number>;
+  latencyMean: number;
+}
+
+export interface CircuitBreakerMetrics {
+  totalRequests: number;
+  successfulRequests: number;
+  failedRequests: number;
+  averageResponseTime: number;
+  lastFailureTime: number | null;
+  lastSuccessTime: number | null;
+  opossumStats: {
+    total: number;
+    successful: number;
+    failed: number;
+    timeouts: number;
+    circuitOpen: boolean;
+    averageResponseTime: number;
+  };
+}
+
+/** A circuit breaker over a native state machine; opossum-compatible where they overlap. */
+export declare class CircuitBreaker<A extends any[] = any[], R = any> extends EventEmitter {
+  constructor(operation: (...args: A) => R | Promise<R>, serviceName: string, options: CircuitBreakerOptions);
+  operation: (...args: A) => R | Promise<R>;
+  serviceName: string;
+  options: CircuitBreakerOptions;
+  breaker: this;
+  metrics: Omit<CircuitBreakerMetrics, 'opossumStats'>;
+  fire(...args: A): Promise<R>;
+  call(context: unknown, ...args: A): Promise<R>;
+  execute(...args: A): Promise<R>;
+  fallback(fn: (...args: any[]) => any): this;
+  open(): void;
+  close(): void;
+  disable(): void;
+  enable(): void;
+  shutdown(): void;
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly isShutdown: boolean;
+  readonly opened: boolean;
+  readonly halfOpen: boolean;
+  readonly closed: boolean;
+  readonly warmUp: boolean;
+  readonly volumeThreshold: number;
+  readonly stats: CircuitBreakerStats;
+  toJSON(): { state: Record<string, unknown>; status: CircuitBreakerStats };
+  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+  getMetrics(): CircuitBreakerMetrics;
+  getSuccessRate(): number;
+  getFailureRate(): number;
+  reset(): void;
+  forceOpen(): void;
+  isRequestAllowed(): boolean;
+  getStats(): CircuitBreakerStats;
+  isOpen(): boolean;
+  healthCheck(): {
+    state: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+    isRequestAllowed: boolean;
+    isOpen: boolean;
+    stats: CircuitBreakerStats;
+    metrics: CircuitBreakerMetrics;
+  };
+}
+
+/** A clock that moves only when told to; pass it as the `clock` option in tests. */
+export declare class CircuitBreakerFakeClock {
+  constructor(startMs?: number);
+  advance(ms: number): void;
+  now(): number;
+}
+
+export interface CircuitBreakerHandleOptions {
+  failureThreshold?: number;
+  resetTimeout?: number;
+  rollingCountTimeout?: number;
+  rollingCountBuckets?: number;
+  errorThresholdPercentage?: number | false | null;
+  volumeThreshold?: number;
+  halfOpenMaxProbes?: number;
+}
+
+/** The raw native breaker behind {@link CircuitBreaker}: numbers in, numbers out. */
+export interface CircuitBreakerHandle {
+  /** A ticket (>= 0) or -1 when rejected. */
+  acquire(): number;
+  /** Record the result of a ticket; returns its latency in ms. */
+  success(ticket: number): number;
+  failure(ticket: number): number;
+  timeout(ticket: number): number;
+  fallback(): void;
+  /** 0 closed, 1 open, 2 half-open. */
+  state(): number;
+  open(): void;
+  close(): void;
+  now(): number;
+  /** Writes the window statistics into `shared[16..32]`. */
+  stats(): void;
+  /** [state, transitions, fires, successes, failures, timeouts, rejects, fallbacks, latencySum, lastSuccessMs, lastFailureMs, consecutiveFailures, openedAtMs, ...]. */
+  readonly shared: Float64Array;
+}
+
+export declare function createCircuitBreakerHandle(options: CircuitBreakerHandleOptions, clock?: CircuitBreakerFakeClock | null): CircuitBreakerHandle;
+
 // Rate limiter (docs/rate-limiter.md)
 export interface RateLimiterOptions {
   /** Requests allowed per window (1 to 10 000 000). Required. */
@@ -117,6 +303,135 @@ export interface RateLimitMiddleware {
 }
 /** Express middleware compatible with express-rate-limit v8 options and headers. */
 export declare function rateLimit(options?: RateLimitOptions): RateLimitMiddleware;
+
+// json (async JSON: parse, extract, stringify)
+/** Options of the `json` functions. */
+export interface JsonOptions {
+  /** Input size cap in UTF-8 bytes (output cap for stringify). Default 16 MiB. */
+  maxBytes?: number;
+  /** Nesting cap, 1 to 4096. Default 128. For stringify it bounds the safe walk only. */
+  maxDepth?: number;
+  /** Rejects the promise with an `AbortError` (`code: 'ABORT_ERR'`) when aborted. */
+  signal?: AbortSignal;
+}
+/** JSON input: UTF-8 bytes (zero copy) or a string. */
+export type JsonInput = string | ArrayBufferView | ArrayBuffer | SharedArrayBuffer;
+/** A malformed document: `code` is `'ERR_QERRORS_JSON_PARSE'`. */
+export interface JsonParseError extends SyntaxError {
+  code: 'ERR_QERRORS_JSON_PARSE';
+  /** 1-based line. */
+  line: number;
+  /** 1-based column: bytes for a byte input, UTF-16 units for a string. */
+  column: number;
+  /** Offset of the offending character: bytes for a byte input, UTF-16 units for a string. */
+  offset: number;
+}
+export declare const json: {
+  /** Parses off the event loop; resolves with exactly what `JSON.parse` returns. */
+  parseAsync(input: JsonInput, options?: JsonOptions): Promise<unknown>;
+  parseSync(input: JsonInput, options?: JsonOptions): unknown;
+  /** Values at RFC 6901 pointers (`undefined` where none); one pointer gives one value. */
+  extractAsync(input: JsonInput, pointer: string, options?: JsonOptions): Promise<unknown>;
+  extractAsync(input: JsonInput, pointers: readonly string[], options?: JsonOptions): Promise<unknown[]>;
+  extractSync(input: JsonInput, pointer: string, options?: JsonOptions): unknown;
+  extractSync(input: JsonInput, pointers: readonly string[], options?: JsonOptions): unknown[];
+  /** `JSON.stringify` text; cycles become "[Circular]", BigInt a decimal string, output capped. */
+  stringifyAsync(value: unknown, options?: JsonOptions): Promise<string | undefined>;
+  stringifySync(value: unknown, options?: JsonOptions): string | undefined;
+  /** Parallel async jobs (default 2) and waiting jobs (default 1024). */
+  configure(options: { concurrency?: number; maxQueue?: number }): void;
+  stats(): {
+    active: number;
+    queued: number;
+    concurrency: number;
+    maxQueue: number;
+    started: number;
+    completed: number;
+    rejectedQueueFull: number;
+    aborted: number;
+  };
+};
+
+// AI analysis pipeline (docs/ai-pipeline.md)
+/** Advice parsed from the model's JSON object (or the offline advisor), plus our fields. */
+export interface Advice {
+  /** The model's advice text (present for the offline advisor and normally for models). */
+  advice?: string;
+  [key: string]: unknown;
+  /** 16 hex digits identifying the error. */
+  fingerprint: string;
+  source: 'offline' | 'openai' | 'gemini';
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+}
+export interface AiPipelineOptions {
+  provider?: 'offline' | 'openai' | 'gemini' | 'google';
+  apiKey?: string;
+  /** Full endpoint URL (OpenAI-compatible chat completions, or Gemini generateContent). */
+  url?: string;
+  model?: string;
+  maxTokens?: number;
+  jsonMode?: boolean;
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  retryAttempts?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  retryAfterMaxMs?: number;
+  concurrency?: number;
+  queueLimit?: number;
+  /** 0 disables the advice cache. */
+  cacheLimit?: number;
+  cacheTtlMs?: number;
+  maxResponseBytes?: number;
+  rateLimit?: false | { burst?: number; perSec?: number };
+  breakerThreshold?: number;
+  breakerResetMs?: number;
+}
+export interface AiPipelineStats {
+  provider: 'offline' | 'openai' | 'gemini';
+  model: string;
+  cacheHits: number;
+  cacheMisses: number;
+  cacheSize: number;
+  cacheLimit: number;
+  cacheEvictions: number;
+  offline: number;
+  scheduled: number;
+  deduplicated: number;
+  rejected: number;
+  queued: number;
+  inFlight: number;
+  pending: number;
+  concurrency: number;
+  queueLimit: number;
+  providerCalls: number;
+  rateLimited: number;
+  breakerRejected: number;
+  breakerState: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  closed: boolean;
+  lastError: string | null;
+  listeners: number;
+  awaiting: number;
+}
+export declare const aiPipeline: {
+  /** Hands an error to the background pipeline; returns its fingerprint. Never throws. */
+  schedule(errorLike: unknown, context?: unknown): string;
+  /** Advice for an error (cache hit: at once), or null on any failure. Never rejects. */
+  analyze(errorLike: unknown, context?: unknown): Promise<Advice | null>;
+  getAdvice(fingerprint: string): Advice | undefined;
+  /** Called once per new piece of advice; returns an unsubscribe function. */
+  onAdvice(listener: (advice: Advice, fingerprint: string, errorLike: unknown) => void): () => void;
+  stats(): AiPipelineStats;
+  clearCache(): void;
+  /** Cancels pending work (their promises resolve null); the next call starts afresh. */
+  shutdown(): Promise<void>;
+  /** Overrides merged over the environment's settings; restarts the pipeline. */
+  configure(options?: AiPipelineOptions): void;
+};
 // Redis-backed distributed rate limiting (docs/redis.md).
 export interface RedisStoreOptions {
   /** Redis URL; default `QERRORS_REDIS_URL`, then `redis://127.0.0.1:6379`. */

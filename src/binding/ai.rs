@@ -1,1 +1,376 @@
-//! Filled in by its issue.
+//! napi glue for the AI pipeline: `createAiPipeline(options, onResult)` builds a pipeline and
+//! returns an object with raw per-call methods (one native call per error).
+//!
+//! - `submit(name, code, message, stack, context, wantAdvice) -> string`: the status letter,
+//!   the 16-hex fingerprint and, for cached or offline advice when `wantAdvice` is true, the
+//!   advice JSON. Status: `c` cached, `r` ready (offline advice, new), `s` scheduled, `j`
+//!   joined an identical analysis in flight, `x` rejected (queue full), `z` shut down.
+//!   `context` is a string or a function returning one; the function is called only when an
+//!   analysis is actually scheduled, so cache hits never pay for serializing a context.
+//! - `fingerprint(name, code, message, stack) -> string`: the fingerprint alone.
+//! - `get(fingerprint) -> string | undefined`, `stats() -> string` (JSON), `clear()`,
+//!   `shutdown()`.
+//!
+//! Finished analyses come back through `onResult(text)`, a weak (unref'd) threadsafe function
+//! called with the fingerprint followed by the advice JSON, or the fingerprint alone on failure.
+
+use std::sync::{Arc, OnceLock};
+
+use napi::bindgen_prelude::{Function, Object};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{sys, Env, Result, Status};
+use napi_derive::napi;
+
+use super::errors;
+use super::raw;
+use crate::core::ai::config::{AiConfig, Provider, RetryPolicy};
+use crate::core::ai::deps::Deps;
+use crate::core::ai::pipeline::{ErrorInput, Notifier, Pipeline, Submitted};
+use crate::core::clock::monotonic;
+use crate::core::fingerprint::{fingerprint, from_hex, to_hex};
+
+const CODE: &str = "ERR_QERRORS_AI_OPTION";
+
+/// Options of `createAiPipeline`; `lib/aiPipeline.js` fills them from the environment.
+#[napi(object)]
+pub struct AiPipelineOptions {
+    /// `'offline'`, `'openai'` or `'gemini'`.
+    pub provider: String,
+    pub api_key: Option<String>,
+    pub url: Option<String>,
+    pub model: Option<String>,
+    pub max_tokens: Option<f64>,
+    pub json_mode: Option<bool>,
+    pub timeout_ms: Option<f64>,
+    pub connect_timeout_ms: Option<f64>,
+    pub retry_attempts: Option<f64>,
+    pub retry_base_ms: Option<f64>,
+    pub retry_max_ms: Option<f64>,
+    pub retry_after_max_ms: Option<f64>,
+    pub concurrency: Option<f64>,
+    pub queue_limit: Option<f64>,
+    pub cache_limit: Option<f64>,
+    pub cache_ttl_ms: Option<f64>,
+    pub max_response_bytes: Option<f64>,
+    /// Provider calls in a burst; 0 disables the rate limit.
+    pub rate_limit_burst: Option<f64>,
+    pub rate_limit_per_sec: Option<f64>,
+    pub breaker_threshold: Option<f64>,
+    pub breaker_reset_ms: Option<f64>,
+}
+
+type ResultFn = ThreadsafeFunction<String, (), String, Status, false, true>;
+
+struct TsfnNotifier(ResultFn);
+
+impl Notifier for TsfnNotifier {
+    fn deliver(&self, fp: u64, advice: Option<Arc<str>>) {
+        let mut text = to_hex(fp);
+        if let Some(a) = advice {
+            text.push_str(&a);
+        }
+        self.0.call(text, ThreadsafeFunctionCallMode::NonBlocking);
+    }
+}
+
+/// The runtime all pipelines share: two workers, created on first use, never dropped (its
+/// threads do not keep Node alive and end with the process).
+fn runtime() -> std::result::Result<tokio::runtime::Handle, String> {
+    static RT: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("qerrors-ai")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map(|rt| rt.handle().clone())
+    .map_err(Clone::clone)
+}
+
+fn int(env: &Env, name: &str, v: Option<f64>, min: f64, max: f64, default: u64) -> Result<u64> {
+    match v {
+        None => Ok(default),
+        Some(x) if x.is_finite() && x >= min && x <= max => Ok(x.floor() as u64),
+        Some(x) => errors::range_error(
+            env,
+            CODE,
+            &format!("AI pipeline option {name} must be a number from {min} to {max}, got {x}"),
+        ),
+    }
+}
+
+fn config(env: &Env, o: &AiPipelineOptions) -> Result<AiConfig> {
+    let d = AiConfig::default();
+    let provider = match o.provider.as_str() {
+        "offline" => Provider::Offline,
+        "openai" => Provider::OpenAi,
+        "gemini" => Provider::Gemini,
+        other => {
+            return errors::range_error(
+                env,
+                CODE,
+                &format!("AI provider must be 'offline', 'openai' or 'gemini', got '{other}'"),
+            )
+        }
+    };
+    let url = o.url.clone().unwrap_or_default();
+    if provider != Provider::Offline && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return errors::type_error(
+            env,
+            CODE,
+            "AI provider url must start with http:// or https://",
+        );
+    }
+    const DAY_MS: f64 = 86_400_000.0;
+    let retry = RetryPolicy {
+        retries: int(env, "retryAttempts", o.retry_attempts, 0.0, 10.0, 2)? as u32,
+        base_ms: int(
+            env,
+            "retryBaseMs",
+            o.retry_base_ms,
+            0.0,
+            DAY_MS,
+            d.retry.base_ms,
+        )?,
+        max_ms: int(
+            env,
+            "retryMaxMs",
+            o.retry_max_ms,
+            0.0,
+            DAY_MS,
+            d.retry.max_ms,
+        )?,
+        retry_after_max_ms: int(
+            env,
+            "retryAfterMaxMs",
+            o.retry_after_max_ms,
+            0.0,
+            DAY_MS,
+            d.retry.retry_after_max_ms,
+        )?,
+    };
+    let burst = int(env, "rateLimitBurst", o.rate_limit_burst, 0.0, 1e6, 30)? as u32;
+    let per_sec = match o.rate_limit_per_sec {
+        None => 0.5,
+        Some(x) if x.is_finite() && x > 0.0 && x <= 1e6 => x,
+        Some(x) => {
+            return errors::range_error(
+                env,
+                CODE,
+                &format!("AI pipeline option rateLimitPerSec must be above 0, got {x}"),
+            )
+        }
+    };
+    Ok(AiConfig {
+        provider,
+        api_key: o.api_key.clone().unwrap_or_default(),
+        url,
+        model: o.model.clone().unwrap_or_default(),
+        max_tokens: int(env, "maxTokens", o.max_tokens, 1.0, 1e7, 4096)? as u32,
+        json_mode: o.json_mode.unwrap_or(false),
+        timeout_ms: int(env, "timeoutMs", o.timeout_ms, 1.0, DAY_MS, d.timeout_ms)?,
+        connect_timeout_ms: int(
+            env,
+            "connectTimeoutMs",
+            o.connect_timeout_ms,
+            1.0,
+            DAY_MS,
+            d.connect_timeout_ms,
+        )?,
+        retry,
+        concurrency: int(env, "concurrency", o.concurrency, 1.0, 10_000.0, 5)? as usize,
+        queue_limit: int(env, "queueLimit", o.queue_limit, 0.0, 1e6, 100)? as usize,
+        cache_limit: int(env, "cacheLimit", o.cache_limit, 0.0, 1e7, 50)? as usize,
+        cache_ttl_ms: int(env, "cacheTtlMs", o.cache_ttl_ms, 1.0, 1e13, d.cache_ttl_ms)?,
+        max_response_bytes: int(
+            env,
+            "maxResponseBytes",
+            o.max_response_bytes,
+            1024.0,
+            1e9,
+            d.max_response_bytes as u64,
+        )? as usize,
+        rate_limit: (burst > 0).then_some((burst, per_sec)),
+        breaker_threshold: int(env, "breakerThreshold", o.breaker_threshold, 1.0, 1e6, 5)? as u32,
+        breaker_reset_ms: int(
+            env,
+            "breakerResetMs",
+            o.breaker_reset_ms,
+            1.0,
+            DAY_MS,
+            d.breaker_reset_ms,
+        )?,
+    })
+}
+
+/// Creates a pipeline; see the module docs for the returned object's methods.
+#[napi(catch_unwind)]
+pub fn create_ai_pipeline<'env>(
+    env: &'env Env,
+    options: AiPipelineOptions,
+    on_result: Function<'env, String, ()>,
+) -> Result<Object<'env>> {
+    let cfg = config(env, &options)?;
+    let tsfn: ResultFn = on_result
+        .build_threadsafe_function::<String>()
+        .weak::<true>()
+        .callee_handled::<false>()
+        .build()?;
+    let handle = match runtime() {
+        Ok(h) => h,
+        Err(e) => return errors::error(env, "ERR_QERRORS_AI_RUNTIME", &e),
+    };
+    let deps = match Deps::new(&cfg, monotonic()) {
+        Ok(d) => d,
+        Err(e) => return errors::range_error(env, CODE, &e),
+    };
+    let pipeline = match Pipeline::new(cfg, deps, Box::new(TsfnNotifier(tsfn)), handle) {
+        Ok(p) => Arc::new(p),
+        Err(e) => return errors::error(env, "ERR_QERRORS_AI_CLIENT", &e),
+    };
+    let obj = Object::new(env)?;
+    raw::bind_methods(
+        env,
+        &obj,
+        &pipeline,
+        &[
+            ("submit", submit),
+            ("fingerprint", fingerprint_of),
+            ("get", get),
+            ("stats", stats),
+            ("clear", clear),
+            ("shutdown", shutdown),
+        ],
+    )?;
+    Ok(obj)
+}
+
+unsafe fn arg_string(env: sys::napi_env, v: sys::napi_value) -> String {
+    raw::read_string(env, v).unwrap_or_default()
+}
+
+/// Calls a context thunk (or reads a string); a throwing thunk yields an empty context.
+unsafe fn context_of(env: sys::napi_env, v: sys::napi_value) -> String {
+    let mut kind = sys::ValueType::napi_undefined;
+    sys::napi_typeof(env, v, &mut kind);
+    if kind == sys::ValueType::napi_string {
+        return arg_string(env, v);
+    }
+    if kind != sys::ValueType::napi_function {
+        return String::new();
+    }
+    let this = raw::undefined(env);
+    let mut out = std::ptr::null_mut();
+    if sys::napi_call_function(env, this, v, 0, std::ptr::null(), &mut out) != sys::Status::napi_ok
+    {
+        let mut exc = std::ptr::null_mut();
+        sys::napi_get_and_clear_last_exception(env, &mut exc);
+        return String::new();
+    }
+    arg_string(env, out)
+}
+
+unsafe extern "C" fn submit(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<6>(env, info);
+        let p: &Pipeline = raw::state(a.data);
+        let input = ErrorInput {
+            name: arg_string(env, a.argv[0]),
+            code: arg_string(env, a.argv[1]),
+            message: arg_string(env, a.argv[2]),
+            stack: arg_string(env, a.argv[3]),
+            context: String::new(),
+        };
+        let mut want = false;
+        sys::napi_get_value_bool(env, a.argv[5], &mut want);
+        let (fp, status) = p.submit(input, || context_of(env, a.argv[4]));
+        let (letter, advice) = match &status {
+            Submitted::Cached(s) => ('c', Some(s)),
+            Submitted::Ready(s) => ('r', Some(s)),
+            Submitted::Scheduled => ('s', None),
+            Submitted::Joined => ('j', None),
+            Submitted::Rejected => ('x', None),
+            Submitted::Closed => ('z', None),
+        };
+        let mut out = String::with_capacity(
+            17 + if want {
+                advice.map_or(0, |s| s.len())
+            } else {
+                0
+            },
+        );
+        out.push(letter);
+        out.push_str(&to_hex(fp));
+        if want {
+            if let Some(s) = advice {
+                out.push_str(s);
+            }
+        }
+        raw::string_value(env, &out)
+    })
+}
+
+unsafe extern "C" fn fingerprint_of(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<4>(env, info);
+        let fp = fingerprint(
+            &arg_string(env, a.argv[0]),
+            &arg_string(env, a.argv[1]),
+            &arg_string(env, a.argv[2]),
+            &arg_string(env, a.argv[3]),
+        );
+        raw::string_value(env, &to_hex(fp))
+    })
+}
+
+unsafe extern "C" fn get(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<1>(env, info);
+        let p: &Pipeline = raw::state(a.data);
+        let mut buf = [0u8; 32];
+        let fp = match raw::read_str(env, a.argv[0], &mut buf) {
+            raw::StrRead::Ok(b) => std::str::from_utf8(b).ok().and_then(from_hex),
+            _ => None,
+        };
+        match fp.and_then(|fp| p.get(fp)) {
+            Some(s) => raw::string_value(env, &s),
+            None => raw::undefined(env),
+        }
+    })
+}
+
+unsafe extern "C" fn stats(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<0>(env, info);
+        let p: &Pipeline = raw::state(a.data);
+        raw::string_value(env, &p.stats_json())
+    })
+}
+
+unsafe extern "C" fn clear(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<0>(env, info);
+        let p: &Pipeline = raw::state(a.data);
+        p.clear_cache();
+        raw::undefined(env)
+    })
+}
+
+unsafe extern "C" fn shutdown(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<0>(env, info);
+        let p: &Pipeline = raw::state(a.data);
+        p.shutdown();
+        raw::undefined(env)
+    })
+}

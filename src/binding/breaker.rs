@@ -1,1 +1,409 @@
-//! Filled in by its issue.
+//! napi glue for the circuit breaker: a coarse `#[napi]` factory with validated options,
+//! and raw per-call entry points bound onto the object it returns.
+//!
+//! The object returned by `createCircuitBreakerHandle(options, clock?)` carries:
+//! - `acquire()` → a ticket (a non-negative number) or -1 when the call is rejected;
+//! - `success(ticket)`, `failure(ticket)`, `timeout(ticket)` → the call's latency in ms;
+//! - `fallback()`, `open()`, `close()`, `state()` (0 closed, 1 open, 2 half-open, turning
+//!   open into half-open when due), `now()` (the breaker clock in ms), `stats()` (writes
+//!   the window statistics into `shared`);
+//! - `shared`: a `Float64Array` over the breaker's [`Published`] slots, updated by Rust,
+//!   so JS reads the state, the transition count and the cumulative counters without a
+//!   call.
+//!
+//! A ticket is `start_ms * 2048 + probe`, exact in a JS number for 2^42 ms (139 years) of
+//! clock time. Every entry point takes and returns numbers only; nothing allocates a JS
+//! object per call.
+
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Object, Unknown};
+use napi::{sys, Env, JsValue, Result, ValueType};
+use napi_derive::napi;
+
+use crate::binding::errors;
+use crate::binding::raw;
+use crate::core::breaker::{BreakerOptions, CircuitBreaker, Outcome, Permit, Published, MAX_EPOCH};
+use crate::core::clock::{self, Clock, FakeClock, SharedClock};
+
+const CODE_OPTION: &str = "ERR_QERRORS_INVALID_OPTION";
+const CODE_TICKET: &str = "ERR_QERRORS_INVALID_TICKET";
+const PROBE_BITS: u32 = 11;
+/// Largest clock time a ticket can carry.
+const MAX_TICKET_MS: u64 = (1u64 << (53 - PROBE_BITS)) - 1;
+const _: () = assert!(MAX_EPOCH as u64 == (1 << PROBE_BITS) - 1);
+
+/// A clock that moves only when told to, for tests of time-dependent breaker behaviour:
+/// pass it as the second argument of `createCircuitBreakerHandle` (or as the `clock`
+/// option of the JS `CircuitBreaker`).
+#[napi]
+pub struct CircuitBreakerFakeClock {
+    inner: Arc<FakeClock>,
+}
+
+#[napi]
+impl CircuitBreakerFakeClock {
+    /// A fake clock starting at `startMs` (default 0).
+    #[napi(constructor)]
+    pub fn new(env: Env, start_ms: Option<f64>) -> Result<Self> {
+        let start = start_ms.unwrap_or(0.0);
+        if !(0.0..=MAX_TICKET_MS as f64).contains(&start) || start.fract() != 0.0 {
+            return errors::range_error(
+                &env,
+                CODE_OPTION,
+                "startMs must be a non-negative integer below 2^42",
+            );
+        }
+        Ok(Self {
+            inner: Arc::new(FakeClock::new(start as u64)),
+        })
+    }
+
+    /// Moves the clock forward by `ms` (a non-negative integer).
+    #[napi]
+    pub fn advance(&self, env: Env, ms: f64) -> Result<()> {
+        if !(0.0..=MAX_TICKET_MS as f64).contains(&ms) || ms.fract() != 0.0 {
+            return errors::range_error(&env, CODE_OPTION, "ms must be a non-negative integer");
+        }
+        self.inner.advance(ms as u64);
+        Ok(())
+    }
+
+    /// Current time in ms.
+    #[napi]
+    pub fn now(&self) -> f64 {
+        self.inner.now_ms() as f64
+    }
+}
+
+struct Handle {
+    core: CircuitBreaker,
+}
+
+/// Reads an optional number option: `None` when absent (undefined).
+fn num_opt(env: &Env, o: &Object, name: &str) -> Result<Option<f64>> {
+    let Some(v) = o.get::<Unknown>(name)? else {
+        return Ok(None);
+    };
+    match v.get_type()? {
+        ValueType::Undefined => Ok(None),
+        ValueType::Number => {
+            // SAFETY: the value is a number of this call's env.
+            let x = unsafe { raw::get_f64(env.raw(), v.raw()) };
+            Ok(x)
+        }
+        _ => errors::type_error(env, CODE_OPTION, &format!("{name} must be a number")),
+    }
+}
+
+/// Reads an integer option in `min..=max`, `default` when absent.
+fn int_opt(env: &Env, o: &Object, name: &str, default: u64, min: u64, max: u64) -> Result<u64> {
+    match num_opt(env, o, name)? {
+        None => Ok(default),
+        Some(x) if x.fract() == 0.0 && x >= min as f64 && x <= max as f64 => Ok(x as u64),
+        Some(_) => errors::range_error(
+            env,
+            CODE_OPTION,
+            &format!("{name} must be an integer between {min} and {max}"),
+        ),
+    }
+}
+
+fn read_options(env: &Env, o: &Object) -> Result<BreakerOptions> {
+    let d = BreakerOptions::default();
+    let max_ms = crate::core::breaker::MAX_DURATION_MS;
+    let pct = match o.get::<Unknown>("errorThresholdPercentage")? {
+        None => d.error_threshold_percentage,
+        Some(v) => {
+            match v.get_type()? {
+                ValueType::Undefined => d.error_threshold_percentage,
+                ValueType::Null | ValueType::Boolean => {
+                    // SAFETY: checked above that the value is null or a boolean.
+                    let on = v.get_type()? == ValueType::Boolean
+                        && unsafe {
+                            <bool as napi::bindgen_prelude::FromNapiValue>::from_napi_value(
+                                env.raw(),
+                                v.raw(),
+                            )?
+                        };
+                    if on {
+                        return errors::type_error(
+                        env,
+                        CODE_OPTION,
+                        "errorThresholdPercentage must be a number from 0 to 100, or false to disable",
+                    );
+                    }
+                    None
+                }
+                ValueType::Number => match num_opt(env, o, "errorThresholdPercentage")? {
+                    Some(p) if (0.0..=100.0).contains(&p) => Some(p),
+                    _ => {
+                        return errors::range_error(
+                            env,
+                            CODE_OPTION,
+                            "errorThresholdPercentage must be between 0 and 100",
+                        )
+                    }
+                },
+                _ => return errors::type_error(
+                    env,
+                    CODE_OPTION,
+                    "errorThresholdPercentage must be a number from 0 to 100, or false to disable",
+                ),
+            }
+        }
+    };
+    let opts = BreakerOptions {
+        reset_timeout_ms: int_opt(env, o, "resetTimeout", d.reset_timeout_ms, 1, max_ms)?,
+        rolling_count_timeout_ms: int_opt(
+            env,
+            o,
+            "rollingCountTimeout",
+            d.rolling_count_timeout_ms,
+            1,
+            max_ms,
+        )?,
+        rolling_count_buckets: int_opt(
+            env,
+            o,
+            "rollingCountBuckets",
+            u64::from(d.rolling_count_buckets),
+            1,
+            u64::from(crate::core::breaker::MAX_BUCKETS),
+        )? as u32,
+        error_threshold_percentage: pct,
+        volume_threshold: int_opt(
+            env,
+            o,
+            "volumeThreshold",
+            u64::from(d.volume_threshold),
+            0,
+            u64::from(u32::MAX),
+        )? as u32,
+        failure_threshold: int_opt(
+            env,
+            o,
+            "failureThreshold",
+            u64::from(d.failure_threshold),
+            0,
+            u64::from(u32::MAX),
+        )? as u32,
+        half_open_max_probes: int_opt(
+            env,
+            o,
+            "halfOpenMaxProbes",
+            u64::from(d.half_open_max_probes),
+            1,
+            u64::from(u32::MAX),
+        )? as u32,
+    };
+    if let Err(msg) = opts.validate() {
+        return errors::range_error(env, CODE_OPTION, &msg);
+    }
+    Ok(opts)
+}
+
+/// Creates a native breaker and returns its handle object (see the module docs).
+/// `options` uses opossum's names plus `failureThreshold` (consecutive failures, 0 = off)
+/// and `halfOpenMaxProbes`; `errorThresholdPercentage: false` disables the percentage rule.
+#[napi(catch_unwind, ts_return_type = "CircuitBreakerHandle")]
+pub fn create_circuit_breaker_handle<'env>(
+    env: &'env Env,
+    #[napi(ts_arg_type = "CircuitBreakerHandleOptions")] options: Object<'env>,
+    clock: Option<&CircuitBreakerFakeClock>,
+) -> Result<Object<'env>> {
+    let opts = read_options(env, &options)?;
+    let clock: SharedClock = match clock {
+        Some(c) => c.inner.clone(),
+        None => clock::monotonic(),
+    };
+    let core = match CircuitBreaker::new(opts, clock) {
+        Ok(c) => c,
+        Err(msg) => return errors::range_error(env, CODE_OPTION, &msg),
+    };
+    let handle = Arc::new(Handle { core });
+    let target = Object::new(env)?;
+    raw::bind_methods(
+        env,
+        &target,
+        &handle,
+        &[
+            ("acquire", acquire),
+            ("success", success),
+            ("failure", failure),
+            ("timeout", timeout),
+            ("fallback", fallback),
+            ("state", state),
+            ("open", open),
+            ("close", close),
+            ("now", now),
+            ("stats", stats),
+        ],
+    )?;
+    // SAFETY: the external buffer points into the `Published` slots boxed inside the
+    // core; the finalizer owns an `Arc` of the handle, so the memory outlives the buffer.
+    unsafe { attach_shared(env, &target, &handle) }?;
+    Ok(target)
+}
+
+unsafe extern "C" fn release_handle(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    drop(Arc::from_raw(hint as *const Handle));
+}
+
+unsafe fn attach_shared(env: &Env, target: &Object, handle: &Arc<Handle>) -> Result<()> {
+    let raw_env = env.raw();
+    let data = handle.core.published().as_ptr() as *mut c_void;
+    let hint = Arc::into_raw(Arc::clone(handle)) as *mut c_void;
+    let mut buffer = ptr::null_mut();
+    if sys::napi_create_external_arraybuffer(
+        raw_env,
+        data,
+        Published::BYTES,
+        Some(release_handle),
+        hint,
+        &mut buffer,
+    ) != sys::Status::napi_ok
+    {
+        drop(Arc::from_raw(hint as *const Handle));
+        return Err(napi::Error::from_reason(
+            "cannot share the breaker state with JS",
+        ));
+    }
+    let mut view = ptr::null_mut();
+    if sys::napi_create_typedarray(
+        raw_env,
+        sys::TypedarrayType::float64_array,
+        Published::BYTES / 8,
+        buffer,
+        0,
+        &mut view,
+    ) != sys::Status::napi_ok
+        || sys::napi_set_named_property(raw_env, target.raw(), c"shared".as_ptr(), view)
+            != sys::Status::napi_ok
+    {
+        return Err(napi::Error::from_reason(
+            "cannot share the breaker state with JS",
+        ));
+    }
+    Ok(())
+}
+
+fn encode(p: Permit) -> f64 {
+    ((p.start_ms.min(MAX_TICKET_MS) << PROBE_BITS) | u64::from(p.probe)) as f64
+}
+
+fn decode(t: f64) -> Option<Permit> {
+    if !(0.0..=9_007_199_254_740_991.0).contains(&t) || t.fract() != 0.0 {
+        return None;
+    }
+    let t = t as u64;
+    // Every 11-bit value is a valid epoch (0 = normal call, 1..=MAX_EPOCH a probe).
+    Some(Permit {
+        start_ms: t >> PROBE_BITS,
+        probe: (t & u64::from(MAX_EPOCH)) as u16,
+    })
+}
+
+unsafe extern "C" fn acquire(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<0>(env, info);
+        let h = raw::state::<Handle>(a.data);
+        let t = h.core.try_acquire().map_or(-1.0, encode);
+        raw::f64_value(env, t)
+    })
+}
+
+unsafe fn settle(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+    outcome: Outcome,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<1>(env, info);
+        let h = raw::state::<Handle>(a.data);
+        match raw::get_f64(env, a.argv[0]).and_then(decode) {
+            Some(p) => raw::f64_value(env, h.core.record(p, outcome) as f64),
+            None => {
+                raw::throw_type_error(env, CODE_TICKET, "expected a ticket returned by acquire()")
+            }
+        }
+    })
+}
+
+unsafe extern "C" fn success(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    settle(env, info, Outcome::Success)
+}
+
+unsafe extern "C" fn failure(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    settle(env, info, Outcome::Failure)
+}
+
+unsafe extern "C" fn timeout(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    settle(env, info, Outcome::Timeout)
+}
+
+/// Defines a raw method that runs `$body` on the handle and returns undefined or a number.
+macro_rules! simple {
+    ($name:ident, |$h:ident| $body:expr) => {
+        unsafe extern "C" fn $name(
+            env: sys::napi_env,
+            info: sys::napi_callback_info,
+        ) -> sys::napi_value {
+            raw::guard(env, || {
+                let a = raw::args::<0>(env, info);
+                let $h = raw::state::<Handle>(a.data);
+                $body(env)
+            })
+        }
+    };
+}
+
+simple!(fallback, |h| |env| {
+    h.core.record_fallback();
+    raw::undefined(env)
+});
+simple!(state, |h| |env| raw::i32_value(env, h.core.state() as i32));
+simple!(open, |h| |env| {
+    h.core.force_open();
+    raw::undefined(env)
+});
+simple!(close, |h| |env| {
+    h.core.force_close();
+    raw::undefined(env)
+});
+simple!(now, |h| |env| raw::f64_value(env, h.core.now_ms() as f64));
+simple!(stats, |h| |env| {
+    h.core.publish_stats();
+    raw::undefined(env)
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tickets_round_trip() {
+        for p in [
+            Permit {
+                start_ms: 0,
+                probe: 0,
+            },
+            Permit {
+                start_ms: 123_456_789,
+                probe: MAX_EPOCH,
+            },
+            Permit {
+                start_ms: MAX_TICKET_MS,
+                probe: 7,
+            },
+        ] {
+            assert_eq!(decode(encode(p)), Some(p));
+        }
+        for bad in [-1.0, 0.5, f64::NAN, f64::INFINITY, 9_007_199_254_740_992.0] {
+            assert_eq!(decode(bad), None, "{bad}");
+        }
+        assert_eq!(decode(2048.0 * 5.0 + 2047.0).map(|p| p.probe), Some(2047));
+    }
+}

@@ -1,1 +1,365 @@
-//! Filled in by its issue.
+//! napi glue for `crate::core::json`: validation and preparation run on the libuv pool
+//! (`AsyncTask`), and the result crosses as a few strings, never as a JS object tree.
+//!
+//! What crosses back (`lib/json.js` turns it into values and errors):
+//! - ok: `[0, p0, p1, ...]`, one `p` per requested value, where `p` is
+//!   `undefined` (no value at that pointer), a string (the value, already decoded),
+//!   `null` (parse the caller's own input string as it is), or
+//!   `[jsonText, sentinel, path, bigString, ...]` (parse `jsonText`, then put each
+//!   big string where its sentinel is);
+//! - failure: `[1, kind, reason, line, column, offset]` with kind `'parse'`, `'limit'`
+//!   or `'panic'`. Positions count bytes for a byte input and UTF-16 code units for a
+//!   string input.
+//!
+//! Strings are decoded to Latin-1 or UTF-16 off the main thread, so creating them on
+//! the main thread is a copy, not a UTF-8 decode.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+
+use napi::bindgen_prelude::{AsyncTask, Either, ToNapiValue, TypeName, Uint8Array};
+use napi::{sys, Env, Result, Task, ValueType};
+use napi_derive::napi;
+
+use crate::binding::errors;
+use crate::core::json::{
+    self, ErrorKind, JsText, JsonError, Limits, PathSeg, Pointer, Prepared, MAX_DEPTH_CAP,
+};
+
+enum Input {
+    Bytes(Uint8Array),
+    Text(String),
+}
+
+impl Input {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Input::Bytes(b) => b,
+            Input::Text(s) => s.as_bytes(),
+        }
+    }
+}
+
+enum Job {
+    Parse,
+    Extract(Vec<Pointer>),
+}
+
+/// What a job produced, ready to become JS values.
+pub enum Outcome {
+    Values(Vec<Option<Value>>),
+    Failed(JsonError),
+    Panicked,
+}
+
+/// One prepared value, or `Original`: parse the caller's string input unchanged.
+pub enum Value {
+    Prepared(Prepared),
+    Original,
+}
+
+/// The off-thread part of `jsonParse`/`jsonExtract`.
+pub struct JsonTask {
+    input: Input,
+    job: Job,
+    limits: Limits,
+}
+
+impl JsonTask {
+    fn run(&self) -> Outcome {
+        let bytes = self.input.bytes();
+        let nonce = fastrand::u64(..);
+        let result = match &self.job {
+            Job::Parse => json::prepare_document(bytes, &self.limits, nonce).map(|p| {
+                let keep_original = matches!(self.input, Input::Text(_))
+                    && matches!(&p, Prepared::Json { patches, .. } if patches.is_empty());
+                vec![Some(if keep_original {
+                    Value::Original
+                } else {
+                    Value::Prepared(p)
+                })]
+            }),
+            Job::Extract(pointers) => json::prepare_pointers(bytes, pointers, &self.limits, nonce)
+                .map(|v| v.into_iter().map(|p| p.map(Value::Prepared)).collect()),
+        };
+        match result {
+            Ok(values) => Outcome::Values(values),
+            Err(mut e) => {
+                if matches!(self.input, Input::Text(_)) {
+                    json::to_utf16_position(&mut e, bytes);
+                }
+                Outcome::Failed(e)
+            }
+        }
+    }
+
+    fn run_guarded(&self) -> Outcome {
+        catch_unwind(AssertUnwindSafe(|| self.run())).unwrap_or(Outcome::Panicked)
+    }
+}
+
+impl Task for JsonTask {
+    type Output = Outcome;
+    type JsValue = JsonOut;
+
+    fn compute(&mut self) -> Result<Outcome> {
+        Ok(self.run_guarded())
+    }
+
+    fn resolve(&mut self, _env: Env, output: Outcome) -> Result<JsonOut> {
+        Ok(JsonOut(output))
+    }
+}
+
+/// An [`Outcome`] on its way to JS.
+pub struct JsonOut(Outcome);
+
+impl TypeName for JsonOut {
+    fn type_name() -> &'static str {
+        "Array"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+/// Checks an N-API status inside the conversion below.
+fn ok(status: sys::napi_status) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::from_reason(format!(
+            "N-API call failed with status {status}"
+        )))
+    }
+}
+
+unsafe fn js_text(env: sys::napi_env, t: &JsText) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    match t {
+        JsText::Latin1(b) => ok(sys::napi_create_string_latin1(
+            env,
+            b.as_ptr().cast(),
+            b.len() as isize,
+            &mut out,
+        ))?,
+        JsText::Utf16(u) => ok(sys::napi_create_string_utf16(
+            env,
+            u.as_ptr(),
+            u.len() as isize,
+            &mut out,
+        ))?,
+    }
+    Ok(out)
+}
+
+unsafe fn array(env: sys::napi_env, items: &[sys::napi_value]) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    ok(sys::napi_create_array_with_length(
+        env,
+        items.len(),
+        &mut out,
+    ))?;
+    for (i, &v) in items.iter().enumerate() {
+        ok(sys::napi_set_element(env, out, i as u32, v))?;
+    }
+    Ok(out)
+}
+
+unsafe fn number(env: sys::napi_env, x: f64) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    ok(sys::napi_create_double(env, x, &mut out))?;
+    Ok(out)
+}
+
+unsafe fn utf8(env: sys::napi_env, s: &str) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    ok(sys::napi_create_string_utf8(
+        env,
+        s.as_ptr().cast(),
+        s.len() as isize,
+        &mut out,
+    ))?;
+    Ok(out)
+}
+
+unsafe fn prepared(env: sys::napi_env, p: &Prepared) -> Result<sys::napi_value> {
+    match p {
+        Prepared::String(t) => js_text(env, t),
+        Prepared::Json { text, patches } => {
+            let mut items = Vec::with_capacity(1 + 3 * patches.len());
+            items.push(js_text(env, text)?);
+            for patch in patches {
+                items.push(utf8(env, &patch.sentinel)?);
+                let mut path = Vec::with_capacity(patch.path.len());
+                for seg in &patch.path {
+                    path.push(match seg {
+                        PathSeg::Key(k) => js_text(env, k)?,
+                        PathSeg::Index(i) => number(env, *i as f64)?,
+                    });
+                }
+                items.push(array(env, &path)?);
+                items.push(js_text(env, &patch.value)?);
+            }
+            array(env, &items)
+        }
+    }
+}
+
+impl ToNapiValue for JsonOut {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let mut undefined = ptr::null_mut();
+        let mut null = ptr::null_mut();
+        ok(sys::napi_get_undefined(env, &mut undefined))?;
+        ok(sys::napi_get_null(env, &mut null))?;
+        match val.0 {
+            Outcome::Values(values) => {
+                let mut items = Vec::with_capacity(1 + values.len());
+                items.push(number(env, 0.0)?);
+                for v in &values {
+                    items.push(match v {
+                        None => undefined,
+                        Some(Value::Original) => null,
+                        Some(Value::Prepared(p)) => prepared(env, p)?,
+                    });
+                }
+                array(env, &items)
+            }
+            Outcome::Failed(e) => {
+                let kind = match e.kind {
+                    ErrorKind::Limit => "limit",
+                    ErrorKind::Syntax | ErrorKind::Pointer => "parse",
+                };
+                let items = [
+                    number(env, 1.0)?,
+                    utf8(env, kind)?,
+                    utf8(env, &e.reason)?,
+                    number(env, e.line as f64)?,
+                    number(env, e.column as f64)?,
+                    number(env, e.offset as f64)?,
+                ];
+                array(env, &items)
+            }
+            Outcome::Panicked => {
+                let items = [
+                    number(env, 1.0)?,
+                    utf8(env, "panic")?,
+                    utf8(env, "qerrors native JSON code panicked; this is a bug")?,
+                    number(env, 0.0)?,
+                    number(env, 0.0)?,
+                    number(env, 0.0)?,
+                ];
+                array(env, &items)
+            }
+        }
+    }
+}
+
+fn limits(env: &Env, max_bytes: f64, max_depth: f64) -> Result<Limits> {
+    let valid = |x: f64, max: f64| x.is_finite() && x >= 1.0 && x <= max && x.fract() == 0.0;
+    if !valid(max_bytes, (isize::MAX as f64).min(9_007_199_254_740_991.0)) {
+        return errors::range_error(
+            env,
+            "ERR_QERRORS_JSON_OPTION",
+            "maxBytes must be a positive integer",
+        );
+    }
+    if !valid(max_depth, MAX_DEPTH_CAP as f64) {
+        return errors::range_error(
+            env,
+            "ERR_QERRORS_JSON_OPTION",
+            &format!("maxDepth must be an integer from 1 to {MAX_DEPTH_CAP}"),
+        );
+    }
+    Ok(Limits {
+        max_bytes: max_bytes as usize,
+        max_depth: max_depth as usize,
+    })
+}
+
+fn input(value: Either<Uint8Array, String>) -> Input {
+    match value {
+        Either::A(b) => Input::Bytes(b),
+        Either::B(s) => Input::Text(s),
+    }
+}
+
+fn pointers(env: &Env, list: Vec<String>) -> Result<Vec<Pointer>> {
+    list.iter()
+        .map(|p| {
+            Pointer::parse(p)
+                .or_else(|e| errors::type_error(env, "ERR_QERRORS_JSON_POINTER", &e.to_string()))
+        })
+        .collect()
+}
+
+/// Validates a JSON document off the main thread and prepares it for `JSON.parse`
+/// (used by `json.parseAsync`; see the module docs for the result).
+#[napi(catch_unwind)]
+pub fn json_parse(
+    env: Env,
+    input_value: Either<Uint8Array, String>,
+    max_bytes: f64,
+    max_depth: f64,
+) -> Result<AsyncTask<JsonTask>> {
+    let limits = limits(&env, max_bytes, max_depth)?;
+    Ok(AsyncTask::new(JsonTask {
+        input: input(input_value),
+        job: Job::Parse,
+        limits,
+    }))
+}
+
+/// `jsonParse` on the calling thread.
+#[napi(catch_unwind)]
+pub fn json_parse_sync(
+    env: Env,
+    input_value: Either<Uint8Array, String>,
+    max_bytes: f64,
+    max_depth: f64,
+) -> Result<JsonOut> {
+    let limits = limits(&env, max_bytes, max_depth)?;
+    let task = JsonTask {
+        input: input(input_value),
+        job: Job::Parse,
+        limits,
+    };
+    Ok(JsonOut(task.run_guarded()))
+}
+
+/// Validates a JSON document off the main thread and prepares the value of every RFC
+/// 6901 pointer (used by `json.extractAsync`).
+#[napi(catch_unwind)]
+pub fn json_extract(
+    env: Env,
+    input_value: Either<Uint8Array, String>,
+    pointer_list: Vec<String>,
+    max_bytes: f64,
+    max_depth: f64,
+) -> Result<AsyncTask<JsonTask>> {
+    let limits = limits(&env, max_bytes, max_depth)?;
+    let job = Job::Extract(pointers(&env, pointer_list)?);
+    Ok(AsyncTask::new(JsonTask {
+        input: input(input_value),
+        job,
+        limits,
+    }))
+}
+
+/// `jsonExtract` on the calling thread.
+#[napi(catch_unwind)]
+pub fn json_extract_sync(
+    env: Env,
+    input_value: Either<Uint8Array, String>,
+    pointer_list: Vec<String>,
+    max_bytes: f64,
+    max_depth: f64,
+) -> Result<JsonOut> {
+    let limits = limits(&env, max_bytes, max_depth)?;
+    let task = JsonTask {
+        input: input(input_value),
+        job: Job::Extract(pointers(&env, pointer_list)?),
+        limits,
+    };
+    Ok(JsonOut(task.run_guarded()))
+}

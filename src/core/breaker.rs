@@ -1,1 +1,1047 @@
-//! Filled in by its issue.
+//! Circuit breaker state machine: closed, open, half-open.
+//!
+//! Opening rules, both evaluated on every failure recorded while closed:
+//! - error percentage over a rolling window of `rolling_count_buckets` buckets covering
+//!   `rolling_count_timeout_ms`: opens when at least `volume_threshold` results were
+//!   recorded since the last close and the failed share exceeds
+//!   `error_threshold_percentage` (opossum's rule; `None` disables it);
+//! - `failure_threshold` consecutive failures (the qerrors spec's meaning; 0 disables it).
+//!
+//! After `reset_timeout_ms` in the open state the breaker turns half-open, observed lazily
+//! by the next [`CircuitBreaker::try_acquire`] or [`CircuitBreaker::state`]. Half-open admits
+//! at most `half_open_max_probes` calls at a time: each gets a probe [`Permit`]. The first
+//! probe result decides: success closes, failure or timeout re-opens. Results of calls
+//! admitted earlier (stale results) are counted in the stats but never move the state, so
+//! a slow call admitted while closed cannot close a breaker that is probing.
+//!
+//! Everything is `&self` behind one mutex (uncontended on the JS thread, short critical
+//! sections), so the type is `Send + Sync` and the AI pipeline shares it between tokio
+//! threads. Counters the JS facade reads without a call are mirrored into [`Published`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::core::clock::SharedClock;
+
+/// Breaker state; the discriminants are the codes the JS facade reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Closed = 0,
+    Open = 1,
+    HalfOpen = 2,
+}
+
+/// The result of one admitted call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+    /// A failure that also counts as a timeout.
+    Timeout,
+}
+
+/// The right to run one call, returned by [`CircuitBreaker::try_acquire`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permit {
+    /// Clock time of admission, for latency.
+    pub start_ms: u64,
+    /// 0 for a normal call; otherwise the half-open epoch (1..=[`MAX_EPOCH`]) it probes.
+    pub probe: u16,
+}
+
+/// Half-open epochs cycle through 1..=MAX_EPOCH, so a permit fits a JS number with its time.
+pub const MAX_EPOCH: u16 = 2047;
+
+/// Configuration. [`BreakerOptions::validate`] checks the ranges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakerOptions {
+    pub reset_timeout_ms: u64,
+    pub rolling_count_timeout_ms: u64,
+    pub rolling_count_buckets: u32,
+    pub error_threshold_percentage: Option<f64>,
+    pub volume_threshold: u32,
+    pub failure_threshold: u32,
+    pub half_open_max_probes: u32,
+}
+
+impl Default for BreakerOptions {
+    fn default() -> Self {
+        Self {
+            reset_timeout_ms: 30_000,
+            rolling_count_timeout_ms: 60_000,
+            rolling_count_buckets: 10,
+            error_threshold_percentage: Some(50.0),
+            volume_threshold: 10,
+            failure_threshold: 5,
+            half_open_max_probes: 1,
+        }
+    }
+}
+
+/// Most buckets a window may have (each carries a latency histogram).
+pub const MAX_BUCKETS: u32 = 1000;
+/// Longest time accepted for any duration option: about 24.8 days, setTimeout's limit.
+pub const MAX_DURATION_MS: u64 = 2_147_483_647;
+
+impl BreakerOptions {
+    /// Checks every range; the error names the option and the accepted range.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.reset_timeout_ms == 0 || self.reset_timeout_ms > MAX_DURATION_MS {
+            return Err(format!(
+                "resetTimeout must be between 1 and {MAX_DURATION_MS} ms"
+            ));
+        }
+        if self.rolling_count_timeout_ms == 0 || self.rolling_count_timeout_ms > MAX_DURATION_MS {
+            return Err(format!(
+                "rollingCountTimeout must be between 1 and {MAX_DURATION_MS} ms"
+            ));
+        }
+        if self.rolling_count_buckets == 0 || self.rolling_count_buckets > MAX_BUCKETS {
+            return Err(format!(
+                "rollingCountBuckets must be an integer between 1 and {MAX_BUCKETS}"
+            ));
+        }
+        if u64::from(self.rolling_count_buckets) > self.rolling_count_timeout_ms {
+            return Err("rollingCountBuckets must not exceed rollingCountTimeout (ms)".into());
+        }
+        if let Some(p) = self.error_threshold_percentage {
+            if !(0.0..=100.0).contains(&p) {
+                return Err("errorThresholdPercentage must be between 0 and 100".into());
+            }
+        }
+        if self.half_open_max_probes == 0 {
+            return Err("halfOpenMaxProbes must be a positive integer".into());
+        }
+        Ok(())
+    }
+}
+
+/// Windowed statistics, opossum's names: counts over the rolling window.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Stats {
+    pub fires: u64,
+    pub successes: u64,
+    pub failures: u64,
+    pub timeouts: u64,
+    pub rejects: u64,
+    pub fallbacks: u64,
+    /// Mean latency (ms) of the window's results; 0 when there are none.
+    pub latency_mean: f64,
+    /// Latency (ms) at each of [`PERCENTILES`]; 0 when there are no results.
+    pub percentiles: [f64; 9],
+}
+
+/// opossum's percentile points.
+pub const PERCENTILES: [f64; 9] = [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 1.0];
+
+/// Slots of [`Published`] (each an `f64` stored as bits).
+pub mod slot {
+    pub const STATE: usize = 0;
+    pub const TRANSITIONS: usize = 1;
+    pub const FIRES: usize = 2;
+    pub const SUCCESSES: usize = 3;
+    pub const FAILURES: usize = 4;
+    pub const TIMEOUTS: usize = 5;
+    pub const REJECTS: usize = 6;
+    pub const FALLBACKS: usize = 7;
+    pub const LATENCY_SUM: usize = 8;
+    pub const LAST_SUCCESS_MS: usize = 9;
+    pub const LAST_FAILURE_MS: usize = 10;
+    pub const CONSECUTIVE_FAILURES: usize = 11;
+    pub const OPENED_AT_MS: usize = 12;
+    /// First of the window statistics written by [`super::CircuitBreaker::publish_stats`]:
+    /// fires, successes, failures, timeouts, rejects, fallbacks, latencyMean, 9 percentiles.
+    pub const WINDOW: usize = 16;
+    pub const LEN: usize = 32;
+}
+
+/// Numbers mirrored for lock-free readers (the JS facade maps them as a `Float64Array`).
+/// Cumulative counters (slots 2-8) count since creation; -1 marks "never" for times.
+#[repr(C)]
+pub struct Published {
+    words: [AtomicU64; slot::LEN],
+}
+
+impl Published {
+    fn new() -> Self {
+        let p = Self {
+            words: std::array::from_fn(|_| AtomicU64::new(0f64.to_bits())),
+        };
+        p.set(slot::LAST_SUCCESS_MS, -1.0);
+        p.set(slot::LAST_FAILURE_MS, -1.0);
+        p.set(slot::OPENED_AT_MS, -1.0);
+        p
+    }
+
+    /// Reads one slot.
+    pub fn get(&self, i: usize) -> f64 {
+        self.words
+            .get(i)
+            .map_or(0.0, |w| f64::from_bits(w.load(Ordering::Relaxed)))
+    }
+
+    fn set(&self, i: usize, x: f64) {
+        if let Some(w) = self.words.get(i) {
+            w.store(x.to_bits(), Ordering::Relaxed);
+        }
+    }
+
+    fn add(&self, i: usize, x: f64) {
+        self.set(i, self.get(i) + x);
+    }
+
+    /// Start of the slots, for sharing them with JS as an external buffer.
+    pub fn as_ptr(&self) -> *const u8 {
+        self.words.as_ptr().cast()
+    }
+
+    /// Size of the slots in bytes.
+    pub const BYTES: usize = slot::LEN * 8;
+}
+
+/// Latency histogram: exact below 64 ms, then 8 bins per power of two (about 6 % wide).
+const HIST_EXACT: u64 = 64;
+const HIST_SUB: u64 = 8;
+const HIST_MAX_EXP: u32 = 40;
+const HIST_BINS: usize = (HIST_EXACT + (HIST_MAX_EXP as u64 - 5) * HIST_SUB) as usize;
+
+fn hist_bin(ms: u64) -> usize {
+    let v = ms.min((1u64 << (HIST_MAX_EXP + 1)) - 1);
+    if v < HIST_EXACT {
+        return v as usize;
+    }
+    let e = 63 - v.leading_zeros() as u64; // 6..=HIST_MAX_EXP
+    let sub = (v >> (e - 3)) & (HIST_SUB - 1);
+    (HIST_EXACT + (e - 6) * HIST_SUB + sub) as usize
+}
+
+fn hist_value(bin: usize) -> f64 {
+    let b = bin as u64;
+    if b < HIST_EXACT {
+        return b as f64;
+    }
+    let e = (b - HIST_EXACT) / HIST_SUB + 6;
+    let sub = (b - HIST_EXACT) % HIST_SUB;
+    let lo = (HIST_SUB + sub) << (e - 3);
+    let width = 1u64 << (e - 3);
+    lo as f64 + (width - 1) as f64 / 2.0
+}
+
+#[derive(Clone, Default)]
+struct Counts {
+    fires: u64,
+    successes: u64,
+    failures: u64,
+    timeouts: u64,
+    rejects: u64,
+    fallbacks: u64,
+    latency_count: u64,
+    latency_sum: u64,
+    /// Results recorded while closed since the last close: the percentage rule's input.
+    rule_ok: u64,
+    rule_fail: u64,
+}
+
+struct Window {
+    counts: Vec<Counts>,
+    hist: Vec<u32>,
+    head: usize,
+    slot: u64,
+    width_ms: u64,
+}
+
+impl Window {
+    fn new(o: &BreakerOptions, now: u64) -> Self {
+        let n = o.rolling_count_buckets.max(1) as usize;
+        let width_ms = o.rolling_count_timeout_ms.div_ceil(n as u64).max(1);
+        Self {
+            counts: vec![Counts::default(); n],
+            hist: vec![0; n * HIST_BINS],
+            head: 0,
+            slot: now / width_ms,
+            width_ms,
+        }
+    }
+
+    /// Moves the head to the bucket of `now`, clearing the buckets that expired.
+    fn rotate(&mut self, now: u64) {
+        let slot = now / self.width_ms;
+        if slot <= self.slot {
+            return;
+        }
+        let n = self.counts.len();
+        let steps = (slot - self.slot).min(n as u64) as usize;
+        for _ in 0..steps {
+            self.head = (self.head + 1) % n;
+            self.counts[self.head] = Counts::default();
+            self.hist[self.head * HIST_BINS..(self.head + 1) * HIST_BINS].fill(0);
+        }
+        self.slot = slot;
+    }
+
+    fn head(&mut self) -> &mut Counts {
+        &mut self.counts[self.head]
+    }
+
+    fn add_latency(&mut self, ms: u64) {
+        let h = self.head;
+        let c = &mut self.counts[h];
+        c.latency_count += 1;
+        c.latency_sum = c.latency_sum.saturating_add(ms);
+        let bin = h * HIST_BINS + hist_bin(ms);
+        self.hist[bin] = self.hist[bin].saturating_add(1);
+    }
+
+    fn clear_rule(&mut self) {
+        for c in &mut self.counts {
+            c.rule_ok = 0;
+            c.rule_fail = 0;
+        }
+    }
+
+    fn rule(&self) -> (u64, u64) {
+        self.counts
+            .iter()
+            .fold((0, 0), |(ok, fail), c| (ok + c.rule_ok, fail + c.rule_fail))
+    }
+
+    fn stats(&self) -> Stats {
+        let mut s = Stats::default();
+        let (mut lat_n, mut lat_sum) = (0u64, 0u64);
+        for c in &self.counts {
+            s.fires += c.fires;
+            s.successes += c.successes;
+            s.failures += c.failures;
+            s.timeouts += c.timeouts;
+            s.rejects += c.rejects;
+            s.fallbacks += c.fallbacks;
+            lat_n += c.latency_count;
+            lat_sum = lat_sum.saturating_add(c.latency_sum);
+        }
+        if lat_n == 0 {
+            return s;
+        }
+        s.latency_mean = lat_sum as f64 / lat_n as f64;
+        let mut merged = vec![0u64; HIST_BINS];
+        for chunk in self.hist.chunks_exact(HIST_BINS) {
+            for (m, &x) in merged.iter_mut().zip(chunk) {
+                *m += u64::from(x);
+            }
+        }
+        for (out, &p) in s.percentiles.iter_mut().zip(PERCENTILES.iter()) {
+            // opossum's rank: the ceil(n * p)-th smallest value, the smallest for p = 0.
+            let rank = ((lat_n as f64 * p).ceil() as u64).clamp(1, lat_n);
+            let mut seen = 0u64;
+            for (bin, &x) in merged.iter().enumerate() {
+                seen += x;
+                if seen >= rank {
+                    *out = hist_value(bin);
+                    break;
+                }
+            }
+        }
+        s
+    }
+}
+
+struct Inner {
+    state: State,
+    opened_at: u64,
+    consecutive_failures: u32,
+    epoch: u16,
+    probes_in_flight: u32,
+    transitions: u64,
+    window: Window,
+}
+
+/// The breaker. See the module documentation for the rules.
+pub struct CircuitBreaker {
+    opts: BreakerOptions,
+    clock: SharedClock,
+    inner: Mutex<Inner>,
+    published: Box<Published>,
+}
+
+impl CircuitBreaker {
+    /// A closed breaker. Fails when an option is out of range.
+    pub fn new(opts: BreakerOptions, clock: SharedClock) -> Result<Self, String> {
+        opts.validate()?;
+        let now = clock.now_ms();
+        let window = Window::new(&opts, now);
+        Ok(Self {
+            opts,
+            clock,
+            inner: Mutex::new(Inner {
+                state: State::Closed,
+                opened_at: 0,
+                consecutive_failures: 0,
+                epoch: 0,
+                probes_in_flight: 0,
+                transitions: 0,
+                window,
+            }),
+            published: Box::new(Published::new()),
+        })
+    }
+
+    /// The options in effect.
+    pub fn options(&self) -> &BreakerOptions {
+        &self.opts
+    }
+
+    /// Current time of the breaker's clock.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // No code path panics while holding the lock; recover the data if one ever did.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn transition(&self, g: &mut Inner, to: State, now: u64) {
+        g.state = to;
+        g.transitions += 1;
+        match to {
+            State::Open => {
+                g.opened_at = now;
+                g.probes_in_flight = 0;
+                self.published.set(slot::OPENED_AT_MS, now as f64);
+            }
+            State::HalfOpen => {
+                g.epoch = if g.epoch >= MAX_EPOCH { 1 } else { g.epoch + 1 };
+                g.probes_in_flight = 0;
+            }
+            State::Closed => {
+                g.consecutive_failures = 0;
+                g.probes_in_flight = 0;
+                g.window.clear_rule();
+            }
+        }
+        self.published.set(
+            slot::CONSECUTIVE_FAILURES,
+            f64::from(g.consecutive_failures),
+        );
+        self.published.set(slot::STATE, to as u8 as f64);
+        self.published.set(slot::TRANSITIONS, g.transitions as f64);
+    }
+
+    /// Turns an open breaker half-open once its reset timeout has passed.
+    fn poll(&self, g: &mut Inner, now: u64) {
+        if g.state == State::Open && now.saturating_sub(g.opened_at) >= self.opts.reset_timeout_ms {
+            self.transition(g, State::HalfOpen, now);
+        }
+    }
+
+    /// Asks to run one call. Every request counts as a fire; a refused one as a reject.
+    pub fn try_acquire(&self) -> Option<Permit> {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        g.window.rotate(now);
+        g.window.head().fires += 1;
+        self.published.add(slot::FIRES, 1.0);
+        self.poll(&mut g, now);
+        let permit = match g.state {
+            State::Closed => Some(Permit {
+                start_ms: now,
+                probe: 0,
+            }),
+            State::HalfOpen if g.probes_in_flight < self.opts.half_open_max_probes => {
+                g.probes_in_flight += 1;
+                Some(Permit {
+                    start_ms: now,
+                    probe: g.epoch,
+                })
+            }
+            _ => None,
+        };
+        if permit.is_none() {
+            g.window.head().rejects += 1;
+            self.published.add(slot::REJECTS, 1.0);
+        }
+        permit
+    }
+
+    /// Records the result of an admitted call; returns its latency in ms.
+    pub fn record(&self, permit: Permit, outcome: Outcome) -> u64 {
+        let now = self.clock.now_ms();
+        let latency = now.saturating_sub(permit.start_ms);
+        let mut g = self.lock();
+        g.window.rotate(now);
+        g.window.add_latency(latency);
+        self.published.add(slot::LATENCY_SUM, latency as f64);
+        let ok = outcome == Outcome::Success;
+        {
+            let c = g.window.head();
+            if ok {
+                c.successes += 1;
+            } else {
+                c.failures += 1;
+                if outcome == Outcome::Timeout {
+                    c.timeouts += 1;
+                }
+            }
+        }
+        if ok {
+            self.published.add(slot::SUCCESSES, 1.0);
+            self.published.set(slot::LAST_SUCCESS_MS, now as f64);
+        } else {
+            self.published.add(slot::FAILURES, 1.0);
+            self.published.set(slot::LAST_FAILURE_MS, now as f64);
+            if outcome == Outcome::Timeout {
+                self.published.add(slot::TIMEOUTS, 1.0);
+            }
+        }
+        if permit.probe != 0 {
+            if g.state == State::HalfOpen && permit.probe == g.epoch {
+                g.probes_in_flight = g.probes_in_flight.saturating_sub(1);
+                let to = if ok { State::Closed } else { State::Open };
+                self.transition(&mut g, to, now);
+            }
+        } else if g.state == State::Closed {
+            if ok {
+                g.consecutive_failures = 0;
+                g.window.head().rule_ok += 1;
+            } else {
+                g.consecutive_failures = g.consecutive_failures.saturating_add(1);
+                g.window.head().rule_fail += 1;
+                if self.should_open(&g) {
+                    self.transition(&mut g, State::Open, now);
+                }
+            }
+            self.published.set(
+                slot::CONSECUTIVE_FAILURES,
+                f64::from(g.consecutive_failures),
+            );
+        }
+        latency
+    }
+
+    fn should_open(&self, g: &Inner) -> bool {
+        let t = self.opts.failure_threshold;
+        if t > 0 && g.consecutive_failures >= t {
+            return true;
+        }
+        let Some(pct) = self.opts.error_threshold_percentage else {
+            return false;
+        };
+        let (ok, fail) = g.window.rule();
+        let total = ok + fail;
+        total > 0
+            && total >= u64::from(self.opts.volume_threshold)
+            && fail as f64 * 100.0 > pct * total as f64
+    }
+
+    /// Counts one fallback (the JS facade runs them).
+    pub fn record_fallback(&self) {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        g.window.rotate(now);
+        g.window.head().fallbacks += 1;
+        self.published.add(slot::FALLBACKS, 1.0);
+    }
+
+    /// Current state, turning open into half-open when the reset timeout has passed.
+    pub fn state(&self) -> State {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        self.poll(&mut g, now);
+        g.state
+    }
+
+    /// Opens the breaker now (no-op when already open).
+    pub fn force_open(&self) {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        if g.state != State::Open {
+            self.transition(&mut g, State::Open, now);
+        }
+    }
+
+    /// Closes the breaker now (no-op when already closed).
+    pub fn force_close(&self) {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        if g.state != State::Closed {
+            self.transition(&mut g, State::Closed, now);
+        }
+    }
+
+    /// Number of state changes since creation.
+    pub fn transitions(&self) -> u64 {
+        self.lock().transitions
+    }
+
+    /// Statistics over the rolling window.
+    pub fn stats(&self) -> Stats {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        g.window.rotate(now);
+        g.window.stats()
+    }
+
+    /// Writes [`Self::stats`] into the window slots of [`Published`].
+    pub fn publish_stats(&self) {
+        let s = self.stats();
+        let p = &self.published;
+        let base = slot::WINDOW;
+        let counts = [
+            s.fires,
+            s.successes,
+            s.failures,
+            s.timeouts,
+            s.rejects,
+            s.fallbacks,
+        ];
+        for (i, c) in counts.iter().enumerate() {
+            p.set(base + i, *c as f64);
+        }
+        p.set(base + 6, s.latency_mean);
+        for (i, x) in s.percentiles.iter().enumerate() {
+            p.set(base + 7 + i, *x);
+        }
+    }
+
+    /// Lock-free mirror of the state and cumulative counters.
+    pub fn published(&self) -> &Published {
+        &self.published
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::clock::{Clock, FakeClock};
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    fn breaker(o: BreakerOptions) -> (Arc<FakeClock>, CircuitBreaker) {
+        let clock = Arc::new(FakeClock::new(1_000));
+        let b = CircuitBreaker::new(o, clock.clone()).expect("valid options");
+        (clock, b)
+    }
+
+    fn consecutive(n: u32) -> BreakerOptions {
+        BreakerOptions {
+            failure_threshold: n,
+            error_threshold_percentage: None,
+            reset_timeout_ms: 100,
+            ..BreakerOptions::default()
+        }
+    }
+
+    fn fail_once(b: &CircuitBreaker) {
+        let p = b.try_acquire().expect("admitted");
+        b.record(p, Outcome::Failure);
+    }
+
+    #[test]
+    fn opens_after_consecutive_failures_and_recovers() {
+        let (clock, b) = breaker(consecutive(3));
+        fail_once(&b);
+        fail_once(&b);
+        let p = b.try_acquire().expect("admitted");
+        b.record(p, Outcome::Success);
+        fail_once(&b);
+        fail_once(&b);
+        assert_eq!(b.state(), State::Closed, "a success resets the count");
+        fail_once(&b);
+        assert_eq!(b.state(), State::Open);
+        assert_eq!(b.try_acquire(), None);
+        clock.advance(99);
+        assert_eq!(b.state(), State::Open);
+        clock.advance(1);
+        assert_eq!(b.state(), State::HalfOpen);
+        let probe = b.try_acquire().expect("one probe");
+        assert_ne!(probe.probe, 0);
+        assert_eq!(b.try_acquire(), None, "only one probe at a time");
+        b.record(probe, Outcome::Success);
+        assert_eq!(b.state(), State::Closed);
+        assert_eq!(b.transitions(), 3);
+        let s = b.stats();
+        assert_eq!((s.fires, s.rejects, s.successes, s.failures), (9, 2, 2, 5));
+    }
+
+    #[test]
+    fn failed_probe_reopens_and_restarts_the_reset_timeout() {
+        let (clock, b) = breaker(consecutive(1));
+        fail_once(&b);
+        clock.advance(100);
+        let probe = b.try_acquire().expect("probe");
+        clock.advance(30);
+        b.record(probe, Outcome::Timeout);
+        assert_eq!(b.state(), State::Open);
+        clock.advance(99);
+        assert_eq!(b.state(), State::Open);
+        clock.advance(1);
+        assert_eq!(b.state(), State::HalfOpen);
+        assert_eq!(b.stats().timeouts, 1);
+    }
+
+    #[test]
+    fn stale_results_never_move_the_state() {
+        let (clock, b) = breaker(consecutive(1));
+        let slow = b.try_acquire().expect("admitted while closed");
+        fail_once(&b);
+        clock.advance(100);
+        let probe = b.try_acquire().expect("probe");
+        b.record(slow, Outcome::Success);
+        assert_eq!(b.state(), State::HalfOpen, "a stale success does not close");
+        b.record(probe, Outcome::Failure);
+        assert_eq!(b.state(), State::Open);
+        b.record(probe, Outcome::Success);
+        assert_eq!(
+            b.state(),
+            State::Open,
+            "a probe of a past epoch does not close"
+        );
+    }
+
+    #[test]
+    fn several_probes_when_configured() {
+        let (clock, b) = breaker(BreakerOptions {
+            half_open_max_probes: 3,
+            ..consecutive(1)
+        });
+        fail_once(&b);
+        clock.advance(100);
+        let probes: Vec<_> = (0..5).filter_map(|_| b.try_acquire()).collect();
+        assert_eq!(probes.len(), 3);
+        b.record(probes[1], Outcome::Success);
+        assert_eq!(b.state(), State::Closed);
+    }
+
+    #[test]
+    fn percentage_rule_needs_the_volume() {
+        let (_clock, b) = breaker(BreakerOptions {
+            failure_threshold: 0,
+            error_threshold_percentage: Some(50.0),
+            volume_threshold: 4,
+            ..BreakerOptions::default()
+        });
+        for ok in [true, false, false] {
+            let p = b.try_acquire().expect("admitted");
+            b.record(
+                p,
+                if ok {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                },
+            );
+        }
+        assert_eq!(b.state(), State::Closed, "3 results < volume 4");
+        fail_once(&b);
+        assert_eq!(b.state(), State::Open, "3 of 4 failed > 50 %");
+    }
+
+    #[test]
+    fn window_expires_old_results() {
+        let (clock, b) = breaker(BreakerOptions {
+            failure_threshold: 0,
+            error_threshold_percentage: Some(50.0),
+            volume_threshold: 2,
+            rolling_count_timeout_ms: 1_000,
+            rolling_count_buckets: 10,
+            ..BreakerOptions::default()
+        });
+        fail_once(&b);
+        clock.advance(1_000);
+        assert_eq!(b.stats().failures, 0, "the old bucket expired");
+        let p = b.try_acquire().expect("admitted");
+        b.record(p, Outcome::Success);
+        fail_once(&b);
+        assert_eq!(b.state(), State::Closed, "1 of 2 is not more than 50 %");
+    }
+
+    #[test]
+    fn latency_stats_follow_opossum_ranks() {
+        let (clock, b) = breaker(BreakerOptions {
+            failure_threshold: 0,
+            error_threshold_percentage: None,
+            ..BreakerOptions::default()
+        });
+        for ms in [1u64, 2, 3, 4, 10, 1000] {
+            let p = b.try_acquire().expect("admitted");
+            clock.advance(ms);
+            b.record(p, Outcome::Success);
+        }
+        let s = b.stats();
+        assert!((s.latency_mean - 1020.0 / 6.0).abs() < 1e-9);
+        assert_eq!(s.percentiles[0], 1.0);
+        assert_eq!(s.percentiles[2], 3.0);
+        assert_eq!(s.percentiles[4], 991.5, "the bin of 1000 ms: 960..1023");
+        assert!((s.percentiles[8] - 1000.0).abs() / 1000.0 < 0.07);
+    }
+
+    #[test]
+    fn histogram_bins_are_monotonic_and_tight() {
+        let mut last = 0;
+        for v in (0u64..5000).chain([1 << 20, 1 << 39, u64::MAX]) {
+            let b = hist_bin(v);
+            assert!(b >= last && b < HIST_BINS);
+            last = b;
+            if v > 0 && v < (1 << 39) {
+                assert!((hist_value(b) - v as f64).abs() / v as f64 <= 0.07, "{v}");
+            }
+        }
+    }
+
+    #[test]
+    fn published_mirror_tracks_counters() {
+        let (_clock, b) = breaker(consecutive(2));
+        fail_once(&b);
+        let p = b.published();
+        assert_eq!(p.get(slot::FIRES), 1.0);
+        assert_eq!(p.get(slot::FAILURES), 1.0);
+        assert_eq!(p.get(slot::CONSECUTIVE_FAILURES), 1.0);
+        fail_once(&b);
+        assert_eq!(p.get(slot::STATE), State::Open as u8 as f64);
+        assert_eq!(p.get(slot::TRANSITIONS), 1.0);
+        b.publish_stats();
+        assert_eq!(p.get(slot::WINDOW + 2), 2.0);
+    }
+
+    #[test]
+    fn bad_options_are_refused() {
+        let clock: SharedClock = Arc::new(FakeClock::new(0));
+        for o in [
+            BreakerOptions {
+                reset_timeout_ms: 0,
+                ..Default::default()
+            },
+            BreakerOptions {
+                rolling_count_buckets: 0,
+                ..Default::default()
+            },
+            BreakerOptions {
+                rolling_count_timeout_ms: 5,
+                rolling_count_buckets: 10,
+                ..Default::default()
+            },
+            BreakerOptions {
+                error_threshold_percentage: Some(101.0),
+                ..Default::default()
+            },
+            BreakerOptions {
+                half_open_max_probes: 0,
+                ..Default::default()
+            },
+        ] {
+            assert!(CircuitBreaker::new(o, clock.clone()).is_err());
+        }
+    }
+
+    #[test]
+    fn shared_between_threads() {
+        let (_clock, b) = breaker(consecutive(0));
+        let b = Arc::new(b);
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let b = Arc::clone(&b);
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        if let Some(p) = b.try_acquire() {
+                            b.record(p, Outcome::Success);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("thread");
+        }
+        assert_eq!(b.published().get(slot::SUCCESSES), 4000.0);
+    }
+
+    /// The reference model: the rules written as plainly as possible, keeping every
+    /// result with its time and filtering the window on demand.
+    struct Model {
+        o: BreakerOptions,
+        state: State,
+        opened_at: u64,
+        consecutive: u32,
+        epoch: u64,
+        probes: u32,
+        /// (time, failed) of results recorded while closed since the last close.
+        results: Vec<(u64, bool)>,
+    }
+
+    impl Model {
+        fn new(o: BreakerOptions) -> Self {
+            Self {
+                o,
+                state: State::Closed,
+                opened_at: 0,
+                consecutive: 0,
+                epoch: 0,
+                probes: 0,
+                results: Vec::new(),
+            }
+        }
+
+        fn width(&self) -> u64 {
+            self.o
+                .rolling_count_timeout_ms
+                .div_ceil(u64::from(self.o.rolling_count_buckets))
+        }
+
+        fn set(&mut self, s: State, now: u64) {
+            self.state = s;
+            self.probes = 0;
+            match s {
+                State::Open => self.opened_at = now,
+                State::HalfOpen => self.epoch += 1,
+                State::Closed => {
+                    self.consecutive = 0;
+                    self.results.clear();
+                }
+            }
+        }
+
+        fn poll(&mut self, now: u64) {
+            if self.state == State::Open && now - self.opened_at >= self.o.reset_timeout_ms {
+                self.set(State::HalfOpen, now);
+            }
+        }
+
+        /// Some(epoch) for a probe, Some(0) for a normal call, None when rejected.
+        fn acquire(&mut self, now: u64) -> Option<u64> {
+            self.poll(now);
+            match self.state {
+                State::Closed => Some(0),
+                State::HalfOpen if self.probes < self.o.half_open_max_probes => {
+                    self.probes += 1;
+                    Some(self.epoch)
+                }
+                _ => None,
+            }
+        }
+
+        fn record(&mut self, probe: u64, failed: bool, now: u64) {
+            if probe != 0 {
+                if self.state == State::HalfOpen && probe == self.epoch {
+                    self.set(if failed { State::Open } else { State::Closed }, now);
+                }
+                return;
+            }
+            if self.state != State::Closed {
+                return;
+            }
+            self.results.push((now, failed));
+            if !failed {
+                self.consecutive = 0;
+                return;
+            }
+            self.consecutive += 1;
+            let w = self.width();
+            let n = u64::from(self.o.rolling_count_buckets);
+            let oldest = (now / w).saturating_sub(n - 1);
+            let live: Vec<bool> = self
+                .results
+                .iter()
+                .filter(|(t, _)| t / w >= oldest)
+                .map(|&(_, f)| f)
+                .collect();
+            let fails = live.iter().filter(|&&f| f).count() as f64;
+            let total = live.len() as f64;
+            let by_count =
+                self.o.failure_threshold > 0 && self.consecutive >= self.o.failure_threshold;
+            let by_pct = self.o.error_threshold_percentage.is_some_and(|p| {
+                total >= f64::from(self.o.volume_threshold) && fails * 100.0 > p * total
+            });
+            if by_count || by_pct {
+                self.set(State::Open, now);
+            }
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Acquire,
+        /// Settle the in-flight call at this index (mod count): 0 success, 1 failure, 2 timeout.
+        Settle(usize, u8),
+        Advance(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => Just(Op::Acquire),
+            4 => (any::<usize>(), 0u8..3).prop_map(|(i, k)| Op::Settle(i, k)),
+            2 => (0u64..400).prop_map(Op::Advance),
+        ]
+    }
+
+    fn options() -> impl Strategy<Value = BreakerOptions> {
+        (
+            1u64..500,
+            1u32..6,
+            prop_oneof![Just(None), (0u32..=100).prop_map(|p| Some(f64::from(p)))],
+            0u32..6,
+            0u32..5,
+            1u32..4,
+        )
+            .prop_map(
+                |(reset, buckets, pct, volume, threshold, probes)| BreakerOptions {
+                    reset_timeout_ms: reset,
+                    rolling_count_timeout_ms: 1_000,
+                    rolling_count_buckets: buckets,
+                    error_threshold_percentage: pct,
+                    volume_threshold: volume,
+                    failure_threshold: threshold,
+                    half_open_max_probes: probes,
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn transition_traces_match_the_reference_model(
+            o in options(),
+            ops in proptest::collection::vec(op(), 1..300),
+        ) {
+            let clock = Arc::new(FakeClock::new(0));
+            let b = CircuitBreaker::new(o.clone(), clock.clone()).expect("valid options");
+            let mut m = Model::new(o);
+            let mut inflight: Vec<(Permit, Option<u64>)> = Vec::new();
+            let mut trace = Vec::new();
+            let mut model_trace = Vec::new();
+            for (i, op) in ops.iter().enumerate() {
+                let now = clock.now_ms();
+                match *op {
+                    Op::Acquire => {
+                        let got = b.try_acquire();
+                        let want = m.acquire(now);
+                        prop_assert_eq!(got.is_some(), want.is_some(), "admission at op {}", i);
+                        prop_assert_eq!(got.map(|p| p.probe != 0), want.map(|e| e != 0));
+                        if let Some(p) = got {
+                            inflight.push((p, want));
+                        }
+                    }
+                    Op::Settle(k, kind) => {
+                        if inflight.is_empty() {
+                            continue;
+                        }
+                        let (p, e) = inflight.swap_remove(k % inflight.len());
+                        let outcome = [Outcome::Success, Outcome::Failure, Outcome::Timeout][kind as usize];
+                        b.record(p, outcome);
+                        m.record(e.unwrap_or(0), kind != 0, now);
+                    }
+                    Op::Advance(ms) => clock.advance(ms),
+                }
+                let s = b.published().get(slot::STATE);
+                if trace.last().map(|&(_, x)| x) != Some(s) {
+                    trace.push((i, s));
+                }
+                let ms = m.state as u8 as f64;
+                if model_trace.last().map(|&(_, x)| x) != Some(ms) {
+                    model_trace.push((i, ms));
+                }
+            }
+            prop_assert_eq!(trace, model_trace);
+            prop_assert_eq!(b.state(), { m.poll(clock.now_ms()); m.state });
+        }
+    }
+}

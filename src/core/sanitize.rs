@@ -1,1 +1,240 @@
-//! Filled in by its issue.
+//! Secret redaction for log lines and AI prompts.
+//!
+//! [`redact`] applies exactly the rules of `lib/sanitization.js` (`sanitizeMessage`),
+//! in the same order with the same replacement texts; the JS tests compare both on a
+//! shared corpus. The `regex` crate runs in linear time on any input, so a 1 MB string
+//! or an adversarial one cannot stall a caller.
+//!
+//! JS and Rust regex dialects differ, so every rule is written in the common subset:
+//! ASCII classes instead of `\w`/`\d`/`\s` (Unicode-aware here, ASCII in JS), ASCII
+//! word boundaries (`(?-u:\b)`), and ASCII-only case folding (`(?i-u:…)`; JS without
+//! the `u` flag never folds non-ASCII letters onto ASCII ones). The JS side anchors some
+//! rules with lookbehinds to stay linear; those anchors never change which text
+//! matches (see the comments in the JS module), so the leftmost-first results agree.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use regex::{Captures, Regex};
+
+/// Sensitive key names: a `key=value` / `key: value` pair whose key contains one of
+/// these (case-insensitively) has its value redacted.
+const KEYWORDS: &str = "password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|authorization|cvv|cvc|ssn";
+
+/// A quick pre-check that cannot miss: every rule needs one of these substrings, so a
+/// string without any of them is returned as it is.
+const GATE: &str =
+    r"(?i-u:[@:=]|[0-9]{3}|bearer|sk-|gh[pousr]_|github_pat_|a[sk]ia|aiza|eyj|xox[abprs]-)";
+
+enum Replace {
+    Fixed(&'static str),
+    /// Keep capture group 1 and append `[REDACTED]`.
+    Prefix,
+    /// Keep capture group 1 (the character before the match) and append the text.
+    Lead(&'static str),
+    /// `key=value`: keep key and separator; a quoted value keeps its quotes.
+    Credential,
+}
+
+struct Rule {
+    re: Regex,
+    replace: Replace,
+}
+
+fn rules() -> &'static (Option<Regex>, Vec<Rule>) {
+    static RULES: OnceLock<(Option<Regex>, Vec<Rule>)> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let specs: Vec<(String, Replace)> = vec![
+            (
+                r"[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,}".into(),
+                Replace::Fixed("[EMAIL-REDACTED]"),
+            ),
+            (
+                r"((?-u:\b)(?i-u:bearer)[ \t]+)[A-Za-z0-9._~+/-]+=*".into(),
+                Replace::Prefix,
+            ),
+            (
+                format!(
+                    r#"((?:^|[^A-Za-z0-9_-])[A-Za-z0-9_-]*(?i-u:{KEYWORDS})[A-Za-z0-9_-]*["']?[ \t]*[:=][ \t]*)("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:(?i-u:bearer|basic)[ \t]+)?[^ \t\r\n\x0B\x0C}}]+)"#
+                ),
+                Replace::Credential,
+            ),
+            (
+                r"(?-u:\b)(?:AKIA|ASIA)[0-9A-Z]{16}(?-u:\b)".into(),
+                Replace::Fixed("[AWS-KEY-REDACTED]"),
+            ),
+            (
+                r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})".into(),
+                Replace::Fixed("[GITHUB-TOKEN-REDACTED]"),
+            ),
+            (
+                r"(?-u:\b)sk-[A-Za-z0-9_-]{20,}".into(),
+                Replace::Fixed("[OPENAI-KEY-REDACTED]"),
+            ),
+            (
+                r"(?-u:\b)AIza[A-Za-z0-9_-]{35}".into(),
+                Replace::Fixed("[GOOGLE-KEY-REDACTED]"),
+            ),
+            (
+                r"(?-u:\b)xox[abprs]-[A-Za-z0-9-]{10,}".into(),
+                Replace::Fixed("[SLACK-TOKEN-REDACTED]"),
+            ),
+            (
+                r"(^|[^A-Za-z0-9_-])eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*".into(),
+                Replace::Lead("[JWT-REDACTED]"),
+            ),
+            (
+                r"(?-u:\b)(?:[0-9]{4}[ -]?[0-9]{6}[ -]?[0-9]{5}|(?:[0-9]{4}[ -]?){3}[0-9]{4})(?-u:\b)".into(),
+                Replace::Fixed("[CARD-REDACTED]"),
+            ),
+            (
+                r"(?-u:\b)[0-9]{3}-?[0-9]{2}-?[0-9]{4}(?-u:\b)".into(),
+                Replace::Fixed("[SSN-REDACTED]"),
+            ),
+            (
+                r"(?:\+1[-. ]?)?(?:\([0-9]{3}\)|(?-u:\b)[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}(?-u:\b)"
+                    .into(),
+                Replace::Fixed("[PHONE-REDACTED]"),
+            ),
+        ];
+        let compiled = specs
+            .into_iter()
+            .filter_map(|(src, replace)| Regex::new(&src).ok().map(|re| Rule { re, replace }))
+            .collect();
+        // The patterns are constants; `all_rules_compile` below proves they compile.
+        (Regex::new(GATE).ok(), compiled)
+    })
+}
+
+fn credential(caps: &Captures<'_>) -> String {
+    let prefix = caps.get(1).map_or("", |m| m.as_str());
+    let value = caps.get(2).map_or("", |m| m.as_str());
+    match value.as_bytes().first() {
+        Some(b'"') => format!("{prefix}\"[REDACTED]\""),
+        Some(b'\'') => format!("{prefix}'[REDACTED]'"),
+        _ => format!("{prefix}[REDACTED]"),
+    }
+}
+
+/// Redacts secrets (e-mail addresses, credentials in `key=value` form, bearer tokens,
+/// AWS/GitHub/OpenAI/Google/Slack keys, JWTs, card numbers, SSNs, US phone numbers).
+/// Returns the input borrowed when nothing matched.
+pub fn redact(input: &str) -> Cow<'_, str> {
+    let (gate, rules) = rules();
+    if gate.as_ref().is_some_and(|g| !g.is_match(input)) {
+        return Cow::Borrowed(input);
+    }
+    let mut out = Cow::Borrowed(input);
+    for rule in rules {
+        let next = match rule.replace {
+            Replace::Fixed(text) => rule.re.replace_all(&out, text),
+            Replace::Prefix => rule
+                .re
+                .replace_all(&out, |c: &Captures<'_>| format!("{}[REDACTED]", &c[1])),
+            Replace::Lead(text) => rule
+                .re
+                .replace_all(&out, |c: &Captures<'_>| format!("{}{text}", &c[1])),
+            Replace::Credential => rule.re.replace_all(&out, credential),
+        };
+        if let Cow::Owned(s) = next {
+            out = Cow::Owned(s);
+        }
+    }
+    out
+}
+
+/// Number of compiled rules; the tests check that every pattern compiled.
+pub fn rule_count() -> usize {
+    rules().1.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_rules_compile() {
+        assert_eq!(rule_count(), 12);
+        assert!(rules().0.is_some());
+    }
+
+    #[test]
+    fn golden_rows() {
+        let rows = [
+            ("password=hunter2 and more", "password=[REDACTED] and more"),
+            ("my password: hunter2", "my password: [REDACTED]"),
+            (
+                "token=abc123 secret=xyz",
+                "token=[REDACTED] secret=[REDACTED]",
+            ),
+            (
+                "api_key=KEY123 apikey=K2 api-key: K3",
+                "api_key=[REDACTED] apikey=[REDACTED] api-key: [REDACTED]",
+            ),
+            ("card 4111 1111 1111 1111 here", "card [CARD-REDACTED] here"),
+            ("my key is 4111111111111111", "my key is [CARD-REDACTED]"),
+            ("ssn 123-45-6789 here", "ssn [SSN-REDACTED] here"),
+            ("cvv: 123 and card", "cvv: [REDACTED] and card"),
+            ("call 555-123-4567 phone", "call [PHONE-REDACTED] phone"),
+            ("phone (555) 123-4567 call", "phone [PHONE-REDACTED] call"),
+            ("PASSWORD=Abc}rest", "PASSWORD=[REDACTED]}rest"),
+            (
+                "contact me at john.doe@example.com please",
+                "contact me at [EMAIL-REDACTED] please",
+            ),
+            ("api_key=KEY123 foo", "api_key=[REDACTED] foo"),
+            ("user_password=abc123", "user_password=[REDACTED]"),
+            ("mytoken=abc12345", "mytoken=[REDACTED]"),
+            ("the token: abc123 x", "the token: [REDACTED] x"),
+            ("secret:abc def", "secret:[REDACTED] def"),
+            (
+                "email a@b.co token=zz",
+                "email [EMAIL-REDACTED] token=[REDACTED]",
+            ),
+            ("12345678901", "12345678901"),
+            ("{password:x,nested:{a:1}}", "{password:[REDACTED]}}"),
+            ("Authorization: Bearer abc.def", "Authorization: [REDACTED]"),
+            ("sent Bearer abc.def=", "sent Bearer [REDACTED]"),
+            (
+                "{\"password\":\"a b\",\"u\":1}",
+                "{\"password\":\"[REDACTED]\",\"u\":1}",
+            ),
+            ("id AKIAABCDEFGHIJKLMNOP x", "id [AWS-KEY-REDACTED] x"),
+            (
+                "k sk-proj-abcdefghijklmnopqrstuvwx y",
+                "k [OPENAI-KEY-REDACTED] y",
+            ),
+            ("q?user=bob&token=abc", "q?user=bob&token=[REDACTED]"),
+        ];
+        for (input, want) in rows {
+            assert_eq!(redact(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn unchanged_input_is_borrowed() {
+        assert!(matches!(redact("plain words only"), Cow::Borrowed(_)));
+        assert!(matches!(
+            redact("TypeError: x is undefined"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn no_ascii_folding_of_non_ascii_letters() {
+        // U+017F (long s) folds to 's' in Unicode; JS without the u flag does not fold it.
+        assert_eq!(redact("pa\u{17f}\u{17f}word=x1"), "pa\u{17f}\u{17f}word=x1");
+    }
+
+    #[test]
+    fn large_and_adversarial_inputs_finish() {
+        let big = "a".repeat(1 << 20);
+        assert!(matches!(redact(&big), Cow::Borrowed(_)));
+        let tokens = "token".repeat(200_000);
+        assert_eq!(redact(&tokens), tokens);
+        let ats = "a@".repeat(300_000);
+        assert_eq!(redact(&ats).len(), ats.len());
+        let digits = "1".repeat(1 << 20);
+        assert_eq!(redact(&digits), digits);
+    }
+}

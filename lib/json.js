@@ -1,0 +1,532 @@
+'use strict';
+
+// The `json` namespace of `require('qerrors/native')`: parse, extract and stringify
+// JSON without blocking the event loop on big payloads.
+//
+// parse/extract: the native side validates the bytes on the libuv pool (limits,
+// positioned errors) and decodes every string of 16 KB or more to Latin-1/UTF-16 there.
+// The main thread then runs JSON.parse on the remaining text (the document with its big
+// strings cut out, or nothing at all for an extracted string) and drops the big strings
+// back in. Building JS objects from Rust costs ~5x JSON.parse, so the object tree is
+// always built by JSON.parse itself: numbers, key order, duplicate keys and `__proto__`
+// keys come out exactly as JSON.parse makes them.
+//
+// stringify: a JS value graph can only be read on the main thread, so serializing runs
+// there (see docs/json.md for the measurements). Plain data goes straight to
+// JSON.stringify; only values it refuses (cycles, BigInt) take the slower safe walk.
+
+const native = require('./native');
+
+const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_DEPTH = 128;
+const MAX_DEPTH_CAP = 4096;
+const CIRCULAR = '"[Circular]"';
+
+const config = { concurrency: 2, maxQueue: 1024 };
+const counters = { started: 0, completed: 0, rejectedQueueFull: 0, aborted: 0 };
+let active = 0;
+/** @type {Array<{ start: () => void, cancelled: boolean }>} */
+let queue = [];
+let queueHead = 0;
+/** Queued items not cancelled: what counts against maxQueue. */
+let waiting = 0;
+
+/**
+ * @typedef {object} JsonOptions
+ * @property {number} [maxBytes] input (or output, for stringify) size cap in UTF-8 bytes; default 16 MiB
+ * @property {number} [maxDepth] nesting cap; default 128, at most 4096
+ * @property {AbortSignal} [signal] rejects the promise with an AbortError when aborted
+ */
+
+function codedError(Ctor, code, message) {
+  const err = new Ctor(message);
+  err.code = code;
+  return err;
+}
+
+/**
+ * Reads and checks the options object.
+ * @param {JsonOptions | undefined} options
+ */
+function readOptions(options) {
+  if (options === undefined || options === null) {
+    return { maxBytes: DEFAULT_MAX_BYTES, maxDepth: DEFAULT_MAX_DEPTH, signal: undefined };
+  }
+  if (typeof options !== 'object') {
+    throw codedError(TypeError, 'ERR_QERRORS_JSON_OPTION', 'options must be an object');
+  }
+  const { maxBytes = DEFAULT_MAX_BYTES, maxDepth = DEFAULT_MAX_DEPTH, signal } = options;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw codedError(RangeError, 'ERR_QERRORS_JSON_OPTION', `maxBytes must be a positive integer, got ${String(maxBytes)}`);
+  }
+  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH_CAP) {
+    throw codedError(RangeError, 'ERR_QERRORS_JSON_OPTION', `maxDepth must be an integer from 1 to ${MAX_DEPTH_CAP}, got ${String(maxDepth)}`);
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw codedError(TypeError, 'ERR_QERRORS_JSON_OPTION', 'signal must be an AbortSignal');
+  }
+  return { maxBytes, maxDepth, signal };
+}
+
+function limitError(message) {
+  return codedError(RangeError, 'ERR_QERRORS_JSON_LIMIT', message);
+}
+
+/**
+ * A string stays a string; any byte view becomes a Uint8Array over the same memory.
+ * @param {unknown} input
+ * @param {number} maxBytes
+ * @returns {string | Uint8Array}
+ */
+function readInput(input, maxBytes) {
+  let out;
+  if (typeof input === 'string') {
+    out = input;
+  } else if (input instanceof Uint8Array) {
+    out = input;
+  } else if (ArrayBuffer.isView(input)) {
+    out = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  } else if (input instanceof ArrayBuffer || input instanceof SharedArrayBuffer) {
+    out = new Uint8Array(input);
+  } else {
+    throw codedError(TypeError, 'ERR_QERRORS_JSON_INPUT', 'input must be a string, a Buffer, a TypedArray, a DataView or an ArrayBuffer');
+  }
+  // A string has at least as many UTF-8 bytes as UTF-16 units: refuse before copying it.
+  const size = typeof out === 'string' ? out.length : out.byteLength;
+  if (size > maxBytes) {
+    throw limitError(`JSON input of ${typeof out === 'string' ? 'at least ' : ''}${size} bytes exceeds maxBytes (${maxBytes})`);
+  }
+  return out;
+}
+
+/**
+ * @param {unknown} pointers
+ * @returns {string[]}
+ */
+function readPointers(pointers) {
+  const list = typeof pointers === 'string' ? [pointers] : pointers;
+  if (!Array.isArray(list) || !list.every((p) => typeof p === 'string')) {
+    throw codedError(TypeError, 'ERR_QERRORS_JSON_POINTER', 'pointers must be a JSON pointer string or an array of them');
+  }
+  return list;
+}
+
+/** Builds the JS error for a native failure record `[1, kind, reason, line, column, offset]`. */
+function failure(r) {
+  const [, kind, reason, line, column, offset] = r;
+  if (kind === 'panic') return codedError(Error, 'ERR_QERRORS_PANIC', reason);
+  const where = kind === 'limit' && line === 1 && column === 1 && offset === 0 ? '' : ` at line ${line} column ${column} (offset ${offset})`;
+  const err = kind === 'limit' ? limitError(reason + where) : codedError(SyntaxError, 'ERR_QERRORS_JSON_PARSE', reason + where);
+  err.line = line;
+  err.column = column;
+  err.offset = offset;
+  return err;
+}
+
+/**
+ * Puts a big string back where JSON.parse left its sentinel. A value other than the
+ * sentinel means a later duplicate key replaced it, exactly as in JSON.parse.
+ */
+function patch(root, sentinel, path, value) {
+  let holder = root;
+  const last = path.length - 1;
+  for (let i = 0; i < last; i++) {
+    if (holder === null || typeof holder !== 'object' || !Object.hasOwn(holder, path[i])) return;
+    holder = holder[path[i]];
+  }
+  if (holder !== null && typeof holder === 'object' && Object.hasOwn(holder, path[last]) && holder[path[last]] === sentinel) {
+    holder[path[last]] = value;
+  }
+}
+
+/**
+ * Turns one prepared value (see src/binding/json.rs) into the JS value.
+ * @param {undefined | null | string | Array<unknown>} p
+ * @param {string | Uint8Array} input
+ */
+function materialize(p, input) {
+  if (p === undefined || typeof p === 'string') return p;
+  if (p === null) return JSON.parse(/** @type {string} */ (input));
+  const root = JSON.parse(/** @type {string} */ (p[0]));
+  for (let i = 1; i < p.length; i += 3) patch(root, p[i], p[i + 1], p[i + 2]);
+  return root;
+}
+
+/** Decodes RFC 6901 reference tokens (for the rare fallback below). */
+function pointerTokens(pointer) {
+  return pointer === '' ? [] : pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function pointerGet(root, pointer) {
+  let v = root;
+  for (const t of pointerTokens(pointer)) {
+    if (Array.isArray(v)) {
+      if (!/^(0|[1-9][0-9]*)$/.test(t) || Number(t) >= v.length) return undefined;
+      v = v[Number(t)];
+    } else if (v !== null && typeof v === 'object' && Object.hasOwn(v, t)) {
+      v = v[t];
+    } else {
+      return undefined;
+    }
+  }
+  return v;
+}
+
+/**
+ * The native side reads a string as UTF-8, which turns a raw lone surrogate into
+ * U+FFFD (one UTF-16 unit, so positions stay right). Values cut from such a string are
+ * therefore re-read from the string itself.
+ */
+function needsOriginal(input) {
+  return typeof input === 'string' && !input.isWellFormed();
+}
+
+function finishParse(r, input) {
+  if (r[0] === 1) throw failure(r);
+  const p = r[1];
+  if (Array.isArray(p) && p.length > 1 && needsOriginal(input)) return JSON.parse(input);
+  return materialize(p, input);
+}
+
+function finishExtract(r, input, list, single) {
+  if (r[0] === 1) throw failure(r);
+  let values;
+  if (needsOriginal(input)) {
+    const root = JSON.parse(/** @type {string} */ (input));
+    values = list.map((pointer) => pointerGet(root, pointer));
+  } else {
+    values = new Array(list.length);
+    for (let i = 0; i < list.length; i++) values[i] = materialize(r[i + 1], input);
+  }
+  return single ? values[0] : values;
+}
+
+function abortError(signal) {
+  const err = new Error('The operation was aborted', { cause: signal.reason });
+  err.name = 'AbortError';
+  err.code = 'ABORT_ERR';
+  return err;
+}
+
+function startNext() {
+  while (active < config.concurrency && queueHead < queue.length) {
+    const item = queue[queueHead];
+    queue[queueHead++] = undefined;
+    if (queueHead > 1024 && queueHead * 2 > queue.length) {
+      queue = queue.slice(queueHead);
+      queueHead = 0;
+    }
+    if (!item.cancelled) {
+      waiting--;
+      item.start();
+    }
+  }
+}
+
+/**
+ * Runs `work` (which returns a native promise) when a slot is free; at most
+ * `config.concurrency` run at once, `config.maxQueue` wait.
+ * @param {() => Promise<unknown>} work
+ * @param {(raw: unknown) => unknown} finish
+ * @param {AbortSignal | undefined} signal
+ */
+function schedule(work, finish, signal) {
+  if (signal && signal.aborted) return Promise.reject(abortError(signal));
+  if (active >= config.concurrency && waiting >= config.maxQueue) {
+    counters.rejectedQueueFull++;
+    return Promise.reject(codedError(Error, 'ERR_QERRORS_JSON_QUEUE_FULL', `too many JSON jobs waiting (maxQueue ${config.maxQueue})`));
+  }
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const item = { cancelled: false, queued: false, start: undefined };
+    const onAbort = () => {
+      if (settled) return;
+      settled = true;
+      if (item.queued) {
+        item.queued = false;
+        item.cancelled = true;
+        waiting--;
+      }
+      counters.aborted++;
+      reject(abortError(/** @type {AbortSignal} */ (signal)));
+    };
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
+    item.start = () => {
+      item.queued = false;
+      active++;
+      counters.started++;
+      let promise;
+      try {
+        promise = work();
+      } catch (err) {
+        promise = Promise.reject(err);
+      }
+      promise.then(
+        (raw) => {
+          if (settled) return;
+          settled = true;
+          try {
+            resolve(finish(raw));
+          } catch (err) {
+            reject(err);
+          }
+        },
+        (err) => {
+          if (settled) return;
+          settled = true;
+          reject(err);
+        }
+      ).finally(() => {
+        active--;
+        counters.completed++;
+        if (signal) signal.removeEventListener('abort', onAbort);
+        startNext();
+      });
+    };
+    if (active < config.concurrency) item.start();
+    else {
+      item.queued = true;
+      waiting++;
+      queue.push(item);
+    }
+  });
+}
+
+/**
+ * Parses JSON off the event loop; resolves with what `JSON.parse` returns.
+ * @param {string | ArrayBufferView | ArrayBuffer} input UTF-8 bytes (zero copy) or a string
+ * @param {JsonOptions} [options]
+ * @returns {Promise<unknown>}
+ */
+function parseAsync(input, options) {
+  try {
+    const o = readOptions(options);
+    const src = readInput(input, o.maxBytes);
+    return schedule(() => native.jsonParse(src, o.maxBytes, o.maxDepth), (r) => finishParse(r, src), o.signal);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * `parseAsync` on the calling thread (for small inputs).
+ * @param {string | ArrayBufferView | ArrayBuffer} input
+ * @param {JsonOptions} [options]
+ */
+function parseSync(input, options) {
+  const o = readOptions(options);
+  const src = readInput(input, o.maxBytes);
+  return finishParse(native.jsonParseSync(src, o.maxBytes, o.maxDepth), src);
+}
+
+/**
+ * Resolves with the values RFC 6901 JSON pointers refer to (`undefined` where there is
+ * none): one value for a pointer string, an array of values for an array of pointers.
+ * The whole document is validated; only the requested values reach JS.
+ * @param {string | ArrayBufferView | ArrayBuffer} input
+ * @param {string | string[]} pointers e.g. '/choices/0/message/content'
+ * @param {JsonOptions} [options]
+ * @returns {Promise<unknown>}
+ */
+function extractAsync(input, pointers, options) {
+  try {
+    const o = readOptions(options);
+    const list = readPointers(pointers);
+    const src = readInput(input, o.maxBytes);
+    const single = typeof pointers === 'string';
+    return schedule(() => native.jsonExtract(src, list, o.maxBytes, o.maxDepth), (r) => finishExtract(r, src, list, single), o.signal);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * `extractAsync` on the calling thread.
+ * @param {string | ArrayBufferView | ArrayBuffer} input
+ * @param {string | string[]} pointers
+ * @param {JsonOptions} [options]
+ */
+function extractSync(input, pointers, options) {
+  const o = readOptions(options);
+  const list = readPointers(pointers);
+  const src = readInput(input, o.maxBytes);
+  return finishExtract(native.jsonExtractSync(src, list, o.maxBytes, o.maxDepth), src, list, typeof pointers === 'string');
+}
+
+/**
+ * JSON.stringify's algorithm, except that a reference to an ancestor becomes
+ * "[Circular]" and a BigInt its decimal string. Used only for values JSON.stringify
+ * refuses, so plain data never reaches it.
+ */
+function safeStringify(root, maxBytes, maxDepth) {
+  const ancestors = new Set();
+  let size = 0;
+  const grow = (n) => {
+    size += n;
+    // UTF-8 never has fewer bytes than UTF-16 units: stop as soon as the cap is passed.
+    if (size > maxBytes) throw limitError(`JSON output exceeds maxBytes (${maxBytes})`);
+  };
+  const walk = (holder, key, value, depth) => {
+    if (value !== null && (typeof value === 'object' || typeof value === 'bigint')) {
+      const toJSON = value.toJSON;
+      if (typeof toJSON === 'function') value = toJSON.call(value, key);
+    }
+    if (value !== null && typeof value === 'object') {
+      if (value instanceof Number) value = Number(value);
+      else if (value instanceof String) value = String(value);
+      else if (value instanceof Boolean) value = Boolean.prototype.valueOf.call(value);
+      else if (value instanceof BigInt) value = BigInt.prototype.valueOf.call(value);
+    }
+    let out;
+    switch (typeof value) {
+      case 'string':
+        out = JSON.stringify(value);
+        break;
+      case 'number':
+        out = Number.isFinite(value) ? String(value) : 'null';
+        break;
+      case 'boolean':
+        out = value ? 'true' : 'false';
+        break;
+      case 'bigint':
+        out = `"${value.toString()}"`;
+        break;
+      case 'object':
+        if (value === null) {
+          out = 'null';
+          break;
+        }
+        if (ancestors.has(value)) {
+          out = CIRCULAR;
+          break;
+        }
+        if (depth >= maxDepth) throw limitError(`JSON nesting exceeds maxDepth (${maxDepth})`);
+        ancestors.add(value);
+        try {
+          const parts = [];
+          if (Array.isArray(value)) {
+            const n = value.length;
+            for (let i = 0; i < n; i++) {
+              const s = walk(value, String(i), value[i], depth + 1);
+              parts.push(s === undefined ? 'null' : s);
+              grow(1);
+            }
+            out = `[${parts.join(',')}]`;
+          } else {
+            for (const k of Object.keys(value)) {
+              const s = walk(value, k, value[k], depth + 1);
+              if (s === undefined) continue;
+              const member = `${JSON.stringify(k)}:${s}`;
+              grow(member.length - s.length + 1);
+              parts.push(member);
+            }
+            out = `{${parts.join(',')}}`;
+          }
+        } finally {
+          ancestors.delete(value);
+        }
+        grow(2);
+        return out;
+      default:
+        return undefined;
+    }
+    grow(out.length);
+    return out;
+  };
+  return walk({ '': root }, '', root, 0);
+}
+
+function checkOutputSize(text, maxBytes) {
+  if (text !== undefined && text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes) {
+    throw limitError(`JSON output exceeds maxBytes (${maxBytes})`);
+  }
+  return text;
+}
+
+/**
+ * Like JSON.stringify(value) (same text for plain data, `undefined` for values it
+ * skips), but never throws on cycles (an ancestor reference becomes "[Circular]") or
+ * BigInt (written as its decimal string), and caps the output at `maxBytes`.
+ * @param {unknown} value
+ * @param {JsonOptions} [options] `maxDepth` bounds the safe walk only
+ * @returns {string | undefined}
+ */
+function stringifySync(value, options) {
+  const o = readOptions(options);
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    // TypeError: a cycle or a BigInt (or a toJSON throwing a TypeError, which the safe
+    // walk meets again). RangeError: a string longer than V8 allows, or a stack overflow.
+    if (err instanceof RangeError) throw limitError(`JSON output exceeds what JSON.stringify can build: ${err.message}`);
+    if (!(err instanceof TypeError)) throw err;
+    text = safeStringify(value, o.maxBytes, o.maxDepth);
+  }
+  return checkOutputSize(text, o.maxBytes);
+}
+
+/**
+ * `stringifySync` as a promise, run from a later turn of the event loop and counted
+ * against the same concurrency bound. Serializing reads the JS value graph, which only
+ * the main thread may do, so this does not move the work off the main thread.
+ * @param {unknown} value
+ * @param {JsonOptions} [options]
+ * @returns {Promise<string | undefined>}
+ */
+function stringifyAsync(value, options) {
+  try {
+    const o = readOptions(options);
+    return schedule(
+      () => new Promise((resolve) => setImmediate(resolve)),
+      () => stringifySync(value, { maxBytes: o.maxBytes, maxDepth: o.maxDepth }),
+      o.signal
+    );
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * Sets how many async jobs run at once (default 2; they share libuv's pool of 4 with
+ * fs, dns, crypto and zlib) and how many may wait (default 1024; beyond it a call
+ * rejects with ERR_QERRORS_JSON_QUEUE_FULL).
+ * @param {{ concurrency?: number, maxQueue?: number }} options
+ */
+function configure(options) {
+  if (options === null || typeof options !== 'object') {
+    throw codedError(TypeError, 'ERR_QERRORS_JSON_OPTION', 'options must be an object');
+  }
+  const { concurrency = config.concurrency, maxQueue = config.maxQueue } = options;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw codedError(RangeError, 'ERR_QERRORS_JSON_OPTION', 'concurrency must be an integer from 1 to 64');
+  }
+  if (!Number.isInteger(maxQueue) || maxQueue < 0 || maxQueue > 1_000_000) {
+    throw codedError(RangeError, 'ERR_QERRORS_JSON_OPTION', 'maxQueue must be an integer from 0 to 1000000');
+  }
+  config.concurrency = concurrency;
+  config.maxQueue = maxQueue;
+  startNext();
+}
+
+/** Plain counters: jobs running and waiting, limits, totals. */
+function stats() {
+  return {
+    active,
+    queued: waiting,
+    concurrency: config.concurrency,
+    maxQueue: config.maxQueue,
+    ...counters,
+  };
+}
+
+module.exports = {
+  parseAsync,
+  parseSync,
+  extractAsync,
+  extractSync,
+  stringifyAsync,
+  stringifySync,
+  configure,
+  stats,
+};

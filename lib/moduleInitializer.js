@@ -1,0 +1,66 @@
+'use strict';
+
+// The `moduleInitializer` namespace (spec §8). Initialization has nothing to set up (requiring
+// qerrors already leaves it ready and idle), so these resolve `null` and log best-effort.
+
+const { optionalSibling } = require('./optional');
+
+function logInfo(message, data) {
+  const logger = optionalSibling('logger');
+  if (!logger || typeof logger.logInfo !== 'function') return false;
+  Promise.resolve()
+    .then(() => logger.logInfo(message, data))
+    .catch(() => {});
+  return true;
+}
+
+function initOptions(options) {
+  const o = options !== null && typeof options === 'object' ? options : {};
+  const { module = 'unnamed-module', version = '1.0.0', environment = process.env.NODE_ENV || 'development' } = o;
+  return { module, version, environment };
+}
+
+/**
+ * Logs `qerrors initialized for npm module` with `{ module, version, environment }` through the
+ * qerrors logger when it is present, and resolves `null`. Never rejects (§8.1).
+ * @param {{ module?: string, version?: string, environment?: string }} [options]
+ * @returns {Promise<null>}
+ */
+async function initializeModule(options = {}) {
+  try {
+    logInfo('qerrors initialized for npm module', initOptions(options));
+  } catch {
+    // initialization never fails the caller
+  }
+  return null;
+}
+
+/** The same as `initializeModule` (§8.2). */
+async function initializeModuleESM(options = {}) {
+  return initializeModule(options);
+}
+
+/** Always `true` (§8.3). */
+function shouldInitialize() {
+  return true;
+}
+
+/**
+ * Logs `Module initialized: <moduleName>` with `{ module, environment, ...metadata }` through the
+ * qerrors logger, or `console.log('Module initialized: <name>', metadata)` without it. Never
+ * throws (§8.4).
+ * @param {string} moduleName
+ * @param {object} [metadata]
+ */
+function logModuleInit(moduleName, metadata = {}) {
+  try {
+    const meta = metadata !== null && typeof metadata === 'object' ? metadata : {};
+    const message = `Module initialized: ${moduleName}`;
+    const data = { module: moduleName, environment: process.env.NODE_ENV || 'development', ...meta };
+    if (!logInfo(message, data)) console.log(message, meta);
+  } catch {
+    // never throws
+  }
+}
+
+module.exports = { initializeModule, initializeModuleESM, shouldInitialize, logModuleInit };

@@ -1,0 +1,385 @@
+'use strict';
+
+// The error handler (spec §1, with the [REIMPL] contract): `qerrors(error, context, req,
+// res, next)` builds a redacted record, logs it, answers the request when it can, hands
+// the error to the native AI pipeline without waiting, and resolves the record. It never
+// throws into the host and never rejects.
+
+const { randomUUID } = require('node:crypto');
+const logger = require('./logger');
+const { sanitizeMessage, sanitizeContext } = require('./sanitization');
+const { ErrorSeverity, ErrorTypes, _statusForType, _severityForType } = require('./errorTypes');
+
+const MAX_MESSAGE = 10000;
+
+let pipeline;
+/** The AI pipeline, loaded on the first error; null when it cannot load. */
+function getPipeline() {
+  if (pipeline === undefined) {
+    try {
+      pipeline = require('./aiPipeline');
+    } catch (err) {
+      pipeline = null;
+      console.warn(`qerrors: background AI analysis is unavailable: ${err && err.message}`);
+    }
+  }
+  return pipeline;
+}
+
+/** 12 lowercase hex characters from a random UUID. */
+function generateErrorId() {
+  return randomUUID().replace(/-/g, '').slice(0, 12);
+}
+
+/** An HTTP error status (integer 400..599) or undefined. */
+function errorStatus(value) {
+  const n = typeof value === 'string' && /^[0-9]{3}$/.test(value) ? Number(value) : value;
+  return Number.isInteger(n) && n >= 400 && n <= 599 ? n : undefined;
+}
+
+function readProp(obj, key) {
+  try {
+    return obj[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True for an Express/Node request (as opposed to a plain extra-context object). */
+function isRequest(x) {
+  return (
+    x !== null &&
+    typeof x === 'object' &&
+    (typeof x.get === 'function' || (x.headers !== null && typeof x.headers === 'object') || typeof x.method === 'string')
+  );
+}
+
+function isResponse(x) {
+  return x !== null && typeof x === 'object' && (typeof x.json === 'function' || typeof x.end === 'function');
+}
+
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function showStack() {
+  return process.env.NODE_ENV === 'development' || process.env.DEBUG === 'true';
+}
+
+/** Context given as a string stays a (redacted) string; objects are redacted copies. */
+function normalizeContext(context, extra) {
+  let base;
+  if (context === undefined || context === null || context === '') base = 'unknown context';
+  else if (typeof context === 'string') base = sanitizeMessage(context);
+  else if (typeof context === 'object') base = sanitizeContext(context, 'ERROR', 3);
+  else base = sanitizeMessage(String(context));
+  if (!extra) return base;
+  const more = sanitizeContext(extra, 'ERROR', 3);
+  return typeof base === 'string' ? { location: base, ...more } : { ...base, ...more };
+}
+
+/**
+ * Builds the record qerrors resolves to (spec §1.1 [REIMPL] union).
+ * @returns {Record<string, unknown>}
+ */
+function buildRecord(error, context, extra) {
+  const isObj = error !== null && (typeof error === 'object' || typeof error === 'function');
+  const rawMessage = isObj ? readProp(error, 'message') : error;
+  const rawName = isObj ? readProp(error, 'name') : undefined;
+  const name = typeof rawName === 'string' && rawName ? rawName.slice(0, 100) : 'Error';
+  const id = generateErrorId();
+  const uniqueErrorName = `ERROR:${name}_${randomUUID()}`;
+  if (isObj) {
+    try {
+      error.uniqueErrorName = uniqueErrorName;
+    } catch {
+      // frozen or exotic error object: the record still carries the name
+    }
+  }
+  const message =
+    rawMessage === undefined || rawMessage === null ? 'An error occurred' : sanitizeMessage(String(rawMessage).slice(0, MAX_MESSAGE));
+  const ctxSeverity = context && typeof context === 'object' ? readProp(context, 'severity') : undefined;
+  const extraSeverity = extra ? readProp(extra, 'severity') : undefined;
+  const type = isObj ? readProp(error, 'type') : undefined;
+  const severity =
+    (isObj && typeof readProp(error, 'severity') === 'string' && error.severity) ||
+    (typeof extraSeverity === 'string' && extraSeverity) ||
+    (typeof ctxSeverity === 'string' && ctxSeverity) ||
+    (typeof type === 'string' ? _severityForType(type) : ErrorSeverity.MEDIUM);
+  const statusCode =
+    (isObj && (errorStatus(readProp(error, 'statusCode')) || errorStatus(readProp(error, 'status')))) ||
+    (typeof type === 'string' && Object.values(ErrorTypes).includes(type) ? _statusForType(type) : 500);
+  const isOperational = isObj && typeof readProp(error, 'isOperational') === 'boolean' ? error.isOperational : true;
+  const stack = isObj ? readProp(error, 'stack') : undefined;
+  const record = {
+    id,
+    uniqueErrorName,
+    timestamp: new Date().toISOString(),
+    message,
+    name,
+    statusCode,
+    isOperational,
+    context: normalizeContext(context, extra),
+    severity,
+  };
+  if (typeof stack === 'string' && stack) record.stack = sanitizeMessage(stack.slice(0, 2 * MAX_MESSAGE));
+  return record;
+}
+
+/** Writes the JSON or HTML answer. Returns true when a response was sent. */
+function answer(record, req, res) {
+  const accept = (req && req.headers && req.headers.accept) || '';
+  const status = record.statusCode;
+  const wantsHtml = typeof accept === 'string' && accept.includes('text/html');
+  let body;
+  let type;
+  if (wantsHtml) {
+    type = 'text/html; charset=utf-8';
+    body =
+      `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Error: ${status}</title></head>` +
+      `<body><h1>Error: ${status}</h1><h2>${escapeHtml(record.message)}</h2><p>Error ID: ${escapeHtml(record.id)}</p>` +
+      (showStack() && record.stack ? `<pre>${escapeHtml(record.stack)}</pre>` : '') +
+      '</body></html>';
+  } else {
+    type = 'application/json; charset=utf-8';
+    const { stack, ...publicRecord } = record;
+    body = JSON.stringify({ error: showStack() && stack ? record : publicRecord });
+  }
+  if (typeof res.setHeader === 'function') {
+    res.setHeader('Content-Type', type);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (wantsHtml) res.setHeader('Content-Security-Policy', "default-src 'none'");
+  }
+  if (typeof res.status === 'function' && typeof res.send === 'function') {
+    res.status(status).send(body);
+  } else {
+    res.statusCode = status;
+    res.end(body);
+  }
+  return true;
+}
+
+async function handle(error, context, rest) {
+  if (!error) {
+    console.warn('qerrors called without an error object');
+    return undefined;
+  }
+  // (error, context, req, res, next) or the original (error, location, contextObject).
+  let [req, res, next] = rest;
+  let extra = null;
+  if (req !== undefined && req !== null && typeof req === 'object' && !isRequest(req) && !isResponse(req)) {
+    extra = req;
+    req = undefined;
+  }
+  const record = buildRecord(error, context, extra);
+  try {
+    const p = getPipeline();
+    if (p) record.fingerprint = p.schedule(error, record.context);
+  } catch {
+    // Analysis is best effort; the pipeline must never break error handling.
+  }
+  const logged = logger.logError(`${record.name}: ${record.message}`, record, null);
+  let answered = false;
+  if (isResponse(res) && !res.headersSent) {
+    try {
+      answered = answer(record, req, res);
+    } catch (err) {
+      console.error(`qerrors: could not send the error response: ${err && err.message}`);
+    }
+  }
+  if (!answered && typeof next === 'function') {
+    try {
+      next(error);
+    } catch (err) {
+      console.error(`qerrors: next() threw: ${err && err.message}`);
+    }
+  }
+  await logged;
+  return record;
+}
+
+/**
+ * Handles an error (spec §1.1 [REIMPL]).
+ * @param {unknown} error
+ * @param {string|object} [context] a location string or a context object
+ * @param {...unknown} rest `req, res, next`, or one extra context object
+ * @returns {Promise<object|undefined>} the record; never rejects
+ */
+function qerrors(error, context, ...rest) {
+  return handle(error, context, rest).catch((err) => {
+    try {
+      console.error('qerrors failed to handle error:', err);
+      console.error('Original error:', error);
+    } catch {
+      // console itself failed
+    }
+    return undefined;
+  });
+}
+
+/**
+ * An Express error handler (exactly 4 parameters) answering through qerrors.
+ * @param {object} [options] reserved
+ */
+function middleware(options = {}) {
+  return function qerrorsMiddleware(err, req, res, next) {
+    let ctx;
+    try {
+      const sock = req && req.socket;
+      ctx = {
+        url: req && (req.originalUrl || req.url),
+        method: req && req.method,
+        userAgent: req && req.headers ? req.headers['user-agent'] : undefined,
+        ip: (req && req.ip) || (sock && sock.remoteAddress),
+      };
+    } catch {
+      ctx = 'express';
+    }
+    qerrors(err || new Error('Unknown error (a falsy value was passed to next())'), ctx, req, res, next);
+  };
+}
+
+/**
+ * Context of an error for diagnostics: type, message, first 10 stack lines, then
+ * `context`; top-level `password`, `token` and `apiKey` removed.
+ */
+function extractContext(error, context = {}) {
+  const timestamp = new Date().toISOString();
+  try {
+    const out = {
+      timestamp,
+      errorType: error.constructor.name,
+      message: error.message,
+      stack: typeof error.stack === 'string' ? error.stack.split('\n').slice(0, 10) : [],
+      ...context,
+    };
+    for (const k of ['password', 'token', 'apiKey']) if (out[k]) delete out[k];
+    return out;
+  } catch (err) {
+    console.error(`Failed to extract error context: ${err && err.message}`);
+    return { timestamp, extractionFailed: true };
+  }
+}
+
+/** Clears the AI advice cache. */
+function cleanup() {
+  try {
+    if (pipeline) pipeline.clearCache();
+    console.log('qerrors cleanup completed');
+  } catch (err) {
+    console.error('Error during qerrors cleanup:', err);
+  }
+}
+
+/** `{ length, rejectCount }` of the analysis queue (zeros before the first error). */
+function getQueueStats() {
+  try {
+    const s = pipeline ? pipeline.stats() : null;
+    return { length: (s && Number(s.queued)) || 0, rejectCount: (s && Number(s.rejected)) || 0 };
+  } catch {
+    return { length: 0, rejectCount: 0 };
+  }
+}
+
+/**
+ * The advice-cache controls of the original. The native cache expires entries on read
+ * and runs no timers, so purging and the cleanup schedule have nothing to do.
+ */
+function getAnalysisCache() {
+  return {
+    clear() {
+      if (pipeline) pipeline.clearCache();
+    },
+    purgeExpired() {},
+    startCleanup() {},
+    stopCleanup() {},
+  };
+}
+
+function requestIdOf(context) {
+  if (context && typeof context.requestId === 'string' && context.requestId) return context.requestId;
+  const h = context && context.req && context.req.headers;
+  if (h) {
+    for (const k of ['x-request-id', 'x-correlation-id', 'request-id']) {
+      if (typeof h[k] === 'string' && h[k]) return h[k];
+    }
+  }
+  return randomUUID();
+}
+
+function withoutReqRes(context) {
+  if (!context || typeof context !== 'object') return {};
+  const { req: _req, res: _res, ...rest } = context;
+  return rest;
+}
+
+/**
+ * Logs an error with a severity through qerrors (spec §1.2). Never throws.
+ * @returns {Promise<void>}
+ */
+async function logErrorWithSeverity(error, functionName, context = {}, severity = ErrorSeverity.MEDIUM) {
+  try {
+    const logContext = { ...withoutReqRes(context), severity, timestamp: new Date().toISOString(), requestId: requestIdOf(context) };
+    await qerrors(error, functionName, logContext);
+    const name = String(functionName).slice(0, 50);
+    if (severity === ErrorSeverity.CRITICAL) console.error('CRITICAL ERROR in:', name);
+    else if (severity === ErrorSeverity.HIGH) console.error('HIGH SEVERITY ERROR in:', name);
+  } catch {
+    // never throws
+  }
+}
+
+const ERROR_TYPE_VALUES = new Set(Object.values(ErrorTypes));
+
+/**
+ * Logs and answers a controller error with the 1.2.7 body (spec §1.3).
+ * @returns {Promise<void>}
+ */
+async function handleControllerError(res, error, functionName, context = {}, userMessage = null) {
+  try {
+    const e = error || {};
+    const type = ERROR_TYPE_VALUES.has(e.type) ? e.type : ErrorTypes.SYSTEM;
+    await logErrorWithSeverity(error, functionName, context, _severityForType(type));
+    if (res && !res.headersSent && typeof res.status === 'function') {
+      res.status(_statusForType(type)).json({
+        error: {
+          code: e.code || 'INTERNAL_ERROR',
+          message: userMessage || e.message || 'An internal error occurred',
+          type,
+          timestamp: new Date().toISOString(),
+          requestId: requestIdOf(context),
+          context: sanitizeContext(withoutReqRes(context), 'ERROR'),
+        },
+      });
+    }
+  } catch (err) {
+    console.error(`qerrors: handleControllerError failed: ${err && err.message}`);
+  }
+}
+
+/**
+ * Runs `operation`; on failure logs it and resolves `fallback` (spec §1.4). Never rejects.
+ */
+async function withErrorHandling(operation, functionName, context = {}, fallback = null) {
+  try {
+    const result = await operation();
+    if (process.env.QERRORS_VERBOSE !== 'false') console.log(`${functionName} completed successfully`);
+    return result;
+  } catch (error) {
+    const severity = (error && typeof error.severity === 'string' && error.severity) || ErrorSeverity.MEDIUM;
+    await logErrorWithSeverity(error, functionName, context, severity);
+    return fallback;
+  }
+}
+
+for (const [k, v] of Object.entries({ middleware, generateErrorId, extractContext, cleanup, getQueueStats, getAnalysisCache })) {
+  Object.defineProperty(qerrors, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+// Reachable for createQerrorsCoreDeps(qerrors) (spec §9.1), but not own enumerable keys:
+// Object.keys(qerrors) stays the measured six.
+for (const [k, v] of Object.entries({ logErrorWithSeverity, handleControllerError, withErrorHandling })) {
+  Object.defineProperty(qerrors, k, { value: v, enumerable: false, writable: true, configurable: true });
+}
+
+module.exports = qerrors;

@@ -1,0 +1,266 @@
+'use strict';
+
+// The `queueManager` namespace (spec §5.2 [REIMPL], §15.6): concurrency limiters with p-limit
+// semantics (FIFO, at most `concurrency` tasks running), a global admission cap shared by every
+// limiter (QERRORS_QUEUE_LIMIT, default 100, counting running plus waiting tasks), an optional
+// per-limiter bound on waiting tasks, exact reject counting and periodic metrics logging.
+//
+// The bookkeeping stays in JS: one task costs a few counter updates, far less than one crossing
+// into the native addon (DESIGN.md). Nothing here starts until it is used.
+
+const { performance } = require('node:perf_hooks');
+const config = require('./config');
+const { optionalSibling, loadedSibling } = require('./optional');
+
+const CAPACITY_MESSAGE = 'Queue at capacity - request rejected to prevent memory exhaustion';
+const DURATION_WINDOW = 1000;
+
+// Process-wide counters, shared by every limiter.
+const totals = {
+  inFlight: 0, // running + waiting, what the global cap bounds
+  active: 0,
+  pending: 0,
+  rejects: 0,
+  processed: 0,
+};
+// Rolling window of the last DURATION_WINDOW task durations (ms).
+const durations = new Float64Array(DURATION_WINDOW);
+let durationNext = 0;
+let durationCount = 0;
+let durationSum = 0;
+
+// Read from QERRORS_QUEUE_LIMIT on first admission, then kept: admission is a hot path.
+let globalCap = 0;
+
+function admissionCap() {
+  if (globalCap === 0) globalCap = config.readSettings().queueLimit;
+  return globalCap;
+}
+
+function recordDuration(ms) {
+  if (durationCount === DURATION_WINDOW) durationSum -= durations[durationNext];
+  else durationCount++;
+  durations[durationNext] = ms;
+  durationSum += ms;
+  durationNext = (durationNext + 1) % DURATION_WINDOW;
+}
+
+function capacityError() {
+  const err = new Error(CAPACITY_MESSAGE);
+  err.code = 'ERR_QERRORS_QUEUE_FULL';
+  return err;
+}
+
+function invalidArg(Ctor, message, code = 'ERR_QERRORS_INVALID_ARG') {
+  const err = new Ctor(message);
+  err.code = code;
+  return err;
+}
+
+/** A FIFO with O(1) push and shift (an array with a moving head, compacted now and then). */
+class Fifo {
+  constructor() {
+    this.items = [];
+    this.head = 0;
+  }
+  get size() {
+    return this.items.length - this.head;
+  }
+  push(item) {
+    this.items.push(item);
+  }
+  shift() {
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
+
+/**
+ * Creates a limiter: `limiter(task, ...args)` runs `task(...args)` once fewer than `concurrency`
+ * of this limiter's tasks are running, and settles with its result. It always returns a Promise
+ * (a synchronous throw becomes a rejection). A submission is rejected with
+ * `Error('Queue at capacity - request rejected to prevent memory exhaustion')` (code
+ * `ERR_QERRORS_QUEUE_FULL`) when the process already holds QERRORS_QUEUE_LIMIT tasks (default
+ * 100) across all limiters, or when this limiter already has `options.maxQueue` tasks waiting.
+ * Limiters are not pooled: each call returns an independent limiter.
+ *
+ * @param {number} [concurrency=5] an integer >= 1, or Infinity
+ * @param {{ maxQueue?: number }} [options] maxQueue: most tasks allowed to wait (default: no
+ *   per-limiter bound beyond the global cap)
+ */
+function createLimiter(concurrency = 5, options = {}) {
+  if (!(Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) || concurrency < 1) {
+    throw invalidArg(TypeError, 'Expected `concurrency` to be a number from 1 and up', 'ERR_QERRORS_INVALID_CONCURRENCY');
+  }
+  if (options === null || typeof options !== 'object') {
+    throw invalidArg(TypeError, 'createLimiter: options must be an object');
+  }
+  const maxQueue = options.maxQueue === undefined ? Number.POSITIVE_INFINITY : options.maxQueue;
+  if (!(Number.isInteger(maxQueue) || maxQueue === Number.POSITIVE_INFINITY) || maxQueue < 0) {
+    throw invalidArg(RangeError, 'createLimiter: options.maxQueue must be an integer >= 0');
+  }
+
+  const waiting = new Fifo();
+  let active = 0;
+
+  function run(job) {
+    active++;
+    totals.active++;
+    const started = performance.now();
+    let result;
+    try {
+      result = Promise.resolve(job.task(...job.args));
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(
+      (value) => {
+        done(started);
+        job.resolve(value);
+      },
+      (err) => {
+        done(started);
+        job.reject(err);
+      }
+    );
+  }
+
+  function done(started) {
+    recordDuration(performance.now() - started);
+    active--;
+    totals.active--;
+    totals.inFlight--;
+    totals.processed++;
+    if (waiting.size > 0 && active < concurrency) {
+      totals.pending--;
+      run(waiting.shift());
+    }
+  }
+
+  function limiter(task, ...args) {
+    if (typeof task !== 'function') {
+      return Promise.reject(invalidArg(TypeError, 'limiter: task must be a function'));
+    }
+    const mustWait = active >= concurrency;
+    if (totals.inFlight >= admissionCap() || (mustWait && waiting.size >= maxQueue)) {
+      totals.rejects++;
+      return Promise.reject(capacityError());
+    }
+    totals.inFlight++;
+    return new Promise((resolve, reject) => {
+      const job = { task, args, resolve, reject };
+      if (mustWait) {
+        totals.pending++;
+        waiting.push(job);
+      } else {
+        run(job);
+      }
+    });
+  }
+
+  Object.defineProperties(limiter, {
+    activeCount: { get: () => active, enumerable: true },
+    pendingCount: { get: () => waiting.size, enumerable: true },
+    concurrency: { value: concurrency, enumerable: true },
+  });
+  return limiter;
+}
+
+/** The already-loaded AI pipeline's stats, or null: reading metrics never loads the addon. */
+function pipelineStats() {
+  const pipeline = loadedSibling('aiPipeline');
+  if (!pipeline || typeof pipeline.stats !== 'function') return null;
+  try {
+    const stats = pipeline.stats();
+    return stats && typeof stats === 'object' ? stats : null;
+  } catch {
+    return null;
+  }
+}
+
+function count(value) {
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+/** Tasks waiting for a slot (not yet started) in every limiter and the AI analysis queue. */
+function getQueueLength() {
+  const ai = pipelineStats();
+  return totals.pending + (ai ? count(ai.queued) : 0);
+}
+
+/** Submissions rejected for capacity since start, limiters and AI analysis queue together. */
+function getQueueRejectCount() {
+  const ai = pipelineStats();
+  return totals.rejects + (ai ? count(ai.rejected) : 0);
+}
+
+/** The intended shape of the original `getQueueMetrics()` (§5.2), for the limiters. */
+function getQueueMetrics() {
+  return {
+    rejectCount: getQueueRejectCount(),
+    activeCount: totals.active,
+    totalProcessed: totals.processed,
+    averageProcessingTime: durationCount === 0 ? 0 : durationSum / durationCount,
+    queueSize: getQueueLength(),
+    maxQueueSize: admissionCap(),
+  };
+}
+
+/** Logs one `Queue metrics: …` info line (through the qerrors logger when present). */
+function logQueueMetrics() {
+  const m = getQueueMetrics();
+  const line =
+    `Queue metrics: rejects=${m.rejectCount}, active=${m.activeCount}, queued=${m.queueSize}, ` +
+    `processed=${m.totalProcessed}, avg_time=${Math.round(m.averageProcessingTime)}ms`;
+  const logger = optionalSibling('logger');
+  if (logger && typeof logger.logInfo === 'function') {
+    Promise.resolve()
+      .then(() => logger.logInfo(line))
+      .catch(() => {});
+  } else {
+    console.info(line);
+  }
+  return line;
+}
+
+let metricsTimer = null;
+
+/**
+ * Starts logging queue metrics every `intervalMs` (default QERRORS_METRIC_INTERVAL_MS, 60000).
+ * Idempotent: a running timer is kept as it is. The timer is unref'd.
+ * @param {number} [intervalMs]
+ */
+function startQueueMetrics(intervalMs = undefined) {
+  if (intervalMs !== undefined && (!Number.isInteger(intervalMs) || intervalMs < 1 || intervalMs > 2147483647)) {
+    throw invalidArg(RangeError, 'startQueueMetrics: intervalMs must be an integer from 1 to 2147483647');
+  }
+  if (metricsTimer) return;
+  const ms = intervalMs === undefined ? config.readSettings().metricIntervalMs : intervalMs;
+  metricsTimer = setInterval(logQueueMetrics, ms);
+  metricsTimer.unref();
+}
+
+/** Stops the metrics timer. Idempotent. */
+function stopQueueMetrics() {
+  if (!metricsTimer) return;
+  clearInterval(metricsTimer);
+  metricsTimer = null;
+}
+
+module.exports = {
+  createLimiter,
+  getQueueLength,
+  getQueueRejectCount,
+  startQueueMetrics,
+  stopQueueMetrics,
+};
+
+Object.defineProperties(module.exports, {
+  getQueueMetrics: { value: getQueueMetrics },
+  logQueueMetrics: { value: logQueueMetrics },
+});

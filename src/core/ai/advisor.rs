@@ -1,0 +1,456 @@
+//! The built-in offline advisor: specific advice for the common Node.js failures, with no
+//! network call. Used when no API key is configured (a fresh install, the demo, CI).
+//!
+//! Advice is cached by fingerprint, and a fingerprint deliberately ignores numbers, ids and
+//! paths, so the text here never quotes those parts of a message (a port or path quoted for
+//! one occurrence could be wrong for the next); it only quotes names that are part of the
+//! fingerprint, such as the property or function name.
+
+use serde_json::{json, Map, Value};
+
+struct Rule {
+    category: &'static str,
+    cause: &'static str,
+    advice: &'static str,
+    steps: &'static [&'static str],
+}
+
+const ECONNREFUSED: Rule = Rule {
+    category: "ECONNREFUSED",
+    cause: "Nothing is listening on the host and port this process connects to: the service (database, cache, API) is down, not started yet, or the address or port is wrong.",
+    advice: "Check that the target service is running and reachable at the configured host and port, and retry the connection with backoff instead of failing at startup.",
+    steps: &[
+        "Verify the host and port in your configuration (env vars such as DATABASE_URL or REDIS_URL).",
+        "Confirm the service is up: `nc -vz <host> <port>` or the service's own health check.",
+        "In containers, use the service name instead of localhost, and wait for readiness before connecting.",
+        "Add retry with exponential backoff around the initial connection.",
+    ],
+};
+
+const ENOTFOUND: Rule = Rule {
+    category: "ENOTFOUND",
+    cause: "DNS could not resolve the host name: it is misspelled, does not exist in this network, or DNS is unavailable.",
+    advice: "Check the host name in the URL or configuration for typos and make sure it resolves from this machine or container.",
+    steps: &[
+        "Print the exact host the code uses and compare it with the expected one (no protocol or path in a host field).",
+        "Test resolution with `getent hosts <name>` or `nslookup <name>` from the same environment.",
+        "In Docker or Kubernetes, use the service name known to that network.",
+        "Treat EAI_AGAIN as a temporary DNS failure and retry it.",
+    ],
+};
+
+const EADDRINUSE: Rule = Rule {
+    category: "EADDRINUSE",
+    cause: "Another process (often a previous instance of this server) is already listening on the port.",
+    advice: "Stop the other process or choose another port (for example through PORT), and make sure the server only calls listen() once.",
+    steps: &[
+        "Find the owner: `lsof -i :<port>` or `ss -ltnp`.",
+        "Stop a stale instance or a watcher that restarted without closing the old server.",
+        "Read the port from configuration; in tests listen on port 0 to get a free one.",
+        "Close the server on shutdown (server.close()) so restarts can bind again.",
+    ],
+};
+
+const ENOENT: Rule = Rule {
+    category: "ENOENT",
+    cause: "A file or directory the code opens does not exist at that path, usually because of a relative path resolved against an unexpected working directory.",
+    advice: "Build the path from __dirname (or import.meta.url) instead of the working directory, and create or check the file before using it.",
+    steps: &[
+        "Log the absolute path being opened (path.resolve) and compare it with where the file really is.",
+        "Use path.join(__dirname, ...) for files shipped with the code.",
+        "Create directories with fs.mkdirSync(dir, { recursive: true }) before writing into them.",
+        "If the file is optional, handle err.code === 'ENOENT' explicitly.",
+    ],
+};
+
+const EACCES: Rule = Rule {
+    category: "EACCES",
+    cause: "The process lacks permission for the file, directory or port it uses (ports below 1024 need privileges).",
+    advice: "Fix the ownership or mode of the path for the user the process runs as, or use a port above 1024 behind a proxy.",
+    steps: &[
+        "Check which user runs the process (`id`) and the path's owner and mode (`ls -l`).",
+        "Write to a directory the process owns (for example a data volume), not the code directory.",
+        "Bind to a port above 1024 and put a reverse proxy or port mapping in front.",
+        "Avoid running Node as root to work around it.",
+    ],
+};
+
+const ETIMEDOUT: Rule = Rule {
+    category: "ETIMEDOUT",
+    cause: "A connection or request to a remote service took longer than the allowed time: the service is slow or overloaded, or a firewall drops the packets.",
+    advice: "Set explicit connect and request timeouts, retry idempotent calls with backoff, and check network reachability of the remote host.",
+    steps: &[
+        "Check that the host and port are reachable from this network (security groups, firewalls, VPN).",
+        "Measure the remote service's latency; raise the timeout only if the service is legitimately slow.",
+        "Retry idempotent requests with exponential backoff and jitter, and add a circuit breaker.",
+        "Reuse connections with a keep-alive agent to avoid repeated connection setup.",
+    ],
+};
+
+const ECONNRESET: Rule = Rule {
+    category: "ECONNRESET",
+    cause: "The remote side closed the connection abruptly, typically an idle keep-alive socket closed by the server or a proxy, or a crash on the other side.",
+    advice: "Retry idempotent requests once on ECONNRESET and keep the client's keep-alive idle timeout shorter than the server's.",
+    steps: &[
+        "Set the HTTP agent's keep-alive timeout below the server or load balancer idle timeout.",
+        "Retry idempotent requests (GET, PUT with the same body) after a reset.",
+        "Check the remote service's logs for crashes or request size limits at the time of the reset.",
+        "Handle 'error' events on sockets and streams so a reset does not crash the process.",
+    ],
+};
+
+const EPIPE: Rule = Rule {
+    category: "EPIPE",
+    cause: "The code wrote to a socket, pipe or stream whose other end was already closed, such as a client that disconnected or a child process that exited.",
+    advice: "Stop writing once the peer has closed: listen for 'close' and 'error' on the stream and check writable before writing.",
+    steps: &[
+        "Attach an 'error' handler to the stream or socket so EPIPE does not crash the process.",
+        "Stop work for a request when req/res emits 'close' (client went away).",
+        "Use stream.pipeline() which tears down both sides correctly.",
+        "For child processes, check that the child is still running before writing to stdin.",
+    ],
+};
+
+const EMFILE: Rule = Rule {
+    category: "EMFILE",
+    cause: "The process has reached its limit of open file descriptors: files or sockets are opened faster than they are closed, or leaked.",
+    advice: "Limit concurrency of file and socket operations and make sure every handle is closed; raise `ulimit -n` only after fixing leaks.",
+    steps: &[
+        "Count open descriptors (`ls /proc/<pid>/fd | wc -l`) and look for growth over time.",
+        "Close file handles in finally blocks and destroy unused sockets and streams.",
+        "Limit parallel work (a queue or p-limit style limiter) instead of Promise.all over thousands of files.",
+        "Reuse HTTP connections with a keep-alive agent and a maxSockets limit.",
+    ],
+};
+
+const PROPERTY_OF_NOTHING: Rule = Rule {
+    category: "TypeError: property of undefined/null",
+    cause: "The code reads a property from a value that is undefined or null: a missing field in input data, an async result used before it arrived, or a wrong variable.",
+    advice: "Check where the object comes from and guard it: validate input, await async results, and use optional chaining (obj?.prop) only where absence is legitimate.",
+    steps: &[
+        "Find the object in the first stack frame of your code and log its value just before the access.",
+        "Validate request bodies and external data before using nested fields.",
+        "Make sure promises are awaited before their results are used.",
+        "Return a clear 4xx error for missing input instead of letting a TypeError escape.",
+    ],
+};
+
+const NOT_A_FUNCTION: Rule = Rule {
+    category: "TypeError: not a function",
+    cause: "The code calls something that is not a function: a misspelled method, a wrong import (default vs named export, CommonJS vs ESM), or an object that is not what the code expects.",
+    advice: "Check how the value is imported and what it really is (console.log(typeof x)); fix default vs named import mismatches and method names.",
+    steps: &[
+        "Log typeof of the called value and of its parent object.",
+        "Compare require()/import usage with the module's actual exports (default vs named).",
+        "Check the installed version of the library: the method may have been renamed or removed.",
+        "Look for circular requires that leave an export undefined at call time.",
+    ],
+};
+
+const JSON_SYNTAX: Rule = Rule {
+    category: "SyntaxError: invalid JSON",
+    cause: "JSON.parse received text that is not valid JSON, often an HTML error page, an empty body, or a value that is already an object.",
+    advice: "Check the response status and content-type before parsing, and wrap JSON.parse in try/catch with a clear error for bad input.",
+    steps: &[
+        "Log the first characters of the text being parsed ('<' means an HTML page, empty means no body).",
+        "Check the HTTP status and content-type before calling .json() or JSON.parse.",
+        "Do not parse values that are already objects (for example a body parsed by middleware).",
+        "Return 400 for malformed client JSON instead of a 500.",
+    ],
+};
+
+const STACK_OVERFLOW: Rule = Rule {
+    category: "RangeError: maximum call stack",
+    cause: "Unbounded recursion: a function calls itself (directly or through others) without reaching a base case, or a setter/getter or event handler re-triggers itself.",
+    advice: "Find the repeating frames in the stack and add or fix the recursion's base case; turn deep recursion over data into an iterative loop.",
+    steps: &[
+        "Look at the repeated function names in the stack to find the cycle.",
+        "Check setters, toJSON methods and event handlers that trigger themselves.",
+        "Convert recursion over large or cyclic data into iteration with an explicit stack and a visited set.",
+        "For cyclic objects, use a circular-safe serializer.",
+    ],
+};
+
+const OUT_OF_MEMORY: Rule = Rule {
+    category: "heap out of memory",
+    cause: "The V8 heap reached its limit: a memory leak (growing caches, listeners, closures) or a workload that loads too much data at once.",
+    advice: "Find what grows with a heap snapshot, bound caches and queues, and stream large data instead of loading it whole; raise --max-old-space-size only for legitimate needs.",
+    steps: &[
+        "Take heap snapshots a few minutes apart (node --inspect or --heapsnapshot-near-heap-limit) and compare retained objects.",
+        "Bound every cache and queue (size and TTL) and remove event listeners you add.",
+        "Stream large files and query results instead of buffering them.",
+        "Set --max-old-space-size to fit the container memory limit.",
+    ],
+};
+
+const UNHANDLED_REJECTION: Rule = Rule {
+    category: "unhandled rejection",
+    cause: "A promise rejected and nothing handled it: a missing await, a missing .catch(), or an async function called without handling its result.",
+    advice: "Await every promise (or attach .catch) where it is created, and wrap async route handlers so rejections reach the error handler.",
+    steps: &[
+        "Find the async call in the stack and make sure its promise is awaited or caught.",
+        "Wrap async Express handlers (or use Express 5) so rejections go to next(err).",
+        "Enable the no-floating-promises lint rule to catch this at build time.",
+        "Keep a process 'unhandledRejection' handler for logging, not as the fix.",
+    ],
+};
+
+const HEADERS_SENT: Rule = Rule {
+    category: "ERR_HTTP_HEADERS_SENT",
+    cause: "The handler sends a response twice: res.send/json/redirect after a response was already sent, often a missing return after an early response or next() called after responding.",
+    advice: "Return right after sending a response, and check res.headersSent in error handlers before writing (delegate to next(err) when already sent).",
+    steps: &[
+        "Add `return` before early res.status(...).json(...) calls.",
+        "Make sure a callback or promise chain cannot respond a second time.",
+        "Do not call next() after sending a response.",
+        "In error middleware, if res.headersSent, call next(err) instead of responding.",
+    ],
+};
+
+const GENERIC: Rule = Rule {
+    category: "generic",
+    cause: "The error does not match a known pattern; the message and the first stack frame in your own code are the best starting point.",
+    advice: "Start at the first stack frame in your own code, log the inputs that reach it, and reproduce the failure in a test before changing code.",
+    steps: &[
+        "Read the error name, message and code; search the library's docs for the code.",
+        "Open the first frame of the stack that belongs to your code and inspect the values there.",
+        "Reproduce the failure with the same input in a unit test.",
+        "Add context (ids, route, input size) to the log entry so the next occurrence is easier to diagnose.",
+    ],
+};
+
+fn pick(name: &str, code: &str, message: &str) -> &'static Rule {
+    let has = |s: &str| code == s || message.contains(s);
+    let lower = message.to_ascii_lowercase();
+    if has("ECONNREFUSED") {
+        &ECONNREFUSED
+    } else if has("ENOTFOUND") || has("EAI_AGAIN") {
+        &ENOTFOUND
+    } else if has("EADDRINUSE") {
+        &EADDRINUSE
+    } else if has("ENOENT") {
+        &ENOENT
+    } else if has("EACCES") || has("EPERM") {
+        &EACCES
+    } else if has("ETIMEDOUT") || has("ESOCKETTIMEDOUT") {
+        &ETIMEDOUT
+    } else if has("ECONNRESET") {
+        &ECONNRESET
+    } else if has("EPIPE") {
+        &EPIPE
+    } else if has("EMFILE") || has("ENFILE") {
+        &EMFILE
+    } else if has("ERR_HTTP_HEADERS_SENT") || lower.contains("headers after they are sent") {
+        &HEADERS_SENT
+    } else if lower.contains("heap out of memory") || lower.contains("allocation failed") {
+        &OUT_OF_MEMORY
+    } else if lower.contains("maximum call stack") {
+        &STACK_OVERFLOW
+    } else if code == "ERR_UNHANDLED_REJECTION"
+        || name.contains("UnhandledPromiseRejection")
+        || lower.contains("unhandled promise rejection")
+        || lower.contains("unhandled rejection")
+    {
+        &UNHANDLED_REJECTION
+    } else if lower.contains("cannot read propert")
+        && (lower.contains("undefined") || lower.contains("null"))
+        || (lower.contains("undefined is not an object") || lower.contains("null is not an object"))
+        || lower.contains("cannot set propert")
+            && (lower.contains("undefined") || lower.contains("null"))
+    {
+        &PROPERTY_OF_NOTHING
+    } else if lower.contains("is not a function") {
+        &NOT_A_FUNCTION
+    } else if name == "SyntaxError"
+        && (lower.contains("json")
+            || lower.contains("unexpected token")
+            || lower.contains("unexpected end"))
+    {
+        &JSON_SYNTAX
+    } else {
+        &GENERIC
+    }
+}
+
+/// The quoted name in `(reading 'x')` or `x.y is not a function`, when there is one.
+fn subject(message: &str) -> Option<&str> {
+    if let Some(i) = message.find("(reading '") {
+        let rest = &message[i + 10..];
+        return rest.find('\'').map(|j| &rest[..j]);
+    }
+    if let Some(i) = message.find(" is not a function") {
+        let head = &message[..i];
+        let start = head
+            .rfind(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '$')))
+            .map_or(0, |p| p + 1);
+        let s = &head[start..];
+        return (!s.is_empty()).then_some(s);
+    }
+    None
+}
+
+/// Offline advice for an error, as a JSON object with `advice`, `cause`, `steps`,
+/// `category` and `offline: true`.
+pub fn advise(name: &str, code: &str, message: &str) -> Map<String, Value> {
+    let rule = pick(name, code, message);
+    let mut advice = rule.advice.to_owned();
+    if let Some(s) = subject(message).filter(|s| s.len() <= 80) {
+        if std::ptr::eq(rule, &PROPERTY_OF_NOTHING) {
+            advice = format!(
+                "The object whose '{s}' property is read is undefined or null here. {advice}"
+            );
+        } else if std::ptr::eq(rule, &NOT_A_FUNCTION) {
+            advice = format!("'{s}' is not callable at this point. {advice}");
+        }
+    }
+    let mut m = Map::new();
+    m.insert("advice".into(), Value::String(advice));
+    m.insert("cause".into(), Value::String(rule.cause.to_owned()));
+    m.insert("steps".into(), json!(rule.steps));
+    m.insert("category".into(), Value::String(rule.category.to_owned()));
+    m.insert("offline".into(), Value::Bool(true));
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn category(name: &str, code: &str, message: &str) -> String {
+        advise(name, code, message)["category"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn recognises_common_node_errors() {
+        let cases = [
+            (
+                "Error",
+                "ECONNREFUSED",
+                "connect ECONNREFUSED 127.0.0.1:5432",
+                "ECONNREFUSED",
+            ),
+            (
+                "Error",
+                "",
+                "getaddrinfo ENOTFOUND db.internal",
+                "ENOTFOUND",
+            ),
+            (
+                "Error",
+                "EADDRINUSE",
+                "listen EADDRINUSE: address already in use :::3000",
+                "EADDRINUSE",
+            ),
+            (
+                "Error",
+                "ENOENT",
+                "ENOENT: no such file or directory, open 'config.json'",
+                "ENOENT",
+            ),
+            (
+                "Error",
+                "EACCES",
+                "listen EACCES: permission denied 0.0.0.0:80",
+                "EACCES",
+            ),
+            (
+                "Error",
+                "ETIMEDOUT",
+                "connect ETIMEDOUT 10.0.0.1:443",
+                "ETIMEDOUT",
+            ),
+            ("Error", "ECONNRESET", "socket hang up", "ECONNRESET"),
+            ("Error", "EPIPE", "write EPIPE", "EPIPE"),
+            (
+                "Error",
+                "EMFILE",
+                "EMFILE: too many open files, open 'a.txt'",
+                "EMFILE",
+            ),
+            (
+                "TypeError",
+                "",
+                "Cannot read properties of undefined (reading 'id')",
+                "TypeError: property of undefined/null",
+            ),
+            (
+                "TypeError",
+                "",
+                "Cannot read property 'x' of null",
+                "TypeError: property of undefined/null",
+            ),
+            (
+                "TypeError",
+                "",
+                "user.save is not a function",
+                "TypeError: not a function",
+            ),
+            (
+                "SyntaxError",
+                "",
+                "Unexpected token < in JSON at position 0",
+                "SyntaxError: invalid JSON",
+            ),
+            (
+                "SyntaxError",
+                "",
+                "Unexpected end of JSON input",
+                "SyntaxError: invalid JSON",
+            ),
+            (
+                "RangeError",
+                "",
+                "Maximum call stack size exceeded",
+                "RangeError: maximum call stack",
+            ),
+            (
+                "Error",
+                "",
+                "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+                "heap out of memory",
+            ),
+            (
+                "UnhandledPromiseRejection",
+                "ERR_UNHANDLED_REJECTION",
+                "This error originated either by throwing inside of an async function",
+                "unhandled rejection",
+            ),
+            (
+                "Error",
+                "ERR_HTTP_HEADERS_SENT",
+                "Cannot set headers after they are sent to the client",
+                "ERR_HTTP_HEADERS_SENT",
+            ),
+            ("Error", "", "something odd happened", "generic"),
+        ];
+        for (name, code, msg, want) in cases {
+            assert_eq!(category(name, code, msg), want, "{msg}");
+        }
+    }
+
+    #[test]
+    fn advice_is_specific_and_marked_offline() {
+        let a = advise(
+            "TypeError",
+            "",
+            "Cannot read properties of undefined (reading 'email')",
+        );
+        assert!(a["advice"].as_str().unwrap_or_default().contains("'email'"));
+        assert_eq!(a["offline"], true);
+        assert!(a["steps"].as_array().is_some_and(|s| s.len() >= 3));
+        let f = advise("TypeError", "", "db.collection is not a function");
+        assert!(f["advice"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("'db.collection'"));
+        let p = advise(
+            "Error",
+            "ECONNREFUSED",
+            "connect ECONNREFUSED 127.0.0.1:5432",
+        );
+        assert!(!p["advice"].as_str().unwrap_or_default().contains("5432"));
+    }
+}

@@ -1,0 +1,489 @@
+//! The analysis pipeline, one [`Pipeline::submit`] per error:
+//!
+//! fingerprint → advice cache lookup → (offline advisor, or) de-duplicate identical in-flight
+//! analyses → bound running + queued analyses (overflow rejected and counted) → on a tokio
+//! worker: wait for a slot → redact → build the prompt → rate-limit provider calls → circuit
+//! breaker → HTTP with retries → extract and parse the answer → cache → notify.
+//!
+//! `submit` runs on the caller's thread (the JS main thread) and does only the cheap part;
+//! everything from redaction on runs on the runtime. Results reach the caller through a
+//! [`Notifier`] as the fingerprint plus the advice JSON text (or `None` on failure).
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value};
+use tokio::sync::{watch, Semaphore};
+
+use super::advisor;
+use super::client::HttpClient;
+use super::config::{AiConfig, Provider};
+use super::deps::Deps;
+use super::prompt::build_prompt;
+use super::providers::{build_request, extract_content, parse_advice};
+use crate::core::fingerprint::fingerprint;
+
+/// Largest advice document handed to JS; real advice is a few KB.
+pub const MAX_ADVICE_BYTES: usize = 64 * 1024;
+
+/// One error, as plain strings (JS extracts them; missing parts are empty).
+#[derive(Debug, Clone, Default)]
+pub struct ErrorInput {
+    pub name: String,
+    pub code: String,
+    pub message: String,
+    pub stack: String,
+    /// Filled from `submit`'s `context` closure.
+    pub context: String,
+}
+
+/// Receives finished analyses. Called on a runtime thread; must not block.
+pub trait Notifier: Send + Sync {
+    fn deliver(&self, fp: u64, advice: Option<Arc<str>>);
+}
+
+/// What `submit` did with an error.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submitted {
+    /// Advice was in the cache.
+    Cached(Arc<str>),
+    /// The offline advisor answered at once.
+    Ready(Arc<str>),
+    /// An analysis started; the notifier will be called for this fingerprint.
+    Scheduled,
+    /// An identical analysis is already in flight; its result will be delivered.
+    Joined,
+    /// Running and queued analyses are at their bound; nothing will be delivered.
+    Rejected,
+    /// The pipeline was shut down.
+    Closed,
+}
+
+#[derive(Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    offline: AtomicU64,
+    scheduled: AtomicU64,
+    deduplicated: AtomicU64,
+    rejected: AtomicU64,
+    queued: AtomicU64,
+    running: AtomicU64,
+    provider_calls: AtomicU64,
+    rate_limited: AtomicU64,
+    breaker_rejected: AtomicU64,
+    succeeded: AtomicU64,
+    failed: AtomicU64,
+    cancelled: AtomicU64,
+}
+
+fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Decrements a gauge when dropped, so cancellation cannot leave it high.
+struct Gauge<'a>(&'a AtomicU64);
+
+impl<'a> Gauge<'a> {
+    fn up(c: &'a AtomicU64) -> Self {
+        c.fetch_add(1, Ordering::Relaxed);
+        Self(c)
+    }
+}
+
+impl Drop for Gauge<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+struct Inner {
+    cfg: AiConfig,
+    client: Option<HttpClient>,
+    deps: Deps,
+    notifier: Box<dyn Notifier>,
+    in_flight: Mutex<HashSet<u64>>,
+    slots: Semaphore,
+    cancel: watch::Sender<bool>,
+    closed: AtomicBool,
+    runtime: tokio::runtime::Handle,
+    counters: Counters,
+    last_error: Mutex<Option<String>>,
+}
+
+/// The pipeline. Cheap to share (`Arc` inside); `Send + Sync`.
+#[derive(Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+impl Pipeline {
+    /// A pipeline running its analyses on `runtime`.
+    pub fn new(
+        cfg: AiConfig,
+        deps: Deps,
+        notifier: Box<dyn Notifier>,
+        runtime: tokio::runtime::Handle,
+    ) -> Result<Self, String> {
+        let client = match cfg.provider {
+            Provider::Offline => None,
+            _ => Some(HttpClient::new(
+                cfg.retry,
+                cfg.timeout_ms,
+                cfg.connect_timeout_ms,
+                cfg.max_response_bytes,
+                cfg.concurrency,
+            )?),
+        };
+        let (cancel, _) = watch::channel(false);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                slots: Semaphore::new(cfg.concurrency.max(1)),
+                cfg,
+                client,
+                deps,
+                notifier,
+                in_flight: Mutex::new(HashSet::new()),
+                cancel,
+                closed: AtomicBool::new(false),
+                runtime,
+                counters: Counters::default(),
+                last_error: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &AiConfig {
+        &self.inner.cfg
+    }
+
+    /// Takes one error; see the module docs. Never blocks. `context` is called only when an
+    /// analysis is actually scheduled (a cache hit never pays for building it).
+    pub fn submit(
+        &self,
+        mut input: ErrorInput,
+        context: impl FnOnce() -> String,
+    ) -> (u64, Submitted) {
+        let inner = &self.inner;
+        let fp = fingerprint(&input.name, &input.code, &input.message, &input.stack);
+        if inner.closed.load(Ordering::Acquire) {
+            return (fp, Submitted::Closed);
+        }
+        if let Some(advice) = inner.deps.cache_get(fp) {
+            bump(&inner.counters.hits);
+            return (fp, Submitted::Cached(advice));
+        }
+        bump(&inner.counters.misses);
+        if inner.cfg.provider == Provider::Offline {
+            let map = advisor::advise(&input.name, &input.code, &input.message);
+            return match finalize(map, fp, Provider::Offline) {
+                Some(advice) => {
+                    bump(&inner.counters.offline);
+                    inner.deps.cache_insert(fp, advice.clone());
+                    (fp, Submitted::Ready(advice))
+                }
+                None => (fp, Submitted::Rejected),
+            };
+        }
+        {
+            let mut set = lock(&inner.in_flight);
+            if set.contains(&fp) {
+                bump(&inner.counters.deduplicated);
+                return (fp, Submitted::Joined);
+            }
+            if set.len() >= inner.cfg.concurrency.max(1) + inner.cfg.queue_limit {
+                bump(&inner.counters.rejected);
+                return (fp, Submitted::Rejected);
+            }
+            set.insert(fp);
+        }
+        input.context = context();
+        bump(&inner.counters.scheduled);
+        let task_inner = Arc::clone(inner);
+        inner.runtime.spawn(async move {
+            let mut cancel = task_inner.cancel.subscribe();
+            let result = tokio::select! {
+                _ = cancel.wait_for(|c| *c) => {
+                    bump(&task_inner.counters.cancelled);
+                    None
+                }
+                r = task_inner.analyse(fp, &input) => r,
+            };
+            if let Some(advice) = &result {
+                task_inner.deps.cache_insert(fp, advice.clone());
+            }
+            lock(&task_inner.in_flight).remove(&fp);
+            if !task_inner.closed.load(Ordering::Acquire) {
+                task_inner.notifier.deliver(fp, result);
+            }
+        });
+        (fp, Submitted::Scheduled)
+    }
+
+    /// Cached advice for a fingerprint.
+    pub fn get(&self, fp: u64) -> Option<Arc<str>> {
+        self.inner.deps.cache_get(fp)
+    }
+
+    /// Empties the advice cache.
+    pub fn clear_cache(&self) {
+        self.inner.deps.cache_clear();
+    }
+
+    /// Cancels everything pending or running; later submissions return `Closed`.
+    pub fn shutdown(&self) {
+        self.inner.closed.store(true, Ordering::Release);
+        self.inner.cancel.send_replace(true);
+    }
+
+    /// Whether `shutdown` was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
+    }
+
+    /// Counters and gauges as a JSON object (plain numbers and a few strings).
+    pub fn stats_json(&self) -> String {
+        let i = &self.inner;
+        let c = &i.counters;
+        let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let v = serde_json::json!({
+            "provider": i.cfg.provider.source(),
+            "model": i.cfg.model,
+            "cacheHits": n(&c.hits),
+            "cacheMisses": n(&c.misses),
+            "cacheSize": i.deps.cache_len(),
+            "cacheLimit": i.cfg.cache_limit,
+            "cacheEvictions": i.deps.cache_evictions(),
+            "offline": n(&c.offline),
+            "scheduled": n(&c.scheduled),
+            "deduplicated": n(&c.deduplicated),
+            "rejected": n(&c.rejected),
+            "queued": n(&c.queued),
+            "inFlight": n(&c.running),
+            "pending": lock(&i.in_flight).len(),
+            "concurrency": i.cfg.concurrency,
+            "queueLimit": i.cfg.queue_limit,
+            "providerCalls": n(&c.provider_calls),
+            "rateLimited": n(&c.rate_limited),
+            "breakerRejected": n(&c.breaker_rejected),
+            "breakerState": i.deps.breaker_state(),
+            "succeeded": n(&c.succeeded),
+            "failed": n(&c.failed),
+            "cancelled": n(&c.cancelled),
+            "closed": i.closed.load(Ordering::Acquire),
+            "lastError": *lock(&i.last_error),
+        });
+        v.to_string()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Inner {
+    fn fail(&self, why: String) -> Option<Arc<str>> {
+        bump(&self.counters.failed);
+        *lock(&self.last_error) = Some(why);
+        None
+    }
+
+    async fn analyse(&self, fp: u64, input: &ErrorInput) -> Option<Arc<str>> {
+        let permit = {
+            let _queued = Gauge::up(&self.counters.queued);
+            self.slots.acquire().await.ok()?
+        };
+        let _running = Gauge::up(&self.counters.running);
+        let r = &self.deps;
+        let prompt = build_prompt(
+            &r.redact(&input.name),
+            &r.redact(&input.message),
+            &r.redact(&input.context),
+            &r.redact(&input.stack),
+        );
+        let (Some(req), Some(client)) = (build_request(&self.cfg, &prompt), &self.client) else {
+            return self.fail("no provider configured".into());
+        };
+        while let Err(wait_ms) = self.deps.acquire_call() {
+            bump(&self.counters.rate_limited);
+            tokio::time::sleep(Duration::from_millis(wait_ms.min(60_000))).await;
+        }
+        let Some(breaker_permit) = self.deps.breaker_acquire() else {
+            bump(&self.counters.breaker_rejected);
+            return self.fail("circuit breaker is open".into());
+        };
+        let sent = client
+            .send(&req, &|| bump(&self.counters.provider_calls))
+            .await;
+        drop(permit);
+        let body = match sent {
+            Ok(b) => {
+                self.deps.breaker_record(breaker_permit, true);
+                b
+            }
+            Err(e) => {
+                self.deps.breaker_record(breaker_permit, false);
+                return self.fail(e.to_string());
+            }
+        };
+        let parsed = extract_content(self.cfg.provider, &body).and_then(|c| parse_advice(&c));
+        drop(body);
+        match parsed {
+            Ok(map) => match finalize(map, fp, self.cfg.provider) {
+                Some(advice) => {
+                    bump(&self.counters.succeeded);
+                    Some(advice)
+                }
+                None => self.fail("advice is larger than 64 KB".into()),
+            },
+            Err(e) => self.fail(e.to_string()),
+        }
+    }
+}
+
+/// The advice document: the model's object plus `fingerprint`, `source` and `createdAt`
+/// (ms since the epoch). `None` when it exceeds [`MAX_ADVICE_BYTES`].
+fn finalize(mut map: Map<String, Value>, fp: u64, provider: Provider) -> Option<Arc<str>> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    map.insert(
+        "fingerprint".into(),
+        Value::String(crate::core::fingerprint::to_hex(fp)),
+    );
+    map.insert("source".into(), Value::String(provider.source().into()));
+    map.insert("createdAt".into(), Value::from(now));
+    let text = Value::Object(map).to_string();
+    (text.len() <= MAX_ADVICE_BYTES).then(|| Arc::from(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::clock::monotonic;
+    use std::sync::mpsc;
+
+    type Delivery = (u64, Option<Arc<str>>);
+
+    struct Chan(Mutex<mpsc::Sender<Delivery>>);
+
+    impl Notifier for Chan {
+        fn deliver(&self, fp: u64, advice: Option<Arc<str>>) {
+            let _ = lock(&self.0).send((fp, advice));
+        }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
+    fn pipeline(
+        cfg: AiConfig,
+        rt: &tokio::runtime::Runtime,
+    ) -> (Pipeline, mpsc::Receiver<Delivery>) {
+        let (tx, rx) = mpsc::channel();
+        let deps = Deps::new(&cfg, monotonic()).expect("deps");
+        let p = Pipeline::new(
+            cfg,
+            deps,
+            Box::new(Chan(Mutex::new(tx))),
+            rt.handle().clone(),
+        )
+        .expect("pipeline");
+        (p, rx)
+    }
+
+    fn err(message: &str) -> ErrorInput {
+        ErrorInput {
+            name: "Error".into(),
+            message: message.into(),
+            ..ErrorInput::default()
+        }
+    }
+
+    #[test]
+    fn offline_answers_at_once_and_caches() {
+        let rt = runtime();
+        let (p, _rx) = pipeline(AiConfig::default(), &rt);
+        let (fp, first) = p.submit(err("connect ECONNREFUSED 127.0.0.1:6379"), String::new);
+        let Submitted::Ready(advice) = first else {
+            panic!("expected offline advice, got {first:?}");
+        };
+        let v: Value = serde_json::from_str(&advice).expect("json");
+        assert_eq!(v["source"], "offline");
+        assert_eq!(v["category"], "ECONNREFUSED");
+        assert_eq!(v["fingerprint"], crate::core::fingerprint::to_hex(fp));
+        let (fp2, second) = p.submit(err("connect ECONNREFUSED 127.0.0.1:6380"), String::new);
+        assert_eq!(fp, fp2);
+        assert_eq!(second, Submitted::Cached(advice.clone()));
+        assert_eq!(p.get(fp), Some(advice));
+        p.clear_cache();
+        assert_eq!(p.get(fp), None);
+        p.shutdown();
+        assert_eq!(p.submit(err("x"), String::new).1, Submitted::Closed);
+    }
+
+    #[test]
+    fn deduplicates_bounds_and_cancels() {
+        // A server that accepts connections and never answers keeps analyses in flight.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let held = std::thread::spawn(move || {
+            let mut conns = Vec::new();
+            for c in listener.incoming().take(1).flatten() {
+                conns.push(c);
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        });
+        let rt = runtime();
+        let cfg = AiConfig {
+            provider: Provider::OpenAi,
+            api_key: "k".into(),
+            url: format!("http://{addr}/v1/chat/completions"),
+            model: "gpt-4o".into(),
+            concurrency: 1,
+            queue_limit: 2,
+            ..AiConfig::default()
+        };
+        let (p, rx) = pipeline(cfg, &rt);
+        assert_eq!(p.submit(err("one"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(err("one"), String::new).1, Submitted::Joined);
+        assert_eq!(p.submit(err("two"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(err("three"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(err("four"), String::new).1, Submitted::Rejected);
+        let stats: Value = serde_json::from_str(&p.stats_json()).expect("stats");
+        assert_eq!(stats["deduplicated"], 1);
+        assert_eq!(stats["rejected"], 1);
+        assert_eq!(stats["pending"], 3);
+        p.shutdown();
+        let mut stats = Value::Null;
+        for _ in 0..200 {
+            stats = serde_json::from_str(&p.stats_json()).expect("stats");
+            if stats["pending"] == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(stats["pending"], 0);
+        assert_eq!(stats["cancelled"], 3);
+        assert!(
+            rx.try_recv().is_err(),
+            "nothing is delivered after shutdown"
+        );
+        let _ = held.join();
+    }
+
+    #[test]
+    fn advice_documents_are_bounded() {
+        let mut m = Map::new();
+        m.insert("advice".into(), Value::String("x".repeat(MAX_ADVICE_BYTES)));
+        assert!(finalize(m, 1, Provider::OpenAi).is_none());
+    }
+}
