@@ -387,6 +387,8 @@ export interface AiPipelineOptions {
   rateLimit?: false | { burst?: number; perSec?: number };
   breakerThreshold?: number;
   breakerResetMs?: number;
+  /** Share the advice cache through this Redis (default `QERRORS_REDIS_URL`); see docs/redis.md. */
+  redisUrl?: string;
 }
 export interface AiPipelineStats {
   provider: 'offline' | 'openai' | 'gemini';
@@ -412,6 +414,12 @@ export interface AiPipelineStats {
   succeeded: number;
   failed: number;
   cancelled: number;
+  /** Whether the advice cache is shared through Redis. */
+  sharedCache: boolean;
+  /** Advice found in the Redis-shared cache. */
+  sharedHits: number;
+  redisUp: boolean;
+  redisOutages: number;
   closed: boolean;
   lastError: string | null;
   listeners: number;

@@ -143,6 +143,12 @@ function optionsFromEnv(env = process.env) {
     opts.rateLimitBurst = Math.floor(envNumber(env, `QERRORS_RATE_LIMIT_${kind}_TOKENS`, isOpenAi ? 60 : 30, 1, 1e6));
     opts.rateLimitPerSec = envNumber(env, `QERRORS_RATE_LIMIT_${kind}_REFILL`, isOpenAi ? 1 : 0.5, 0.001, 1e6);
   }
+  // Advice shared through Redis by every process of the service (docs/redis.md).
+  const redisUrl = env.QERRORS_REDIS_URL;
+  if (redisUrl) {
+    if (/^redis:\/\/[^\s]+$/.test(redisUrl)) opts.redisUrl = redisUrl;
+    else warnOnce('QERRORS_REDIS_URL', `QERRORS_REDIS_URL=${JSON.stringify(redisUrl)} is not a redis:// URL; the advice cache stays local`);
+  }
   return opts;
 }
 
@@ -167,6 +173,7 @@ const OPTION_TYPES = {
   rateLimit: 'object',
   breakerThreshold: 'number',
   breakerResetMs: 'number',
+  redisUrl: 'string',
 };
 
 function optionError(Ctor, message) {

@@ -57,6 +57,8 @@ pub struct AiPipelineOptions {
     pub rate_limit_per_sec: Option<f64>,
     pub breaker_threshold: Option<f64>,
     pub breaker_reset_ms: Option<f64>,
+    /// Redis shared by every process for the advice cache (empty or absent: none).
+    pub redis_url: Option<String>,
 }
 
 type ResultFn = ThreadsafeFunction<String, (), String, Status, false, true>;
@@ -204,6 +206,7 @@ fn config(env: &Env, o: &AiPipelineOptions) -> Result<AiConfig> {
             DAY_MS,
             d.breaker_reset_ms,
         )?,
+        redis_url: o.redis_url.clone().filter(|u| !u.is_empty()),
     })
 }
 

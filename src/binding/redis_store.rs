@@ -296,7 +296,8 @@ fn runtime() -> Option<&'static tokio::runtime::Handle> {
 async fn on_io<T: Send + 'static>(
     fut: impl std::future::Future<Output = T> + Send + 'static,
 ) -> Result<T> {
-    let rt = runtime().ok_or_else(|| napi::Error::from_reason("cannot start the Redis I/O thread"))?;
+    let rt =
+        runtime().ok_or_else(|| napi::Error::from_reason("cannot start the Redis I/O thread"))?;
     rt.spawn(fut)
         .await
         .map_err(|e| napi::Error::from_reason(e.to_string()))
@@ -523,7 +524,11 @@ unsafe extern "C" fn hot_submit(
         let inner = Arc::clone(&hot.inner);
         let bridge = Arc::clone(&hot.bridge);
         let Some(rt) = runtime() else {
-            return raw::throw_error(env, "ERR_QERRORS_INTERNAL", "cannot start the Redis I/O thread");
+            return raw::throw_error(
+                env,
+                "ERR_QERRORS_INTERNAL",
+                "cannot start the Redis I/O thread",
+            );
         };
         rt.spawn(async move {
             let c = match inner.check(&key, cost as i64, count_denied).await {

@@ -928,7 +928,7 @@ impl SharedCache {
     /// marker taken polls for the value every `poll_ms` until it appears or the marker
     /// goes away (then it computes). When Redis is unavailable it computes locally.
     /// `events` receives every availability change for logging.
-    pub async fn get_or_compute<F, Fut>(
+    pub async fn get_or_compute<V, F, Fut>(
         &self,
         key: &str,
         ttl_ms: u64,
@@ -936,16 +936,17 @@ impl SharedCache {
         poll_ms: u64,
         compute: F,
         events: &mut Vec<HealthEvent>,
-    ) -> Option<Shared>
+    ) -> Option<Shared<V>>
     where
+        V: AsRef<str> + From<String>,
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Option<String>>,
+        Fut: Future<Output = Option<V>>,
     {
         let mut note = |ev: Option<HealthEvent>| events.extend(ev);
         let (hit, ev) = self.get(key).await;
         note(ev);
         if let Some(v) = hit {
-            return Some(Shared::Hit(v));
+            return Some(Shared::Hit(V::from(v)));
         }
         let deadline = tokio::time::Instant::now() + Duration::from_millis(lock_ms);
         let token = loop {
@@ -962,7 +963,7 @@ impl SharedCache {
                 let (hit, ev) = self.get(key).await;
                 note(ev);
                 if let Some(v) = hit {
-                    return Some(Shared::Hit(v));
+                    return Some(Shared::Hit(V::from(v)));
                 }
                 let (held, ev) = self.is_claimed(key).await;
                 note(ev);
@@ -976,7 +977,7 @@ impl SharedCache {
         };
         let value = compute().await;
         if let Some(v) = &value {
-            let (_, ev) = self.set(key, v, ttl_ms).await;
+            let (_, ev) = self.set(key, v.as_ref(), ttl_ms).await;
             note(ev);
         }
         if let Some(t) = token {
@@ -988,11 +989,11 @@ impl SharedCache {
 
 /// Where [`SharedCache::get_or_compute`] got its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shared {
+pub enum Shared<V> {
     /// Found in Redis (possibly computed by another process).
-    Hit(String),
+    Hit(V),
     /// Computed here.
-    Computed(String),
+    Computed(V),
 }
 
 #[cfg(test)]

@@ -12,6 +12,14 @@ use crate::core::breaker::{BreakerOptions, CircuitBreaker, Outcome, Permit, Stat
 use crate::core::cache::{CacheOptions, SyncLruCache};
 use crate::core::clock::SharedClock;
 use crate::core::rate_limit::{RateLimitConfig, RateLimiter};
+use crate::core::redis_store::{ConnOptions, SharedCache};
+
+/// Key prefix of shared advice (and of its in-flight markers) in Redis.
+const SHARED_PREFIX: &str = "qerrors:advice:";
+/// Budget of one shared-cache command; past it the pipeline goes on locally.
+const SHARED_TIMEOUT_MS: u64 = 500;
+/// While Redis is down, how often one shared-cache command probes it.
+const SHARED_PROBE_MS: u64 = 1000;
 
 /// The single limiter key: one bucket for all calls to the configured provider.
 const PROVIDER_KEY: &[u8] = b"provider";
@@ -25,6 +33,8 @@ pub struct Deps {
     /// `None` when rate limiting is off.
     limiter: Option<RateLimiter>,
     breaker: CircuitBreaker,
+    /// Advice shared with other processes through Redis; `None` without a Redis URL.
+    shared: Option<SharedCache>,
 }
 
 impl Deps {
@@ -66,13 +76,34 @@ impl Deps {
                 half_open_max_probes: 1,
                 ..BreakerOptions::default()
             },
-            clock,
+            clock.clone(),
         )?;
+        let shared = match &cfg.redis_url {
+            None => None,
+            Some(url) => Some(
+                SharedCache::new(
+                    &ConnOptions {
+                        url: url.clone(),
+                        timeout_ms: SHARED_TIMEOUT_MS,
+                        probe_interval_ms: SHARED_PROBE_MS,
+                    },
+                    SHARED_PREFIX,
+                    clock.clone(),
+                )
+                .map_err(|e| format!("invalid Redis URL for the shared advice cache: {e}"))?,
+            ),
+        };
         Ok(Self {
             cache,
             limiter,
             breaker,
+            shared,
         })
+    }
+
+    /// The advice cache shared through Redis, when configured.
+    pub fn shared(&self) -> Option<&SharedCache> {
+        self.shared.as_ref()
     }
 
     pub fn cache_get(&self, fp: u64) -> Option<Arc<str>> {

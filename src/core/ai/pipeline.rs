@@ -3,7 +3,9 @@
 //! fingerprint → advice cache lookup → (offline advisor, or) de-duplicate identical in-flight
 //! analyses → bound running + queued analyses (overflow rejected and counted) → on a tokio
 //! worker: wait for a slot → redact → build the prompt → rate-limit provider calls → circuit
-//! breaker → HTTP with retries → extract and parse the answer → cache → notify.
+//! breaker → HTTP with retries → extract and parse the answer → cache → notify. With a
+//! Redis URL, the worker first looks in the advice cache shared with other processes and
+//! waits for another process's analysis of the same fingerprint instead of repeating it.
 //!
 //! `submit` runs on the caller's thread (the JS main thread) and does only the cheap part;
 //! everything from redaction on runs on the runtime. Results reach the caller through a
@@ -23,7 +25,11 @@ use super::config::{AiConfig, Provider};
 use super::deps::Deps;
 use super::prompt::build_prompt;
 use super::providers::{build_request, extract_content, parse_advice};
-use crate::core::fingerprint::fingerprint;
+use crate::core::fingerprint::{fingerprint, to_hex};
+use crate::core::redis_store::{HealthEvent, Shared};
+
+/// While another process analyses the same error, how often this one looks for its advice.
+const SHARED_POLL_MS: u64 = 25;
 
 /// Largest advice document handed to JS; real advice is a few KB.
 pub const MAX_ADVICE_BYTES: usize = 64 * 1024;
@@ -77,6 +83,8 @@ struct Counters {
     succeeded: AtomicU64,
     failed: AtomicU64,
     cancelled: AtomicU64,
+    /// Advice found in the Redis-shared cache (often computed by another process).
+    shared_hits: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
@@ -210,7 +218,7 @@ impl Pipeline {
                     bump(&task_inner.counters.cancelled);
                     None
                 }
-                r = task_inner.analyse(fp, &input) => r,
+                r = task_inner.analyse_shared(fp, &input) => r,
             };
             if let Some(advice) = &result {
                 task_inner.deps.cache_insert(fp, advice.clone());
@@ -273,6 +281,10 @@ impl Pipeline {
             "succeeded": n(&c.succeeded),
             "failed": n(&c.failed),
             "cancelled": n(&c.cancelled),
+            "sharedCache": i.deps.shared().is_some(),
+            "sharedHits": n(&c.shared_hits),
+            "redisUp": i.deps.shared().is_none_or(|s| !s.conn().health().is_down()),
+            "redisOutages": i.deps.shared().map_or(0, |s| s.conn().stats.outages.load(Ordering::Relaxed)),
             "closed": i.closed.load(Ordering::Acquire),
             "lastError": *lock(&i.last_error),
         });
@@ -289,6 +301,50 @@ impl Inner {
         bump(&self.counters.failed);
         *lock(&self.last_error) = Some(why);
         None
+    }
+
+    /// [`analyse`](Self::analyse) through the Redis-shared advice cache when configured:
+    /// advice another process cached is used as is, and while another process analyses
+    /// the same fingerprint this one waits for its advice instead of calling the provider
+    /// too. A Redis outage degrades to analysing locally, with one log line per outage.
+    async fn analyse_shared(&self, fp: u64, input: &ErrorInput) -> Option<Arc<str>> {
+        let Some(shared) = self.deps.shared() else {
+            return self.analyse(fp, input).await;
+        };
+        // The in-flight marker must outlive one whole analysis: every attempt's timeout
+        // and the backoff between them, plus a margin.
+        let attempts = u64::from(self.cfg.retry.retries) + 1;
+        let lock_ms = self
+            .cfg
+            .timeout_ms
+            .saturating_add(self.cfg.retry.max_ms)
+            .saturating_mul(attempts)
+            .saturating_add(1000);
+        let mut events = Vec::new();
+        let got = shared
+            .get_or_compute(
+                &to_hex(fp),
+                self.cfg.cache_ttl_ms,
+                lock_ms,
+                SHARED_POLL_MS,
+                || self.analyse(fp, input),
+                &mut events,
+            )
+            .await;
+        for e in events {
+            let line = e.message(&shared.conn().target(), "the local advice cache");
+            eprintln!("{line}");
+            if matches!(e, HealthEvent::Down(_)) {
+                *lock(&self.last_error) = Some(line);
+            }
+        }
+        match got? {
+            Shared::Hit(advice) => {
+                bump(&self.counters.shared_hits);
+                Some(advice)
+            }
+            Shared::Computed(advice) => Some(advice),
+        }
     }
 
     async fn analyse(&self, fp: u64, input: &ErrorInput) -> Option<Arc<str>> {
