@@ -456,6 +456,8 @@ export interface RedisStoreOptions {
   insurance?: 'local' | 'open' | 'closed';
   /** While Redis is down, how often one call probes it; default 1000. */
   probeIntervalMs?: number;
+  /** Checks waiting on Redis at once; more are answered by the insurance; default 10000. */
+  maxInFlight?: number;
   /** Receives one line per outage and per recovery; default `console`. */
   logger?: { warn(message: string): void };
 }
@@ -474,6 +476,7 @@ export interface RedisStoreStats {
   redisDenied: number;
   insuranceAllowed: number;
   insuranceDenied: number;
+  overloaded: number;
   commands: number;
   timeouts: number;
   errors: number;

@@ -121,6 +121,17 @@ test('redis store', { skip }, async (t) => {
     assert.equal(s.outages, 0);
   });
 
+  await t.test('checks beyond maxInFlight are answered by the insurance at once', async () => {
+    const store = redisStore({ url: server.url, prefix: 'burst:', windowMs: HOUR, limit: 1000, maxInFlight: 1, insurance: 'open' });
+    const all = await Promise.all(Array.from({ length: 200 }, (_, i) => store.check(`k${i}`)));
+    const s = store.stats();
+    await store.close();
+    assert.ok(all.every((r) => r.allowed));
+    assert.ok(s.overloaded > 0, 'a burst of 200 overflows one slot');
+    assert.equal(s.overloaded + s.redisAllowed, 200);
+    assert.equal(s.outages, 0, 'overload is not an outage');
+  });
+
   await t.test('works as the store of express-rate-limit, decrement included', async () => {
     const express = require('express');
     const { rateLimit } = require('express-rate-limit');
@@ -277,6 +288,7 @@ test('options and arguments are validated with coded errors', async () => {
   assert.throws(() => redisStore({ windowMs: 1000, limit: 0 }), { name: 'RangeError', code: 'ERR_QERRORS_INVALID_LIMIT' });
   assert.throws(() => redisStore({ windowMs: 1.5, limit: 2 }), { name: 'RangeError', code: 'ERR_QERRORS_INVALID_WINDOW' });
   assert.throws(() => redisStore({ logger: {} }), { code: 'ERR_QERRORS_INVALID_OPTIONS' });
+  assert.throws(() => redisStore({ maxInFlight: 0 }), { name: 'RangeError', code: 'ERR_QERRORS_REDIS_MAX_IN_FLIGHT' });
   assert.throws(() => redisStore(null), { code: 'ERR_QERRORS_INVALID_OPTIONS' });
   const store = redisStore({ url: 'redis://127.0.0.1:1' });
   assert.ok(store instanceof RedisStore);

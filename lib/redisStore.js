@@ -12,6 +12,7 @@ const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const DEFAULT_PREFIX = 'qerrors:rl:';
 const DEFAULT_TIMEOUT_MS = 200;
 const DEFAULT_PROBE_INTERVAL_MS = 1000;
+const DEFAULT_MAX_IN_FLIGHT = 10000;
 const MAX_KEY_BYTES = 4096;
 /** Completions per delivery batch; each takes 6 doubles (see src/binding/redis_store.rs). */
 const BATCH = 256;
@@ -60,6 +61,7 @@ function intOption(v, name, min, max, code) {
  * @property {number} [timeoutMs] Budget per Redis call, connecting included (default 200).
  * @property {'local'|'open'|'closed'} [insurance] What answers while Redis cannot (default 'local').
  * @property {number} [probeIntervalMs] While Redis is down, how often one call probes it (default 1000).
+ * @property {number} [maxInFlight] Checks waiting on Redis at once; more are answered by the insurance (default 10000).
  * @property {{ warn: (msg: string) => void }} [logger] Gets one line per outage and per recovery (default console).
  */
 
@@ -101,6 +103,7 @@ class RedisStore {
       3600000,
       'ERR_QERRORS_REDIS_PROBE_INTERVAL'
     );
+    const maxInFlight = intOption(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 'maxInFlight', 1, 1000000, 'ERR_QERRORS_REDIS_MAX_IN_FLIGHT');
     /** Keys live in Redis, shared: express-rate-limit must not assume per-instance keys. */
     this.localKeys = false;
     this.prefix = prefix;
@@ -111,7 +114,7 @@ class RedisStore {
     /** @private */
     this._quota = null;
     /** @private */
-    this._native = new native.NativeRedisStore({ url, prefix, timeoutMs, probeIntervalMs, insurance });
+    this._native = new native.NativeRedisStore({ url, prefix, timeoutMs, probeIntervalMs, insurance, maxInFlight });
     // Checks go through raw entry points: submit() returns at once and completions come
     // back in batches through one callback, written into this array (6 doubles each).
     /** @private */

@@ -37,6 +37,8 @@ pub struct NativeRedisStoreOptions {
     pub probe_interval_ms: f64,
     /// `'local' | 'open' | 'closed'`.
     pub insurance: String,
+    /// Checks waiting on Redis at once; more are answered by the insurance.
+    pub max_in_flight: f64,
 }
 
 /// Outcome of a maintenance command (`resetKey`, `resetAll`).
@@ -56,6 +58,7 @@ pub struct NativeRedisStats {
     pub redis_denied: f64,
     pub insurance_allowed: f64,
     pub insurance_denied: f64,
+    pub overloaded: f64,
     pub commands: f64,
     pub timeouts: f64,
     pub errors: f64,
@@ -123,6 +126,13 @@ impl NativeRedisStore {
                 "probeIntervalMs must be an integer from 1 to 3600000",
             );
         }
+        if !in_range(options.max_in_flight, 1.0, 1_000_000.0) {
+            return errors::range_error(
+                &env,
+                "ERR_QERRORS_REDIS_MAX_IN_FLIGHT",
+                "maxInFlight must be an integer from 1 to 1000000",
+            );
+        }
         let opts = LimiterOptions {
             conn: ConnOptions {
                 url: options.url,
@@ -131,6 +141,7 @@ impl NativeRedisStore {
             },
             prefix: options.prefix,
             insurance,
+            max_in_flight: options.max_in_flight as usize,
         };
         match RedisLimiter::new(opts, clock::monotonic(), Box::new(local_limiter)) {
             Ok(l) => Ok(Self { inner: Arc::new(l) }),
@@ -232,6 +243,7 @@ impl NativeRedisStore {
             redis_denied: n(&l.stats.redis_denied),
             insurance_allowed: n(&l.stats.insurance_allowed),
             insurance_denied: n(&l.stats.insurance_denied),
+            overloaded: n(&l.stats.overloaded),
             commands: n(&c.stats.commands),
             timeouts: n(&c.stats.timeouts),
             errors: n(&c.stats.errors),

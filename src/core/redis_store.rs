@@ -15,7 +15,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -566,6 +566,8 @@ pub struct LimiterOptions {
     /// Prepended to every key.
     pub prefix: String,
     pub insurance: Insurance,
+    /// Checks waiting on Redis at once; more are answered by the insurance at once.
+    pub max_in_flight: usize,
 }
 
 /// Counters of a [`RedisLimiter`].
@@ -576,6 +578,8 @@ pub struct LimiterStats {
     pub redis_denied: AtomicU64,
     pub insurance_allowed: AtomicU64,
     pub insurance_denied: AtomicU64,
+    /// Checks answered by the insurance because `max_in_flight` were already waiting.
+    pub overloaded: AtomicU64,
 }
 
 /// Window and limit, settable once after construction (express-rate-limit hands them
@@ -595,6 +599,8 @@ pub struct RedisLimiter {
     quota: Mutex<Option<Quota>>,
     local: Mutex<Option<Arc<dyn LocalLimiter>>>,
     local_factory: Box<dyn Fn(Quota) -> Option<Arc<dyn LocalLimiter>> + Send + Sync>,
+    in_flight: AtomicUsize,
+    max_in_flight: usize,
     pub stats: LimiterStats,
 }
 
@@ -614,6 +620,8 @@ impl RedisLimiter {
             quota: Mutex::new(None),
             local: Mutex::new(None),
             local_factory,
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: opts.max_in_flight.max(1),
             stats: LimiterStats::default(),
         })
     }
@@ -705,7 +713,16 @@ impl RedisLimiter {
             Arg::Int(cost),
             Arg::Int(i64::from(count_denied)),
         ];
-        let (result, event) = self.conn.eval(&self.script, &[&full_key], &args).await;
+        let (result, event) = if self.in_flight.fetch_add(1, Ordering::AcqRel) < self.max_in_flight
+        {
+            let r = self.conn.eval(&self.script, &[&full_key], &args).await;
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            r
+        } else {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            self.stats.overloaded.fetch_add(1, Ordering::Relaxed);
+            (Err(Failure::Down), None)
+        };
         let (decision, source) = match result.map(|v| parse_decision(&v)) {
             Ok(Some(d)) => (d, Source::Redis),
             _ => (self.insure(key, cost, quota), Source::Insurance),
@@ -1181,6 +1198,7 @@ mod tests {
             },
             prefix: "t:".into(),
             insurance,
+            max_in_flight: 2,
         };
         let l = RedisLimiter::new(
             opts,
@@ -1297,6 +1315,40 @@ mod tests {
         assert_eq!(l.reset_all().await.0, Ok(2));
         let n: i64 = redis::cmd("DBSIZE").query_async(&mut c).await.unwrap_or(-1);
         assert_eq!(n, 0);
+    }
+
+    #[tokio::test]
+    async fn checks_beyond_the_in_flight_bound_use_the_insurance() {
+        let Some(server) = Server::start() else {
+            eprintln!("skipped: redis-server is not installed");
+            return;
+        };
+        let l = limiter(
+            &server.url(),
+            Insurance::Open,
+            Arc::new(CountingLocal(0.into())),
+        );
+        l.set_quota(Quota {
+            window_ms: 60_000,
+            limit: 100,
+        });
+        // The test runtime is single-threaded: all six start before any reply arrives.
+        let l = Arc::new(l);
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                let l = Arc::clone(&l);
+                tokio::spawn(async move { l.check("j", 1, false).await })
+            })
+            .collect();
+        let mut all = vec![];
+        for h in handles {
+            all.extend(h.await.ok().flatten());
+        }
+        assert_eq!(all.len(), 6);
+        let insured = all.iter().filter(|o| o.source == Source::Insurance).count();
+        assert_eq!(insured, 4, "2 in flight at most");
+        assert_eq!(l.stats.overloaded.load(Ordering::SeqCst), 4);
+        assert_eq!(l.in_flight.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]
