@@ -347,18 +347,14 @@ struct Bridge {
 
 impl Bridge {
     /// Queues a completion; the first one queued after a drain wakes the JS thread.
+    /// The wake-up happens under the queue lock, which `close` also takes before it
+    /// releases the threadsafe function, so it is never called after its release.
     fn push(&self, c: Completion) {
-        let was_empty = match self.queue.lock() {
-            Ok(mut q) => {
-                q.push(c);
-                q.len() == 1
-            }
-            Err(_) => return,
-        };
+        let Ok(mut q) = self.queue.lock() else { return };
+        q.push(c);
         let tsfn = self.tsfn.load(Ordering::Acquire);
-        if was_empty && !tsfn.is_null() {
-            // SAFETY: the tsfn stays valid until released by `close`, which the JS
-            // facade calls only once no check is in flight.
+        if q.len() == 1 && !tsfn.is_null() {
+            // SAFETY: non-null under the queue lock means `close` has not released it.
             unsafe {
                 sys::napi_call_threadsafe_function(
                     tsfn,
@@ -611,7 +607,10 @@ unsafe extern "C" fn hot_close(
         let a = raw::args::<0>(env, info);
         let hot: &Hot = raw::state(a.data);
         hot.inner.conn().close();
-        let tsfn = hot.bridge.tsfn.swap(ptr::null_mut(), Ordering::AcqRel);
+        let tsfn = {
+            let _queue = hot.bridge.queue.lock();
+            hot.bridge.tsfn.swap(ptr::null_mut(), Ordering::AcqRel)
+        };
         if !tsfn.is_null() {
             sys::napi_release_threadsafe_function(
                 tsfn,
