@@ -202,6 +202,33 @@ test('redis store', { skip }, async (t) => {
     }
   });
 
+  await t.test('a slow Redis (CLIENT PAUSE) times out into the insurance, then recovers', async () => {
+    const log = recorder();
+    const store = redisStore({ url: server.url, prefix: 'slow:', windowMs: HOUR, limit: 2, timeoutMs: 100, probeIntervalMs: 30, logger: log });
+    assert.equal((await store.check('k')).remaining, 1);
+    assert.equal(await server.command('CLIENT', 'PAUSE', '400', 'WRITE'), 'OK');
+    const started = Date.now();
+    const during = await store.check('other');
+    const waited = Date.now() - started;
+    assert.ok(waited >= 90 && waited < 400, `answered after the ${waited} ms timeout, not after the pause`);
+    assert.equal(during.allowed, true, 'the local limiter answered');
+    let s = store.stats();
+    assert.equal(s.timeouts, 1);
+    assert.equal(s.redisUp, false);
+    assert.equal(log.lines.length, 1);
+    assert.match(log.lines[0], /no reply within 100 ms/);
+    const until = Date.now() + 3000;
+    while (!store.stats().redisUp) {
+      assert.ok(Date.now() < until, 'recovers after the pause');
+      await store.check('probe');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    s = store.stats();
+    assert.equal(s.recoveries, 1);
+    assert.equal(log.lines.length, 2);
+    await store.close();
+  });
+
   await t.test('Redis killed mid-run: insurance engages, one log line, no rejection; restarted: shared limiting resumes', async () => {
     const logA = recorder();
     const opts = { url: server.url, prefix: 'outage:', windowMs: HOUR, limit: 3, timeoutMs: 300, probeIntervalMs: 40 };
