@@ -68,6 +68,12 @@ test('the store refills with its clock', async () => {
   assert.equal((await store.increment('k')).totalHits, 2);
 });
 
+test('undefined store options do not hide the middleware values', () => {
+  const store = new RateLimiterStore({ windowMs: undefined, burst: undefined, sweepIntervalMs: 0 });
+  store.init({ windowMs: 1000, limit: 4 });
+  assert.deepEqual([store.limiter.windowMs, store.limiter.limit, store.limiter.burst], [1000, 4, 4]);
+});
+
 test('store misuse gives coded errors', async () => {
   const store = new RateLimiterStore();
   await assert.rejects(store.increment('k'), { code: 'ERR_QERRORS_STORE_NOT_INITIALIZED' });

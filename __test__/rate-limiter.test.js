@@ -206,3 +206,11 @@ test('a limiter with its sweep timer does not keep the process alive', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'done');
 });
+
+test('ESM exports the same classes', async () => {
+  const esm = await import('../native.mjs');
+  const cjs = require('../native');
+  assert.equal(esm.RateLimiter, cjs.RateLimiter);
+  assert.equal(esm.RateLimiterStore, cjs.RateLimiterStore);
+  assert.equal(esm.rateLimit, cjs.rateLimit);
+});

@@ -208,7 +208,8 @@ class RateLimiterStore {
       throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTIONS', 'RateLimiterStore options must be an object');
     }
     rejectUnknownOptions(options, STORE_OPTIONS, 'RateLimiterStore');
-    this.#options = { ...options };
+    // Undefined entries must not override the middleware's values in init().
+    this.#options = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     /** Keys are local to this store (express-rate-limit reads this). */
     this.localKeys = true;
     if (options.limit !== undefined) this.#limiter = new RateLimiter(this.#options);
