@@ -26,6 +26,8 @@ module.exports = {
   json: require('./lib/json'),
   // AI analysis pipeline (docs/ai-pipeline.md)
   aiPipeline: require('./lib/aiPipeline'),
+  // LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md).
+  LruCache: require('./lib/lruCache').LruCache,
   // Redis-backed distributed rate limiting (docs/redis.md).
   redisStore: redis.redisStore,
   RedisStore: redis.RedisStore,

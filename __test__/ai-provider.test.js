@@ -4,6 +4,7 @@
 
 const { test, before, after, beforeEach } = require('node:test');
 const assert = require('node:assert/strict');
+const net = require('node:net');
 
 const ai = require('../lib/aiPipeline');
 const { startMock } = require('./helpers/ai-mock');
@@ -79,6 +80,40 @@ test('success: advice parsed, cached, sent with the model, prompt and key', asyn
   assert.equal(s.providerCalls, 1);
   assert.equal(s.succeeded, 1);
   assert.ok(s.cacheHits >= 1);
+});
+
+test('sequential calls reuse one connection', async () => {
+  useOpenAi();
+  for (let i = 0; i < 3; i++) assert.equal((await ai.analyze(freshError())).advice, 'default mock advice');
+  assert.equal(openai.requests.length, 3);
+  assert.equal(openai.connections, 1);
+});
+
+test('an https endpoint goes through rustls: a failed TLS handshake is a network error, not a crash', async () => {
+  // A plain TCP server answering the TLS client hello with HTTP text.
+  const server = net.createServer((socket) => {
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    useOpenAi({ url: `https://127.0.0.1:${server.address().port}/v1/chat/completions`, retryAttempts: 1 });
+    assert.equal(await ai.analyze(freshError()), null);
+    const s = ai.stats();
+    assert.equal(s.providerCalls, 2, 'network errors are retried');
+    assert.match(s.lastError, /provider call failed/);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test('JSON mode only for the models that support it; the model and max tokens are sent', async () => {
+  useOpenAi({ model: 'gpt-4', maxTokens: 321 });
+  await ai.analyze(freshError());
+  const body = JSON.parse(openai.requests[0].body);
+  assert.equal(body.model, 'gpt-4');
+  assert.equal(body.max_completion_tokens, 321);
+  assert.equal(body.response_format, undefined);
+  assert.equal(ai.stats().model, 'gpt-4');
 });
 
 test('fenced JSON answer is unwrapped', async () => {

@@ -169,3 +169,15 @@ test('--fail-on-alert turns alerts into exit status 2', async () => {
     server.close();
   }
 });
+
+test('tracked objects may expose stats as a getter, with their state', () => {
+  const breakerLike = {
+    getState: () => 'HALF_OPEN',
+    get stats() {
+      return { fires: 4 };
+    },
+  };
+  const untrack = metrics.track('breaker.getter', breakerLike);
+  assert.deepEqual(metrics.getMetrics().components['breaker.getter'], { state: 'HALF_OPEN', fires: 4 });
+  untrack();
+});

@@ -249,6 +249,9 @@ test('readSettings: valid values are honoured, 0 disables the cache, the alias y
     assert.equal(s.disableFileLogs, true);
     assert.equal(s.maxTokens, 300);
   });
+  await withEnv({ ...ALL_VARS, QERRORS_DISABLE_FILE_LOGS: 'false' }, () =>
+    assert.equal(config.readSettings().disableFileLogs, true, 'any non-empty value disables, as in the original')
+  );
   await withEnv({ ...ALL_VARS, QERRORS_CACHE_SIZE: '70' }, () => assert.equal(config.readSettings().cacheLimit, 70));
   await withEnv({ ...ALL_VARS, QERRORS_CACHE_SIZE: '70', QERRORS_CACHE_LIMIT: '20' }, () =>
     assert.equal(config.readSettings().cacheLimit, 20)

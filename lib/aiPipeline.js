@@ -220,7 +220,6 @@ function resolveOptions(overrides) {
       merged.model = m.defaultModel;
       merged.maxTokens = m.maxTokens;
       merged.url = provider === 'openai' ? OPENAI_DEFAULT_URL : `${GEMINI_BASE}${m.defaultModel}:generateContent`;
-      merged.jsonMode = provider === 'openai';
     }
   }
   for (const [k, v] of Object.entries(o)) {
@@ -230,6 +229,7 @@ function resolveOptions(overrides) {
   if (o.model !== undefined && o.url === undefined && provider === 'gemini') {
     merged.url = `${GEMINI_BASE}${encodeURIComponent(o.model)}:generateContent`;
   }
+  if (o.jsonMode === undefined) merged.jsonMode = provider === 'openai' && JSON_MODE_MODELS.has(merged.model);
   if (o.rateLimit === false) merged.rateLimitBurst = 0;
   else if (o.rateLimit) {
     const { burst, perSec } = /** @type {{burst?: number, perSec?: number}} */ (o.rateLimit);

@@ -2,9 +2,18 @@
 
 // The circuit breaker of the qerrors API (spec §12): a thin JS class over the native
 // state machine (src/core/breaker.rs). The class keeps what JS must keep (subclassing,
-// `this`, promises, events, timers); per call it crosses into Rust twice through raw
-// N-API entry points (acquire a ticket, record the result) and reads the state from a
-// Float64Array the native side updates, so no JS object is created for accounting.
+// `this`, promises, events, timers); Rust keeps the rules, the window and the stats.
+//
+// The boundary, per call (a raw N-API call costs ~100 ns inside promise code here):
+// - closed (the common case): no native call. JS reads the state from a Float64Array
+//   the native side updates, times the call with a millisecond clock shared the same
+//   way (a native ticker refreshes it while breakers are in use), and queues successes
+//   in a native-owned batch buffer that is flushed in one call (before any failure, any
+//   state change, any stats read, at a window-bucket boundary or every 256 calls). A
+//   failure is recorded at once (it may open the breaker).
+// - open or half-open: one raw call to acquire a ticket (admit, probe or reject), one
+//   to record its result.
+// Nothing here creates a JS object for accounting.
 
 const { EventEmitter } = require('node:events');
 const native = require('./native');
@@ -29,7 +38,26 @@ const S_OPENED_AT = 12;
 const S_WINDOW = 16;
 
 const PERCENTILES = [0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 1];
-const TICKET_SCALE = 2048; // a ticket is start_ms * 2048 + probe epoch
+const BATCH = 256; // size of the native batch buffer
+
+/** @type {Float64Array | undefined} the shared clock, created by the first breaker */
+let sharedClock;
+
+/**
+ * The shared clock's layout (src/binding/breaker.rs): [0] ms, [1] 1 while its ticker
+ * runs, [2] set on use (the ticker parks after ~100 ms without use). A fake clock gets
+ * the same shape, always awake, so the hot path reads both kinds alike.
+ */
+function fakeClockView(clock) {
+  return {
+    get 0() {
+      return clock.now();
+    },
+    1: 1,
+    2: 0,
+  };
+}
+
 const MAX_TIMER_MS = 2147483647;
 const CODE = 'ERR_QERRORS_INVALID_OPTION';
 
@@ -99,6 +127,11 @@ function normalize(operation, options) {
     throw optionError(TypeError, 'clock must be a CircuitBreakerFakeClock');
   }
   const resetTimeout = intOption(options, 'resetTimeout', recovery, 1, MAX_TIMER_MS);
+  const rollingCountTimeout = intOption(options, 'rollingCountTimeout', monitoring, 1, MAX_TIMER_MS);
+  const rollingCountBuckets = intOption(options, 'rollingCountBuckets', 10, 1, 1000);
+  if (rollingCountBuckets > rollingCountTimeout) {
+    throw optionError(RangeError, 'rollingCountBuckets must not exceed rollingCountTimeout (ms)');
+  }
   return {
     timeout,
     fallback: options.fallback,
@@ -107,11 +140,12 @@ function normalize(operation, options) {
     log: options.log !== false,
     clock: options.clock,
     resetTimeout,
+    bucketMs: Math.ceil(rollingCountTimeout / rollingCountBuckets),
     native: {
       failureThreshold,
       resetTimeout,
-      rollingCountTimeout: intOption(options, 'rollingCountTimeout', monitoring, 1, MAX_TIMER_MS),
-      rollingCountBuckets: intOption(options, 'rollingCountBuckets', 10, 1, 1000),
+      rollingCountTimeout,
+      rollingCountBuckets,
       errorThresholdPercentage: pct === undefined ? 50 : pct,
       volumeThreshold: intOption(options, 'volumeThreshold', Math.max(10, failureThreshold), 0, 2 ** 32 - 1),
       halfOpenMaxProbes: intOption(options, 'halfOpenMaxProbes', 1, 1, 2 ** 32 - 1),
@@ -119,10 +153,60 @@ function normalize(operation, options) {
   };
 }
 
+/** FIFO of in-flight timed calls: a ring buffer, so steady traffic allocates nothing. */
+class CallQueue {
+  constructor() {
+    this.items = new Array(16).fill(undefined);
+    this.head = 0;
+    this.size = 0;
+  }
+
+  push(call) {
+    if (this.size === this.items.length) this.#resize(this.items.length * 2, false);
+    this.items[(this.head + this.size) & (this.items.length - 1)] = call;
+    this.size++;
+  }
+
+  peek() {
+    return this.items[this.head];
+  }
+
+  shift() {
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) & (this.items.length - 1);
+    this.size--;
+  }
+
+  /** Drops settled calls stuck behind a slow one. */
+  compact() {
+    this.#resize(this.items.length, true);
+  }
+
+  #resize(capacity, liveOnly) {
+    const next = new Array(capacity).fill(undefined);
+    let n = 0;
+    for (let i = 0; i < this.size; i++) {
+      const call = this.items[(this.head + i) & (this.items.length - 1)];
+      if (!liveOnly || !call.done) next[n++] = call;
+    }
+    this.items = next;
+    this.head = 0;
+    this.size = n;
+  }
+}
+
+/** `new Promise(capture)` hands its resolvers over here: no closure per call. */
+const captured = { resolve: null, reject: null };
+function capture(resolve, reject) {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 /** One in-flight call with a timeout: settled once, by its result or by the timer. */
 class PendingCall {
-  constructor(ticket, args, resolve, reject) {
-    this.ticket = ticket;
+  constructor(ticket, start, args, resolve, reject) {
+    this.ticket = ticket; // -1 for a call admitted on the closed fast path
+    this.start = start;
     this.deadline = 0;
     this.args = args;
     this.resolve = resolve;
@@ -149,10 +233,15 @@ class CircuitBreaker extends EventEmitter {
   #shutdown = false;
   #resetTimer = null;
   #timeoutTimer = null;
-  #pending = [];
-  #head = 0;
+  #pending = new CallQueue();
   #inflight = 0;
   #warned = false;
+  /** @type {{ 0: number, 1: number, 2: number }} */
+  #clock;
+  #batch;
+  #batched = 0;
+  #batchAt = 0;
+  #batchEnd = 0;
 
   /**
    * @param {(...args: any[]) => any} operation
@@ -171,6 +260,9 @@ class CircuitBreaker extends EventEmitter {
     this.#enabled = cfg.enabled;
     this.#h = native.createCircuitBreakerHandle(cfg.native, cfg.clock);
     this.#shared = this.#h.shared;
+    this.#batch = this.#h.batch;
+    if (cfg.clock) this.#clock = fakeClockView(cfg.clock);
+    else this.#clock = sharedClock ??= native.circuitBreakerClock();
     this.operation = operation;
     this.serviceName = serviceName;
     this.options = options;
@@ -201,12 +293,14 @@ class CircuitBreaker extends EventEmitter {
 
   /** Opens the breaker now (no-op when open). */
   open() {
+    this.#flush();
     this.#h.open();
     this.#sync();
   }
 
   /** Closes the breaker now (no-op when closed). */
   close() {
+    this.#flush();
     this.#h.close();
     this.#sync();
   }
@@ -220,17 +314,20 @@ class CircuitBreaker extends EventEmitter {
     this.#enabled = true;
   }
 
-  /** Stops the breaker: emits `shutdown`, removes listeners, clears its timers. */
+  /**
+   * Stops the breaker: emits `shutdown`, removes listeners, clears the reset timer; later
+   * calls reject with ESHUTDOWN. Calls already in flight still time out (their timer
+   * stops once they have all settled).
+   */
   shutdown() {
     if (this.#shutdown) return;
+    this.#flush();
     this.#emit('shutdown');
     this.#shutdown = true;
     this.#enabled = false;
     this.removeAllListeners();
     clearTimeout(this.#resetTimer);
-    clearTimeout(this.#timeoutTimer);
     this.#resetTimer = null;
-    this.#timeoutTimer = null;
   }
 
   get name() {
@@ -268,6 +365,7 @@ class CircuitBreaker extends EventEmitter {
   /** opossum-like statistics over the rolling window. */
   get stats() {
     const sh = this.#shared;
+    this.#flush();
     this.#h.stats();
     const percentiles = {};
     for (let i = 0; i < PERCENTILES.length; i++) percentiles[PERCENTILES[i]] = sh[S_WINDOW + 7 + i];
@@ -340,12 +438,14 @@ class CircuitBreaker extends EventEmitter {
 
   /** Successes per fire since creation; 1 before the first call. */
   getSuccessRate() {
+    this.#flush();
     const fires = this.#shared[S_FIRES];
     return fires === 0 ? 1 : this.#shared[S_SUCCESSES] / fires;
   }
 
   /** Failures (timeouts included) per fire since creation; 0 before the first call. */
   getFailureRate() {
+    this.#flush();
     const fires = this.#shared[S_FIRES];
     return fires === 0 ? 0 : this.#shared[S_FAILURES] / fires;
   }
@@ -399,12 +499,15 @@ class CircuitBreaker extends EventEmitter {
     const sh = this.#shared;
     return {
       get totalRequests() {
+        self.#flush();
         return sh[S_FIRES];
       },
       get successfulRequests() {
+        self.#flush();
         return sh[S_SUCCESSES];
       },
       get failedRequests() {
+        self.#flush();
         return sh[S_FAILURES];
       },
       get averageResponseTime() {
@@ -421,6 +524,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** Mean latency (ms) of all recorded results since creation. */
   _updateAverageResponseTime() {
+    this.#flush();
     const sh = this.#shared;
     const n = sh[S_SUCCESSES] + sh[S_FAILURES];
     return n === 0 ? 0 : sh[S_LATENCY_SUM] / n;
@@ -428,6 +532,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** Wall-clock time (ms since epoch) of the last success, or null. */
   _trackSuccess() {
+    this.#flush();
     const t = this.#shared[S_LAST_SUCCESS];
     return t < 0 ? null : this.#wallTime(t);
   }
@@ -447,6 +552,7 @@ class CircuitBreaker extends EventEmitter {
   /** Current state code, turning open into half-open when due. */
   #state() {
     if (this.#shared[S_STATE] === ST_OPEN && !this.#shutdown) {
+      this.#flush();
       this.#h.state();
       this.#sync();
     }
@@ -476,6 +582,7 @@ class CircuitBreaker extends EventEmitter {
     if (this.#shutdown) return;
     this.#resetTimer = setTimeout(() => {
       this.#resetTimer = null;
+      this.#flush();
       this.#h.state();
       this.#sync();
       if (this.#shared[S_STATE] === ST_OPEN && this.#resetTimer === null) {
@@ -491,7 +598,9 @@ class CircuitBreaker extends EventEmitter {
    * turn into a rejected call or an unhandled rejection. Other listeners still run.
    */
   #emit(name, ...args) {
-    if (this.listenerCount(name) === 0) return;
+    // `_events` is EventEmitter's listener table; the hot path peeks at it directly
+    // because listenerCount() costs a call per event per fire.
+    if (this._events[name] === undefined) return;
     for (const fn of this.rawListeners(name)) {
       try {
         Reflect.apply(fn, this, args);
@@ -519,6 +628,22 @@ class CircuitBreaker extends EventEmitter {
     }
   }
 
+  /** Milliseconds from the shared clock, waking its ticker if it parked. */
+  #time() {
+    const c = this.#clock;
+    if (c[1] !== 1) native.circuitBreakerClockWake();
+    c[2] = 1;
+    return c[0];
+  }
+
+  /** Records the queued fast-path successes (one native call). */
+  #flush() {
+    if (this.#batched === 0) return;
+    const n = this.#batched;
+    this.#batched = 0;
+    this.#h.flush(n, this.#batchAt);
+  }
+
   #run(context, args) {
     if (this.#shutdown) return Promise.reject(codedError('The circuit has been shutdown.', 'ESHUTDOWN'));
     if (!this.#enabled) {
@@ -529,38 +654,81 @@ class CircuitBreaker extends EventEmitter {
         return Promise.reject(err);
       }
     }
+    if (this.#shared[S_STATE] !== 0) return this.#runGuarded(context, args);
+    if (this._events.fire !== undefined) this.#emit('fire', args);
+    const start = this.#time();
+    let result;
+    try {
+      result = Reflect.apply(this.operation, context, args);
+    } catch (err) {
+      return this.#promiseOf(() => this.#failed(-1, start, err, args));
+    }
+    if (this.#cfg.timeout !== 0) return this.#withTimeout(-1, start, result, args);
+    return Promise.resolve(result).then(
+      (value) => this.#succeeded(-1, start, value),
+      (err) => this.#failed(-1, start, err, args)
+    );
+  }
+
+  /** Open or half-open: the native side admits (a ticket), probes or rejects. */
+  #runGuarded(context, args) {
+    this.#flush();
     const ticket = this.#h.acquire();
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
-    if (this.listenerCount('fire') !== 0) this.#emit('fire', args);
+    this.#emit('fire', args);
     if (ticket < 0) return this.#rejected(args);
     let result;
     try {
       result = Reflect.apply(this.operation, context, args);
     } catch (err) {
-      try {
-        return Promise.resolve(this.#failed(ticket, err, args));
-      } catch (e) {
-        return Promise.reject(e);
-      }
+      return this.#promiseOf(() => this.#failed(ticket, 0, err, args));
     }
-    if (this.#cfg.timeout === 0) {
-      return Promise.resolve(result).then(
-        (value) => this.#succeeded(ticket, value),
-        (err) => this.#failed(ticket, err, args)
-      );
-    }
-    return this.#withTimeout(ticket, result, args);
+    if (this.#cfg.timeout !== 0) return this.#withTimeout(ticket, this.#time(), result, args);
+    return Promise.resolve(result).then(
+      (value) => this.#succeeded(ticket, 0, value),
+      (err) => this.#failed(ticket, 0, err, args)
+    );
   }
 
-  #succeeded(ticket, value) {
-    const latency = this.#h.success(ticket);
-    if (this.listenerCount('success') !== 0) this.#emit('success', value, latency);
+  /** A promise of `fn()`'s value, rejected with what it throws. */
+  #promiseOf(fn) {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Records a success: a fast-path call (ticket -1) goes to the batch while the
+   * breaker stays closed; a ticket is settled natively (it may close the breaker).
+   */
+  #succeeded(ticket, start, value) {
+    let latency;
+    if (ticket < 0) {
+      const now = this.#time();
+      latency = now - start;
+      if (this.#shared[S_STATE] === 0) {
+        if (this.#batched !== 0 && (now >= this.#batchEnd || this.#batched === BATCH)) this.#flush();
+        if (this.#batched === 0) {
+          this.#batchAt = now;
+          this.#batchEnd = (Math.floor(now / this.#cfg.bucketMs) + 1) * this.#cfg.bucketMs;
+        }
+        this.#batch[this.#batched++] = latency;
+      } else {
+        this.#flush();
+        this.#h.succeeded(latency); // admitted while closed, settled after a change: counted only
+      }
+    } else {
+      latency = this.#h.success(ticket);
+    }
+    if (this._events.success !== undefined) this.#emit('success', value, latency);
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
     return value;
   }
 
   /** Records a failure; returns the fallback's result or throws the error. */
-  #failed(ticket, err, args) {
+  #failed(ticket, start, err, args) {
     let filtered = false;
     if (this.#cfg.errorFilter !== undefined) {
       try {
@@ -570,12 +738,17 @@ class CircuitBreaker extends EventEmitter {
       }
     }
     if (filtered) {
-      const latency = this.#h.success(ticket);
-      this.#emit('success', err, latency);
-      if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
+      this.#succeeded(ticket, start, err);
       throw err;
     }
-    const latency = this.#h.failure(ticket);
+    this.#flush();
+    let latency;
+    if (ticket < 0) {
+      latency = this.#time() - start;
+      this.#h.failed(latency);
+    } else {
+      latency = this.#h.failure(ticket);
+    }
     this.#emit('failure', err, latency, args);
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
     return this.#fallbackOrThrow(err, args);
@@ -593,37 +766,34 @@ class CircuitBreaker extends EventEmitter {
   #rejected(args) {
     const err = codedError('Breaker is open', 'EOPENBREAKER');
     this.#emit('reject', err);
-    try {
-      return Promise.resolve(this.#fallbackOrThrow(err, args));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.#promiseOf(() => this.#fallbackOrThrow(err, args));
   }
 
   // Timeouts: every call of a breaker has the same timeout, so deadlines are ordered
   // like admissions. In-flight calls wait in a FIFO; one unref'd timer targets the
   // oldest deadline. No timer is created per call; the timer stops when the queue is
-  // empty and is cleared by shutdown().
+  // empty.
 
-  #withTimeout(ticket, result, args) {
-    return new Promise((resolve, reject) => {
-      const call = new PendingCall(ticket, args, resolve, reject);
-      call.deadline = (ticket - (ticket % TICKET_SCALE)) / TICKET_SCALE + this.#cfg.timeout;
-      this.#pending.push(call);
-      this.#inflight++;
-      if (this.#timeoutTimer === null && !this.#shutdown) this.#armTimeout(this.#cfg.timeout);
-      Promise.resolve(result).then(
-        (value) => this.#settle(call, value, true),
-        (err) => this.#settle(call, err, false)
-      );
-    });
+  #withTimeout(ticket, start, result, args) {
+    const promise = new Promise(capture);
+    const call = new PendingCall(ticket, start, args, captured.resolve, captured.reject);
+    captured.resolve = captured.reject = null;
+    call.deadline = start + this.#cfg.timeout;
+    this.#pending.push(call);
+    this.#inflight++;
+    if (this.#timeoutTimer === null) this.#armTimeout(this.#cfg.timeout);
+    Promise.resolve(result).then(
+      (value) => this.#settle(call, value, true),
+      (err) => this.#settle(call, err, false)
+    );
+    return promise;
   }
 
   #settle(call, value, ok) {
     if (call.done) return; // a late result after the timeout: ignored
     this.#finish(call);
     try {
-      call.resolve(ok ? this.#succeeded(call.ticket, value) : this.#failed(call.ticket, value, call.args));
+      call.resolve(ok ? this.#succeeded(call.ticket, call.start, value) : this.#failed(call.ticket, call.start, value, call.args));
     } catch (err) {
       call.reject(err);
     }
@@ -633,18 +803,9 @@ class CircuitBreaker extends EventEmitter {
     call.done = true;
     this.#inflight--;
     const q = this.#pending;
-    while (this.#head < q.length && q[this.#head].done) q[this.#head++] = undefined;
-    if (this.#head === q.length) {
-      q.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > q.length) {
-      q.splice(0, this.#head);
-      this.#head = 0;
-    } else if (q.length - this.#head > 2 * this.#inflight + 1024) {
-      // Completed calls behind a slow one: drop them so the queue stays ~ in-flight size.
-      this.#pending = q.slice(this.#head).filter((c) => !c.done);
-      this.#head = 0;
-    }
+    while (q.size !== 0 && q.peek().done) q.shift();
+    // Settled calls behind a slow one: drop them so the queue stays ~ in-flight size.
+    if (q.size > 2 * this.#inflight + 1024) q.compact();
   }
 
   #armTimeout(ms) {
@@ -654,25 +815,31 @@ class CircuitBreaker extends EventEmitter {
 
   #onTimeoutTimer() {
     this.#timeoutTimer = null;
-    const now = this.#h.now();
-    while (this.#head < this.#pending.length) {
-      const call = this.#pending[this.#head];
+    const now = this.#time();
+    const q = this.#pending;
+    while (q.size !== 0) {
+      const call = q.peek();
       if (call.done) {
-        this.#pending[this.#head++] = undefined;
+        q.shift();
         continue;
       }
       if (call.deadline > now) break;
       this.#finish(call);
       this.#timedOut(call);
     }
-    if (this.#head < this.#pending.length && !this.#shutdown) {
-      this.#armTimeout(Math.max(1, this.#pending[this.#head].deadline - now));
-    }
+    if (q.size !== 0) this.#armTimeout(Math.max(1, q.peek().deadline - now));
   }
 
   #timedOut(call) {
     const err = codedError(`Timed out after ${this.#cfg.timeout}ms`, 'ETIMEDOUT');
-    const latency = this.#h.timeout(call.ticket);
+    this.#flush();
+    let latency;
+    if (call.ticket < 0) {
+      latency = this.#time() - call.start;
+      this.#h.timedOut(latency);
+    } else {
+      latency = this.#h.timeout(call.ticket);
+    }
     this.#emit('timeout', err, latency, call.args);
     this.#emit('failure', err, latency, call.args);
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();

@@ -309,7 +309,8 @@ function readSettings() {
     logMaxDays: intSetting('QERRORS_LOG_MAX_DAYS', 0, 0),
     verbose: boolSetting('QERRORS_VERBOSE', true),
     logDir: stringSetting('QERRORS_LOG_DIR', 'logs'),
-    disableFileLogs: boolSetting('QERRORS_DISABLE_FILE_LOGS', false),
+    // Any non-empty value disables file logs, as in the original (§16.3).
+    disableFileLogs: stringSetting('QERRORS_DISABLE_FILE_LOGS', '') !== '',
     serviceName: stringSetting('QERRORS_SERVICE_NAME', 'qerrors'),
     logLevel: enumSetting('QERRORS_LOG_LEVEL', LOG_LEVELS, 'info'),
     metricIntervalMs: intSetting('QERRORS_METRIC_INTERVAL_MS', 60000, 1),
@@ -332,10 +333,16 @@ module.exports = {
   loadDotenv,
 };
 
+/** QERRORS_VERBOSE alone (verboseLog reads it on every call). */
+function readVerbose() {
+  return boolSetting('QERRORS_VERBOSE', true);
+}
+
 // Shared with the sibling modules, kept off `Object.keys` so the namespace has its 8 spec keys.
 Object.defineProperties(module.exports, {
   readEnv: { value: readEnv },
   readSettings: { value: readSettings },
+  readVerbose: { value: readVerbose },
   readDotenvFile: { value: readDotenvFile },
   warnOnce: { value: warnOnce },
 });

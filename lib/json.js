@@ -172,26 +172,19 @@ function pointerGet(root, pointer) {
   return v;
 }
 
-/**
- * The native side reads a string as UTF-8, which turns a raw lone surrogate into
- * U+FFFD (one UTF-16 unit, so positions stay right). Values cut from such a string are
- * therefore re-read from the string itself.
- */
-function needsOriginal(input) {
-  return typeof input === 'string' && !input.isWellFormed();
-}
+// Native results: [0, ...values], [1, ...failure], or [2] for a valid string input
+// holding lone surrogates, which only the original string represents (then JS does it).
 
 function finishParse(r, input) {
   if (r[0] === 1) throw failure(r);
-  const p = r[1];
-  if (Array.isArray(p) && p.length > 1 && needsOriginal(input)) return JSON.parse(input);
-  return materialize(p, input);
+  if (r[0] === 2) return JSON.parse(/** @type {string} */ (input));
+  return materialize(r[1], input);
 }
 
 function finishExtract(r, input, list, single) {
   if (r[0] === 1) throw failure(r);
   let values;
-  if (needsOriginal(input)) {
+  if (r[0] === 2) {
     const root = JSON.parse(/** @type {string} */ (input));
     values = list.map((pointer) => pointerGet(root, pointer));
   } else {

@@ -87,12 +87,12 @@ function redactFormat() {
   return winston().format((info) => {
     if (info[SANITIZED]) return info;
     if (typeof info.message === 'string') info.message = sanitizeWithCustomPatterns(info.message);
+    const meta = {};
     for (const key of Object.keys(info)) {
-      if (key === 'level' || key === 'message' || key === 'timestamp' || key === 'stack') continue;
-      const v = info[key];
-      if (typeof v === 'string') info[key] = sanitizeWithCustomPatterns(v);
-      else if (v !== null && typeof v === 'object') info[key] = sanitizeContext(v, 'INFO', 10);
+      if (key !== 'level' && key !== 'message' && key !== 'timestamp' && key !== 'stack' && key !== '__proto__') meta[key] = info[key];
     }
+    // Key-aware redaction of the metadata (a `password` field is redacted whatever its value).
+    Object.assign(info, sanitizeContext(meta, 'INFO', 10));
     if (typeof info.stack === 'string') info.stack = sanitizeWithCustomPatterns(info.stack);
     return info;
   })();

@@ -71,10 +71,10 @@ function recordCall(ms) {
 
 /**
  * Adds a component to every snapshot under `name` (e.g. `breaker.payments`). The
- * function returns a flat object of numbers (and short strings). A source is held
- * weakly when given as an object with `stats()`, so tracking never leaks it.
+ * function returns a flat object of numbers (and short strings). A source given as an
+ * object with `stats` (a method or a getter) is held weakly, so tracking never leaks it.
  * @param {string} name
- * @param {(() => object) | { stats(): object }} source
+ * @param {(() => object) | { stats: object | (() => object) }} source
  * @returns {() => void} untrack
  */
 function track(name, source) {
@@ -84,7 +84,10 @@ function track(name, source) {
   let read;
   if (typeof source === 'function') {
     read = source;
-  } else if (source && typeof source.stats === 'function') {
+  } else if (source && typeof source === 'object' && 'stats' in source) {
+    // Held weakly so tracking never keeps a component alive. `stats` may be a method
+    // (limiters, caches) or an opossum-style getter (circuit breakers); a `state`
+    // property, when present, is reported too.
     const ref = new WeakRef(source);
     read = () => {
       const s = ref.deref();
@@ -92,10 +95,12 @@ function track(name, source) {
         sources.delete(name);
         return null;
       }
-      return s.stats();
+      const stats = typeof s.stats === 'function' ? s.stats() : s.stats;
+      const state = typeof s.state === 'string' ? s.state : typeof s.getState === 'function' ? s.getState() : undefined;
+      return state === undefined ? stats : { state, ...stats };
     };
   } else {
-    throw Object.assign(new TypeError('metrics.track: source must be a function or an object with stats()'), { code: 'ERR_QERRORS_INVALID_ARG' });
+    throw Object.assign(new TypeError('metrics.track: source must be a function or an object with stats'), { code: 'ERR_QERRORS_INVALID_ARG' });
   }
   sources.set(name, read);
   return () => {

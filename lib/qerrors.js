@@ -5,12 +5,18 @@
 // the error to the native AI pipeline without waiting, and resolves the record. It never
 // throws into the host and never rejects.
 
-const { randomUUID } = require('node:crypto');
 const logger = require('./logger');
 const { sanitizeMessage, sanitizeContext } = require('./sanitization');
 const { ErrorSeverity, ErrorTypes, _statusForType, _severityForType } = require('./errorTypes');
 
 const MAX_MESSAGE = 10000;
+
+let cryptoModule;
+/** node:crypto is loaded on the first error, not at require time (it costs ~5 ms). */
+function randomUUID() {
+  if (!cryptoModule) cryptoModule = require('node:crypto');
+  return cryptoModule.randomUUID();
+}
 
 let pipeline;
 /** The AI pipeline, loaded on the first error; null when it cannot load. */

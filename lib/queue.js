@@ -45,8 +45,13 @@ function recordDuration(ms) {
   durationNext = (durationNext + 1) % DURATION_WINDOW;
 }
 
+// Rejections happen under overload, when they must be cheapest: capturing a stack trace is two
+// thirds of the cost of one (benchmark/results/queue.md), and it would only point here.
 function capacityError() {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   const err = new Error(CAPACITY_MESSAGE);
+  Error.stackTraceLimit = limit;
   err.code = 'ERR_QERRORS_QUEUE_FULL';
   return err;
 }
@@ -108,24 +113,25 @@ function createLimiter(concurrency = 5, options = {}) {
   const waiting = new Fifo();
   let active = 0;
 
-  function run(job) {
+  // Starts `task` now; the returned promise settles like it, once the slot is released.
+  function start(task, args) {
     active++;
     totals.active++;
     const started = performance.now();
     let result;
     try {
-      result = Promise.resolve(job.task(...job.args));
+      result = Promise.resolve(args === undefined ? task() : task(...args));
     } catch (err) {
       result = Promise.reject(err);
     }
-    result.then(
+    return result.then(
       (value) => {
         done(started);
-        job.resolve(value);
+        return value;
       },
       (err) => {
         done(started);
-        job.reject(err);
+        throw err;
       }
     );
   }
@@ -138,11 +144,12 @@ function createLimiter(concurrency = 5, options = {}) {
     totals.processed++;
     if (waiting.size > 0 && active < concurrency) {
       totals.pending--;
-      run(waiting.shift());
+      const job = waiting.shift();
+      start(job.task, job.args).then(job.resolve, job.reject);
     }
   }
 
-  function limiter(task, ...args) {
+  function limiter(task) {
     if (typeof task !== 'function') {
       return Promise.reject(invalidArg(TypeError, 'limiter: task must be a function'));
     }
@@ -152,14 +159,12 @@ function createLimiter(concurrency = 5, options = {}) {
       return Promise.reject(capacityError());
     }
     totals.inFlight++;
+    // Extra arguments are passed to the task; the common no-argument call allocates no array.
+    const args = arguments.length > 1 ? Array.prototype.slice.call(arguments, 1) : undefined;
+    if (!mustWait) return start(task, args);
     return new Promise((resolve, reject) => {
-      const job = { task, args, resolve, reject };
-      if (mustWait) {
-        totals.pending++;
-        waiting.push(job);
-      } else {
-        run(job);
-      }
+      totals.pending++;
+      waiting.push({ task, args, resolve, reject });
     });
   }
 

@@ -93,7 +93,7 @@ function safeErrorMessage(error, fallback = 'Unknown error') {
  * `false` when it prints nothing.
  */
 function verboseLog(msg) {
-  if (!config.readSettings().verbose) return false;
+  if (!config.readVerbose()) return false;
   console.log(msg);
   return undefined;
 }
@@ -366,8 +366,9 @@ function createSafeAsyncWrapper(options) {
   const target = typeof modulePath === 'string' && modulePath.startsWith('.') ? path.resolve(__dirname, modulePath) : modulePath;
   return async function safeAsyncWrapper(...args) {
     try {
-      const mod = require(target);
-      const fn = functionName ? mod[functionName] : mod;
+      const cached = require.cache[target] || require.cache[`${target}.js`];
+      const mod = cached && cached.loaded ? cached.exports : require(target);
+      const fn = mod === null || mod === undefined ? undefined : mod[functionName];
       if (typeof fn === 'function') return await fn.apply(mod, args);
     } catch (err) {
       if (!silent) console.error(errorMessage || `qerrors: ${functionName || modulePath} failed:`, safeErrorMessage(err));

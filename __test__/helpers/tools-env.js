@@ -49,9 +49,17 @@ async function captureConsole(methods, fn) {
   }
 }
 
-/** A fresh temporary directory. */
+// Temporary directories made by a suite are removed when its process exits.
+const made = [];
+process.on('exit', () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed at exit. */
 function tempDir(prefix = 'qerrors-tools-') {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** Runs `fn` with process.cwd() set to `dir`. */

@@ -14,6 +14,7 @@
 //! Finished analyses come back through `onResult(text)`, a weak (unref'd) threadsafe function
 //! called with the fingerprint followed by the advice JSON, or the fingerprint alone on failure.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use napi::bindgen_prelude::{Function, Object};
@@ -25,7 +26,7 @@ use super::errors;
 use super::raw;
 use crate::core::ai::config::{AiConfig, Provider, RetryPolicy};
 use crate::core::ai::deps::Deps;
-use crate::core::ai::pipeline::{ErrorInput, Notifier, Pipeline, Submitted};
+use crate::core::ai::pipeline::{ErrorParts, Notifier, Pipeline, Submitted};
 use crate::core::clock::monotonic;
 use crate::core::fingerprint::{fingerprint, from_hex, to_hex};
 
@@ -256,6 +257,51 @@ unsafe fn arg_string(env: sys::napi_env, v: sys::napi_value) -> String {
     raw::read_string(env, v).unwrap_or_default()
 }
 
+/// Buffer sizes for name, code, message and stack; longer strings are read into a `String`.
+const SCRATCH: [usize; 4] = [256, 128, 2048, 8192];
+
+/// Per-thread buffers the per-error call reads its strings into, allocated (and zeroed)
+/// once instead of on every call. Taken out while in use, so a re-entrant call (a context
+/// thunk that reports another error) simply gets fresh buffers.
+struct Scratch(Vec<u8>);
+
+thread_local! {
+    static SCRATCH_POOL: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl Scratch {
+    fn take() -> Self {
+        let mut v = SCRATCH_POOL.with(std::cell::Cell::take);
+        v.resize(SCRATCH.iter().sum(), 0);
+        Self(v)
+    }
+
+    fn split(&mut self) -> [&mut [u8]; 4] {
+        let (a, rest) = self.0.split_at_mut(SCRATCH[0]);
+        let (b, rest) = rest.split_at_mut(SCRATCH[1]);
+        let (c, d) = rest.split_at_mut(SCRATCH[2]);
+        [a, b, c, d]
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.0);
+        SCRATCH_POOL.with(|p| p.set(v));
+    }
+}
+
+/// Reads a string argument into `buf` without allocating when it fits; anything that is not
+/// a string reads as empty.
+unsafe fn arg_str<'a>(env: sys::napi_env, v: sys::napi_value, buf: &'a mut [u8]) -> Cow<'a, str> {
+    match raw::read_str(env, v, buf) {
+        // N-API writes valid UTF-8 (lone surrogates become U+FFFD).
+        raw::StrRead::Ok(b) => std::str::from_utf8(b).map_or(Cow::Borrowed(""), Cow::Borrowed),
+        raw::StrRead::TooLong(_) => Cow::Owned(arg_string(env, v)),
+        raw::StrRead::NotString => Cow::Borrowed(""),
+    }
+}
+
 /// Calls a context thunk (or reads a string); a throwing thunk yields an empty context.
 unsafe fn context_of(env: sys::napi_env, v: sys::napi_value) -> String {
     let mut kind = sys::ValueType::napi_undefined;
@@ -281,16 +327,21 @@ unsafe extern "C" fn submit(env: sys::napi_env, info: sys::napi_callback_info) -
     raw::guard(env, || {
         let a = raw::args::<6>(env, info);
         let p: &Pipeline = raw::state(a.data);
-        let input = ErrorInput {
-            name: arg_string(env, a.argv[0]),
-            code: arg_string(env, a.argv[1]),
-            message: arg_string(env, a.argv[2]),
-            stack: arg_string(env, a.argv[3]),
-            context: String::new(),
+        let mut scratch = Scratch::take();
+        let [b0, b1, b2, b3] = scratch.split();
+        let name = arg_str(env, a.argv[0], b0);
+        let code = arg_str(env, a.argv[1], b1);
+        let message = arg_str(env, a.argv[2], b2);
+        let stack = arg_str(env, a.argv[3], b3);
+        let parts = ErrorParts {
+            name: &name,
+            code: &code,
+            message: &message,
+            stack: &stack,
         };
         let mut want = false;
         sys::napi_get_value_bool(env, a.argv[5], &mut want);
-        let (fp, status) = p.submit(input, || context_of(env, a.argv[4]));
+        let (fp, status) = p.submit(&parts, || context_of(env, a.argv[4]));
         let (letter, advice) = match &status {
             Submitted::Cached(s) => ('c', Some(s)),
             Submitted::Ready(s) => ('r', Some(s)),
@@ -323,11 +374,13 @@ unsafe extern "C" fn fingerprint_of(
 ) -> sys::napi_value {
     raw::guard(env, || {
         let a = raw::args::<4>(env, info);
+        let mut scratch = Scratch::take();
+        let [b0, b1, b2, b3] = scratch.split();
         let fp = fingerprint(
-            &arg_string(env, a.argv[0]),
-            &arg_string(env, a.argv[1]),
-            &arg_string(env, a.argv[2]),
-            &arg_string(env, a.argv[3]),
+            &arg_str(env, a.argv[0], b0),
+            &arg_str(env, a.argv[1], b1),
+            &arg_str(env, a.argv[2], b2),
+            &arg_str(env, a.argv[3], b3),
         );
         raw::string_value(env, &to_hex(fp))
     })

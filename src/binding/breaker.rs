@@ -4,12 +4,15 @@
 //! The object returned by `createCircuitBreakerHandle(options, clock?)` carries:
 //! - `acquire()` → a ticket (a non-negative number) or -1 when the call is rejected;
 //! - `success(ticket)`, `failure(ticket)`, `timeout(ticket)` → the call's latency in ms;
+//! - `flush(n, atMs)` records the first `n` latencies of `batch` as successes of calls
+//!   JS admitted while closed, in the window bucket of `atMs`; `succeeded(ms)`,
+//!   `failed(ms)`, `timedOut(ms)` record one such call;
 //! - `fallback()`, `open()`, `close()`, `state()` (0 closed, 1 open, 2 half-open, turning
 //!   open into half-open when due), `now()` (the breaker clock in ms), `stats()` (writes
 //!   the window statistics into `shared`);
 //! - `shared`: a `Float64Array` over the breaker's [`Published`] slots, updated by Rust,
 //!   so JS reads the state, the transition count and the cumulative counters without a
-//!   call.
+//!   call; `batch`: a `Float64Array(256)` JS fills with latencies before `flush`.
 //!
 //! A ticket is `start_ms * 2048 + probe`, exact in a JS number for 2^42 ms (139 years) of
 //! clock time. Every entry point takes and returns numbers only; nothing allocates a JS
@@ -17,6 +20,7 @@
 
 use std::ffi::c_void;
 use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Object, Unknown};
@@ -78,8 +82,95 @@ impl CircuitBreakerFakeClock {
     }
 }
 
+/// Largest batch of fast-path successes `flush(n)` records at once.
+const BATCH: usize = 256;
+
+/// The JS clock, three `f64` slots JS maps as a `Float64Array`:
+/// `[0]` milliseconds (the [`clock::MonotonicClock`] timebase), refreshed every
+/// millisecond by a ticker thread and by every native call; `[1]` 1 while the ticker
+/// runs, 0 once it parked; `[2]` set to 1 by JS on every use. JS reads the time from
+/// here instead of calling `performance.now()` (an allocation on Node 20) or crossing
+/// into Rust. The ticker parks after [`IDLE_TICKS`] ticks without use, so an idle process
+/// has no thread waking up; JS sees `[1] == 0` and wakes it with
+/// `circuitBreakerClockWake()`, which refreshes `[0]` before it returns.
+static CLOCK: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+static TICKER_RUNNING: AtomicBool = AtomicBool::new(false);
+const NOW: usize = 0;
+const AWAKE: usize = 1;
+const USED: usize = 2;
+const IDLE_TICKS: u32 = 100;
+
+fn set(i: usize, x: f64) {
+    CLOCK[i].store(x.to_bits(), Ordering::Release);
+}
+
+fn tick() -> u64 {
+    let now = clock::MonotonicClock.now_ms();
+    set(NOW, now as f64);
+    now
+}
+
+/// The breakers' real clock: precise, and it keeps the JS clock fresh.
+struct TickClock;
+
+impl Clock for TickClock {
+    fn now_ms(&self) -> u64 {
+        tick()
+    }
+}
+
+/// Refreshes the JS clock and makes sure the ticker runs. The ticker never blocks
+/// process exit. If the thread cannot start, JS keeps waking (refreshing) the clock on
+/// each use: slower, still correct.
+fn wake_ticker() {
+    tick();
+    set(USED, 1.0);
+    set(AWAKE, 1.0);
+    if TICKER_RUNNING.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("qerrors-breaker-clock".into())
+        .stack_size(64 * 1024)
+        .spawn(run_ticker);
+    if spawned.is_err() {
+        TICKER_RUNNING.store(false, Ordering::Release);
+        set(AWAKE, 0.0);
+    }
+}
+
+fn run_ticker() {
+    let mut idle = 0;
+    loop {
+        tick();
+        let used = f64::from_bits(CLOCK[USED].swap(0f64.to_bits(), Ordering::AcqRel)) != 0.0;
+        idle = if used { 0 } else { idle + 1 };
+        if idle >= IDLE_TICKS {
+            TICKER_RUNNING.store(false, Ordering::Release);
+            set(AWAKE, 0.0);
+            // A wake that raced with parking either started a new ticker (then this one
+            // leaves) or found this one still running (then it carries on).
+            let used = f64::from_bits(CLOCK[USED].load(Ordering::Acquire)) != 0.0;
+            if !used || TICKER_RUNNING.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            set(AWAKE, 1.0);
+            idle = 0;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// Wakes the shared JS clock (see [`CLOCK`]); JS calls it when `clock[1]` reads 0.
+#[napi(catch_unwind)]
+pub fn circuit_breaker_clock_wake() {
+    wake_ticker();
+}
+
 struct Handle {
     core: CircuitBreaker,
+    /// Latencies (ms) of fast-path successes JS has not flushed yet.
+    batch: Box<[AtomicU64; BATCH]>,
 }
 
 /// Reads an optional number option: `None` when absent (undefined).
@@ -217,13 +308,16 @@ pub fn create_circuit_breaker_handle<'env>(
     let opts = read_options(env, &options)?;
     let clock: SharedClock = match clock {
         Some(c) => c.inner.clone(),
-        None => clock::monotonic(),
+        None => Arc::new(TickClock),
     };
     let core = match CircuitBreaker::new(opts, clock) {
         Ok(c) => c,
         Err(msg) => return errors::range_error(env, CODE_OPTION, &msg),
     };
-    let handle = Arc::new(Handle { core });
+    let handle = Arc::new(Handle {
+        core,
+        batch: Box::new(std::array::from_fn(|_| AtomicU64::new(0))),
+    });
     let target = Object::new(env)?;
     raw::bind_methods(
         env,
@@ -240,27 +334,84 @@ pub fn create_circuit_breaker_handle<'env>(
             ("close", close),
             ("now", now),
             ("stats", stats),
+            ("flush", flush),
+            ("succeeded", succeeded),
+            ("failed", failed),
+            ("timedOut", timed_out),
         ],
     )?;
-    // SAFETY: the external buffer points into the `Published` slots boxed inside the
-    // core; the finalizer owns an `Arc` of the handle, so the memory outlives the buffer.
-    unsafe { attach_shared(env, &target, &handle) }?;
+    // SAFETY: both buffers point into memory boxed inside the handle; each buffer's
+    // finalizer owns an `Arc` of the handle, so the memory outlives the buffers.
+    unsafe {
+        let published = handle.core.published().as_ptr() as *mut c_void;
+        attach_view(
+            env,
+            &target,
+            c"shared",
+            published,
+            Published::BYTES,
+            &handle,
+        )?;
+        let batch = handle.batch.as_ptr() as *mut c_void;
+        attach_view(env, &target, c"batch", batch, BATCH * 8, &handle)?;
+    }
     Ok(target)
+}
+
+/// The shared JS clock (see [`CLOCK`]): a three-element `Float64Array`, awake.
+/// Call once per thread and keep it: every call creates a new view of the same memory.
+#[napi(catch_unwind, ts_return_type = "Float64Array")]
+pub fn circuit_breaker_clock(env: &Env) -> Result<Unknown<'_>> {
+    wake_ticker();
+    let raw_env = env.raw();
+    let mut buffer = ptr::null_mut();
+    let mut view = ptr::null_mut();
+    // SAFETY: CLOCK is a static, so the memory outlives any buffer; no finalizer.
+    unsafe {
+        if sys::napi_create_external_arraybuffer(
+            raw_env,
+            CLOCK.as_ptr() as *mut c_void,
+            CLOCK.len() * 8,
+            None,
+            ptr::null_mut(),
+            &mut buffer,
+        ) != sys::Status::napi_ok
+            || sys::napi_create_typedarray(
+                raw_env,
+                sys::TypedarrayType::float64_array,
+                CLOCK.len(),
+                buffer,
+                0,
+                &mut view,
+            ) != sys::Status::napi_ok
+        {
+            return Err(napi::Error::from_reason(
+                "cannot share the breaker clock with JS",
+            ));
+        }
+        Ok(Unknown::from_raw_unchecked(raw_env, view))
+    }
 }
 
 unsafe extern "C" fn release_handle(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     drop(Arc::from_raw(hint as *const Handle));
 }
 
-unsafe fn attach_shared(env: &Env, target: &Object, handle: &Arc<Handle>) -> Result<()> {
+unsafe fn attach_view(
+    env: &Env,
+    target: &Object,
+    name: &std::ffi::CStr,
+    data: *mut c_void,
+    bytes: usize,
+    handle: &Arc<Handle>,
+) -> Result<()> {
     let raw_env = env.raw();
-    let data = handle.core.published().as_ptr() as *mut c_void;
     let hint = Arc::into_raw(Arc::clone(handle)) as *mut c_void;
     let mut buffer = ptr::null_mut();
     if sys::napi_create_external_arraybuffer(
         raw_env,
         data,
-        Published::BYTES,
+        bytes,
         Some(release_handle),
         hint,
         &mut buffer,
@@ -275,12 +426,12 @@ unsafe fn attach_shared(env: &Env, target: &Object, handle: &Arc<Handle>) -> Res
     if sys::napi_create_typedarray(
         raw_env,
         sys::TypedarrayType::float64_array,
-        Published::BYTES / 8,
+        bytes / 8,
         buffer,
         0,
         &mut view,
     ) != sys::Status::napi_ok
-        || sys::napi_set_named_property(raw_env, target.raw(), c"shared".as_ptr(), view)
+        || sys::napi_set_named_property(raw_env, target.raw(), name.as_ptr(), view)
             != sys::Status::napi_ok
     {
         return Err(napi::Error::from_reason(
@@ -378,6 +529,58 @@ simple!(stats, |h| |env| {
     h.core.publish_stats();
     raw::undefined(env)
 });
+
+/// A latency (ms) passed by JS: a finite non-negative number, else 0.
+fn latency_arg(x: Option<f64>) -> u64 {
+    x.filter(|v| v.is_finite() && *v >= 0.0)
+        .map_or(0, |v| v.round() as u64)
+}
+
+unsafe extern "C" fn flush(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<2>(env, info);
+        let h = raw::state::<Handle>(a.data);
+        let n = (latency_arg(raw::get_f64(env, a.argv[0])) as usize).min(BATCH);
+        let latencies = h.batch[..n]
+            .iter()
+            .map(|w| latency_arg(Some(f64::from_bits(w.load(Ordering::Relaxed)))));
+        h.core
+            .record_closed_successes(latencies, latency_arg(raw::get_f64(env, a.argv[1])));
+        raw::undefined(env)
+    })
+}
+
+unsafe fn closed(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+    outcome: Outcome,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<1>(env, info);
+        let h = raw::state::<Handle>(a.data);
+        h.core
+            .record_closed(outcome, latency_arg(raw::get_f64(env, a.argv[0])));
+        raw::undefined(env)
+    })
+}
+
+unsafe extern "C" fn succeeded(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    closed(env, info, Outcome::Success)
+}
+
+unsafe extern "C" fn failed(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    closed(env, info, Outcome::Failure)
+}
+
+unsafe extern "C" fn timed_out(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    closed(env, info, Outcome::Timeout)
+}
 
 #[cfg(test)]
 mod tests {

@@ -4,13 +4,17 @@
 //! methods are raw N-API callbacks (see `raw.rs`): a napi-rs class method costs
 //! 300-400 ns of glue, a raw one 20-50 ns, and lru-cache does a whole get in ~100 ns.
 //!
-//! Values live off the V8 heap: a string is copied once into Rust memory on `set` (as
-//! UTF-8, flagged when it is pure ASCII so `get` can rebuild it with the cheaper Latin-1
-//! constructor) and copied once back into a new JS string on `get`; a Buffer (or any
-//! TypedArray) comes back as a new Buffer. No JS object is created per get/set/has/peek/
-//! delete. The choice against keeping values in a JS array indexed by a native slot is
-//! measured in `benchmark/results/lru-cache.md`.
+//! Strings cross as UTF-16 (V8's own units: exact for every JS string, lone surrogates
+//! included, and faster to read than UTF-8) and are stored as Latin-1 bytes when every
+//! unit fits in a byte, which is the common case and halves the memory.
+//!
+//! Values live off the V8 heap: copied into Rust memory on `set` and into a new JS
+//! string (or Buffer, for Buffer/TypedArray values) on `get`. No JS object is created
+//! per get/set/has/peek/delete. The choice against keeping values in a JS array indexed
+//! by a native slot is measured in `benchmark/results/lru-cache.md`.
 
+use std::cell::RefCell;
+use std::mem::MaybeUninit;
 use std::ptr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -20,9 +24,9 @@ use napi::{sys, Env, Result, ValueType};
 use napi_derive::napi;
 
 use super::errors;
-use super::raw::{self, StrRead};
+use super::raw;
 use crate::core::cache::{CacheOptions, RemovalReason, SetOutcome, SyncLruCache};
-use crate::core::clock::{self, FakeClock, SharedClock};
+use crate::core::clock::{self, Clock, FakeClock, SharedClock};
 
 /// Bytes of keys and values held by all live native caches (the finalization test and
 /// `LruCache.nativeMemory()` read it).
@@ -30,14 +34,16 @@ static LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
 /// Native caches not yet freed.
 static LIVE_CACHES: AtomicI64 = AtomicI64::new(0);
 
-/// Keys up to this many UTF-8 bytes are read into a stack buffer without allocating.
-const KEY_STACK: usize = 256;
+/// Keys up to this many UTF-16 units are read into a stack buffer without allocating.
+const KEY_UNITS: usize = 128;
 /// Largest integer a JS number holds exactly.
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+/// Scratch space kept between `set` calls for reading string values.
+const SCRATCH_KEEP: usize = 64 * 1024;
 
-const KIND_ASCII: u8 = 0;
-const KIND_UTF8: u8 = 1;
-const KIND_BUFFER: u8 = 2;
+/// First byte of a stored key: how the rest encodes the JS string.
+const KEY_LATIN1: u8 = 0;
+const KEY_UTF16LE: u8 = 1;
 
 const E_KEY: &str = "ERR_QERRORS_CACHE_INVALID_KEY";
 const E_VALUE: &str = "ERR_QERRORS_CACHE_INVALID_VALUE";
@@ -47,40 +53,52 @@ const E_OPTION: &str = "ERR_QERRORS_CACHE_INVALID_OPTION";
 const E_UNBOUNDED: &str = "ERR_QERRORS_CACHE_UNBOUNDED";
 const E_NO_FAKE_CLOCK: &str = "ERR_QERRORS_CACHE_NO_FAKE_CLOCK";
 
-/// A stored value: its bytes and how to turn them back into a JS value.
+/// A stored value, in the form cheapest to turn back into its JS value.
+enum Data {
+    /// A string whose UTF-16 units all fit in a byte.
+    Latin1(Box<[u8]>),
+    /// Any other string.
+    Utf16(Box<[u16]>),
+    /// A Buffer or TypedArray; comes back as a Buffer.
+    Bytes(Box<[u8]>),
+}
+
+impl Data {
+    fn byte_len(&self) -> usize {
+        match self {
+            Data::Latin1(b) | Data::Bytes(b) => b.len(),
+            Data::Utf16(u) => u.len() * 2,
+        }
+    }
+}
+
 struct Stored {
-    bytes: Box<[u8]>,
-    kind: u8,
+    data: Data,
     /// Key and value bytes added to `LIVE_BYTES` for this entry.
     counted: usize,
 }
 
 impl Stored {
-    fn new(bytes: Box<[u8]>, kind: u8, key_len: usize) -> Self {
-        let counted = bytes.len() + key_len;
+    fn new(data: Data, key_len: usize) -> Self {
+        let counted = data.byte_len() + key_len;
         LIVE_BYTES.fetch_add(counted as i64, Ordering::Relaxed);
-        Self {
-            bytes,
-            kind,
-            counted,
-        }
+        Self { data, counted }
     }
 
     /// # Safety
     /// `env` must be valid for the running callback.
     unsafe fn to_js(&self, env: sys::napi_env) -> sys::napi_value {
         let mut out = ptr::null_mut();
-        let (p, len) = (self.bytes.as_ptr(), self.bytes.len());
-        match self.kind {
-            KIND_ASCII => {
-                sys::napi_create_string_latin1(env, p.cast(), len as isize, &mut out);
+        match &self.data {
+            Data::Latin1(b) => {
+                sys::napi_create_string_latin1(env, b.as_ptr().cast(), b.len() as isize, &mut out);
             }
-            KIND_UTF8 => {
-                sys::napi_create_string_utf8(env, p.cast(), len as isize, &mut out);
+            Data::Utf16(u) => {
+                sys::napi_create_string_utf16(env, u.as_ptr(), u.len() as isize, &mut out);
             }
-            _ => {
+            Data::Bytes(b) => {
                 let mut data = ptr::null_mut();
-                sys::napi_create_buffer_copy(env, len, p.cast(), &mut data, &mut out);
+                sys::napi_create_buffer_copy(env, b.len(), b.as_ptr().cast(), &mut data, &mut out);
             }
         }
         out
@@ -93,7 +111,33 @@ impl Drop for Stored {
     }
 }
 
-type Cache = SyncLruCache<Box<[u8]>, Stored>;
+/// CLOCK_MONOTONIC_COARSE: ~7 ns per read instead of ~30 ns, at the kernel tick's
+/// resolution (1-4 ms), so a TTL can end up to one tick late, never early.
+#[derive(Debug, Clone, Copy)]
+struct CoarseClock;
+
+impl Clock for CoarseClock {
+    #[cfg(target_os = "linux")]
+    fn now_ms(&self) -> u64 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid out-pointer; this clock id exists on every Linux ≥ 2.6.32.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+        (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn now_ms(&self) -> u64 {
+        clock::MonotonicClock.now_ms()
+    }
+}
+
+/// Keys are the tagged encodings made by `with_key`; SipHash would cost ~15 ns per call,
+/// so the hasher is hashbrown's seeded foldhash (V8 hashes Map keys with a seeded
+/// non-cryptographic hash too).
+type Cache = SyncLruCache<Box<[u8]>, Stored, hashbrown::DefaultHashBuilder>;
 
 /// The state behind one JS cache object, shared by its raw methods.
 struct Handle {
@@ -200,12 +244,13 @@ pub fn create_lru_cache<'env>(
         let f = Arc::new(FakeClock::new(0));
         (f.clone(), Some(f))
     } else {
-        (clock::monotonic(), None)
+        (Arc::new(CoarseClock), None)
     };
-    let cache = match Cache::new(parsed.core, clock) {
-        Ok(c) => c,
-        Err(e) => return errors::type_error(env, E_UNBOUNDED, &e.to_string()),
-    };
+    let cache =
+        match Cache::with_hasher(parsed.core, clock, hashbrown::DefaultHashBuilder::default()) {
+            Ok(c) => c,
+            Err(e) => return errors::type_error(env, E_UNBOUNDED, &e.to_string()),
+        };
     if parsed.track_removals {
         cache.lock().track_removals(true);
     }
@@ -254,7 +299,9 @@ pub fn lru_cache_native_memory() -> LruCacheNativeMemory {
     }
 }
 
-/// Reads the key argument (a string) and runs `f` on its UTF-8 bytes.
+/// Reads the key argument (a string) and runs `f` on its stored form: `KEY_LATIN1` and
+/// one byte per unit when every UTF-16 unit fits in a byte, else `KEY_UTF16LE` and the
+/// units' little-endian bytes. Distinct JS strings always give distinct keys.
 ///
 /// # Safety
 /// `env` and `v` must be valid for the running callback.
@@ -264,56 +311,143 @@ unsafe fn with_key(
     v: sys::napi_value,
     f: impl FnOnce(&[u8]) -> sys::napi_value,
 ) -> sys::napi_value {
-    let mut buf = [0u8; KEY_STACK];
-    match raw::read_str(env, v, &mut buf) {
-        StrRead::Ok(k) => f(k),
-        StrRead::TooLong(_) => match raw::read_string(env, v) {
-            Some(s) => f(s.as_bytes()),
-            None => invalid_key(env),
-        },
-        StrRead::NotString => invalid_key(env),
+    let mut units = MaybeUninit::<[u16; KEY_UNITS]>::uninit();
+    let up = units.as_mut_ptr().cast::<u16>();
+    let mut n = 0usize;
+    if sys::napi_get_value_string_utf16(env, v, up, KEY_UNITS, &mut n) != sys::Status::napi_ok {
+        return invalid_key(env);
     }
+    // N-API writes at most KEY_UNITS - 1 units plus a NUL: a full buffer may be cut.
+    if n + 1 < KEY_UNITS {
+        // SAFETY: N-API initialized the first `n` units.
+        let units = std::slice::from_raw_parts(up, n);
+        let mut key = [MaybeUninit::<u8>::uninit(); 2 * KEY_UNITS + 1];
+        let len = encode_key(units, &mut key);
+        // SAFETY: encode_key initialized the first `len` bytes.
+        return f(std::slice::from_raw_parts(key.as_ptr().cast::<u8>(), len));
+    }
+    let mut full = 0usize;
+    sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut full);
+    let mut units = vec![0u16; full + 1];
+    sys::napi_get_value_string_utf16(env, v, units.as_mut_ptr(), full + 1, &mut n);
+    units.truncate(n);
+    let mut key: Vec<u8> = Vec::with_capacity(2 * n + 1);
+    let len = encode_key(&units, key.spare_capacity_mut());
+    // SAFETY: encode_key initialized the first `len` bytes of the capacity.
+    key.set_len(len);
+    f(&key)
+}
+
+/// Writes the stored form of a key (see [`with_key`]) to `out`, which must hold at
+/// least `2 * units.len() + 1` bytes; returns how many leading bytes it initialized.
+#[inline]
+fn encode_key(units: &[u16], out: &mut [MaybeUninit<u8>]) -> usize {
+    // Slices (not raw pointers) so the compiler knows they do not overlap and
+    // vectorizes both loops.
+    if fits_latin1(units) {
+        out[0].write(KEY_LATIN1);
+        for (o, &u) in out[1..=units.len()].iter_mut().zip(units) {
+            o.write(u as u8);
+        }
+        units.len() + 1
+    } else {
+        out[0].write(KEY_UTF16LE);
+        for (o, &u) in out[1..=2 * units.len()].chunks_exact_mut(2).zip(units) {
+            let [lo, hi] = u.to_le_bytes();
+            o[0].write(lo);
+            o[1].write(hi);
+        }
+        2 * units.len() + 1
+    }
+}
+
+/// Whether every unit fits in a byte. A branch-free OR over the slice: the compiler
+/// vectorizes it, where an early-exit `all` runs one unit per cycle.
+#[inline]
+fn fits_latin1(units: &[u16]) -> bool {
+    units.iter().fold(0u16, |acc, &u| acc | u) < 0x100
+}
+
+/// The JS string of a stored key.
+///
+/// # Safety
+/// `env` must be valid for the running callback.
+unsafe fn key_to_js(env: sys::napi_env, key: &[u8]) -> sys::napi_value {
+    let mut out = ptr::null_mut();
+    match key.split_first() {
+        Some((&KEY_UTF16LE, rest)) => {
+            let units: Vec<u16> = rest
+                .chunks_exact(2)
+                .map(|p| u16::from_le_bytes([p[0], p[1]]))
+                .collect();
+            sys::napi_create_string_utf16(env, units.as_ptr(), units.len() as isize, &mut out);
+        }
+        Some((_, rest)) => {
+            sys::napi_create_string_latin1(
+                env,
+                rest.as_ptr().cast(),
+                rest.len() as isize,
+                &mut out,
+            );
+        }
+        None => {
+            sys::napi_create_string_latin1(env, ptr::null(), 0, &mut out);
+        }
+    }
+    out
 }
 
 unsafe fn invalid_key(env: sys::napi_env) -> sys::napi_value {
     raw::throw_type_error(env, E_KEY, "LruCache keys must be strings")
 }
 
-/// Copies a JS string into Rust memory once, as UTF-8, noting whether it is pure ASCII.
+thread_local! {
+    static SCRATCH: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Copies a JS string into Rust memory, as Latin-1 when every unit fits in a byte.
 ///
 /// # Safety
 /// `env` and `v` must be valid for the running callback and `v` a string.
-unsafe fn read_string_value(env: sys::napi_env, v: sys::napi_value) -> (Box<[u8]>, u8) {
-    // The UTF-16 length is O(1); an ASCII string has exactly that many UTF-8 bytes, so
-    // the common case is read straight into a buffer of the right size.
-    let mut units = 0usize;
-    sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut units);
-    let mut out: Vec<u8> = Vec::with_capacity(units + 1);
-    let mut written = 0usize;
-    sys::napi_get_value_string_utf8(env, v, out.as_mut_ptr().cast(), units + 1, &mut written);
-    out.set_len(written);
-    if written == units && out.is_ascii() {
-        return (out.into_boxed_slice(), KIND_ASCII);
-    }
-    // Non-ASCII: at most 3 UTF-8 bytes per UTF-16 unit.
-    let cap = units * 3 + 1;
-    out = Vec::with_capacity(cap);
-    sys::napi_get_value_string_utf8(env, v, out.as_mut_ptr().cast(), cap, &mut written);
-    out.set_len(written);
-    (out.into_boxed_slice(), KIND_UTF8)
+unsafe fn read_string_value(env: sys::napi_env, v: sys::napi_value) -> Data {
+    // The length in UTF-16 units is O(1) to ask for.
+    let mut len = 0usize;
+    sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len);
+    SCRATCH.with(|cell| {
+        let mut s = cell.borrow_mut();
+        s.clear();
+        s.reserve(len + 1);
+        let mut n = 0usize;
+        sys::napi_get_value_string_utf16(env, v, s.as_mut_ptr(), len + 1, &mut n);
+        // SAFETY: N-API initialized the first `n` (≤ len) units of the capacity.
+        s.set_len(n);
+        let data = if fits_latin1(&s) {
+            let mut bytes = vec![0u8; s.len()].into_boxed_slice();
+            for (b, &u) in bytes.iter_mut().zip(s.iter()) {
+                *b = u as u8;
+            }
+            Data::Latin1(bytes)
+        } else {
+            Data::Utf16(Box::from(&s[..]))
+        };
+        if s.capacity() > SCRATCH_KEEP {
+            *s = Vec::new();
+        }
+        data
+    })
 }
 
 /// Reads the value argument: a string, a Buffer or a TypedArray.
 ///
 /// # Safety
 /// `env` and `v` must be valid for the running callback.
-unsafe fn read_value(env: sys::napi_env, v: sys::napi_value) -> Option<(Box<[u8]>, u8)> {
+unsafe fn read_value(env: sys::napi_env, v: sys::napi_value) -> Option<Data> {
     let mut t = 0;
     sys::napi_typeof(env, v, &mut t);
     if t == sys::ValueType::napi_string {
         return Some(read_string_value(env, v));
     }
-    raw::bytes(env, v).map(|b| (Box::<[u8]>::from(b), KIND_BUFFER))
+    raw::bytes(env, v).map(|b| Data::Bytes(Box::from(b)))
 }
 
 /// `undefined` → `Ok(None)`; a number ≥ 0 → milliseconds (Infinity = no expiry).
@@ -358,7 +492,7 @@ unsafe fn read_size(
         return Ok(None);
     }
     match raw::get_f64(env, v) {
-        Some(x) if x >= 1.0 && x <= MAX_SAFE && x.fract() == 0.0 => Ok(Some(x as u64)),
+        Some(x) if (1.0..=MAX_SAFE).contains(&x) && x.fract() == 0.0 => Ok(Some(x as u64)),
         Some(x) => {
             raw::throw_range_error(
                 env,
@@ -393,7 +527,7 @@ unsafe extern "C" fn set(env: sys::napi_env, info: sys::napi_callback_info) -> s
         let a = raw::args::<4>(env, info);
         let h: &Handle = raw::state(a.data);
         with_key(env, a.argv[0], |key| {
-            let Some((bytes, kind)) = read_value(env, a.argv[1]) else {
+            let Some(data) = read_value(env, a.argv[1]) else {
                 return raw::throw_type_error(
                     env,
                     E_VALUE,
@@ -406,8 +540,9 @@ unsafe extern "C" fn set(env: sys::napi_env, info: sys::napi_callback_info) -> s
             let Ok(size) = read_size(env, a.argv[3]) else {
                 return ptr::null_mut();
             };
-            let size = size.unwrap_or((key.len() + bytes.len()) as u64);
-            let value = Stored::new(bytes, kind, key.len());
+            // Default size: the bytes stored for key (less its tag) and value.
+            let size = size.unwrap_or((key.len() - 1 + data.byte_len()) as u64);
+            let value = Stored::new(data, key.len());
             let outcome = h.cache.lock().set(Box::from(key), value, size, ttl);
             raw::bool_value(env, matches!(outcome, SetOutcome::Stored))
         })
@@ -527,8 +662,7 @@ unsafe extern "C" fn list(env: sys::napi_env, info: sys::napi_callback_info) -> 
         let mut i = 0u32;
         for (k, v) in c.iter() {
             if mode != 1 {
-                let key = raw::string_value(env, &String::from_utf8_lossy(k));
-                sys::napi_set_element(env, arr, i, key);
+                sys::napi_set_element(env, arr, i, key_to_js(env, k));
                 i += 1;
             }
             if mode != 0 {
@@ -571,8 +705,7 @@ unsafe extern "C" fn take_removed(
         sys::napi_create_array_with_length(env, removed.len() * 3, &mut arr);
         for (i, (k, v, r)) in removed.iter().enumerate() {
             let base = (i * 3) as u32;
-            let key = raw::string_value(env, &String::from_utf8_lossy(k));
-            sys::napi_set_element(env, arr, base, key);
+            sys::napi_set_element(env, arr, base, key_to_js(env, k));
             sys::napi_set_element(env, arr, base + 1, v.to_js(env));
             sys::napi_set_element(env, arr, base + 2, raw::string_value(env, reason_name(*r)));
         }

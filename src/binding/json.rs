@@ -7,6 +7,8 @@
 //!   `null` (parse the caller's own input string as it is), or
 //!   `[jsonText, sentinel, path, bigString, ...]` (parse `jsonText`, then put each
 //!   big string where its sentinel is);
+//! - `[2]`: valid, but the string input holds lone surrogates, which UTF-8 cannot carry:
+//!   evaluate the caller's own string;
 //! - failure: `[1, kind, reason, line, column, offset]` with kind `'parse'`, `'limit'`
 //!   or `'panic'`. Positions count bytes for a byte input and UTF-16 code units for a
 //!   string input.
@@ -17,7 +19,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
-use napi::bindgen_prelude::{AsyncTask, Either, ToNapiValue, TypeName, Uint8Array};
+use napi::bindgen_prelude::{AsyncTask, Either, ToNapiValue, TypeName, Uint8Array, Utf16String};
 use napi::{sys, Env, Result, Task, ValueType};
 use napi_derive::napi;
 
@@ -26,18 +28,14 @@ use crate::core::json::{
     self, ErrorKind, JsText, JsonError, Limits, PathSeg, Pointer, Prepared, MAX_DEPTH_CAP,
 };
 
+/// A JS string arrives as its UTF-16 code units (a plain copy on the main thread) and
+/// is encoded to UTF-8 on the worker: encoding a multi-MB string costs the main thread
+/// more than parsing it. Lone surrogates become U+FFFD for the scan (one unit like the
+/// original, so positions in UTF-16 units stay exact); a valid document that had any
+/// is then evaluated by JS on the original string (`Outcome::UseOriginal`).
 enum Input {
     Bytes(Uint8Array),
-    Text(String),
-}
-
-impl Input {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Input::Bytes(b) => b,
-            Input::Text(s) => s.as_bytes(),
-        }
-    }
+    Text(Utf16String),
 }
 
 enum Job {
@@ -48,6 +46,8 @@ enum Job {
 /// What a job produced, ready to become JS values.
 pub enum Outcome {
     Values(Vec<Option<Value>>),
+    /// Valid, but a string input with lone surrogates: JS evaluates its own string.
+    UseOriginal,
     Failed(JsonError),
     Panicked,
 }
@@ -67,7 +67,18 @@ pub struct JsonTask {
 
 impl JsonTask {
     fn run(&self) -> Outcome {
-        let bytes = self.input.bytes();
+        let text;
+        let mut lone_surrogates = false;
+        let bytes: &[u8] = match &self.input {
+            Input::Bytes(b) => b,
+            Input::Text(units) => {
+                text = String::from_utf16(units).unwrap_or_else(|_| {
+                    lone_surrogates = true;
+                    String::from_utf16_lossy(units)
+                });
+                text.as_bytes()
+            }
+        };
         let nonce = fastrand::u64(..);
         let result = match &self.job {
             Job::Parse => json::prepare_document(bytes, &self.limits, nonce).map(|p| {
@@ -83,6 +94,7 @@ impl JsonTask {
                 .map(|v| v.into_iter().map(|p| p.map(Value::Prepared)).collect()),
         };
         match result {
+            Ok(_) if lone_surrogates => Outcome::UseOriginal,
             Ok(values) => Outcome::Values(values),
             Err(mut e) => {
                 if matches!(self.input, Input::Text(_)) {
@@ -134,7 +146,161 @@ fn ok(status: sys::napi_status) -> Result<()> {
     }
 }
 
-unsafe fn js_text(env: sys::napi_env, t: &JsText) -> Result<sys::napi_value> {
+/// Strings at least this long (in code units) are handed to V8 without a copy.
+const EXTERNAL_MIN_UNITS: usize = 64 * 1024;
+
+/// Zero-copy string creation through `node_api_create_external_string_latin1/utf16`
+/// (Node 20.4+). They are looked up at run time, so on a Node without them the addon
+/// still loads and strings are copied instead.
+#[cfg(unix)]
+mod external {
+    use std::ffi::{c_char, c_void};
+    use std::sync::OnceLock;
+
+    use napi::sys;
+
+    type Finalize = unsafe extern "C" fn(sys::napi_env, *mut c_void, *mut c_void);
+    pub type CreateLatin1 = unsafe extern "C" fn(
+        sys::napi_env,
+        *const c_char,
+        isize,
+        Option<Finalize>,
+        *mut c_void,
+        *mut sys::napi_value,
+        *mut bool,
+    ) -> sys::napi_status;
+    pub type CreateUtf16 = unsafe extern "C" fn(
+        sys::napi_env,
+        *const u16,
+        isize,
+        Option<Finalize>,
+        *mut c_void,
+        *mut sys::napi_value,
+        *mut bool,
+    ) -> sys::napi_status;
+
+    extern "C" {
+        fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+    }
+
+    #[cfg(target_os = "macos")]
+    const RTLD_DEFAULT: *mut c_void = -2isize as *mut c_void;
+    #[cfg(not(target_os = "macos"))]
+    const RTLD_DEFAULT: *mut c_void = std::ptr::null_mut();
+
+    struct Fns {
+        latin1: Option<CreateLatin1>,
+        utf16: Option<CreateUtf16>,
+    }
+
+    fn fns() -> &'static Fns {
+        static FNS: OnceLock<Fns> = OnceLock::new();
+        FNS.get_or_init(|| {
+            // SAFETY: dlsym with RTLD_DEFAULT searches the process's global symbols;
+            // a found symbol is Node's exported function with exactly this signature
+            // (js_native_api.h).
+            unsafe {
+                let l = dlsym(
+                    RTLD_DEFAULT,
+                    c"node_api_create_external_string_latin1".as_ptr(),
+                );
+                let u = dlsym(
+                    RTLD_DEFAULT,
+                    c"node_api_create_external_string_utf16".as_ptr(),
+                );
+                Fns {
+                    latin1: (!l.is_null())
+                        .then(|| std::mem::transmute::<*mut c_void, CreateLatin1>(l)),
+                    utf16: (!u.is_null())
+                        .then(|| std::mem::transmute::<*mut c_void, CreateUtf16>(u)),
+                }
+            }
+        })
+    }
+
+    pub fn latin1() -> Option<CreateLatin1> {
+        fns().latin1
+    }
+
+    pub fn utf16() -> Option<CreateUtf16> {
+        fns().utf16
+    }
+}
+
+/// Frees the buffer of an external string: `hint` is the leaked `Box<Vec<T>>`.
+unsafe extern "C" fn free_boxed_vec<T>(
+    _env: sys::napi_env,
+    _data: *mut std::ffi::c_void,
+    hint: *mut std::ffi::c_void,
+) {
+    drop(Box::from_raw(hint as *mut Vec<T>));
+}
+
+#[cfg(unix)]
+unsafe fn external_text(env: sys::napi_env, t: JsText) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    let mut copied = false;
+    match t {
+        JsText::Latin1(v) => match external::latin1() {
+            Some(create) => {
+                let (data, len) = (v.as_ptr(), v.len());
+                let hint = Box::into_raw(Box::new(v));
+                let status = create(
+                    env,
+                    data.cast(),
+                    len as isize,
+                    Some(free_boxed_vec::<u8>),
+                    hint.cast(),
+                    &mut out,
+                    &mut copied,
+                );
+                if status != sys::Status::napi_ok {
+                    // On failure the finalizer never runs: take the buffer back.
+                    let v = *Box::from_raw(hint);
+                    return copy_text(env, &JsText::Latin1(v));
+                }
+            }
+            None => return copy_text(env, &JsText::Latin1(v)),
+        },
+        JsText::Utf16(v) => match external::utf16() {
+            Some(create) => {
+                let (data, len) = (v.as_ptr(), v.len());
+                let hint = Box::into_raw(Box::new(v));
+                let status = create(
+                    env,
+                    data,
+                    len as isize,
+                    Some(free_boxed_vec::<u16>),
+                    hint.cast(),
+                    &mut out,
+                    &mut copied,
+                );
+                if status != sys::Status::napi_ok {
+                    let v = *Box::from_raw(hint);
+                    return copy_text(env, &JsText::Utf16(v));
+                }
+            }
+            None => return copy_text(env, &JsText::Utf16(v)),
+        },
+    }
+    Ok(out)
+}
+
+#[cfg(not(unix))]
+unsafe fn external_text(env: sys::napi_env, t: JsText) -> Result<sys::napi_value> {
+    copy_text(env, &t)
+}
+
+/// A JS string from a [`JsText`]: big ones without a copy, others copied.
+unsafe fn js_text(env: sys::napi_env, t: JsText) -> Result<sys::napi_value> {
+    if t.js_len() >= EXTERNAL_MIN_UNITS {
+        external_text(env, t)
+    } else {
+        copy_text(env, &t)
+    }
+}
+
+unsafe fn copy_text(env: sys::napi_env, t: &JsText) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     match t {
         JsText::Latin1(b) => ok(sys::napi_create_string_latin1(
@@ -183,7 +349,7 @@ unsafe fn utf8(env: sys::napi_env, s: &str) -> Result<sys::napi_value> {
     Ok(out)
 }
 
-unsafe fn prepared(env: sys::napi_env, p: &Prepared) -> Result<sys::napi_value> {
+unsafe fn prepared(env: sys::napi_env, p: Prepared) -> Result<sys::napi_value> {
     match p {
         Prepared::String(t) => js_text(env, t),
         Prepared::Json { text, patches } => {
@@ -192,14 +358,14 @@ unsafe fn prepared(env: sys::napi_env, p: &Prepared) -> Result<sys::napi_value> 
             for patch in patches {
                 items.push(utf8(env, &patch.sentinel)?);
                 let mut path = Vec::with_capacity(patch.path.len());
-                for seg in &patch.path {
+                for seg in patch.path {
                     path.push(match seg {
                         PathSeg::Key(k) => js_text(env, k)?,
-                        PathSeg::Index(i) => number(env, *i as f64)?,
+                        PathSeg::Index(i) => number(env, i as f64)?,
                     });
                 }
                 items.push(array(env, &path)?);
-                items.push(js_text(env, &patch.value)?);
+                items.push(js_text(env, patch.value)?);
             }
             array(env, &items)
         }
@@ -216,7 +382,7 @@ impl ToNapiValue for JsonOut {
             Outcome::Values(values) => {
                 let mut items = Vec::with_capacity(1 + values.len());
                 items.push(number(env, 0.0)?);
-                for v in &values {
+                for v in values {
                     items.push(match v {
                         None => undefined,
                         Some(Value::Original) => null,
@@ -225,6 +391,7 @@ impl ToNapiValue for JsonOut {
                 }
                 array(env, &items)
             }
+            Outcome::UseOriginal => array(env, &[number(env, 2.0)?]),
             Outcome::Failed(e) => {
                 let kind = match e.kind {
                     ErrorKind::Limit => "limit",
@@ -277,7 +444,7 @@ fn limits(env: &Env, max_bytes: f64, max_depth: f64) -> Result<Limits> {
     })
 }
 
-fn input(value: Either<Uint8Array, String>) -> Input {
+fn input(value: Either<Uint8Array, Utf16String>) -> Input {
     match value {
         Either::A(b) => Input::Bytes(b),
         Either::B(s) => Input::Text(s),
@@ -298,7 +465,7 @@ fn pointers(env: &Env, list: Vec<String>) -> Result<Vec<Pointer>> {
 #[napi(catch_unwind)]
 pub fn json_parse(
     env: Env,
-    input_value: Either<Uint8Array, String>,
+    input_value: Either<Uint8Array, Utf16String>,
     max_bytes: f64,
     max_depth: f64,
 ) -> Result<AsyncTask<JsonTask>> {
@@ -314,7 +481,7 @@ pub fn json_parse(
 #[napi(catch_unwind)]
 pub fn json_parse_sync(
     env: Env,
-    input_value: Either<Uint8Array, String>,
+    input_value: Either<Uint8Array, Utf16String>,
     max_bytes: f64,
     max_depth: f64,
 ) -> Result<JsonOut> {
@@ -332,7 +499,7 @@ pub fn json_parse_sync(
 #[napi(catch_unwind)]
 pub fn json_extract(
     env: Env,
-    input_value: Either<Uint8Array, String>,
+    input_value: Either<Uint8Array, Utf16String>,
     pointer_list: Vec<String>,
     max_bytes: f64,
     max_depth: f64,
@@ -350,7 +517,7 @@ pub fn json_extract(
 #[napi(catch_unwind)]
 pub fn json_extract_sync(
     env: Env,
-    input_value: Either<Uint8Array, String>,
+    input_value: Either<Uint8Array, Utf16String>,
     pointer_list: Vec<String>,
     max_bytes: f64,
     max_depth: f64,

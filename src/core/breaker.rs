@@ -283,8 +283,15 @@ impl Window {
         &mut self.counts[self.head]
     }
 
-    fn add_latency(&mut self, ms: u64) {
-        let h = self.head;
+    /// Index of the bucket holding time `t`, `None` when `t` left the window (or is
+    /// later than the head, which callers never pass).
+    fn bucket_of(&self, t: u64) -> Option<usize> {
+        let back = self.slot.checked_sub(t / self.width_ms)? as usize;
+        let n = self.counts.len();
+        (back < n).then(|| (self.head + n - back) % n)
+    }
+
+    fn add_latency(&mut self, h: usize, ms: u64) {
         let c = &mut self.counts[h];
         c.latency_count += 1;
         c.latency_sum = c.latency_sum.saturating_add(ms);
@@ -468,11 +475,84 @@ impl CircuitBreaker {
         let latency = now.saturating_sub(permit.start_ms);
         let mut g = self.lock();
         g.window.rotate(now);
-        g.window.add_latency(latency);
+        self.record_locked(&mut g, permit.probe, outcome, latency, now);
+        latency
+    }
+
+    /// Counts a fire and records its result, for a caller that admitted the call itself
+    /// because the published state was closed (the JS facade's fast path, which measures
+    /// latency on its side). Equivalent to `try_acquire` while closed plus `record`,
+    /// except that the fire is counted now rather than at admission.
+    pub fn record_closed(&self, outcome: Outcome, latency_ms: u64) {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        g.window.rotate(now);
+        g.window.head().fires += 1;
+        self.published.add(slot::FIRES, 1.0);
+        self.record_locked(&mut g, 0, outcome, latency_ms, now);
+    }
+
+    /// [`Self::record_closed`] for a batch of successes that all happened in the window
+    /// bucket of time `at_ms` (the caller flushes a batch before its bucket ends), under
+    /// one lock. Successes whose bucket already left the window count only in the totals.
+    pub fn record_closed_successes(&self, latencies_ms: impl IntoIterator<Item = u64>, at_ms: u64) {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        g.window.rotate(now);
+        let at = at_ms.min(now);
+        let bucket = g.window.bucket_of(at);
+        // Successes never change the state: add them up, then publish once.
+        let (mut n, mut sum) = (0u64, 0u64);
+        for latency in latencies_ms {
+            if let Some(b) = bucket {
+                g.window.add_latency(b, latency);
+            }
+            n += 1;
+            sum = sum.saturating_add(latency);
+        }
+        if n == 0 {
+            return;
+        }
+        let closed = g.state == State::Closed;
+        if let Some(b) = bucket {
+            let c = &mut g.window.counts[b];
+            c.fires += n;
+            c.successes += n;
+            if closed {
+                c.rule_ok += n;
+            }
+        }
+        let p = &self.published;
+        p.add(slot::FIRES, n as f64);
+        p.add(slot::SUCCESSES, n as f64);
+        p.add(slot::LATENCY_SUM, sum as f64);
+        p.set(slot::LAST_SUCCESS_MS, at as f64);
+        if closed {
+            g.consecutive_failures = 0;
+            p.set(slot::CONSECUTIVE_FAILURES, 0.0);
+        }
+    }
+
+    fn record_locked(&self, g: &mut Inner, probe: u16, outcome: Outcome, latency: u64, now: u64) {
+        let head = Some(g.window.head);
+        self.record_in(g, head, probe, outcome, latency, now);
+    }
+
+    /// Records one result into window bucket `bucket` (`None`: totals only) at time `now`.
+    fn record_in(
+        &self,
+        g: &mut Inner,
+        bucket: Option<usize>,
+        probe: u16,
+        outcome: Outcome,
+        latency: u64,
+        now: u64,
+    ) {
         self.published.add(slot::LATENCY_SUM, latency as f64);
         let ok = outcome == Outcome::Success;
-        {
-            let c = g.window.head();
+        if let Some(b) = bucket {
+            g.window.add_latency(b, latency);
+            let c = &mut g.window.counts[b];
             if ok {
                 c.successes += 1;
             } else {
@@ -492,21 +572,25 @@ impl CircuitBreaker {
                 self.published.add(slot::TIMEOUTS, 1.0);
             }
         }
-        if permit.probe != 0 {
-            if g.state == State::HalfOpen && permit.probe == g.epoch {
+        if probe != 0 {
+            if g.state == State::HalfOpen && probe == g.epoch {
                 g.probes_in_flight = g.probes_in_flight.saturating_sub(1);
                 let to = if ok { State::Closed } else { State::Open };
-                self.transition(&mut g, to, now);
+                self.transition(g, to, now);
             }
         } else if g.state == State::Closed {
             if ok {
                 g.consecutive_failures = 0;
-                g.window.head().rule_ok += 1;
+                if let Some(b) = bucket {
+                    g.window.counts[b].rule_ok += 1;
+                }
             } else {
                 g.consecutive_failures = g.consecutive_failures.saturating_add(1);
-                g.window.head().rule_fail += 1;
-                if self.should_open(&g) {
-                    self.transition(&mut g, State::Open, now);
+                if let Some(b) = bucket {
+                    g.window.counts[b].rule_fail += 1;
+                }
+                if self.should_open(g) {
+                    self.transition(g, State::Open, now);
                 }
             }
             self.published.set(
@@ -514,7 +598,6 @@ impl CircuitBreaker {
                 f64::from(g.consecutive_failures),
             );
         }
-        latency
     }
 
     fn should_open(&self, g: &Inner) -> bool {
@@ -803,6 +886,63 @@ mod tests {
     }
 
     #[test]
+    fn closed_path_records_like_acquire_and_record() {
+        let (clock, a) = breaker(consecutive(3));
+        let b = CircuitBreaker::new(consecutive(3), clock.clone()).expect("valid options");
+        for (ok, ms) in [
+            (true, 4u64),
+            (false, 2),
+            (true, 7),
+            (false, 1),
+            (false, 0),
+            (false, 3),
+        ] {
+            let p = a.try_acquire().expect("closed");
+            clock.advance(ms);
+            a.record(
+                p,
+                if ok {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                },
+            );
+            if ok {
+                b.record_closed_successes([ms], clock.now_ms());
+            } else {
+                b.record_closed(Outcome::Failure, ms);
+            }
+        }
+        assert_eq!(a.state(), State::Open);
+        assert_eq!(b.state(), State::Open);
+        assert_eq!(a.stats(), b.stats());
+        for i in 0..slot::WINDOW {
+            assert_eq!(a.published().get(i), b.published().get(i), "slot {i}");
+        }
+        let (_clock, c) = breaker(consecutive(0));
+        c.record_closed(Outcome::Timeout, 9);
+        assert_eq!(c.stats().timeouts, 1);
+    }
+
+    #[test]
+    fn a_batch_lands_in_the_bucket_of_its_time() {
+        let (clock, b) = breaker(BreakerOptions {
+            rolling_count_timeout_ms: 1_000,
+            rolling_count_buckets: 10,
+            ..consecutive(0)
+        });
+        let t0 = clock.now_ms();
+        clock.advance(950);
+        b.record_closed_successes([1, 2, 3], t0);
+        assert_eq!(b.stats().successes, 3);
+        clock.advance(50);
+        assert_eq!(b.stats().successes, 0, "they expire with t0's bucket");
+        b.record_closed_successes([1], t0);
+        assert_eq!(b.stats().successes, 0, "too old for the window");
+        assert_eq!(b.published().get(slot::SUCCESSES), 4.0);
+    }
+
+    #[test]
     fn bad_options_are_refused() {
         let clock: SharedClock = Arc::new(FakeClock::new(0));
         for o in [
@@ -830,6 +970,12 @@ mod tests {
         ] {
             assert!(CircuitBreaker::new(o, clock.clone()).is_err());
         }
+    }
+
+    #[test]
+    fn usable_from_any_thread() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<CircuitBreaker>();
     }
 
     #[test]
@@ -959,6 +1105,9 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Op {
         Acquire,
+        /// Admit without `try_acquire` when the published state is closed (the JS fast
+        /// path), settling through `record_closed` / `record_closed_successes`.
+        AcquireFast,
         /// Settle the in-flight call at this index (mod count): 0 success, 1 failure, 2 timeout.
         Settle(usize, u8),
         Advance(u64),
@@ -966,7 +1115,8 @@ mod tests {
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            4 => Just(Op::Acquire),
+            2 => Just(Op::Acquire),
+            2 => Just(Op::AcquireFast),
             4 => (any::<usize>(), 0u8..3).prop_map(|(i, k)| Op::Settle(i, k)),
             2 => (0u64..400).prop_map(Op::Advance),
         ]
@@ -1005,7 +1155,8 @@ mod tests {
             let clock = Arc::new(FakeClock::new(0));
             let b = CircuitBreaker::new(o.clone(), clock.clone()).expect("valid options");
             let mut m = Model::new(o);
-            let mut inflight: Vec<(Permit, Option<u64>)> = Vec::new();
+            // (permit, model permit, admitted on the fast path)
+            let mut inflight: Vec<(Permit, Option<u64>, bool)> = Vec::new();
             let mut trace = Vec::new();
             let mut model_trace = Vec::new();
             for (i, op) in ops.iter().enumerate() {
@@ -1017,16 +1168,36 @@ mod tests {
                         prop_assert_eq!(got.is_some(), want.is_some(), "admission at op {}", i);
                         prop_assert_eq!(got.map(|p| p.probe != 0), want.map(|e| e != 0));
                         if let Some(p) = got {
-                            inflight.push((p, want));
+                            inflight.push((p, want, false));
+                        }
+                    }
+                    Op::AcquireFast => {
+                        let closed = b.published().get(slot::STATE) == 0.0;
+                        let got = if closed {
+                            Some(Permit { start_ms: now, probe: 0 })
+                        } else {
+                            b.try_acquire()
+                        };
+                        let want = m.acquire(now);
+                        prop_assert_eq!(got.is_some(), want.is_some(), "fast admission at op {}", i);
+                        if let Some(p) = got {
+                            inflight.push((p, want, closed));
                         }
                     }
                     Op::Settle(k, kind) => {
                         if inflight.is_empty() {
                             continue;
                         }
-                        let (p, e) = inflight.swap_remove(k % inflight.len());
+                        let (p, e, fast) = inflight.swap_remove(k % inflight.len());
                         let outcome = [Outcome::Success, Outcome::Failure, Outcome::Timeout][kind as usize];
-                        b.record(p, outcome);
+                        let latency = now - p.start_ms;
+                        match (fast, outcome) {
+                            (false, _) => {
+                                b.record(p, outcome);
+                            }
+                            (true, Outcome::Success) => b.record_closed_successes([latency], now),
+                            (true, _) => b.record_closed(outcome, latency),
+                        }
                         m.record(e.unwrap_or(0), kind != 0, now);
                     }
                     Op::Advance(ms) => clock.advance(ms),

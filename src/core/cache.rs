@@ -188,7 +188,7 @@ pub struct LruCache<K, V, S = RandomState> {
     removed: Option<Vec<(K, V, RemovalReason)>>,
 }
 
-impl<K, V> fmt::Debug for LruCache<K, V> {
+impl<K, V, S> fmt::Debug for LruCache<K, V, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LruCache")
             .field("len", &self.len)
@@ -712,11 +712,11 @@ impl<'a, K: Hash + Eq, V, S: BuildHasher> Iterator for Iter<'a, K, V, S> {
 
 /// A [`LruCache`] behind a mutex: `Send + Sync`, `&self` methods. The AI pipeline's
 /// advice cache is `SyncLruCache<u64, String>`.
-pub struct SyncLruCache<K, V> {
-    inner: Mutex<LruCache<K, V>>,
+pub struct SyncLruCache<K, V, S = RandomState> {
+    inner: Mutex<LruCache<K, V, S>>,
 }
 
-impl<K, V> fmt::Debug for SyncLruCache<K, V> {
+impl<K, V, S> fmt::Debug for SyncLruCache<K, V, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SyncLruCache")
     }
@@ -728,9 +728,22 @@ impl<K: Hash + Eq, V> SyncLruCache<K, V> {
             inner: Mutex::new(LruCache::new(options, clock)?),
         })
     }
+}
+
+impl<K: Hash + Eq, V, S: BuildHasher> SyncLruCache<K, V, S> {
+    /// See [`LruCache::with_hasher`].
+    pub fn with_hasher(
+        options: CacheOptions,
+        clock: SharedClock,
+        hasher: S,
+    ) -> Result<Self, OptionsError> {
+        Ok(Self {
+            inner: Mutex::new(LruCache::with_hasher(options, clock, hasher)?),
+        })
+    }
 
     /// Locks the cache for several operations in a row.
-    pub fn lock(&self) -> MutexGuard<'_, LruCache<K, V>> {
+    pub fn lock(&self) -> MutexGuard<'_, LruCache<K, V, S>> {
         // A panic while locked cannot leave the structure half-linked (no user code
         // runs inside), so a poisoned lock is still usable.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
@@ -811,6 +824,24 @@ impl<K: Hash + Eq, V> SyncLruCache<K, V> {
 }
 
 /// The AI pipeline's advice cache: 64-bit error fingerprints to advice JSON text.
+///
+/// ```
+/// use qerrors::core::cache::{AdviceCache, CacheOptions};
+/// use qerrors::core::clock::monotonic;
+///
+/// let cache = AdviceCache::new(
+///     CacheOptions { max: 50, ttl_ms: 86_400_000, ..CacheOptions::default() },
+///     monotonic(),
+/// )
+/// .expect("max > 0");
+/// cache.insert(0x1234, r#"{"advice":"retry"}"#.to_owned());
+/// assert_eq!(cache.get(&0x1234).as_deref(), Some(r#"{"advice":"retry"}"#));
+/// assert_eq!(cache.stats().hits, 1);
+/// ```
+///
+/// A limit of 0 ("disabled" in the spec's `QERRORS_CACHE_LIMIT`) is not a valid cache:
+/// [`CacheOptions`] without `max` and `max_size` is rejected, so a disabled cache is
+/// simply not created.
 pub type AdviceCache = SyncLruCache<u64, String>;
 
 #[cfg(test)]

@@ -493,31 +493,6 @@ pub fn validate(input: &[u8], limits: &Limits) -> Result<(), JsonError> {
 // ---------------------------------------------------------------------------------------
 // String decoding
 
-/// Calls `unit` for every UTF-16 code unit of the JSON string body `body` (the bytes
-/// between the quotes of a string that [`scan`] accepted), decoding escapes exactly as
-/// `JSON.parse` does (lone surrogates stay lone).
-fn for_each_utf16(body: &str, mut unit: impl FnMut(u16)) {
-    let b = body.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let run_end = b[i..]
-            .iter()
-            .position(|&c| c == b'\\')
-            .map_or(b.len(), |p| i + p);
-        if run_end > i {
-            // '\\' is ASCII, so run boundaries are char boundaries.
-            body[i..run_end].encode_utf16().for_each(&mut unit);
-        }
-        i = run_end;
-        if i >= b.len() {
-            break;
-        }
-        let (u, len) = escape_unit(b, i);
-        unit(u);
-        i += len;
-    }
-}
-
 /// Decodes the escape at `b[i]` (a backslash); returns its code unit and byte length.
 fn escape_unit(b: &[u8], i: usize) -> (u16, usize) {
     match b.get(i + 1) {
@@ -544,9 +519,71 @@ fn decode_string(body: &str, escaped: bool) -> String {
     if !escaped {
         return body.to_owned();
     }
-    let mut units = Vec::with_capacity(body.len());
-    for_each_utf16(body, |u| units.push(u));
-    String::from_utf16_lossy(&units)
+    String::from_utf16_lossy(&decode_utf16(body.as_bytes(), true))
+}
+
+/// Length of the run of plain ASCII bytes at the start of `b` (no backslash when
+/// `escapes`).
+#[inline]
+fn ascii_run(b: &[u8], escapes: bool) -> usize {
+    b.iter()
+        .position(|&c| c >= 0x80 || (escapes && c == b'\\'))
+        .unwrap_or(b.len())
+}
+
+/// Latin-1 form of valid UTF-8 whose code points are all below U+0100, except that an
+/// escape may still denote a wider unit: then `None`.
+fn decode_latin1(b: &[u8], escapes: bool) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let run = ascii_run(&b[i..], escapes);
+        out.extend_from_slice(&b[i..i + run]);
+        i += run;
+        let Some(&c) = b.get(i) else { break };
+        if c == b'\\' {
+            let (u, len) = escape_unit(b, i);
+            out.push(u8::try_from(u).ok()?);
+            i += len;
+        } else {
+            // 0xC2 or 0xC3 lead: U+0080..U+00FF.
+            let next = b.get(i + 1).copied().unwrap_or(0x80);
+            out.push(((c & 0x1f) << 6) | (next & 0x3f));
+            i += 2;
+        }
+    }
+    Some(out)
+}
+
+/// UTF-16 form of valid UTF-8, escapes decoded as `JSON.parse` does.
+fn decode_utf16(b: &[u8], escapes: bool) -> Vec<u16> {
+    let mut out = Vec::with_capacity(b.len());
+    let at = |k: usize| (b.get(k).copied().unwrap_or(0x80) & 0x3f) as u32;
+    let mut i = 0;
+    while i < b.len() {
+        let run = ascii_run(&b[i..], escapes);
+        out.extend(b[i..i + run].iter().map(|&c| c as u16));
+        i += run;
+        let Some(&c) = b.get(i) else { break };
+        if c == b'\\' {
+            let (u, len) = escape_unit(b, i);
+            out.push(u);
+            i += len;
+        } else if c < 0xe0 {
+            out.push(((((c & 0x1f) as u32) << 6) | at(i + 1)) as u16);
+            i += 2;
+        } else if c < 0xf0 {
+            out.push(((((c & 0x0f) as u32) << 12) | (at(i + 1) << 6) | at(i + 2)) as u16);
+            i += 3;
+        } else {
+            let cp = (((c & 0x07) as u32) << 18) | (at(i + 1) << 12) | (at(i + 2) << 6) | at(i + 3);
+            let v = cp.saturating_sub(0x10000);
+            out.push(0xd800 | (v >> 10) as u16);
+            out.push(0xdc00 | (v & 0x3ff) as u16);
+            i += 4;
+        }
+    }
+    out
 }
 
 /// A string in the form a JS engine copies without decoding: Latin-1 when every code
@@ -559,38 +596,25 @@ pub enum JsText {
 
 impl JsText {
     /// Converts UTF-8 text (no JSON escapes involved).
-    pub fn from_str(s: &str) -> JsText {
-        if s.is_ascii() {
-            return JsText::Latin1(s.as_bytes().to_vec());
-        }
-        if s.chars().all(|c| (c as u32) < 0x100) {
-            return JsText::Latin1(s.chars().map(|c| c as u8).collect());
-        }
-        JsText::Utf16(s.encode_utf16().collect())
+    pub fn from_text(s: &str) -> JsText {
+        JsText::decode(s.as_bytes(), false)
     }
 
     /// Decodes a JSON string body (between the quotes, as accepted by [`scan`]).
     pub fn from_json_body(body: &str, escaped: bool) -> JsText {
-        if !escaped {
-            return JsText::from_str(body);
-        }
-        let mut latin1 = Vec::with_capacity(body.len());
-        let mut wide = false;
-        for_each_utf16(body, |u| {
-            if u < 0x100 {
-                latin1.push(u as u8);
-            } else {
-                wide = true;
-            }
-        });
-        if !wide {
-            return JsText::Latin1(latin1);
-        }
-        let mut units = Vec::with_capacity(body.len());
-        for_each_utf16(body, |u| units.push(u));
-        JsText::Utf16(units)
+        JsText::decode(body.as_bytes(), escaped)
     }
 
+    /// `b` is valid UTF-8; with `escapes`, backslash sequences are decoded too.
+    fn decode(b: &[u8], escapes: bool) -> JsText {
+        // A lead byte of 0xC4 or more starts a code point of U+0100 or above.
+        if !b.iter().any(|&c| c >= 0xc4) {
+            if let Some(latin1) = decode_latin1(b, escapes) {
+                return JsText::Latin1(latin1);
+            }
+        }
+        JsText::Utf16(decode_utf16(b, escapes))
+    }
     /// Length in UTF-16 code units (JS `length`).
     pub fn js_len(&self) -> usize {
         match self {
@@ -1035,7 +1059,7 @@ pub fn prepare(text: &str, limits: &Limits, nonce: u64) -> Result<Prepared, Json
     scan_str(text, limits, &mut v)?;
     if v.found.is_empty() {
         return Ok(Prepared::Json {
-            text: JsText::from_str(text),
+            text: JsText::from_text(text),
             patches: Vec::new(),
         });
     }
@@ -1067,7 +1091,7 @@ pub fn prepare(text: &str, limits: &Limits, nonce: u64) -> Result<Prepared, Json
     }
     skeleton.push_str(&text[copied..]);
     Ok(Prepared::Json {
-        text: JsText::from_str(&skeleton),
+        text: JsText::from_text(&skeleton),
         patches,
     })
 }

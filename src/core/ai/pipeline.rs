@@ -34,15 +34,23 @@ const SHARED_POLL_MS: u64 = 25;
 /// Largest advice document handed to JS; real advice is a few KB.
 pub const MAX_ADVICE_BYTES: usize = 64 * 1024;
 
-/// One error, as plain strings (JS extracts them; missing parts are empty).
+/// An error owned by a scheduled analysis.
 #[derive(Debug, Clone, Default)]
-pub struct ErrorInput {
-    pub name: String,
-    pub code: String,
-    pub message: String,
-    pub stack: String,
-    /// Filled from `submit`'s `context` closure.
-    pub context: String,
+struct ErrorInput {
+    name: String,
+    message: String,
+    stack: String,
+    context: String,
+}
+
+/// One error as borrowed strings, for [`Pipeline::submit`]; copied only when an analysis
+/// is actually scheduled.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ErrorParts<'a> {
+    pub name: &'a str,
+    pub code: &'a str,
+    pub message: &'a str,
+    pub stack: &'a str,
 }
 
 /// Receives finished analyses. Called on a runtime thread; must not block.
@@ -172,11 +180,11 @@ impl Pipeline {
     /// analysis is actually scheduled (a cache hit never pays for building it).
     pub fn submit(
         &self,
-        mut input: ErrorInput,
+        parts: &ErrorParts<'_>,
         context: impl FnOnce() -> String,
     ) -> (u64, Submitted) {
         let inner = &self.inner;
-        let fp = fingerprint(&input.name, &input.code, &input.message, &input.stack);
+        let fp = fingerprint(parts.name, parts.code, parts.message, parts.stack);
         if inner.closed.load(Ordering::Acquire) {
             return (fp, Submitted::Closed);
         }
@@ -186,7 +194,7 @@ impl Pipeline {
         }
         bump(&inner.counters.misses);
         if inner.cfg.provider == Provider::Offline {
-            let map = advisor::advise(&input.name, &input.code, &input.message);
+            let map = advisor::advise(parts.name, parts.code, parts.message);
             return match finalize(map, fp, Provider::Offline) {
                 Some(advice) => {
                     bump(&inner.counters.offline);
@@ -208,25 +216,29 @@ impl Pipeline {
             }
             set.insert(fp);
         }
-        input.context = context();
+        let input = ErrorInput {
+            name: parts.name.to_owned(),
+            message: parts.message.to_owned(),
+            stack: parts.stack.to_owned(),
+            context: context(),
+        };
         bump(&inner.counters.scheduled);
-        let task_inner = Arc::clone(inner);
+        let settle = Settle {
+            inner: Arc::clone(inner),
+            fp,
+            result: None,
+        };
         inner.runtime.spawn(async move {
-            let mut cancel = task_inner.cancel.subscribe();
-            let result = tokio::select! {
+            let mut settle = settle;
+            let inner = Arc::clone(&settle.inner);
+            let mut cancel = inner.cancel.subscribe();
+            settle.result = tokio::select! {
                 _ = cancel.wait_for(|c| *c) => {
-                    bump(&task_inner.counters.cancelled);
+                    bump(&inner.counters.cancelled);
                     None
                 }
-                r = task_inner.analyse_shared(fp, &input) => r,
+                r = inner.analyse_shared(fp, &input) => r,
             };
-            if let Some(advice) = &result {
-                task_inner.deps.cache_insert(fp, advice.clone());
-            }
-            lock(&task_inner.in_flight).remove(&fp);
-            if !task_inner.closed.load(Ordering::Acquire) {
-                task_inner.notifier.deliver(fp, result);
-            }
         });
         (fp, Submitted::Scheduled)
     }
@@ -289,6 +301,29 @@ impl Pipeline {
             "lastError": *lock(&i.last_error),
         });
         v.to_string()
+    }
+}
+
+/// Ends one analysis when its task ends, however it ends (result, cancellation, or a panic
+/// unwinding through the task): caches a result, leaves the in-flight set, and notifies, so
+/// no JS promise can be left waiting.
+struct Settle {
+    inner: Arc<Inner>,
+    fp: u64,
+    result: Option<Arc<str>>,
+}
+
+impl Drop for Settle {
+    fn drop(&mut self) {
+        let inner = &self.inner;
+        let result = self.result.take();
+        if let Some(advice) = &result {
+            inner.deps.cache_insert(self.fp, advice.clone());
+        }
+        lock(&inner.in_flight).remove(&self.fp);
+        if !inner.closed.load(Ordering::Acquire) {
+            inner.notifier.deliver(self.fp, result);
+        }
     }
 }
 
@@ -456,11 +491,11 @@ mod tests {
         (p, rx)
     }
 
-    fn err(message: &str) -> ErrorInput {
-        ErrorInput {
-            name: "Error".into(),
-            message: message.into(),
-            ..ErrorInput::default()
+    fn err(message: &str) -> ErrorParts<'_> {
+        ErrorParts {
+            name: "Error",
+            message,
+            ..ErrorParts::default()
         }
     }
 
@@ -468,7 +503,7 @@ mod tests {
     fn offline_answers_at_once_and_caches() {
         let rt = runtime();
         let (p, _rx) = pipeline(AiConfig::default(), &rt);
-        let (fp, first) = p.submit(err("connect ECONNREFUSED 127.0.0.1:6379"), String::new);
+        let (fp, first) = p.submit(&err("connect ECONNREFUSED 127.0.0.1:6379"), String::new);
         let Submitted::Ready(advice) = first else {
             panic!("expected offline advice, got {first:?}");
         };
@@ -476,14 +511,14 @@ mod tests {
         assert_eq!(v["source"], "offline");
         assert_eq!(v["category"], "ECONNREFUSED");
         assert_eq!(v["fingerprint"], crate::core::fingerprint::to_hex(fp));
-        let (fp2, second) = p.submit(err("connect ECONNREFUSED 127.0.0.1:6380"), String::new);
+        let (fp2, second) = p.submit(&err("connect ECONNREFUSED 127.0.0.1:6380"), String::new);
         assert_eq!(fp, fp2);
         assert_eq!(second, Submitted::Cached(advice.clone()));
         assert_eq!(p.get(fp), Some(advice));
         p.clear_cache();
         assert_eq!(p.get(fp), None);
         p.shutdown();
-        assert_eq!(p.submit(err("x"), String::new).1, Submitted::Closed);
+        assert_eq!(p.submit(&err("x"), String::new).1, Submitted::Closed);
     }
 
     #[test]
@@ -509,11 +544,11 @@ mod tests {
             ..AiConfig::default()
         };
         let (p, rx) = pipeline(cfg, &rt);
-        assert_eq!(p.submit(err("one"), String::new).1, Submitted::Scheduled);
-        assert_eq!(p.submit(err("one"), String::new).1, Submitted::Joined);
-        assert_eq!(p.submit(err("two"), String::new).1, Submitted::Scheduled);
-        assert_eq!(p.submit(err("three"), String::new).1, Submitted::Scheduled);
-        assert_eq!(p.submit(err("four"), String::new).1, Submitted::Rejected);
+        assert_eq!(p.submit(&err("one"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(&err("one"), String::new).1, Submitted::Joined);
+        assert_eq!(p.submit(&err("two"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(&err("three"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(&err("four"), String::new).1, Submitted::Rejected);
         let stats: Value = serde_json::from_str(&p.stats_json()).expect("stats");
         assert_eq!(stats["deduplicated"], 1);
         assert_eq!(stats["rejected"], 1);

@@ -1,0 +1,82 @@
+'use strict';
+
+// Finalization: a cache that JS drops frees its native memory. Run with --expose-gc
+// (npm test does).
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+const { LruCache } = require('../native');
+
+const root = path.resolve(__dirname, '..');
+
+/** Several full GCs with turns of the event loop between them: N-API finalizers run after GC. */
+async function collect(until) {
+  for (let i = 0; i < 20; i++) {
+    global.gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    if (until()) return true;
+  }
+  return until();
+}
+
+function fill(n) {
+  const c = new LruCache({ max: n, ttl: 60_000 });
+  const value = 'v'.repeat(1024);
+  for (let i = 0; i < n; i++) c.set(`key-${i}`, value);
+  return c;
+}
+
+test('a dropped cache frees its native memory', { skip: typeof global.gc !== 'function' && 'needs --expose-gc' }, async () => {
+  await collect(() => false);
+  const before = LruCache.nativeMemory();
+  let c = fill(2000);
+  const during = LruCache.nativeMemory();
+  assert.equal(during.caches, before.caches + 1);
+  assert.ok(during.bytes - before.bytes >= 2000 * 1024, `native bytes grew by ${during.bytes - before.bytes}`);
+  assert.equal(c.size, 2000);
+  c = null;
+  const freed = await collect(() => {
+    const now = LruCache.nativeMemory();
+    return now.caches === before.caches && now.bytes === before.bytes;
+  });
+  assert.ok(freed, `still held after GCs: ${JSON.stringify(LruCache.nativeMemory())} vs ${JSON.stringify(before)}`);
+});
+
+test('live bytes follow eviction, delete, expiry and clear exactly', async () => {
+  const base = LruCache.nativeMemory().bytes;
+  const c = new LruCache({ max: 2, ttl: 10, fakeClock: true });
+  c.set('a', 'x'.repeat(100)); // 1 + 1 tag + 100
+  assert.equal(LruCache.nativeMemory().bytes - base, 102);
+  c.set('b', 'é'.repeat(10)); // Latin-1: 1 byte a unit
+  c.set('c', '😀'); // UTF-16: 2 bytes a unit; evicts a
+  assert.equal(LruCache.nativeMemory().bytes - base, 12 + 6);
+  c.delete('b');
+  assert.equal(LruCache.nativeMemory().bytes - base, 6);
+  c.advanceClock(10);
+  c.get('c');
+  assert.equal(LruCache.nativeMemory().bytes - base, 0);
+  c.set('d', Buffer.alloc(50));
+  c.clear();
+  assert.equal(LruCache.nativeMemory().bytes - base, 0);
+});
+
+test('many short-lived caches do not accumulate', { skip: typeof global.gc !== 'function' && 'needs --expose-gc' }, async () => {
+  await collect(() => false);
+  const before = LruCache.nativeMemory();
+  for (let i = 0; i < 200; i++) fill(20);
+  const ok = await collect(() => LruCache.nativeMemory().caches === before.caches);
+  assert.ok(ok, `caches alive: ${JSON.stringify(LruCache.nativeMemory())} vs ${JSON.stringify(before)}`);
+  assert.equal(LruCache.nativeMemory().bytes, before.bytes);
+});
+
+test('a process that uses a cache exits by itself', () => {
+  const r = spawnSync(
+    process.execPath,
+    ['-e', "const { LruCache } = require('./native'); const c = new LruCache({ max: 10, ttl: 1000 }); c.set('a', 'b'); console.log(c.get('a'))"],
+    { cwd: root, encoding: 'utf8', timeout: 10_000 }
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'b');
+});

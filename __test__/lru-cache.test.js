@@ -1,0 +1,391 @@
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { LRUCache } = require('lru-cache');
+const { LruCache } = require('../native');
+
+/** @param {Partial<import('../native').LruCacheOptions>} [o] */
+const make = (o) => new LruCache({ max: 3, fakeClock: true, ...o });
+
+const keysOf = (c) => [...c.keys()];
+
+test('is exported from qerrors/native (CommonJS and ESM)', async () => {
+  assert.equal(require('../native').LruCache, require('../lib/lruCache').LruCache);
+  const esm = await import('../native.mjs');
+  assert.equal(esm.LruCache, LruCache);
+  assert.equal(Object.prototype.toString.call(make()), '[object LruCache]');
+});
+
+test('get/set/has/peek/delete and LRU eviction order', () => {
+  const c = make();
+  assert.equal(c.set('a', 'A'), c, 'set returns the cache');
+  c.set('b', 'B').set('c', 'C');
+  assert.equal(c.size, 3);
+  assert.equal(c.get('a'), 'A'); // a becomes most recent: order a, c, b
+  c.set('d', 'D'); // evicts b
+  assert.equal(c.has('b'), false);
+  assert.equal(c.get('b'), undefined);
+  assert.deepEqual(keysOf(c), ['d', 'a', 'c']);
+  // peek and has do not change recency: c stays the next victim.
+  assert.equal(c.peek('c'), 'C');
+  assert.equal(c.has('c'), true);
+  c.set('e', 'E');
+  assert.equal(c.has('c'), false);
+  assert.deepEqual(keysOf(c), ['e', 'd', 'a']);
+  assert.equal(c.delete('d'), true);
+  assert.equal(c.delete('d'), false);
+  assert.deepEqual(keysOf(c), ['e', 'a']);
+  c.set('a', 'A2'); // overwrite moves to front
+  assert.deepEqual([...c.entries()], [['a', 'A2'], ['e', 'E']]);
+  assert.deepEqual([...c.values()], ['A2', 'E']);
+  assert.deepEqual([...c], [['a', 'A2'], ['e', 'E']]);
+  const seen = [];
+  c.forEach(function (v, k, cache) {
+    seen.push([k, v, cache === c, this.tag]);
+  }, { tag: 't' });
+  assert.deepEqual(seen, [['a', 'A2', true, 't'], ['e', 'E', true, 't']]);
+  c.clear();
+  assert.equal(c.size, 0);
+  assert.equal(c.calculatedSize, 0);
+  assert.equal(c.get('a'), undefined);
+});
+
+test('keys()/entries() do not reorder the cache', () => {
+  const c = make();
+  c.set('a', '1').set('b', '2').set('c', '3');
+  for (const _ of c.entries());
+  for (const _ of c.keys());
+  c.set('d', '4');
+  assert.equal(c.has('a'), false, 'a was still least recently used');
+});
+
+test('values round-trip exactly: Latin-1, non-Latin-1, lone surrogates, empty, Buffers', () => {
+  const c = new LruCache({ max: 100 });
+  const samples = ['', 'plain ascii', 'café ÿ', 'emoji 😀 and 中文', 'lone \ud800 surrogate', 'x'.repeat(100_000)];
+  samples.forEach((v, i) => c.set(`k${i}`, v));
+  samples.forEach((v, i) => assert.equal(c.get(`k${i}`), v));
+  const buf = Buffer.from([0, 1, 2, 255]);
+  c.set('buf', buf);
+  const out = c.get('buf');
+  assert.ok(Buffer.isBuffer(out));
+  assert.deepEqual(out, buf);
+  assert.notEqual(out, buf, 'a copy, not the same object');
+  buf[0] = 9;
+  assert.equal(c.get('buf')[0], 0, 'later changes to the Buffer do not reach the cache');
+  c.set('u16', new Uint16Array([1, 2]));
+  assert.deepEqual(c.get('u16'), Buffer.from(new Uint16Array([1, 2]).buffer));
+});
+
+test('distinct JS strings are distinct keys (Latin-1, UTF-16, lone surrogates, long keys)', () => {
+  const c = new LruCache({ max: 100 });
+  const keys = ['', 'a', 'é', 'e\u0301', '\ud800', '\udc00', '\ufffd', '😀', 'ÿ', '\u0100', 'k'.repeat(500), 'k'.repeat(499) + 'é', '中'.repeat(300)];
+  keys.forEach((k, i) => c.set(k, String(i)));
+  assert.equal(c.size, keys.length);
+  keys.forEach((k, i) => assert.equal(c.get(k), String(i), JSON.stringify(k)));
+  assert.deepEqual(new Set(c.keys()), new Set(keys));
+});
+
+test('count bound: a same-millisecond burst of 10k inserts never exceeds max', () => {
+  const c = new LruCache({ max: 10, ttl: 60_000 });
+  for (let i = 0; i < 10_000; i++) {
+    c.set(`key-${i}`, 'v');
+    assert.ok(c.size <= 10, `size ${c.size} after ${i + 1} inserts`);
+  }
+  assert.equal(c.size, 10);
+  assert.deepEqual(keysOf(c), Array.from({ length: 10 }, (_, i) => `key-${9999 - i}`));
+  assert.equal(c.stats().evictions, 9_990);
+});
+
+test('byte bound: default size is key + value bytes; eviction until it fits; oversize is a counted rejection', () => {
+  const c = new LruCache({ maxSize: 20 });
+  c.set('a', '123456789'); // 1 + 9 = 10
+  c.set('b', '12345'); // 1 + 5 = 6
+  assert.equal(c.calculatedSize, 16);
+  c.set('c', '12345'); // 6 more: 22 > 20, a goes
+  assert.deepEqual(keysOf(c), ['c', 'b']);
+  assert.equal(c.calculatedSize, 12);
+  c.set('b', 'x'.repeat(30)); // alone larger than maxSize
+  assert.equal(c.has('b'), false, 'the old value of a rejected key is not served');
+  assert.deepEqual(keysOf(c), ['c']);
+  const s = c.stats();
+  assert.equal(s.rejected, 1);
+  assert.equal(s.evictions, 1);
+  assert.equal(s.bytes, 6);
+  // Non-Latin-1 text counts two bytes per UTF-16 unit, as stored.
+  c.set('é', '😀');
+  assert.equal(c.calculatedSize, 6 + 1 + 4);
+});
+
+test('sizeCalculation and per-set size', () => {
+  const calls = [];
+  const c = new LruCache({
+    max: 100,
+    maxSize: 10,
+    sizeCalculation: (v, k) => {
+      calls.push([v, k]);
+      return v.length;
+    },
+  });
+  c.set('a', 'xxxx');
+  c.set('b', 'yyyy');
+  assert.deepEqual(calls, [['xxxx', 'a'], ['yyyy', 'b']]);
+  assert.equal(c.calculatedSize, 8);
+  c.set('c', 'z', { size: 5 }); // per-set size wins: 13 > 10, a goes
+  assert.deepEqual(keysOf(c), ['c', 'b']);
+  assert.equal(c.calculatedSize, 9);
+  assert.throws(() => c.set('d', ''), { name: 'RangeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
+  assert.throws(() => c.set('d', 'q', { size: -1 }), { name: 'RangeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
+  assert.throws(() => c.set('d', 'q', { size: NaN }), { name: 'RangeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
+  assert.throws(() => c.set('d', 'q', { size: 1.5 }), { name: 'RangeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
+  assert.throws(() => c.set('d', 'q', { size: '3' }), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
+  assert.deepEqual(keysOf(c), ['c', 'b'], 'failed sets change nothing');
+});
+
+test('TTL: default, per entry, lazy expiry on get, no expiry with ttl 0', () => {
+  const c = new LruCache({ max: 10, ttl: 100, fakeClock: true });
+  assert.equal(c.ttl, 100);
+  c.set('a', 'A');
+  c.set('forever', 'F', { ttl: 0 });
+  c.set('long', 'L', { ttl: 1000 });
+  assert.equal(c.advanceClock(99), 99);
+  assert.equal(c.get('a'), 'A');
+  c.advanceClock(1);
+  assert.equal(c.has('a'), false);
+  assert.equal(c.peek('a'), undefined);
+  assert.equal(c.size, 3, 'not removed until touched');
+  assert.deepEqual(keysOf(c), ['long', 'forever'], 'keys() skips expired entries');
+  assert.equal(c.get('a'), undefined);
+  assert.equal(c.size, 2, 'get removed it');
+  c.advanceClock(10_000);
+  assert.equal(c.get('forever'), 'F');
+  assert.equal(c.get('long'), undefined);
+  const s = c.stats();
+  assert.equal(s.expirations, 2);
+  assert.equal(s.hits, 2);
+  assert.equal(s.misses, 2);
+});
+
+test('TTL: updateAgeOnGet restarts the TTL; without it the TTL runs from set', () => {
+  for (const updateAgeOnGet of [true, false]) {
+    const c = new LruCache({ max: 10, ttl: 100, updateAgeOnGet, fakeClock: true });
+    c.set('a', 'A');
+    c.advanceClock(80);
+    assert.equal(c.get('a'), 'A');
+    c.advanceClock(80);
+    assert.equal(c.get('a'), updateAgeOnGet ? 'A' : undefined, `updateAgeOnGet ${updateAgeOnGet}`);
+  }
+});
+
+test('TTL: allowStale returns an expired value once from get, always from peek', () => {
+  const c = new LruCache({ max: 10, ttl: 10, allowStale: true, fakeClock: true });
+  c.set('a', 'A');
+  c.advanceClock(10);
+  assert.equal(c.has('a'), false);
+  assert.equal(c.peek('a'), 'A');
+  assert.equal(c.peek('a'), 'A');
+  assert.deepEqual(keysOf(c), ['a'], 'allowStale lists stale entries');
+  assert.equal(c.get('a'), 'A');
+  assert.equal(c.get('a'), undefined);
+});
+
+test('TTL: purgeStale and the incremental sweep on set reclaim expired entries', () => {
+  const c = new LruCache({ max: 1000, ttl: 50, fakeClock: true });
+  for (let i = 0; i < 100; i++) c.set(`old-${i}`, 'x'.repeat(100));
+  c.advanceClock(50);
+  assert.equal(c.size, 100);
+  // Each set examines a few slots: 100 sets reach every dead entry without any get.
+  for (let i = 0; i < 100; i++) c.set(`new-${i}`, 'y', { ttl: 0 });
+  assert.equal(c.size, 100);
+  assert.equal(c.stats().expirations, 100);
+  for (let i = 0; i < 10; i++) c.set(`t-${i}`, 'z', { ttl: 5 });
+  c.advanceClock(5);
+  assert.equal(c.purgeStale(), true);
+  assert.equal(c.purgeStale(), false);
+  assert.equal(c.size, 100);
+});
+
+test('TTL per set: Infinity means never; bad values are typed errors', () => {
+  const c = make();
+  c.set('a', 'A', { ttl: Infinity });
+  c.advanceClock(1e12);
+  assert.equal(c.get('a'), 'A');
+  assert.throws(() => c.set('b', 'B', { ttl: -1 }), { name: 'RangeError', code: 'ERR_QERRORS_CACHE_INVALID_TTL' });
+  assert.throws(() => c.set('b', 'B', { ttl: NaN }), { name: 'RangeError', code: 'ERR_QERRORS_CACHE_INVALID_TTL' });
+  assert.throws(() => c.set('b', 'B', { ttl: '5' }), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_TTL' });
+  assert.throws(() => c.set('b', 'B', 5), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_OPTION' });
+  assert.equal(c.has('b'), false);
+});
+
+test('json: true stores any JSON value and returns a fresh copy', () => {
+  const c = new LruCache({ max: 10, json: true });
+  const advice = { advice: 'check the config', steps: [1, 2], nested: { ok: true } };
+  c.set('x', advice);
+  const got = c.get('x');
+  assert.deepEqual(got, advice);
+  assert.notEqual(got, advice);
+  got.steps.push(3);
+  assert.deepEqual(c.get('x').steps, [1, 2], 'callers cannot mutate the cached value');
+  c.set('n', 42).set('s', 'str').set('null', null);
+  assert.equal(c.peek('n'), 42);
+  assert.equal(c.get('s'), 'str');
+  assert.equal(c.get('null'), null);
+  assert.deepEqual([...c.values()], [null, 'str', 42, advice]);
+  assert.deepEqual([...c.entries()][3], ['x', advice]);
+  assert.throws(() => c.set('f', () => 1), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_VALUE' });
+  assert.throws(() => c.set('sym', Symbol('s')), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_VALUE' });
+});
+
+test('set(key, undefined) deletes, like lru-cache', () => {
+  const c = make();
+  c.set('a', 'A');
+  c.set('a', undefined);
+  assert.equal(c.has('a'), false);
+  assert.equal(c.size, 0);
+});
+
+test('dispose gets every removal with its reason, and may use the cache', () => {
+  const log = [];
+  let c;
+  c = new LruCache({
+    max: 2,
+    ttl: 10,
+    fakeClock: true,
+    dispose: (v, k, reason) => {
+      log.push([k, v, reason]);
+      // Re-entering the cache from dispose is allowed.
+      c.has(k);
+    },
+  });
+  c.set('a', 'A').set('b', 'B').set('c', 'C');
+  assert.deepEqual(log.splice(0), [['a', 'A', 'evict']]);
+  c.set('b', 'B2');
+  assert.deepEqual(log.splice(0), [['b', 'B', 'set']]);
+  c.delete('c');
+  assert.deepEqual(log.splice(0), [['c', 'C', 'delete']]);
+  c.advanceClock(10);
+  assert.equal(c.get('b'), undefined);
+  assert.deepEqual(log.splice(0), [['b', 'B2', 'expire']]);
+  c.set('x', 'X').set('y', 'Y');
+  c.clear();
+  assert.deepEqual(log.splice(0).sort(), [['x', 'X', 'delete'], ['y', 'Y', 'delete']]);
+});
+
+test('dispose: a throwing callback still sees every removal, then the error surfaces', () => {
+  const seen = [];
+  const c = new LruCache({
+    max: 10,
+    dispose: (v, k) => {
+      seen.push(k);
+      throw new Error(`boom ${k}`);
+    },
+  });
+  c.set('a', '1').set('b', '2');
+  assert.throws(() => c.clear(), /boom/);
+  assert.deepEqual(seen.sort(), ['a', 'b']);
+  assert.equal(c.size, 0);
+});
+
+test('dispose with json: the parsed value', () => {
+  const log = [];
+  const c = new LruCache({ max: 1, json: true, dispose: (v, k, r) => log.push([k, v, r]) });
+  c.set('a', { n: 1 }).set('b', { n: 2 });
+  assert.deepEqual(log, [['a', { n: 1 }, 'evict']]);
+});
+
+test('stats counts hits, misses, evictions, expirations, rejections, size and bytes', () => {
+  const c = new LruCache({ max: 2, maxSize: 100, ttl: 5, fakeClock: true });
+  c.set('a', 'x');
+  c.get('a');
+  c.get('nope');
+  c.set('b', 'y').set('c', 'z'); // evicts a
+  c.set('big', 'q'.repeat(200));
+  c.advanceClock(5);
+  c.get('b');
+  assert.deepEqual(c.stats(), { hits: 1, misses: 2, evictions: 1, expirations: 1, rejected: 1, size: 1, bytes: 2 });
+});
+
+test('bad keys and values: TypeError with a code, nothing stored', () => {
+  const c = make();
+  for (const key of [1, null, undefined, {}, Symbol('k'), ['a'], 1n]) {
+    for (const call of [() => c.get(key), () => c.set(key, 'v'), () => c.has(key), () => c.peek(key), () => c.delete(key)]) {
+      assert.throws(call, { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_KEY' });
+    }
+  }
+  for (const value of [1, null, {}, true, () => 1, Symbol('v')]) {
+    assert.throws(() => c.set('k', value), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_VALUE' });
+  }
+  assert.equal(c.size, 0);
+});
+
+test('bad options: TypeError/RangeError with a code', () => {
+  const cases = [
+    [undefined, TypeError, 'ERR_QERRORS_CACHE_UNBOUNDED'],
+    [null, TypeError, 'ERR_QERRORS_CACHE_UNBOUNDED'],
+    [{}, TypeError, 'ERR_QERRORS_CACHE_UNBOUNDED'],
+    [{ max: 0 }, TypeError, 'ERR_QERRORS_CACHE_UNBOUNDED'],
+    [{ ttl: 100 }, TypeError, 'ERR_QERRORS_CACHE_UNBOUNDED'],
+    [{ max: -1 }, RangeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+    [{ max: 1.5 }, RangeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+    [{ max: NaN }, RangeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+    [{ max: 2 ** 32 }, RangeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+    [{ max: '10' }, TypeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+    [{ max: 10, maxSize: -5 }, RangeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+    [{ max: 10, ttl: -1 }, RangeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+    [{ max: 10, ttl: Infinity }, RangeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+    [{ max: 10, updateAgeOnGet: 'yes' }, TypeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+    [{ max: 10, allowStale: 1 }, TypeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+    [{ max: 10, json: 'true' }, TypeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+    [{ max: 10, dispose: 'f' }, TypeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+    [{ max: 10, sizeCalculation: 3 }, TypeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
+  ];
+  for (const [options, Ctor, code] of cases) {
+    assert.throws(() => new LruCache(options), (err) => err instanceof Ctor && err.code === code, JSON.stringify(options));
+  }
+  const c = new LruCache({ maxSize: 100 });
+  assert.equal(c.max, 0);
+  assert.equal(c.maxSize, 100);
+  assert.throws(() => c.advanceClock(5), { code: 'ERR_QERRORS_CACHE_NO_FAKE_CLOCK' });
+  assert.throws(() => make().advanceClock(-1), { name: 'RangeError' });
+});
+
+test('the native handle is not reachable from the instance', () => {
+  const c = make();
+  assert.deepEqual(Object.keys(c), []);
+  assert.deepEqual(Object.getOwnPropertySymbols(c), []);
+});
+
+/** Deterministic PRNG for the model test. */
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('same results and recency order as lru-cache 11 over random operation sequences', () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const rnd = mulberry32(seed);
+    const max = 1 + Math.floor(rnd() * 8);
+    const ours = new LruCache({ max });
+    const ref = new LRUCache({ max });
+    for (let step = 0; step < 400; step++) {
+      const k = `k${Math.floor(rnd() * 12)}`;
+      const r = rnd();
+      const where = `seed ${seed} step ${step}`;
+      if (r < 0.4) assert.equal(ours.get(k), ref.get(k), where);
+      else if (r < 0.8) {
+        const v = `v${step}`;
+        ours.set(k, v);
+        ref.set(k, v);
+      } else if (r < 0.87) assert.equal(ours.delete(k), ref.delete(k), where);
+      else if (r < 0.94) assert.equal(ours.peek(k), ref.peek(k), where);
+      else assert.equal(ours.has(k), ref.has(k), where);
+      assert.deepEqual([...ours.keys()], [...ref.keys()], where);
+    }
+  }
+});

@@ -1,0 +1,321 @@
+'use strict';
+
+// Circuit breaker: qerrors' native-backed CircuitBreaker vs opossum 9, in one process.
+//
+//   node --expose-gc benchmark/circuit-breaker.js            (both parts)
+//   BENCH_PART=overhead|patterns  BENCH_CALLS=200000  BENCH_ROUNDS=7
+//
+// Part 1, overhead: an already-resolved async function wrapped by each breaker (closed),
+// called sequentially (await each) and 1000 at a time (Promise.all per batch). Rounds
+// alternate the candidates; the added time per call is candidate minus the bare call of
+// the same round. Decisions are checked: every call must resolve with its argument and
+// each breaker must count exactly the calls made.
+//
+// Part 2, failure patterns under a fake clock (native fake clock + mocked setTimeout):
+// 0 %, 1 % and 10 % random failures, a 5 s outage then recovery, flapping (1 s good,
+// 1 s bad), slow calls over the timeout. The transition trace of the breaker (state and
+// fake time of every open/halfOpen/close event) must equal the reference model's
+// (__test__/breaker-model.js). Also reported: calls admitted while half-open, events,
+// and memory and timer handles after many calls.
+
+const assert = require('node:assert/strict');
+const { performance } = require('node:perf_hooks');
+const Opossum = require('opossum');
+const { CircuitBreaker } = require('../lib/circuitBreaker');
+const native = require('../lib/native');
+const { BreakerModel } = require('../__test__/breaker-model');
+
+const CALLS = Number(process.env.BENCH_CALLS) || 200000;
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || 7;
+const PART = process.env.BENCH_PART || 'all';
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
+
+// Each measurement returns ns per call of process CPU time (user + system), which the
+// other tenants of a shared machine disturb far less than wall time; wall time is kept
+// for reference.
+function measure(n, t0, c0) {
+  const cpu = process.cpuUsage(c0);
+  return { cpu: ((cpu.user + cpu.system) * 1e3) / n, wall: ((performance.now() - t0) * 1e6) / n };
+}
+
+async function sequential(call, n) {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    if ((await call(i)) !== i) throw new Error('wrong result');
+  }
+  return measure(n, t0, c0);
+}
+
+async function concurrent(call, n) {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const batch = new Array(1000);
+  for (let done = 0; done < n; done += 1000) {
+    for (let i = 0; i < 1000; i++) batch[i] = call(done + i);
+    const out = await Promise.all(batch);
+    if (out[999] !== done + 999) throw new Error('wrong result');
+  }
+  return measure(n, t0, c0);
+}
+
+async function overhead() {
+  const action = async (x) => x;
+  const opDefault = new Opossum(action);
+  const opNoTimeout = new Opossum(action, { timeout: false });
+  const qDefault = new CircuitBreaker(action, 'bench', { log: false });
+  const qNoTimeout = new CircuitBreaker(action, 'bench', { log: false, timeout: false });
+  const candidates = {
+    'bare call': action,
+    'opossum default (timeout 10 s)': (x) => opDefault.fire(x),
+    'opossum timeout: false': (x) => opNoTimeout.fire(x),
+    'qerrors default (timeoutMs 10 s)': (x) => qDefault.fire(x),
+    'qerrors timeout: false': (x) => qNoTimeout.fire(x),
+    'qerrors execute(), timeout: false': (x) => qNoTimeout.execute(x),
+  };
+  const names = Object.keys(candidates);
+  const results = {};
+  for (const mode of ['sequential', 'concurrent']) {
+    const run = mode === 'sequential' ? sequential : concurrent;
+    const added = Object.fromEntries(names.map((n) => [n, []]));
+    const total = Object.fromEntries(names.map((n) => [n, []]));
+    const addedWall = Object.fromEntries(names.map((n) => [n, []]));
+    for (const name of names) await run(candidates[name], Math.min(CALLS, 50000)); // warm-up
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 ? [...names].reverse() : names;
+      const round = {};
+      for (const name of order) {
+        if (global.gc) global.gc();
+        round[name] = await run(candidates[name], CALLS);
+      }
+      for (const name of names) {
+        total[name].push(round[name].cpu);
+        added[name].push(round[name].cpu - round['bare call'].cpu);
+        addedWall[name].push(round[name].wall - round['bare call'].wall);
+      }
+    }
+    results[mode] = { added, total, addedWall };
+  }
+  // Decisions: every breaker counted every call as a success and never opened.
+  const expected = (CALLS * ROUNDS + Math.min(CALLS, 50000)) * 2;
+  assert.equal(qDefault.stats.failures + qDefault.metrics.failedRequests, 0);
+  assert.equal(qDefault.metrics.successfulRequests, expected);
+  assert.equal(qNoTimeout.metrics.successfulRequests, expected * 2);
+  assert.equal(opDefault.stats.failures, 0);
+  assert.ok(opDefault.closed && qDefault.closed && opNoTimeout.closed && qNoTimeout.closed);
+
+  console.log(`\n## Overhead: already-resolved async function, breaker closed (${CALLS} calls x ${ROUNDS} rounds, CPU ns per call)\n`);
+  for (const mode of ['sequential', 'concurrent']) {
+    console.log(`### ${mode === 'sequential' ? 'Sequential (await each call)' : '1000 concurrent (Promise.all per batch of 1000)'}\n`);
+    console.log('| candidate | CPU total median | CPU added median (min-max) | wall added median |');
+    console.log('| --- | ---: | ---: | ---: |');
+    const { added, total, addedWall } = results[mode];
+    for (const name of names) {
+      const a = added[name];
+      const cell = name === 'bare call' ? '-' : `${fmt(median(a))} (${fmt(Math.min(...a))}-${fmt(Math.max(...a))})`;
+      const wall = name === 'bare call' ? '-' : fmt(median(addedWall[name]));
+      console.log(`| ${name} | ${fmt(median(total[name]))} | ${cell} | ${wall} |`);
+    }
+    const ratio = (table, q, o) => median(table[q]) / median(table[o]);
+    const q1 = 'qerrors default (timeoutMs 10 s)';
+    const o1 = 'opossum default (timeout 10 s)';
+    const q2 = 'qerrors timeout: false';
+    const o2 = 'opossum timeout: false';
+    const r1 = ratio(added, q1, o1);
+    const r2 = ratio(added, q2, o2);
+    console.log(
+      `\nadded-time ratio qerrors/opossum (CPU): default ${r1.toFixed(2)}, timeout disabled ${r2.toFixed(2)} ` +
+        `(target <= 0.25: ${r1 <= 0.25 ? 'met' : 'NOT met'} / ${r2 <= 0.25 ? 'met' : 'NOT met'}); ` +
+        `wall: ${ratio(addedWall, q1, o1).toFixed(2)} / ${ratio(addedWall, q2, o2).toFixed(2)}\n`
+    );
+  }
+  for (const b of [opDefault, opNoTimeout, qDefault, qNoTimeout]) b.shutdown();
+}
+
+// ---- failure patterns --------------------------------------------------------------
+
+/** Deterministic PRNG (mulberry32) so every run sees the same failures. */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const OPTIONS = {
+  failureThreshold: 5,
+  errorThresholdPercentage: 50,
+  volumeThreshold: 10,
+  resetTimeout: 500,
+  rollingCountTimeout: 10000,
+  rollingCountBuckets: 10,
+  halfOpenMaxProbes: 1,
+};
+
+/**
+ * Runs one pattern: every `step` ms of fake time one call is fired; `plan(t, i)` gives
+ * { fail, duration } for the call started at t. Durations are simulated with mocked
+ * setTimeout, so timeouts fire by the same fake clock as the native breaker.
+ */
+async function pattern(name, { durationMs, step, plan, timeout = false }) {
+  const { mock } = require('node:test');
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const clock = new native.CircuitBreakerFakeClock(0);
+    const model = new BreakerModel(OPTIONS);
+    const trace = [];
+    const events = {};
+    const action = (fail, duration) => {
+      if (duration === 0) return fail ? Promise.reject(new Error('down')) : Promise.resolve('ok');
+      return new Promise((resolve, reject) => setTimeout(() => (fail ? reject(new Error('down')) : resolve('ok')), duration));
+    };
+    const b = new CircuitBreaker(action, name, { ...OPTIONS, log: false, clock, timeout });
+    for (const ev of ['fire', 'success', 'failure', 'timeout', 'reject', 'open', 'halfOpen', 'close']) {
+      events[ev] = 0;
+      b.on(ev, () => {
+        events[ev]++;
+        if (ev === 'open' || ev === 'halfOpen' || ev === 'close') trace.push(`${clock.now()}:${ev}`);
+      });
+    }
+    // The model sees the same calls: admissions now, results at their settle time.
+    const modelTrace = [];
+    const pendingModel = []; // { at, permit, failed }
+    let last = model.state;
+    const noteModel = (t) => {
+      if (model.state !== last) {
+        last = model.state;
+        modelTrace.push(`${t}:${['close', 'open', 'halfOpen'][last]}`);
+      }
+    };
+    const settleModelUntil = (t) => {
+      // At one instant the breaker's timeout timer runs before promise reactions.
+      pendingModel.sort((x, y) => x.at - y.at || y.timedOut - x.timedOut || x.seq - y.seq);
+      while (pendingModel.length && pendingModel[0].at <= t) {
+        const p = pendingModel.shift();
+        model.record(p.permit, p.failed, p.at);
+        noteModel(p.at);
+      }
+    };
+    let halfOpenAdmitted = 0;
+    let seq = 0;
+    const flush = () => new Promise((resolve) => setImmediate(resolve));
+    for (let t = 0, i = 0; t < durationMs; t += 1, i++) {
+      if (t > 0) {
+        clock.advance(1);
+        mock.timers.tick(1);
+        await flush();
+      }
+      settleModelUntil(t);
+      // The breaker's reset timer polls at the due time; the model polls the same way.
+      model.poll(t);
+      noteModel(t);
+      if (t % step !== 0) continue;
+      const { fail, duration } = plan(t, i);
+      const wasHalfOpen = model.peek(t) === 2;
+      const permit = model.acquire(t);
+      noteModel(t);
+      if (permit >= 0) {
+        if (wasHalfOpen) halfOpenAdmitted++;
+        const timedOut = timeout !== false && duration >= timeout;
+        pendingModel.push({ at: t + (timedOut ? timeout : duration), permit, failed: fail || timedOut, timedOut, seq: seq++ });
+      }
+      b.fire(fail, duration).catch(() => {});
+      await flush();
+      settleModelUntil(t);
+    }
+    clock.advance(60000);
+    mock.timers.tick(60000);
+    await flush();
+    settleModelUntil(Infinity);
+    model.poll(clock.now());
+    noteModel(clock.now());
+    const same = JSON.stringify(trace) === JSON.stringify(modelTrace);
+    b.shutdown();
+    return { name, same, trace, modelTrace, events, halfOpenAdmitted };
+  } finally {
+    mock.timers.reset();
+  }
+}
+
+async function patterns() {
+  const r = rng(42);
+  const cases = [
+    ['0 % failures', { durationMs: 20000, step: 5, plan: () => ({ fail: false, duration: 0 }) }],
+    ['1 % random failures', { durationMs: 20000, step: 5, plan: () => ({ fail: r() < 0.01, duration: 0 }) }],
+    ['10 % random failures', { durationMs: 20000, step: 5, plan: () => ({ fail: r() < 0.1, duration: 0 }) }],
+    ['5 s outage then recovery', { durationMs: 15000, step: 5, plan: (t) => ({ fail: t >= 3000 && t < 8000, duration: 0 }) }],
+    ['flapping (1 s good, 1 s bad)', { durationMs: 12000, step: 5, plan: (t) => ({ fail: Math.floor(t / 1000) % 2 === 1, duration: 0 }) }],
+    [
+      'slow calls over the timeout (timeout 50 ms, 60 % take 80 ms)',
+      { durationMs: 12000, step: 7, timeout: 50, plan: () => ({ fail: false, duration: r() < 0.6 ? 80 : 3 }) },
+    ],
+  ];
+  console.log('\n## Failure patterns under a fake clock (one call every 5-7 ms of fake time)\n');
+  console.log('| pattern | transitions | trace equals model | half-open periods | calls admitted while half-open | fire / success / failure / timeout / reject |');
+  console.log('| --- | ---: | --- | ---: | ---: | --- |');
+  let allSame = true;
+  for (const [name, spec] of cases) {
+    const res = await pattern(name, spec);
+    allSame &&= res.same;
+    const e = res.events;
+    console.log(
+      `| ${name} | ${res.trace.length} | ${res.same ? 'yes' : 'NO'} | ${e.halfOpen} | ${res.halfOpenAdmitted} | ${e.fire} / ${e.success} / ${e.failure} / ${e.timeout} / ${e.reject} |`
+    );
+    if (!res.same) {
+      let i = 0;
+      while (res.trace[i] === res.modelTrace[i]) i++;
+      console.log(`\nfirst difference at transition ${i}: breaker ${res.trace.slice(i, i + 4).join(' ')} / model ${res.modelTrace.slice(i, i + 4).join(' ')}\n`);
+    }
+  }
+  console.log(`\nall traces equal the reference model: ${allSame ? 'yes' : 'NO'}`);
+
+  // Memory after many calls: the breaker keeps no per-call state once calls settle.
+  // Count the timers the breaker creates during the run.
+  const realSetTimeout = global.setTimeout;
+  let timersCreated = 0;
+  global.setTimeout = (...args) => {
+    timersCreated++;
+    return realSetTimeout(...args);
+  };
+  if (global.gc) global.gc();
+  const before = process.memoryUsage();
+  const b = new CircuitBreaker(async (x) => x, 'memory', { log: false });
+  const n = CALLS * 10;
+  const batch = new Array(1000);
+  for (let done = 0; done < n; done += 1000) {
+    for (let i = 0; i < 1000; i++) batch[i] = b.fire(i);
+    await Promise.all(batch);
+  }
+  global.setTimeout = realSetTimeout;
+  if (global.gc) global.gc();
+  const after = process.memoryUsage();
+  // (RSS is not reported: the overhead part before this one leaves freed pages behind.)
+  console.log(
+    `\nafter ${n} calls with timeoutMs 10 s (1000 concurrent), forced GC: V8 heap ${fmt((after.heapUsed - before.heapUsed) / 1024)} KiB above the start; setTimeout calls: ${timersCreated} (one shared, unref'd timer per breaker, none per call)`
+  );
+  b.shutdown();
+  return allSame;
+}
+
+async function main() {
+  console.log(`# Circuit breaker benchmark (${new Date().toISOString()}, node ${process.version}, ${require('node:os').cpus().length} CPUs)`);
+  if (PART === 'all' || PART === 'overhead') await overhead();
+  if (PART === 'all' || PART === 'patterns') {
+    const ok = await patterns();
+    if (!ok) process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

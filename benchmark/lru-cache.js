@@ -1,0 +1,392 @@
+'use strict';
+
+// LruCache (native, values off the V8 heap) vs lru-cache 11 (with ttl) vs a JS Map LRU.
+//
+//   node --expose-gc benchmark/lru-cache.js            all workloads (~1.5 min)
+//   node --expose-gc benchmark/lru-cache.js --quick    fewer rounds
+//
+// Per-op times are CPU time (user + system), not wall time: the machine is shared and
+// CPU time leaves out waiting for a core. Timing workloads run the peers side by side in
+// this process, alternating rounds, a fresh cache per round; every round checks that all
+// peers saw the same hit count (all are exact LRUs; TTLs are long enough not to fire). Memory and GC figures come from
+// one child process per peer, so one peer's garbage cannot inflate another's RSS.
+
+const { spawnSync } = require('node:child_process');
+const { LRUCache } = require('lru-cache');
+const { LruCache } = require('../lib/lruCache');
+
+if (typeof global.gc !== 'function') {
+  console.error('run with: node --expose-gc benchmark/lru-cache.js');
+  process.exit(1);
+}
+
+const QUICK = process.argv.includes('--quick');
+const ROUNDS = QUICK ? 3 : 7;
+const TTL = 300_000;
+
+// ---------- data ----------
+
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` distinct flat 16-hex keys (fingerprints). */
+function makeKeys(n) {
+  const keys = new Array(n);
+  for (let i = 0; i < n; i++) {
+    // Read back from a Buffer: a flat sequential string, like a header value.
+    keys[i] = Buffer.from((0x1000000000000000n + BigInt(i) * 0x9e3779b97f4an).toString(16).slice(-16)).toString('latin1');
+  }
+  return keys;
+}
+
+/** A distinct flat ASCII string of `bytes` bytes for key `i`. */
+function makeValue(i, bytes) {
+  const buf = Buffer.alloc(bytes, 0x61 + (i % 26));
+  buf.write(`{"advice":"entry ${i}"`, 0, 'latin1');
+  return buf.toString('latin1');
+}
+
+/** Zipf(s) sample of `count` indices in [0, n). */
+function zipfSequence(n, s, count, seed) {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / Math.pow(i + 1, s);
+  for (let i = 0; i < n; i++) cdf[i] /= sum;
+  const rnd = mulberry32(seed);
+  const out = new Uint32Array(count);
+  for (let j = 0; j < count; j++) {
+    const r = rnd();
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid] < r) lo = mid + 1;
+      else hi = mid;
+    }
+    out[j] = lo;
+  }
+  return out;
+}
+
+// ---------- peers ----------
+
+/** The LRU a user would write with a Map: delete + re-insert on hit, evict the oldest. */
+class MapLru {
+  constructor(max) {
+    this.max = max;
+    this.map = new Map();
+  }
+  get(k) {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k, v) {
+    if (this.map.has(k)) this.map.delete(k);
+    else if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value);
+    this.map.set(k, v);
+    return this;
+  }
+  get size() {
+    return this.map.size;
+  }
+}
+
+const PEERS = {
+  native: (max) => new LruCache({ max, ttl: TTL }),
+  'lru-cache': (max) => new LRUCache({ max, ttl: TTL }),
+  'Map LRU': (max) => new MapLru(max),
+};
+
+// ---------- timing ----------
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+/**
+ * CPU time (user + system) of this process since `c0`, in ns. The machine is shared:
+ * CPU time leaves out the time the process waits for a core, which wall time does not.
+ */
+function cpuNs(c0) {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) * 1000;
+}
+
+function fmt(x) {
+  return x >= 100 ? x.toFixed(0) : x.toFixed(1);
+}
+
+/**
+ * Runs `work(cache)` for each peer in alternating rounds; `work` returns
+ * `{ ops, check }`, `check` being compared across peers.
+ */
+/**
+ * A private copy of `work` (compiled from its source) so each peer gets its own call
+ * sites: one shared loop would see three cache classes and go megamorphic, which slows
+ * every peer and is not how a service calls its one cache. `work` may use only its
+ * parameters `(c, d)`.
+ */
+function ownCopy(work) {
+  return new Function(`return (${work.toString()})`)();
+}
+
+function compare(title, max, work, d, peers = Object.keys(PEERS)) {
+  const times = Object.fromEntries(peers.map((p) => [p, []]));
+  const copies = Object.fromEntries(peers.map((p) => [p, ownCopy(work)]));
+  let checks = null;
+  for (let round = 0; round <= ROUNDS; round++) {
+    const roundChecks = {};
+    for (const p of peers) {
+      const cache = PEERS[p](max);
+      const c0 = process.cpuUsage();
+      const { ops, check } = copies[p](cache, d);
+      const ns = cpuNs(c0) / ops;
+      roundChecks[p] = check;
+      if (round > 0) times[p].push(ns); // round 0 is the warm-up
+    }
+    const vals = Object.values(roundChecks).map((c) => JSON.stringify(c));
+    if (new Set(vals).size !== 1) {
+      throw new Error(`${title}: peers disagree: ${JSON.stringify(roundChecks)}`);
+    }
+    checks = roundChecks[peers[0]];
+  }
+  const base = median(times['lru-cache']);
+  console.log(`\n${title}   (check: ${JSON.stringify(checks)})`);
+  console.log('| peer | CPU ns/op median | min-max | vs lru-cache |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const p of peers) {
+    const m = median(times[p]);
+    const lo = Math.min(...times[p]);
+    const hi = Math.max(...times[p]);
+    console.log(`| ${p} | ${fmt(m)} | ${fmt(lo)}-${fmt(hi)} | ${(m / base).toFixed(2)}x |`);
+  }
+}
+
+function timing() {
+  console.log(`lru-cache ${require('../node_modules/lru-cache/package.json').version}, node ${process.version}, ${ROUNDS} rounds after a warm-up round`);
+
+  // 1k capacity, 10k keys, Zipf, 1 KB values, cache-aside (get, set on miss).
+  const keys = makeKeys(10_000);
+  const vals1k = keys.map((_, i) => makeValue(i, 1024));
+  const vals32 = keys.map((_, i) => makeValue(i, 32));
+  // Zipf 1.2 gives the ~90% hit rate of the issue's workload; 0.8 a colder cache.
+  for (const [s, vals, label] of [
+    [1.2, vals1k, '1 KB'],
+    [1.2, vals32, '32 B'],
+    [0.8, vals1k, '1 KB'],
+  ]) {
+    const seq = zipfSequence(10_000, s, 300_000, 7);
+    compare(
+      `cache-aside: 1k capacity, 10k keys, Zipf ${s}, ${label} values`,
+      1000,
+      (c, d) => {
+        let hits = 0;
+        for (let j = 0; j < d.seq.length; j++) {
+          const i = d.seq[j];
+          const k = d.keys[i];
+          if (c.get(k) !== undefined) hits++;
+          else c.set(k, d.vals[i]);
+        }
+        return { ops: d.seq.length, check: { hits, hitRate: +(hits / d.seq.length).toFixed(3), size: c.size } };
+      },
+      { seq, keys, vals }
+    );
+  }
+
+  // Pure gets at 100% hits and pure evicting sets: the boundary with nothing else.
+  const seqU = zipfSequence(1000, 0, 300_000, 11);
+  compare(
+    'get hit: 1k entries, uniform, 1 KB values',
+    1000,
+    (c, d) => {
+      for (let i = 0; i < 1000; i++) c.set(d.keys[i], d.vals[i]);
+      let hits = 0;
+      for (let j = 0; j < d.seq.length; j++) if (c.get(d.keys[d.seq[j]]) !== undefined) hits++;
+      return { ops: d.seq.length, check: { hits } };
+    },
+    { seq: seqU, keys, vals: vals1k }
+  );
+  compare(
+    'set, 100% evicting: 1k capacity, 10k keys in turn, 1 KB values',
+    1000,
+    (c, d) => {
+      const n = 200_000;
+      for (let j = 0; j < n; j++) {
+        const i = j % 10_000;
+        c.set(d.keys[i], d.vals[i]);
+      }
+      return { ops: n, check: { size: c.size } };
+    },
+    { keys, vals: vals1k }
+  );
+
+  // 10k inserts in the same millisecond into a 10-entry cache: never above max.
+  compare(
+    'burst: 10k inserts at once into max 10',
+    10,
+    (c, d) => {
+      let over = 0;
+      for (let i = 0; i < 10_000; i++) {
+        c.set(d.keys[i], d.vals[i]);
+        if (c.size > 10) over++;
+      }
+      return { ops: 10_000, check: { over, size: c.size } };
+    },
+    { keys, vals: vals32 }
+  );
+
+  // The alternative layout: key index in Rust, values in a JS array at a native slot.
+  // Its per-op cost is a key-only native call plus one array access, so `has` and a
+  // JS array measure it without a second implementation.
+  compare(
+    'values in a JS array by native slot (proxy): key-only calls, 1k entries',
+    1000,
+    (c, d) => {
+      for (let i = 0; i < 1000; i++) c.set(d.keys[i], 'x');
+      let hits = 0;
+      for (let j = 0; j < d.seq.length; j++) {
+        const i = d.seq[j];
+        if (c.has(d.keys[i])) {
+          hits++;
+          d.slots[i] = d.vals[i];
+        }
+      }
+      return { ops: d.seq.length, check: { hits } };
+    },
+    { seq: seqU, keys, vals: vals1k, slots: new Array(1000) },
+    ['native', 'lru-cache']
+  );
+}
+
+// ---------- memory (child process per peer) ----------
+
+/**
+ * Extra peers for memory only: `none` stores nothing (the baseline every delta is taken
+ * from); `native index + JS values` is the other layout, keys in a native cache and the
+ * values in a JS array at a slot (here the key's number stands in for the native slot).
+ */
+const MEMORY_PEERS = {
+  none: () => ({ set() {}, get: () => undefined, size: 0, hits: 0 }),
+  ...PEERS,
+  'native index + JS values': (max) => {
+    const index = new LruCache({ max, ttl: TTL });
+    const values = new Array(max);
+    return {
+      setAt(k, v, i) {
+        index.set(k, '');
+        values[i] = v;
+      },
+      getAt: (k, i) => (index.has(k) ? values[i] : undefined),
+      get size() {
+        return index.size;
+      },
+    };
+  },
+};
+
+function memoryChild(peer, n, bytes) {
+  global.gc();
+  global.gc();
+  const m0 = process.memoryUsage();
+  const cache = MEMORY_PEERS[peer](n);
+  const slots = typeof cache.setAt === 'function';
+  {
+    // Keys are dropped after populating (as a service's request strings would be), so
+    // the heap and the GC see only what the cache itself keeps.
+    const keys = makeKeys(n);
+    for (let i = 0; i < n; i++) {
+      if (slots) cache.setAt(keys[i], makeValue(i, bytes), i);
+      else cache.set(keys[i], makeValue(i, bytes));
+    }
+  }
+  for (let i = 0; i < 4; i++) global.gc();
+  const m1 = process.memoryUsage();
+  const pauses = [];
+  const gcCpu = [];
+  for (let i = 0; i < 7; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    global.gc();
+    pauses.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    gcCpu.push(cpuNs(c0) / 1e6);
+  }
+  // Uniform gets over the whole populated cache: median of 5 passes after a warm-up.
+  const keys = makeKeys(n);
+  const order = zipfSequence(n, 0, 200_000, 5);
+  let hits = 0;
+  const getTimes = [];
+  for (let pass = 0; pass < 6; pass++) {
+    hits = 0;
+    const c0 = process.cpuUsage();
+    if (slots) {
+      for (let j = 0; j < order.length; j++) if (cache.getAt(keys[order[j]], order[j]) !== undefined) hits++;
+    } else {
+      for (let j = 0; j < order.length; j++) if (cache.get(keys[order[j]]) !== undefined) hits++;
+    }
+    if (pass > 0) getTimes.push(cpuNs(c0) / order.length);
+  }
+  const getNs = median(getTimes);
+  const out = {
+    peer,
+    hits,
+    size: cache.size,
+    heapMB: (m1.heapUsed - m0.heapUsed) / 2 ** 20,
+    externalMB: (m1.external + m1.arrayBuffers - m0.external - m0.arrayBuffers) / 2 ** 20,
+    rssMB: (m1.rss - m0.rss) / 2 ** 20,
+    gcMs: Math.min(...pauses),
+    gcCpuMs: median(gcCpu),
+    getNs,
+  };
+  process.stdout.write(JSON.stringify(out));
+}
+
+function memory(n, bytes) {
+  console.log(`\n${n} entries of ${bytes} B values, 16-hex keys: one child process per peer; memory = growth after populating and 4 GCs, minus the same for \`none\` (no cache); full GC = pause of a forced GC with only the cache alive, wall time, best of 7 (the least disturbed by other load), and its CPU time, median of 7 (V8 marks on helper threads too); get = CPU ns per uniform get over all entries, median of 5 passes`);
+  console.log('| peer | V8 heap MB | external MB | RSS MB | full GC pause ms | full GC CPU ms | get CPU ns/op | heap vs lru-cache | GC CPU vs lru-cache | GC pause vs lru-cache | get vs lru-cache |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const rows = {};
+  for (const peer of Object.keys(MEMORY_PEERS)) {
+    const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--memory-child', peer, String(n), String(bytes)], {
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`memory child ${peer} failed: ${r.stderr}`);
+    rows[peer] = JSON.parse(r.stdout);
+  }
+  const none = rows.none;
+  delete rows.none;
+  const hits = new Set(Object.values(rows).map((r) => `${r.hits}/${r.size}`));
+  if (hits.size !== 1) throw new Error(`memory: peers disagree on hits/size: ${[...hits]}`);
+  for (const r of Object.values(rows)) {
+    r.heapMB -= none.heapMB;
+    r.externalMB -= none.externalMB;
+    r.rssMB -= none.rssMB;
+  }
+  const base = rows['lru-cache'];
+  for (const r of Object.values(rows)) {
+    console.log(
+      `| ${r.peer} | ${r.heapMB.toFixed(1)} | ${r.externalMB.toFixed(1)} | ${r.rssMB.toFixed(1)} | ${r.gcMs.toFixed(2)} | ${r.gcCpuMs.toFixed(2)} | ${r.getNs.toFixed(0)} | ${(r.heapMB / base.heapMB).toFixed(3)}x | ${(r.gcCpuMs / base.gcCpuMs).toFixed(2)}x | ${(r.gcMs / base.gcMs).toFixed(2)}x | ${(r.getNs / base.getNs).toFixed(2)}x |`
+    );
+  }
+  console.log(`(no cache at all: full GC pause ${none.gcMs.toFixed(2)} ms, CPU ${none.gcCpuMs.toFixed(2)} ms)`);
+}
+
+if (process.argv[2] === '--memory-child') {
+  memoryChild(process.argv[3], Number(process.argv[4]), Number(process.argv[5]));
+} else {
+  timing();
+  memory(100_000, 1024);
+  memory(100_000, 32);
+}
