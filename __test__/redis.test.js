@@ -324,6 +324,10 @@ test('options and arguments are validated with coded errors', async () => {
   assert.throws(() => store.init({ windowMs: 1000, limit: () => 5 }), { code: 'ERR_QERRORS_REDIS_NO_QUOTA' });
   store.init({ windowMs: 1000, limit: 5 });
   assert.equal(store.stats().limit, 5);
+  const half = redisStore({ url: 'redis://127.0.0.1:1', limit: 7 });
+  half.init({ windowMs: 2000, limit: () => 1 });
+  assert.deepEqual([half.stats().windowMs, half.stats().limit], [2000, 7], 'the store limit wins; the window comes from init');
+  await half.close();
   await assert.rejects(store.check(42), { name: 'TypeError', code: 'ERR_QERRORS_INVALID_KEY' });
   await assert.rejects(store.check('k', 0), { name: 'RangeError', code: 'ERR_QERRORS_INVALID_COST' });
   await assert.rejects(store.check('k', 6), { code: 'ERR_QERRORS_INVALID_COST' });

@@ -104,6 +104,9 @@ class RedisStore {
       'ERR_QERRORS_REDIS_PROBE_INTERVAL'
     );
     const maxInFlight = intOption(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 'maxInFlight', 1, 1000000, 'ERR_QERRORS_REDIS_MAX_IN_FLIGHT');
+    // A window or limit given here wins over rateLimit()'s; a missing one comes from init().
+    if (options.windowMs !== undefined) intOption(options.windowMs, 'windowMs', 1, 2147483647, 'ERR_QERRORS_INVALID_WINDOW');
+    if (options.limit !== undefined) intOption(options.limit, 'limit', 1, 10000000, 'ERR_QERRORS_INVALID_LIMIT');
     /** Keys live in Redis, shared: express-rate-limit must not assume per-instance keys. */
     this.localKeys = false;
     this.prefix = prefix;
@@ -128,9 +131,9 @@ class RedisStore {
     /** @private @type {Array<() => void>} */
     this._drained = [];
     this._hot.start((count, event) => this._deliver(count, event), this._results);
-    if (options.windowMs !== undefined || options.limit !== undefined) {
-      this._setQuota(options.windowMs, options.limit);
-    }
+    /** @private */
+    this._given = { windowMs: options.windowMs, limit: options.limit };
+    if (options.windowMs !== undefined && options.limit !== undefined) this._setQuota(options.windowMs, options.limit);
   }
 
   /** @private */
@@ -148,7 +151,8 @@ class RedisStore {
    */
   init(options) {
     if (this._quota) return;
-    const limit = typeof options?.limit === 'number' ? options.limit : options?.max;
+    const given = typeof options?.limit === 'number' ? options.limit : options?.max;
+    const limit = this._given.limit ?? given;
     if (typeof limit !== 'number') {
       throw coded(
         'ERR_QERRORS_REDIS_NO_QUOTA',
@@ -156,7 +160,7 @@ class RedisStore {
         TypeError
       );
     }
-    this._setQuota(options.windowMs, limit);
+    this._setQuota(this._given.windowMs ?? options?.windowMs, limit);
   }
 
   /** @private */
