@@ -1190,6 +1190,15 @@ mod tests {
     }
 
     fn limiter(url: &str, insurance: Insurance, local: Arc<CountingLocal>) -> RedisLimiter {
+        limiter_with(url, insurance, local, 2)
+    }
+
+    fn limiter_with(
+        url: &str,
+        insurance: Insurance,
+        local: Arc<CountingLocal>,
+        max_in_flight: usize,
+    ) -> RedisLimiter {
         let opts = LimiterOptions {
             conn: ConnOptions {
                 url: url.into(),
@@ -1198,7 +1207,7 @@ mod tests {
             },
             prefix: "t:".into(),
             insurance,
-            max_in_flight: 2,
+            max_in_flight,
         };
         let l = RedisLimiter::new(
             opts,
@@ -1349,6 +1358,44 @@ mod tests {
         assert_eq!(insured, 4, "2 in flight at most");
         assert_eq!(l.stats.overloaded.load(Ordering::SeqCst), 4);
         assert_eq!(l.in_flight.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn large_limits_with_inexact_intervals_allow_exactly_the_limit() {
+        let Some(server) = Server::start() else {
+            eprintln!("skipped: redis-server is not installed");
+            return;
+        };
+        let local = Arc::new(CountingLocal(0.into()));
+        let l = Arc::new(limiter_with(
+            &server.url(),
+            Insurance::Closed,
+            local,
+            100_000,
+        ));
+        for (window_ms, limit) in [(3_600_000, 999), (7_000_000, 4_999), (86_400_000, 7_777)] {
+            l.set_quota(Quota { window_ms, limit });
+            let key = format!("big{limit}");
+            // Pipelined: all checks are in flight together, as from a busy server.
+            let handles: Vec<_> = (0..limit + 20)
+                .map(|_| {
+                    let (l, key) = (Arc::clone(&l), key.clone());
+                    tokio::spawn(async move { l.check(&key, 1, false).await })
+                })
+                .collect();
+            let mut allowed = 0;
+            for h in handles {
+                let o = h.await.ok().flatten().unwrap_or_else(|| panic!("quota"));
+                assert_eq!(o.source, Source::Redis);
+                allowed += u64::from(o.decision.allowed);
+            }
+            assert_eq!(allowed, limit, "window {window_ms} ms");
+            let peek = l
+                .check(&key, 0, false)
+                .await
+                .unwrap_or_else(|| panic!("quota"));
+            assert_eq!(peek.decision.remaining, 0);
+        }
     }
 
     #[tokio::test]
