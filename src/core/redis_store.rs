@@ -196,6 +196,9 @@ pub enum HealthEvent {
     Down(String),
     /// Redis answers again after `down_ms` milliseconds.
     Recovered { down_ms: u64 },
+    /// Redis refused a command for a reason other than availability (a key of the wrong
+    /// type, missing permissions, a cluster redirection); reported once per connection.
+    Refused(String),
 }
 
 impl HealthEvent {
@@ -208,6 +211,9 @@ impl HealthEvent {
             Self::Recovered { down_ms } => {
                 format!("qerrors redis: {target} available again after {down_ms} ms")
             }
+            Self::Refused(why) => format!(
+                "qerrors redis: {target} refused a command ({why}); using {fallback} for such calls (logged once)"
+            ),
         }
     }
 }
@@ -356,6 +362,8 @@ pub struct RedisConn {
     timeout: Duration,
     health: Health,
     closed: AtomicBool,
+    /// Whether a non-availability error was already reported.
+    refusal_logged: AtomicBool,
     last_error: Mutex<String>,
     pub stats: ConnStats,
 }
@@ -370,6 +378,7 @@ impl RedisConn {
             timeout: Duration::from_millis(opts.timeout_ms.max(1)),
             health: Health::new(clock, opts.probe_interval_ms.max(1)),
             closed: AtomicBool::new(false),
+            refusal_logged: AtomicBool::new(false),
             last_error: Mutex::new(String::new()),
             stats: ConnStats::default(),
         })
@@ -478,6 +487,8 @@ impl RedisConn {
                 self.stats.outages.fetch_add(1, Ordering::Relaxed);
                 HealthEvent::Down(message.clone())
             })
+        } else if !self.refusal_logged.swap(true, Ordering::AcqRel) {
+            Some(HealthEvent::Refused(message.clone()))
         } else {
             None
         };
@@ -1396,6 +1407,52 @@ mod tests {
                 .unwrap_or_else(|| panic!("quota"));
             assert_eq!(peek.decision.remaining, 0);
         }
+    }
+
+    #[tokio::test]
+    async fn a_refused_command_uses_the_insurance_and_is_reported_once() {
+        let Some(server) = Server::start() else {
+            eprintln!("skipped: redis-server is not installed");
+            return;
+        };
+        let l = limiter(
+            &server.url(),
+            Insurance::Open,
+            Arc::new(CountingLocal(0.into())),
+        );
+        l.set_quota(Quota {
+            window_ms: 60_000,
+            limit: 10,
+        });
+        let mut c = raw(&server.url()).await;
+        let _: () = redis::cmd("LPUSH")
+            .arg("t:list")
+            .arg("x")
+            .query_async(&mut c)
+            .await
+            .unwrap_or(());
+        let first = l
+            .check("list", 1, false)
+            .await
+            .unwrap_or_else(|| panic!("quota"));
+        assert_eq!(first.source, Source::Insurance);
+        assert!(matches!(first.event, Some(HealthEvent::Refused(_))));
+        let second = l
+            .check("list", 1, false)
+            .await
+            .unwrap_or_else(|| panic!("quota"));
+        assert_eq!((second.source, second.event), (Source::Insurance, None));
+        let fine = l
+            .check("other", 1, false)
+            .await
+            .unwrap_or_else(|| panic!("quota"));
+        assert_eq!(
+            fine.source,
+            Source::Redis,
+            "not an outage: other keys still use Redis"
+        );
+        assert_eq!(l.conn().stats.outages.load(Ordering::SeqCst), 0);
+        assert_eq!(l.conn().stats.errors.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
