@@ -517,6 +517,8 @@ export interface RedisStoreOptions {
   url?: string;
   /** Prepended to every key; default `'qerrors:rl:'`. */
   prefix?: string;
+  /** `url` is a seed node of a Redis Cluster; default false. */
+  cluster?: boolean;
   /** Window in ms; taken from `rateLimit()` when omitted. */
   windowMs?: number;
   /** Requests per window; taken from `rateLimit()` when omitted. */

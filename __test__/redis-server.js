@@ -150,4 +150,61 @@ async function startRedis() {
   };
 }
 
-module.exports = { startRedis, redisAvailable, freePort, SKIP_REASON };
+/**
+ * Starts a 3-master Redis Cluster on free ports (redis-cli --cluster create) and waits until
+ * every node reports `cluster_state:ok`. `stop()` ends all nodes and removes their files.
+ */
+async function startCluster() {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qerrors-cluster-'));
+  const ports = [];
+  for (let i = 0; i < 3; i++) ports.push(await freePort());
+  const children = ports.map((port) =>
+    spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' }
+    )
+  );
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGKILL');
+          })
+      )
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const port of ports) await waitForPing(port);
+    const r = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    if (r.status !== 0) throw new Error(`redis-cli --cluster create failed: ${r.stdout}${r.stderr}`);
+    const until = Date.now() + 10000;
+    for (const port of ports) {
+      while (!/cluster_state:ok/.test(await command(port, 'CLUSTER', 'INFO'))) {
+        if (Date.now() > until) throw new Error('the cluster did not become ready');
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ports, url: `redis://127.0.0.1:${ports[0]}`, command: (port, ...args) => command(port, ...args), stop };
+}
+
+/** Whether redis-cli (for creating a cluster) is installed too. */
+function redisCliAvailable() {
+  return spawnSync('redis-cli', ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+module.exports = { startRedis, startCluster, redisAvailable, redisCliAvailable, freePort, SKIP_REASON };

@@ -8,7 +8,7 @@ const { spawn } = require('node:child_process');
 const http = require('node:http');
 const path = require('node:path');
 
-const { startRedis, redisAvailable, freePort, SKIP_REASON } = require('./redis-server');
+const { startRedis, startCluster, redisAvailable, redisCliAvailable, freePort, SKIP_REASON } = require('./redis-server');
 const { redisStore, RedisStore } = require('../lib/redisStore');
 
 const root = path.resolve(__dirname, '..');
@@ -364,4 +364,28 @@ test('neither an idle nor a closed store keeps the process alive', { skip }, asy
   assert.equal(closed.code, 0, closed.stderr);
   assert.equal(closed.stdout, 'closed');
   for (const r of [idle, used, closed]) assert.ok(r.ms < 5000, `exited by itself in ${r.ms} ms`);
+});
+
+test('on a Redis Cluster every key is checked on the node owning its slot', { skip: skip || (redisCliAvailable() ? false : 'redis-cli is not installed') }, async (t) => {
+  const cluster = await startCluster();
+  t.after(() => cluster.stop());
+  const log = recorder();
+  const store = redisStore({ url: cluster.url, cluster: true, prefix: 'c:', windowMs: HOUR, limit: 3, logger: log, timeoutMs: 1000 });
+  try {
+    // Keys spread over the three masters' slots; each gets exactly its limit.
+    const keys = Array.from({ length: 12 }, (_, i) => `user${i}`);
+    const results = await Promise.all(keys.flatMap((k) => [0, 1, 2, 3].map(() => store.check(k))));
+    assert.equal(results.filter((r) => r.allowed).length, keys.length * 3);
+    const s = store.stats();
+    assert.equal(s.insuranceAllowed + s.insuranceDenied, 0, `Redis answered every check: ${s.lastError}`);
+    assert.deepEqual(log.lines, []);
+    let held = 0;
+    for (const port of cluster.ports) held += Number(await cluster.command(port, 'DBSIZE'));
+    assert.equal(held, keys.length);
+    const perNode = await Promise.all(cluster.ports.map((p) => cluster.command(p, 'DBSIZE')));
+    assert.ok(perNode.filter((n) => n > 0).length >= 2, `keys live on several nodes: ${perNode}`);
+  } finally {
+    await store.close();
+  }
+  assert.throws(() => redisStore({ cluster: 'yes' }), { code: 'ERR_QERRORS_INVALID_OPTIONS' });
 });

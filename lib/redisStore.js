@@ -61,6 +61,7 @@ function intOption(v, name, min, max, code) {
  * @property {number} [timeoutMs] Budget per Redis call, connecting included (default 200).
  * @property {'local'|'open'|'closed'} [insurance] What answers while Redis cannot (default 'local').
  * @property {number} [probeIntervalMs] While Redis is down, how often one call probes it (default 1000).
+ * @property {boolean} [cluster] `url` is a seed node of a Redis Cluster (default false).
  * @property {number} [maxInFlight] Checks waiting on Redis at once; more are answered by the insurance (default 10000).
  * @property {{ warn: (msg: string) => void }} [logger] Gets one line per outage and per recovery (default console).
  */
@@ -107,6 +108,10 @@ class RedisStore {
     // A window or limit given here wins over rateLimit()'s; a missing one comes from init().
     if (options.windowMs !== undefined) intOption(options.windowMs, 'windowMs', 1, 2147483647, 'ERR_QERRORS_INVALID_WINDOW');
     if (options.limit !== undefined) intOption(options.limit, 'limit', 1, 10000000, 'ERR_QERRORS_INVALID_LIMIT');
+    const cluster = options.cluster ?? false;
+    if (typeof cluster !== 'boolean') {
+      throw coded('ERR_QERRORS_INVALID_OPTIONS', 'cluster must be a boolean', TypeError);
+    }
     /** Keys live in Redis, shared: express-rate-limit must not assume per-instance keys. */
     this.localKeys = false;
     this.prefix = prefix;
@@ -117,7 +122,7 @@ class RedisStore {
     /** @private */
     this._quota = null;
     /** @private */
-    this._native = new native.NativeRedisStore({ url, prefix, timeoutMs, probeIntervalMs, insurance, maxInFlight });
+    this._native = new native.NativeRedisStore({ url, prefix, timeoutMs, probeIntervalMs, insurance, maxInFlight, cluster });
     // Checks go through raw entry points: submit() returns at once and completions come
     // back in batches through one callback, written into this array (6 doubles each).
     /** @private */

@@ -39,6 +39,8 @@ pub struct NativeRedisStoreOptions {
     pub insurance: String,
     /// Checks waiting on Redis at once; more are answered by the insurance.
     pub max_in_flight: f64,
+    /// `url` is a seed node of a Redis Cluster.
+    pub cluster: bool,
 }
 
 /// Outcome of a maintenance command (`resetKey`, `resetAll`).
@@ -138,6 +140,7 @@ impl NativeRedisStore {
                 url: options.url,
                 timeout_ms: options.timeout_ms as u64,
                 probe_interval_ms: options.probe_interval_ms as u64,
+                cluster: options.cluster,
             },
             prefix: options.prefix,
             insurance,

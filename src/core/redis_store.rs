@@ -7,7 +7,7 @@
 //! caches it again.
 //!
 //! [`RedisConn`] wraps a lazily created redis-rs `ConnectionManager` (reconnects on its
-//! own) with a per-operation timeout and an outage detector ([`Health`]): the first
+//! own; or a cluster connection that follows the slots of a Redis Cluster) with a per-operation timeout and an outage detector ([`Health`]): the first
 //! failure marks Redis down and produces one [`HealthEvent::Down`]; while down, requests
 //! skip Redis (no waiting on a dead server) except one probe per probe interval, and the
 //! probe that succeeds produces one [`HealthEvent::Recovered`]. While Redis is down or a
@@ -19,8 +19,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, ErrorKind, RedisError, ServerErrorKind, Value};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster_async::ClusterConnection;
+use redis::{Client, Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, ServerErrorKind, Value};
 
 use crate::core::clock::SharedClock;
 
@@ -353,12 +355,55 @@ pub struct ConnOptions {
     pub timeout_ms: u64,
     /// While down, how often one request probes Redis.
     pub probe_interval_ms: u64,
+    /// `url` is a seed node of a Redis Cluster: commands follow the cluster's slots.
+    pub cluster: bool,
+}
+
+enum Target {
+    Single(Client),
+    Cluster(Box<ClusterClient>, String),
+}
+
+/// A connection to one server (multiplexed, reconnecting) or to a Redis Cluster (one
+/// multiplexed connection per node, following `MOVED`/`ASK`). Cheap to clone.
+#[derive(Clone)]
+pub enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 /// A shared, lazily connected, self-healing Redis connection with timeouts.
 pub struct RedisConn {
-    client: Client,
-    manager: Mutex<Option<ConnectionManager>>,
+    target: Target,
+    manager: Mutex<Option<Conn>>,
     timeout: Duration,
     health: Health,
     closed: AtomicBool,
@@ -371,9 +416,23 @@ pub struct RedisConn {
 impl RedisConn {
     /// Validates the URL; does no I/O (the connection is made by the first operation).
     pub fn new(opts: &ConnOptions, clock: SharedClock) -> Result<Self, String> {
-        let client = Client::open(opts.url.as_str()).map_err(|e| e.to_string())?;
+        let target = if opts.cluster {
+            // Validate the seed URL the way a single connection would.
+            Client::open(opts.url.as_str()).map_err(|e| e.to_string())?;
+            let client = ClusterClientBuilder::new(vec![opts.url.as_str()])
+                .connection_timeout(Duration::from_millis(opts.timeout_ms.max(1)))
+                .retries(1)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let seed = Client::open(opts.url.as_str())
+                .map(|c| c.get_connection_info().addr().to_string())
+                .unwrap_or_default();
+            Target::Cluster(Box::new(client), seed)
+        } else {
+            Target::Single(Client::open(opts.url.as_str()).map_err(|e| e.to_string())?)
+        };
         Ok(Self {
-            client,
+            target,
             manager: Mutex::new(None),
             timeout: Duration::from_millis(opts.timeout_ms.max(1)),
             health: Health::new(clock, opts.probe_interval_ms.max(1)),
@@ -410,39 +469,64 @@ impl RedisConn {
 
     /// `host:port/db` of the server, without credentials, for log lines.
     pub fn target(&self) -> String {
-        let info = self.client.get_connection_info();
-        format!("Redis at {}/{}", info.addr(), info.redis_settings().db())
+        match &self.target {
+            Target::Single(client) => {
+                let info = client.get_connection_info();
+                format!("Redis at {}/{}", info.addr(), info.redis_settings().db())
+            }
+            Target::Cluster(_, seed) => format!("Redis Cluster via {seed}"),
+        }
     }
 
-    /// The shared connection, created on first use (inside the tokio runtime).
-    fn manager(&self) -> Result<ConnectionManager, RedisError> {
-        let mut slot = self
+    fn slot(&self) -> Result<std::sync::MutexGuard<'_, Option<Conn>>, RedisError> {
+        let slot = self
             .manager
             .lock()
             .map_err(|_| RedisError::from((ErrorKind::Client, "connection state poisoned")))?;
         if self.is_closed() {
             return Err(RedisError::from((ErrorKind::Client, "closed")));
         }
-        if let Some(m) = slot.as_ref() {
-            return Ok(m.clone());
-        }
-        // Few, short retries: our own probe schedule drives recovery, and a long
-        // backoff inside the manager would make every probe wait on it.
-        let cfg = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(20))
-            .set_max_delay(Duration::from_millis(200));
-        let m = ConnectionManager::new_lazy_with_config(self.client.clone(), cfg)?;
-        *slot = Some(m.clone());
-        Ok(m)
+        Ok(slot)
+    }
+
+    /// The shared connection, created on first use (inside the tokio runtime).
+    async fn manager(&self) -> Result<Conn, RedisError> {
+        let cluster = {
+            let mut slot = self.slot()?;
+            if let Some(m) = slot.as_ref() {
+                return Ok(m.clone());
+            }
+            match &self.target {
+                Target::Single(client) => {
+                    // Few, short retries: our own probe schedule drives recovery, and a
+                    // long backoff inside the manager would make every probe wait on it.
+                    let cfg = ConnectionManagerConfig::new()
+                        .set_connection_timeout(Some(self.timeout))
+                        .set_number_of_retries(1)
+                        .set_min_delay(Duration::from_millis(20))
+                        .set_max_delay(Duration::from_millis(200));
+                    let m = Conn::Single(ConnectionManager::new_lazy_with_config(
+                        client.clone(),
+                        cfg,
+                    )?);
+                    *slot = Some(m.clone());
+                    return Ok(m);
+                }
+                Target::Cluster(client, _) => ClusterClient::clone(client),
+            }
+        };
+        // A cluster connection discovers the slots before it exists: connect outside the
+        // lock; if two calls race, the first one stored wins and the other is dropped.
+        let made = Conn::Cluster(cluster.get_async_connection().await?);
+        let mut slot = self.slot()?;
+        Ok(slot.get_or_insert(made).clone())
     }
 
     /// Runs one operation against Redis with the timeout and outage bookkeeping.
     /// The second value is the availability change this call caused, if any.
     pub async fn run<T, F, Fut>(&self, op: F) -> (Result<T, Failure>, Option<HealthEvent>)
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Conn) -> Fut,
         Fut: Future<Output = Result<T, RedisError>>,
     {
         if self.is_closed() {
@@ -455,7 +539,7 @@ impl RedisConn {
         }
         self.stats.commands.fetch_add(1, Ordering::Relaxed);
         let result = tokio::time::timeout(self.timeout, async {
-            let conn = self.manager()?;
+            let conn = self.manager().await?;
             op(conn).await
         })
         .await;
@@ -772,7 +856,7 @@ impl RedisLimiter {
     }
 
     /// Deletes every key under the prefix (`SCAN` + `UNLINK`; on a cluster this reaches
-    /// only the node the connection points at). Returns how many keys were removed.
+    /// only one node). Returns how many keys were removed.
     pub async fn reset_all(&self) -> (Result<u64, Failure>, Option<HealthEvent>) {
         if let Some(l) = self.local.lock().ok().and_then(|l| l.clone()) {
             l.reset_all();
@@ -1137,6 +1221,7 @@ mod tests {
             url: "http://nope".into(),
             timeout_ms: 100,
             probe_interval_ms: 100,
+            cluster: false,
         };
         assert!(RedisConn::new(&opts, fake()).is_err());
     }
@@ -1215,6 +1300,7 @@ mod tests {
                 url: url.into(),
                 timeout_ms: 500,
                 probe_interval_ms: 1_000_000,
+                cluster: false,
             },
             prefix: "t:".into(),
             insurance,
@@ -1547,6 +1633,7 @@ mod tests {
             url: server.url(),
             timeout_ms: 500,
             probe_interval_ms: 100,
+            cluster: false,
         };
         let a = SharedCache::new(&opts, "c:", fake()).unwrap_or_else(|e| panic!("{e}"));
         let b = SharedCache::new(&opts, "c:", fake()).unwrap_or_else(|e| panic!("{e}"));

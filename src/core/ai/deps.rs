@@ -86,6 +86,7 @@ impl Deps {
                         url: url.clone(),
                         timeout_ms: SHARED_TIMEOUT_MS,
                         probe_interval_ms: SHARED_PROBE_MS,
+                        cluster: false,
                     },
                     SHARED_PREFIX,
                     clock.clone(),
