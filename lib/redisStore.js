@@ -13,7 +13,7 @@ const DEFAULT_PREFIX = 'qerrors:rl:';
 const DEFAULT_TIMEOUT_MS = 200;
 const DEFAULT_PROBE_INTERVAL_MS = 1000;
 const DEFAULT_MAX_IN_FLIGHT = 10000;
-const MAX_KEY_BYTES = 4096;
+const MAX_KEY_CHARS = 4096;
 /** Completions per delivery batch; each takes 6 doubles (see src/binding/redis_store.rs). */
 const BATCH = 256;
 const ALLOWED = 1;
@@ -196,8 +196,8 @@ class RedisStore {
     if (typeof key !== 'string') {
       return Promise.reject(coded('ERR_QERRORS_INVALID_KEY', `key must be a string, got ${typeof key}`, TypeError));
     }
-    if (key.length > MAX_KEY_BYTES) {
-      return Promise.reject(coded('ERR_QERRORS_INVALID_KEY', `key must be at most ${MAX_KEY_BYTES} characters`, RangeError));
+    if (key.length > MAX_KEY_CHARS) {
+      return Promise.reject(coded('ERR_QERRORS_INVALID_KEY', `key must be at most ${MAX_KEY_CHARS} characters`, RangeError));
     }
     return new Promise((resolve, reject) => {
       const id = this._nextId;
