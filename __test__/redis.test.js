@@ -389,3 +389,14 @@ test('on a Redis Cluster every key is checked on the node owning its slot', { sk
   }
   assert.throws(() => redisStore({ cluster: 'yes' }), { code: 'ERR_QERRORS_INVALID_OPTIONS' });
 });
+
+test('the store is exported from qerrors/native for CommonJS and ESM alike', async () => {
+  const cjs = require('../native');
+  assert.equal(cjs.redisStore, redisStore);
+  assert.equal(cjs.RedisStore, RedisStore);
+  const r = await runNode(
+    `import('./native.mjs').then((m) => { process.stdout.write(String(typeof m.redisStore === 'function' && m.RedisStore === m.default.RedisStore)); });`
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'true');
+});
