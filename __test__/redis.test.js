@@ -132,6 +132,22 @@ test('redis store', { skip }, async (t) => {
     assert.equal(s.outages, 0, 'overload is not an outage');
   });
 
+  await t.test('close() waits for the checks in flight, then refuses new ones', async () => {
+    const store = redisStore({ url: server.url, prefix: 'close:', windowMs: HOUR, limit: 100 });
+    const inFlight = Array.from({ length: 20 }, () => store.check('k'));
+    const order = [];
+    const closed = store.close().then(() => order.push('closed'));
+    inFlight.forEach((p) => p.then(() => order.push('check')));
+    await assert.rejects(store.check('k'), { code: 'ERR_QERRORS_REDIS_CLOSED' });
+    const results = await Promise.all(inFlight);
+    await closed;
+    assert.ok(results.every((r) => r.allowed));
+    assert.equal(order.indexOf('closed'), 20, 'closed after the 20 checks settled');
+    assert.equal(store.stats().closed, true);
+    assert.equal(store.stats().redisAllowed, 20);
+    await store.close();
+  });
+
   await t.test('works as the store of express-rate-limit, decrement included', async () => {
     const express = require('express');
     const { rateLimit } = require('express-rate-limit');
