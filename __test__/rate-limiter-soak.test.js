@@ -52,3 +52,17 @@ test('1M distinct keys through maxKeys 100k stays bounded and returns its memory
   t.diagnostic(`after 1M keys: rss ${MB(full.rss)}, V8 heap ${MB(full.heapUsed)}, native table ${MB(nativeFull)} (100k keys, ${(nativeFull / 100000).toFixed(0)} B/key)`);
   t.diagnostic(`after idle sweep (${steps} steps of 4096): rss ${MB(after.rss)}, V8 heap ${MB(after.heapUsed)}, native table ${l.heapBytes()} B`);
 });
+
+test('1M unique IPv6 addresses inside four /64s stay four keys with ipv6Subnet: 64', () => {
+  const l = new RateLimiter({ limit: 1000000, windowMs: 60000, ipv6Subnet: 64, clock: 'manual', sweepIntervalMs: 0 });
+  const before = l.heapBytes();
+  for (let i = 0; i < 1000000; i++) {
+    const net = i & 3;
+    l.check(`2001:db8:${net}:1:${((i >>> 16) & 0xffff).toString(16)}:${(i & 0xffff).toString(16)}::${net}`);
+  }
+  const s = l.stats();
+  assert.equal(s.keys, 4);
+  assert.equal(s.allowed, 1000000);
+  assert.equal(l.remaining('2001:db8:0:1::abcd'), 1000000 - 250000, 'each /64 shares one quota');
+  assert.ok(l.heapBytes() - before < 4096, `native table grew ${l.heapBytes() - before} B`);
+});
