@@ -387,6 +387,8 @@ export interface AiPipelineOptions {
   rateLimit?: false | { burst?: number; perSec?: number };
   breakerThreshold?: number;
   breakerResetMs?: number;
+  /** How long an error whose analysis failed is not analysed again (default 60000; 0: always). */
+  failureTtlMs?: number;
   /** Share the advice cache through this Redis (default `QERRORS_REDIS_URL`); see docs/redis.md. */
   redisUrl?: string;
 }
@@ -414,6 +416,7 @@ export interface AiPipelineStats {
   succeeded: number;
   failed: number;
   cancelled: number;
+  skippedRecentFailure: number;
   /** Whether the advice cache is shared through Redis. */
   sharedCache: boolean;
   /** Advice found in the Redis-shared cache. */

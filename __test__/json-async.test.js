@@ -47,9 +47,11 @@ test('at most `concurrency` jobs run at once; the rest wait in order', async () 
 test('beyond maxQueue a call rejects with ERR_QERRORS_JSON_QUEUE_FULL', async () => {
   json.configure({ concurrency: 1, maxQueue: 2 });
   const before = json.stats().rejectedQueueFull;
-  const accepted = [json.parseAsync('1'), json.parseAsync('2'), json.stringifyAsync(3)];
+  const accepted = [json.parseAsync('1'), json.parseAsync('2'), json.extractAsync('[3]', '/0')];
   await assert.rejects(json.extractAsync('4', ''), { code: 'ERR_QERRORS_JSON_QUEUE_FULL' });
-  assert.deepStrictEqual(await Promise.all(accepted), [1, 2, '3']);
+  // stringify runs on the main thread and takes no pool slot: never queued.
+  assert.equal(await json.stringifyAsync(5), '5');
+  assert.deepStrictEqual(await Promise.all(accepted), [1, 2, 3]);
   assert.equal(json.stats().rejectedQueueFull, before + 1);
   // Room again once the queue drained.
   assert.equal(await json.parseAsync('5'), 5);
@@ -63,6 +65,11 @@ test('configure validates its options', () => {
 
 test('AbortSignal: aborted before, while queued, and while running', async () => {
   await assert.rejects(json.parseAsync('1', { signal: AbortSignal.abort() }), { name: 'AbortError', code: 'ABORT_ERR' });
+  await assert.rejects(json.stringifyAsync(1, { signal: AbortSignal.abort() }), { name: 'AbortError' });
+  const later = new AbortController();
+  const pending = json.stringifyAsync({ a: 1 }, { signal: later.signal });
+  later.abort();
+  await assert.rejects(pending, { name: 'AbortError' });
 
   json.configure({ concurrency: 1 });
   const big = Buffer.from(JSON.stringify({ s: 'x'.repeat(2_000_000) }));
@@ -125,4 +132,19 @@ test('a process that used json exits by itself', () => {
   const r = spawnSync(process.execPath, ['-e', script], { cwd: require('node:path').resolve(__dirname, '..'), encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), '[1]');
+});
+
+test('the event loop keeps ticking while 5 MB of small objects are parsed (built in slices)', async () => {
+  const items = Array.from({ length: 60_000 }, (_, i) => ({ token: ['The', ' é', ' 🚀'][i % 3], logprob: -i / 9, bytes: [32, 195, 169], top: [{ t: 'a', lp: -1.5 }] }));
+  const text = JSON.stringify({ choices: [{ logprobs: { content: items } }] });
+  const body = Buffer.from(text);
+  assert.ok(body.length > 5_000_000);
+  let parsed;
+  const { ticks } = await ticksDuring(async () => {
+    parsed = await json.parseAsync(body);
+  });
+  assert.deepStrictEqual(parsed, JSON.parse(text));
+  // Both the off-thread scan and the sliced building of the 60 000-element array let
+  // timers run; JSON.parse would let none run.
+  assert.ok(ticks >= 2, `ticks: ${ticks}`);
 });

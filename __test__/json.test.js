@@ -33,6 +33,10 @@ const gemini = JSON.stringify({
   usageMetadata: { promptTokenCount: 5, totalTokenCount: 9 },
 });
 
+function logprobItems(n) {
+  return Array.from({ length: n }, (_, i) => ({ token: [' é', '🚀', 'x\\"'][i % 3], logprob: -i / 7, bytes: [32, 195, 169], top: [{ t: 'a', lp: -0.5 }] }));
+}
+
 /** Text documents: every one must come out exactly as JSON.parse makes it. */
 const corpus = [
   ['openai', openai],
@@ -55,6 +59,9 @@ const corpus = [
   ['big string under a later duplicate container', `{"a":{"s":${JSON.stringify(big('x'))}},"a":{"t":1}}`],
   ['big lone surrogate string', JSON.stringify(big('x')).slice(0, -1) + '\\ud800"'],
   ['deep but allowed', '['.repeat(128) + ']'.repeat(128)],
+  ['big arrays of small objects (sent in chunks)', JSON.stringify({ lp: { content: logprobItems(4000) }, n: Array.from({ length: 40000 }, (_, i) => i * 1.5 - 7), m: [[logprobItems(3000)], 'x'] })],
+  ['big array replaced by a later duplicate', `{"a":${JSON.stringify(logprobItems(3000))},"a":1,"b":${JSON.stringify(logprobItems(3000))},"b":${JSON.stringify(logprobItems(2000))}}`],
+  ['top-level big array with spacing', `[\n ${logprobItems(3000).map((x) => JSON.stringify(x, null, 1)).join(' ,\n ')} ]`],
 ];
 
 /** Deep equality that also checks key order and -0. */
@@ -148,6 +155,8 @@ test('extract matches the reference on every corpus document', async () => {
     '/x/__proto__',
     '/0',
     '/4/\udfff',
+    '/lp/content',
+    '/m/0/0/2999',
     '',
   ];
   for (const [name, text] of corpus) {

@@ -355,6 +355,64 @@ test('the native handle is not reachable from the instance', () => {
   assert.deepEqual(Object.getOwnPropertySymbols(c), []);
 });
 
+test('gets of unchanged long strings reuse the string; changes always show', () => {
+  const c = new LruCache({ max: 1000, ttl: 100, fakeClock: true, allowStale: true });
+  const long = (tag) => `${tag}:`.padEnd(100, '.');
+  c.set('a', long('a1'));
+  const first = c.get('a');
+  assert.equal(first, long('a1'));
+  assert.equal(c.get('a'), first);
+  c.set('a', long('a2'));
+  assert.equal(c.get('a'), long('a2'), 'a new value after set');
+  c.delete('a');
+  assert.equal(c.get('a'), undefined);
+  c.set('a', long('a3'));
+  assert.equal(c.get('a'), long('a3'));
+  c.clear();
+  c.set('a', long('a4'));
+  assert.equal(c.get('a'), long('a4'));
+  c.advanceClock(100);
+  assert.equal(c.get('a'), long('a4'), 'stale, returned once');
+  assert.equal(c.get('a'), undefined);
+  assert.equal(c.stats().hits, 5);
+});
+
+test('gets stay right across many entries, mixed value kinds and failed calls', () => {
+  const rnd = mulberry32(99);
+  const c = new LruCache({ max: 700 });
+  const want = new Map();
+  const make = (i, step) => {
+    const kind = i % 4;
+    if (kind === 0) return `short ${step}`; // below the memo's minimum length
+    if (kind === 1) return Buffer.from(`buffer ${i} ${step}`);
+    if (kind === 2) return `é long value ${i} ${step} `.padEnd(200 + (i % 50), 'é');
+    return `😀 long value ${i} ${step} `.padEnd(300, 'x');
+  };
+  for (let step = 0; step < 20_000; step++) {
+    const i = Math.floor(rnd() * 900);
+    const k = `key-${i}`;
+    const r = rnd();
+    if (r < 0.2) {
+      const v = make(i, step);
+      c.set(k, v);
+      want.set(k, v);
+    } else if (r < 0.23) {
+      c.delete(k);
+      want.delete(k);
+    } else if (r < 0.24) {
+      assert.throws(() => c.get(i), { code: 'ERR_QERRORS_CACHE_INVALID_KEY' });
+    } else {
+      const got = c.get(k);
+      if (got === undefined) {
+        // Evicted (max 700 of 900 keys): the model forgets it too.
+        want.delete(k);
+      } else {
+        assert.deepEqual(got, want.get(k), `step ${step} ${k}`);
+      }
+    }
+  }
+});
+
 /** Deterministic PRNG for the model test. */
 function mulberry32(seed) {
   let a = seed >>> 0;

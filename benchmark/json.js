@@ -88,24 +88,28 @@ const workloads = [
 
 // --- measurement -----------------------------------------------------------------
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const histogram = monitorEventLoopDelay({ resolution: 1 });
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Runs `op` `reps` times sequentially, twice: once for main-thread time and latency
- * with nothing else on the loop, once with the delay monitor on (its 1 ms timer wakes
- * the loop, which would inflate the main-thread time of the first pass).
+ * with nothing else on the loop (each rep measured alone, the median kept: on this
+ * shared machine a rep is sometimes preempted for milliseconds, which a mean would
+ * smear over every rep), once with the delay monitor on (its 1 ms timer wakes the loop,
+ * which would inflate the main-thread time of the first pass).
  */
 async function measure(op, reps) {
-  await tick();
-  const elu0 = performance.eventLoopUtilization();
-  const t0 = performance.now();
+  const mains = [];
+  const latencies = [];
   for (let i = 0; i < reps; i++) {
-    await op();
     await tick();
+    const elu0 = performance.eventLoopUtilization();
+    const t0 = performance.now();
+    await op();
+    latencies.push(performance.now() - t0);
+    mains.push(performance.eventLoopUtilization(elu0).active);
   }
-  const elapsed = performance.now() - t0;
-  const elu = performance.eventLoopUtilization(elu0);
   histogram.reset();
   histogram.enable();
   for (let i = 0; i < reps; i++) {
@@ -114,10 +118,9 @@ async function measure(op, reps) {
     await tick();
   }
   histogram.disable();
-  return { main: elu.active / reps, latency: elapsed / reps, delay: histogram.max / 1e6 };
+  return { main: median(mains), latency: median(latencies), delay: histogram.max / 1e6 };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 async function compare(title, reps, opsIn) {

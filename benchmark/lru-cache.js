@@ -143,14 +143,22 @@ function ownCopy(work) {
   return new Function(`return (${work.toString()})`)();
 }
 
-function compare(title, max, work, d, peers = Object.keys(PEERS)) {
+/**
+ * @param {string} title
+ * @param {number} max
+ * @param {(c: any, d: any) => { ops: number, check: object }} work
+ * @param {object} d data for `work`
+ * @param {string[]} [peers]
+ * @param {(peer: string, max: number) => any} [make] cache factory
+ */
+function compare(title, max, work, d, peers = Object.keys(PEERS), make = (p, m) => PEERS[p](m)) {
   const times = Object.fromEntries(peers.map((p) => [p, []]));
   const copies = Object.fromEntries(peers.map((p) => [p, ownCopy(work)]));
   let checks = null;
   for (let round = 0; round <= ROUNDS; round++) {
     const roundChecks = {};
     for (const p of peers) {
-      const cache = PEERS[p](max);
+      const cache = make(p, max);
       const c0 = process.cpuUsage();
       const { ops, check } = copies[p](cache, d);
       const ns = cpuNs(c0) / ops;
@@ -248,6 +256,47 @@ function timing() {
     { keys, vals: vals32 }
   );
 
+  // TTL churn: a 1 s TTL under a fake clock that moves 3 ms every 100 operations (9 s in
+  // all), with and without updateAgeOnGet. The cache holds every key (max = key count),
+  // so only expiry decides hits, and the two caches must agree exactly: ages are multiples
+  // of 3 ms, never exactly the 1000 ms TTL, where lru-cache (age > ttl) and this cache
+  // (age >= ttl) would differ by definition. lru-cache reads the same fake time through
+  // its `perf` option.
+  for (const updateAgeOnGet of [false, true]) {
+    const seq = zipfSequence(10_000, 1.2, 300_000, 13);
+    compare(
+      `TTL churn: 1 s TTL, fake clock +3 ms per 100 ops, Zipf 1.2 over 10k keys, 1 KB values, updateAgeOnGet ${updateAgeOnGet}`,
+      10_000,
+      (c, d) => {
+        let hits = 0;
+        for (let j = 0; j < d.seq.length; j++) {
+          if (j % 100 === 0) c.tick();
+          const i = d.seq[j];
+          const k = d.keys[i];
+          if (c.get(k) !== undefined) hits++;
+          else c.set(k, d.vals[i]);
+        }
+        return { ops: d.seq.length, check: { hits, hitRate: +(hits / d.seq.length).toFixed(3) } };
+      },
+      { seq, keys, vals: vals1k },
+      ['native', 'lru-cache'],
+      (peer, max) => {
+        if (peer === 'native') {
+          const c = new LruCache({ max, ttl: 1000, updateAgeOnGet, fakeClock: true });
+          c.advanceClock(3);
+          c.tick = () => c.advanceClock(3);
+          return c;
+        }
+        const clock = { t: 3 };
+        const c = new LRUCache({ max, ttl: 1000, updateAgeOnGet, ttlResolution: 0, perf: { now: () => clock.t } });
+        c.tick = () => {
+          clock.t += 3;
+        };
+        return c;
+      }
+    );
+  }
+
   // The alternative layout: key index in Rust, values in a JS array at a native slot.
   // Its per-op cost is a key-only native call plus one array access, so `has` and a
   // JS array measure it without a second implementation.
@@ -316,7 +365,7 @@ function memoryChild(peer, n, bytes) {
   const m1 = process.memoryUsage();
   const pauses = [];
   const gcCpu = [];
-  for (let i = 0; i < 7; i++) {
+  for (let i = 0; i < 15; i++) {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     global.gc();
@@ -354,7 +403,7 @@ function memoryChild(peer, n, bytes) {
 }
 
 function memory(n, bytes) {
-  console.log(`\n${n} entries of ${bytes} B values, 16-hex keys: one child process per peer; memory = growth after populating and 4 GCs, minus the same for \`none\` (no cache); full GC = pause of a forced GC with only the cache alive, wall time, best of 7 (the least disturbed by other load), and its CPU time, median of 7 (V8 marks on helper threads too); get = CPU ns per uniform get over all entries, median of 5 passes`);
+  console.log(`\n${n} entries of ${bytes} B values, 16-hex keys: one child process per peer; memory = growth after populating and 4 GCs, minus the same for \`none\` (no cache); full GC = pause of a forced GC with only the cache alive, wall time, best of 15 (the least disturbed by other load), and its CPU time, median of 15 (V8 marks on helper threads too); get = CPU ns per uniform get over all entries, median of 5 passes`);
   console.log('| peer | V8 heap MB | external MB | RSS MB | full GC pause ms | full GC CPU ms | get CPU ns/op | heap vs lru-cache | GC CPU vs lru-cache | GC pause vs lru-cache | get vs lru-cache |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const rows = {};

@@ -46,7 +46,7 @@ function build(size, mix) {
   return Buffer.from(out.slice(0, size)).toString();
 }
 
-const SIZES = [32, 64, 128, 256, 1024, 4096, 8192, 16384, 65536, 262144, 1048576];
+const SIZES = (process.env.SIZES || '32,64,128,256,1024,4096,8192,16384,65536,262144,1048576').split(',').map(Number);
 const MIXES = [
   ['clean', 0],
   ['10% lines with secrets', 0.1],
@@ -92,3 +92,33 @@ for (const [label, mix] of MIXES) {
   }
 }
 console.log(`\nfirst size where native wins: ${JSON.stringify(crossovers)}; current threshold ${sanitization._NATIVE_MIN_LENGTH} chars`);
+
+// Adversarial 1 MB inputs (catastrophic-backtracking shapes): both passes must stay linear.
+console.log('\nadversarial 1 MB inputs, ms for one call (median of 3)');
+console.log('| input | JS ms | native ms |');
+console.log('| --- | --- | --- |');
+const M = 1 << 20;
+const ADVERSARIAL = {
+  'one long word': 'a'.repeat(M),
+  'tokentoken…': 'token'.repeat(M / 5),
+  'a@a@a@…': 'a@'.repeat(M / 2),
+  '64 chars @ 1000 letters, repeated': ('x'.repeat(70) + '@' + 'a'.repeat(1000)).repeat(Math.floor(M / 1071)),
+  'long run of digits': '1'.repeat(M),
+  'eyJ-eyJ-…': 'eyJ-'.repeat(M / 4),
+  'unterminated quoted password': 'password="' + 'a'.repeat(M),
+  'password=password=…': 'password='.repeat(Math.floor(M / 9)),
+};
+for (const [label, input] of Object.entries(ADVERSARIAL)) {
+  if (js(input) !== nat(input)) throw new Error(`outputs differ for ${label}`);
+  const a = [];
+  const b = [];
+  for (let r = 0; r < 3; r++) {
+    let t = performance.now();
+    js(input);
+    a.push(performance.now() - t);
+    t = performance.now();
+    nat(input);
+    b.push(performance.now() - t);
+  }
+  console.log(`| ${label} | ${med(a).toFixed(1)} | ${med(b).toFixed(1)} |`);
+}

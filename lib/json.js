@@ -4,12 +4,13 @@
 // JSON without blocking the event loop on big payloads.
 //
 // parse/extract: the native side validates the bytes on the libuv pool (limits,
-// positioned errors) and decodes every string of 16 KB or more to Latin-1/UTF-16 there.
-// The main thread then runs JSON.parse on the remaining text (the document with its big
-// strings cut out, or nothing at all for an extracted string) and drops the big strings
-// back in. Building JS objects from Rust costs ~5x JSON.parse, so the object tree is
-// always built by JSON.parse itself: numbers, key order, duplicate keys and `__proto__`
-// keys come out exactly as JSON.parse makes them.
+// positioned errors) and cuts big values out of the text there: strings of 16 KB or
+// more, decoded to Latin-1/UTF-16, and arrays of 128 KB or more, split into ~32 KB JSON
+// chunks. The main thread then runs JSON.parse on the remaining text (or nothing at all
+// for an extracted string) and drops the big values back in, building big arrays a
+// slice per event-loop turn. Building JS objects from Rust costs ~5x JSON.parse, so the
+// object tree is always built by JSON.parse itself: numbers, key order, duplicate keys
+// and `__proto__` keys come out exactly as JSON.parse makes them.
 //
 // stringify: a JS value graph can only be read on the main thread, so serializing runs
 // there (see docs/json.md for the measurements). Plain data goes straight to
@@ -124,31 +125,83 @@ function failure(r) {
 }
 
 /**
- * Puts a big string back where JSON.parse left its sentinel. A value other than the
- * sentinel means a later duplicate key replaced it, exactly as in JSON.parse.
+ * Puts a big value back where JSON.parse left its sentinel and returns the root (the
+ * value itself when the whole text was cut out). A value other than the sentinel means
+ * a later duplicate key replaced it, exactly as in JSON.parse.
  */
 function patch(root, sentinel, path, value) {
+  if (path.length === 0) return root === sentinel ? value : root;
   let holder = root;
   const last = path.length - 1;
   for (let i = 0; i < last; i++) {
-    if (holder === null || typeof holder !== 'object' || !Object.hasOwn(holder, path[i])) return;
+    if (holder === null || typeof holder !== 'object' || !Object.hasOwn(holder, path[i])) return root;
     holder = holder[path[i]];
   }
   if (holder !== null && typeof holder === 'object' && Object.hasOwn(holder, path[last]) && holder[path[last]] === sentinel) {
     holder[path[last]] = value;
   }
+  return root;
+}
+
+/** Appends the elements of one chunk (the JSON text of an array) to `out`. */
+function appendChunk(out, chunk) {
+  const part = JSON.parse(chunk);
+  for (let i = 0; i < part.length; i++) out.push(part[i]);
 }
 
 /**
- * Turns one prepared value (see src/binding/json.rs) into the JS value.
+ * Turns one prepared value (see src/binding/json.rs) into the JS value, in one go.
  * @param {undefined | null | string | Array<unknown>} p
  * @param {string | Uint8Array} input
  */
 function materialize(p, input) {
   if (p === undefined || typeof p === 'string') return p;
   if (p === null) return JSON.parse(/** @type {string} */ (input));
-  const root = JSON.parse(/** @type {string} */ (p[0]));
-  for (let i = 1; i < p.length; i += 3) patch(root, p[i], p[i + 1], p[i + 2]);
+  let root = JSON.parse(/** @type {string} */ (p[0]));
+  for (let i = 1; i < p.length; i += 3) {
+    let value = p[i + 2];
+    if (typeof value !== 'string') {
+      const chunks = value;
+      value = [];
+      for (const chunk of chunks) appendChunk(value, chunk);
+    }
+    root = patch(root, p[i], p[i + 1], value);
+  }
+  return root;
+}
+
+/** Main-thread time one turn of the event loop may spend building a big array. */
+const SLICE_MS = 1;
+
+function hasChunks(p) {
+  if (!Array.isArray(p)) return false;
+  for (let i = 3; i < p.length; i += 3) if (typeof p[i] !== 'string') return true;
+  return false;
+}
+
+/**
+ * `materialize`, except that big arrays (sent as chunks) are built a slice at a time,
+ * yielding to the event loop between slices, so that no turn blocks for long.
+ */
+async function materializeSliced(p, input) {
+  if (!hasChunks(p)) return materialize(p, input);
+  let root = JSON.parse(/** @type {string} */ (p[0]));
+  let sliceStart = performance.now();
+  for (let i = 1; i < p.length; i += 3) {
+    let value = p[i + 2];
+    if (typeof value !== 'string') {
+      const chunks = value;
+      value = [];
+      for (const chunk of chunks) {
+        if (performance.now() - sliceStart >= SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
+        appendChunk(value, chunk);
+      }
+    }
+    root = patch(root, p[i], p[i + 1], value);
+  }
   return root;
 }
 
@@ -175,22 +228,28 @@ function pointerGet(root, pointer) {
 // Native results: [0, ...values], [1, ...failure], or [2] for a valid string input
 // holding lone surrogates, which only the original string represents (then JS does it).
 
-function finishParse(r, input) {
+function finishParse(r, input, sliced) {
   if (r[0] === 1) throw failure(r);
   if (r[0] === 2) return JSON.parse(/** @type {string} */ (input));
-  return materialize(r[1], input);
+  return sliced ? materializeSliced(r[1], input) : materialize(r[1], input);
 }
 
-function finishExtract(r, input, list, single) {
+function finishExtract(r, input, list, single, sliced) {
   if (r[0] === 1) throw failure(r);
-  let values;
   if (r[0] === 2) {
     const root = JSON.parse(/** @type {string} */ (input));
-    values = list.map((pointer) => pointerGet(root, pointer));
-  } else {
-    values = new Array(list.length);
-    for (let i = 0; i < list.length; i++) values[i] = materialize(r[i + 1], input);
+    const values = list.map((pointer) => pointerGet(root, pointer));
+    return single ? values[0] : values;
   }
+  if (sliced && r.some(hasChunks)) {
+    return (async () => {
+      const values = new Array(list.length);
+      for (let i = 0; i < list.length; i++) values[i] = await materializeSliced(r[i + 1], input);
+      return single ? values[0] : values;
+    })();
+  }
+  const values = new Array(list.length);
+  for (let i = 0; i < list.length; i++) values[i] = materialize(r[i + 1], input);
   return single ? values[0] : values;
 }
 
@@ -295,7 +354,7 @@ function parseAsync(input, options) {
   try {
     const o = readOptions(options);
     const src = readInput(input, o.maxBytes);
-    return schedule(() => native.jsonParse(src, o.maxBytes, o.maxDepth), (r) => finishParse(r, src), o.signal);
+    return schedule(() => native.jsonParse(src, o.maxBytes, o.maxDepth), (r) => finishParse(r, src, true), o.signal);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -309,7 +368,7 @@ function parseAsync(input, options) {
 function parseSync(input, options) {
   const o = readOptions(options);
   const src = readInput(input, o.maxBytes);
-  return finishParse(native.jsonParseSync(src, o.maxBytes, o.maxDepth), src);
+  return finishParse(native.jsonParseSync(src, o.maxBytes, o.maxDepth), src, false);
 }
 
 /**
@@ -327,7 +386,7 @@ function extractAsync(input, pointers, options) {
     const list = readPointers(pointers);
     const src = readInput(input, o.maxBytes);
     const single = typeof pointers === 'string';
-    return schedule(() => native.jsonExtract(src, list, o.maxBytes, o.maxDepth), (r) => finishExtract(r, src, list, single), o.signal);
+    return schedule(() => native.jsonExtract(src, list, o.maxBytes, o.maxDepth), (r) => finishExtract(r, src, list, single, true), o.signal);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -343,7 +402,7 @@ function extractSync(input, pointers, options) {
   const o = readOptions(options);
   const list = readPointers(pointers);
   const src = readInput(input, o.maxBytes);
-  return finishExtract(native.jsonExtractSync(src, list, o.maxBytes, o.maxDepth), src, list, typeof pointers === 'string');
+  return finishExtract(native.jsonExtractSync(src, list, o.maxBytes, o.maxDepth), src, list, typeof pointers === 'string', false);
 }
 
 /**
@@ -460,9 +519,9 @@ function stringifySync(value, options) {
 }
 
 /**
- * `stringifySync` as a promise, run from a later turn of the event loop and counted
- * against the same concurrency bound. Serializing reads the JS value graph, which only
- * the main thread may do, so this does not move the work off the main thread.
+ * `stringifySync` as a promise, run from a later turn of the event loop. Serializing
+ * reads the JS value graph, which only the main thread may do, so this does not move
+ * the work off the main thread, and it takes no slot of the worker pool.
  * @param {unknown} value
  * @param {JsonOptions} [options]
  * @returns {Promise<string | undefined>}
@@ -470,11 +529,22 @@ function stringifySync(value, options) {
 function stringifyAsync(value, options) {
   try {
     const o = readOptions(options);
-    return schedule(
-      () => new Promise((resolve) => setImmediate(resolve)),
-      () => stringifySync(value, { maxBytes: o.maxBytes, maxDepth: o.maxDepth }),
-      o.signal
-    );
+    const limits = { maxBytes: o.maxBytes, maxDepth: o.maxDepth };
+    if (o.signal && o.signal.aborted) return Promise.reject(abortError(o.signal));
+    return new Promise((resolve, reject) => {
+      setImmediate(() => {
+        if (o.signal && o.signal.aborted) {
+          counters.aborted++;
+          reject(abortError(o.signal));
+          return;
+        }
+        try {
+          resolve(stringifySync(value, limits));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
   } catch (err) {
     return Promise.reject(err);
   }

@@ -4,13 +4,22 @@
 //
 // The class is a thin facade over the native object made by `createLruCache` (see
 // src/binding/cache.rs): every get/set/has/peek/delete is one raw N-API call taking a
-// string key and returning the value (a new string or Buffer) or a boolean. Option and
-// method names follow lru-cache where they overlap. Details: docs/lru-cache.md.
+// string key and returning the value (a new string or Buffer, or the number of a memo
+// slot holding that string already) or a boolean. Option and method names follow
+// lru-cache where they overlap. Details: docs/lru-cache.md.
 
 const native = require('./native');
 
 const E_OPTION = 'ERR_QERRORS_CACHE_INVALID_OPTION';
 const E_VALUE = 'ERR_QERRORS_CACHE_INVALID_VALUE';
+
+// The string memo (see MEMO_SLOTS in src/binding/cache.rs; these must match): the last
+// MEMO_SLOTS strings of MEMO_MIN..MEMO_MAX characters that `get` returned, in a ring. For
+// an entry whose string is still here the native get returns the slot number instead of
+// copying the value again. At most 256 x 8192 characters stay on the V8 heap.
+const MEMO_SLOTS = 256;
+const MEMO_MIN = 64;
+const MEMO_MAX = 8192;
 
 /**
  * @param {new (message: string) => Error} Ctor
@@ -43,7 +52,8 @@ function optionalFunction(options, name) {
  * @property {number} [maxSize] most total size (bytes by default) held
  * @property {number} [ttl] default time to live in ms (0 or absent: no expiry)
  * @property {(value: any, key: string) => number} [sizeCalculation] size of an entry
- *   (default: UTF-8 bytes of key + value)
+ *   (default: bytes stored for key + value: 1 per character when all are below U+0100,
+ *   else 2 per UTF-16 unit; a Buffer's length)
  * @property {boolean} [updateAgeOnGet] a get restarts the entry's TTL
  * @property {boolean} [allowStale] get/peek return an expired value (get: once)
  * @property {(value: any, key: string, reason: DisposeReason) => void} [dispose]
@@ -61,6 +71,9 @@ class LruCache {
   /** @type {Function | undefined} */
   #dispose;
   #allowStale;
+  /** @type {string[]} */
+  #memo = new Array(MEMO_SLOTS).fill('');
+  #memoNext = 0;
   #max;
   #maxSize;
   #ttl;
@@ -126,7 +139,14 @@ class LruCache {
    * @param {string} key
    */
   get(key) {
-    const v = this.#h.get(key);
+    let v = this.#h.get(key);
+    if (typeof v === 'number') {
+      v = this.#memo[v];
+    } else if (typeof v === 'string' && v.length >= MEMO_MIN && v.length <= MEMO_MAX) {
+      // The native side moved its ring on by one for this string: so does this side.
+      this.#memo[this.#memoNext] = v;
+      this.#memoNext = (this.#memoNext + 1) % MEMO_SLOTS;
+    }
     // A get removes an entry only when it finds it expired.
     if (this.#dispose !== undefined && (v === undefined || this.#allowStale)) this.#flush();
     return this.#json && v !== undefined ? JSON.parse(v) : v;
@@ -164,7 +184,8 @@ class LruCache {
         throw coded(TypeError, E_VALUE, `LruCache { json: true } cannot store ${typeof value} values`);
       }
     }
-    this.#h.set(key, stored, ttl, size);
+    if (ttl === undefined && size === undefined) this.#h.set(key, stored);
+    else this.#h.set(key, stored, ttl, size);
     if (this.#dispose !== undefined) this.#flush();
     return this;
   }

@@ -1,10 +1,11 @@
 //! napi glue for the AI pipeline: `createAiPipeline(options, onResult)` builds a pipeline and
 //! returns an object with raw per-call methods (one native call per error).
 //!
-//! - `submit(name, code, message, stack, context, wantAdvice) -> string`: the status letter,
-//!   the 16-hex fingerprint and, for cached or offline advice when `wantAdvice` is true, the
-//!   advice JSON. Status: `c` cached, `r` ready (offline advice, new), `s` scheduled, `j`
-//!   joined an identical analysis in flight, `x` rejected (queue full), `z` shut down.
+//! - `submit(name, code, message, stack, context, want) -> string`: the status letter, the
+//!   16-hex fingerprint and the advice JSON of new offline advice (`want` >= 1) or of cached
+//!   advice (`want` 2). Status: `c` cached, `r` ready (offline advice, new), `s` scheduled, `j`
+//!   joined an identical analysis in flight, `x` refused (queue full, breaker open, or this
+//!   error failed recently), `z` shut down.
 //!   `context` is a string or a function returning one; the function is called only when an
 //!   analysis is actually scheduled, so cache hits never pay for serializing a context.
 //! - `fingerprint(name, code, message, stack) -> string`: the fingerprint alone.
@@ -58,6 +59,8 @@ pub struct AiPipelineOptions {
     pub rate_limit_per_sec: Option<f64>,
     pub breaker_threshold: Option<f64>,
     pub breaker_reset_ms: Option<f64>,
+    /// How long a failed analysis is not retried for the same error (0: always retry).
+    pub failure_ttl_ms: Option<f64>,
     /// Redis shared by every process for the advice cache (empty or absent: none).
     pub redis_url: Option<String>,
 }
@@ -207,6 +210,14 @@ fn config(env: &Env, o: &AiPipelineOptions) -> Result<AiConfig> {
             DAY_MS,
             d.breaker_reset_ms,
         )?,
+        failure_ttl_ms: int(
+            env,
+            "failureTtlMs",
+            o.failure_ttl_ms,
+            0.0,
+            DAY_MS,
+            d.failure_ttl_ms,
+        )?,
         redis_url: o.redis_url.clone().filter(|u| !u.is_empty()),
     })
 }
@@ -232,10 +243,12 @@ pub fn create_ai_pipeline<'env>(
         Ok(d) => d,
         Err(e) => return errors::range_error(env, CODE, &e),
     };
-    let pipeline = match Pipeline::new(cfg, deps, Box::new(TsfnNotifier(tsfn)), handle) {
-        Ok(p) => Arc::new(p),
-        Err(e) => return errors::error(env, "ERR_QERRORS_AI_CLIENT", &e),
-    };
+    let pipeline = Arc::new(Pipeline::new(
+        cfg,
+        deps,
+        Box::new(TsfnNotifier(tsfn)),
+        handle,
+    ));
     let obj = Object::new(env)?;
     raw::bind_methods(
         env,
@@ -339,30 +352,23 @@ unsafe extern "C" fn submit(env: sys::napi_env, info: sys::napi_callback_info) -
             message: &message,
             stack: &stack,
         };
-        let mut want = false;
-        sys::napi_get_value_bool(env, a.argv[5], &mut want);
+        // 0: no advice text, 1: new offline advice only, 2: cached advice too.
+        let mut want = 0i32;
+        sys::napi_get_value_int32(env, a.argv[5], &mut want);
         let (fp, status) = p.submit(&parts, || context_of(env, a.argv[4]));
         let (letter, advice) = match &status {
-            Submitted::Cached(s) => ('c', Some(s)),
-            Submitted::Ready(s) => ('r', Some(s)),
+            Submitted::Cached(s) => ('c', (want >= 2).then_some(s)),
+            Submitted::Ready(s) => ('r', (want >= 1).then_some(s)),
             Submitted::Scheduled => ('s', None),
             Submitted::Joined => ('j', None),
             Submitted::Rejected => ('x', None),
             Submitted::Closed => ('z', None),
         };
-        let mut out = String::with_capacity(
-            17 + if want {
-                advice.map_or(0, |s| s.len())
-            } else {
-                0
-            },
-        );
+        let mut out = String::with_capacity(17 + advice.map_or(0, |s| s.len()));
         out.push(letter);
         out.push_str(&to_hex(fp));
-        if want {
-            if let Some(s) = advice {
-                out.push_str(s);
-            }
+        if let Some(s) = advice {
+            out.push_str(s);
         }
         raw::string_value(env, &out)
     })

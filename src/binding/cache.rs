@@ -13,10 +13,10 @@
 //! per get/set/has/peek/delete. The choice against keeping values in a JS array indexed
 //! by a native slot is measured in `benchmark/results/lru-cache.md`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::mem::MaybeUninit;
 use std::ptr;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Object, Unknown};
@@ -40,6 +40,17 @@ const KEY_UNITS: usize = 128;
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 /// Scratch space kept between `set` calls for reading string values.
 const SCRATCH_KEEP: usize = 64 * 1024;
+
+/// The string memo shared with `lib/lruCache.js`: JS keeps the last `MEMO_SLOTS` strings
+/// of `MEMO_MIN_UNITS..=MEMO_MAX_UNITS` units that `get` returned, in a ring; a `get` of
+/// an entry whose string is still in the ring returns its slot number instead of copying
+/// the value into a new string (for 1 KB that copy is most of a get). Both sides advance
+/// the ring once per such string returned, so they stay in step without talking. The
+/// constants must match the JS ones.
+const MEMO_SLOTS: usize = 256;
+const MEMO_MIN_UNITS: usize = 64;
+const MEMO_MAX_UNITS: usize = 8192;
+const NO_MEMO: u16 = u16::MAX;
 
 /// First byte of a stored key: how the rest encodes the JS string.
 const KEY_LATIN1: u8 = 0;
@@ -76,13 +87,31 @@ struct Stored {
     data: Data,
     /// Key and value bytes added to `LIVE_BYTES` for this entry.
     counted: usize,
+    /// Unique per `set` in this cache (from 1); ties a memo slot to this value.
+    version: u64,
+    /// The memo slot this value's last returned string went to, or `NO_MEMO`.
+    memo: Cell<u16>,
 }
 
 impl Stored {
-    fn new(data: Data, key_len: usize) -> Self {
+    fn new(data: Data, key_len: usize, version: u64) -> Self {
         let counted = data.byte_len() + key_len;
         LIVE_BYTES.fetch_add(counted as i64, Ordering::Relaxed);
-        Self { data, counted }
+        Self {
+            data,
+            counted,
+            version,
+            memo: Cell::new(NO_MEMO),
+        }
+    }
+
+    /// Length in UTF-16 units when the value is a string.
+    fn text_units(&self) -> Option<usize> {
+        match &self.data {
+            Data::Latin1(b) => Some(b.len()),
+            Data::Utf16(u) => Some(u.len()),
+            Data::Bytes(_) => None,
+        }
     }
 
     /// # Safety
@@ -144,6 +173,12 @@ struct Handle {
     cache: Cache,
     /// Present when the cache was created with `fakeClock: true` (tests).
     fake: Option<Arc<FakeClock>>,
+    /// Source of `Stored::version`.
+    next_version: AtomicU64,
+    /// Version of the value whose string JS holds in each memo slot (0: none).
+    memo: [AtomicU64; MEMO_SLOTS],
+    /// Next memo slot to fill, in the same order as `lib/lruCache.js` fills its array.
+    memo_next: AtomicUsize,
 }
 
 impl Drop for Handle {
@@ -255,7 +290,13 @@ pub fn create_lru_cache<'env>(
         cache.lock().track_removals(true);
     }
     LIVE_CACHES.fetch_add(1, Ordering::Relaxed);
-    let state = Arc::new(Handle { cache, fake });
+    let state = Arc::new(Handle {
+        cache,
+        fake,
+        next_version: AtomicU64::new(1),
+        memo: std::array::from_fn(|_| AtomicU64::new(0)),
+        memo_next: AtomicUsize::new(0),
+    });
     let target = Object::new(env)?;
     raw::bind_methods(
         env,
@@ -368,6 +409,18 @@ fn fits_latin1(units: &[u16]) -> bool {
     units.iter().fold(0u16, |acc, &u| acc | u) < 0x100
 }
 
+/// The UTF-16 units of a stored key (the inverse of [`encode_key`]).
+fn decode_key(key: &[u8]) -> Vec<u16> {
+    match key.split_first() {
+        Some((&KEY_UTF16LE, rest)) => rest
+            .chunks_exact(2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            .collect(),
+        Some((_, rest)) => rest.iter().map(|&b| u16::from(b)).collect(),
+        None => Vec::new(),
+    }
+}
+
 /// The JS string of a stored key.
 ///
 /// # Safety
@@ -375,14 +428,7 @@ fn fits_latin1(units: &[u16]) -> bool {
 unsafe fn key_to_js(env: sys::napi_env, key: &[u8]) -> sys::napi_value {
     let mut out = ptr::null_mut();
     match key.split_first() {
-        Some((&KEY_UTF16LE, rest)) => {
-            let units: Vec<u16> = rest
-                .chunks_exact(2)
-                .map(|p| u16::from_le_bytes([p[0], p[1]]))
-                .collect();
-            sys::napi_create_string_utf16(env, units.as_ptr(), units.len() as isize, &mut out);
-        }
-        Some((_, rest)) => {
+        Some((&KEY_LATIN1, rest)) => {
             sys::napi_create_string_latin1(
                 env,
                 rest.as_ptr().cast(),
@@ -390,8 +436,9 @@ unsafe fn key_to_js(env: sys::napi_env, key: &[u8]) -> sys::napi_value {
                 &mut out,
             );
         }
-        None => {
-            sys::napi_create_string_latin1(env, ptr::null(), 0, &mut out);
+        _ => {
+            let units = decode_key(key);
+            sys::napi_create_string_utf16(env, units.as_ptr(), units.len() as isize, &mut out);
         }
     }
     out
@@ -410,16 +457,22 @@ thread_local! {
 /// # Safety
 /// `env` and `v` must be valid for the running callback and `v` a string.
 unsafe fn read_string_value(env: sys::napi_env, v: sys::napi_value) -> Data {
-    // The length in UTF-16 units is O(1) to ask for.
-    let mut len = 0usize;
-    sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len);
     SCRATCH.with(|cell| {
         let mut s = cell.borrow_mut();
         s.clear();
-        s.reserve(len + 1);
+        s.reserve(1024);
+        // One read into the scratch space as it is; N-API writes at most capacity - 1
+        // units plus a NUL, so a full buffer may be cut: then ask the length (O(1) in
+        // UTF-16 units) and read again.
         let mut n = 0usize;
-        sys::napi_get_value_string_utf16(env, v, s.as_mut_ptr(), len + 1, &mut n);
-        // SAFETY: N-API initialized the first `n` (≤ len) units of the capacity.
+        sys::napi_get_value_string_utf16(env, v, s.as_mut_ptr(), s.capacity(), &mut n);
+        if n + 1 >= s.capacity() {
+            let mut len = 0usize;
+            sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len);
+            s.reserve(len + 1);
+            sys::napi_get_value_string_utf16(env, v, s.as_mut_ptr(), len + 1, &mut n);
+        }
+        // SAFETY: N-API initialized the first `n` units of the capacity.
         s.set_len(n);
         let data = if fits_latin1(&s) {
             let mut bytes = vec![0u8; s.len()].into_boxed_slice();
@@ -508,13 +561,32 @@ unsafe fn read_size(
     }
 }
 
-/// `get(key)` → the value, or `undefined`.
+/// `get(key)` → the value, `undefined`, or the number of the memo slot where JS holds
+/// this value's string already (see `MEMO_SLOTS`).
 unsafe extern "C" fn get(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     raw::guard(env, || {
         let a = raw::args::<1>(env, info);
         let h: &Handle = raw::state(a.data);
         with_key(env, a.argv[0], |key| {
-            let found = h.cache.lock().get_with(key, |v, _| v.to_js(env));
+            let found = h.cache.lock().get_with(key, |v, stale| {
+                if let Some(units) = v.text_units() {
+                    let slot = v.memo.get();
+                    if !stale
+                        && slot != NO_MEMO
+                        && h.memo[usize::from(slot)].load(Ordering::Relaxed) == v.version
+                    {
+                        return raw::i32_value(env, i32::from(slot));
+                    }
+                    if (MEMO_MIN_UNITS..=MEMO_MAX_UNITS).contains(&units) {
+                        // JS stores this string at the next ring slot; a stale value is
+                        // removed right after, so its slot is marked as holding nothing.
+                        let next = h.memo_next.fetch_add(1, Ordering::Relaxed) % MEMO_SLOTS;
+                        h.memo[next].store(if stale { 0 } else { v.version }, Ordering::Relaxed);
+                        v.memo.set(if stale { NO_MEMO } else { next as u16 });
+                    }
+                }
+                v.to_js(env)
+            });
             found.unwrap_or_else(|| raw::undefined(env))
         })
     })
@@ -534,15 +606,23 @@ unsafe extern "C" fn set(env: sys::napi_env, info: sys::napi_callback_info) -> s
                     "LruCache values must be strings or Buffers (use { json: true } for objects)",
                 );
             };
-            let Ok(ttl) = read_ttl(env, a.argv[2]) else {
-                return ptr::null_mut();
-            };
-            let Ok(size) = read_size(env, a.argv[3]) else {
-                return ptr::null_mut();
+            // The facade passes only key and value when there are no options: two
+            // N-API type checks saved on the common path.
+            let (ttl, size) = if a.argc > 2 {
+                let Ok(ttl) = read_ttl(env, a.argv[2]) else {
+                    return ptr::null_mut();
+                };
+                let Ok(size) = read_size(env, a.argv[3]) else {
+                    return ptr::null_mut();
+                };
+                (ttl, size)
+            } else {
+                (None, None)
             };
             // Default size: the bytes stored for key (less its tag) and value.
             let size = size.unwrap_or((key.len() - 1 + data.byte_len()) as u64);
-            let value = Stored::new(data, key.len());
+            let version = h.next_version.fetch_add(1, Ordering::Relaxed);
+            let value = Stored::new(data, key.len(), version);
             let outcome = h.cache.lock().set(Box::from(key), value, size, ttl);
             raw::bool_value(env, matches!(outcome, SetOutcome::Stored))
         })
@@ -736,4 +816,49 @@ unsafe extern "C" fn advance_clock(
             _ => raw::throw_range_error(env, E_TTL, "advanceClock(ms) needs a finite ms >= 0"),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn encode(units: &[u16]) -> Vec<u8> {
+        let mut out = vec![MaybeUninit::<u8>::uninit(); 2 * units.len() + 1];
+        let len = encode_key(units, &mut out);
+        // SAFETY: encode_key initialized the first `len` bytes.
+        out[..len]
+            .iter()
+            .map(|b| unsafe { b.assume_init() })
+            .collect()
+    }
+
+    fn units() -> impl Strategy<Value = Vec<u16>> {
+        // Mostly small units, so Latin-1 and UTF-16 forms and their borders all occur.
+        proptest::collection::vec(
+            prop_oneof![0u16..0x100, 0xd800u16..0xe000, any::<u16>()],
+            0..40,
+        )
+    }
+
+    proptest! {
+        /// Every JS string (any UTF-16 sequence, lone surrogates included) has one stored
+        /// form, it decodes back, and different strings never share one.
+        #[test]
+        fn key_encoding_is_lossless_and_injective(a in units(), b in units()) {
+            let (ea, eb) = (encode(&a), encode(&b));
+            prop_assert_eq!(decode_key(&ea), a.clone());
+            prop_assert_eq!(ea == eb, a == b);
+            let latin1 = a.iter().all(|&u| u < 0x100);
+            prop_assert_eq!(ea.len(), if latin1 { a.len() + 1 } else { 2 * a.len() + 1 });
+        }
+    }
+
+    #[test]
+    fn latin1_and_utf16_forms_of_look_alike_bytes_differ() {
+        // U+0001 U+0000 U+0001 vs U+0100: the same bytes after the tag would collide
+        // without it.
+        assert_ne!(encode(&[1, 0, 1]), encode(&[0x0100]));
+        assert_eq!(encode(&[]), vec![KEY_LATIN1]);
+    }
 }

@@ -5,8 +5,9 @@
 //! - ok: `[0, p0, p1, ...]`, one `p` per requested value, where `p` is
 //!   `undefined` (no value at that pointer), a string (the value, already decoded),
 //!   `null` (parse the caller's own input string as it is), or
-//!   `[jsonText, sentinel, path, bigString, ...]` (parse `jsonText`, then put each
-//!   big string where its sentinel is);
+//!   `[jsonText, sentinel, path, big, ...]` (parse `jsonText`, then put each big value
+//!   where its sentinel is: `big` is a string, or an array of JSON texts of arrays whose
+//!   concatenation is the value);
 //! - `[2]`: valid, but the string input holds lone surrogates, which UTF-8 cannot carry:
 //!   evaluate the caller's own string;
 //! - failure: `[1, kind, reason, line, column, offset]` with kind `'parse'`, `'limit'`
@@ -25,7 +26,8 @@ use napi_derive::napi;
 
 use crate::binding::errors;
 use crate::core::json::{
-    self, ErrorKind, JsText, JsonError, Limits, PathSeg, Pointer, Prepared, MAX_DEPTH_CAP,
+    self, ErrorKind, JsText, JsonError, Limits, PatchValue, PathSeg, Pointer, Prepared,
+    MAX_DEPTH_CAP,
 };
 
 /// A JS string arrives as its UTF-16 code units (a plain copy on the main thread) and
@@ -365,7 +367,16 @@ unsafe fn prepared(env: sys::napi_env, p: Prepared) -> Result<sys::napi_value> {
                     });
                 }
                 items.push(array(env, &path)?);
-                items.push(js_text(env, patch.value)?);
+                items.push(match patch.value {
+                    PatchValue::String(t) => js_text(env, t)?,
+                    PatchValue::Chunks(chunks) => {
+                        let mut texts = Vec::with_capacity(chunks.len());
+                        for c in chunks {
+                            texts.push(js_text(env, c)?);
+                        }
+                        array(env, &texts)?
+                    }
+                });
             }
             array(env, &items)
         }

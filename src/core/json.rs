@@ -33,6 +33,12 @@ pub const GEMINI_TEXT: &str = "/candidates/0/content/parts/0/text";
 /// Strings at least this long (in UTF-8 bytes) are handed to JS as separate, pre-decoded
 /// strings instead of inside the JSON text (see [`prepare`]).
 pub const BIG_STRING_BYTES: usize = 16 * 1024;
+/// Arrays of at least this much JSON text (and no big string inside) are handed to JS as
+/// chunks of about [`CHUNK_BYTES`] each, so that `JSON.parse` can build them a chunk per
+/// event-loop turn.
+pub const CHUNKED_ARRAY_BYTES: usize = 128 * 1024;
+/// Target size of one chunk of a chunked array.
+pub const CHUNK_BYTES: usize = 32 * 1024;
 
 /// Size and nesting limits applied before any work is done on the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -526,9 +532,30 @@ fn decode_string(body: &str, escaped: bool) -> String {
 /// `escapes`).
 #[inline]
 fn ascii_run(b: &[u8], escapes: bool) -> usize {
-    b.iter()
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let backslashes = if escapes { ONES * b'\\' as u64 } else { 0 };
+    let mut i = 0;
+    // Eight bytes at a time while none is non-ASCII or a backslash (SWAR).
+    while i + 8 <= b.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[i..i + 8]);
+        let w = u64::from_le_bytes(word);
+        let x = w ^ backslashes;
+        let backslash = if escapes {
+            x.wrapping_sub(ONES) & !x & HIGH
+        } else {
+            0
+        };
+        if (w & HIGH) | backslash != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i + b[i..]
+        .iter()
         .position(|&c| c >= 0x80 || (escapes && c == b'\\'))
-        .unwrap_or(b.len())
+        .unwrap_or(b.len() - i)
 }
 
 /// Latin-1 form of valid UTF-8 whose code points are all below U+0100, except that an
@@ -719,7 +746,18 @@ struct PointerTracker<'a> {
     seg: Seg,
 }
 
-impl PointerTracker<'_> {
+impl<'a> PointerTracker<'a> {
+    fn new(input: &'a [u8], pointers: &'a [Pointer]) -> Self {
+        PointerTracker {
+            input,
+            pointers,
+            matched: vec![0; pointers.len()],
+            open: vec![None; pointers.len()],
+            found: vec![None; pointers.len()],
+            seg: Seg::None,
+        }
+    }
+
     fn seg_matches(&self, p: usize, depth: usize) -> bool {
         let ptr = &self.pointers[p];
         match self.seg {
@@ -785,14 +823,7 @@ pub fn find_spans(
     pointers: &[Pointer],
     limits: &Limits,
 ) -> Result<Vec<Option<(usize, usize)>>, JsonError> {
-    let mut t = PointerTracker {
-        input,
-        pointers,
-        matched: vec![0; pointers.len()],
-        open: vec![None; pointers.len()],
-        found: vec![None; pointers.len()],
-        seg: Seg::None,
-    };
+    let mut t = PointerTracker::new(input, pointers);
     scan(input, limits, &mut t)?;
     Ok(t.found)
 }
@@ -860,11 +891,21 @@ impl Visitor for ValueBuilder<'_> {
     }
 }
 
-fn as_text<'a>(input: &'a [u8], limits: &Limits) -> Result<&'a str, JsonError> {
-    validate(input, limits)?;
-    // validate() checked UTF-8 already; this cannot fail.
-    std::str::from_utf8(input)
-        .map_err(|e| JsonError::at(ErrorKind::Syntax, input, e.valid_up_to(), "Invalid UTF-8"))
+/// `input` as text, after one UTF-8 pass. The grammar is left to the caller's scan;
+/// when the UTF-8 is bad, the error is the first problem of the document, which may be
+/// a syntax error before the bad byte.
+fn checked_text<'a>(input: &'a [u8], limits: &Limits) -> Result<&'a str, JsonError> {
+    check_size(input, limits)?;
+    std::str::from_utf8(input).map_err(|e| {
+        validate(input, limits).err().unwrap_or_else(|| {
+            JsonError::at(
+                ErrorKind::Syntax,
+                input,
+                e.valid_up_to(),
+                "Invalid UTF-8 in JSON",
+            )
+        })
+    })
 }
 
 fn build_value(text: &str, limits: &Limits) -> Result<Value, JsonError> {
@@ -882,8 +923,7 @@ fn build_value(text: &str, limits: &Limits) -> Result<Value, JsonError> {
 /// order kept, the last of repeated keys wins, floats round-trip. Integers that fit
 /// `u64`/`i64` stay exact; numbers beyond `f64` become `null`; lone surrogates U+FFFD.
 pub fn parse(input: &[u8], limits: &Limits) -> Result<Value, JsonError> {
-    let text = as_text(input, limits)?;
-    build_value(text, limits)
+    build_value(checked_text(input, limits)?, limits)
 }
 
 /// The value `pointer` refers to, parsed; `None` when the document has none.
@@ -979,7 +1019,17 @@ pub enum PathSeg {
     Index(usize),
 }
 
-/// A big string cut out of the JSON text: after `JSON.parse` of the skeleton, the value
+/// What a patch puts back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PatchValue {
+    /// A big string, decoded.
+    String(JsText),
+    /// A big array as JSON texts of consecutive slices of its elements (each one an
+    /// array itself): the array is their concatenation.
+    Chunks(Vec<JsText>),
+}
+
+/// A big value cut out of the JSON text: after `JSON.parse` of the skeleton, the value
 /// at `path` is the string `sentinel` and must be replaced by `value`. When it is not
 /// the sentinel (a later duplicate key replaced it), the patch is skipped: exactly what
 /// `JSON.parse` of the original text would have kept.
@@ -987,7 +1037,7 @@ pub enum PathSeg {
 pub struct Patch {
     pub path: Vec<PathSeg>,
     pub sentinel: String,
-    pub value: JsText,
+    pub value: PatchValue,
 }
 
 /// A JSON value ready for the JS side: either a string already decoded, or JSON text for
@@ -999,24 +1049,109 @@ pub enum Prepared {
     Json { text: JsText, patches: Vec<Patch> },
 }
 
+/// A value [`prepare`] cuts out of the text.
+enum Cut {
+    String { escaped: bool },
+    Array { chunks: Vec<(usize, usize)> },
+}
+
+/// An open container while [`BigStrings`] scans.
+struct OpenContainer {
+    is_array: bool,
+    start: usize,
+    /// A big string or a chunked array lies inside: not chunked itself.
+    holds_cut: bool,
+    /// Start of the chunk being filled (arrays).
+    chunk_start: Option<usize>,
+    last_end: usize,
+    chunks: Vec<(usize, usize)>,
+}
+
 struct BigStrings<'a> {
     text: &'a str,
     segs: Vec<Seg>,
-    found: Vec<(usize, usize, bool, Vec<Seg>)>,
+    frames: Vec<OpenContainer>,
+    pending_start: usize,
+    closing: Option<OpenContainer>,
+    found: Vec<(usize, usize, Cut, Vec<Seg>)>,
+}
+
+impl BigStrings<'_> {
+    fn open(&mut self, is_array: bool) {
+        self.segs.push(Seg::None);
+        self.frames.push(OpenContainer {
+            is_array,
+            start: self.pending_start,
+            holds_cut: false,
+            chunk_start: None,
+            last_end: 0,
+            chunks: Vec::new(),
+        });
+    }
+
+    fn close(&mut self) {
+        self.segs.pop();
+        self.closing = self.frames.pop();
+    }
+
+    fn mark_parent(&mut self) {
+        if let Some(parent) = self.frames.last_mut() {
+            parent.holds_cut = true;
+        }
+    }
 }
 
 impl Visitor for BigStrings<'_> {
+    // Every value starts and ends inside the innermost open container (`frames` is
+    // pushed by begin_* after value_start and popped by end_* before value_end).
+    fn value_start(&mut self, pos: usize, _depth: usize) {
+        self.pending_start = pos;
+        if let Some(f) = self.frames.last_mut() {
+            if f.is_array && f.chunk_start.is_none() {
+                f.chunk_start = Some(pos);
+            }
+        }
+    }
+    fn value_end(&mut self, end: usize, _depth: usize) {
+        if let Some(mut f) = self.closing.take() {
+            if let Some(cs) = f.chunk_start {
+                f.chunks.push((cs, f.last_end));
+            }
+            if f.holds_cut {
+                self.mark_parent();
+            } else if f.is_array && end - f.start >= CHUNKED_ARRAY_BYTES && f.chunks.len() > 1 {
+                self.found.push((
+                    f.start,
+                    end,
+                    Cut::Array { chunks: f.chunks },
+                    self.segs.clone(),
+                ));
+                self.mark_parent();
+            }
+        }
+        if let Some(f) = self.frames.last_mut() {
+            if f.is_array {
+                f.last_end = end;
+                if let Some(cs) = f.chunk_start {
+                    if end - cs >= CHUNK_BYTES {
+                        f.chunks.push((cs, end));
+                        f.chunk_start = None;
+                    }
+                }
+            }
+        }
+    }
     fn begin_object(&mut self) {
-        self.segs.push(Seg::None);
+        self.open(false);
     }
     fn begin_array(&mut self) {
-        self.segs.push(Seg::None);
+        self.open(true);
     }
     fn end_object(&mut self) {
-        self.segs.pop();
+        self.close();
     }
     fn end_array(&mut self) {
-        self.segs.pop();
+        self.close();
     }
     fn key(&mut self, start: usize, end: usize, escaped: bool) {
         if let Some(s) = self.segs.last_mut() {
@@ -1030,7 +1165,9 @@ impl Visitor for BigStrings<'_> {
     }
     fn string(&mut self, start: usize, end: usize, escaped: bool) {
         if end - start >= BIG_STRING_BYTES {
-            self.found.push((start, end, escaped, self.segs.clone()));
+            self.found
+                .push((start, end, Cut::String { escaped }, self.segs.clone()));
+            self.mark_parent();
         }
     }
 }
@@ -1054,6 +1191,9 @@ pub fn prepare(text: &str, limits: &Limits, nonce: u64) -> Result<Prepared, Json
     let mut v = BigStrings {
         text,
         segs: Vec::new(),
+        frames: Vec::new(),
+        pending_start: 0,
+        closing: None,
         found: Vec::new(),
     };
     scan_str(text, limits, &mut v)?;
@@ -1066,7 +1206,9 @@ pub fn prepare(text: &str, limits: &Limits, nonce: u64) -> Result<Prepared, Json
     let mut skeleton = String::with_capacity(64 * v.found.len() + 1024);
     let mut patches = Vec::with_capacity(v.found.len());
     let mut copied = 0;
-    for (n, (start, end, escaped, segs)) in v.found.iter().enumerate() {
+    // Cuts never nest (a container holding one is not cut), and each is recorded when
+    // it ends, so they come in text order.
+    for (n, (start, end, cut, segs)) in v.found.iter().enumerate() {
         let sentinel = format!("@qerrors-{nonce:016x}-{n}");
         skeleton.push_str(&text[copied..*start]);
         skeleton.push('"');
@@ -1083,10 +1225,21 @@ pub fn prepare(text: &str, limits: &Limits, nonce: u64) -> Result<Prepared, Json
                 Seg::None => PathSeg::Index(0),
             })
             .collect();
+        let value = match cut {
+            Cut::String { escaped } => {
+                PatchValue::String(JsText::from_json_body(&text[start + 1..end - 1], *escaped))
+            }
+            Cut::Array { chunks } => PatchValue::Chunks(
+                chunks
+                    .iter()
+                    .map(|&(cs, ce)| JsText::from_text(&format!("[{}]", &text[cs..ce])))
+                    .collect(),
+            ),
+        };
         patches.push(Patch {
             path,
             sentinel,
-            value: JsText::from_json_body(&text[start + 1..end - 1], *escaped),
+            value,
         });
     }
     skeleton.push_str(&text[copied..]);
@@ -1098,19 +1251,7 @@ pub fn prepare(text: &str, limits: &Limits, nonce: u64) -> Result<Prepared, Json
 
 /// Validates `input` and prepares the whole document for JS.
 pub fn prepare_document(input: &[u8], limits: &Limits, nonce: u64) -> Result<Prepared, JsonError> {
-    match std::str::from_utf8(input) {
-        Ok(text) => prepare(text, limits, nonce),
-        // validate() reports the first problem, which may be a syntax error before the
-        // bad byte.
-        Err(e) => Err(validate(input, limits).err().unwrap_or_else(|| {
-            JsonError::at(
-                ErrorKind::Syntax,
-                input,
-                e.valid_up_to(),
-                "Invalid UTF-8 in JSON",
-            )
-        })),
-    }
+    prepare(checked_text(input, limits)?, limits, nonce)
 }
 
 /// Validates `input` and prepares the value of every pointer for JS (`None`: no value).
@@ -1120,10 +1261,10 @@ pub fn prepare_pointers(
     limits: &Limits,
     nonce: u64,
 ) -> Result<Vec<Option<Prepared>>, JsonError> {
-    let spans = find_spans(input, pointers, limits)?;
-    let text = std::str::from_utf8(input)
-        .map_err(|e| JsonError::at(ErrorKind::Syntax, input, e.valid_up_to(), "Invalid UTF-8"))?;
-    spans
+    let text = checked_text(input, limits)?;
+    let mut t = PointerTracker::new(input, pointers);
+    scan_str(text, limits, &mut t)?;
+    t.found
         .into_iter()
         .map(|span| {
             span.map(|(s, e)| prepare(&text[s..e], limits, nonce))
@@ -1482,11 +1623,11 @@ mod tests {
                 PathSeg::Key(JsText::Latin1(b"k\"y".to_vec()))
             ]
         );
-        assert_eq!(patches[0].value.js_len(), 4 * BIG_STRING_BYTES);
-        assert_eq!(
-            patches[0].value.to_string_lossy(),
-            "xé😀".repeat(BIG_STRING_BYTES)
-        );
+        let PatchValue::String(value) = &patches[0].value else {
+            panic!("expected a string")
+        };
+        assert_eq!(value.js_len(), 4 * BIG_STRING_BYTES);
+        assert_eq!(value.to_string_lossy(), "xé😀".repeat(BIG_STRING_BYTES));
         // Small documents are passed through untouched.
         assert_eq!(
             prepare_document(b"[1, \"a\"]", &lim(), 0).unwrap(),
@@ -1495,6 +1636,58 @@ mod tests {
                 patches: Vec::new()
             }
         );
+    }
+
+    #[test]
+    fn prepare_chunks_big_arrays_of_small_values() {
+        let item = r#"{"token":" é","logprob":-0.25,"bytes":[32,195,169]}"#;
+        let n = 2 * CHUNKED_ARRAY_BYTES / item.len();
+        let items = vec![item; n].join(" ,\n");
+        // A chunked array, a small one, and one holding a big string (never chunked).
+        let big = "y".repeat(BIG_STRING_BYTES);
+        let doc =
+            format!(r#"{{"a":[{{"content":[{items}]}}],"small":[1,2],"b":[{items},"{big}"]}}"#);
+        let Prepared::Json { text, patches } = prepare_document(doc.as_bytes(), &lim(), 7).unwrap()
+        else {
+            panic!("expected JSON")
+        };
+        assert_eq!(patches.len(), 2);
+        let PatchValue::Chunks(chunks) = &patches[0].value else {
+            panic!("expected chunks")
+        };
+        assert_eq!(
+            patches[0].path,
+            vec![
+                PathSeg::Key(JsText::Latin1(b"a".to_vec())),
+                PathSeg::Index(0),
+                PathSeg::Key(JsText::Latin1(b"content".to_vec()))
+            ]
+        );
+        assert!(chunks.len() > 4, "{} chunks", chunks.len());
+        // Each chunk is a valid array, and together they hold every element in order.
+        let mut all = Vec::new();
+        for c in chunks {
+            let t = c.to_string_lossy();
+            assert!(
+                t.len() < CHUNK_BYTES + 2 * item.len(),
+                "chunk of {}",
+                t.len()
+            );
+            all.extend(
+                parse(t.as_bytes(), &lim())
+                    .unwrap()
+                    .as_array()
+                    .unwrap()
+                    .clone(),
+            );
+        }
+        assert_eq!(all.len(), n);
+        assert_eq!(all[n - 1], parse(item.as_bytes(), &lim()).unwrap());
+        assert!(matches!(patches[1].value, PatchValue::String(_)));
+        let skeleton = text.to_string_lossy();
+        assert!(skeleton.starts_with(
+            r#"{"a":[{"content":"@qerrors-0000000000000007-0"}],"small":[1,2],"b":["#
+        ));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The analysis pipeline, one [`Pipeline::submit`] per error:
 //!
-//! fingerprint → advice cache lookup → (offline advisor, or) de-duplicate identical in-flight
-//! analyses → bound running + queued analyses (overflow rejected and counted) → on a tokio
+//! fingerprint → advice cache lookup → (offline advisor, or) refuse while the breaker is open
+//! or the error failed recently → de-duplicate identical in-flight analyses → bound running +
+//! queued analyses (overflow rejected and counted) → on a tokio
 //! worker: wait for a slot → redact → build the prompt → rate-limit provider calls → circuit
 //! breaker → HTTP with retries → extract and parse the answer → cache → notify. With a
 //! Redis URL, the worker first looks in the advice cache shared with other processes and
@@ -17,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OnceCell, Semaphore};
 
 use super::advisor;
 use super::client::HttpClient;
@@ -69,7 +70,8 @@ pub enum Submitted {
     Scheduled,
     /// An identical analysis is already in flight; its result will be delivered.
     Joined,
-    /// Running and queued analyses are at their bound; nothing will be delivered.
+    /// Running and queued analyses are at their bound, the breaker is open, or this
+    /// error's analysis failed recently; nothing will be delivered.
     Rejected,
     /// The pipeline was shut down.
     Closed,
@@ -91,6 +93,7 @@ struct Counters {
     succeeded: AtomicU64,
     failed: AtomicU64,
     cancelled: AtomicU64,
+    skipped_failed: AtomicU64,
     /// Advice found in the Redis-shared cache (often computed by another process).
     shared_hits: AtomicU64,
 }
@@ -117,7 +120,9 @@ impl Drop for Gauge<'_> {
 
 struct Inner {
     cfg: AiConfig,
-    client: Option<HttpClient>,
+    /// Built by the first analysis, on a runtime thread: loading TLS roots takes ~10 ms,
+    /// which must not stall the JS thread that reports the first error.
+    client: OnceCell<Result<HttpClient, String>>,
     deps: Deps,
     notifier: Box<dyn Notifier>,
     in_flight: Mutex<HashSet<u64>>,
@@ -142,23 +147,13 @@ impl Pipeline {
         deps: Deps,
         notifier: Box<dyn Notifier>,
         runtime: tokio::runtime::Handle,
-    ) -> Result<Self, String> {
-        let client = match cfg.provider {
-            Provider::Offline => None,
-            _ => Some(HttpClient::new(
-                cfg.retry,
-                cfg.timeout_ms,
-                cfg.connect_timeout_ms,
-                cfg.max_response_bytes,
-                cfg.concurrency,
-            )?),
-        };
+    ) -> Self {
         let (cancel, _) = watch::channel(false);
-        Ok(Self {
+        Self {
             inner: Arc::new(Inner {
                 slots: Semaphore::new(cfg.concurrency.max(1)),
                 cfg,
-                client,
+                client: OnceCell::new(),
                 deps,
                 notifier,
                 in_flight: Mutex::new(HashSet::new()),
@@ -168,12 +163,7 @@ impl Pipeline {
                 counters: Counters::default(),
                 last_error: Mutex::new(None),
             }),
-        })
-    }
-
-    /// The configuration in use.
-    pub fn config(&self) -> &AiConfig {
-        &self.inner.cfg
+        }
     }
 
     /// Takes one error; see the module docs. Never blocks. `context` is called only when an
@@ -204,6 +194,14 @@ impl Pipeline {
                 None => (fp, Submitted::Rejected),
             };
         }
+        if inner.deps.failed_recently(fp) {
+            bump(&inner.counters.skipped_failed);
+            return (fp, Submitted::Rejected);
+        }
+        if inner.deps.breaker_open() {
+            bump(&inner.counters.breaker_rejected);
+            return (fp, Submitted::Rejected);
+        }
         {
             let mut set = lock(&inner.in_flight);
             if set.contains(&fp) {
@@ -216,6 +214,12 @@ impl Pipeline {
             }
             set.insert(fp);
         }
+        // From here on the guard owns the in-flight entry: whatever happens, it is released.
+        let settle = Settle {
+            inner: Arc::clone(inner),
+            fp,
+            result: Err(false),
+        };
         let input = ErrorInput {
             name: parts.name.to_owned(),
             message: parts.message.to_owned(),
@@ -223,11 +227,6 @@ impl Pipeline {
             context: context(),
         };
         bump(&inner.counters.scheduled);
-        let settle = Settle {
-            inner: Arc::clone(inner),
-            fp,
-            result: None,
-        };
         inner.runtime.spawn(async move {
             let mut settle = settle;
             let inner = Arc::clone(&settle.inner);
@@ -235,7 +234,7 @@ impl Pipeline {
             settle.result = tokio::select! {
                 _ = cancel.wait_for(|c| *c) => {
                     bump(&inner.counters.cancelled);
-                    None
+                    Err(false)
                 }
                 r = inner.analyse_shared(fp, &input) => r,
             };
@@ -257,11 +256,6 @@ impl Pipeline {
     pub fn shutdown(&self) {
         self.inner.closed.store(true, Ordering::Release);
         self.inner.cancel.send_replace(true);
-    }
-
-    /// Whether `shutdown` was called.
-    pub fn is_closed(&self) -> bool {
-        self.inner.closed.load(Ordering::Acquire)
     }
 
     /// Counters and gauges as a JSON object (plain numbers and a few strings).
@@ -293,6 +287,7 @@ impl Pipeline {
             "succeeded": n(&c.succeeded),
             "failed": n(&c.failed),
             "cancelled": n(&c.cancelled),
+            "skippedRecentFailure": n(&c.skipped_failed),
             "sharedCache": i.deps.shared().is_some(),
             "sharedHits": n(&c.shared_hits),
             "redisUp": i.deps.shared().is_none_or(|s| !s.conn().health().is_down()),
@@ -310,19 +305,24 @@ impl Pipeline {
 struct Settle {
     inner: Arc<Inner>,
     fp: u64,
-    result: Option<Arc<str>>,
+    /// The advice, or whether the failure is remembered for `failure_ttl_ms` (a refusal by
+    /// the breaker, a cancellation or a panic is not: the error itself is not at fault).
+    result: Result<Arc<str>, bool>,
 }
 
 impl Drop for Settle {
     fn drop(&mut self) {
         let inner = &self.inner;
-        let result = self.result.take();
-        if let Some(advice) = &result {
-            inner.deps.cache_insert(self.fp, advice.clone());
+        let result = std::mem::replace(&mut self.result, Err(false));
+        let closed = inner.closed.load(Ordering::Acquire);
+        match &result {
+            Ok(advice) => inner.deps.cache_insert(self.fp, advice.clone()),
+            Err(true) if !closed => inner.deps.mark_failed(self.fp),
+            Err(_) => {}
         }
         lock(&inner.in_flight).remove(&self.fp);
-        if !inner.closed.load(Ordering::Acquire) {
-            inner.notifier.deliver(self.fp, result);
+        if !closed {
+            inner.notifier.deliver(self.fp, result.ok());
         }
     }
 }
@@ -332,17 +332,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Inner {
-    fn fail(&self, why: String) -> Option<Arc<str>> {
+    /// Records a failed analysis; the error is remembered for `failure_ttl_ms`.
+    fn fail(&self, why: String) -> Result<Arc<str>, bool> {
         bump(&self.counters.failed);
         *lock(&self.last_error) = Some(why);
-        None
+        Err(true)
     }
 
     /// [`analyse`](Self::analyse) through the Redis-shared advice cache when configured:
     /// advice another process cached is used as is, and while another process analyses
     /// the same fingerprint this one waits for its advice instead of calling the provider
     /// too. A Redis outage degrades to analysing locally, with one log line per outage.
-    async fn analyse_shared(&self, fp: u64, input: &ErrorInput) -> Option<Arc<str>> {
+    async fn analyse_shared(&self, fp: u64, input: &ErrorInput) -> Result<Arc<str>, bool> {
         let Some(shared) = self.deps.shared() else {
             return self.analyse(fp, input).await;
         };
@@ -356,13 +357,20 @@ impl Inner {
             .saturating_mul(attempts)
             .saturating_add(1000);
         let mut events = Vec::new();
+        // `analyse`'s error (whether the failure is remembered) survives the shared path.
+        let mut failed = true;
         let got = shared
             .get_or_compute(
                 &to_hex(fp),
                 self.cfg.cache_ttl_ms,
                 lock_ms,
                 SHARED_POLL_MS,
-                || self.analyse(fp, input),
+                || async {
+                    self.analyse(fp, input)
+                        .await
+                        .map_err(|remember| failed = remember)
+                        .ok()
+                },
                 &mut events,
             )
             .await;
@@ -373,19 +381,20 @@ impl Inner {
                 *lock(&self.last_error) = Some(line);
             }
         }
-        match got? {
-            Shared::Hit(advice) => {
+        match got {
+            Some(Shared::Hit(advice)) => {
                 bump(&self.counters.shared_hits);
-                Some(advice)
+                Ok(advice)
             }
-            Shared::Computed(advice) => Some(advice),
+            Some(Shared::Computed(advice)) => Ok(advice),
+            None => Err(failed),
         }
     }
 
-    async fn analyse(&self, fp: u64, input: &ErrorInput) -> Option<Arc<str>> {
+    async fn analyse(&self, fp: u64, input: &ErrorInput) -> Result<Arc<str>, bool> {
         let permit = {
             let _queued = Gauge::up(&self.counters.queued);
-            self.slots.acquire().await.ok()?
+            self.slots.acquire().await.map_err(|_| false)?
         };
         let _running = Gauge::up(&self.counters.running);
         let r = &self.deps;
@@ -395,8 +404,25 @@ impl Inner {
             &r.redact(&input.context),
             &r.redact(&input.stack),
         );
-        let (Some(req), Some(client)) = (build_request(&self.cfg, &prompt), &self.client) else {
+        let Some(req) = build_request(&self.cfg, &prompt) else {
             return self.fail("no provider configured".into());
+        };
+        let built = self
+            .client
+            .get_or_init(|| async {
+                let c = &self.cfg;
+                HttpClient::new(
+                    c.retry,
+                    c.timeout_ms,
+                    c.connect_timeout_ms,
+                    c.max_response_bytes,
+                    c.concurrency,
+                )
+            })
+            .await;
+        let client = match built {
+            Ok(c) => c,
+            Err(e) => return self.fail(format!("cannot build the HTTP client: {e}")),
         };
         while let Err(wait_ms) = self.deps.acquire_call() {
             bump(&self.counters.rate_limited);
@@ -404,7 +430,8 @@ impl Inner {
         }
         let Some(breaker_permit) = self.deps.breaker_acquire() else {
             bump(&self.counters.breaker_rejected);
-            return self.fail("circuit breaker is open".into());
+            *lock(&self.last_error) = Some("circuit breaker is open".into());
+            return Err(false);
         };
         let sent = client
             .send(&req, &|| bump(&self.counters.provider_calls))
@@ -426,7 +453,7 @@ impl Inner {
             Ok(map) => match finalize(map, fp, self.cfg.provider) {
                 Some(advice) => {
                     bump(&self.counters.succeeded);
-                    Some(advice)
+                    Ok(advice)
                 }
                 None => self.fail("advice is larger than 64 KB".into()),
             },
@@ -486,8 +513,7 @@ mod tests {
             deps,
             Box::new(Chan(Mutex::new(tx))),
             rt.handle().clone(),
-        )
-        .expect("pipeline");
+        );
         (p, rx)
     }
 
