@@ -4,7 +4,9 @@
 // the identities of spec §0.3 (every re-export is the namespace member itself).
 //
 // Requiring this file does no I/O and starts nothing: winston, the log files and the AI
-// pipeline are set up by their first use.
+// pipeline are set up by their first use. The circuit-breaker exports are getters that
+// load lib/circuitBreaker.js (and with it the native addon) on first access; a getter
+// always returns the same object, so the identities hold.
 
 const qerrors = require('./lib/qerrors');
 const errorTypes = require('./lib/errorTypes');
@@ -18,7 +20,6 @@ const moduleInitializer = require('./lib/moduleInitializer');
 const dependencyInterfaces = require('./lib/dependencyInterfaces');
 const entityGuards = require('./lib/entityGuards');
 const responseHelpers = require('./lib/responseHelpers');
-const circuitBreaker = require('./lib/circuitBreaker');
 const asyncContracts = require('./lib/asyncContracts');
 const aiModelManager = require('./lib/aiModelManager');
 
@@ -112,9 +113,9 @@ const api = {
   sendServerErrorResponse: responseHelpers.sendServerErrorResponse,
   createResponseHelper: responseHelpers.createResponseHelper,
   globalErrorHandler: responseHelpers.globalErrorHandler,
-  CircuitBreaker: circuitBreaker.CircuitBreakerWrapper,
-  CircuitState: circuitBreaker.CircuitState,
-  createCircuitBreaker: circuitBreaker.createCircuitBreaker,
+  CircuitBreaker: undefined, // lazy, below
+  CircuitState: undefined,
+  createCircuitBreaker: undefined,
   RetryHandler: asyncContracts.RetryHandler,
   withRetry: asyncContracts.withRetry,
   retryOperation: asyncContracts.retryOperation,
@@ -137,17 +138,23 @@ const api = {
   dependencyInterfaces,
   entityGuards,
   responseHelpers,
-  circuitBreaker,
+  circuitBreaker: undefined,
   asyncContracts,
   default: qerrors,
 };
 
+/** Replaces a placeholder key (keeping its position) with an enumerable getter. */
+function lazy(key, get) {
+  Object.defineProperty(api, key, { get, enumerable: true, configurable: true });
+}
+
 // The same lazily created instance as `logger.simpleLogger`.
-Object.defineProperty(api, 'simpleLogger', {
-  get: () => logger.simpleLogger,
-  enumerable: true,
-  configurable: true,
-});
+lazy('simpleLogger', () => logger.simpleLogger);
+const breaker = () => require('./lib/circuitBreaker');
+lazy('CircuitBreaker', () => breaker().CircuitBreakerWrapper);
+lazy('CircuitState', () => breaker().CircuitState);
+lazy('createCircuitBreaker', () => breaker().createCircuitBreaker);
+lazy('circuitBreaker', breaker);
 
 // Not enumerable (the 111 keys stay exact): lets TypeScript's and bundlers' CommonJS interop
 // resolve `import qerrors from 'qerrors'` to the qerrors function (`default`), as index.mjs does.

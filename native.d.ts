@@ -34,6 +34,8 @@ export declare function metricsHandler(): (req: { query?: Record<string, unknown
 /** Adds a component to every snapshot; objects with `stats()` are held weakly. Returns an untrack function. */
 export declare function trackMetrics(name: string, source: (() => Record<string, unknown>) | { stats(): Record<string, unknown> }): () => void;
 
+/** Adds a component to every snapshot; objects with `stats` (method or getter) are held weakly. Returns an untrack function. */
+export declare function trackMetrics(name: string, source: (() => Record<string, unknown>) | { stats: Record<string, unknown> | (() => Record<string, unknown>) }): () => void;
 // ---- circuit breaker -------------------------------------------------------------
 
 import { EventEmitter } from 'node:events';
@@ -504,6 +506,10 @@ export interface AiPipelineOptions {
   rateLimit?: false | { burst?: number; perSec?: number };
   breakerThreshold?: number;
   breakerResetMs?: number;
+  /** How long an error whose analysis failed is not analysed again (default 60000; 0: always). */
+  failureTtlMs?: number;
+  /** Share the advice cache through this Redis (default `QERRORS_REDIS_URL`); see docs/redis.md. */
+  redisUrl?: string;
 }
 export interface AiPipelineStats {
   provider: 'offline' | 'openai' | 'gemini';
@@ -529,6 +535,13 @@ export interface AiPipelineStats {
   succeeded: number;
   failed: number;
   cancelled: number;
+  skippedRecentFailure: number;
+  /** Whether the advice cache is shared through Redis. */
+  sharedCache: boolean;
+  /** Advice found in the Redis-shared cache. */
+  sharedHits: number;
+  redisUp: boolean;
+  redisOutages: number;
   closed: boolean;
   lastError: string | null;
   listeners: number;
@@ -549,3 +562,144 @@ export declare const aiPipeline: {
   /** Overrides merged over the environment's settings; restarts the pipeline. */
   configure(options?: AiPipelineOptions): void;
 };
+
+// ---- LruCache (docs/lru-cache.md) ----
+
+/** Why an entry left the cache, as passed to `dispose`. */
+export type LruCacheDisposeReason = 'evict' | 'expire' | 'set' | 'delete';
+
+/** A value the cache stores as is: strings come back as strings, Buffers/TypedArrays as Buffers. */
+export type LruCacheValue = string | Buffer | NodeJS.TypedArray;
+
+export interface LruCacheOptions<V = LruCacheValue> {
+  /** Most entries held; 0 or absent = bounded by `maxSize` only. One of `max`/`maxSize` is required. */
+  max?: number;
+  /** Most total size held (by default the bytes of key + value as stored); 0 or absent = no size bound. */
+  maxSize?: number;
+  /** Default time to live in ms; 0 or absent = no expiry. */
+  ttl?: number;
+  /** Size of an entry counted against `maxSize` (a positive integer). */
+  sizeCalculation?: (value: V, key: string) => number;
+  /** A `get` restarts the entry's TTL. */
+  updateAgeOnGet?: boolean;
+  /** `get`/`peek` return an expired value (`get` once, removing it). */
+  allowStale?: boolean;
+  /** Called after an entry leaves the cache. */
+  dispose?: (value: V, key: string, reason: LruCacheDisposeReason) => void;
+  /** Store any JSON value: serialized on `set`, parsed (a fresh copy) on `get`. */
+  json?: boolean;
+  /** TTLs follow a clock moved only by `advanceClock` (for tests). */
+  fakeClock?: boolean;
+}
+
+export interface LruCacheStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  expirations: number;
+  /** `set` calls refused because the entry alone is larger than `maxSize`. */
+  rejected: number;
+  size: number;
+  bytes: number;
+}
+
+/** An LRU + TTL cache whose entries live in Rust, off the V8 heap. Keys are strings. */
+export declare class LruCache<V = LruCacheValue> implements Iterable<[string, V]> {
+  constructor(options: LruCacheOptions<V>);
+  readonly max: number;
+  readonly maxSize: number;
+  readonly ttl: number;
+  /** Entries held (expired ones not yet removed included). */
+  readonly size: number;
+  /** Sum of the sizes of the entries held. */
+  readonly calculatedSize: number;
+  get(key: string): V | undefined;
+  set(key: string, value: V | undefined, options?: { ttl?: number; size?: number }): this;
+  has(key: string): boolean;
+  peek(key: string): V | undefined;
+  delete(key: string): boolean;
+  clear(): void;
+  /** Removes every expired entry now; true if any was removed. */
+  purgeStale(): boolean;
+  keys(): Generator<string, void, void>;
+  values(): Generator<V, void, void>;
+  entries(): Generator<[string, V], void, void>;
+  [Symbol.iterator](): Generator<[string, V], void, void>;
+  forEach(fn: (value: V, key: string, cache: this) => void, thisArg?: unknown): void;
+  stats(): LruCacheStats;
+  /** Moves the fake clock of a cache made with `fakeClock: true`; returns its time in ms. */
+  advanceClock(ms: number): number;
+  /** Memory held by all native caches of this process. */
+  static nativeMemory(): { caches: number; bytes: number };
+}
+
+// Redis-backed distributed rate limiting (docs/redis.md).
+export interface RedisStoreOptions {
+  /** Redis URL; default `QERRORS_REDIS_URL`, then `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** Prepended to every key; default `'qerrors:rl:'`. */
+  prefix?: string;
+  /** `url` is a seed node of a Redis Cluster; default false. */
+  cluster?: boolean;
+  /** Window in ms; taken from `rateLimit()` when omitted. */
+  windowMs?: number;
+  /** Requests per window; taken from `rateLimit()` when omitted. */
+  limit?: number;
+  /** Budget per Redis call, connecting included; default 200. */
+  timeoutMs?: number;
+  /** What answers while Redis cannot; default `'local'`. */
+  insurance?: 'local' | 'open' | 'closed';
+  /** While Redis is down, how often one call probes it; default 1000. */
+  probeIntervalMs?: number;
+  /** Checks waiting on Redis at once; more are answered by the insurance; default 10000. */
+  maxInFlight?: number;
+  /** Receives one line per outage and per recovery; default `console`. */
+  logger?: { warn(message: string): void };
+}
+export interface RedisCheckResult {
+  allowed: boolean;
+  /** Requests still allowed now. */
+  remaining: number;
+  /** When denied, ms until one request is allowed; 0 when allowed. */
+  retryAfterMs: number;
+  /** Ms until the key is back to its full limit. */
+  resetMs: number;
+}
+export interface RedisStoreStats {
+  checks: number;
+  redisAllowed: number;
+  redisDenied: number;
+  insuranceAllowed: number;
+  insuranceDenied: number;
+  overloaded: number;
+  commands: number;
+  timeouts: number;
+  errors: number;
+  skipped: number;
+  outages: number;
+  recoveries: number;
+  scriptReloads: number;
+  redisUp: boolean;
+  downForMs: number;
+  lastError: string;
+  insurance: 'local' | 'open' | 'closed';
+  closed: boolean;
+  windowMs: number;
+  limit: number;
+}
+/** An express-rate-limit v8 compatible Store whose counters live in Redis. */
+export declare class RedisStore {
+  constructor(options?: RedisStoreOptions);
+  readonly localKeys: false;
+  readonly prefix: string;
+  init(options: { windowMs: number; limit?: unknown }): void;
+  check(key: string, cost?: number): Promise<RedisCheckResult>;
+  increment(key: string): Promise<{ totalHits: number; resetTime: Date }>;
+  decrement(key: string): Promise<void>;
+  get(key: string): Promise<{ totalHits: number; resetTime: Date } | undefined>;
+  resetKey(key: string): Promise<void>;
+  resetAll(): Promise<void>;
+  stats(): RedisStoreStats;
+  close(): Promise<void>;
+}
+export declare function redisStore(options?: RedisStoreOptions): RedisStore;

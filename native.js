@@ -5,6 +5,8 @@
 
 const native = require('./lib/native');
 const metrics = require('./lib/metrics');
+const rateLimiter = require('./lib/rateLimiter');
+const redis = require('./lib/redisStore');
 
 module.exports = {
   nativeVersion: native.nativeVersion,
@@ -40,4 +42,9 @@ module.exports = {
   json: require('./lib/json'),
   // AI analysis pipeline (docs/ai-pipeline.md)
   aiPipeline: require('./lib/aiPipeline'),
+  // LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md).
+  LruCache: require('./lib/lruCache').LruCache,
+  // Redis-backed distributed rate limiting (docs/redis.md).
+  redisStore: redis.redisStore,
+  RedisStore: redis.RedisStore,
 };

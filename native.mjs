@@ -23,3 +23,7 @@ export const { RateLimiter, RateLimiterStore, rateLimit } = native;
 export const { json } = native;
 // AI analysis pipeline (docs/ai-pipeline.md)
 export const { aiPipeline } = native;
+// LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md).
+export const { LruCache } = native;
+// Redis-backed distributed rate limiting (docs/redis.md).
+export const { redisStore, RedisStore } = native;

@@ -110,17 +110,24 @@ test('an explicit provider without its key warns and falls back to offline advic
 test('a child that schedules analyses and awaits nothing exits by itself while a call hangs', async () => {
   openai.reset();
   openai.fallback = { hang: true };
+  // The child's own work: schedule, then wait (a ref'd timer) until a provider call is out.
+  // After that only the in-flight analyses remain, and they must not hold the process.
   const r = await runChild(
     `const ai = require(${lib});
      for (let i = 0; i < 5; i++) ai.schedule(new Error('hanging provider ' + 'abcde'[i]));
-     console.log('scheduled');`,
+     const started = Date.now();
+     (function wait() {
+       const s = ai.stats();
+       if (s.providerCalls >= 1 || Date.now() - started > 3000) return console.log(JSON.stringify(s));
+       setTimeout(wait, 10);
+     })();`,
     { QERRORS_AI_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-x', QERRORS_OPENAI_URL: openai.url }
   );
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout.trim(), 'scheduled');
+  const s = JSON.parse(r.stdout);
+  assert.ok(s.providerCalls >= 1, 'a provider call was in flight');
+  assert.equal(s.pending, 5, 'all five analyses were still pending');
   assert.ok(r.ms < 5000, `exit took ${r.ms} ms`);
-  for (let i = 0; i < 100 && openai.requests.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
-  assert.ok(openai.requests.length >= 1, 'the analysis had started');
 });
 
 test('a child that awaits analyze() gets its advice, then exits by itself', async () => {
@@ -186,4 +193,77 @@ test('new advice is logged through the qerrors logger when the application uses 
   } finally {
     logger.logInfo = original;
   }
+});
+
+test('the pipeline reports its counters to getMetrics() as component ai', async () => {
+  const { getMetrics, toPrometheus } = require('../lib/metrics');
+  ai.configure({ provider: 'offline' });
+  ai.schedule(new Error('connect ECONNREFUSED 127.0.0.1:1'));
+  const snap = getMetrics();
+  assert.equal(snap.components.ai.provider, 'offline');
+  assert.equal(snap.components.ai.offline, 1);
+  assert.equal('lastError' in snap.components.ai, false);
+  assert.match(toPrometheus(snap), /component_offline\{component="ai"\} 1/);
+});
+
+test('huge messages and stacks are bounded; identical heads share a fingerprint', async () => {
+  ai.configure({ provider: 'offline' });
+  const a = new Error('x'.repeat(1_000_000) + 'tail one');
+  const b = new Error('x'.repeat(1_000_000) + 'tail two');
+  a.stack = `Error: big\n${'    at f (/app/a.js:1:1)\n'.repeat(50_000)}`;
+  b.stack = a.stack;
+  assert.equal(ai.schedule(a), ai.schedule(b));
+  assert.equal((await ai.analyze(a)).source, 'offline');
+});
+
+test('works inside a worker thread, which then exits by itself', async () => {
+  const { Worker } = require('node:worker_threads');
+  openai.reset();
+  openai.fallback = { content: '{"advice":"from a worker"}' };
+  const w = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const ai = require(workerData.lib);
+     ai.configure({ provider: 'openai', apiKey: 'sk-w', url: workerData.url, rateLimit: false });
+     ai.analyze(new Error('worker failure')).then((a) => parentPort.postMessage(a && a.advice));`,
+    { eval: true, workerData: { lib: path.join(root, 'lib', 'aiPipeline.js'), url: openai.url } }
+  );
+  const [message] = await Promise.all([new Promise((r) => w.once('message', r)), new Promise((r) => w.once('exit', r))]);
+  assert.equal(message, 'from a worker');
+});
+
+test('terminating a worker with an analysis in flight is safe', async () => {
+  const { Worker } = require('node:worker_threads');
+  openai.reset();
+  openai.plan.push({ delayMs: 150, content: '{"advice":"late"}' });
+  const w = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const ai = require(workerData.lib);
+     ai.configure({ provider: 'openai', apiKey: 'sk-w', url: workerData.url, rateLimit: false });
+     ai.analyze(new Error('worker in flight'));
+     parentPort.postMessage('scheduled');`,
+    { eval: true, workerData: { lib: path.join(root, 'lib', 'aiPipeline.js'), url: openai.url } }
+  );
+  await new Promise((r) => w.once('message', r));
+  for (let i = 0; i < 600 && openai.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(openai.requests.length, 1, 'the worker\'s call reached the provider');
+  await w.terminate();
+  // The late answer arrives after the worker is gone; the process and the shared runtime live on.
+  await new Promise((r) => setTimeout(r, 250));
+  ai.configure({ provider: 'offline' });
+  assert.equal((await ai.analyze(new Error('write EPIPE'))).category, 'EPIPE');
+});
+
+test('qerrors/native exposes the pipeline to CommonJS and ESM', async () => {
+  assert.equal(require('../native').aiPipeline, ai);
+  const url = JSON.stringify(require('node:url').pathToFileURL(path.join(root, 'native.mjs')).href);
+  const r = await new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', `import { aiPipeline } from ${url}; console.log(Object.keys(aiPipeline).join(','));`],
+      { cwd: root, env: { PATH: process.env.PATH || '' }, timeout: 10000 },
+      (err, stdout, stderr) => resolve({ err, stdout, stderr })
+    );
+  });
+  assert.equal(r.err, null, r.stderr);
+  assert.equal(r.stdout.trim(), 'schedule,analyze,getAdvice,onAdvice,stats,clearCache,shutdown,configure');
 });

@@ -4,6 +4,7 @@
 
 const { test, before, after, beforeEach } = require('node:test');
 const assert = require('node:assert/strict');
+const net = require('node:net');
 
 const ai = require('../lib/aiPipeline');
 const { startMock } = require('./helpers/ai-mock');
@@ -81,6 +82,41 @@ test('success: advice parsed, cached, sent with the model, prompt and key', asyn
   assert.ok(s.cacheHits >= 1);
 });
 
+test('sequential calls reuse one connection', async () => {
+  useOpenAi();
+  for (let i = 0; i < 3; i++) assert.equal((await ai.analyze(freshError())).advice, 'default mock advice');
+  assert.equal(openai.requests.length, 3);
+  assert.equal(openai.connections, 1);
+});
+
+test('an https endpoint goes through rustls: a failed TLS handshake is a network error, not a crash', async () => {
+  // A plain TCP server answering the TLS client hello with HTTP text.
+  const server = net.createServer((socket) => {
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    useOpenAi({ url: `https://127.0.0.1:${server.address().port}/v1/chat/completions?key=URLSECRET`, retryAttempts: 1 });
+    assert.equal(await ai.analyze(freshError()), null);
+    const s = ai.stats();
+    assert.equal(s.providerCalls, 2, 'network errors are retried');
+    assert.match(s.lastError, /provider call failed/);
+    assert.ok(!s.lastError.includes('URLSECRET'), 'error messages carry no URL');
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test('JSON mode only for the models that support it; the model and max tokens are sent', async () => {
+  useOpenAi({ model: 'gpt-4', maxTokens: 321 });
+  await ai.analyze(freshError());
+  const body = JSON.parse(openai.requests[0].body);
+  assert.equal(body.model, 'gpt-4');
+  assert.equal(body.max_tokens, 321, 'OpenAI-compatible servers get max_tokens');
+  assert.equal(body.response_format, undefined);
+  assert.equal(ai.stats().model, 'gpt-4');
+});
+
 test('fenced JSON answer is unwrapped', async () => {
   useOpenAi();
   openai.plan.push({ content: '```json\n{"advice":"fenced"}\n```' });
@@ -129,6 +165,19 @@ test('503 then 200 succeeds on the retry', async () => {
   openai.plan.push({ content: '{"advice":"second try"}' });
   assert.equal((await ai.analyze(freshError())).advice, 'second try');
   assert.equal(openai.requests.length, 2);
+});
+
+test('backoff waits grow exponentially with jitter and stop at the cap', async () => {
+  // base 40, cap 60, equal jitter: waits in [20, 40], then [30, 60], then [30, 60].
+  useOpenAi({ retryAttempts: 3, retryBaseMs: 40, retryMaxMs: 60 });
+  openai.fallback = { status: 503, raw: 'busy' };
+  assert.equal(await ai.analyze(freshError()), null);
+  assert.equal(openai.requests.length, 4);
+  const gaps = openai.requests.slice(1).map((r, i) => r.at - openai.requests[i].at);
+  for (const [i, lower] of [20, 30, 30].entries()) {
+    assert.ok(gaps[i] >= lower - 1, `wait ${i} was ${gaps[i].toFixed(1)} ms, expected >= ${lower}`);
+    assert.ok(gaps[i] < 1000, `wait ${i} was ${gaps[i].toFixed(1)} ms: the cap was not applied`);
+  }
 });
 
 test('500 until retries are exhausted gives null after 1 + retryAttempts calls', async () => {
@@ -201,6 +250,22 @@ test('the breaker opens after repeated failures and closes after recovery', asyn
   assert.equal(openai.requests.length, 3);
 });
 
+test('an error whose analysis failed is not re-analysed within failureTtlMs', async () => {
+  useOpenAi({ retryAttempts: 0 });
+  openai.fallback = { content: 'not json at all' };
+  const err = freshError();
+  assert.equal(await ai.analyze(err), null);
+  assert.equal(await ai.analyze(err), null);
+  ai.schedule(err);
+  assert.equal(openai.requests.length, 1, 'one provider call for repeated occurrences');
+  assert.equal(ai.stats().skippedRecentFailure, 2);
+
+  useOpenAi({ retryAttempts: 0, failureTtlMs: 0 });
+  assert.equal(await ai.analyze(err), null);
+  assert.equal(await ai.analyze(err), null);
+  assert.equal(openai.requests.length, 3, 'failureTtlMs: 0 asks again every time');
+});
+
 test('secrets in the error and context never reach the server', async () => {
   useOpenAi();
   const err = new Error('login failed password=hunter2 for bob@example.com with api_key=KEY98765 and Bearer eyJhbGciOi.payload.sig');
@@ -233,7 +298,8 @@ test('shutdown during an in-flight call cancels it and resolves null', async () 
   useOpenAi();
   openai.plan.push({ hang: true });
   const pendingAdvice = ai.analyze(freshError());
-  while (openai.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 600 && openai.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(openai.requests.length, 1);
   await ai.shutdown();
   assert.equal(await pendingAdvice, null);
   for (let i = 0; i < 100 && openai.closedEarly === 0; i++) await new Promise((r) => setTimeout(r, 10));

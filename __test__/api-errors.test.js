@@ -57,6 +57,33 @@ test.before(async () => {
   (await q.logger).silent = true;
 });
 
+test('enums and maps (§2.1, §2.2)', () => {
+  assert.deepEqual(q.ErrorTypes, {
+    VALIDATION: 'validation',
+    AUTHENTICATION: 'authentication',
+    AUTHORIZATION: 'authorization',
+    NOT_FOUND: 'not_found',
+    RATE_LIMIT: 'rate_limit',
+    NETWORK: 'network',
+    DATABASE: 'database',
+    SYSTEM: 'system',
+    CONFIGURATION: 'configuration',
+  });
+  assert.deepEqual(Object.entries(q.ErrorSeverity), [['LOW', 'low'], ['MEDIUM', 'medium'], ['HIGH', 'high'], ['CRITICAL', 'critical']]);
+  assert.deepEqual(q.errorTypes.ERROR_STATUS_MAP, {
+    validation: 400, authentication: 401, authorization: 403, not_found: 404, rate_limit: 429,
+    network: 502, database: 500, system: 500, configuration: 500,
+  });
+  assert.deepEqual(q.errorTypes.ERROR_SEVERITY_MAP, {
+    validation: 'low', authentication: 'low', authorization: 'medium', not_found: 'low', rate_limit: 'medium',
+    network: 'medium', database: 'high', system: 'high', configuration: 'critical',
+  });
+  assert.deepEqual(q.responseHelpers.HTTP_STATUS, { OK: 200, CREATED: 201, BAD_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, INTERNAL_SERVER_ERROR: 500 });
+  assert.deepEqual(q.responseHelpers.DEFAULT_MESSAGES, {
+    VALIDATION_FAILED: 'Validation failed', NOT_FOUND: 'Resource not found', UNAUTHORIZED: 'Unauthorized', FORBIDDEN: 'Forbidden', INTERNAL_ERROR: 'Internal server error',
+  });
+});
+
 test('ServiceError: own keys, statuses, toJSON, subclassing', () => {
   const e = new q.ServiceError('m', 'validation', { f: 1 });
   assert.deepEqual(Object.keys(e), ['name', 'type', 'context', 'cause', 'statusCode', 'severity', 'timestamp']);
@@ -402,6 +429,16 @@ test('qerrors() without HTTP: the record, null error, forms, never rejects', asy
   const cyclic = { a: 1 };
   cyclic.self = cyclic;
   assert.equal((await q.qerrors(new Error('c'), cyclic)).context.self, '[Circular]');
+});
+
+test('qerrors() feeds its call latency to getMetrics()', async () => {
+  const { getMetrics } = require('../lib/metrics');
+  const before = getMetrics().qerrors.errorsHandled;
+  await q.qerrors(new Error('counted'), 'ctx');
+  await q.qerrors(new Error('counted'), 'ctx');
+  const after = getMetrics().qerrors;
+  assert.equal(after.errorsHandled, before + 2);
+  assert.ok(after.latencyMaxMs > 0);
 });
 
 test('qerrors members: generateErrorId, extractContext, cleanup, stats, cache controls', async () => {

@@ -48,7 +48,9 @@ test('a process that handled errors and called every function exits by itself wi
     (async () => {
       const res = { headersSent: false, status() { return res; }, json() { res.headersSent = true; }, send() { res.headersSent = true; } };
       for (let i = 0; i < 20; i++) await q.qerrors(new Error('boom ' + (i % 3)), 'loop', { headers: {} }, res);
-      await q.qerrors(new TypeError('type'), 'ctx');
+      const rec = await q.qerrors(new TypeError('type'), 'ctx');
+      // The AI pipeline took the error (it returns the error's 16-hex fingerprint).
+      if (!/^[0-9a-f]{16}$/.test(rec.fingerprint)) { console.error('NO PIPELINE', rec.fingerprint); process.exitCode = 4; }
       await q.logInfo('info line', { token: 'x' });
       await q.logError('error line');
       const cb = q.createCircuitBreaker(async () => 1, 'svc');

@@ -201,6 +201,31 @@ test('JS and native redaction agree on 30k random inputs', () => {
   }
 });
 
+test('custom patterns also apply to the record and the log line of qerrors()', async () => {
+  (await q.logger).silent = true;
+  q.addCustomSanitizationPattern(/acct-\d+/g, 'acct-[ID]');
+  try {
+    const rec = await q.qerrors(new Error('charge failed for acct-1234 token=abc'), 'billing');
+    assert.equal(rec.message, 'charge failed for acct-[ID] token=[REDACTED]');
+    assert.ok(rec.stack.includes('acct-[ID]') && !rec.stack.includes('acct-1234'));
+  } finally {
+    q.clearCustomSanitizationPatterns();
+  }
+});
+
+test('recent redactions are cached, bounded, and give the same results', () => {
+  const text = 'user jane@example.com failed with password=hunter2 '.repeat(4);
+  const first = sanitizeMessage(text);
+  const copy = `${text}`.split('').join('');
+  assert.equal(sanitizeMessage(copy), first, 'an equal string built separately hits the same entry');
+  for (let i = 0; i < 2000; i++) sanitizeMessage(`unique message number ${i} with token=${i} `.repeat(3));
+  const stats = sanitization._redactCacheStats();
+  assert.ok(stats.entries <= 512, `entries ${stats.entries}`);
+  assert.ok(stats.chars <= 2 * 1024 * 1024);
+  const big = 'token=abc '.repeat(10000);
+  assert.equal(sanitizeMessage(big), sanitization._redactJs(big), 'strings over 64 KB are not cached but still redacted');
+});
+
 test('long strings take the native path with the same result', () => {
   const chunk = 'user john.doe@example.com sent token=abc123 with card 4111 1111 1111 1111; ';
   const big = chunk.repeat(Math.ceil((sanitization._NATIVE_MIN_LENGTH * 2) / chunk.length));

@@ -17,36 +17,43 @@ const root = path.resolve(__dirname, '..');
 // Runs in a scratch directory: 1.2.7 creates `logs/` in the cwd at require time.
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'qerrors-require-'));
 
-function probe(spec) {
+function probe(spec, firstError = false) {
+  // firstError: also handle one error (no response), which loads the logger and, for this
+  // package, the native addon and the AI pipeline; console output is discarded.
   const code =
     `const t0 = process.hrtime.bigint();` +
-    (spec ? `require(${JSON.stringify(spec)});` : '') +
+    (spec ? `const m0 = require(${JSON.stringify(spec)});` : '') +
+    `(async () => {` +
+    (firstError ? `await m0.qerrors(new Error('first'), 'ctx');` : '') +
     `const ms = Number(process.hrtime.bigint() - t0) / 1e6;` +
     `globalThis.gc && gc();` +
     `const m = process.memoryUsage();` +
-    `process.stdout.write(JSON.stringify({ ms, rss: m.rss, heap: m.heapUsed }));` +
-    `process.exit(0);`;
+    `process.stdout.write(JSON.stringify({ ms, rss: m.rss, heap: m.heapUsed }) + '\\n');` +
+    `process.exit(0);` +
+    `})();`;
   const r = spawnSync(process.execPath, ['--expose-gc', '-e', code], {
     cwd: scratch,
     encoding: 'utf8',
-    env: { ...process.env, NODE_PATH: path.join(root, 'node_modules'), NODE_ENV: 'production' },
+    env: { ...process.env, NODE_PATH: path.join(root, 'node_modules'), NODE_ENV: 'production', QERRORS_DISABLE_FILE_LOGS: '1' },
     timeout: 20000,
   });
   if (r.status !== 0) throw new Error(`probe ${spec} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
 const peers = {
-  baseline: null,
-  'qerrors (this package)': root,
-  'qerrors 1.2.7': 'qerrors-legacy',
+  baseline: [null],
+  'qerrors (this package)': [root],
+  'qerrors 1.2.7': ['qerrors-legacy'],
+  'this package: require + first error': [root, true],
+  '1.2.7: require + first error': ['qerrors-legacy', true],
 };
 
 const results = Object.fromEntries(Object.keys(peers).map((k) => [k, []]));
 probe(root); // warm the file system cache
 probe('qerrors-legacy');
 for (let i = 0; i < ROUNDS; i++) {
-  for (const [name, spec] of Object.entries(peers)) results[name].push(probe(spec));
+  for (const [name, args] of Object.entries(peers)) results[name].push(probe(...args));
 }
 
 const median = (xs) => {
@@ -58,7 +65,7 @@ const ms = (x) => x.toFixed(1);
 const mb = (x) => (x / 1048576).toFixed(1);
 
 console.log(`require() cost, ${ROUNDS} fresh processes each, node ${process.version}, ${os.cpus().length} cpus`);
-console.log('| peer | require ms, median (min-max) | RSS MB after require | heap used MB |');
+console.log('| peer | ms until done, median (min-max) | RSS MB after | heap used MB after |');
 console.log('| --- | --- | --- | --- |');
 for (const [name, rows] of Object.entries(results)) {
   console.log(

@@ -27,6 +27,11 @@ const MODELS = {
 const JSON_MODE_MODELS = new Set(['gpt-4o', 'gpt-4o-mini', 'gpt-4-turbo']);
 
 const CONTEXT_BUDGET = 4000;
+// Only this much of a message and a stack is used (the fingerprint reads 2 KB of message and
+// ten frames, the prompt 2000 characters and twenty lines); slicing in JS is O(1) and keeps a
+// huge message or an unlimited stack trace from being copied across the boundary.
+const MAX_MESSAGE_CHARS = 4096;
+const MAX_STACK_CHARS = 8192;
 // Context keys whose values never go into a prompt, whatever they look like.
 const SECRET_KEY = /pass|secret|token|api[-_]?key|auth|cookie|session|credential|private/i;
 
@@ -143,6 +148,12 @@ function optionsFromEnv(env = process.env) {
     opts.rateLimitBurst = Math.floor(envNumber(env, `QERRORS_RATE_LIMIT_${kind}_TOKENS`, isOpenAi ? 60 : 30, 1, 1e6));
     opts.rateLimitPerSec = envNumber(env, `QERRORS_RATE_LIMIT_${kind}_REFILL`, isOpenAi ? 1 : 0.5, 0.001, 1e6);
   }
+  // Advice shared through Redis by every process of the service (docs/redis.md).
+  const redisUrl = env.QERRORS_REDIS_URL;
+  if (redisUrl) {
+    if (/^redis:\/\/[^\s]+$/.test(redisUrl)) opts.redisUrl = redisUrl;
+    else warnOnce('QERRORS_REDIS_URL', `QERRORS_REDIS_URL=${JSON.stringify(redisUrl)} is not a redis:// URL; the advice cache stays local`);
+  }
   return opts;
 }
 
@@ -167,6 +178,8 @@ const OPTION_TYPES = {
   rateLimit: 'object',
   breakerThreshold: 'number',
   breakerResetMs: 'number',
+  failureTtlMs: 'number',
+  redisUrl: 'string',
 };
 
 function optionError(Ctor, message) {
@@ -213,7 +226,6 @@ function resolveOptions(overrides) {
       merged.model = m.defaultModel;
       merged.maxTokens = m.maxTokens;
       merged.url = provider === 'openai' ? OPENAI_DEFAULT_URL : `${GEMINI_BASE}${m.defaultModel}:generateContent`;
-      merged.jsonMode = provider === 'openai';
     }
   }
   for (const [k, v] of Object.entries(o)) {
@@ -223,6 +235,7 @@ function resolveOptions(overrides) {
   if (o.model !== undefined && o.url === undefined && provider === 'gemini') {
     merged.url = `${GEMINI_BASE}${encodeURIComponent(o.model)}:generateContent`;
   }
+  if (o.jsonMode === undefined) merged.jsonMode = provider === 'openai' && JSON_MODE_MODELS.has(merged.model);
   if (o.rateLimit === false) merged.rateLimitBurst = 0;
   else if (o.rateLimit) {
     const { burst, perSec } = /** @type {{burst?: number, perSec?: number}} */ (o.rateLimit);
@@ -250,8 +263,25 @@ function native() {
   return require('./native');
 }
 
+let tracked = false;
+
+/** The pipeline's counters for `getMetrics()` (component `ai`); the free-text lastError stays out. */
+function metricsSource() {
+  if (!pipeline) return null;
+  const { lastError, ...counters } = JSON.parse(pipeline.stats());
+  return counters;
+}
+
 function ensure() {
   if (!pipeline) pipeline = native().createAiPipeline(resolveOptions(overrides), onResult);
+  if (!tracked) {
+    tracked = true;
+    try {
+      require('./metrics').track('ai', metricsSource);
+    } catch {
+      // Metrics are optional; the pipeline works without them.
+    }
+  }
   return pipeline;
 }
 
@@ -345,18 +375,22 @@ function field(obj, key) {
 /** name, code, message, stack of anything thrown; getters that throw give ''. */
 function partsOf(errorLike) {
   if (errorLike !== null && (typeof errorLike === 'object' || typeof errorLike === 'function')) {
-    return [field(errorLike, 'name') || 'Error', field(errorLike, 'code'), field(errorLike, 'message'), field(errorLike, 'stack')];
+    return [
+      field(errorLike, 'name').slice(0, 200) || 'Error',
+      field(errorLike, 'code').slice(0, 100),
+      field(errorLike, 'message').slice(0, MAX_MESSAGE_CHARS),
+      field(errorLike, 'stack').slice(0, MAX_STACK_CHARS),
+    ];
   }
-  return ['Error', '', str(errorLike), ''];
+  return ['Error', '', str(errorLike).slice(0, MAX_MESSAGE_CHARS), ''];
 }
 
-function isOwnError(errorLike) {
+/** Errors raised by AI calls themselves (spec §14.6's AxiosError guard, our codes, our marker). */
+function isOwnError(errorLike, name, code) {
+  if (name.includes('AxiosError') || code.startsWith('ERR_QERRORS_AI')) return true;
   if (errorLike === null || typeof errorLike !== 'object') return false;
   try {
-    if (errorLike[OWN_ERROR] === true) return true;
-    const name = str(errorLike.name);
-    const code = str(errorLike.code);
-    return name.includes('AxiosError') || code.startsWith('ERR_QERRORS_AI');
+    return errorLike[OWN_ERROR] === true;
   } catch {
     return false;
   }
@@ -406,16 +440,21 @@ function contextArg(context) {
   return str(context);
 }
 
+// What advice text the native call returns: none, new offline advice, or cached advice too.
+const WANT_NONE = 0;
+const WANT_NEW = 1;
+const WANT_ALL = 2;
+
 /**
  * One native call: returns { fp, status, text } where text is advice JSON when wanted.
  * @param {unknown} errorLike
  * @param {unknown} context
- * @param {boolean} wantAdvice
+ * @param {number} wantAdvice WANT_NONE, WANT_NEW or WANT_ALL
  */
 function submit(errorLike, context, wantAdvice) {
   const [name, code, message, stack] = partsOf(errorLike);
   const p = ensure();
-  if (isOwnError(errorLike)) return { fp: p.fingerprint(name, code, message, stack), status: 'own', text: '' };
+  if (isOwnError(errorLike, name, code)) return { fp: p.fingerprint(name, code, message, stack), status: 'own', text: '' };
   const r = p.submit(name, code, message, stack, contextArg(context), wantAdvice);
   return { fp: r.slice(1, 17), status: r[0], text: r.length > 17 ? r.slice(17) : '' };
 }
@@ -438,7 +477,7 @@ function track(fp, errorLike) {
  */
 function schedule(errorLike, context) {
   try {
-    const { fp, status, text } = submit(errorLike, context, listeners.size > 0 || loggerLoaded());
+    const { fp, status, text } = submit(errorLike, context, listeners.size > 0 || loggerLoaded() ? WANT_NEW : WANT_NONE);
     if (status === 's') track(fp, errorLike);
     else if (status === 'r' && text) {
       const advice = parseAdvice(text);
@@ -459,7 +498,7 @@ function schedule(errorLike, context) {
  */
 function analyze(errorLike, context) {
   try {
-    const { fp, status, text } = submit(errorLike, context, true);
+    const { fp, status, text } = submit(errorLike, context, WANT_ALL);
     if (status === 'c' || status === 'r') {
       const advice = text ? parseAdvice(text) : null;
       if (status === 'r' && advice) queueMicrotask(() => emit(advice, fp, errorLike));
@@ -554,6 +593,7 @@ function configure(options = {}) {
   pipeline = created;
   if (old) old.shutdown();
   settleAll();
+  ensure();
 }
 
 module.exports = { schedule, analyze, getAdvice, onAdvice, stats, clearCache, shutdown, configure };

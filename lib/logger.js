@@ -9,7 +9,9 @@
 
 const os = require('node:os');
 const path = require('node:path');
-const { sanitizeContext, sanitizeWithCustomPatterns } = require('./sanitization');
+const sanitization = require('./sanitization');
+
+const { sanitizeContext, sanitizeWithCustomPatterns, _applyCustomPatterns: applyCustomPatterns } = sanitization;
 
 const LOG_LEVELS = {
   DEBUG: { priority: 10, color: '\x1b[36m', name: 'DEBUG' },
@@ -38,6 +40,25 @@ function envInt(name, fallback, min) {
   return Number.isFinite(n) && n >= min ? n : fallback;
 }
 
+// process.memoryUsage() reads /proc on every call (it was a third of the cost of handling
+// an error); entries carry whole megabytes, so one sample per second is precise enough.
+let memorySample = null;
+let memorySampledAt = 0;
+function memoryMb() {
+  const now = Date.now();
+  if (memorySample === null || now - memorySampledAt >= 1000) {
+    const m = process.memoryUsage();
+    memorySample = {
+      heapUsed: Math.round(m.heapUsed / MB),
+      heapTotal: Math.round(m.heapTotal / MB),
+      external: Math.round(m.external / MB),
+      rss: Math.round(m.rss / MB),
+    };
+    memorySampledAt = now;
+  }
+  return { ...memorySample };
+}
+
 /**
  * Builds one structured log entry (spec §3.3). Message and context are redacted.
  * @param {string} level e.g. 'INFO'; unknown levels are kept as given
@@ -46,13 +67,21 @@ function envInt(name, fallback, min) {
  * @param {string|null} [requestId]
  */
 function createEnhancedLogEntry(level, message, context = {}, requestId = null) {
+  return buildEntry(level, message, context, requestId, false);
+}
+
+/**
+ * createEnhancedLogEntry; `redacted` marks a message and context the built-in rules already
+ * redacted (only the custom patterns still run on the message).
+ */
+function buildEntry(level, message, context, requestId, redacted) {
   const raw = String(level);
   const known = Object.prototype.hasOwnProperty.call(LOG_LEVELS, raw.toUpperCase()) ? LOG_LEVELS[raw.toUpperCase()] : null;
   const name = known ? known.name : raw;
   const entry = {
     timestamp: new Date().toISOString(),
     level: name,
-    message: sanitizeWithCustomPatterns(message, name),
+    message: redacted ? applyCustomPatterns(String(message)) : sanitizeWithCustomPatterns(message, name),
     service: env('QERRORS_SERVICE_NAME', 'qerrors'),
     version: process.env.npm_package_version || '1.0.0',
     environment: ENVIRONMENT,
@@ -61,17 +90,9 @@ function createEnhancedLogEntry(level, message, context = {}, requestId = null) 
   };
   if (requestId) entry.requestId = requestId;
   if (context !== null && typeof context === 'object' && Object.keys(context).length > 0) {
-    entry.context = sanitizeContext(context, name);
+    entry.context = redacted ? context : sanitizeContext(context, name);
   }
-  if (known && known.priority >= LOG_LEVELS.WARN.priority) {
-    const m = process.memoryUsage();
-    entry.memory = {
-      heapUsed: Math.round(m.heapUsed / MB),
-      heapTotal: Math.round(m.heapTotal / MB),
-      external: Math.round(m.external / MB),
-      rss: Math.round(m.rss / MB),
-    };
-  }
+  if (known && known.priority >= LOG_LEVELS.WARN.priority) entry.memory = memoryMb();
   Object.defineProperty(entry, SANITIZED, { value: true });
   return entry;
 }
@@ -240,9 +261,9 @@ const METHOD = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', FAT
  * Writes one entry; resolves once winston has taken it. Never throws or rejects.
  * @returns {Promise<void>}
  */
-async function write(level, message, context, requestId) {
+async function write(level, message, context, requestId, redacted = false) {
   try {
-    const entry = createEnhancedLogEntry(level, message, context === undefined ? {} : context, requestId || null);
+    const entry = buildEntry(level, message, context === undefined ? {} : context, requestId || null, redacted);
     const logger = getMainLogger();
     const method = METHOD[level];
     const info = { ...entry, level: method, logLevel: entry.level };
@@ -342,7 +363,7 @@ const members = {
   logFatal,
   logAudit,
   createPerformanceTimer,
-  sanitizeMessage: require('./sanitization').sanitizeMessage,
+  sanitizeMessage: sanitization.sanitizeMessage,
   sanitizeContext,
   createEnhancedLogEntry,
   LOG_LEVELS,
@@ -371,6 +392,8 @@ function resetMainLogger() {
 }
 
 Object.defineProperties(loggerPromise, {
+  // For qerrors(): logs a record whose fields are already redacted.
+  _logRedactedError: { value: (message, record) => write('ERROR', message, record, null, true) },
   _getMainLogger: { value: getMainLogger },
   _resetMainLogger: { value: resetMainLogger },
 });

@@ -6,7 +6,7 @@
 // throws into the host and never rejects.
 
 const logger = require('./logger');
-const { sanitizeMessage, sanitizeContext } = require('./sanitization');
+const { sanitizeMessage, sanitizeContext, sanitizeWithCustomPatterns } = require('./sanitization');
 const { ErrorSeverity, ErrorTypes, _statusForType, _severityForType } = require('./errorTypes');
 
 const MAX_MESSAGE = 10000;
@@ -93,8 +93,10 @@ function buildRecord(error, context, extra) {
   const rawMessage = isObj ? readProp(error, 'message') : error;
   const rawName = isObj ? readProp(error, 'name') : undefined;
   const name = typeof rawName === 'string' && rawName ? rawName.slice(0, 100) : 'Error';
-  const id = generateErrorId();
-  const uniqueErrorName = `ERROR:${name}_${randomUUID()}`;
+  // One random UUID gives both: the public id is its first 12 hex digits.
+  const uuid = randomUUID();
+  const id = uuid.slice(0, 8) + uuid.slice(9, 13);
+  const uniqueErrorName = `ERROR:${name}_${uuid}`;
   if (isObj) {
     try {
       error.uniqueErrorName = uniqueErrorName;
@@ -103,7 +105,9 @@ function buildRecord(error, context, extra) {
     }
   }
   const message =
-    rawMessage === undefined || rawMessage === null ? 'An error occurred' : sanitizeMessage(String(rawMessage).slice(0, MAX_MESSAGE));
+    rawMessage === undefined || rawMessage === null
+      ? 'An error occurred'
+      : sanitizeWithCustomPatterns(String(rawMessage).slice(0, MAX_MESSAGE));
   const ctxSeverity = context && typeof context === 'object' ? readProp(context, 'severity') : undefined;
   const extraSeverity = extra ? readProp(extra, 'severity') : undefined;
   const type = isObj ? readProp(error, 'type') : undefined;
@@ -128,7 +132,7 @@ function buildRecord(error, context, extra) {
     context: normalizeContext(context, extra),
     severity,
   };
-  if (typeof stack === 'string' && stack) record.stack = sanitizeMessage(stack.slice(0, 2 * MAX_MESSAGE));
+  if (typeof stack === 'string' && stack) record.stack = sanitizeWithCustomPatterns(stack.slice(0, 2 * MAX_MESSAGE));
   return record;
 }
 
@@ -185,7 +189,8 @@ async function handle(error, context, rest) {
   } catch {
     // Analysis is best effort; the pipeline must never break error handling.
   }
-  const logged = logger.logError(`${record.name}: ${record.message}`, record, null);
+  // The record is redacted already: the entry only applies the custom patterns on top.
+  const logged = logger._logRedactedError(`${record.name}: ${record.message}`, record);
   let answered = false;
   if (isResponse(res) && !res.headersSent) {
     try {
@@ -213,7 +218,13 @@ async function handle(error, context, rest) {
  * @returns {Promise<object|undefined>} the record; never rejects
  */
 function qerrors(error, context, ...rest) {
-  return handle(error, context, rest).catch((err) => {
+  const started = performance.now();
+  return handle(error, context, rest)
+    .then((record) => {
+      recordDuration(performance.now() - started);
+      return record;
+    })
+    .catch((err) => {
     try {
       console.error('qerrors failed to handle error:', err);
       console.error('Original error:', error);
@@ -222,6 +233,17 @@ function qerrors(error, context, ...rest) {
     }
     return undefined;
   });
+}
+
+let metrics;
+/** Feeds the call latency to lib/metrics.js (getMetrics().qerrors), loaded on first use. */
+function recordDuration(ms) {
+  try {
+    if (metrics === undefined) metrics = require('./metrics');
+    if (metrics) metrics.recordCall(ms);
+  } catch {
+    metrics = null;
+  }
 }
 
 /**

@@ -99,7 +99,7 @@ const RULES = [
 ];
 
 /** Strings at least this long (UTF-16 units) are redacted natively; see benchmark/results/sanitize.md. */
-const NATIVE_MIN_LENGTH = 8192;
+const NATIVE_MIN_LENGTH = 64;
 
 let nativeRedact;
 /** Loads the addon on first use only: requiring qerrors does no native work. */
@@ -129,20 +129,47 @@ function redactJs(text) {
   return out;
 }
 
+// Error storms repeat the same messages and stack traces; redaction is a pure function of
+// the string, so recent results are kept. Keys are compared by content (a Map hashes a
+// string once, far cheaper than redacting it). Bounded by entry count and total size;
+// the oldest entry goes first.
+const CACHE_MAX_ENTRIES = 512;
+const CACHE_MAX_CHARS = 2 * 1024 * 1024;
+const CACHE_MAX_STRING = 64 * 1024;
+const redactCache = new Map();
+let redactCacheChars = 0;
+
+function remember(text, out) {
+  if (text.length > CACHE_MAX_STRING) return;
+  const size = text.length + (out === text ? 0 : out.length);
+  while (redactCache.size >= CACHE_MAX_ENTRIES || (redactCacheChars + size > CACHE_MAX_CHARS && redactCache.size > 0)) {
+    const [oldKey, oldValue] = redactCache.entries().next().value;
+    redactCache.delete(oldKey);
+    redactCacheChars -= oldKey.length + (oldValue === oldKey ? 0 : oldValue.length);
+  }
+  redactCache.set(text, out);
+  redactCacheChars += size;
+}
+
 /**
- * Redacts a string, natively when it is long.
+ * Redacts a string: natively when it is long, through the cache of recent results.
  * @param {string} text
  * @returns {string}
  */
 function redact(text) {
-  if (text.length >= NATIVE_MIN_LENGTH) {
-    const native = loadNative();
-    if (native) {
-      const r = native(text);
-      return r === null ? text : r;
-    }
+  if (text.length < NATIVE_MIN_LENGTH) return redactJs(text);
+  const hit = redactCache.get(text);
+  if (hit !== undefined) return hit;
+  const native = loadNative();
+  let out;
+  if (native) {
+    const r = native(text);
+    out = r === null ? text : r;
+  } else {
+    out = redactJs(text);
   }
-  return redactJs(text);
+  remember(text, out);
+  return out;
 }
 
 const RENDER_MAX_KEYS = 10;
@@ -326,7 +353,12 @@ function clearCustomSanitizationPatterns() {
  * @param {string} [level]
  */
 function sanitizeWithCustomPatterns(message, level = 'INFO') {
-  let out = sanitizeMessage(message, level);
+  return applyCustomPatterns(sanitizeMessage(message, level));
+}
+
+/** The custom patterns alone, on a string the built-in rules already redacted. */
+function applyCustomPatterns(text) {
+  let out = text;
   for (const { pattern, replacement } of customPatterns) {
     try {
       out = out.replace(pattern, replacement);
@@ -348,4 +380,6 @@ Object.defineProperties(module.exports, {
   _redactJs: { value: redactJs },
   _redact: { value: redact },
   _NATIVE_MIN_LENGTH: { value: NATIVE_MIN_LENGTH },
+  _redactCacheStats: { value: () => ({ entries: redactCache.size, chars: redactCacheChars }) },
+  _applyCustomPatterns: { value: applyCustomPatterns },
 });

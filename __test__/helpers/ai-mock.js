@@ -44,6 +44,7 @@ async function startMock(kind) {
     /** @type {Reply} */
     fallback: { content: JSON.stringify({ advice: 'default mock advice' }) },
     closedEarly: 0,
+    connections: 0,
     url: '',
     server: /** @type {http.Server} */ (/** @type {unknown} */ (null)),
     reset() {
@@ -51,6 +52,7 @@ async function startMock(kind) {
       this.plan = [];
       this.fallback = { content: JSON.stringify({ advice: 'default mock advice' }) };
       this.closedEarly = 0;
+      this.connections = 0;
     },
     async close() {
       this.server.closeAllConnections();
@@ -92,6 +94,9 @@ async function startMock(kind) {
       if (reply.delayMs) setTimeout(send, reply.delayMs);
       else send();
     });
+  });
+  mock.server.on('connection', () => {
+    mock.connections++;
   });
   mock.server.keepAliveTimeout = 5000;
   await new Promise((r) => mock.server.listen(0, '127.0.0.1', () => r(undefined)));

@@ -1,10 +1,11 @@
 //! napi glue for the AI pipeline: `createAiPipeline(options, onResult)` builds a pipeline and
 //! returns an object with raw per-call methods (one native call per error).
 //!
-//! - `submit(name, code, message, stack, context, wantAdvice) -> string`: the status letter,
-//!   the 16-hex fingerprint and, for cached or offline advice when `wantAdvice` is true, the
-//!   advice JSON. Status: `c` cached, `r` ready (offline advice, new), `s` scheduled, `j`
-//!   joined an identical analysis in flight, `x` rejected (queue full), `z` shut down.
+//! - `submit(name, code, message, stack, context, want) -> string`: the status letter, the
+//!   16-hex fingerprint and the advice JSON of new offline advice (`want` >= 1) or of cached
+//!   advice (`want` 2). Status: `c` cached, `r` ready (offline advice, new), `s` scheduled, `j`
+//!   joined an identical analysis in flight, `x` refused (queue full, breaker open, or this
+//!   error failed recently), `z` shut down.
 //!   `context` is a string or a function returning one; the function is called only when an
 //!   analysis is actually scheduled, so cache hits never pay for serializing a context.
 //! - `fingerprint(name, code, message, stack) -> string`: the fingerprint alone.
@@ -14,6 +15,7 @@
 //! Finished analyses come back through `onResult(text)`, a weak (unref'd) threadsafe function
 //! called with the fingerprint followed by the advice JSON, or the fingerprint alone on failure.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use napi::bindgen_prelude::{Function, Object};
@@ -25,7 +27,7 @@ use super::errors;
 use super::raw;
 use crate::core::ai::config::{AiConfig, Provider, RetryPolicy};
 use crate::core::ai::deps::Deps;
-use crate::core::ai::pipeline::{ErrorInput, Notifier, Pipeline, Submitted};
+use crate::core::ai::pipeline::{ErrorParts, Notifier, Pipeline, Submitted};
 use crate::core::clock::monotonic;
 use crate::core::fingerprint::{fingerprint, from_hex, to_hex};
 
@@ -57,6 +59,10 @@ pub struct AiPipelineOptions {
     pub rate_limit_per_sec: Option<f64>,
     pub breaker_threshold: Option<f64>,
     pub breaker_reset_ms: Option<f64>,
+    /// How long a failed analysis is not retried for the same error (0: always retry).
+    pub failure_ttl_ms: Option<f64>,
+    /// Redis shared by every process for the advice cache (empty or absent: none).
+    pub redis_url: Option<String>,
 }
 
 type ResultFn = ThreadsafeFunction<String, (), String, Status, false, true>;
@@ -204,6 +210,15 @@ fn config(env: &Env, o: &AiPipelineOptions) -> Result<AiConfig> {
             DAY_MS,
             d.breaker_reset_ms,
         )?,
+        failure_ttl_ms: int(
+            env,
+            "failureTtlMs",
+            o.failure_ttl_ms,
+            0.0,
+            DAY_MS,
+            d.failure_ttl_ms,
+        )?,
+        redis_url: o.redis_url.clone().filter(|u| !u.is_empty()),
     })
 }
 
@@ -228,10 +243,12 @@ pub fn create_ai_pipeline<'env>(
         Ok(d) => d,
         Err(e) => return errors::range_error(env, CODE, &e),
     };
-    let pipeline = match Pipeline::new(cfg, deps, Box::new(TsfnNotifier(tsfn)), handle) {
-        Ok(p) => Arc::new(p),
-        Err(e) => return errors::error(env, "ERR_QERRORS_AI_CLIENT", &e),
-    };
+    let pipeline = Arc::new(Pipeline::new(
+        cfg,
+        deps,
+        Box::new(TsfnNotifier(tsfn)),
+        handle,
+    ));
     let obj = Object::new(env)?;
     raw::bind_methods(
         env,
@@ -251,6 +268,51 @@ pub fn create_ai_pipeline<'env>(
 
 unsafe fn arg_string(env: sys::napi_env, v: sys::napi_value) -> String {
     raw::read_string(env, v).unwrap_or_default()
+}
+
+/// Buffer sizes for name, code, message and stack; longer strings are read into a `String`.
+const SCRATCH: [usize; 4] = [256, 128, 2048, 8192];
+
+/// Per-thread buffers the per-error call reads its strings into, allocated (and zeroed)
+/// once instead of on every call. Taken out while in use, so a re-entrant call (a context
+/// thunk that reports another error) simply gets fresh buffers.
+struct Scratch(Vec<u8>);
+
+thread_local! {
+    static SCRATCH_POOL: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl Scratch {
+    fn take() -> Self {
+        let mut v = SCRATCH_POOL.with(std::cell::Cell::take);
+        v.resize(SCRATCH.iter().sum(), 0);
+        Self(v)
+    }
+
+    fn split(&mut self) -> [&mut [u8]; 4] {
+        let (a, rest) = self.0.split_at_mut(SCRATCH[0]);
+        let (b, rest) = rest.split_at_mut(SCRATCH[1]);
+        let (c, d) = rest.split_at_mut(SCRATCH[2]);
+        [a, b, c, d]
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.0);
+        SCRATCH_POOL.with(|p| p.set(v));
+    }
+}
+
+/// Reads a string argument into `buf` without allocating when it fits; anything that is not
+/// a string reads as empty.
+unsafe fn arg_str<'a>(env: sys::napi_env, v: sys::napi_value, buf: &'a mut [u8]) -> Cow<'a, str> {
+    match raw::read_str(env, v, buf) {
+        // N-API writes valid UTF-8 (lone surrogates become U+FFFD).
+        raw::StrRead::Ok(b) => std::str::from_utf8(b).map_or(Cow::Borrowed(""), Cow::Borrowed),
+        raw::StrRead::TooLong(_) => Cow::Owned(arg_string(env, v)),
+        raw::StrRead::NotString => Cow::Borrowed(""),
+    }
 }
 
 /// Calls a context thunk (or reads a string); a throwing thunk yields an empty context.
@@ -278,37 +340,35 @@ unsafe extern "C" fn submit(env: sys::napi_env, info: sys::napi_callback_info) -
     raw::guard(env, || {
         let a = raw::args::<6>(env, info);
         let p: &Pipeline = raw::state(a.data);
-        let input = ErrorInput {
-            name: arg_string(env, a.argv[0]),
-            code: arg_string(env, a.argv[1]),
-            message: arg_string(env, a.argv[2]),
-            stack: arg_string(env, a.argv[3]),
-            context: String::new(),
+        let mut scratch = Scratch::take();
+        let [b0, b1, b2, b3] = scratch.split();
+        let name = arg_str(env, a.argv[0], b0);
+        let code = arg_str(env, a.argv[1], b1);
+        let message = arg_str(env, a.argv[2], b2);
+        let stack = arg_str(env, a.argv[3], b3);
+        let parts = ErrorParts {
+            name: &name,
+            code: &code,
+            message: &message,
+            stack: &stack,
         };
-        let mut want = false;
-        sys::napi_get_value_bool(env, a.argv[5], &mut want);
-        let (fp, status) = p.submit(input, || context_of(env, a.argv[4]));
+        // 0: no advice text, 1: new offline advice only, 2: cached advice too.
+        let mut want = 0i32;
+        sys::napi_get_value_int32(env, a.argv[5], &mut want);
+        let (fp, status) = p.submit(&parts, || context_of(env, a.argv[4]));
         let (letter, advice) = match &status {
-            Submitted::Cached(s) => ('c', Some(s)),
-            Submitted::Ready(s) => ('r', Some(s)),
+            Submitted::Cached(s) => ('c', (want >= 2).then_some(s)),
+            Submitted::Ready(s) => ('r', (want >= 1).then_some(s)),
             Submitted::Scheduled => ('s', None),
             Submitted::Joined => ('j', None),
             Submitted::Rejected => ('x', None),
             Submitted::Closed => ('z', None),
         };
-        let mut out = String::with_capacity(
-            17 + if want {
-                advice.map_or(0, |s| s.len())
-            } else {
-                0
-            },
-        );
+        let mut out = String::with_capacity(17 + advice.map_or(0, |s| s.len()));
         out.push(letter);
         out.push_str(&to_hex(fp));
-        if want {
-            if let Some(s) = advice {
-                out.push_str(s);
-            }
+        if let Some(s) = advice {
+            out.push_str(s);
         }
         raw::string_value(env, &out)
     })
@@ -320,11 +380,13 @@ unsafe extern "C" fn fingerprint_of(
 ) -> sys::napi_value {
     raw::guard(env, || {
         let a = raw::args::<4>(env, info);
+        let mut scratch = Scratch::take();
+        let [b0, b1, b2, b3] = scratch.split();
         let fp = fingerprint(
-            &arg_string(env, a.argv[0]),
-            &arg_string(env, a.argv[1]),
-            &arg_string(env, a.argv[2]),
-            &arg_string(env, a.argv[3]),
+            &arg_str(env, a.argv[0], b0),
+            &arg_str(env, a.argv[1], b1),
+            &arg_str(env, a.argv[2], b2),
+            &arg_str(env, a.argv[3], b3),
         );
         raw::string_value(env, &to_hex(fp))
     })

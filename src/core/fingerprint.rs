@@ -5,6 +5,9 @@
 //! line and column numbers, hex addresses, ids, UUIDs, numbers, ports and absolute paths.
 //! Normalization replaces those parts with stable placeholders; different faults keep
 //! different words and frames, so they keep different fingerprints.
+//!
+//! Runs on the JS thread for every error, so the scanner is one pass with a byte-class
+//! table, writes into a reused buffer and hashes 8 bytes per step.
 
 /// Bytes of the message that take part in the fingerprint; longer tails are usually payloads.
 const MAX_MESSAGE_BYTES: usize = 2048;
@@ -13,15 +16,27 @@ const MAX_FRAMES: usize = 10;
 
 /// The fingerprint of an error.
 pub fn fingerprint(name: &str, code: &str, message: &str, stack: &str) -> u64 {
-    let mut h = Fnv64::new();
-    h.write(name.trim().as_bytes());
-    h.write(&[0]);
-    h.write(code.trim().as_bytes());
-    h.write(&[0]);
-    h.write(normalize_message(message).as_bytes());
-    h.write(&[0]);
-    h.write(normalize_stack(stack).as_bytes());
-    h.finish()
+    thread_local! {
+        // Reused between calls: fingerprinting runs once per error on the JS thread.
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with(|buf| {
+        let mut guard = buf.borrow_mut();
+        let out = &mut *guard;
+        out.clear();
+        out.extend_from_slice(name.trim().as_bytes());
+        out.push(0);
+        out.extend_from_slice(code.trim().as_bytes());
+        out.push(0);
+        write_message(message, out);
+        out.push(0);
+        write_stack(stack, out);
+        let h = hash64(out);
+        if out.capacity() > 64 * 1024 {
+            *out = Vec::new();
+        }
+        h
+    })
 }
 
 /// The fingerprint as the 16 lowercase hex digits used in JS.
@@ -40,29 +55,39 @@ pub fn from_hex(s: &str) -> Option<u64> {
 /// The message with variable parts replaced: UUIDs by `<uuid>`, hex addresses by `<hex>`,
 /// ids by `<id>`, numbers by `#`, absolute paths by `<path>`; whitespace collapsed.
 pub fn normalize_message(message: &str) -> String {
-    let cut = floor_char_boundary(message, MAX_MESSAGE_BYTES);
-    let mut out = Vec::with_capacity(cut.min(256));
-    normalize_text(&message.as_bytes()[..cut], &mut out, PathMode::Placeholder);
-    trim_into_string(out)
+    let mut out = Vec::new();
+    write_message(message, &mut out);
+    into_string(out)
 }
 
 /// The stack's frames (`at …` lines, at most ten) with line and column numbers removed and
 /// paths reduced to their file name, one frame per line. Other lines (the message) are skipped.
 pub fn normalize_stack(stack: &str) -> String {
     let mut out = Vec::new();
+    write_stack(stack, &mut out);
+    into_string(out)
+}
+
+fn write_message(message: &str, out: &mut Vec<u8>) {
+    let cut = floor_char_boundary(message, MAX_MESSAGE_BYTES);
+    Normalizer::new(out, PathMode::Placeholder).text(&message.as_bytes()[..cut]);
+}
+
+fn write_stack(stack: &str, out: &mut Vec<u8>) {
     let frames = stack
         .lines()
         .map(str::trim)
         .filter(|l| l.starts_with("at "))
         .take(MAX_FRAMES);
-    for frame in frames {
-        normalize_frame(frame.as_bytes(), &mut out);
-        out.push(b'\n');
+    for (i, frame) in frames.enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        write_frame(frame.as_bytes(), out);
     }
-    trim_into_string(out)
 }
 
-fn normalize_frame(frame: &[u8], out: &mut Vec<u8>) {
+fn write_frame(frame: &[u8], out: &mut Vec<u8>) {
     // `at fn (location)` or `at location`; the location is `path:line:col` or `native`.
     let (head, location) = match (frame.iter().position(|&b| b == b'('), frame.last()) {
         (Some(open), Some(b')')) => (&frame[..open], &frame[open + 1..frame.len() - 1]),
@@ -71,7 +96,8 @@ fn normalize_frame(frame: &[u8], out: &mut Vec<u8>) {
     if head.is_empty() {
         out.extend_from_slice(b"at ");
     } else {
-        normalize_text(head, out, PathMode::Placeholder);
+        Normalizer::new(out, PathMode::Placeholder).text(head);
+        out.push(b' ');
     }
     let location = strip_line_col(location);
     let file = match location.iter().rposition(|&b| b == b'/' || b == b'\\') {
@@ -79,7 +105,7 @@ fn normalize_frame(frame: &[u8], out: &mut Vec<u8>) {
         None => location,
     };
     out.push(b'(');
-    normalize_text(file, out, PathMode::Keep);
+    Normalizer::new(out, PathMode::Keep).text(file);
     out.push(b')');
 }
 
@@ -101,60 +127,139 @@ enum PathMode {
     Keep,
 }
 
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+const WORD: u8 = 1;
+const SPACE: u8 = 2;
+const HEX: u8 = 4;
+const DIGIT: u8 = 8;
+const PATH_END: u8 = 16;
+
+/// Byte classes, so the scanner does one table lookup per byte.
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            c |= WORD;
+        }
+        if b.is_ascii_hexdigit() {
+            c |= HEX;
+        }
+        if b.is_ascii_digit() {
+            c |= DIGIT;
+        }
+        if b.is_ascii_whitespace() {
+            c |= SPACE | PATH_END;
+        }
+        if matches!(b, b'\'' | b'"' | b'`' | b'(' | b')' | b',' | b';') {
+            c |= PATH_END;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+#[inline]
+fn class(b: u8) -> u8 {
+    CLASS[b as usize]
 }
 
-fn normalize_text(s: &[u8], out: &mut Vec<u8>, paths: PathMode) {
-    let mut i = 0;
-    while i < s.len() {
-        let b = s[i];
-        if b.is_ascii_whitespace() {
-            if out.last().is_some_and(|&l| l != b' ' && l != b'\n') {
-                out.push(b' ');
-            }
-            while i < s.len() && s[i].is_ascii_whitespace() {
+/// Writes normalized text; runs of whitespace become one space, none at either end.
+struct Normalizer<'a> {
+    out: &'a mut Vec<u8>,
+    paths: PathMode,
+    space: bool,
+    started: bool,
+}
+
+impl<'a> Normalizer<'a> {
+    fn new(out: &'a mut Vec<u8>, paths: PathMode) -> Self {
+        Self {
+            out,
+            paths,
+            space: false,
+            started: false,
+        }
+    }
+
+    #[inline]
+    fn emit(&mut self, bytes: &[u8]) {
+        if self.space && self.started {
+            self.out.push(b' ');
+        }
+        self.space = false;
+        self.started = true;
+        self.out.extend_from_slice(bytes);
+    }
+
+    fn text(mut self, s: &[u8]) {
+        let mut i = 0;
+        while i < s.len() {
+            let b = s[i];
+            let c = class(b);
+            if c & SPACE != 0 {
+                self.space = true;
                 i += 1;
+                continue;
             }
-            continue;
-        }
-        if paths == PathMode::Placeholder && starts_path(s, i) {
-            let end = i + s[i..].iter().take_while(|&&c| is_path_byte(c)).count();
-            out.extend_from_slice(b"<path>");
-            i = end;
-            continue;
-        }
-        if is_word(b) {
-            if is_uuid_at(s, i) {
-                out.extend_from_slice(b"<uuid>");
+            if self.paths == PathMode::Placeholder && starts_path(s, i) {
+                i += s[i..]
+                    .iter()
+                    .take_while(|&&x| class(x) & PATH_END == 0)
+                    .count();
+                self.emit(b"<path>");
+                continue;
+            }
+            if c & WORD == 0 {
+                // Plain punctuation and non-ASCII bytes: copy the whole run at once.
+                let run = s[i..]
+                    .iter()
+                    .take_while(|&&x| {
+                        let k = class(x);
+                        k & (WORD | SPACE) == 0 && x != b'/' && x != b'\\'
+                    })
+                    .count()
+                    .max(1);
+                self.emit(&s[i..i + run]);
+                i += run;
+                continue;
+            }
+            let mut end = i;
+            let mut digits = 0;
+            let mut hex = true;
+            while end < s.len() {
+                let k = class(s[end]);
+                if k & WORD == 0 {
+                    break;
+                }
+                digits += usize::from(k & DIGIT != 0);
+                hex &= k & HEX != 0;
+                end += 1;
+            }
+            if hex && end - i == 8 && s.get(end) == Some(&b'-') && is_uuid_at(s, i) {
+                self.emit(b"<uuid>");
                 i += 36;
                 continue;
             }
-            let end = i + s[i..].iter().take_while(|&&c| is_word(c)).count();
-            push_word(&s[i..end], out);
+            let w = &s[i..end];
+            if digits == w.len() {
+                self.emit(b"#");
+            } else if w.len() > 2 && (w[..2] == *b"0x" || w[..2] == *b"0X") && is_hex(&w[2..]) {
+                self.emit(b"<hex>");
+            } else if digits >= 4 || (digits > 0 && hex && w.len() >= 8) {
+                self.emit(b"<id>");
+            } else {
+                self.emit(w);
+            }
             i = end;
-            continue;
         }
-        out.push(b);
-        i += 1;
-    }
-}
-
-fn push_word(w: &[u8], out: &mut Vec<u8>) {
-    let digits = w.iter().filter(|b| b.is_ascii_digit()).count();
-    if digits == w.len() {
-        out.push(b'#');
-    } else if w.len() > 2 && (w[..2] == *b"0x" || w[..2] == *b"0X") && is_hex(&w[2..]) {
-        out.extend_from_slice(b"<hex>");
-    } else if digits >= 4 || (digits > 0 && w.len() >= 8 && is_hex(w)) {
-        out.extend_from_slice(b"<id>");
-    } else {
-        out.extend_from_slice(w);
     }
 }
 
 fn is_hex(s: &[u8]) -> bool {
-    s.iter().all(u8::is_ascii_hexdigit)
+    s.iter().all(|&b| class(b) & HEX != 0)
 }
 
 fn is_uuid_at(s: &[u8], i: usize) -> bool {
@@ -172,30 +277,31 @@ fn is_uuid_at(s: &[u8], i: usize) -> bool {
             _ => return false,
         }
     }
-    !s.get(p).copied().is_some_and(is_word)
-}
-
-fn is_path_byte(b: u8) -> bool {
-    !(b.is_ascii_whitespace() || matches!(b, b'\'' | b'"' | b'`' | b'(' | b')' | b',' | b';'))
+    s.get(p).is_none_or(|&b| class(b) & WORD == 0)
 }
 
 /// An absolute path starts with `/` (or `X:\`) after a separator and holds another separator.
+#[inline]
 fn starts_path(s: &[u8], i: usize) -> bool {
+    let b = s[i];
+    if b != b'/' && !(b.is_ascii_alphabetic() && s.get(i + 1) == Some(&b':')) {
+        return false;
+    }
     let after_sep = i == 0 || matches!(s[i - 1], b' ' | b'\'' | b'"' | b'`' | b'(' | b'=');
     if !after_sep {
         return false;
     }
     let rest = &s[i..];
-    let body = if rest.first() == Some(&b'/') {
+    let body = if b == b'/' {
         &rest[1..]
-    } else if rest.len() > 3 && rest[0].is_ascii_alphabetic() && rest[1] == b':' && rest[2] == b'\\'
-    {
+    } else if rest.len() > 3 && rest[2] == b'\\' {
         &rest[3..]
     } else {
         return false;
     };
-    let run: &[u8] = &body[..body.iter().take_while(|&&c| is_path_byte(c)).count()];
-    !run.is_empty() && run.iter().any(|&c| c == b'/' || c == b'\\')
+    body.iter()
+        .take_while(|&&c| class(c) & PATH_END == 0)
+        .any(|&c| c == b'/' || c == b'\\')
 }
 
 fn floor_char_boundary(s: &str, max: usize) -> usize {
@@ -209,30 +315,36 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
     i
 }
 
-fn trim_into_string(mut out: Vec<u8>) -> String {
-    while out.last().is_some_and(|b| b.is_ascii_whitespace()) {
-        out.pop();
-    }
+fn into_string(out: Vec<u8>) -> String {
     // Only ASCII runs are replaced, so multi-byte sequences stay whole.
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// FNV-1a, 64-bit: tiny, fast on short inputs and stable across builds and platforms.
-struct Fnv64(u64);
-
-impl Fnv64 {
-    fn new() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
+/// A fast 64-bit hash of the normalized text: 8 bytes per multiply-xorshift step, then the
+/// splitmix64 finalizer. Deterministic across processes and platforms (little-endian reads),
+/// so a fingerprint logged by one instance matches another's.
+fn hash64(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = 0xcbf2_9ce4_8422_2325 ^ (bytes.len() as u64).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        h ^= h >> 29;
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        h ^= h >> 29;
     }
-    fn finish(&self) -> u64 {
-        self.0
-    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use regex::{Captures, Regex};
+use regex::{Regex, RegexBuilder};
 
 /// Sensitive key names: a `key=value` / `key: value` pair whose key contains one of
 /// these (case-insensitively) has its value redacted.
@@ -99,20 +99,76 @@ fn rules() -> &'static (Option<Regex>, Vec<Rule>) {
         ];
         let compiled = specs
             .into_iter()
-            .filter_map(|(src, replace)| Regex::new(&src).ok().map(|re| Rule { re, replace }))
+            .filter_map(|(src, replace)| compile(&src).map(|re| Rule { re, replace }))
             .collect();
         // The patterns are constants; `all_rules_compile` below proves they compile.
-        (Regex::new(GATE).ok(), compiled)
+        (compile(GATE), compiled)
     })
 }
 
-fn credential(caps: &Captures<'_>) -> String {
-    let prefix = caps.get(1).map_or("", |m| m.as_str());
-    let value = caps.get(2).map_or("", |m| m.as_str());
-    match value.as_bytes().first() {
-        Some(b'"') => format!("{prefix}\"[REDACTED]\""),
-        Some(b'\'') => format!("{prefix}'[REDACTED]'"),
-        _ => format!("{prefix}[REDACTED]"),
+/// A bigger lazy-DFA cache than the default, so long inputs do not thrash it.
+fn compile(src: &str) -> Option<Regex> {
+    RegexBuilder::new(src).dfa_size_limit(16 << 20).build().ok()
+}
+
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// Length of the leading character when it is not a key character (the `(^|[^…])` group).
+fn lead_len(m: &str) -> usize {
+    match m.chars().next() {
+        Some(c) if !(c.is_ascii_alphanumeric() || c == '_' || c == '-') => c.len_utf8(),
+        _ => 0,
+    }
+}
+
+/// Writes the replacement of one match. The groups are recovered from the match text,
+/// whose shape the pattern fixes, instead of asking the regex for captures: capture
+/// resolution runs a slower engine per match and cost 30x the search on secret-dense text
+/// (benchmark/results/sanitize.md).
+fn rewrite(replace: &Replace, m: &str, out: &mut String) {
+    match replace {
+        Replace::Fixed(text) => out.push_str(text),
+        Replace::Prefix => {
+            // `bearer[ \t]+` then the token.
+            let b = m.as_bytes();
+            let mut i = 6;
+            while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+                i += 1;
+            }
+            out.push_str(&m[..i]);
+            out.push_str("[REDACTED]");
+        }
+        Replace::Lead(text) => {
+            out.push_str(&m[..lead_len(m)]);
+            out.push_str(text);
+        }
+        Replace::Credential => {
+            // lead, key run, optional quote, blanks, `:`/`=`, blanks, then the value.
+            let b = m.as_bytes();
+            let mut i = lead_len(m);
+            while i < b.len() && is_key_byte(b[i]) {
+                i += 1;
+            }
+            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                i += 1;
+            }
+            while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+                i += 1;
+            }
+            i += 1;
+            while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+                i += 1;
+            }
+            let i = i.min(b.len());
+            out.push_str(&m[..i]);
+            match b.get(i) {
+                Some(b'"') => out.push_str("\"[REDACTED]\""),
+                Some(b'\'') => out.push_str("'[REDACTED]'"),
+                _ => out.push_str("[REDACTED]"),
+            }
+        }
     }
 }
 
@@ -126,18 +182,18 @@ pub fn redact(input: &str) -> Cow<'_, str> {
     }
     let mut out = Cow::Borrowed(input);
     for rule in rules {
-        let next = match rule.replace {
-            Replace::Fixed(text) => rule.re.replace_all(&out, text),
-            Replace::Prefix => rule
-                .re
-                .replace_all(&out, |c: &Captures<'_>| format!("{}[REDACTED]", &c[1])),
-            Replace::Lead(text) => rule
-                .re
-                .replace_all(&out, |c: &Captures<'_>| format!("{}{text}", &c[1])),
-            Replace::Credential => rule.re.replace_all(&out, credential),
-        };
-        if let Cow::Owned(s) = next {
-            out = Cow::Owned(s);
+        let text: &str = &out;
+        let mut replaced: Option<String> = None;
+        let mut last = 0;
+        for m in rule.re.find_iter(text) {
+            let dst = replaced.get_or_insert_with(|| String::with_capacity(text.len()));
+            dst.push_str(&text[last..m.start()]);
+            rewrite(&rule.replace, m.as_str(), dst);
+            last = m.end();
+        }
+        if let Some(mut dst) = replaced {
+            dst.push_str(&text[last..]);
+            out = Cow::Owned(dst);
         }
     }
     out

@@ -207,6 +207,90 @@ const HEADERS_SENT: Rule = Rule {
     ],
 };
 
+const MODULE_NOT_FOUND: Rule = Rule {
+    category: "MODULE_NOT_FOUND",
+    cause: "require() or import could not resolve a module: the package is not installed in this environment (a devDependency in production, a missing npm install), or a relative path or file extension is wrong.",
+    advice: "Install the package as a regular dependency (or fix the relative path and extension), and make sure the deployment runs npm ci with the same lockfile.",
+    steps: &[
+        "Check whether the name is a package (npm ls <name>) or a relative path (./ or ../) resolved from the requiring file.",
+        "Move packages needed at runtime from devDependencies to dependencies.",
+        "Rebuild the deployment image with npm ci so node_modules matches package-lock.json.",
+        "For ESM imports, include the file extension (./util.js) and check the package's exports map.",
+    ],
+};
+
+const REQUIRE_ESM: Rule = Rule {
+    category: "ERR_REQUIRE_ESM",
+    cause: "A CommonJS require() loads a package that is published only as an ES module (a newer major version of the dependency).",
+    advice: "Load the package with a dynamic import() from CommonJS, switch the caller to ESM, or pin the last CommonJS major version of the dependency.",
+    steps: &[
+        "Check the dependency's changelog: the major version that went ESM-only.",
+        "Replace require('pkg') with `const pkg = await import('pkg')` inside an async function.",
+        "Or pin the previous major version in package.json.",
+        "On Node 22+, require(esm) may work without a flag; align the Node version with production.",
+    ],
+};
+
+const TLS_CERT: Rule = Rule {
+    category: "TLS certificate",
+    cause: "The TLS certificate of the server could not be verified: it is self-signed or issued by a private CA, expired, or issued for another host name.",
+    advice: "Give Node the issuing CA (NODE_EXTRA_CA_CERTS or the ca option) or fix the server's certificate; never disable verification with NODE_TLS_REJECT_UNAUTHORIZED=0 in production.",
+    steps: &[
+        "Inspect the chain: `openssl s_client -connect <host>:443 -servername <host>`.",
+        "For a corporate proxy or private CA, point NODE_EXTRA_CA_CERTS at the CA bundle.",
+        "Renew an expired certificate, and make sure the server sends the intermediate certificates.",
+        "Connect with the host name the certificate was issued for, not an IP address.",
+    ],
+};
+
+const DUPLICATE_KEY: Rule = Rule {
+    category: "duplicate key",
+    cause: "An insert or update violates a unique index or constraint (MongoDB E11000, SQL unique violation): the record already exists, often from a retried or concurrent request.",
+    advice: "Treat the duplicate as a conflict: return 409 to the client, or use an upsert / ON CONFLICT clause when the operation should be idempotent.",
+    steps: &[
+        "Identify the unique index or constraint named in the message.",
+        "Return HTTP 409 with a clear message instead of a 500.",
+        "Make retried requests idempotent (upsert, ON CONFLICT DO NOTHING/UPDATE, idempotency keys).",
+        "Check for concurrent requests creating the same record (double submits).",
+    ],
+};
+
+const JWT: Rule = Rule {
+    category: "JWT",
+    cause: "A JSON Web Token was rejected: it expired, its signature does not match the secret or key, or it is malformed.",
+    advice: "Answer 401 and let the client refresh or re-authenticate; check that issuer and verifier use the same secret or key pair and that clocks are in sync.",
+    steps: &[
+        "Return 401 (not 500) for TokenExpiredError and JsonWebTokenError.",
+        "Verify that JWT_SECRET or the public key is identical in every service and environment.",
+        "Allow a small clock tolerance (clockTolerance) if servers' clocks drift.",
+        "Implement token refresh before expiry on the client.",
+    ],
+};
+
+const PAYLOAD_TOO_LARGE: Rule = Rule {
+    category: "payload too large",
+    cause: "The request body is larger than the body parser's limit (express.json() defaults to 100 kB).",
+    advice: "Raise the limit only on the routes that need it (express.json({ limit: '1mb' })) and stream large uploads instead of parsing them into memory.",
+    steps: &[
+        "Check the size the client sends and the limit configured in the body parser.",
+        "Set a route-specific limit rather than a global large one.",
+        "Use multipart streaming (busboy, multer) or direct-to-storage uploads for files.",
+        "Return 413 with the allowed size so clients can adapt.",
+    ],
+};
+
+const INVALID_ARG_TYPE: Rule = Rule {
+    category: "ERR_INVALID_ARG_TYPE",
+    cause: "A Node.js API received an argument of the wrong type, typically undefined where a string, Buffer or number was expected (a missing env var or config value).",
+    advice: "Find the value passed to the Node API in the stack and validate it before the call; a missing environment variable is the most common source.",
+    steps: &[
+        "Read which argument and which type the message names.",
+        "Log the value passed at the first frame of your code in the stack.",
+        "Validate configuration (env vars) at startup and fail fast with a clear message.",
+        "Convert values explicitly (String(x), Buffer.from(x)) where the type can vary.",
+    ],
+};
+
 const GENERIC: Rule = Rule {
     category: "generic",
     cause: "The error does not match a known pattern; the message and the first stack frame in your own code are the best starting point.",
@@ -234,12 +318,34 @@ fn pick(name: &str, code: &str, message: &str) -> &'static Rule {
         &EACCES
     } else if has("ETIMEDOUT") || has("ESOCKETTIMEDOUT") {
         &ETIMEDOUT
-    } else if has("ECONNRESET") {
+    } else if has("ECONNRESET") || lower.contains("socket hang up") {
         &ECONNRESET
     } else if has("EPIPE") {
         &EPIPE
     } else if has("EMFILE") || has("ENFILE") {
         &EMFILE
+    } else if has("MODULE_NOT_FOUND") || message.starts_with("Cannot find module") {
+        &MODULE_NOT_FOUND
+    } else if has("ERR_REQUIRE_ESM") {
+        &REQUIRE_ESM
+    } else if code.starts_with("CERT_")
+        || code.contains("SELF_SIGNED_CERT")
+        || code == "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
+        || code == "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"
+        || code == "ERR_TLS_CERT_ALTNAME_INVALID"
+        || lower.contains("self-signed certificate")
+        || lower.contains("unable to verify the first certificate")
+    {
+        &TLS_CERT
+    } else if message.contains("E11000") || lower.contains("duplicate key") {
+        &DUPLICATE_KEY
+    } else if name == "TokenExpiredError" || name == "JsonWebTokenError" || name == "NotBeforeError"
+    {
+        &JWT
+    } else if name == "PayloadTooLargeError" || lower.contains("request entity too large") {
+        &PAYLOAD_TOO_LARGE
+    } else if has("ERR_INVALID_ARG_TYPE") {
+        &INVALID_ARG_TYPE
     } else if has("ERR_HTTP_HEADERS_SENT") || lower.contains("headers after they are sent") {
         &HEADERS_SENT
     } else if lower.contains("heap out of memory") || lower.contains("allocation failed") {
@@ -423,6 +529,50 @@ mod tests {
                 "ERR_HTTP_HEADERS_SENT",
                 "Cannot set headers after they are sent to the client",
                 "ERR_HTTP_HEADERS_SENT",
+            ),
+            ("Error", "", "socket hang up", "ECONNRESET"),
+            (
+                "Error",
+                "MODULE_NOT_FOUND",
+                "Cannot find module 'pg'",
+                "MODULE_NOT_FOUND",
+            ),
+            (
+                "Error",
+                "ERR_REQUIRE_ESM",
+                "require() of ES Module /app/node_modules/x/index.js not supported",
+                "ERR_REQUIRE_ESM",
+            ),
+            (
+                "Error",
+                "SELF_SIGNED_CERT_IN_CHAIN",
+                "self-signed certificate in certificate chain",
+                "TLS certificate",
+            ),
+            (
+                "Error",
+                "CERT_HAS_EXPIRED",
+                "certificate has expired",
+                "TLS certificate",
+            ),
+            (
+                "MongoServerError",
+                "",
+                "E11000 duplicate key error collection: app.users index: email_1",
+                "duplicate key",
+            ),
+            ("TokenExpiredError", "", "jwt expired", "JWT"),
+            (
+                "PayloadTooLargeError",
+                "",
+                "request entity too large",
+                "payload too large",
+            ),
+            (
+                "TypeError",
+                "ERR_INVALID_ARG_TYPE",
+                "The \"path\" argument must be of type string. Received undefined",
+                "ERR_INVALID_ARG_TYPE",
             ),
             ("Error", "", "something odd happened", "generic"),
         ];

@@ -116,7 +116,7 @@ impl HttpClient {
             rb = rb.header(*k, v);
         }
         let work = async {
-            let mut resp = rb.send().await.map_err(|e| (classify(&e), None))?;
+            let mut resp = rb.send().await.map_err(|e| (classify(e), None))?;
             let status = resp.status().as_u16();
             if !(200..300).contains(&status) {
                 let h = resp.headers();
@@ -132,7 +132,7 @@ impl HttpClient {
                 return Err((CallError::TooLarge, None));
             }
             let mut body = Vec::with_capacity(declared as usize);
-            while let Some(chunk) = resp.chunk().await.map_err(|e| (classify(&e), None))? {
+            while let Some(chunk) = resp.chunk().await.map_err(|e| (classify(e), None))? {
                 if body.len() + chunk.len() > self.max_body {
                     return Err((CallError::TooLarge, None));
                 }
@@ -146,12 +146,15 @@ impl HttpClient {
     }
 }
 
-fn classify(e: &reqwest::Error) -> CallError {
+/// The error without its URL: a URL can carry a key in its query string, and these messages
+/// reach `stats().lastError`.
+fn classify(e: reqwest::Error) -> CallError {
     if e.is_timeout() {
         return CallError::Timeout;
     }
+    let e = e.without_url();
     let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
+    let mut src = std::error::Error::source(&e);
     while let Some(s) = src {
         msg.push_str(": ");
         msg.push_str(&s.to_string());

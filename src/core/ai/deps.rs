@@ -12,6 +12,18 @@ use crate::core::breaker::{BreakerOptions, CircuitBreaker, Outcome, Permit, Stat
 use crate::core::cache::{CacheOptions, SyncLruCache};
 use crate::core::clock::SharedClock;
 use crate::core::rate_limit::{RateLimitConfig, RateLimiter};
+use crate::core::redis_store::{ConnOptions, SharedCache};
+
+/// Key prefix of shared advice (and of its in-flight markers) in Redis.
+const SHARED_PREFIX: &str = "qerrors:advice:";
+/// Budget of one shared-cache command; past it the pipeline goes on locally.
+const SHARED_TIMEOUT_MS: u64 = 500;
+/// While Redis is down, how often one shared-cache command probes it.
+const SHARED_PROBE_MS: u64 = 1000;
+
+/// Fingerprints whose analysis failed recently, remembered so a storm of one error the
+/// provider cannot answer does not become a storm of provider calls.
+const MAX_FAILED: usize = 1024;
 
 /// The single limiter key: one bucket for all calls to the configured provider.
 const PROVIDER_KEY: &[u8] = b"provider";
@@ -24,7 +36,11 @@ pub struct Deps {
     cache: Option<SyncLruCache<u64, Arc<str>>>,
     /// `None` when rate limiting is off.
     limiter: Option<RateLimiter>,
+    /// Recently failed fingerprints; `None` when `failure_ttl_ms` is 0.
+    failed: Option<SyncLruCache<u64, ()>>,
     breaker: CircuitBreaker,
+    /// Advice shared with other processes through Redis; `None` without a Redis URL.
+    shared: Option<SharedCache>,
 }
 
 impl Deps {
@@ -56,6 +72,20 @@ impl Deps {
                 Some(RateLimiter::new(config, clock.clone()).map_err(|e| e.to_string())?)
             }
         };
+        let failed = match cfg.failure_ttl_ms {
+            0 => None,
+            ttl_ms => Some(
+                SyncLruCache::new(
+                    CacheOptions {
+                        max: MAX_FAILED,
+                        ttl_ms,
+                        ..CacheOptions::default()
+                    },
+                    clock.clone(),
+                )
+                .map_err(|e| e.to_string())?,
+            ),
+        };
         let breaker = CircuitBreaker::new(
             BreakerOptions {
                 reset_timeout_ms: cfg.breaker_reset_ms,
@@ -66,13 +96,36 @@ impl Deps {
                 half_open_max_probes: 1,
                 ..BreakerOptions::default()
             },
-            clock,
+            clock.clone(),
         )?;
+        let shared = match &cfg.redis_url {
+            None => None,
+            Some(url) => Some(
+                SharedCache::new(
+                    &ConnOptions {
+                        url: url.clone(),
+                        timeout_ms: SHARED_TIMEOUT_MS,
+                        probe_interval_ms: SHARED_PROBE_MS,
+                        cluster: false,
+                    },
+                    SHARED_PREFIX,
+                    clock.clone(),
+                )
+                .map_err(|e| format!("invalid Redis URL for the shared advice cache: {e}"))?,
+            ),
+        };
         Ok(Self {
             cache,
             limiter,
+            failed,
             breaker,
+            shared,
         })
+    }
+
+    /// The advice cache shared through Redis, when configured.
+    pub fn shared(&self) -> Option<&SharedCache> {
+        self.shared.as_ref()
     }
 
     pub fn cache_get(&self, fp: u64) -> Option<Arc<str>> {
@@ -102,6 +155,23 @@ impl Deps {
             let s = c.stats();
             s.evictions + s.expirations
         })
+    }
+
+    /// Remembers that the analysis of `fp` failed.
+    pub fn mark_failed(&self, fp: u64) {
+        if let Some(f) = &self.failed {
+            f.set(fp, (), 1, None);
+        }
+    }
+
+    /// Whether the analysis of `fp` failed within the failure TTL.
+    pub fn failed_recently(&self, fp: u64) -> bool {
+        self.failed.as_ref().is_some_and(|f| f.contains(&fp))
+    }
+
+    /// Whether the breaker is open now (read without taking a permit).
+    pub fn breaker_open(&self) -> bool {
+        self.breaker.state() == State::Open
     }
 
     /// `Ok(())` to call the provider now, `Err(ms)` to wait about that long first.
@@ -208,6 +278,34 @@ mod tests {
         assert!(d.breaker_acquire().is_none(), "one probe at a time");
         d.breaker_record(probe, true);
         assert_eq!(d.breaker_state(), "CLOSED");
+    }
+
+    #[test]
+    fn failures_are_remembered_for_their_ttl() {
+        let clock = Arc::new(FakeClock::new(0));
+        let d = Deps::new(
+            &AiConfig {
+                failure_ttl_ms: 100,
+                ..cfg()
+            },
+            clock.clone(),
+        )
+        .expect("deps");
+        assert!(!d.failed_recently(7));
+        d.mark_failed(7);
+        assert!(d.failed_recently(7));
+        clock.advance(100);
+        assert!(!d.failed_recently(7));
+        let off = Deps::new(
+            &AiConfig {
+                failure_ttl_ms: 0,
+                ..cfg()
+            },
+            clock,
+        )
+        .expect("deps");
+        off.mark_failed(7);
+        assert!(!off.failed_recently(7));
     }
 
     #[test]

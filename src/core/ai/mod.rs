@@ -4,8 +4,8 @@
 //! circuit breaker, HTTP, parse, cache, notify); `providers` builds the OpenAI-compatible and
 //! Gemini request bodies and parses their answers; `client` is the HTTP client with timeouts,
 //! retries and a body cap; `prompt` builds the prompt; `advisor` is the built-in offline
-//! advisor used when no API key is configured; `deps` holds the small interfaces through which
-//! the pipeline reaches the shared cache, limiter, breaker, JSON and redaction code.
+//! advisor used when no API key is configured; `deps` wires in the shared advice cache,
+//! limiter, circuit breaker and redaction (`providers` uses the shared JSON scanner).
 
 pub mod advisor;
 pub mod client;

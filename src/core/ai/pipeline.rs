@@ -1,9 +1,12 @@
 //! The analysis pipeline, one [`Pipeline::submit`] per error:
 //!
-//! fingerprint → advice cache lookup → (offline advisor, or) de-duplicate identical in-flight
-//! analyses → bound running + queued analyses (overflow rejected and counted) → on a tokio
+//! fingerprint → advice cache lookup → (offline advisor, or) refuse while the breaker is open
+//! or the error failed recently → de-duplicate identical in-flight analyses → bound running +
+//! queued analyses (overflow rejected and counted) → on a tokio
 //! worker: wait for a slot → redact → build the prompt → rate-limit provider calls → circuit
-//! breaker → HTTP with retries → extract and parse the answer → cache → notify.
+//! breaker → HTTP with retries → extract and parse the answer → cache → notify. With a
+//! Redis URL, the worker first looks in the advice cache shared with other processes and
+//! waits for another process's analysis of the same fingerprint instead of repeating it.
 //!
 //! `submit` runs on the caller's thread (the JS main thread) and does only the cheap part;
 //! everything from redaction on runs on the runtime. Results reach the caller through a
@@ -15,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OnceCell, Semaphore};
 
 use super::advisor;
 use super::client::HttpClient;
@@ -23,20 +26,32 @@ use super::config::{AiConfig, Provider};
 use super::deps::Deps;
 use super::prompt::build_prompt;
 use super::providers::{build_request, extract_content, parse_advice};
-use crate::core::fingerprint::fingerprint;
+use crate::core::fingerprint::{fingerprint, to_hex};
+use crate::core::redis_store::{HealthEvent, Shared};
+
+/// While another process analyses the same error, how often this one looks for its advice.
+const SHARED_POLL_MS: u64 = 25;
 
 /// Largest advice document handed to JS; real advice is a few KB.
 pub const MAX_ADVICE_BYTES: usize = 64 * 1024;
 
-/// One error, as plain strings (JS extracts them; missing parts are empty).
+/// An error owned by a scheduled analysis.
 #[derive(Debug, Clone, Default)]
-pub struct ErrorInput {
-    pub name: String,
-    pub code: String,
-    pub message: String,
-    pub stack: String,
-    /// Filled from `submit`'s `context` closure.
-    pub context: String,
+struct ErrorInput {
+    name: String,
+    message: String,
+    stack: String,
+    context: String,
+}
+
+/// One error as borrowed strings, for [`Pipeline::submit`]; copied only when an analysis
+/// is actually scheduled.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ErrorParts<'a> {
+    pub name: &'a str,
+    pub code: &'a str,
+    pub message: &'a str,
+    pub stack: &'a str,
 }
 
 /// Receives finished analyses. Called on a runtime thread; must not block.
@@ -55,7 +70,8 @@ pub enum Submitted {
     Scheduled,
     /// An identical analysis is already in flight; its result will be delivered.
     Joined,
-    /// Running and queued analyses are at their bound; nothing will be delivered.
+    /// Running and queued analyses are at their bound, the breaker is open, or this
+    /// error's analysis failed recently; nothing will be delivered.
     Rejected,
     /// The pipeline was shut down.
     Closed,
@@ -77,6 +93,9 @@ struct Counters {
     succeeded: AtomicU64,
     failed: AtomicU64,
     cancelled: AtomicU64,
+    skipped_failed: AtomicU64,
+    /// Advice found in the Redis-shared cache (often computed by another process).
+    shared_hits: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
@@ -101,7 +120,9 @@ impl Drop for Gauge<'_> {
 
 struct Inner {
     cfg: AiConfig,
-    client: Option<HttpClient>,
+    /// Built by the first analysis, on a runtime thread: loading TLS roots takes ~10 ms,
+    /// which must not stall the JS thread that reports the first error.
+    client: OnceCell<Result<HttpClient, String>>,
     deps: Deps,
     notifier: Box<dyn Notifier>,
     in_flight: Mutex<HashSet<u64>>,
@@ -126,23 +147,13 @@ impl Pipeline {
         deps: Deps,
         notifier: Box<dyn Notifier>,
         runtime: tokio::runtime::Handle,
-    ) -> Result<Self, String> {
-        let client = match cfg.provider {
-            Provider::Offline => None,
-            _ => Some(HttpClient::new(
-                cfg.retry,
-                cfg.timeout_ms,
-                cfg.connect_timeout_ms,
-                cfg.max_response_bytes,
-                cfg.concurrency,
-            )?),
-        };
+    ) -> Self {
         let (cancel, _) = watch::channel(false);
-        Ok(Self {
+        Self {
             inner: Arc::new(Inner {
                 slots: Semaphore::new(cfg.concurrency.max(1)),
                 cfg,
-                client,
+                client: OnceCell::new(),
                 deps,
                 notifier,
                 in_flight: Mutex::new(HashSet::new()),
@@ -152,23 +163,18 @@ impl Pipeline {
                 counters: Counters::default(),
                 last_error: Mutex::new(None),
             }),
-        })
-    }
-
-    /// The configuration in use.
-    pub fn config(&self) -> &AiConfig {
-        &self.inner.cfg
+        }
     }
 
     /// Takes one error; see the module docs. Never blocks. `context` is called only when an
     /// analysis is actually scheduled (a cache hit never pays for building it).
     pub fn submit(
         &self,
-        mut input: ErrorInput,
+        parts: &ErrorParts<'_>,
         context: impl FnOnce() -> String,
     ) -> (u64, Submitted) {
         let inner = &self.inner;
-        let fp = fingerprint(&input.name, &input.code, &input.message, &input.stack);
+        let fp = fingerprint(parts.name, parts.code, parts.message, parts.stack);
         if inner.closed.load(Ordering::Acquire) {
             return (fp, Submitted::Closed);
         }
@@ -178,7 +184,7 @@ impl Pipeline {
         }
         bump(&inner.counters.misses);
         if inner.cfg.provider == Provider::Offline {
-            let map = advisor::advise(&input.name, &input.code, &input.message);
+            let map = advisor::advise(parts.name, parts.code, parts.message);
             return match finalize(map, fp, Provider::Offline) {
                 Some(advice) => {
                     bump(&inner.counters.offline);
@@ -187,6 +193,14 @@ impl Pipeline {
                 }
                 None => (fp, Submitted::Rejected),
             };
+        }
+        if inner.deps.failed_recently(fp) {
+            bump(&inner.counters.skipped_failed);
+            return (fp, Submitted::Rejected);
+        }
+        if inner.deps.breaker_open() {
+            bump(&inner.counters.breaker_rejected);
+            return (fp, Submitted::Rejected);
         }
         {
             let mut set = lock(&inner.in_flight);
@@ -200,25 +214,30 @@ impl Pipeline {
             }
             set.insert(fp);
         }
-        input.context = context();
+        // From here on the guard owns the in-flight entry: whatever happens, it is released.
+        let settle = Settle {
+            inner: Arc::clone(inner),
+            fp,
+            result: Err(false),
+        };
+        let input = ErrorInput {
+            name: parts.name.to_owned(),
+            message: parts.message.to_owned(),
+            stack: parts.stack.to_owned(),
+            context: context(),
+        };
         bump(&inner.counters.scheduled);
-        let task_inner = Arc::clone(inner);
         inner.runtime.spawn(async move {
-            let mut cancel = task_inner.cancel.subscribe();
-            let result = tokio::select! {
+            let mut settle = settle;
+            let inner = Arc::clone(&settle.inner);
+            let mut cancel = inner.cancel.subscribe();
+            settle.result = tokio::select! {
                 _ = cancel.wait_for(|c| *c) => {
-                    bump(&task_inner.counters.cancelled);
-                    None
+                    bump(&inner.counters.cancelled);
+                    Err(false)
                 }
-                r = task_inner.analyse(fp, &input) => r,
+                r = inner.analyse_shared(fp, &input) => r,
             };
-            if let Some(advice) = &result {
-                task_inner.deps.cache_insert(fp, advice.clone());
-            }
-            lock(&task_inner.in_flight).remove(&fp);
-            if !task_inner.closed.load(Ordering::Acquire) {
-                task_inner.notifier.deliver(fp, result);
-            }
         });
         (fp, Submitted::Scheduled)
     }
@@ -237,11 +256,6 @@ impl Pipeline {
     pub fn shutdown(&self) {
         self.inner.closed.store(true, Ordering::Release);
         self.inner.cancel.send_replace(true);
-    }
-
-    /// Whether `shutdown` was called.
-    pub fn is_closed(&self) -> bool {
-        self.inner.closed.load(Ordering::Acquire)
     }
 
     /// Counters and gauges as a JSON object (plain numbers and a few strings).
@@ -273,10 +287,43 @@ impl Pipeline {
             "succeeded": n(&c.succeeded),
             "failed": n(&c.failed),
             "cancelled": n(&c.cancelled),
+            "skippedRecentFailure": n(&c.skipped_failed),
+            "sharedCache": i.deps.shared().is_some(),
+            "sharedHits": n(&c.shared_hits),
+            "redisUp": i.deps.shared().is_none_or(|s| !s.conn().health().is_down()),
+            "redisOutages": i.deps.shared().map_or(0, |s| s.conn().stats.outages.load(Ordering::Relaxed)),
             "closed": i.closed.load(Ordering::Acquire),
             "lastError": *lock(&i.last_error),
         });
         v.to_string()
+    }
+}
+
+/// Ends one analysis when its task ends, however it ends (result, cancellation, or a panic
+/// unwinding through the task): caches a result, leaves the in-flight set, and notifies, so
+/// no JS promise can be left waiting.
+struct Settle {
+    inner: Arc<Inner>,
+    fp: u64,
+    /// The advice, or whether the failure is remembered for `failure_ttl_ms` (a refusal by
+    /// the breaker, a cancellation or a panic is not: the error itself is not at fault).
+    result: Result<Arc<str>, bool>,
+}
+
+impl Drop for Settle {
+    fn drop(&mut self) {
+        let inner = &self.inner;
+        let result = std::mem::replace(&mut self.result, Err(false));
+        let closed = inner.closed.load(Ordering::Acquire);
+        match &result {
+            Ok(advice) => inner.deps.cache_insert(self.fp, advice.clone()),
+            Err(true) if !closed => inner.deps.mark_failed(self.fp),
+            Err(_) => {}
+        }
+        lock(&inner.in_flight).remove(&self.fp);
+        if !closed {
+            inner.notifier.deliver(self.fp, result.ok());
+        }
     }
 }
 
@@ -285,16 +332,69 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Inner {
-    fn fail(&self, why: String) -> Option<Arc<str>> {
+    /// Records a failed analysis; the error is remembered for `failure_ttl_ms`.
+    fn fail(&self, why: String) -> Result<Arc<str>, bool> {
         bump(&self.counters.failed);
         *lock(&self.last_error) = Some(why);
-        None
+        Err(true)
     }
 
-    async fn analyse(&self, fp: u64, input: &ErrorInput) -> Option<Arc<str>> {
+    /// [`analyse`](Self::analyse) through the Redis-shared advice cache when configured:
+    /// advice another process cached is used as is, and while another process analyses
+    /// the same fingerprint this one waits for its advice instead of calling the provider
+    /// too. A Redis outage degrades to analysing locally, with one log line per outage.
+    async fn analyse_shared(&self, fp: u64, input: &ErrorInput) -> Result<Arc<str>, bool> {
+        let Some(shared) = self.deps.shared() else {
+            return self.analyse(fp, input).await;
+        };
+        // The in-flight marker must outlive one whole analysis: every attempt's timeout
+        // and the backoff between them, plus a margin.
+        let attempts = u64::from(self.cfg.retry.retries) + 1;
+        let lock_ms = self
+            .cfg
+            .timeout_ms
+            .saturating_add(self.cfg.retry.max_ms)
+            .saturating_mul(attempts)
+            .saturating_add(1000);
+        let mut events = Vec::new();
+        // `analyse`'s error (whether the failure is remembered) survives the shared path.
+        let mut failed = true;
+        let got = shared
+            .get_or_compute(
+                &to_hex(fp),
+                self.cfg.cache_ttl_ms,
+                lock_ms,
+                SHARED_POLL_MS,
+                || async {
+                    self.analyse(fp, input)
+                        .await
+                        .map_err(|remember| failed = remember)
+                        .ok()
+                },
+                &mut events,
+            )
+            .await;
+        for e in events {
+            let line = e.message(&shared.conn().target(), "the local advice cache");
+            eprintln!("{line}");
+            if matches!(e, HealthEvent::Down(_)) {
+                *lock(&self.last_error) = Some(line);
+            }
+        }
+        match got {
+            Some(Shared::Hit(advice)) => {
+                bump(&self.counters.shared_hits);
+                Ok(advice)
+            }
+            Some(Shared::Computed(advice)) => Ok(advice),
+            None => Err(failed),
+        }
+    }
+
+    async fn analyse(&self, fp: u64, input: &ErrorInput) -> Result<Arc<str>, bool> {
         let permit = {
             let _queued = Gauge::up(&self.counters.queued);
-            self.slots.acquire().await.ok()?
+            self.slots.acquire().await.map_err(|_| false)?
         };
         let _running = Gauge::up(&self.counters.running);
         let r = &self.deps;
@@ -304,8 +404,25 @@ impl Inner {
             &r.redact(&input.context),
             &r.redact(&input.stack),
         );
-        let (Some(req), Some(client)) = (build_request(&self.cfg, &prompt), &self.client) else {
+        let Some(req) = build_request(&self.cfg, &prompt) else {
             return self.fail("no provider configured".into());
+        };
+        let built = self
+            .client
+            .get_or_init(|| async {
+                let c = &self.cfg;
+                HttpClient::new(
+                    c.retry,
+                    c.timeout_ms,
+                    c.connect_timeout_ms,
+                    c.max_response_bytes,
+                    c.concurrency,
+                )
+            })
+            .await;
+        let client = match built {
+            Ok(c) => c,
+            Err(e) => return self.fail(format!("cannot build the HTTP client: {e}")),
         };
         while let Err(wait_ms) = self.deps.acquire_call() {
             bump(&self.counters.rate_limited);
@@ -313,7 +430,8 @@ impl Inner {
         }
         let Some(breaker_permit) = self.deps.breaker_acquire() else {
             bump(&self.counters.breaker_rejected);
-            return self.fail("circuit breaker is open".into());
+            *lock(&self.last_error) = Some("circuit breaker is open".into());
+            return Err(false);
         };
         let sent = client
             .send(&req, &|| bump(&self.counters.provider_calls))
@@ -335,7 +453,7 @@ impl Inner {
             Ok(map) => match finalize(map, fp, self.cfg.provider) {
                 Some(advice) => {
                     bump(&self.counters.succeeded);
-                    Some(advice)
+                    Ok(advice)
                 }
                 None => self.fail("advice is larger than 64 KB".into()),
             },
@@ -395,16 +513,15 @@ mod tests {
             deps,
             Box::new(Chan(Mutex::new(tx))),
             rt.handle().clone(),
-        )
-        .expect("pipeline");
+        );
         (p, rx)
     }
 
-    fn err(message: &str) -> ErrorInput {
-        ErrorInput {
-            name: "Error".into(),
-            message: message.into(),
-            ..ErrorInput::default()
+    fn err(message: &str) -> ErrorParts<'_> {
+        ErrorParts {
+            name: "Error",
+            message,
+            ..ErrorParts::default()
         }
     }
 
@@ -412,7 +529,7 @@ mod tests {
     fn offline_answers_at_once_and_caches() {
         let rt = runtime();
         let (p, _rx) = pipeline(AiConfig::default(), &rt);
-        let (fp, first) = p.submit(err("connect ECONNREFUSED 127.0.0.1:6379"), String::new);
+        let (fp, first) = p.submit(&err("connect ECONNREFUSED 127.0.0.1:6379"), String::new);
         let Submitted::Ready(advice) = first else {
             panic!("expected offline advice, got {first:?}");
         };
@@ -420,14 +537,14 @@ mod tests {
         assert_eq!(v["source"], "offline");
         assert_eq!(v["category"], "ECONNREFUSED");
         assert_eq!(v["fingerprint"], crate::core::fingerprint::to_hex(fp));
-        let (fp2, second) = p.submit(err("connect ECONNREFUSED 127.0.0.1:6380"), String::new);
+        let (fp2, second) = p.submit(&err("connect ECONNREFUSED 127.0.0.1:6380"), String::new);
         assert_eq!(fp, fp2);
         assert_eq!(second, Submitted::Cached(advice.clone()));
         assert_eq!(p.get(fp), Some(advice));
         p.clear_cache();
         assert_eq!(p.get(fp), None);
         p.shutdown();
-        assert_eq!(p.submit(err("x"), String::new).1, Submitted::Closed);
+        assert_eq!(p.submit(&err("x"), String::new).1, Submitted::Closed);
     }
 
     #[test]
@@ -453,11 +570,11 @@ mod tests {
             ..AiConfig::default()
         };
         let (p, rx) = pipeline(cfg, &rt);
-        assert_eq!(p.submit(err("one"), String::new).1, Submitted::Scheduled);
-        assert_eq!(p.submit(err("one"), String::new).1, Submitted::Joined);
-        assert_eq!(p.submit(err("two"), String::new).1, Submitted::Scheduled);
-        assert_eq!(p.submit(err("three"), String::new).1, Submitted::Scheduled);
-        assert_eq!(p.submit(err("four"), String::new).1, Submitted::Rejected);
+        assert_eq!(p.submit(&err("one"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(&err("one"), String::new).1, Submitted::Joined);
+        assert_eq!(p.submit(&err("two"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(&err("three"), String::new).1, Submitted::Scheduled);
+        assert_eq!(p.submit(&err("four"), String::new).1, Submitted::Rejected);
         let stats: Value = serde_json::from_str(&p.stats_json()).expect("stats");
         assert_eq!(stats["deduplicated"], 1);
         assert_eq!(stats["rejected"], 1);

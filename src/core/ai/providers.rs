@@ -58,13 +58,21 @@ pub fn build_request(cfg: &AiConfig, prompt: &str) -> Option<ProviderRequest> {
     let (headers, body) = match cfg.provider {
         Provider::Offline => return None,
         Provider::OpenAi => {
+            // OpenAI itself wants `max_completion_tokens` (`max_tokens` is deprecated there);
+            // OpenAI-compatible servers (vLLM, Ollama, llama.cpp, proxies) widely know only
+            // `max_tokens`.
+            let tokens_field = if cfg.url.contains("://api.openai.com/") {
+                "max_completion_tokens"
+            } else {
+                "max_tokens"
+            };
             let mut body = json!({
                 "model": cfg.model,
                 "messages": [{ "role": "user", "content": prompt }],
                 "temperature": 1,
                 "top_p": 1,
-                "max_completion_tokens": cfg.max_tokens,
             });
+            body[tokens_field] = json!(cfg.max_tokens);
             if cfg.json_mode {
                 body["response_format"] = json!({ "type": "json_object" });
             }
@@ -187,8 +195,17 @@ mod tests {
         let v: Value = serde_json::from_slice(&r.body).expect("json");
         assert_eq!(v["model"], "m");
         assert_eq!(v["messages"][0]["content"], "hi \"there\"");
-        assert_eq!(v["max_completion_tokens"], 77);
+        assert_eq!(v["max_tokens"], 77);
+        assert!(v.get("max_completion_tokens").is_none());
         assert_eq!(v["response_format"]["type"], "json_object");
+        let official = AiConfig {
+            url: "https://api.openai.com/v1/chat/completions".into(),
+            ..cfg(Provider::OpenAi)
+        };
+        let r = build_request(&official, "hi").expect("request");
+        let v: Value = serde_json::from_slice(&r.body).expect("json");
+        assert_eq!(v["max_completion_tokens"], 77);
+        assert!(v.get("max_tokens").is_none());
         assert!(r
             .headers
             .contains(&("authorization", "Bearer k-123".to_owned())));

@@ -1,0 +1,244 @@
+'use strict';
+
+// End-to-end error storm through qerrors(): 10 000 errors over 20 signatures (Zipf 1.1,
+// messages with varying ids, ports and paths, stacks of 10-40 frames) plus 1% unique errors,
+// with a mock OpenAI-compatible provider at 200 ms latency in a child process. Each side runs
+// in its own process with the same storm and environment:
+//
+//   ours:   this package's qerrors() (lib/qerrors.js) → native AI pipeline
+//   legacy: the published qerrors 1.2.7 (node_modules/qerrors-legacy), same env
+//
+// A third process runs the same storm through aiPipeline.schedule() alone: the pipeline's
+// share of the per-error cost.
+//
+// Reported: time per qerrors() call (awaited one after another), event-loop delay max,
+// provider calls made (ideal: one per distinct fingerprint), RSS and heap after the storm.
+//
+//   node --expose-gc benchmark/ai-storm.js [--errors 10000]
+
+const { spawn, execFile } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
+
+const root = path.resolve(__dirname, '..');
+const argOf = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const ERRORS = Number(argOf('errors', 10000));
+const SIGNATURES = 20;
+
+if (process.argv.includes('--mock')) {
+  const { startMock } = require('../__test__/helpers/ai-mock');
+  startMock('openai').then((mock) => {
+    mock.fallback = { delayMs: 200, content: JSON.stringify({ advice: 'Storm advice: check the failing dependency.', steps: ['a', 'b'] }) };
+    process.stdout.write(`${mock.url}\n`);
+    process.stdin.on('end', () => {
+      process.stdout.write(`${mock.requests.length}\n`);
+      process.exit(0);
+    });
+    process.stdin.resume();
+  });
+  return;
+}
+
+/** Deterministic PRNG (mulberry32). */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = ['ledger', 'invoice', 'session', 'upload', 'catalog', 'payment', 'inventory', 'shipment', 'profile', 'search', 'report', 'billing', 'export', 'import', 'webhook', 'mailer', 'cache', 'queue', 'auth', 'render'];
+
+/** An error of signature `sig` thrown `depth` frames deep, with a varying id/port/path. */
+function makeError(sig, variant, unique) {
+  const word = WORDS[sig];
+  const message = unique
+    ? `unexpected ${word} state ${unique}`
+    : [
+        () => `connect ECONNREFUSED 10.0.${variant % 250}.${variant % 7}:${5000 + sig}`,
+        () => `Cannot read properties of undefined (reading '${word}') for request ${variant.toString(16).padStart(8, 'f')}-aaaa-4bbb-8ccc-${String(variant).padStart(12, '0')}`,
+        () => `ENOENT: no such file or directory, open '/srv/data/${variant}/${word}.json'`,
+        () => `${word} service answered 503 after ${variant % 900} ms for order ${100000 + variant}`,
+      ][sig % 4]();
+  const depth = 10 + ((sig * 7) % 31);
+  const thrower = {
+    [`${word}Handler`](n) {
+      if (n === 0) return new (sig % 3 === 1 ? TypeError : Error)(message);
+      return thrower[`${word}Handler`](n - 1);
+    },
+  };
+  const err = thrower[`${word}Handler`](depth);
+  if (sig % 4 === 0) err.code = 'ECONNREFUSED';
+  return err;
+}
+
+function storm(n) {
+  const r = rng(42);
+  // Zipf(1.1) weights over the signatures.
+  const w = Array.from({ length: SIGNATURES }, (_, i) => 1 / Math.pow(i + 1, 1.1));
+  const total = w.reduce((a, b) => a + b, 0);
+  const plan = [];
+  let uniques = 0;
+  for (let i = 0; i < n; i++) {
+    if (r() < 0.01) {
+      let tag = '';
+      for (let k = uniques++; ; k = Math.floor(k / 26) - 1) {
+        tag = String.fromCharCode(97 + (k % 26)) + tag;
+        if (k < 26) break;
+      }
+      plan.push([i % SIGNATURES, i, `zq${tag}`]);
+      continue;
+    }
+    let x = r() * total;
+    let sig = 0;
+    while (x > w[sig] && sig < SIGNATURES - 1) x -= w[sig++];
+    plan.push([sig, i, '']);
+  }
+  return { plan, uniques };
+}
+
+async function runSide(side) {
+  const ai = require(path.join(root, 'lib', 'aiPipeline.js'));
+  const qerrors =
+    side === 'ours'
+      ? require(path.join(root, 'lib', 'qerrors.js'))
+      : side === 'pipeline'
+        ? async (err, ctx) => ai.schedule(err, ctx)
+        : require('qerrors-legacy').qerrors;
+  const { plan } = storm(ERRORS);
+  const errors = plan.map(([sig, variant, unique]) => makeError(sig, variant, unique));
+  for (const e of errors) void e.stack; // format stacks before timing, on both sides
+  // Warm-up outside the measured storm is not possible without polluting the cache, so the
+  // storm is measured whole.
+  if (global.gc) global.gc();
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  // Batches of 100 errors, then a turn of the event loop (timers, I/O, advice callbacks run),
+  // as in a server; time per call counts only the time spent inside the batches.
+  let busy = 0;
+  const cpu0 = process.cpuUsage();
+  for (let b = 0; b < errors.length; b += 100) {
+    const t = performance.now();
+    for (let i = b; i < Math.min(b + 100, errors.length); i++) {
+      await qerrors(errors[i], { route: '/storm', attempt: i % 3 });
+    }
+    busy += performance.now() - t;
+    await new Promise((r) => setImmediate(r));
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const perCallUs = (busy * 1000) / errors.length;
+  const cpuPerCallUs = (cpu.user + cpu.system) / errors.length;
+  h.disable();
+  let pipelineStats = null;
+  if (side !== 'legacy') {
+    const deadline = Date.now() + 60000;
+    while (ai.stats().pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    pipelineStats = ai.stats();
+  } else {
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (global.gc) global.gc();
+  const mem = process.memoryUsage();
+  process.stdout.write(
+    JSON.stringify({
+      perCallUs,
+      cpuPerCallUs,
+      delayMaxMs: h.max / 1e6,
+      delayP99Ms: h.percentile(99) / 1e6,
+      rssMb: mem.rss / 1048576,
+      heapMb: mem.heapUsed / 1048576,
+      externalMb: mem.external / 1048576,
+      pipeline: pipelineStats && {
+        providerCalls: pipelineStats.providerCalls,
+        deduplicated: pipelineStats.deduplicated,
+        rejected: pipelineStats.rejected,
+        cacheHits: pipelineStats.cacheHits,
+        succeeded: pipelineStats.succeeded,
+        failed: pipelineStats.failed,
+      },
+    }) + '\n'
+  );
+  process.exit(0);
+}
+
+if (process.argv.includes('--side')) {
+  runSide(argOf('side', 'ours')).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+  return;
+}
+
+async function main() {
+  const mock = spawn(process.execPath, [__filename, '--mock'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const url = await new Promise((resolve) => {
+    mock.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n') && !resolve.done) {
+        resolve.done = true;
+        resolve(out.split('\n')[0]);
+      }
+    });
+  });
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'qerrors-storm-'));
+  const env = {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    NODE_PATH: path.join(root, 'node_modules'),
+    // Both sides log to files in a temporary directory, not to the console.
+    QERRORS_VERBOSE: 'false',
+    QERRORS_LOG_DIR: path.join(cwd, 'logs'),
+    QERRORS_AI_PROVIDER: 'openai',
+    OPENAI_API_KEY: 'sk-storm',
+    QERRORS_OPENAI_URL: url,
+    QERRORS_RATE_LIMIT_ENABLED: 'false',
+  };
+  const run = (side) =>
+    new Promise((resolve, reject) => {
+      execFile(process.execPath, ['--expose-gc', __filename, '--side', side, '--errors', String(ERRORS)], { cwd, env, maxBuffer: 1 << 24, timeout: 180000 }, (err, stdout, stderr) => {
+        const line = stdout.trim().split('\n').pop() || '';
+        try {
+          resolve(JSON.parse(line));
+        } catch {
+          reject(new Error(`${side} failed: ${err && err.message}\n${stderr.slice(0, 2000)}`));
+        }
+      });
+    });
+  const { uniques } = storm(ERRORS);
+  const ours = await run('ours');
+  const pipeline = await run('pipeline');
+  const legacy = await run('legacy');
+  mock.stdin.end();
+  await new Promise((r) => mock.on('exit', r));
+  const lines = out.trim().split('\n');
+  const mockCalls = Number(lines[lines.length - 1]);
+  fs.rmSync(cwd, { recursive: true, force: true });
+  console.log(`Error storm: ${ERRORS} errors, ${SIGNATURES} signatures (Zipf 1.1) + ${uniques} unique, mock provider at 200 ms; each side in its own process`);
+  console.log('| side | µs per call (wall) | CPU µs per call | event-loop delay max / p99 ms | provider calls | RSS MB | heap MB | external MB |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const row = (label, r, calls) =>
+    console.log(
+      `| ${label} | ${r.perCallUs.toFixed(1)} | ${r.cpuPerCallUs.toFixed(1)} | ${r.delayMaxMs.toFixed(1)} / ${r.delayP99Ms.toFixed(1)} | ${calls} | ${r.rssMb.toFixed(1)} | ${r.heapMb.toFixed(1)} | ${r.externalMb.toFixed(1)} |`
+    );
+  const ideal = SIGNATURES + uniques;
+  row('qerrors() of this package', ours, `${ours.pipeline.providerCalls} (ideal ${ideal})`);
+  row('aiPipeline.schedule() alone', pipeline, `${pipeline.pipeline.providerCalls} (ideal ${ideal})`);
+  row('qerrors() 1.2.7', legacy, String(mockCalls - ours.pipeline.providerCalls - pipeline.pipeline.providerCalls));
+  console.log(`time per call ratio ours/1.2.7: ${(ours.perCallUs / legacy.perCallUs).toFixed(3)} (target <= 0.2); RSS ratio: ${(ours.rssMb / legacy.rssMb).toFixed(2)}`);
+  console.log(`pipeline stats after qerrors(): ${JSON.stringify(ours.pipeline)}; mock saw ${mockCalls} requests in total`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
