@@ -8,6 +8,7 @@
 const logger = require('./logger');
 const { sanitizeMessage, sanitizeContext, sanitizeWithCustomPatterns } = require('./sanitization');
 const { ErrorSeverity, ErrorTypes, _statusForType, _severityForType } = require('./errorTypes');
+const { loadedSibling } = require('./optional');
 
 const MAX_MESSAGE = 10000;
 
@@ -290,10 +291,12 @@ function extractContext(error, context = {}) {
   }
 }
 
-/** Clears the AI advice cache. */
+/** Clears the AI advice cache and stops the memory-pressure and cleanup timers (they restart with the next analysis). */
 function cleanup() {
   try {
     if (pipeline) pipeline.clearCache();
+    const pressure = loadedSibling('memoryPressure');
+    if (pressure) pressure.shared().stop();
     console.log('qerrors cleanup completed');
   } catch (err) {
     console.error('Error during qerrors cleanup:', err);
