@@ -82,6 +82,7 @@ test('the metrics endpoint shows errorsHandled and the ai component; the monitor
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /cache +hit rate 90\.0%/);
   assert.match(r.stdout, /errors +handled \d+/);
+  assert.match(r.stdout, /pressure +level normal +shrinks 0 +restores 0/);
   assert.match(r.stdout, /ALERT latency|alerts +none|ALERT heap/);
 
   const j = await monitor([`${base}/metrics`, '--once', '--json', '--sample-ms', '50']);
