@@ -271,3 +271,29 @@ test('the AI pipeline starts the shared policy on first use; shutdown and qerror
   }
   assert.equal(shared().running, false);
 });
+
+test('getAnalysisCache() controls drive the cleanup policy', async () => {
+  const ai = require('../lib/aiPipeline');
+  const { qerrors } = require('..');
+  ai.configure({ provider: 'offline' });
+  try {
+    ai.schedule(new Error('cannot reach papa'));
+    const mp = shared();
+    const cache = qerrors.getAnalysisCache();
+    const before = mp.stats().cleanups;
+    assert.equal(cache.purgeExpired(), undefined);
+    assert.equal(mp.stats().cleanups, before + 1, 'purgeExpired() runs one cleanup now');
+    assert.equal(cache.stopCleanup(), undefined);
+    assert.equal(mp.running, false);
+    assert.equal(cache.startCleanup(), undefined);
+    assert.equal(mp.running, false, 'nothing to clean until a pipeline attaches again');
+    ai.schedule(new Error('cannot reach quebec'));
+    assert.equal(mp.running, true);
+    cache.stopCleanup();
+    cache.startCleanup();
+    assert.equal(mp.running, false, 'stop released the pipeline; the next analysis re-attaches it');
+  } finally {
+    ai.configure();
+    await ai.shutdown();
+  }
+});
