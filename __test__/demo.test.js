@@ -10,12 +10,10 @@ const TIME_BOUND_MS = 20_000;
 
 /** Runs the demo as a child; resolves with its exit code, output and wall time. */
 function runDemo(args, extraEnv) {
-  const env = { ...process.env, NODE_ENV: 'production', ...extraEnv };
-  // Offline advice: the test must not depend on a provider or the network.
-  delete env.OPENAI_API_KEY;
-  delete env.GEMINI_API_KEY;
-  delete env.QERRORS_AI_PROVIDER;
-  delete env.QERRORS_LOG_DIR;
+  const env = { ...process.env, NODE_ENV: 'production' };
+  // Offline advice unless a test asks for a (mock) provider: no dependence on the network.
+  for (const k of ['OPENAI_API_KEY', 'GEMINI_API_KEY', 'QERRORS_AI_PROVIDER', 'QERRORS_OPENAI_URL', 'QERRORS_LOG_DIR']) delete env[k];
+  Object.assign(env, extraEnv);
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(process.execPath, [DEMO, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -93,4 +91,20 @@ test('the quick demo prints every section and exits 0 by itself', async () => {
   assert.match(row(summary, 'memory'), /^rss [\d.]+ MB +heap [\d.]+ MB of [\d.]+ MB +pressure normal/);
   assert.match(out, /done in [\d.]+ s; the server is closed and the process exits by itself\./);
   assert.equal(r.stderr, '', 'nothing on stderr');
+});
+
+test('with a provider key the demo asks that provider once per signature and prints its advice', async (t) => {
+  const { startMock } = require('./helpers/ai-mock');
+  const mock = await startMock('openai');
+  t.after(() => mock.close());
+  mock.fallback = { content: JSON.stringify({ advice: 'Advice from the mock provider.', cause: 'mock' }) };
+  const r = await runDemo(['--quick'], { OPENAI_API_KEY: 'sk-demo-test', QERRORS_AI_PROVIDER: 'openai', QERRORS_OPENAI_URL: mock.url });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /AI advice: openai/);
+  const advice = section(r.stdout, 'Advice per error signature (openai)');
+  const rows = advice.filter((l) => /^ {2}[0-9a-f]{16} /.test(l));
+  assert.ok(rows.length >= 8);
+  assert.equal(advice.filter((l) => l.includes('→ Advice from the mock provider.')).length, rows.length);
+  assert.equal(mock.requests.length, rows.length, 'one provider call per signature');
+  assert.equal(row(section(r.stdout, 'Summary'), 'provider calls'), `${rows.length} (openai)`);
 });
