@@ -140,8 +140,11 @@ function getMetrics() {
     }
   }
   // The queueManager limiters, once the application uses them (reading never loads them).
+  // Their metrics include the AI pipeline's queue, and reading that would start a pipeline
+  // that is not running: so only while it runs (component ai) or when it was never loaded.
   const queue = loadedSibling('queue');
-  if (queue && typeof queue.getQueueMetrics === 'function' && !components.queue) {
+  const aiIdle = loadedSibling('aiPipeline') && !components.ai;
+  if (queue && typeof queue.getQueueMetrics === 'function' && !components.queue && !aiIdle) {
     try {
       components.queue = queue.getQueueMetrics();
     } catch (err) {
