@@ -21,7 +21,11 @@ export interface MetricsSnapshot {
     latencyP99Ms: number;
     latencyMaxMs: number;
   };
-  /** Stats of every tracked component, by name (e.g. `ai`, `breaker.payments`). */
+  /**
+   * Stats of every tracked component, by name: `ai` (the AI pipeline), `memory` (the
+   * memory-pressure policy), `queue` (queueManager limiters) and your own (e.g.
+   * `breaker.payments`). See docs/metrics-and-monitor.md for the fields.
+   */
   components: Record<string, Record<string, unknown>>;
 }
 

@@ -272,8 +272,32 @@ function metricsSource() {
   return counters;
 }
 
+/** Detaches the current pipeline from the memory-pressure policy; null while not attached. */
+let detachPressure = null;
+
+/** Puts the pipeline under the memory-pressure policy (lib/memoryPressure.js), which starts its timers. */
+function watchPressure(p) {
+  try {
+    detachPressure = require('./memoryPressure')
+      .shared()
+      .attach(p, () => {
+        detachPressure = null;
+      });
+  } catch {
+    // The policy is a safeguard; the pipeline works without it.
+    detachPressure = () => {};
+  }
+}
+
+function unwatchPressure() {
+  const detach = detachPressure;
+  detachPressure = null;
+  if (detach) detach();
+}
+
 function ensure() {
   if (!pipeline) pipeline = native().createAiPipeline(resolveOptions(overrides), onResult);
+  if (!detachPressure) watchPressure(pipeline);
   if (!tracked) {
     tracked = true;
     try {
@@ -573,6 +597,7 @@ function settleAll() {
 function shutdown() {
   const p = pipeline;
   pipeline = null;
+  unwatchPressure();
   if (p) p.shutdown();
   settleAll();
   return Promise.resolve();
@@ -590,6 +615,7 @@ function configure(options = {}) {
   const created = native().createAiPipeline(resolveOptions(next), onResult);
   const old = pipeline;
   overrides = next;
+  unwatchPressure();
   pipeline = created;
   if (old) old.shutdown();
   settleAll();

@@ -13,7 +13,7 @@
 //! [`Notifier`] as the fingerprint plus the advice JSON text (or `None` on failure).
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -34,6 +34,9 @@ const SHARED_POLL_MS: u64 = 25;
 
 /// Largest advice document handed to JS; real advice is a few KB.
 pub const MAX_ADVICE_BYTES: usize = 64 * 1024;
+
+/// Cache slots examined per lock hold by [`Pipeline::purge_expired`].
+const PURGE_STEP: usize = 64;
 
 /// An error owned by a scheduled analysis.
 #[derive(Debug, Clone, Default)]
@@ -96,6 +99,7 @@ struct Counters {
     skipped_failed: AtomicU64,
     /// Advice found in the Redis-shared cache (often computed by another process).
     shared_hits: AtomicU64,
+    purged: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
@@ -132,6 +136,9 @@ struct Inner {
     runtime: tokio::runtime::Handle,
     counters: Counters,
     last_error: Mutex<Option<String>>,
+    /// Bounds in force: the configured ones, or smaller under memory pressure.
+    cache_limit: AtomicUsize,
+    queue_limit: AtomicUsize,
 }
 
 /// The pipeline. Cheap to share (`Arc` inside); `Send + Sync`.
@@ -152,6 +159,8 @@ impl Pipeline {
         Self {
             inner: Arc::new(Inner {
                 slots: Semaphore::new(cfg.concurrency.max(1)),
+                cache_limit: AtomicUsize::new(cfg.cache_limit),
+                queue_limit: AtomicUsize::new(cfg.queue_limit),
                 cfg,
                 client: OnceCell::new(),
                 deps,
@@ -208,7 +217,8 @@ impl Pipeline {
                 bump(&inner.counters.deduplicated);
                 return (fp, Submitted::Joined);
             }
-            if set.len() >= inner.cfg.concurrency.max(1) + inner.cfg.queue_limit {
+            if set.len() >= inner.cfg.concurrency.max(1) + inner.queue_limit.load(Ordering::Relaxed)
+            {
                 bump(&inner.counters.rejected);
                 return (fp, Submitted::Rejected);
             }
@@ -252,6 +262,34 @@ impl Pipeline {
         self.inner.deps.cache_clear();
     }
 
+    /// Scales the advice cache's entry bound and the analysis queue bound to fractions
+    /// (0..=1) of their configured values: `(1.0, 1.0)` restores them. A shrunk cache
+    /// evicts its least recently used entries at once; a shrunk queue refuses new
+    /// analyses until it drains below the new bound (queued ones are kept). A cache that
+    /// is off stays off, and a cache that is on keeps at least one entry.
+    pub fn set_limit_scale(&self, cache_scale: f64, queue_scale: f64) {
+        let i = &self.inner;
+        let scaled = |n: usize, f: f64| (n as f64 * f.clamp(0.0, 1.0)).ceil() as usize;
+        if i.cfg.cache_limit > 0 {
+            let max = scaled(i.cfg.cache_limit, cache_scale).max(1);
+            i.cache_limit.store(max, Ordering::Relaxed);
+            i.deps.cache_set_max(max);
+        }
+        i.queue_limit
+            .store(scaled(i.cfg.queue_limit, queue_scale), Ordering::Relaxed);
+    }
+
+    /// Removes expired advice (and expired failure marks), a few slots per lock hold;
+    /// returns how many entries it removed.
+    pub fn purge_expired(&self) -> usize {
+        let n = self.inner.deps.purge_expired(PURGE_STEP);
+        self.inner
+            .counters
+            .purged
+            .fetch_add(n as u64, Ordering::Relaxed);
+        n
+    }
+
     /// Cancels everything pending or running; later submissions return `Closed`.
     pub fn shutdown(&self) {
         self.inner.closed.store(true, Ordering::Release);
@@ -269,7 +307,9 @@ impl Pipeline {
             "cacheHits": n(&c.hits),
             "cacheMisses": n(&c.misses),
             "cacheSize": i.deps.cache_len(),
-            "cacheLimit": i.cfg.cache_limit,
+            "cacheLimit": i.cache_limit.load(Ordering::Relaxed),
+            "configuredCacheLimit": i.cfg.cache_limit,
+            "purged": n(&c.purged),
             "cacheEvictions": i.deps.cache_evictions(),
             "offline": n(&c.offline),
             "scheduled": n(&c.scheduled),
@@ -279,7 +319,8 @@ impl Pipeline {
             "inFlight": n(&c.running),
             "pending": lock(&i.in_flight).len(),
             "concurrency": i.cfg.concurrency,
-            "queueLimit": i.cfg.queue_limit,
+            "queueLimit": i.queue_limit.load(Ordering::Relaxed),
+            "configuredQueueLimit": i.cfg.queue_limit,
             "providerCalls": n(&c.provider_calls),
             "rateLimited": n(&c.rate_limited),
             "breakerRejected": n(&c.breaker_rejected),
@@ -595,6 +636,43 @@ mod tests {
             "nothing is delivered after shutdown"
         );
         let _ = held.join();
+    }
+
+    #[test]
+    fn limits_scale_down_and_back() {
+        let rt = runtime();
+        let cfg = AiConfig {
+            cache_limit: 8,
+            queue_limit: 100,
+            ..AiConfig::default()
+        };
+        let (p, _rx) = pipeline(cfg, &rt);
+        for word in [
+            "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+        ] {
+            p.submit(&err(&format!("cannot reach {word}")), String::new);
+        }
+        let stats =
+            |p: &Pipeline| -> Value { serde_json::from_str(&p.stats_json()).expect("stats") };
+        assert_eq!(stats(&p)["cacheSize"], 8);
+        p.set_limit_scale(0.25, 0.5);
+        let s = stats(&p);
+        assert_eq!(s["cacheLimit"], 2);
+        assert_eq!(s["cacheSize"], 2);
+        assert_eq!(s["queueLimit"], 50);
+        assert_eq!(s["configuredCacheLimit"], 8);
+        assert_eq!(s["configuredQueueLimit"], 100);
+        p.set_limit_scale(1.0, 1.0);
+        let s = stats(&p);
+        assert_eq!(s["cacheLimit"], 8);
+        assert_eq!(s["queueLimit"], 100);
+        p.set_limit_scale(0.0, 0.0);
+        assert_eq!(
+            stats(&p)["cacheLimit"],
+            1,
+            "an enabled cache keeps one entry"
+        );
+        assert_eq!(p.purge_expired(), 0);
     }
 
     #[test]
