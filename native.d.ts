@@ -35,9 +35,6 @@ export declare function getMetrics(): MetricsSnapshot;
 export declare function toPrometheus(snapshot?: MetricsSnapshot): string;
 /** An Express handler serving metrics: Prometheus text, or JSON for `Accept: application/json` / `?format=json`. */
 export declare function metricsHandler(): (req: { query?: Record<string, unknown>; headers?: Record<string, unknown> }, res: { setHeader(name: string, value: string): unknown; end(body: string): unknown }) => void;
-/** Adds a component to every snapshot; objects with `stats()` are held weakly. Returns an untrack function. */
-export declare function trackMetrics(name: string, source: (() => Record<string, unknown>) | { stats(): Record<string, unknown> }): () => void;
-
 /** Adds a component to every snapshot; objects with `stats` (method or getter) are held weakly. Returns an untrack function. */
 export declare function trackMetrics(name: string, source: (() => Record<string, unknown>) | { stats: Record<string, unknown> | (() => Record<string, unknown>) }): () => void;
 // ---- circuit breaker -------------------------------------------------------------
@@ -193,122 +190,6 @@ export interface CircuitBreakerHandle {
 }
 
 export declare function createCircuitBreakerHandle(options: CircuitBreakerHandleOptions, clock?: CircuitBreakerFakeClock | null): CircuitBreakerHandle;
-// ---- LruCache (docs/lru-cache.md) ----
-
-/** Why an entry left the cache, as passed to `dispose`. */
-export type LruCacheDisposeReason = 'evict' | 'expire' | 'set' | 'delete';
-
-/** A value the cache stores as is: strings come back as strings, Buffers/TypedArrays as Buffers. */
-export type LruCacheValue = string | Buffer | NodeJS.TypedArray;
-
-export interface LruCacheOptions<V = LruCacheValue> {
-  /** Most entries held; 0 or absent = bounded by `maxSize` only. One of `max`/`maxSize` is required. */
-  max?: number;
-  /** Most total size held (by default the bytes of key + value as stored); 0 or absent = no size bound. */
-  maxSize?: number;
-  /** Default time to live in ms; 0 or absent = no expiry. */
-  ttl?: number;
-  /** Size of an entry counted against `maxSize` (a positive integer). */
-  sizeCalculation?: (value: V, key: string) => number;
-  /** A `get` restarts the entry's TTL. */
-  updateAgeOnGet?: boolean;
-  /** `get`/`peek` return an expired value (`get` once, removing it). */
-  allowStale?: boolean;
-  /** Called after an entry leaves the cache. */
-  dispose?: (value: V, key: string, reason: LruCacheDisposeReason) => void;
-  /** Store any JSON value: serialized on `set`, parsed (a fresh copy) on `get`. */
-  json?: boolean;
-  /** TTLs follow a clock moved only by `advanceClock` (for tests). */
-  fakeClock?: boolean;
-}
-
-export interface LruCacheStats {
-  hits: number;
-  misses: number;
-  evictions: number;
-  expirations: number;
-  /** `set` calls refused because the entry alone is larger than `maxSize`. */
-  rejected: number;
-  size: number;
-  bytes: number;
-}
-
-/** An LRU + TTL cache whose entries live in Rust, off the V8 heap. Keys are strings. */
-export declare class LruCache<V = LruCacheValue> implements Iterable<[string, V]> {
-  constructor(options: LruCacheOptions<V>);
-  readonly max: number;
-  readonly maxSize: number;
-  readonly ttl: number;
-  /** Entries held (expired ones not yet removed included). */
-  readonly size: number;
-  /** Sum of the sizes of the entries held. */
-  readonly calculatedSize: number;
-  get(key: string): V | undefined;
-  set(key: string, value: V | undefined, options?: { ttl?: number; size?: number }): this;
-  has(key: string): boolean;
-  peek(key: string): V | undefined;
-  delete(key: string): boolean;
-  clear(): void;
-  /** Removes every expired entry now; true if any was removed. */
-  purgeStale(): boolean;
-  keys(): Generator<string, void, void>;
-  values(): Generator<V, void, void>;
-  entries(): Generator<[string, V], void, void>;
-  [Symbol.iterator](): Generator<[string, V], void, void>;
-  forEach(fn: (value: V, key: string, cache: this) => void, thisArg?: unknown): void;
-  stats(): LruCacheStats;
-  /** Moves the fake clock of a cache made with `fakeClock: true`; returns its time in ms. */
-  advanceClock(ms: number): number;
-  /** Memory held by all native caches of this process. */
-  static nativeMemory(): { caches: number; bytes: number };
-}
-// json (async JSON: parse, extract, stringify)
-/** Options of the `json` functions. */
-export interface JsonOptions {
-  /** Input size cap in UTF-8 bytes (output cap for stringify). Default 16 MiB. */
-  maxBytes?: number;
-  /** Nesting cap, 1 to 4096. Default 128. For stringify it bounds the safe walk only. */
-  maxDepth?: number;
-  /** Rejects the promise with an `AbortError` (`code: 'ABORT_ERR'`) when aborted. */
-  signal?: AbortSignal;
-}
-/** JSON input: UTF-8 bytes (zero copy) or a string. */
-export type JsonInput = string | ArrayBufferView | ArrayBuffer | SharedArrayBuffer;
-/** A malformed document: `code` is `'ERR_QERRORS_JSON_PARSE'`. */
-export interface JsonParseError extends SyntaxError {
-  code: 'ERR_QERRORS_JSON_PARSE';
-  /** 1-based line. */
-  line: number;
-  /** 1-based column: bytes for a byte input, UTF-16 units for a string. */
-  column: number;
-  /** Offset of the offending character: bytes for a byte input, UTF-16 units for a string. */
-  offset: number;
-}
-export declare const json: {
-  /** Parses off the event loop; resolves with exactly what `JSON.parse` returns. */
-  parseAsync(input: JsonInput, options?: JsonOptions): Promise<unknown>;
-  parseSync(input: JsonInput, options?: JsonOptions): unknown;
-  /** Values at RFC 6901 pointers (`undefined` where none); one pointer gives one value. */
-  extractAsync(input: JsonInput, pointer: string, options?: JsonOptions): Promise<unknown>;
-  extractAsync(input: JsonInput, pointers: readonly string[], options?: JsonOptions): Promise<unknown[]>;
-  extractSync(input: JsonInput, pointer: string, options?: JsonOptions): unknown;
-  extractSync(input: JsonInput, pointers: readonly string[], options?: JsonOptions): unknown[];
-  /** `JSON.stringify` text; cycles become "[Circular]", BigInt a decimal string, output capped. */
-  stringifyAsync(value: unknown, options?: JsonOptions): Promise<string | undefined>;
-  stringifySync(value: unknown, options?: JsonOptions): string | undefined;
-  /** Parallel async jobs (default 2) and waiting jobs (default 1024). */
-  configure(options: { concurrency?: number; maxQueue?: number }): void;
-  stats(): {
-    active: number;
-    queued: number;
-    concurrency: number;
-    maxQueue: number;
-    started: number;
-    completed: number;
-    rejectedQueueFull: number;
-    aborted: number;
-  };
-};
 
 // Rate limiter (docs/rate-limiter.md)
 export interface RateLimiterOptions {
