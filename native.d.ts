@@ -21,7 +21,11 @@ export interface MetricsSnapshot {
     latencyP99Ms: number;
     latencyMaxMs: number;
   };
-  /** Stats of every tracked component, by name (e.g. `ai`, `breaker.payments`). */
+  /**
+   * Stats of every tracked component, by name: `ai` (the AI pipeline), `memory` (the
+   * memory-pressure policy), `queue` (queueManager limiters) and your own (e.g.
+   * `breaker.payments`). See docs/metrics-and-monitor.md for the fields.
+   */
   components: Record<string, Record<string, unknown>>;
 }
 
@@ -389,6 +393,8 @@ export interface AiPipelineOptions {
   breakerResetMs?: number;
   /** How long an error whose analysis failed is not analysed again (default 60000; 0: always). */
   failureTtlMs?: number;
+  /** Share the advice cache through this Redis (default `QERRORS_REDIS_URL`); see docs/redis.md. */
+  redisUrl?: string;
 }
 export interface AiPipelineStats {
   provider: 'offline' | 'openai' | 'gemini';
@@ -415,6 +421,12 @@ export interface AiPipelineStats {
   failed: number;
   cancelled: number;
   skippedRecentFailure: number;
+  /** Whether the advice cache is shared through Redis. */
+  sharedCache: boolean;
+  /** Advice found in the Redis-shared cache. */
+  sharedHits: number;
+  redisUp: boolean;
+  redisOutages: number;
   closed: boolean;
   lastError: string | null;
   listeners: number;
@@ -505,3 +517,74 @@ export declare class LruCache<V = LruCacheValue> implements Iterable<[string, V]
   /** Memory held by all native caches of this process. */
   static nativeMemory(): { caches: number; bytes: number };
 }
+
+// Redis-backed distributed rate limiting (docs/redis.md).
+export interface RedisStoreOptions {
+  /** Redis URL; default `QERRORS_REDIS_URL`, then `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** Prepended to every key; default `'qerrors:rl:'`. */
+  prefix?: string;
+  /** `url` is a seed node of a Redis Cluster; default false. */
+  cluster?: boolean;
+  /** Window in ms; taken from `rateLimit()` when omitted. */
+  windowMs?: number;
+  /** Requests per window; taken from `rateLimit()` when omitted. */
+  limit?: number;
+  /** Budget per Redis call, connecting included; default 200. */
+  timeoutMs?: number;
+  /** What answers while Redis cannot; default `'local'`. */
+  insurance?: 'local' | 'open' | 'closed';
+  /** While Redis is down, how often one call probes it; default 1000. */
+  probeIntervalMs?: number;
+  /** Checks waiting on Redis at once; more are answered by the insurance; default 10000. */
+  maxInFlight?: number;
+  /** Receives one line per outage and per recovery; default `console`. */
+  logger?: { warn(message: string): void };
+}
+export interface RedisCheckResult {
+  allowed: boolean;
+  /** Requests still allowed now. */
+  remaining: number;
+  /** When denied, ms until one request is allowed; 0 when allowed. */
+  retryAfterMs: number;
+  /** Ms until the key is back to its full limit. */
+  resetMs: number;
+}
+export interface RedisStoreStats {
+  checks: number;
+  redisAllowed: number;
+  redisDenied: number;
+  insuranceAllowed: number;
+  insuranceDenied: number;
+  overloaded: number;
+  commands: number;
+  timeouts: number;
+  errors: number;
+  skipped: number;
+  outages: number;
+  recoveries: number;
+  scriptReloads: number;
+  redisUp: boolean;
+  downForMs: number;
+  lastError: string;
+  insurance: 'local' | 'open' | 'closed';
+  closed: boolean;
+  windowMs: number;
+  limit: number;
+}
+/** An express-rate-limit v8 compatible Store whose counters live in Redis. */
+export declare class RedisStore {
+  constructor(options?: RedisStoreOptions);
+  readonly localKeys: false;
+  readonly prefix: string;
+  init(options: { windowMs: number; limit?: unknown }): void;
+  check(key: string, cost?: number): Promise<RedisCheckResult>;
+  increment(key: string): Promise<{ totalHits: number; resetTime: Date }>;
+  decrement(key: string): Promise<void>;
+  get(key: string): Promise<{ totalHits: number; resetTime: Date } | undefined>;
+  resetKey(key: string): Promise<void>;
+  resetAll(): Promise<void>;
+  stats(): RedisStoreStats;
+  close(): Promise<void>;
+}
+export declare function redisStore(options?: RedisStoreOptions): RedisStore;

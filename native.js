@@ -1,19 +1,22 @@
 'use strict';
 
 // `require('qerrors/native')`: the native building blocks for services that want them
-// directly (rate limiter, circuit breaker, LRU cache, async JSON), and the metrics API.
+// directly (rate limiter, circuit breaker, LRU cache, async JSON, the AI pipeline, the
+// Redis store), and the metrics API.
 
 const native = require('./lib/native');
 const metrics = require('./lib/metrics');
 const rateLimiter = require('./lib/rateLimiter');
+const redis = require('./lib/redisStore');
 
 module.exports = {
   nativeVersion: native.nativeVersion,
+  // Metrics (docs/metrics-and-monitor.md)
   getMetrics: metrics.getMetrics,
   toPrometheus: metrics.toPrometheus,
   metricsHandler: metrics.metricsHandler,
   trackMetrics: metrics.track,
-  // circuit breaker
+  // Circuit breaker (docs/circuit-breaker.md)
   CircuitBreaker: require('./lib/circuitBreaker').CircuitBreaker,
   CircuitBreakerFakeClock: native.CircuitBreakerFakeClock,
   createCircuitBreakerHandle: native.createCircuitBreakerHandle,
@@ -21,10 +24,13 @@ module.exports = {
   RateLimiter: rateLimiter.RateLimiter,
   RateLimiterStore: rateLimiter.RateLimiterStore,
   rateLimit: rateLimiter.rateLimit,
-  // json (async JSON: parse, extract, stringify)
+  // LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md)
+  LruCache: require('./lib/lruCache').LruCache,
+  // Async JSON: parse, extract, stringify (docs/json.md)
   json: require('./lib/json'),
   // AI analysis pipeline (docs/ai-pipeline.md)
   aiPipeline: require('./lib/aiPipeline'),
-  // LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md).
-  LruCache: require('./lib/lruCache').LruCache,
+  // Redis-backed distributed rate limiting (docs/redis.md)
+  redisStore: redis.redisStore,
+  RedisStore: redis.RedisStore,
 };

@@ -213,8 +213,8 @@ test('readSettings: corrected defaults when nothing is set', async () => {
       serviceName: 'qerrors',
       logLevel: 'info',
       metricIntervalMs: 60000,
-      memoryCheckIntervalMs: 5000,
-      cleanupIntervalMs: 60000,
+      memoryCheckIntervalMs: 30000,
+      cleanupIntervalMs: 300000,
       aiProvider: 'google',
       aiModel: null,
       useSecureCacheKeys: false,
@@ -279,8 +279,8 @@ test('readSettings: invalid values warn once per variable and fall back', async 
   assert.equal(s.logMaxDays, 0);
   assert.equal(s.verbose, true);
   assert.equal(s.cacheLimit, 50);
-  assert.equal(s.memoryCheckIntervalMs, 5000);
-  assert.equal(s.cleanupIntervalMs, 60000);
+  assert.equal(s.memoryCheckIntervalMs, 30000);
+  assert.equal(s.cleanupIntervalMs, 300000);
   assert.equal(s.logLevel, 'info');
   assert.equal(s.aiProvider, 'google');
   assert.equal(s.openaiUrl, 'https://api.openai.com/v1/chat/completions');

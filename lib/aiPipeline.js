@@ -147,6 +147,12 @@ function optionsFromEnv(env = process.env) {
     opts.rateLimitBurst = Math.floor(envNumber(env, `QERRORS_RATE_LIMIT_${kind}_TOKENS`, isOpenAi ? 60 : 30, 1, 1e6));
     opts.rateLimitPerSec = envNumber(env, `QERRORS_RATE_LIMIT_${kind}_REFILL`, isOpenAi ? 1 : 0.5, 0.001, 1e6);
   }
+  // Advice shared through Redis by every process of the service (docs/redis.md).
+  const redisUrl = env.QERRORS_REDIS_URL;
+  if (redisUrl) {
+    if (/^redis:\/\/[^\s]+$/.test(redisUrl)) opts.redisUrl = redisUrl;
+    else warnOnce('QERRORS_REDIS_URL', `QERRORS_REDIS_URL=${JSON.stringify(redisUrl)} is not a redis:// URL; the advice cache stays local`);
+  }
   return opts;
 }
 
@@ -172,6 +178,7 @@ const OPTION_TYPES = {
   breakerThreshold: 'number',
   breakerResetMs: 'number',
   failureTtlMs: 'number',
+  redisUrl: 'string',
 };
 
 function optionError(Ctor, message) {
@@ -264,8 +271,32 @@ function metricsSource() {
   return counters;
 }
 
+/** Detaches the current pipeline from the memory-pressure policy; null while not attached. */
+let detachPressure = null;
+
+/** Puts the pipeline under the memory-pressure policy (lib/memoryPressure.js), which starts its timers. */
+function watchPressure(p) {
+  try {
+    detachPressure = require('./memoryPressure')
+      .shared()
+      .attach(p, () => {
+        detachPressure = null;
+      });
+  } catch {
+    // The policy is a safeguard; the pipeline works without it.
+    detachPressure = () => {};
+  }
+}
+
+function unwatchPressure() {
+  const detach = detachPressure;
+  detachPressure = null;
+  if (detach) detach();
+}
+
 function ensure() {
   if (!pipeline) pipeline = native().createAiPipeline(resolveOptions(overrides), onResult);
+  if (!detachPressure) watchPressure(pipeline);
   if (!tracked) {
     tracked = true;
     try {
@@ -566,6 +597,7 @@ function settleAll() {
 function shutdown() {
   const p = pipeline;
   pipeline = null;
+  unwatchPressure();
   if (p) p.shutdown();
   settleAll();
   return Promise.resolve();
@@ -583,6 +615,7 @@ function configure(options = {}) {
   const created = native().createAiPipeline(resolveOptions(next), onResult);
   const old = pipeline;
   overrides = next;
+  unwatchPressure();
   pipeline = created;
   if (old) old.shutdown();
   settleAll();

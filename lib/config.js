@@ -314,8 +314,8 @@ function readSettings() {
     serviceName: stringSetting('QERRORS_SERVICE_NAME', 'qerrors'),
     logLevel: enumSetting('QERRORS_LOG_LEVEL', LOG_LEVELS, 'info'),
     metricIntervalMs: intSetting('QERRORS_METRIC_INTERVAL_MS', 60000, 1),
-    memoryCheckIntervalMs: intSetting('QERRORS_MEMORY_CHECK_INTERVAL', 5000, 1),
-    cleanupIntervalMs: intSetting('QERRORS_CLEANUP_INTERVAL', 60000, 1),
+    memoryCheckIntervalMs: intSetting('QERRORS_MEMORY_CHECK_INTERVAL', 30000, 1),
+    cleanupIntervalMs: intSetting('QERRORS_CLEANUP_INTERVAL', 300000, 1),
     aiProvider: enumSetting('QERRORS_AI_PROVIDER', AI_PROVIDERS, 'google'),
     aiModel: stringSetting('QERRORS_AI_MODEL', null),
     useSecureCacheKeys: boolSetting('QERRORS_USE_SECURE_CACHE_KEYS', false),
@@ -342,6 +342,8 @@ function readVerbose() {
 Object.defineProperties(module.exports, {
   readEnv: { value: readEnv },
   readSettings: { value: readSettings },
+  // One validated integer setting, for modules that must not re-validate (and re-warn about) the rest.
+  readIntSetting: { value: intSetting },
   readVerbose: { value: readVerbose },
   readDotenvFile: { value: readDotenvFile },
   warnOnce: { value: warnOnce },

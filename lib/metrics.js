@@ -10,6 +10,7 @@
 
 const v8 = require('node:v8');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { loadedSibling } = require('./optional');
 
 // Latency histogram: log-spaced buckets from 1 µs to ~17 min, 8 per power of two, so
 // quantiles are within ~9% and memory is fixed whatever the call count.
@@ -136,6 +137,18 @@ function getMetrics() {
       if (s) components[name] = s;
     } catch (err) {
       components[name] = { error: String(err && err.message) };
+    }
+  }
+  // The queueManager limiters, once the application uses them (reading never loads them).
+  // Their metrics include the AI pipeline's queue, and reading that would start a pipeline
+  // that is not running: so only while it runs (component ai) or when it was never loaded.
+  const queue = loadedSibling('queue');
+  const aiIdle = loadedSibling('aiPipeline') && !components.ai;
+  if (queue && typeof queue.getQueueMetrics === 'function' && !components.queue && !aiIdle) {
+    try {
+      components.queue = queue.getQueueMetrics();
+    } catch (err) {
+      components.queue = { error: String(err && err.message) };
     }
   }
   return {

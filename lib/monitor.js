@@ -171,9 +171,16 @@ function buildReport(snap, prev, state) {
     errors: { handled: snap.qerrors.errorsHandled, ratePerMin: errorRatePerMin, baselinePerMin: state.baselineRate },
     breakers,
     limiterRejects,
+    pressure: pressureOf(comps.memory),
     eventLoop: snap.eventLoop,
     alerts,
   };
+}
+
+/** The memory-pressure policy's state (component `memory`), or null when the service has none. */
+function pressureOf(m) {
+  if (!m || typeof m.level !== 'string') return null;
+  return { level: m.level, shrinkEvents: m.shrinkEvents || 0, restoreEvents: m.restoreEvents || 0 };
 }
 
 const mb = (b) => `${(b / 1048576).toFixed(1)} MB`;
@@ -190,6 +197,7 @@ function formatReport(r) {
     `  errors      handled ${r.errors.handled}  rate ${fmt(r.errors.ratePerMin)}/min  baseline ${fmt(r.errors.baselinePerMin)}/min`,
     `  breakers    ${breakers.length ? breakers.map(([n, s]) => `${n}=${s}`).join('  ') : 'none tracked'}`,
     `  limiter     rejects ${r.limiterRejects}`,
+    ...(r.pressure ? [`  pressure    level ${r.pressure.level}  shrinks ${r.pressure.shrinkEvents}  restores ${r.pressure.restoreEvents}`] : []),
     `  event loop  delay p99 ${fmt(r.eventLoop && r.eventLoop.delayP99Ms, 2)} ms  max ${fmt(r.eventLoop && r.eventLoop.delayMaxMs, 2)} ms`,
     r.alerts.length ? r.alerts.map((a) => `  ALERT ${a.kind}: ${a.message}`).join('\n') : '  alerts      none',
   ].join('\n');

@@ -8,6 +8,7 @@
 const logger = require('./logger');
 const { sanitizeMessage, sanitizeContext, sanitizeWithCustomPatterns } = require('./sanitization');
 const { ErrorSeverity, ErrorTypes, _statusForType, _severityForType } = require('./errorTypes');
+const { loadedSibling } = require('./optional');
 
 const MAX_MESSAGE = 10000;
 
@@ -290,10 +291,18 @@ function extractContext(error, context = {}) {
   }
 }
 
-/** Clears the AI advice cache. */
+/** The memory-pressure and cleanup policy, once the AI pipeline has loaded it. */
+function pressurePolicy() {
+  const m = loadedSibling('memoryPressure');
+  return m ? m.shared() : null;
+}
+
+/** Clears the AI advice cache and stops the memory-pressure and cleanup timers (they restart with the next analysis). */
 function cleanup() {
   try {
     if (pipeline) pipeline.clearCache();
+    const policy = pressurePolicy();
+    if (policy) policy.stop();
     console.log('qerrors cleanup completed');
   } catch (err) {
     console.error('Error during qerrors cleanup:', err);
@@ -311,17 +320,27 @@ function getQueueStats() {
 }
 
 /**
- * The advice-cache controls of the original. The native cache expires entries on read
- * and runs no timers, so purging and the cleanup schedule have nothing to do.
+ * The advice-cache controls of the original, over the memory-pressure policy that purges
+ * expired advice every QERRORS_CLEANUP_INTERVAL ms (lib/memoryPressure.js).
  */
 function getAnalysisCache() {
   return {
     clear() {
       if (pipeline) pipeline.clearCache();
     },
-    purgeExpired() {},
-    startCleanup() {},
-    stopCleanup() {},
+    purgeExpired() {
+      const policy = pressurePolicy();
+      if (policy) policy.cleanup();
+    },
+    startCleanup() {
+      // The timers serve attached pipelines; the next analysis attaches one and starts them anyway.
+      const policy = pressurePolicy();
+      if (policy && policy.stats().pipelines > 0) policy.start();
+    },
+    stopCleanup() {
+      const policy = pressurePolicy();
+      if (policy) policy.stop();
+    },
   };
 }
 

@@ -11,6 +11,9 @@
 //! - `fingerprint(name, code, message, stack) -> string`: the fingerprint alone.
 //! - `get(fingerprint) -> string | undefined`, `stats() -> string` (JSON), `clear()`,
 //!   `shutdown()`.
+//! - `setLimitScale(cacheScale, queueScale)`: the advice cache and queue bounds as fractions
+//!   (0..=1) of their configured values (memory pressure shrinks them, 1, 1 restores).
+//! - `purgeExpired() -> number`: removes expired advice in small locked steps.
 //!
 //! Finished analyses come back through `onResult(text)`, a weak (unref'd) threadsafe function
 //! called with the fingerprint followed by the advice JSON, or the fingerprint alone on failure.
@@ -61,6 +64,8 @@ pub struct AiPipelineOptions {
     pub breaker_reset_ms: Option<f64>,
     /// How long a failed analysis is not retried for the same error (0: always retry).
     pub failure_ttl_ms: Option<f64>,
+    /// Redis shared by every process for the advice cache (empty or absent: none).
+    pub redis_url: Option<String>,
 }
 
 type ResultFn = ThreadsafeFunction<String, (), String, Status, false, true>;
@@ -216,6 +221,7 @@ fn config(env: &Env, o: &AiPipelineOptions) -> Result<AiConfig> {
             DAY_MS,
             d.failure_ttl_ms,
         )?,
+        redis_url: o.redis_url.clone().filter(|u| !u.is_empty()),
     })
 }
 
@@ -258,6 +264,8 @@ pub fn create_ai_pipeline<'env>(
             ("stats", stats),
             ("clear", clear),
             ("shutdown", shutdown),
+            ("setLimitScale", set_limit_scale),
+            ("purgeExpired", purge_expired),
         ],
     )?;
     Ok(obj)
@@ -431,5 +439,38 @@ unsafe extern "C" fn shutdown(
         let p: &Pipeline = raw::state(a.data);
         p.shutdown();
         raw::undefined(env)
+    })
+}
+
+unsafe extern "C" fn set_limit_scale(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<2>(env, info);
+        let p: &Pipeline = raw::state(a.data);
+        let scale = |v| raw::get_f64(env, v).filter(|x| (0.0..=1.0).contains(x));
+        match (scale(a.argv[0]), scale(a.argv[1])) {
+            (Some(c), Some(q)) => {
+                p.set_limit_scale(c, q);
+                raw::undefined(env)
+            }
+            _ => raw::throw_range_error(
+                env,
+                CODE,
+                "setLimitScale(cacheScale, queueScale) needs two numbers from 0 to 1",
+            ),
+        }
+    })
+}
+
+unsafe extern "C" fn purge_expired(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<0>(env, info);
+        let p: &Pipeline = raw::state(a.data);
+        raw::f64_value(env, p.purge_expired() as f64)
     })
 }

@@ -643,6 +643,37 @@ impl<K: Hash + Eq, V, S: BuildHasher> LruCache<K, V, S> {
         removed
     }
 
+    /// Removes the expired entries among the next `steps` slots after the sweep cursor;
+    /// returns how many. Bounded work per call: a full pass over [`Self::slot_count`]
+    /// slots can be spread over many short calls (and lock holds).
+    pub fn purge_steps(&mut self, steps: usize) -> usize {
+        if self.ttl_entries == 0 {
+            return 0;
+        }
+        let before = self.stats.expirations;
+        let now = self.now();
+        self.sweep(now, steps);
+        (self.stats.expirations - before) as usize
+    }
+
+    /// Slots in the slab (entries plus free slots): the steps of one full sweep pass.
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Changes the entry bound to `max` (at least 1), evicting least recently used
+    /// entries down to it; returns how many were evicted. Used to shrink a cache under
+    /// memory pressure and to restore its bound afterwards.
+    pub fn set_max(&mut self, max: usize) -> usize {
+        self.max_count = max.clamp(1, MAX_SLOTS);
+        let mut evicted = 0;
+        while self.len > self.max_count {
+            self.discard_idx(self.tail, RemovalReason::Evict);
+            evicted += 1;
+        }
+        evicted
+    }
+
     /// Removes everything and releases the memory; counters are kept.
     pub fn clear(&mut self) {
         let slots = std::mem::take(&mut self.slots);
@@ -808,6 +839,21 @@ impl<K: Hash + Eq, V, S: BuildHasher> SyncLruCache<K, V, S> {
 
     pub fn clear(&self) {
         self.lock().clear()
+    }
+
+    /// See [`LruCache::purge_steps`].
+    pub fn purge_steps(&self, steps: usize) -> usize {
+        self.lock().purge_steps(steps)
+    }
+
+    /// See [`LruCache::slot_count`].
+    pub fn slot_count(&self) -> usize {
+        self.lock().slot_count()
+    }
+
+    /// See [`LruCache::set_max`].
+    pub fn set_max(&self, max: usize) -> usize {
+        self.lock().set_max(max)
     }
 
     pub fn len(&self) -> usize {

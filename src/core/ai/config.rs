@@ -78,6 +78,9 @@ pub struct AiConfig {
     pub breaker_reset_ms: u64,
     /// How long an error whose analysis failed is not analysed again (0: always retry).
     pub failure_ttl_ms: u64,
+    /// Share the advice cache and in-flight markers through this Redis
+    /// (`QERRORS_REDIS_URL`), so several processes make one provider call per error.
+    pub redis_url: Option<String>,
 }
 
 impl Default for AiConfig {
@@ -101,6 +104,7 @@ impl Default for AiConfig {
             breaker_threshold: 5,
             breaker_reset_ms: 30_000,
             failure_ttl_ms: 60_000,
+            redis_url: None,
         }
     }
 }

@@ -12,6 +12,14 @@ use crate::core::breaker::{BreakerOptions, CircuitBreaker, Outcome, Permit, Stat
 use crate::core::cache::{CacheOptions, SyncLruCache};
 use crate::core::clock::SharedClock;
 use crate::core::rate_limit::{RateLimitConfig, RateLimiter};
+use crate::core::redis_store::{ConnOptions, SharedCache};
+
+/// Key prefix of shared advice (and of its in-flight markers) in Redis.
+const SHARED_PREFIX: &str = "qerrors:advice:";
+/// Budget of one shared-cache command; past it the pipeline goes on locally.
+const SHARED_TIMEOUT_MS: u64 = 500;
+/// While Redis is down, how often one shared-cache command probes it.
+const SHARED_PROBE_MS: u64 = 1000;
 
 /// Fingerprints whose analysis failed recently, remembered so a storm of one error the
 /// provider cannot answer does not become a storm of provider calls.
@@ -31,6 +39,8 @@ pub struct Deps {
     /// Recently failed fingerprints; `None` when `failure_ttl_ms` is 0.
     failed: Option<SyncLruCache<u64, ()>>,
     breaker: CircuitBreaker,
+    /// Advice shared with other processes through Redis; `None` without a Redis URL.
+    shared: Option<SharedCache>,
 }
 
 impl Deps {
@@ -86,14 +96,36 @@ impl Deps {
                 half_open_max_probes: 1,
                 ..BreakerOptions::default()
             },
-            clock,
+            clock.clone(),
         )?;
+        let shared = match &cfg.redis_url {
+            None => None,
+            Some(url) => Some(
+                SharedCache::new(
+                    &ConnOptions {
+                        url: url.clone(),
+                        timeout_ms: SHARED_TIMEOUT_MS,
+                        probe_interval_ms: SHARED_PROBE_MS,
+                        cluster: false,
+                    },
+                    SHARED_PREFIX,
+                    clock.clone(),
+                )
+                .map_err(|e| format!("invalid Redis URL for the shared advice cache: {e}"))?,
+            ),
+        };
         Ok(Self {
             cache,
             limiter,
             failed,
             breaker,
+            shared,
         })
+    }
+
+    /// The advice cache shared through Redis, when configured.
+    pub fn shared(&self) -> Option<&SharedCache> {
+        self.shared.as_ref()
     }
 
     pub fn cache_get(&self, fp: u64) -> Option<Arc<str>> {
@@ -123,6 +155,30 @@ impl Deps {
             let s = c.stats();
             s.evictions + s.expirations
         })
+    }
+
+    /// Sets the advice cache's entry bound (at least 1); returns how many entries it
+    /// evicted. A cache that is off stays off.
+    pub fn cache_set_max(&self, max: usize) -> usize {
+        self.cache.as_ref().map_or(0, |c| c.set_max(max))
+    }
+
+    /// Removes expired advice and failure entries, examining `step` slots per lock hold so
+    /// a large cache never blocks the analyses that share it; returns how many it removed.
+    pub fn purge_expired(&self, step: usize) -> usize {
+        let step = step.max(1);
+        let mut removed = 0;
+        if let Some(c) = &self.cache {
+            for _ in 0..c.slot_count().div_ceil(step) {
+                removed += c.purge_steps(step);
+            }
+        }
+        if let Some(f) = &self.failed {
+            for _ in 0..f.slot_count().div_ceil(step) {
+                removed += f.purge_steps(step);
+            }
+        }
+        removed
     }
 
     /// Remembers that the analysis of `fp` failed.
@@ -218,6 +274,69 @@ mod tests {
         off.cache_insert(1, "a".into());
         assert!(off.cache_get(1).is_none());
         assert_eq!(off.cache_len(), 0);
+    }
+
+    #[test]
+    fn cache_bound_shrinks_and_restores() {
+        let clock = Arc::new(FakeClock::new(0));
+        let d = Deps::new(
+            &AiConfig {
+                cache_limit: 8,
+                ..cfg()
+            },
+            clock,
+        )
+        .expect("deps");
+        for fp in 0..8 {
+            d.cache_insert(fp, "a".into());
+        }
+        assert_eq!(d.cache_set_max(2), 6);
+        assert_eq!(d.cache_len(), 2);
+        assert!(d.cache_get(7).is_some() && d.cache_get(6).is_some());
+        d.cache_insert(8, "b".into());
+        assert_eq!(d.cache_len(), 2, "the smaller bound holds for new entries");
+        assert_eq!(d.cache_set_max(8), 0);
+        for fp in 10..20 {
+            d.cache_insert(fp, "c".into());
+        }
+        assert_eq!(d.cache_len(), 8);
+        assert_eq!(
+            d.cache_set_max(0),
+            7,
+            "the bound never drops below one entry"
+        );
+    }
+
+    #[test]
+    fn purge_removes_expired_entries_in_steps() {
+        let clock = Arc::new(FakeClock::new(0));
+        let d = Deps::new(
+            &AiConfig {
+                cache_limit: 100,
+                failure_ttl_ms: 100,
+                ..cfg()
+            },
+            clock.clone(),
+        )
+        .expect("deps");
+        for fp in 0..50 {
+            d.cache_insert(fp, "a".into());
+        }
+        d.mark_failed(1);
+        assert_eq!(d.purge_expired(7), 0, "nothing has expired yet");
+        clock.advance(100);
+        for fp in 50..60 {
+            d.cache_insert(fp, "b".into());
+        }
+        let len = d.cache_len();
+        let removed = d.purge_expired(7);
+        assert_eq!(d.cache_len(), 10, "only the fresh entries stay");
+        assert_eq!(
+            removed,
+            len - 10 + 1,
+            "expired advice and the expired failure"
+        );
+        assert!(!d.failed_recently(1));
     }
 
     #[test]

@@ -4,14 +4,16 @@
 //! or the error failed recently → de-duplicate identical in-flight analyses → bound running +
 //! queued analyses (overflow rejected and counted) → on a tokio
 //! worker: wait for a slot → redact → build the prompt → rate-limit provider calls → circuit
-//! breaker → HTTP with retries → extract and parse the answer → cache → notify.
+//! breaker → HTTP with retries → extract and parse the answer → cache → notify. With a
+//! Redis URL, the worker first looks in the advice cache shared with other processes and
+//! waits for another process's analysis of the same fingerprint instead of repeating it.
 //!
 //! `submit` runs on the caller's thread (the JS main thread) and does only the cheap part;
 //! everything from redaction on runs on the runtime. Results reach the caller through a
 //! [`Notifier`] as the fingerprint plus the advice JSON text (or `None` on failure).
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,10 +26,17 @@ use super::config::{AiConfig, Provider};
 use super::deps::Deps;
 use super::prompt::build_prompt;
 use super::providers::{build_request, extract_content, parse_advice};
-use crate::core::fingerprint::fingerprint;
+use crate::core::fingerprint::{fingerprint, to_hex};
+use crate::core::redis_store::{HealthEvent, Shared};
+
+/// While another process analyses the same error, how often this one looks for its advice.
+const SHARED_POLL_MS: u64 = 25;
 
 /// Largest advice document handed to JS; real advice is a few KB.
 pub const MAX_ADVICE_BYTES: usize = 64 * 1024;
+
+/// Cache slots examined per lock hold by [`Pipeline::purge_expired`].
+const PURGE_STEP: usize = 64;
 
 /// An error owned by a scheduled analysis.
 #[derive(Debug, Clone, Default)]
@@ -88,6 +97,9 @@ struct Counters {
     failed: AtomicU64,
     cancelled: AtomicU64,
     skipped_failed: AtomicU64,
+    /// Advice found in the Redis-shared cache (often computed by another process).
+    shared_hits: AtomicU64,
+    purged: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
@@ -124,6 +136,9 @@ struct Inner {
     runtime: tokio::runtime::Handle,
     counters: Counters,
     last_error: Mutex<Option<String>>,
+    /// Bounds in force: the configured ones, or smaller under memory pressure.
+    cache_limit: AtomicUsize,
+    queue_limit: AtomicUsize,
 }
 
 /// The pipeline. Cheap to share (`Arc` inside); `Send + Sync`.
@@ -144,6 +159,8 @@ impl Pipeline {
         Self {
             inner: Arc::new(Inner {
                 slots: Semaphore::new(cfg.concurrency.max(1)),
+                cache_limit: AtomicUsize::new(cfg.cache_limit),
+                queue_limit: AtomicUsize::new(cfg.queue_limit),
                 cfg,
                 client: OnceCell::new(),
                 deps,
@@ -200,7 +217,8 @@ impl Pipeline {
                 bump(&inner.counters.deduplicated);
                 return (fp, Submitted::Joined);
             }
-            if set.len() >= inner.cfg.concurrency.max(1) + inner.cfg.queue_limit {
+            if set.len() >= inner.cfg.concurrency.max(1) + inner.queue_limit.load(Ordering::Relaxed)
+            {
                 bump(&inner.counters.rejected);
                 return (fp, Submitted::Rejected);
             }
@@ -228,7 +246,7 @@ impl Pipeline {
                     bump(&inner.counters.cancelled);
                     Err(false)
                 }
-                r = inner.analyse(fp, &input) => r,
+                r = inner.analyse_shared(fp, &input) => r,
             };
         });
         (fp, Submitted::Scheduled)
@@ -242,6 +260,34 @@ impl Pipeline {
     /// Empties the advice cache.
     pub fn clear_cache(&self) {
         self.inner.deps.cache_clear();
+    }
+
+    /// Scales the advice cache's entry bound and the analysis queue bound to fractions
+    /// (0..=1) of their configured values: `(1.0, 1.0)` restores them. A shrunk cache
+    /// evicts its least recently used entries at once; a shrunk queue refuses new
+    /// analyses until it drains below the new bound (queued ones are kept). A cache that
+    /// is off stays off, and a cache that is on keeps at least one entry.
+    pub fn set_limit_scale(&self, cache_scale: f64, queue_scale: f64) {
+        let i = &self.inner;
+        let scaled = |n: usize, f: f64| (n as f64 * f.clamp(0.0, 1.0)).ceil() as usize;
+        if i.cfg.cache_limit > 0 {
+            let max = scaled(i.cfg.cache_limit, cache_scale).max(1);
+            i.cache_limit.store(max, Ordering::Relaxed);
+            i.deps.cache_set_max(max);
+        }
+        i.queue_limit
+            .store(scaled(i.cfg.queue_limit, queue_scale), Ordering::Relaxed);
+    }
+
+    /// Removes expired advice (and expired failure marks), a few slots per lock hold;
+    /// returns how many entries it removed.
+    pub fn purge_expired(&self) -> usize {
+        let n = self.inner.deps.purge_expired(PURGE_STEP);
+        self.inner
+            .counters
+            .purged
+            .fetch_add(n as u64, Ordering::Relaxed);
+        n
     }
 
     /// Cancels everything pending or running; later submissions return `Closed`.
@@ -261,7 +307,9 @@ impl Pipeline {
             "cacheHits": n(&c.hits),
             "cacheMisses": n(&c.misses),
             "cacheSize": i.deps.cache_len(),
-            "cacheLimit": i.cfg.cache_limit,
+            "cacheLimit": i.cache_limit.load(Ordering::Relaxed),
+            "configuredCacheLimit": i.cfg.cache_limit,
+            "purged": n(&c.purged),
             "cacheEvictions": i.deps.cache_evictions(),
             "offline": n(&c.offline),
             "scheduled": n(&c.scheduled),
@@ -271,7 +319,8 @@ impl Pipeline {
             "inFlight": n(&c.running),
             "pending": lock(&i.in_flight).len(),
             "concurrency": i.cfg.concurrency,
-            "queueLimit": i.cfg.queue_limit,
+            "queueLimit": i.queue_limit.load(Ordering::Relaxed),
+            "configuredQueueLimit": i.cfg.queue_limit,
             "providerCalls": n(&c.provider_calls),
             "rateLimited": n(&c.rate_limited),
             "breakerRejected": n(&c.breaker_rejected),
@@ -280,6 +329,10 @@ impl Pipeline {
             "failed": n(&c.failed),
             "cancelled": n(&c.cancelled),
             "skippedRecentFailure": n(&c.skipped_failed),
+            "sharedCache": i.deps.shared().is_some(),
+            "sharedHits": n(&c.shared_hits),
+            "redisUp": i.deps.shared().is_none_or(|s| !s.conn().health().is_down()),
+            "redisOutages": i.deps.shared().map_or(0, |s| s.conn().stats.outages.load(Ordering::Relaxed)),
             "closed": i.closed.load(Ordering::Acquire),
             "lastError": *lock(&i.last_error),
         });
@@ -325,6 +378,58 @@ impl Inner {
         bump(&self.counters.failed);
         *lock(&self.last_error) = Some(why);
         Err(true)
+    }
+
+    /// [`analyse`](Self::analyse) through the Redis-shared advice cache when configured:
+    /// advice another process cached is used as is, and while another process analyses
+    /// the same fingerprint this one waits for its advice instead of calling the provider
+    /// too. A Redis outage degrades to analysing locally, with one log line per outage.
+    async fn analyse_shared(&self, fp: u64, input: &ErrorInput) -> Result<Arc<str>, bool> {
+        let Some(shared) = self.deps.shared() else {
+            return self.analyse(fp, input).await;
+        };
+        // The in-flight marker must outlive one whole analysis: every attempt's timeout
+        // and the backoff between them, plus a margin.
+        let attempts = u64::from(self.cfg.retry.retries) + 1;
+        let lock_ms = self
+            .cfg
+            .timeout_ms
+            .saturating_add(self.cfg.retry.max_ms)
+            .saturating_mul(attempts)
+            .saturating_add(1000);
+        let mut events = Vec::new();
+        // `analyse`'s error (whether the failure is remembered) survives the shared path.
+        let mut failed = true;
+        let got = shared
+            .get_or_compute(
+                &to_hex(fp),
+                self.cfg.cache_ttl_ms,
+                lock_ms,
+                SHARED_POLL_MS,
+                || async {
+                    self.analyse(fp, input)
+                        .await
+                        .map_err(|remember| failed = remember)
+                        .ok()
+                },
+                &mut events,
+            )
+            .await;
+        for e in events {
+            let line = e.message(&shared.conn().target(), "the local advice cache");
+            eprintln!("{line}");
+            if matches!(e, HealthEvent::Down(_)) {
+                *lock(&self.last_error) = Some(line);
+            }
+        }
+        match got {
+            Some(Shared::Hit(advice)) => {
+                bump(&self.counters.shared_hits);
+                Ok(advice)
+            }
+            Some(Shared::Computed(advice)) => Ok(advice),
+            None => Err(failed),
+        }
     }
 
     async fn analyse(&self, fp: u64, input: &ErrorInput) -> Result<Arc<str>, bool> {
@@ -531,6 +636,43 @@ mod tests {
             "nothing is delivered after shutdown"
         );
         let _ = held.join();
+    }
+
+    #[test]
+    fn limits_scale_down_and_back() {
+        let rt = runtime();
+        let cfg = AiConfig {
+            cache_limit: 8,
+            queue_limit: 100,
+            ..AiConfig::default()
+        };
+        let (p, _rx) = pipeline(cfg, &rt);
+        for word in [
+            "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+        ] {
+            p.submit(&err(&format!("cannot reach {word}")), String::new);
+        }
+        let stats =
+            |p: &Pipeline| -> Value { serde_json::from_str(&p.stats_json()).expect("stats") };
+        assert_eq!(stats(&p)["cacheSize"], 8);
+        p.set_limit_scale(0.25, 0.5);
+        let s = stats(&p);
+        assert_eq!(s["cacheLimit"], 2);
+        assert_eq!(s["cacheSize"], 2);
+        assert_eq!(s["queueLimit"], 50);
+        assert_eq!(s["configuredCacheLimit"], 8);
+        assert_eq!(s["configuredQueueLimit"], 100);
+        p.set_limit_scale(1.0, 1.0);
+        let s = stats(&p);
+        assert_eq!(s["cacheLimit"], 8);
+        assert_eq!(s["queueLimit"], 100);
+        p.set_limit_scale(0.0, 0.0);
+        assert_eq!(
+            stats(&p)["cacheLimit"],
+            1,
+            "an enabled cache keeps one entry"
+        );
+        assert_eq!(p.purge_expired(), 0);
     }
 
     #[test]
