@@ -95,7 +95,7 @@ export interface QerrorsFunction {
 export declare const qerrors: QerrorsFunction;
 export default qerrors;
 
-export declare function logErrorWithSeverity(error: unknown, functionName: string, context?: Record<string, unknown>, severity?: Severity): Promise<void>;
+export declare function logErrorWithSeverity(error: unknown, functionName: string, context?: Record<string, unknown>, severity?: Severity | (string & {})): Promise<void>;
 export declare function handleControllerError(
   res: ResponseLike | null | undefined,
   error: unknown,
@@ -469,14 +469,16 @@ export declare const moduleInitializer: ModuleInitializerNamespace;
 // ---------------------------------------------------------------------------------------------
 // Dependency injection (spec §9)
 
+/** The qerrors function as the DI helpers call it. */
+export type QerrorsLike = (error: unknown, context?: string | Record<string, unknown>, meta?: Record<string, unknown>) => Promise<unknown>;
 export interface QerrorsCoreDeps {
-  qerrors: (error: unknown, context?: any, meta?: any) => Promise<unknown>;
-  logErrorWithSeverity?: (error: unknown, functionName: string, context?: Record<string, unknown>, severity?: string) => Promise<unknown>;
+  qerrors: QerrorsLike;
+  logErrorWithSeverity?: (error: unknown, functionName: string, context?: Record<string, unknown>, severity?: Severity | (string & {})) => Promise<unknown>;
   withErrorHandling?: typeof withErrorHandling;
   ErrorSeverity: typeof ErrorSeverity;
 }
 export declare function createQerrorsCoreDeps(
-  qerrorsModule: ((error: unknown, context?: any, meta?: any) => Promise<unknown>) & {
+  qerrorsModule: QerrorsLike & {
     logErrorWithSeverity?: QerrorsCoreDeps['logErrorWithSeverity'];
     withErrorHandling?: QerrorsCoreDeps['withErrorHandling'];
   }
@@ -706,8 +708,13 @@ export declare class RetryHandler {
   static executeWithPreset<T>(operation: () => T | Promise<T>, presetName: string, overrides?: RetryOptions): Promise<T>;
   static delay(ms: number): Promise<void>;
 }
-/** A method decorator (legacy `(target, key, descriptor)` and standard `(value, context)` forms). */
-export declare function withRetry(config?: RetryOptions): any;
+/** The decorator returned by withRetry: legacy `(target, key, descriptor)` or standard `(value, context)`. */
+export interface RetryDecorator {
+  <T extends (...args: any[]) => any>(value: T, context: ClassMethodDecoratorContext): T;
+  <T extends (...args: any[]) => any>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T>;
+}
+/** A method decorator retrying the method with `config` (spec §13.2). */
+export declare function withRetry(config?: RetryOptions): RetryDecorator;
 export declare function retryOperation<T>(operation: () => T | Promise<T>, config?: RetryOptions): Promise<T>;
 
 export interface AsyncConfig {
