@@ -593,10 +593,18 @@ mod tests {
         // A server that accepts connections and never answers keeps analyses in flight.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
+        // Hold the first connection open without answering. Shutdown may cancel the
+        // analyses before any connection is made, so accept gives up after 2 s instead
+        // of blocking the join below forever.
+        listener.set_nonblocking(true).expect("nonblocking");
         let held = std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + Duration::from_secs(2);
             let mut conns = Vec::new();
-            for c in listener.incoming().take(1).flatten() {
-                conns.push(c);
+            while conns.is_empty() && std::time::Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((c, _)) => conns.push(c),
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
             }
             std::thread::sleep(Duration::from_millis(500));
         });
