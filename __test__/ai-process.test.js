@@ -118,7 +118,7 @@ test('a child that schedules analyses and awaits nothing exits by itself while a
      const started = Date.now();
      (function wait() {
        const s = ai.stats();
-       if (s.providerCalls >= 1 || Date.now() - started > 3000) return console.log(JSON.stringify(s));
+       if (s.providerCalls >= 1 || Date.now() - started > 10000) return console.log(JSON.stringify(s));
        setTimeout(wait, 10);
      })();`,
     { QERRORS_AI_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-x', QERRORS_OPENAI_URL: openai.url }
