@@ -9,5 +9,184 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A clock that moves only when told to, for tests of time-dependent breaker behaviour:
+ * pass it as the second argument of `createCircuitBreakerHandle` (or as the `clock`
+ * option of the JS `CircuitBreaker`).
+ */
+export declare class CircuitBreakerFakeClock {
+  /** A fake clock starting at `startMs` (default 0). */
+  constructor(startMs?: number | undefined | null)
+  /** Moves the clock forward by `ms` (a non-negative integer). */
+  advance(ms: number): void
+  /** Current time in ms. */
+  now(): number
+}
+
+/** The native half of `redisStore()`. */
+export declare class NativeRedisStore {
+  /** Validates the options; no I/O happens until the first check. */
+  constructor(options: NativeRedisStoreOptions)
+  /** Sets the window and the limit (express-rate-limit hands them to `init`). */
+  setQuota(windowMs: number, limit: number): void
+  /**
+   * Creates the per-check entry points: an object with raw N-API methods
+   * `start(callback, results)`, `submit(key, cost, flags, id)`, `ref()`, `unref()`
+   * and `close()`. See [`Hot`].
+   */
+  hot(): object
+  /** Deletes `key` in Redis (and in the local fallback). */
+  resetKey(key: string): Promise<NativeRedisReply>
+  /** Deletes every key under the prefix. */
+  resetAll(): Promise<NativeRedisReply>
+  stats(): NativeRedisStats
+}
+
+/** Options of `createAiPipeline`; `lib/aiPipeline.js` fills them from the environment. */
+export interface AiPipelineOptions {
+  /** `'offline'`, `'openai'` or `'gemini'`. */
+  provider: string
+  apiKey?: string
+  url?: string
+  model?: string
+  maxTokens?: number
+  jsonMode?: boolean
+  timeoutMs?: number
+  connectTimeoutMs?: number
+  retryAttempts?: number
+  retryBaseMs?: number
+  retryMaxMs?: number
+  retryAfterMaxMs?: number
+  concurrency?: number
+  queueLimit?: number
+  cacheLimit?: number
+  cacheTtlMs?: number
+  maxResponseBytes?: number
+  /** Provider calls in a burst; 0 disables the rate limit. */
+  rateLimitBurst?: number
+  rateLimitPerSec?: number
+  breakerThreshold?: number
+  breakerResetMs?: number
+  /** How long a failed analysis is not retried for the same error (0: always retry). */
+  failureTtlMs?: number
+  /** Redis shared by every process for the advice cache (empty or absent: none). */
+  redisUrl?: string
+}
+
+/**
+ * The shared JS clock (see [`CLOCK`]): a three-element `Float64Array`, awake.
+ * Call once per thread and keep it: every call creates a new view of the same memory.
+ */
+export declare function circuitBreakerClock(): Float64Array
+
+/** Wakes the shared JS clock (see [`CLOCK`]); JS calls it when `clock[1]` reads 0. */
+export declare function circuitBreakerClockWake(): void
+
+/** Creates a pipeline; see the module docs for the returned object's methods. */
+export declare function createAiPipeline(options: AiPipelineOptions, onResult: (arg: string) => void): object
+
+/**
+ * Creates a native breaker and returns its handle object (see the module docs).
+ * `options` uses opossum's names plus `failureThreshold` (consecutive failures, 0 = off)
+ * and `halfOpenMaxProbes`; `errorThresholdPercentage: false` disables the percentage rule.
+ */
+export declare function createCircuitBreakerHandle(options: CircuitBreakerHandleOptions, clock?: CircuitBreakerFakeClock | undefined | null): CircuitBreakerHandle
+
+/**
+ * Creates the native state of an `LruCache` and returns an object holding its methods.
+ *
+ * Options: `max`, `maxSize`, `ttl` (non-negative integers; one of `max`/`maxSize`
+ * required), `updateAgeOnGet`, `allowStale`, `trackRemovals` (keep removed entries for
+ * `takeRemoved`, used for `dispose`), `fakeClock` (a clock moved by `advanceClock`).
+ */
+export declare function createLruCache(options?: object | undefined | null): object
+
+/**
+ * Creates a native rate limiter object: `{ check, consume, retryAfterMs, resetMs,
+ * remaining, penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes }`, plus
+ * `advanceTime` when `clock: 'manual'`. Options: `limit` (required), `windowMs` (60000),
+ * `burst` (= limit), `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock`
+ * (`'coarse'` default, `'precise'`, or `'manual'` starting at 0 ms).
+ */
+export declare function createRateLimiter(options: unknown): object
+
+/**
+ * Validates a JSON document off the main thread and prepares the value of every RFC
+ * 6901 pointer (used by `json.extractAsync`).
+ */
+export declare function jsonExtract(inputValue: Uint8Array | string, pointerList: Array<string>, maxBytes: number, maxDepth: number): Promise<unknown>
+
+/** `jsonExtract` on the calling thread. */
+export declare function jsonExtractSync(inputValue: Uint8Array | string, pointerList: Array<string>, maxBytes: number, maxDepth: number): JsonOut
+
+/**
+ * Validates a JSON document off the main thread and prepares it for `JSON.parse`
+ * (used by `json.parseAsync`; see the module docs for the result).
+ */
+export declare function jsonParse(inputValue: Uint8Array | string, maxBytes: number, maxDepth: number): Promise<unknown>
+
+/** `jsonParse` on the calling thread. */
+export declare function jsonParseSync(inputValue: Uint8Array | string, maxBytes: number, maxDepth: number): JsonOut
+
+/**
+ * Memory held by all native caches of this process (a dropped cache's share returns
+ * after its JS object is garbage-collected).
+ */
+export declare function lruCacheNativeMemory(): LruCacheNativeMemory
+
+/** Memory held by native caches in this process. */
+export interface LruCacheNativeMemory {
+  /** Native caches not yet freed. */
+  caches: number
+  /** Bytes of keys and values they hold. */
+  bytes: number
+}
+
+/** Outcome of a maintenance command (`resetKey`, `resetAll`). */
+export interface NativeRedisReply {
+  ok: boolean
+  /** Keys removed. */
+  count: number
+  error?: string
+  event?: string
+}
+
+export interface NativeRedisStats {
+  checks: number
+  redisAllowed: number
+  redisDenied: number
+  insuranceAllowed: number
+  insuranceDenied: number
+  overloaded: number
+  commands: number
+  timeouts: number
+  errors: number
+  skipped: number
+  outages: number
+  recoveries: number
+  scriptReloads: number
+  redisUp: boolean
+  downForMs: number
+  lastError: string
+  insurance: string
+  closed: boolean
+}
+
+export interface NativeRedisStoreOptions {
+  url: string
+  prefix: string
+  timeoutMs: number
+  probeIntervalMs: number
+  /** `'local' | 'open' | 'closed'`. */
+  insurance: string
+  /** Checks waiting on Redis at once; more are answered by the insurance. */
+  maxInFlight: number
+  /** `url` is a seed node of a Redis Cluster. */
+  cluster: boolean
+}
+
 /** Version of the native addon; `lib/native.js` compares it with package.json. */
 export declare function nativeVersion(): string
+
+/** Redacts secrets with the same rules as `sanitizeMessage`; `null` when unchanged. */
+export declare function sanitizeRedact(text: string): string | null

@@ -835,4 +835,18 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.CircuitBreakerFakeClock = nativeBinding.CircuitBreakerFakeClock
+module.exports.NativeRedisStore = nativeBinding.NativeRedisStore
+module.exports.circuitBreakerClock = nativeBinding.circuitBreakerClock
+module.exports.circuitBreakerClockWake = nativeBinding.circuitBreakerClockWake
+module.exports.createAiPipeline = nativeBinding.createAiPipeline
+module.exports.createCircuitBreakerHandle = nativeBinding.createCircuitBreakerHandle
+module.exports.createLruCache = nativeBinding.createLruCache
+module.exports.createRateLimiter = nativeBinding.createRateLimiter
+module.exports.jsonExtract = nativeBinding.jsonExtract
+module.exports.jsonExtractSync = nativeBinding.jsonExtractSync
+module.exports.jsonParse = nativeBinding.jsonParse
+module.exports.jsonParseSync = nativeBinding.jsonParseSync
+module.exports.lruCacheNativeMemory = nativeBinding.lruCacheNativeMemory
 module.exports.nativeVersion = nativeBinding.nativeVersion
+module.exports.sanitizeRedact = nativeBinding.sanitizeRedact
