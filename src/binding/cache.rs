@@ -26,7 +26,7 @@ use napi_derive::napi;
 use super::errors;
 use super::raw;
 use crate::core::cache::{CacheOptions, RemovalReason, SetOutcome, SyncLruCache};
-use crate::core::clock::{self, Clock, FakeClock, SharedClock};
+use crate::core::clock::{self, CoarseClock, FakeClock, SharedClock};
 
 /// Bytes of keys and values held by all live native caches (the finalization test and
 /// `LruCache.nativeMemory()` read it).
@@ -137,29 +137,6 @@ impl Stored {
 impl Drop for Stored {
     fn drop(&mut self) {
         LIVE_BYTES.fetch_sub(self.counted as i64, Ordering::Relaxed);
-    }
-}
-
-/// CLOCK_MONOTONIC_COARSE: ~7 ns per read instead of ~30 ns, at the kernel tick's
-/// resolution (1-4 ms), so a TTL can end up to one tick late, never early.
-#[derive(Debug, Clone, Copy)]
-struct CoarseClock;
-
-impl Clock for CoarseClock {
-    #[cfg(target_os = "linux")]
-    fn now_ms(&self) -> u64 {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid out-pointer; this clock id exists on every Linux ≥ 2.6.32.
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
-        (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn now_ms(&self) -> u64 {
-        clock::MonotonicClock.now_ms()
     }
 }
 
@@ -279,7 +256,7 @@ pub fn create_lru_cache<'env>(
         let f = Arc::new(FakeClock::new(0));
         (f.clone(), Some(f))
     } else {
-        (Arc::new(CoarseClock), None)
+        (Arc::new(CoarseClock::new()), None)
     };
     let cache =
         match Cache::with_hasher(parsed.core, clock, hashbrown::DefaultHashBuilder::default()) {

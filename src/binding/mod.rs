@@ -5,7 +5,6 @@ pub mod breaker;
 pub mod cache;
 pub mod errors;
 pub mod json;
-pub mod metrics;
 pub mod rate_limit;
 pub mod raw;
 pub mod redis_store;

@@ -16,9 +16,9 @@ use napi_derive::napi;
 
 use super::errors;
 use super::raw::{self, StrRead};
-use crate::core::clock::{FakeClock, MonotonicClock, SharedClock};
+use crate::core::clock::{CoarseClock, FakeClock, MonotonicClock, SharedClock};
 use crate::core::rate_limit::{
-    split_keys, CoarseClock, ConfigError, RateLimitConfig, RateLimiter, DEFAULT_MAX_KEYS, MAX_LIMIT,
+    split_keys, ConfigError, RateLimitConfig, RateLimiter, DEFAULT_MAX_KEYS, MAX_LIMIT,
 };
 
 /// Keys up to this many UTF-8 bytes are read into a stack buffer; longer keys are read

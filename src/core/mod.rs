@@ -6,7 +6,6 @@ pub mod cache;
 pub mod clock;
 pub mod fingerprint;
 pub mod json;
-pub mod metrics;
 pub mod rate_limit;
 pub mod redis_store;
 pub mod sanitize;

@@ -43,7 +43,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::core::clock::{Clock, SharedClock};
+use crate::core::clock::{CoarseClock, SharedClock};
 
 /// Largest `limit`, `burst`, cost, penalty or reward.
 pub const MAX_LIMIT: u64 = 10_000_000;
@@ -168,57 +168,6 @@ pub struct KeyState {
     pub reset_ms: u64,
     /// Whether the table holds state for the key.
     pub present: bool,
-}
-
-/// A millisecond clock read from `CLOCK_MONOTONIC_COARSE` on Linux: about 7 ns per read
-/// instead of 30-80 ns, with the kernel tick as resolution (1-4 ms). A coarse reading
-/// can only be late, so the limiter may refill a request up to one tick late, never early.
-#[derive(Debug, Clone, Copy)]
-pub struct CoarseClock {
-    origin_ms: u64,
-}
-
-impl CoarseClock {
-    pub fn new() -> Self {
-        Self {
-            origin_ms: coarse_raw_ms(),
-        }
-    }
-}
-
-impl Default for CoarseClock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Clock for CoarseClock {
-    #[inline]
-    fn now_ms(&self) -> u64 {
-        coarse_raw_ms().saturating_sub(self.origin_ms)
-    }
-}
-
-#[cfg(target_os = "linux")]
-#[inline]
-fn coarse_raw_ms() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC_COARSE exists on every
-    // Linux since 2.6.32 and the call only writes into `ts`.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
-    if rc != 0 {
-        return crate::core::clock::MonotonicClock.now_ms();
-    }
-    (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000
-}
-
-#[cfg(not(target_os = "linux"))]
-#[inline]
-fn coarse_raw_ms() -> u64 {
-    crate::core::clock::MonotonicClock.now_ms()
 }
 
 /// Passes an already-mixed 64-bit hash through unchanged.
@@ -1012,14 +961,6 @@ mod tests {
         let allowed: usize = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
         assert_eq!(allowed, 1_000);
         assert_eq!(rl.stats().limited, 1_000);
-    }
-
-    #[test]
-    fn coarse_clock_moves_forward() {
-        let c = CoarseClock::new();
-        let a = c.now_ms();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        assert!(c.now_ms() >= a + 10);
     }
 
     /// A deliberately plain model: a token bucket per key with exact rationals (tokens
