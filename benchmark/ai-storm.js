@@ -21,6 +21,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
+const { rng } = require('./support');
 
 const root = path.resolve(__dirname, '..');
 const argOf = (name, def) => {
@@ -42,18 +43,6 @@ if (process.argv.includes('--mock')) {
     process.stdin.resume();
   });
   return;
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WORDS = ['ledger', 'invoice', 'session', 'upload', 'catalog', 'payment', 'inventory', 'shipment', 'profile', 'search', 'report', 'billing', 'export', 'import', 'webhook', 'mailer', 'cache', 'queue', 'auth', 'render'];

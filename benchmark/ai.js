@@ -19,6 +19,7 @@ const { spawn } = require('node:child_process');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
+const { median } = require('./support');
 
 function arg(name, def) {
   const i = process.argv.indexOf(`--${name}`);
@@ -156,11 +157,6 @@ async function runSide(fn, n) {
     cpuMs: (cpu.user + cpu.system) / 1000 / n,
     delayMaxMs: h.max / 1e6,
   };
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 function fmt(xs, digits = 2) {

@@ -24,15 +24,12 @@ const Opossum = require('opossum');
 const { CircuitBreaker } = require('../lib/circuitBreaker');
 const native = require('../lib/native');
 const { BreakerModel } = require('../__test__/breaker-model');
+const { median, rng } = require('./support');
 
 const CALLS = Number(process.env.BENCH_CALLS) || 200000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 7;
 const PART = process.env.BENCH_PART || 'all';
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
 
 // Each measurement returns ns per call of process CPU time (user + system), which the
@@ -138,18 +135,6 @@ async function overhead() {
 }
 
 // ---- failure patterns --------------------------------------------------------------
-
-/** Deterministic PRNG (mulberry32) so every run sees the same failures. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const OPTIONS = {
   failureThreshold: 5,

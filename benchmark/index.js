@@ -10,7 +10,7 @@ const path = require('node:path');
 const only = process.argv.slice(2);
 const files = fs
   .readdirSync(__dirname)
-  .filter((f) => f.endsWith('.js') && f !== 'index.js')
+  .filter((f) => f.endsWith('.js') && f !== 'index.js' && f !== 'support.js')
   .filter((f) => only.length === 0 || only.includes(path.basename(f, '.js')))
   .sort();
 

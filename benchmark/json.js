@@ -17,6 +17,7 @@
 const assert = require('node:assert/strict');
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
 const { json } = require('../native');
+const { median } = require('./support');
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 3 : 5;
@@ -88,7 +89,6 @@ const workloads = [
 
 // --- measurement -----------------------------------------------------------------
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const histogram = monitorEventLoopDelay({ resolution: 1 });
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

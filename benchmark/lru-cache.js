@@ -14,6 +14,7 @@
 const { spawnSync } = require('node:child_process');
 const { LRUCache } = require('lru-cache');
 const { LruCache } = require('../lib/lruCache');
+const { median, rng } = require('./support');
 
 if (typeof global.gc !== 'function') {
   console.error('run with: node --expose-gc benchmark/lru-cache.js');
@@ -25,17 +26,6 @@ const ROUNDS = QUICK ? 3 : 7;
 const TTL = 300_000;
 
 // ---------- data ----------
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` distinct flat 16-hex keys (fingerprints). */
 function makeKeys(n) {
@@ -60,7 +50,7 @@ function zipfSequence(n, s, count, seed) {
   let sum = 0;
   for (let i = 0; i < n; i++) cdf[i] = sum += 1 / Math.pow(i + 1, s);
   for (let i = 0; i < n; i++) cdf[i] /= sum;
-  const rnd = mulberry32(seed);
+  const rnd = rng(seed);
   const out = new Uint32Array(count);
   for (let j = 0; j < count; j++) {
     const r = rnd();
@@ -110,11 +100,6 @@ const PEERS = {
 };
 
 // ---------- timing ----------
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 /**
  * CPU time (user + system) of this process since `c0`, in ns. The machine is shared:

@@ -29,6 +29,7 @@ const queue = require('../lib/queue');
 const pLimitModule = require('p-limit');
 const pLimit = pLimitModule.default || pLimitModule;
 const legacy = require('qerrors-legacy');
+const { median } = require('./support');
 
 const ROUNDS = Number(process.env.ROUNDS || 7);
 
@@ -38,7 +39,6 @@ const peers = {
   'qerrors 1.2.7': (c) => legacy.createLimiter(c),
 };
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const spread = (xs, f) => `${f(median(xs))} (${f(Math.min(...xs))}-${f(Math.max(...xs))})`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -15,6 +15,7 @@
 const { RateLimiter } = require('../native');
 const { RateLimiterMemory } = require('rate-limiter-flexible');
 const { MemoryStore } = require('express-rate-limit');
+const { median, rng } = require('./support');
 
 const argRounds = process.argv.indexOf('--rounds');
 const ROUNDS = argRounds > 0 ? Number(process.argv[argRounds + 1]) : 3;
@@ -22,18 +23,6 @@ const N = 1_000_000;
 const WINDOW_MS = 60_000;
 
 // ---- keys ----------------------------------------------------------------------------
-
-/** Deterministic PRNG (mulberry32) so every run uses the same sequences. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` distinct IPv4-looking keys, as flat strings (the way header values arrive). */
 function ipKeys(n, offset = 0) {
@@ -201,10 +190,6 @@ const peers = [
 
 // ---- helpers -------------------------------------------------------------------------
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const gc = () => global.gc && global.gc();
 /**

@@ -20,6 +20,7 @@ const { startRedis } = require('../__test__/redis-server');
 const { redisStore } = require('../lib/redisStore');
 const Redis = require('ioredis');
 const { RateLimiterRedis } = require('rate-limiter-flexible');
+const { median } = require('./support');
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 2 : 7;
@@ -35,11 +36,6 @@ for (let i = 0; i < keys.length; i++) keys[i] = Buffer.from(keys[i]).toString();
 
 function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 /**
