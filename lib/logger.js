@@ -10,6 +10,7 @@
 const os = require('node:os');
 const path = require('node:path');
 const sanitization = require('./sanitization');
+const { lazyFileTransport } = require('./logFileTransport');
 
 const { sanitizeContext, sanitizeWithCustomPatterns, _applyCustomPatterns: applyCustomPatterns } = sanitization;
 
@@ -119,39 +120,6 @@ function redactFormat() {
   })();
 }
 
-/**
- * A transport that creates its real file transport (and with it the log directory) on
- * the first entry it receives, never before.
- */
-function lazyFileTransport(options, create) {
-  const Transport = winston().Transport;
-  class LazyFile extends Transport {
-    constructor() {
-      // The format runs here (TransportStream applies it before log()); the inner
-      // transport receives finished entries.
-      super({ level: options.level, format: options.format });
-      this.name = 'file';
-      this.inner = null;
-    }
-    log(info, callback) {
-      try {
-        if (!this.inner) {
-          this.inner = create();
-          this.inner.on('error', (err) => this.emit('error', err));
-        }
-        this.inner.log(info, () => {});
-      } catch (err) {
-        this.emit('error', err);
-      }
-      callback();
-    }
-    close() {
-      if (this.inner && typeof this.inner.close === 'function') this.inner.close();
-    }
-  }
-  return new LazyFile();
-}
-
 function consoleFormat() {
   const { format } = winston();
   return format.combine(
@@ -177,7 +145,7 @@ function buildMainLogger() {
       [undefined, 'combined'],
     ]) {
       transports.push(
-        lazyFileTransport({ level, format: fileFormat }, () => {
+        lazyFileTransport(w.Transport, { level, format: fileFormat }, () => {
           if (maxDays > 0) {
             const DailyRotateFile = require('winston-daily-rotate-file');
             return new DailyRotateFile({

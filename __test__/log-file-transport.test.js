@@ -1,0 +1,118 @@
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { EventEmitter } = require('node:events');
+const { Transport } = require('winston');
+
+const { lazyFileTransport } = require('../lib/logFileTransport');
+
+/** An inner transport with winston File's backpressure contract: `_drain` is set when a
+ * write fills the buffer, and that write's callback runs on the drain. */
+class SlowFile extends EventEmitter {
+  constructor(capacity) {
+    super();
+    this.capacity = capacity;
+    this.buffered = 0;
+    this.written = [];
+    this._drain = false;
+    this.pendingDrain = null;
+  }
+  log(info, cb) {
+    assert.equal(this._drain, false, 'never written to while it waits for a drain');
+    this.written.push(info.n);
+    if (++this.buffered >= this.capacity) {
+      this._drain = true;
+      this.pendingDrain = cb;
+    } else {
+      cb();
+    }
+  }
+  drain() {
+    this.buffered = 0;
+    this._drain = false;
+    const cb = this.pendingDrain;
+    this.pendingDrain = null;
+    cb();
+  }
+}
+
+function capture(fn) {
+  const lines = [];
+  const orig = console.error;
+  console.error = (...a) => lines.push(a.join(' '));
+  try {
+    fn();
+  } finally {
+    console.error = orig;
+  }
+  return lines;
+}
+
+test('creates the real transport on the first entry only', () => {
+  let created = 0;
+  const t = lazyFileTransport(Transport, {}, () => {
+    created++;
+    return new SlowFile(100);
+  });
+  assert.equal(created, 0);
+  t.log({ n: 1 }, () => {});
+  t.log({ n: 2 }, () => {});
+  assert.equal(created, 1);
+  assert.deepEqual(t.inner.written, [1, 2]);
+});
+
+test('a full file buffer queues entries in order and flushes them on drain', () => {
+  const inner = new SlowFile(3);
+  const t = lazyFileTransport(Transport, {}, () => inner);
+  for (let n = 1; n <= 10; n++) t.log({ n }, () => {});
+  assert.deepEqual(inner.written, [1, 2, 3], 'writes stop at backpressure');
+  assert.equal(inner.listenerCount('drain'), 0, 'no listener per entry');
+  inner.drain();
+  assert.deepEqual(inner.written, [1, 2, 3, 4, 5, 6]);
+  inner.drain();
+  inner.drain();
+  assert.deepEqual(inner.written, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(t.waiting, false);
+  t.log({ n: 11 }, () => {});
+  assert.equal(inner.written.at(-1), 11, 'writes go straight through again');
+});
+
+test('the backlog is bounded: the excess is dropped, counted and reported once', () => {
+  const inner = new SlowFile(1);
+  const t = lazyFileTransport(Transport, { maxBacklog: 5 }, () => inner);
+  const reported = capture(() => {
+    for (let n = 1; n <= 20; n++) t.log({ n }, () => {});
+  });
+  assert.deepEqual(inner.written, [1]);
+  assert.equal(t.queue.length - t.head, 5);
+  assert.equal(t.dropped, 14);
+  assert.equal(reported.length, 1);
+  assert.match(reported[0], /falling behind/);
+  const recovered = capture(() => {
+    for (let i = 0; i < 6; i++) inner.drain();
+  });
+  assert.deepEqual(inner.written, [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(recovered, ['qerrors: the log file caught up; 14 entries were dropped']);
+});
+
+test('entries logged while the file rotates wait for the new file, in order', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const inner = new SlowFile(100);
+  const t1 = lazyFileTransport(Transport, {}, () => inner);
+  t1.log({ n: 1 }, () => {});
+  inner._rotate = true;
+  inner.log = ((orig) =>
+    function guarded(info, cb) {
+      assert.equal(this._rotate, false, 'never written to while it rotates');
+      return orig.call(this, info, cb);
+    })(inner.log);
+  for (let n = 2; n <= 4; n++) t1.log({ n }, () => {});
+  assert.deepEqual(inner.written, [1]);
+  t.mock.timers.tick(5);
+  assert.deepEqual(inner.written, [1], 'still rotating');
+  inner._rotate = false;
+  t.mock.timers.tick(5);
+  assert.deepEqual(inner.written, [1, 2, 3, 4]);
+  assert.equal(t1.waiting, false);
+});
