@@ -46,7 +46,7 @@ function recordDuration(ms) {
 }
 
 // Rejections happen under overload, when they must be cheapest: capturing a stack trace is two
-// thirds of the cost of one (benchmark/results/queue.md), and it would only point here.
+// thirds of the cost of one (benchmark/RESULTS.md, queue), and it would only point here.
 function capacityError() {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;

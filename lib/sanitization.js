@@ -5,7 +5,7 @@
 // The rules are the same, in the same order and with the same replacement texts, as
 // `crate::core::sanitize::redact` in Rust; the tests compare both on a shared corpus and
 // on random inputs. Above NATIVE_MIN_LENGTH characters a string goes through the native
-// pass (linear-time automata, measured faster there: benchmark/results/sanitize.md).
+// pass (linear-time automata, measured faster there: benchmark/RESULTS.md, sanitize).
 //
 // Every JS pattern is written to run in linear time on any input: no pattern can
 // restart a long scan from many positions of the same run. Where that needs an atomic
@@ -98,7 +98,7 @@ const RULES = [
   [/(?:\+1[-. ]?)?(?:\([0-9]{3}\)|\b[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}\b/g, '[PHONE-REDACTED]', /[0-9]{3}/],
 ];
 
-/** Strings at least this long (UTF-16 units) are redacted natively; see benchmark/results/sanitize.md. */
+/** Strings at least this long (UTF-16 units) are redacted natively; see benchmark/RESULTS.md, sanitize. */
 const NATIVE_MIN_LENGTH = 64;
 
 let nativeRedact;
