@@ -291,6 +291,42 @@ const INVALID_ARG_TYPE: Rule = Rule {
     ],
 };
 
+const BREAKER_OPEN: Rule = Rule {
+    category: "circuit breaker open",
+    cause: "A circuit breaker refused the call without trying it: the dependency behind it failed repeatedly and the breaker is open until its reset timeout passes.",
+    advice: "Treat this as the dependency being down: answer 503 with Retry-After or serve a fallback, and look at the failures that opened the breaker, not at this error.",
+    steps: &[
+        "Find the earlier errors of the same dependency (ECONNREFUSED, timeouts, 5xx): they opened the breaker.",
+        "Give the breaker a fallback (cached data, a degraded answer) so callers are not failed outright.",
+        "Answer 503 with a Retry-After close to the breaker's reset timeout.",
+        "Check the breaker's stats for the failure rate and when it last changed state.",
+    ],
+};
+
+const VALIDATION: Rule = Rule {
+    category: "validation",
+    cause: "The request or input failed validation: a required field is missing or a value has the wrong type, format or range. This is the client's error, not a server fault.",
+    advice: "Answer 400 with the fields that failed and why, validate at the edge (route or schema) before any work, and keep these errors out of the error-rate alerts.",
+    steps: &[
+        "Return 400 with a list of { field, message } so the client can correct the input.",
+        "Validate with a schema (JSON Schema, zod, joi) at the route, before side effects.",
+        "If a well-behaved client sends this, check for an API version or contract mismatch.",
+        "Log validation failures at a lower severity than server errors.",
+    ],
+};
+
+const NOT_FOUND: Rule = Rule {
+    category: "not found",
+    cause: "The requested route or resource does not exist: a wrong URL or method, a stale link, or an id that was deleted or never existed.",
+    advice: "Answer 404 without a stack trace; if the path should exist, compare the method and path with the registered routes and the client's base URL.",
+    steps: &[
+        "Check the method and path against the router (a GET route does not answer POST).",
+        "Look for a missing prefix or version segment (/api, /v1) between client and server.",
+        "For ids, confirm the record exists and the caller may see it.",
+        "Keep 404s out of the server-error alerts; watch their rate per path instead.",
+    ],
+};
+
 const GENERIC: Rule = Rule {
     category: "generic",
     cause: "The error does not match a known pattern; the message and the first stack frame in your own code are the best starting point.",
@@ -346,6 +382,16 @@ fn pick(name: &str, code: &str, message: &str) -> &'static Rule {
         &PAYLOAD_TOO_LARGE
     } else if has("ERR_INVALID_ARG_TYPE") {
         &INVALID_ARG_TYPE
+    } else if code == "EOPENBREAKER" || message == "Breaker is open" {
+        &BREAKER_OPEN
+    } else if code == "VALIDATION_ERROR" || name == "ValidationError" {
+        &VALIDATION
+    } else if code == "NOT_FOUND"
+        || code == "ROUTE_NOT_FOUND"
+        || name == "NotFoundError"
+        || message.starts_with("No route for ")
+    {
+        &NOT_FOUND
     } else if has("ERR_HTTP_HEADERS_SENT") || lower.contains("headers after they are sent") {
         &HEADERS_SENT
     } else if lower.contains("heap out of memory") || lower.contains("allocation failed") {
@@ -574,6 +620,31 @@ mod tests {
                 "The \"path\" argument must be of type string. Received undefined",
                 "ERR_INVALID_ARG_TYPE",
             ),
+            (
+                "Error",
+                "EOPENBREAKER",
+                "Breaker is open",
+                "circuit breaker open",
+            ),
+            (
+                "ServiceError",
+                "VALIDATION_ERROR",
+                "email is required",
+                "validation",
+            ),
+            (
+                "ValidationError",
+                "",
+                "\"qty\" must be a number",
+                "validation",
+            ),
+            (
+                "ServiceError",
+                "ROUTE_NOT_FOUND",
+                "No route for GET /api/v1/orders",
+                "not found",
+            ),
+            ("NotFoundError", "", "user not found", "not found"),
             ("Error", "", "something odd happened", "generic"),
         ];
         for (name, code, msg, want) in cases {
