@@ -105,7 +105,7 @@ fn local_limiter(quota: Quota) -> Option<Arc<dyn LocalLimiter>> {
 #[napi]
 impl NativeRedisStore {
     /// Validates the options; no I/O happens until the first check.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(env: Env, options: NativeRedisStoreOptions) -> Result<Self> {
         let Some(insurance) = Insurance::parse(&options.insurance) else {
             return errors::type_error(
@@ -157,7 +157,7 @@ impl NativeRedisStore {
     }
 
     /// Sets the window and the limit (express-rate-limit hands them to `init`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_quota(&self, env: Env, window_ms: f64, limit: f64) -> Result<()> {
         if !in_range(window_ms, 1.0, MAX_WINDOW_MS as f64) {
             return errors::range_error(
@@ -183,7 +183,7 @@ impl NativeRedisStore {
     /// Creates the per-check entry points: an object with raw N-API methods
     /// `start(callback, results)`, `submit(key, cost, flags, id)`, `ref()`, `unref()`
     /// and `close()`. See [`Hot`].
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn hot(&self, env: Env) -> Result<Object<'_>> {
         let hot = Arc::new(Hot {
             inner: Arc::clone(&self.inner),
@@ -206,7 +206,7 @@ impl NativeRedisStore {
     }
 
     /// Deletes `key` in Redis (and in the local fallback).
-    #[napi(ts_return_type = "Promise<NativeRedisReply>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeRedisReply>")]
     pub fn reset_key<'env>(
         &self,
         env: &'env Env,
@@ -223,7 +223,7 @@ impl NativeRedisStore {
     }
 
     /// Deletes every key under the prefix.
-    #[napi(ts_return_type = "Promise<NativeRedisReply>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeRedisReply>")]
     pub fn reset_all<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, NativeRedisReply>> {
         let inner = Arc::clone(&self.inner);
         env.spawn_future(async move {
@@ -235,7 +235,7 @@ impl NativeRedisStore {
         })
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stats(&self) -> NativeRedisStats {
         let l = &self.inner;
         let c = l.conn();
