@@ -116,3 +116,17 @@ test('entries logged while the file rotates wait for the new file, in order', (t
   assert.deepEqual(inner.written, [1, 2, 3, 4]);
   assert.equal(t1.waiting, false);
 });
+
+test('a file that cannot be opened is reported once, then entries are dropped without retrying', () => {
+  let attempts = 0;
+  const t = lazyFileTransport(Transport, {}, () => {
+    attempts++;
+    throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+  });
+  const errors = [];
+  t.on('error', (e) => errors.push(e.code));
+  for (let n = 1; n <= 5; n++) t.log({ n }, () => {});
+  assert.equal(attempts, 1);
+  assert.deepEqual(errors, ['EACCES']);
+  assert.equal(t.dropped, 4);
+});

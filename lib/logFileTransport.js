@@ -30,6 +30,7 @@ function lazyFileTransport(Transport, options, create) {
       super({ level: options.level, format: options.format });
       this.name = 'file';
       this.inner = null;
+      this.failed = false;
       this.waiting = false;
       this.queue = [];
       this.head = 0;
@@ -39,8 +40,20 @@ function lazyFileTransport(Transport, options, create) {
 
     log(info, callback) {
       try {
+        if (this.failed) {
+          this.dropped++;
+          callback();
+          return;
+        }
         if (!this.inner) {
-          this.inner = create();
+          try {
+            this.inner = create();
+          } catch (err) {
+            // The file cannot be opened (permissions, a full disk): report once and drop
+            // entries from then on rather than retrying a failing open per entry.
+            this.failed = true;
+            throw err;
+          }
           this.inner.on('error', (err) => this.emit('error', err));
         }
         if (!this.waiting && this.inner._rotate) this.waitForRotation();

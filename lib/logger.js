@@ -11,6 +11,7 @@ const os = require('node:os');
 const path = require('node:path');
 const sanitization = require('./sanitization');
 const { lazyFileTransport } = require('./logFileTransport');
+const { RotatingFile } = require('./rotatingFile');
 
 const { sanitizeContext, sanitizeWithCustomPatterns, _applyCustomPatterns: applyCustomPatterns } = sanitization;
 
@@ -157,14 +158,7 @@ function buildMainLogger() {
               maxSize: `${Math.max(1, Math.ceil(maxSize / 1024))}k`,
             });
           }
-          return new w.transports.File({
-            level,
-            dirname: dir,
-            filename: `${base}.log`,
-            maxsize: maxSize,
-            maxFiles,
-            tailable: true,
-          });
+          return new RotatingFile({ dirname: dir, filename: `${base}.log`, maxsize: maxSize, maxFiles });
         })
       );
     }

@@ -1,0 +1,123 @@
+'use strict';
+
+// The size-rotating log file behind the main logger's file transports (when
+// QERRORS_LOG_MAX_DAYS is 0). It replaces winston's File transport there: in an error
+// storm winston's File buffered every pending entry in its own PassThrough stream, which
+// doubled the handler's RSS and cost ~40% of its time (benchmark/RESULTS.md, AI storm).
+//
+// It keeps winston File's contract towards lib/logFileTransport.js: `log(info, cb)`
+// writes `info[MESSAGE]`, calls `cb` at once, or sets `_drain` and calls `cb` on the
+// stream's next drain when its buffer is full. Files are "tailable" like winston's:
+// the newest entries are always in `<name>.log`, older ones in `<name>1.log` …
+// `<name>(maxFiles-1).log`.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { EventEmitter } = require('node:events');
+
+// winston's info symbol for the formatted line (triple-beam's MESSAGE).
+const MESSAGE = Symbol.for('message');
+
+class RotatingFile extends EventEmitter {
+  /**
+   * Opens (creating the directory) `dirname/filename` for appending.
+   * @param {{ dirname: string, filename: string, maxsize: number, maxFiles: number,
+   *   eol?: string, highWaterMark?: number }} options
+   */
+  constructor(options) {
+    super();
+    this.dirname = options.dirname;
+    this.filename = options.filename;
+    this.maxsize = options.maxsize;
+    this.maxFiles = Math.max(1, options.maxFiles);
+    this.eol = options.eol || os.EOL;
+    // A log file takes bursts: a 1 MiB buffer lets one writev per event-loop turn carry a
+    // whole burst, where the stream default (16 KiB) made entries wait for many turns.
+    this.highWaterMark = options.highWaterMark || 1024 * 1024;
+    /** True while the stream's buffer is full (read by logFileTransport). */
+    this._drain = false;
+    this.size = 0;
+    this.stream = null;
+    this.broken = false;
+    this.open();
+  }
+
+  /** @param {number} i 0 for the live file, i >= 1 for the rotated ones */
+  fileName(i) {
+    if (i === 0) return path.join(this.dirname, this.filename);
+    const ext = path.extname(this.filename);
+    return path.join(this.dirname, `${path.basename(this.filename, ext)}${i}${ext}`);
+  }
+
+  open() {
+    fs.mkdirSync(this.dirname, { recursive: true });
+    const file = this.fileName(0);
+    try {
+      this.size = fs.statSync(file).size;
+    } catch {
+      this.size = 0;
+    }
+    // Opened synchronously: a rotation renames the file this stream writes to, so the
+    // descriptor must exist before any rename (an asynchronous open could happen after it
+    // and append to the new live file).
+    const fd = fs.openSync(file, 'a');
+    this.stream = fs.createWriteStream(file, { fd, highWaterMark: this.highWaterMark });
+    this.stream.on('error', (err) => this.emit('error', err));
+  }
+
+  /**
+   * Appends one formatted entry.
+   * @param {Record<string | symbol, unknown>} info
+   * @param {() => void} callback
+   */
+  log(info, callback) {
+    if (this.broken) {
+      callback();
+      return;
+    }
+    const line = `${info[MESSAGE]}${this.eol}`;
+    const bytes = Buffer.byteLength(line);
+    if (this.maxsize > 0 && this.size > 0 && this.size + bytes > this.maxsize) this.rotate();
+    this.size += bytes;
+    if (this.stream.write(line)) {
+      callback();
+      return;
+    }
+    this._drain = true;
+    this.stream.once('drain', () => {
+      this._drain = false;
+      callback();
+    });
+  }
+
+  /**
+   * Moves the live file to `<name>1.log` (shifting older ones, dropping the oldest) and
+   * opens a new live file. The renames are a few metadata operations once per `maxsize`
+   * bytes; the old stream keeps its descriptor and finishes its pending writes into the
+   * renamed file, so nothing waits and nothing is lost.
+   */
+  rotate() {
+    this.stream.end();
+    try {
+      if (this.maxFiles === 1) {
+        fs.rmSync(this.fileName(0), { force: true });
+      } else {
+        for (let i = this.maxFiles - 1; i >= 1; i--) {
+          if (fs.existsSync(this.fileName(i - 1))) fs.renameSync(this.fileName(i - 1), this.fileName(i));
+        }
+      }
+      this.open();
+    } catch (err) {
+      // Without a live file there is nowhere to write: report once, drop from now on.
+      this.broken = true;
+      this.emit('error', err);
+    }
+  }
+
+  close() {
+    this.stream.end();
+  }
+}
+
+module.exports = { RotatingFile };
