@@ -3,14 +3,14 @@
 # the addon from source, as a consumer's install would) and requires it there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 tarball=$(npm pack --silent --pack-destination "$tmp" | tail -n 1)
 cd "$tmp"
 npm init -y >/dev/null
-# Reuse the checkout's compiled dependencies; the consumer's own crate still builds.
-CARGO_TARGET_DIR="$root/target" npm install --no-audit --no-fund "./$tarball"
+# A real consumer build in the installed package's own target directory, so a file
+# missing from the tarball fails here (a shared target dir could reuse stale artifacts).
+npm install --no-audit --no-fund "./$tarball"
 node -e "
 const q = require('qerrors');
 const n = require('qerrors/native');
