@@ -226,14 +226,14 @@ function qerrors(error, context, ...rest) {
       return record;
     })
     .catch((err) => {
-    try {
-      console.error('qerrors failed to handle error:', err);
-      console.error('Original error:', error);
-    } catch {
-      // console itself failed
-    }
-    return undefined;
-  });
+      try {
+        console.error('qerrors failed to handle error:', err);
+        console.error('Original error:', error);
+      } catch {
+        // console itself failed
+      }
+      return undefined;
+    });
 }
 
 let metrics;
