@@ -183,3 +183,38 @@ test('QERRORS_DISABLE_FILE_LOGS: no directory at all', (t) => {
   const { dir } = runChild(t, { QERRORS_DISABLE_FILE_LOGS: '1' }, WRITE_LOGS);
   assert.deepEqual(fs.readdirSync(dir), []);
 });
+
+test('a transport added by the application receives entries, and file lines keep one shape', (t) => {
+  const code = `
+    const q = require(${JSON.stringify(root)});
+    const winston = require(${JSON.stringify(require.resolve('winston'))});
+    const { PassThrough } = require('node:stream');
+    (async () => {
+      await q.logError('before the app changed the logger', { n: 1 });
+      const main = await q.logger;
+      const seen = [];
+      const sink = new PassThrough({ objectMode: true });
+      sink.on('data', (info) => seen.push(info.message));
+      main.add(new winston.transports.Stream({ stream: sink }));
+      await q.logError('after the app added a transport', { n: 2 });
+      await q.qerrors(new Error('handled after'), 'ctx');
+      await new Promise((r) => setTimeout(r, 300));
+      main.close();
+      await new Promise((r) => setTimeout(r, 100));
+      console.log(JSON.stringify(seen));
+    })();
+  `;
+  const { dir, stdout } = runChild(t, {}, code);
+  const seen = JSON.parse(stdout);
+  assert.ok(seen.includes('after the app added a transport'), stdout);
+  assert.ok(seen.includes('Error: handled after'), stdout);
+  assert.ok(!seen.includes('before the app changed the logger'), 'the transport was added later');
+  const lines = readLines(path.join(dir, 'logs', 'error.log'));
+  const before = lines.find((l) => l.message === 'before the app changed the logger');
+  const after = lines.find((l) => l.message === 'after the app added a transport');
+  assert.ok(before && after, 'both entries reached the file');
+  // The direct path and winston's own path write the same fields, in the same order.
+  assert.deepEqual(Object.keys(before), Object.keys(after));
+  assert.equal(before.service, 'qerrors');
+  assert.match(before.timestamp, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+});
