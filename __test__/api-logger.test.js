@@ -218,3 +218,37 @@ test('a transport added by the application receives entries, and file lines keep
   assert.equal(before.service, 'qerrors');
   assert.match(before.timestamp, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
 });
+
+test('entries are written after the call returns, as they were when logged', (t) => {
+  const code = `
+    const q = require(${JSON.stringify(root)});
+    (async () => {
+      const record = await q.qerrors(new Error('original message'), { route: '/a' });
+      const queued = q.logger._pendingCount();
+      record.message = 'changed';
+      record.context.route = '/changed';
+      delete record.stack;
+      for (let i = 0; i < 5000; i++) q.logInfo('burst ' + i);
+      const afterBurst = q.logger._pendingCount();
+      await new Promise((r) => setTimeout(r, 300));
+      console.log(JSON.stringify({ queued, afterBurst, drained: q.logger._pendingCount() }));
+    })();
+  `;
+  const { dir, stdout } = runChild(t, {}, code);
+  const counts = JSON.parse(stdout);
+  // The error's entry (and the offline advisor's advice entry) wait for the end of the turn.
+  assert.ok(counts.queued >= 1, stdout);
+  assert.ok(counts.afterBurst > 0 && counts.afterBurst < 1024, `a burst is written in bounded batches (${counts.afterBurst} waiting)`);
+  assert.equal(counts.drained, 0);
+  const [line] = readLines(path.join(dir, 'logs', 'error.log'));
+  assert.equal(line.context.message, 'original message');
+  assert.deepEqual(line.context.context, { route: '/a' });
+  assert.match(line.context.stack, /^Error: original message\n/);
+  const combined = readLines(path.join(dir, 'logs', 'combined.log')).filter((l) => l.message.startsWith('burst '));
+  assert.equal(combined.length, 5000);
+  assert.deepEqual(
+    combined.slice(0, 3).map((l) => l.message),
+    ['burst 0', 'burst 1', 'burst 2'],
+    'in order'
+  );
+});

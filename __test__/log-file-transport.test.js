@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const { EventEmitter } = require('node:events');
 const { Transport } = require('winston');
 
-const { lazyFileTransport } = require('../lib/logFileTransport');
+const { FileSink, fileTransport } = require('../lib/logFileTransport');
 
 /** An inner transport with winston File's backpressure contract: `_drain` is set when a
  * write fills the buffer, and that write's callback runs on the drain. */
@@ -51,21 +51,21 @@ function capture(fn) {
 
 test('creates the real transport on the first entry only', () => {
   let created = 0;
-  const t = lazyFileTransport(Transport, {}, () => {
+  const t = new FileSink(() => {
     created++;
     return new SlowFile(100);
   });
   assert.equal(created, 0);
-  t.log({ n: 1 }, () => {});
-  t.log({ n: 2 }, () => {});
+  t.write({ n: 1 });
+  t.write({ n: 2 });
   assert.equal(created, 1);
   assert.deepEqual(t.inner.written, [1, 2]);
 });
 
 test('a full file buffer queues entries in order and flushes them on drain', () => {
   const inner = new SlowFile(3);
-  const t = lazyFileTransport(Transport, {}, () => inner);
-  for (let n = 1; n <= 10; n++) t.log({ n }, () => {});
+  const t = new FileSink(() => inner);
+  for (let n = 1; n <= 10; n++) t.write({ n });
   assert.deepEqual(inner.written, [1, 2, 3], 'writes stop at backpressure');
   assert.equal(inner.listenerCount('drain'), 0, 'no listener per entry');
   inner.drain();
@@ -74,15 +74,15 @@ test('a full file buffer queues entries in order and flushes them on drain', () 
   inner.drain();
   assert.deepEqual(inner.written, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assert.equal(t.waiting, false);
-  t.log({ n: 11 }, () => {});
+  t.write({ n: 11 });
   assert.equal(inner.written.at(-1), 11, 'writes go straight through again');
 });
 
 test('the backlog is bounded: the excess is dropped, counted and reported once', () => {
   const inner = new SlowFile(1);
-  const t = lazyFileTransport(Transport, { maxBacklog: 5 }, () => inner);
+  const t = new FileSink(() => inner, { maxBacklog: 5 });
   const reported = capture(() => {
-    for (let n = 1; n <= 20; n++) t.log({ n }, () => {});
+    for (let n = 1; n <= 20; n++) t.write({ n });
   });
   assert.deepEqual(inner.written, [1]);
   assert.equal(t.queue.length - t.head, 5);
@@ -99,15 +99,15 @@ test('the backlog is bounded: the excess is dropped, counted and reported once',
 test('entries logged while the file rotates wait for the new file, in order', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const inner = new SlowFile(100);
-  const t1 = lazyFileTransport(Transport, {}, () => inner);
-  t1.log({ n: 1 }, () => {});
+  const t1 = new FileSink(() => inner);
+  t1.write({ n: 1 });
   inner._rotate = true;
   inner.log = ((orig) =>
     function guarded(info, cb) {
       assert.equal(this._rotate, false, 'never written to while it rotates');
       return orig.call(this, info, cb);
     })(inner.log);
-  for (let n = 2; n <= 4; n++) t1.log({ n }, () => {});
+  for (let n = 2; n <= 4; n++) t1.write({ n });
   assert.deepEqual(inner.written, [1]);
   t.mock.timers.tick(5);
   assert.deepEqual(inner.written, [1], 'still rotating');
@@ -119,14 +119,46 @@ test('entries logged while the file rotates wait for the new file, in order', (t
 
 test('a file that cannot be opened is reported once, then entries are dropped without retrying', () => {
   let attempts = 0;
-  const t = lazyFileTransport(Transport, {}, () => {
+  const t = new FileSink(() => {
     attempts++;
     throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
   });
   const errors = [];
   t.on('error', (e) => errors.push(e.code));
-  for (let n = 1; n <= 5; n++) t.log({ n }, () => {});
+  for (let n = 1; n <= 5; n++) t.write({ n });
   assert.equal(attempts, 1);
   assert.deepEqual(errors, ['EACCES']);
   assert.equal(t.dropped, 4);
+});
+
+test('a failure with no listener is not thrown into the host', () => {
+  const t = new FileSink(() => {
+    throw new Error('EROFS');
+  });
+  t.write({ n: 1 });
+  t.write({ n: 2 });
+  assert.equal(t.failed, true);
+  assert.equal(t.dropped, 1);
+});
+
+test('fileTransport: a winston transport over the sink, which winston and qerrors share', () => {
+  const inner = new SlowFile(100);
+  const sink = new FileSink(() => inner);
+  const winstonSide = fileTransport(Transport, { level: 'error' }, sink);
+  assert.equal(winstonSide.level, 'error');
+  let called = 0;
+  winstonSide.log({ n: 1 }, () => called++);
+  sink.write({ n: 2 });
+  assert.deepEqual(inner.written, [1, 2], 'one writer per file, entries in order');
+  assert.equal(called, 1);
+  const errors = [];
+  winstonSide.on('error', (e) => errors.push(e.message));
+  inner.emit('error', new Error('EIO'));
+  assert.deepEqual(errors, ['EIO'], 'file errors reach the winston logger');
+  let closed = 0;
+  inner.close = () => closed++;
+  winstonSide.close();
+  assert.equal(closed, 1);
+  inner.emit('error', new Error('after close'));
+  assert.deepEqual(errors, ['EIO'], 'a closed transport no longer listens');
 });

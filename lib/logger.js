@@ -2,15 +2,18 @@
 
 // Structured logging (spec §3, §15.1).
 //
-// Nothing here touches winston, the disk or a timer at require time: winston loads on
-// the first log call (or the first `await logger`), and the log directory and files are
+// Nothing here touches winston, the disk or a timer at require time. qerrors writes its
+// own entries to its files and console itself (lib/logFileTransport.js, lib/logLine.js);
+// winston loads only when the application asks for a winston logger (`await logger`,
+// `simpleLogger`), which then writes to the same files. The log directory and files are
 // created by the first entry actually written to them. Entries are JSON lines; secrets
-// are redacted before any transport sees them.
+// are redacted before any output sees them.
 
 const os = require('node:os');
 const path = require('node:path');
 const sanitization = require('./sanitization');
-const { lazyFileTransport } = require('./logFileTransport');
+const { FileSink, fileTransport } = require('./logFileTransport');
+const { fileLine, consoleLine, snapshot, MESSAGE } = require('./logLine');
 const { RotatingFile } = require('./rotatingFile');
 
 // winston's info symbol for the level (triple-beam's LEVEL).
@@ -29,6 +32,8 @@ const LOG_LEVELS = {
 
 // Snapshot like the original's config: the NODE_ENV a process started with.
 const ENVIRONMENT = process.env.NODE_ENV || 'development';
+// The version npm reports for the running package (`npm start`), read once for the same reason.
+const VERSION = process.env.npm_package_version || '1.0.0';
 const HOSTNAME = os.hostname();
 const MB = 1024 * 1024;
 
@@ -47,21 +52,32 @@ function envInt(name, fallback, min) {
 
 // process.memoryUsage() reads /proc on every call (it was a third of the cost of handling
 // an error); entries carry whole megabytes, so one sample per second is precise enough.
+// The sample is kept in the spec's key order (for createEnhancedLogEntry) and in sorted
+// order, shared by the logger's own entries (see `ownEntry`).
 let memorySample = null;
+let memorySorted = null;
 let memorySampledAt = 0;
-function memoryMb() {
+function sampleMemory() {
   const now = Date.now();
   if (memorySample === null || now - memorySampledAt >= 1000) {
     const m = process.memoryUsage();
-    memorySample = {
-      heapUsed: Math.round(m.heapUsed / MB),
-      heapTotal: Math.round(m.heapTotal / MB),
-      external: Math.round(m.external / MB),
-      rss: Math.round(m.rss / MB),
-    };
+    const heapUsed = Math.round(m.heapUsed / MB);
+    const heapTotal = Math.round(m.heapTotal / MB);
+    const external = Math.round(m.external / MB);
+    const rss = Math.round(m.rss / MB);
+    memorySample = { heapUsed, heapTotal, external, rss };
+    memorySorted = { external, heapTotal, heapUsed, rss };
     memorySampledAt = now;
   }
-  return { ...memorySample };
+}
+
+/**
+ * The level's entry in LOG_LEVELS, or null for a level it does not know.
+ * @param {string} raw
+ */
+function knownLevel(raw) {
+  const upper = raw.toUpperCase();
+  return Object.prototype.hasOwnProperty.call(LOG_LEVELS, upper) ? LOG_LEVELS[upper] : null;
 }
 
 /**
@@ -72,34 +88,61 @@ function memoryMb() {
  * @param {string|null} [requestId]
  */
 function createEnhancedLogEntry(level, message, context = {}, requestId = null) {
-  return buildEntry(level, message, context, requestId, false);
-}
-
-/**
- * createEnhancedLogEntry; `redacted` marks a message and context the built-in rules already
- * redacted (only the custom patterns still run on the message).
- */
-function buildEntry(level, message, context, requestId, redacted) {
   const raw = String(level);
-  const known = Object.prototype.hasOwnProperty.call(LOG_LEVELS, raw.toUpperCase()) ? LOG_LEVELS[raw.toUpperCase()] : null;
+  const known = knownLevel(raw);
   const name = known ? known.name : raw;
   const entry = {
     timestamp: new Date().toISOString(),
     level: name,
-    message: redacted ? applyCustomPatterns(String(message)) : sanitizeWithCustomPatterns(message, name),
+    message: sanitizeWithCustomPatterns(message, name),
     service: env('QERRORS_SERVICE_NAME', 'qerrors'),
-    version: process.env.npm_package_version || '1.0.0',
+    version: VERSION,
     environment: ENVIRONMENT,
     pid: process.pid,
     hostname: HOSTNAME,
   };
   if (requestId) entry.requestId = requestId;
   if (context !== null && typeof context === 'object' && Object.keys(context).length > 0) {
-    entry.context = redacted ? context : sanitizeContext(context, name);
+    entry.context = sanitizeContext(context, name);
   }
-  if (known && known.priority >= LOG_LEVELS.WARN.priority) entry.memory = memoryMb();
+  if (known && known.priority >= LOG_LEVELS.WARN.priority) {
+    sampleMemory();
+    entry.memory = { ...memorySample };
+  }
+  // Marked so that redactFormat skips it if the application logs it through winston.
   Object.defineProperty(entry, SANITIZED, { value: true });
   return entry;
+}
+
+/**
+ * The entry the logger writes for createEnhancedLogEntry's fields, with winston's `level`
+ * and the entry's level as `logLevel`. Its keys are inserted in sorted order and its
+ * objects are its own (lib/logLine.js then serializes it without copying it, and a caller
+ * cannot change it before it is written).
+ * @param {{ name: string, priority: number }} known
+ * @param {string} message redacted
+ * @param {object | null} context redacted, not shared with the caller
+ * @param {string | null} requestId
+ * @param {string} [timestamp] ISO time of the entry, now by default
+ */
+function ownEntry(known, message, context, requestId, timestamp) {
+  const withMemory = known.priority >= LOG_LEVELS.WARN.priority;
+  if (withMemory) sampleMemory();
+  const info = {};
+  if (context !== null) info.context = context;
+  info.environment = ENVIRONMENT;
+  info.hostname = HOSTNAME;
+  info.level = METHOD[known.name];
+  info.logLevel = known.name;
+  if (withMemory) info.memory = memorySorted;
+  info.message = message;
+  info.pid = process.pid;
+  if (requestId) info.requestId = requestId;
+  // The main logger's default meta sets it (see `deliver`).
+  info.service = undefined;
+  info.timestamp = timestamp || new Date().toISOString();
+  info.version = VERSION;
+  return info;
 }
 
 let winstonModule;
@@ -132,14 +175,32 @@ function consoleFormat() {
   );
 }
 
-/** The main logger (spec §3.7), configured from the environment when first needed. */
-function buildMainLogger() {
-  const w = winston();
-  const { format } = w;
-  const transports = [];
-  const fileLogs = !env('QERRORS_DISABLE_FILE_LOGS', '') && process.env.NODE_ENV !== 'test';
-  const fileFormat = format.combine(format.timestamp({ format: 'YYYY-MM-DD HH:mm:ss' }), format.errors({ stack: true }), format.json());
-  if (fileLogs) {
+// winston's npm levels, which the main logger uses.
+const NPM_LEVELS = { error: 0, warn: 1, info: 2, http: 3, verbose: 4, debug: 5, silly: 6 };
+
+let failureReported = false;
+/** A failing disk must never crash the host: the first failure is reported, then it keeps going. */
+function reportFailure(err) {
+  if (!failureReported) {
+    failureReported = true;
+    console.error(`qerrors: log transport failed: ${err && err.message}`);
+  }
+}
+
+/**
+ * Where the main logger writes, from the environment: its level, its files (each a
+ * FileSink with an optional level of its own) and whether it also writes to the console.
+ * @typedef {{ level: string, service: string, files: Array<{ level?: string, sink: FileSink }>, console: boolean }} Outputs
+ */
+
+/** @type {Outputs | null} */
+let outputs = null;
+
+/** @returns {Outputs} */
+function getOutputs() {
+  if (outputs) return outputs;
+  const files = [];
+  if (!env('QERRORS_DISABLE_FILE_LOGS', '') && process.env.NODE_ENV !== 'test') {
     const dir = path.resolve(env('QERRORS_LOG_DIR', 'logs'));
     const maxSize = envInt('QERRORS_LOG_MAXSIZE', 1048576, 1024);
     const maxFiles = envInt('QERRORS_LOG_MAXFILES', 5, 1);
@@ -148,42 +209,78 @@ function buildMainLogger() {
       ['error', 'error'],
       [undefined, 'combined'],
     ]) {
-      transports.push(
-        lazyFileTransport(w.Transport, { level, format: fileFormat }, () => {
-          if (maxDays > 0) {
-            const DailyRotateFile = require('winston-daily-rotate-file');
-            return new DailyRotateFile({
-              level,
-              dirname: dir,
-              filename: `${base}-%DATE%.log`,
-              datePattern: 'YYYY-MM-DD',
-              maxFiles: `${maxDays}d`,
-              maxSize: `${Math.max(1, Math.ceil(maxSize / 1024))}k`,
-            });
-          }
-          return new RotatingFile({ dirname: dir, filename: `${base}.log`, maxsize: maxSize, maxFiles });
-        })
-      );
+      const sink = new FileSink(() => {
+        if (maxDays > 0) {
+          const DailyRotateFile = require('winston-daily-rotate-file');
+          return new DailyRotateFile({
+            level,
+            dirname: dir,
+            filename: `${base}-%DATE%.log`,
+            datePattern: 'YYYY-MM-DD',
+            maxFiles: `${maxDays}d`,
+            maxSize: `${Math.max(1, Math.ceil(maxSize / 1024))}k`,
+          });
+        }
+        return new RotatingFile({ dirname: dir, filename: `${base}.log`, maxsize: maxSize, maxFiles });
+      });
+      sink.on('error', reportFailure);
+      files.push({ level, sink });
     }
   }
-  if (process.env.QERRORS_VERBOSE !== 'false' || transports.length === 0) {
-    transports.push(new w.transports.Console({ format: consoleFormat() }));
+  outputs = {
+    level: env('QERRORS_LOG_LEVEL', 'info'),
+    service: env('QERRORS_SERVICE_NAME', 'qerrors'),
+    files,
+    console: process.env.QERRORS_VERBOSE !== 'false' || files.length === 0,
+  };
+  return outputs;
+}
+
+/** Writes a console line as winston's Console transport does. */
+function writeConsole(line) {
+  if (console._stdout) console._stdout.write(`${line}${os.EOL}`);
+  else console.log(line);
+}
+
+/**
+ * Writes an entry to the outputs while no winston logger exists: the same level rules,
+ * lines and files as the main logger, without loading winston.
+ * @param {Record<string, unknown>} info
+ */
+function writeOwn(info) {
+  const out = getOutputs();
+  info.service = out.service;
+  const rank = NPM_LEVELS[info.level];
+  if (rank === undefined || rank > NPM_LEVELS[out.level]) return;
+  let line = null;
+  for (const f of out.files) {
+    if (f.level !== undefined && rank > NPM_LEVELS[f.level]) continue;
+    if (line === null) line = { [MESSAGE]: fileLine(info) };
+    f.sink.write(line);
+  }
+  if (out.console) writeConsole(consoleLine(info));
+}
+
+/** The main logger (spec §3.7): a winston logger over the same outputs, built when first asked for. */
+function buildMainLogger() {
+  const w = winston();
+  const { format } = w;
+  const out = getOutputs();
+  const fileFormat = format.combine(format.timestamp({ format: 'YYYY-MM-DD HH:mm:ss' }), format.errors({ stack: true }), format.json());
+  const transports = out.files.map((f) => fileTransport(w.Transport, { level: f.level, format: fileFormat }, f.sink));
+  let consoleTransport = null;
+  if (out.console) {
+    consoleTransport = new w.transports.Console({ format: consoleFormat() });
+    transports.push(consoleTransport);
   }
   const logger = w.createLogger({
-    level: env('QERRORS_LOG_LEVEL', 'info'),
-    defaultMeta: { service: env('QERRORS_SERVICE_NAME', 'qerrors') },
+    level: out.level,
+    defaultMeta: { service: out.service },
     format: format.combine(redactFormat(), format.errors({ stack: true })),
     transports,
   });
-  ownSetup = { logger, format: logger.format, transports: transports.slice(), fileFormat };
-  // A failing disk must never crash the host: report once and keep going.
-  let reported = false;
-  logger.on('error', (err) => {
-    if (!reported) {
-      reported = true;
-      console.error(`qerrors: log transport failed: ${err && err.message}`);
-    }
-  });
+  ownSetup = { logger, format: logger.format, transports: transports.slice(), fileFormat, consoleFormat: consoleTransport && consoleTransport.format };
+  logger.on('error', reportFailure);
   return logger;
 }
 
@@ -193,41 +290,34 @@ let ownSetup = null;
 const noop = () => {};
 
 /**
- * Hands an entry to the transports directly while the main logger is exactly as qerrors
- * built it, doing what winston's Logger and TransportStream would (default meta, level
- * filters, formats) without their stream plumbing, and formatting the entry once for both
- * log files instead of once per file. In the error-storm benchmark this path is most of
- * what `qerrors()` costs. Returns false, so winston's own path runs, when the application
- * changed the logger (added or removed a transport, replaced the format).
+ * Hands an entry to the transports qerrors built for the main logger, doing what winston's
+ * Logger and TransportStream would (default meta, level filters, formats) without their
+ * stream plumbing, and writing the lines of its own formats itself (lib/logLine.js), once
+ * for both files.
  * @param {any} logger
  * @param {Record<string | symbol, unknown>} info
  */
 function dispatch(logger, info) {
   const own = ownSetup;
-  if (!own || own.logger !== logger || logger.format !== own.format) return false;
-  const transports = logger.transports;
-  if (transports.length !== own.transports.length) return false;
-  for (let i = 0; i < transports.length; i++) if (transports[i] !== own.transports[i]) return false;
   info[LEVEL] = info.level;
   logger._addDefaultMeta(info);
   const levels = logger.levels;
   const rank = levels[info.level];
-  if (logger.silent || rank === undefined || rank > levels[logger.level]) return true;
-  const entry = logger.format.transform(info, logger.format.options);
-  if (!entry) return true;
-  let fileLine = null;
-  for (const t of transports) {
+  if (logger.silent || rank === undefined || rank > levels[logger.level]) return;
+  let fileInfo = null;
+  for (const t of own.transports) {
     if (t.silent || rank > levels[t.level || logger.level]) continue;
     let out;
     if (t.format === own.fileFormat) {
-      if (fileLine === null) fileLine = own.fileFormat.transform(Object.assign({}, entry), own.fileFormat.options) || false;
-      out = fileLine;
+      if (fileInfo === null) fileInfo = { [LEVEL]: info.level, [MESSAGE]: fileLine(info) };
+      out = fileInfo;
+    } else if (t.format === own.consoleFormat) {
+      out = { [LEVEL]: info.level, [MESSAGE]: consoleLine(info) };
     } else {
-      out = t.format ? t.format.transform(Object.assign({}, entry), t.format.options) : entry;
+      out = t.format ? t.format.transform(Object.assign({}, info), t.format.options) : info;
     }
     if (out) t.log(out, noop);
   }
-  return true;
 }
 function getMainLogger() {
   if (!mainLogger) mainLogger = buildMainLogger();
@@ -264,18 +354,86 @@ function settleLogger() {
 
 const METHOD = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', FATAL: 'error', AUDIT: 'info' };
 
+// Entries wait here for the end of the current turn of the event loop and are then
+// written as a batch: the caller does not wait for their JSON (~3 µs for an error with
+// its stack), and an error storm's entries go out together. Bounded: a caller that logs
+// without ever yielding flushes every MAX_PENDING entries itself.
+const MAX_PENDING = 1024;
+let pending = [];
+let flushScheduled = false;
+
+/** True while the winston logger is as qerrors built it (see `dispatch`). */
+function intact(logger) {
+  const own = ownSetup;
+  if (!own || own.logger !== logger || logger.format !== own.format) return false;
+  const transports = logger.transports;
+  if (transports.length !== own.transports.length) return false;
+  for (let i = 0; i < transports.length; i++) if (transports[i] !== own.transports[i]) return false;
+  return true;
+}
+
 /**
- * Writes one entry; resolves once winston has taken it. Never throws or rejects.
+ * Writes the queued entries to the outputs they were queued for: qerrors' own, even when
+ * the application has changed the winston logger since.
+ */
+function flushPending() {
+  flushScheduled = false;
+  const batch = pending;
+  pending = [];
+  for (const info of batch) {
+    try {
+      if (mainLogger === null) writeOwn(info);
+      else dispatch(mainLogger, info);
+    } catch {
+      // Logging never breaks the caller.
+    }
+  }
+}
+
+/** Queues an entry, or writes it at once to a logger the application changed (as winston would). */
+function submit(info) {
+  if (mainLogger !== null && !intact(mainLogger)) {
+    if (pending.length > 0) flushPending();
+    Object.defineProperty(info, SANITIZED, { value: true });
+    mainLogger.log(info);
+    return;
+  }
+  pending.push(info);
+  if (pending.length >= MAX_PENDING) flushPending();
+  else if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushPending);
+  }
+}
+
+/**
+ * Writes one entry: redacts it now and queues it for its outputs. Never throws or rejects.
  * @returns {Promise<void>}
  */
-async function write(level, message, context, requestId, redacted = false) {
+async function write(level, message, context, requestId) {
   try {
-    const entry = buildEntry(level, message, context === undefined ? {} : context, requestId || null, redacted);
-    const logger = getMainLogger();
-    const method = METHOD[level];
-    const info = { ...entry, level: method, logLevel: entry.level };
-    Object.defineProperty(info, SANITIZED, { value: true });
-    if (!dispatch(logger, info)) logger.log(info);
+    const known = LOG_LEVELS[level];
+    const hasContext = context !== null && typeof context === 'object' && Object.keys(context).length > 0;
+    submit(
+      ownEntry(known, sanitizeWithCustomPatterns(message, known.name), hasContext ? sanitizeContext(context, known.name) : null, requestId || null)
+    );
+  } catch {
+    // Logging never breaks the caller.
+  }
+}
+
+/**
+ * Logs qerrors' record of a handled error (already redacted but for the custom patterns).
+ * The record is copied: the caller gets it back and may change it before it is written.
+ * Never throws.
+ * @param {string} message
+ * @param {Record<string, unknown>} record
+ */
+function logRedactedError(message, record) {
+  try {
+    const copy = snapshot(record);
+    // The entry is written when the record was made: its time is the record's.
+    submit(ownEntry(LOG_LEVELS.ERROR, applyCustomPatterns(message), copy, null, typeof copy.timestamp === 'string' ? copy.timestamp : undefined));
   } catch {
     // Logging never breaks the caller.
   }
@@ -386,23 +544,24 @@ Object.defineProperty(loggerPromise, 'createSimpleWinstonLogger', {
   configurable: true,
 });
 
-/** Closes the main logger's transports and forgets it (tests, shutdown). */
+/** Closes the log files and forgets the main logger; the next entry configures them anew. */
 function resetMainLogger() {
-  if (mainLogger) {
-    try {
-      mainLogger.close();
-    } catch {
-      // already closed
-    }
+  try {
+    if (mainLogger) mainLogger.close();
+    if (outputs) for (const f of outputs.files) f.sink.close();
+  } catch {
+    // already closed
   }
   mainLogger = null;
   ownSetup = null;
+  outputs = null;
 }
 
 Object.defineProperties(loggerPromise, {
   // For qerrors(): logs a record whose fields are already redacted.
-  _logRedactedError: { value: (message, record) => write('ERROR', message, record, null, true) },
+  _logRedactedError: { value: logRedactedError },
   _getMainLogger: { value: getMainLogger },
+  _pendingCount: { value: () => pending.length },
   _resetMainLogger: { value: resetMainLogger },
 });
 

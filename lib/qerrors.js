@@ -171,7 +171,8 @@ function answer(record, req, res) {
   return true;
 }
 
-async function handle(error, context, rest) {
+/** The handler's work, synchronous: the returned promise adds no turns of its own. */
+function handle(error, context, rest) {
   if (!error) {
     console.warn('qerrors called without an error object');
     return undefined;
@@ -191,7 +192,7 @@ async function handle(error, context, rest) {
     // Analysis is best effort; the pipeline must never break error handling.
   }
   // The record is redacted already: the entry only applies the custom patterns on top.
-  const logged = logger._logRedactedError(`${record.name}: ${record.message}`, record);
+  logger._logRedactedError(`${record.name}: ${record.message}`, record);
   let answered = false;
   if (isResponse(res) && !res.headersSent) {
     try {
@@ -207,7 +208,6 @@ async function handle(error, context, rest) {
       console.error(`qerrors: next() threw: ${err && err.message}`);
     }
   }
-  await logged;
   return record;
 }
 
@@ -220,20 +220,20 @@ async function handle(error, context, rest) {
  */
 function qerrors(error, context, ...rest) {
   const started = performance.now();
-  return handle(error, context, rest)
-    .then((record) => {
-      recordDuration(performance.now() - started);
-      return record;
-    })
-    .catch((err) => {
-      try {
-        console.error('qerrors failed to handle error:', err);
-        console.error('Original error:', error);
-      } catch {
-        // console itself failed
-      }
-      return undefined;
-    });
+  let record;
+  try {
+    record = handle(error, context, rest);
+  } catch (err) {
+    try {
+      console.error('qerrors failed to handle error:', err);
+      console.error('Original error:', error);
+    } catch {
+      // console itself failed
+    }
+    return Promise.resolve(undefined);
+  }
+  recordDuration(performance.now() - started);
+  return Promise.resolve(record);
 }
 
 let metrics;

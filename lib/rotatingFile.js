@@ -18,6 +18,8 @@ const { EventEmitter } = require('node:events');
 
 // winston's info symbol for the formatted line (triple-beam's MESSAGE).
 const MESSAGE = Symbol.for('message');
+// The entry's line as UTF-8 bytes, cached on the entry by the first file that writes it.
+const ENCODED = Symbol('qerrors.encodedLine');
 
 class RotatingFile extends EventEmitter {
   /**
@@ -76,11 +78,16 @@ class RotatingFile extends EventEmitter {
       callback();
       return;
     }
-    const line = `${info[MESSAGE]}${this.eol}`;
-    const bytes = Buffer.byteLength(line);
-    if (this.maxsize > 0 && this.size > 0 && this.size + bytes > this.maxsize) this.rotate();
-    this.size += bytes;
-    if (this.stream.write(line)) {
+    // Both log files get the same entry object: the line is encoded once for both.
+    let encoded = info[ENCODED];
+    if (encoded === undefined || encoded.eol !== this.eol) {
+      encoded = { eol: this.eol, bytes: Buffer.from(`${info[MESSAGE]}${this.eol}`) };
+      info[ENCODED] = encoded;
+    }
+    const bytes = encoded.bytes;
+    if (this.maxsize > 0 && this.size > 0 && this.size + bytes.length > this.maxsize) this.rotate();
+    this.size += bytes.length;
+    if (this.stream.write(bytes)) {
       callback();
       return;
     }

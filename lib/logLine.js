@@ -1,0 +1,244 @@
+'use strict';
+
+// The text of a log line, written by qerrors itself instead of winston's formats.
+//
+// The main logger's files hold `format.combine(timestamp({ format: 'YYYY-MM-DD HH:mm:ss' }),
+// errors({ stack: true }), json())` lines, and its console `timestamp` + `printf` lines.
+// Producing those through logform cost ~30-40 µs per entry in an error storm (a fresh
+// `Date` formatted per entry, a replacer call per value), most of what `qerrors()` cost
+// (benchmark/RESULTS.md, error storm). The functions here produce the same bytes: the
+// logger tests compare them with winston's formats on the same entries.
+
+// winston's info symbol for the formatted line (triple-beam's MESSAGE).
+const MESSAGE = Symbol.for('message');
+
+// The same "has elements" test the JSON format uses: typed arrays keep index order.
+const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag).get;
+
+/** @param {object} value */
+function isTypedArrayWithEntries(value) {
+  return typedArrayTag.call(value) !== undefined && value.length !== 0;
+}
+
+/**
+ * Sorts keys in place by UTF-16 code units. Insertion sort: an object's keys are few and
+ * usually sorted already.
+ * @param {string[]} keys
+ */
+function sortKeys(keys) {
+  if (keys.length > 200) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i];
+    let j = i;
+    while (j !== 0 && keys[j - 1] > k) {
+      keys[j] = keys[j - 1];
+      j--;
+    }
+    keys[j] = k;
+  }
+  return keys;
+}
+
+/**
+ * One value as deterministic JSON: object keys sorted, `toJSON` honoured, bigints as
+ * strings, an object that contains itself as "[Circular]", non-finite numbers as null.
+ * `undefined` for values JSON omits (undefined, functions, symbols).
+ * @param {string} key
+ * @param {any} parent
+ * @param {object[]} stack the objects being serialized around this one
+ * @returns {string | undefined}
+ */
+function valueJson(key, parent, stack) {
+  let value = parent[key];
+  if (typeof value === 'object' && value !== null && typeof value.toJSON === 'function') value = value.toJSON(key);
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return JSON.stringify(value.toString());
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (value === null) return 'null';
+  if (stack.includes(value)) return '"[Circular]"';
+  stack.push(value);
+  let out;
+  if (Array.isArray(value)) {
+    out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item = valueJson(String(i), value, stack);
+      out += `${i === 0 ? '' : ','}${item === undefined ? 'null' : item}`;
+    }
+    out += ']';
+  } else {
+    let keys = Object.keys(value);
+    if (!isTypedArrayWithEntries(value)) keys = sortKeys(keys);
+    out = '{';
+    let sep = '';
+    for (const k of keys) {
+      const item = valueJson(k, value, stack);
+      if (item !== undefined) {
+        out += `${sep}${JSON.stringify(k)}:${item}`;
+        sep = ',';
+      }
+    }
+    out += '}';
+  }
+  stack.pop();
+  return out;
+}
+
+/** A sentinel: the value holds something only the slow path writes exactly. */
+const SLOW = Symbol('slow');
+
+/** True for a key JSON.stringify would move ahead of the others (an array index). */
+function isIndexKey(k) {
+  const c = k.charCodeAt(0);
+  return c >= 48 && c <= 57 && String(Number(k) >>> 0) === k && k !== '4294967295';
+}
+
+/**
+ * `value` itself when JSON.stringify writes it exactly as `valueJson` would (plain data,
+ * keys already sorted), else a copy that it does write that way. Throws SLOW for index
+ * keys and `__proto__` (a plain copy cannot hold them in sorted order).
+ * @param {any} value
+ * @param {string} key
+ * @param {object[]} stack
+ * @param {boolean} copy copy this object even when it is canonical already
+ * @param {boolean} deep copy every object inside it too
+ */
+function canonical(value, key, stack, copy, deep) {
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value !== 'object' || value === null) return value;
+  if (typeof value.toJSON === 'function') {
+    // JSON.stringify would call toJSON again on what it returns; valueJson does not.
+    value = value.toJSON(key);
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value !== 'object' || value === null) return value;
+    copy = true;
+  }
+  if (stack.includes(value)) return '[Circular]';
+  stack.push(value);
+  let out = value;
+  if (Array.isArray(value)) {
+    if (copy) out = [];
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      const c = canonical(item, String(i), stack, deep, deep);
+      if ((c !== item || copy) && out === value) out = value.slice(0, i);
+      if (out !== value) out.push(c);
+    }
+  } else {
+    const keys = Object.keys(value);
+    let sorted = true;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (isIndexKey(k) || k === '__proto__') throw SLOW;
+      if (i > 0 && keys[i - 1] > k) sorted = false;
+    }
+    if (!sorted || copy || isTypedArrayWithEntries(value)) {
+      out = {};
+      for (const k of sorted ? keys : sortKeys(keys)) {
+        const v = value[k];
+        if (typeof v !== 'function') out[k] = canonical(v, k, stack, deep, deep);
+      }
+    } else {
+      for (const k of keys) {
+        const v = value[k];
+        if (typeof v === 'object' && v !== null) {
+          const c = canonical(v, k, stack, false, false);
+          if (c !== v) {
+            stack.pop();
+            return canonical(value, key, stack, true, false);
+          }
+        } else if (typeof v === 'bigint' || (typeof v === 'function' && k === 'toJSON')) {
+          stack.pop();
+          return canonical(value, key, stack, true, false);
+        }
+      }
+    }
+  }
+  stack.pop();
+  return out;
+}
+
+/**
+ * Deterministic JSON of a log entry, byte for byte what winston's `format.json()` writes:
+ * object keys sorted, `toJSON` honoured, bigints as strings, an object inside itself as
+ * "[Circular]". Entries are brought into a form JSON.stringify writes that way (usually
+ * they are in it already, see lib/logger.js) and written by it: three times faster than
+ * walking them here.
+ * @param {unknown} value
+ * @returns {string | undefined}
+ */
+function stableJson(value) {
+  try {
+    return JSON.stringify(canonical(value, '', [], false, false));
+  } catch (err) {
+    if (err !== SLOW) throw err;
+    return valueJson('', { '': value }, []);
+  }
+}
+
+/**
+ * A deep copy of `value` in the form `stableJson` writes without copying again; a shallow
+ * copy when that form cannot hold it.
+ * @param {Record<string, unknown>} value
+ */
+function snapshot(value) {
+  try {
+    return canonical(value, '', [], true, true);
+  } catch (err) {
+    if (err !== SLOW) throw err;
+    return { ...value };
+  }
+}
+
+const pad2 = (n) => (n < 10 ? `0${n}` : String(n));
+
+let stampSecond = -1;
+let stampText = '';
+/**
+ * The local time as 'YYYY-MM-DD HH:mm:ss', formatted once per second.
+ * @param {number} [now] ms since the epoch
+ */
+function fileTimestamp(now = Date.now()) {
+  const second = Math.floor(now / 1000);
+  if (second !== stampSecond) {
+    const d = new Date(now);
+    stampText = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+    stampSecond = second;
+  }
+  return stampText;
+}
+
+/**
+ * The file line of an entry: its `timestamp` replaced by the local time, as winston's
+ * timestamp format does on its copy of the entry.
+ * @param {Record<string, unknown>} info
+ */
+function fileLine(info) {
+  const own = info.timestamp;
+  info.timestamp = fileTimestamp();
+  try {
+    return stableJson(info);
+  } finally {
+    info.timestamp = own;
+  }
+}
+
+/**
+ * The console line of an entry: `<time> <level>: <message>` and the stack, if any.
+ * @param {Record<string, unknown>} info
+ */
+function consoleLine(info) {
+  return `${fileTimestamp()} ${info.level}: ${info.message}${info.stack ? `\n${info.stack}` : ''}`;
+}
+
+module.exports = { stableJson, snapshot, fileTimestamp, fileLine, consoleLine, MESSAGE };
