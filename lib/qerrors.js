@@ -12,12 +12,7 @@ const { loadedSibling } = require('./optional');
 
 const MAX_MESSAGE = 10000;
 
-let cryptoModule;
-/** node:crypto is loaded on the first error, not at require time (it costs ~5 ms). */
-function randomUUID() {
-  if (!cryptoModule) cryptoModule = require('node:crypto');
-  return cryptoModule.randomUUID();
-}
+const { randomUUID } = require('./randomId');
 
 let pipeline;
 /** The AI pipeline, loaded on the first error; null when it cannot load. */

@@ -5,6 +5,7 @@ pub mod breaker;
 pub mod cache;
 pub mod errors;
 pub mod json;
+pub mod random;
 pub mod rate_limit;
 pub mod raw;
 pub mod redis_store;
