@@ -225,6 +225,7 @@ test('entries are written after the call returns, as they were when logged', (t)
     (async () => {
       const record = await q.qerrors(new Error('original message'), { route: '/a' });
       const queued = q.logger._pendingCount();
+      await q.qerrors(new Error('index keys'), { 10: 'ten', 2: 'two', b: 'b' });
       record.message = 'changed';
       record.context.route = '/changed';
       delete record.stack;
@@ -242,6 +243,8 @@ test('entries are written after the call returns, as they were when logged', (t)
   assert.equal(counts.drained, 0);
   const [line] = readLines(path.join(dir, 'logs', 'error.log'));
   assert.equal(line.context.message, 'original message');
+  const raw = fs.readFileSync(path.join(dir, 'logs', 'error.log'), 'utf8');
+  assert.ok(raw.includes('"context":{"10":"ten","2":"two","b":"b"}'), 'keys in the order winston json() writes them');
   assert.deepEqual(line.context.context, { route: '/a' });
   assert.match(line.context.stack, /^Error: original message\n/);
   const combined = readLines(path.join(dir, 'logs', 'combined.log')).filter((l) => l.message.startsWith('burst '));

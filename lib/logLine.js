@@ -187,16 +187,17 @@ function stableJson(value) {
 }
 
 /**
- * A deep copy of `value` in the form `stableJson` writes without copying again; a shallow
- * copy when that form cannot hold it.
+ * A deep copy of `value` in the form JSON.stringify writes as `stableJson` does (keys
+ * sorted, only JSON values), or null when that form cannot hold it (index keys).
  * @param {Record<string, unknown>} value
+ * @returns {Record<string, unknown> | null}
  */
 function snapshot(value) {
   try {
     return canonical(value, '', [], true, true);
   } catch (err) {
     if (err !== SLOW) throw err;
-    return { ...value };
+    return null;
   }
 }
 
@@ -222,12 +223,13 @@ function fileTimestamp(now = Date.now()) {
  * The file line of an entry: its `timestamp` replaced by the local time, as winston's
  * timestamp format does on its copy of the entry.
  * @param {Record<string, unknown>} info
+ * @param {boolean} [canonicalAlready] the entry is a `snapshot` already: write it as it is
  */
-function fileLine(info) {
+function fileLine(info, canonicalAlready = false) {
   const own = info.timestamp;
   info.timestamp = fileTimestamp();
   try {
-    return stableJson(info);
+    return canonicalAlready ? JSON.stringify(info) : stableJson(info);
   } finally {
     info.timestamp = own;
   }

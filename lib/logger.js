@@ -39,6 +39,8 @@ const MB = 1024 * 1024;
 
 /** Marks entries already redacted by createEnhancedLogEntry so the format skips them. */
 const SANITIZED = Symbol('qerrors.sanitized');
+/** Marks entries whose keys are sorted throughout, with only JSON values (see `logRedactedError`). */
+const CANONICAL = Symbol('qerrors.canonical');
 
 function env(name, fallback) {
   const v = process.env[name];
@@ -138,7 +140,7 @@ function ownEntry(known, message, context, requestId, timestamp) {
   info.message = message;
   info.pid = process.pid;
   if (requestId) info.requestId = requestId;
-  // The main logger's default meta sets it (see `deliver`).
+  // Set when the entry is written, from the main logger's default meta (`writeOwn`, `dispatch`).
   info.service = undefined;
   info.timestamp = timestamp || new Date().toISOString();
   info.version = VERSION;
@@ -255,7 +257,7 @@ function writeOwn(info) {
   let line = null;
   for (const f of out.files) {
     if (f.level !== undefined && rank > NPM_LEVELS[f.level]) continue;
-    if (line === null) line = { [MESSAGE]: fileLine(info) };
+    if (line === null) line = { [MESSAGE]: fileLine(info, info[CANONICAL] === true) };
     f.sink.write(line);
   }
   if (out.console) writeConsole(consoleLine(info));
@@ -432,8 +434,12 @@ async function write(level, message, context, requestId) {
 function logRedactedError(message, record) {
   try {
     const copy = snapshot(record);
+    const context = copy || { ...record };
     // The entry is written when the record was made: its time is the record's.
-    submit(ownEntry(LOG_LEVELS.ERROR, applyCustomPatterns(message), copy, null, typeof copy.timestamp === 'string' ? copy.timestamp : undefined));
+    const info = ownEntry(LOG_LEVELS.ERROR, applyCustomPatterns(message), context, null, typeof context.timestamp === 'string' ? context.timestamp : undefined);
+    // Sorted keys and only JSON values throughout: the file line needs no check (lib/logLine.js).
+    if (copy) info[CANONICAL] = true;
+    submit(info);
   } catch {
     // Logging never breaks the caller.
   }
