@@ -249,6 +249,21 @@ const SENSITIVE_KEYS = [
 ];
 const SENSITIVE_KEY_RE = new RegExp(SENSITIVE_KEYS.join('|'));
 
+// Contexts repeat the same few keys; their verdicts are kept (bounded: cleared when full).
+const KEY_VERDICTS_MAX = 1024;
+const keyVerdicts = new Map();
+
+/** @param {string} key */
+function isSensitiveKey(key) {
+  let verdict = keyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = SENSITIVE_KEY_RE.test(key.toLowerCase());
+    if (keyVerdicts.size >= KEY_VERDICTS_MAX) keyVerdicts.clear();
+    if (key.length <= 256) keyVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
 /** Objects nest at most this deep in a sanitized context, whatever `maxDepth` says. */
 const HARD_DEPTH = 10;
 const MAX_ARRAY_ITEMS = 50;
@@ -281,7 +296,7 @@ function walk(value, level, maxDepth, arrayDepth, depth, ancestors) {
       } catch {
         v = '[Unreadable]';
       }
-      const sensitive = SENSITIVE_KEY_RE.test(key.toLowerCase());
+      const sensitive = isSensitiveKey(key);
       let result;
       if (typeof v === 'string') result = sensitive ? '[REDACTED]' : sanitizeMessage(v, level);
       // Nested objects restart the array depth (as the original), but the hard depth
@@ -289,7 +304,8 @@ function walk(value, level, maxDepth, arrayDepth, depth, ancestors) {
       else if (v !== null && typeof v === 'object') result = walk(v, level, maxDepth, 0, depth + 1, ancestors);
       else result = v;
       // defineProperty: a key named __proto__ stays a plain own property.
-      Object.defineProperty(out, key, { value: result, writable: true, enumerable: true, configurable: true });
+      if (key === '__proto__') Object.defineProperty(out, key, { value: result, writable: true, enumerable: true, configurable: true });
+      else out[key] = result;
     }
     return out;
   } finally {
