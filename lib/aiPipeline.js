@@ -396,12 +396,24 @@ function field(obj, key) {
   }
 }
 
+function hasFields(v) {
+  return v !== null && (typeof v === 'object' || typeof v === 'function');
+}
+
+function nameOf(errorLike) {
+  return (hasFields(errorLike) && field(errorLike, 'name').slice(0, 200)) || 'Error';
+}
+
+function codeOf(errorLike) {
+  return hasFields(errorLike) ? field(errorLike, 'code').slice(0, 100) : '';
+}
+
 /** name, code, message, stack of anything thrown; getters that throw give ''. */
 function partsOf(errorLike) {
-  if (errorLike !== null && (typeof errorLike === 'object' || typeof errorLike === 'function')) {
+  if (hasFields(errorLike)) {
     return [
-      field(errorLike, 'name').slice(0, 200) || 'Error',
-      field(errorLike, 'code').slice(0, 100),
+      nameOf(errorLike),
+      codeOf(errorLike),
       field(errorLike, 'message').slice(0, MAX_MESSAGE_CHARS),
       field(errorLike, 'stack').slice(0, MAX_STACK_CHARS),
     ];
@@ -479,7 +491,11 @@ function submit(errorLike, context, wantAdvice) {
   const [name, code, message, stack] = partsOf(errorLike);
   const p = ensure();
   if (isOwnError(errorLike, name, code)) return { fp: p.fingerprint(name, code, message, stack), status: 'own', text: '' };
-  const r = p.submit(name, code, message, stack, contextArg(context), wantAdvice);
+  return decode(p.submit(name, code, message, stack, contextArg(context), wantAdvice));
+}
+
+/** The native call's result string: status letter, fingerprint, advice JSON. */
+function decode(r) {
   return { fp: r.slice(1, 17), status: r[0], text: r.length > 17 ? r.slice(17) : '' };
 }
 
@@ -501,15 +517,60 @@ function track(fp, errorLike) {
  */
 function schedule(errorLike, context) {
   try {
-    const { fp, status, text } = submit(errorLike, context, listeners.size > 0 || loadedLogger() ? WANT_NEW : WANT_NONE);
-    if (status === 's') track(fp, errorLike);
-    else if (status === 'r' && text) {
-      const advice = parseAdvice(text);
-      if (advice) queueMicrotask(() => emit(advice, fp, errorLike));
-    }
-    return fp;
+    return scheduled(submit(errorLike, context, wantNew()), errorLike);
   } catch {
     return NO_FINGERPRINT;
+  }
+}
+
+/** New offline advice is only worth returning when someone will see it. */
+function wantNew() {
+  return listeners.size > 0 || loadedLogger() ? WANT_NEW : WANT_NONE;
+}
+
+/** schedule()'s handling of a submission's outcome; returns the fingerprint. */
+function scheduled({ fp, status, text }, errorLike) {
+  if (status === 's') track(fp, errorLike);
+  else if (status === 'r' && text) {
+    const advice = parseAdvice(text);
+    if (advice) queueMicrotask(() => emit(advice, fp, errorLike));
+  }
+  return fp;
+}
+
+/**
+ * schedule() for qerrors(), which has already read the error's message and stack (at most
+ * 10 000 and 20 000 characters) and needs them redacted: the same native call also redacts
+ * them (the stack line by line, through a cache of recent lines: storms repeat frames).
+ * The fingerprint is schedule()'s for the same error. Non-string message or stack read as
+ * ''. Unchanged text comes back as the same string. Custom patterns are the caller's.
+ * Never throws.
+ * @param {unknown} errorLike
+ * @param {unknown} context
+ * @param {string} message
+ * @param {string} stack
+ * @returns {{ fp: string, message: string, stack: string } | null} null on any failure
+ *   (the caller then redacts in JS)
+ */
+function intake(errorLike, context, message, stack) {
+  try {
+    const msg = typeof message === 'string' ? message : '';
+    const stk = typeof stack === 'string' ? stack : '';
+    const name = nameOf(errorLike);
+    const code = codeOf(errorLike);
+    const p = ensure();
+    if (isOwnError(errorLike, name, code)) {
+      // Rare: the pipeline's own failures are not analysed, only fingerprinted.
+      const { sanitizeMessage } = require('./sanitization');
+      const fp = p.fingerprint(name, code, msg.slice(0, MAX_MESSAGE_CHARS), stk.slice(0, MAX_STACK_CHARS));
+      return { fp, message: sanitizeMessage(msg), stack: sanitizeMessage(stk) };
+    }
+    const r = p.submit(name, code, msg, stk, contextArg(context), wantNew(), true);
+    if (typeof r === 'string') return { fp: scheduled(decode(r), errorLike), message: msg, stack: stk };
+    const fp = scheduled(decode(r[0]), errorLike);
+    return { fp, message: r[1] === null ? msg : r[1], stack: r[2] === null ? stk : r[2] };
+  } catch {
+    return null;
   }
 }
 
@@ -623,3 +684,5 @@ function configure(options = {}) {
 }
 
 module.exports = { schedule, analyze, getAdvice, onAdvice, stats, clearCache, shutdown, configure };
+// Internal, for lib/qerrors.js; not enumerable, so the public namespace keeps its keys.
+Object.defineProperty(module.exports, '_intake', { value: intake });

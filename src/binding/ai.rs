@@ -8,6 +8,11 @@
 //!   error failed recently), `z` shut down.
 //!   `context` is a string or a function returning one; the function is called only when an
 //!   analysis is actually scheduled, so cache hits never pay for serializing a context.
+//!   With a 7th argument `true`, the call also redacts the message and the stack it was
+//!   given (the stack line by line through the cache of recent lines) and, when either
+//!   changed, returns `[r, messageOrNull, stackOrNull]` instead of the string `r` (`null`:
+//!   unchanged). The fingerprint and the analysis still use the raw strings; only the first
+//!   4096 / 8192 UTF-16 units of message / stack take part, as when JS slices them.
 //! - `fingerprint(name, code, message, stack) -> string`: the fingerprint alone.
 //! - `get(fingerprint) -> string | undefined`, `stats() -> string` (JSON), `clear()`,
 //!   `shutdown()`.
@@ -33,6 +38,7 @@ use crate::core::ai::deps::Deps;
 use crate::core::ai::pipeline::{ErrorParts, Notifier, Pipeline, Submitted};
 use crate::core::clock::monotonic;
 use crate::core::fingerprint::{fingerprint, from_hex, to_hex};
+use crate::core::sanitize::{redact, redact_lines};
 
 const CODE: &str = "ERR_QERRORS_AI_OPTION";
 
@@ -343,7 +349,7 @@ unsafe fn context_of(env: sys::napi_env, v: sys::napi_value) -> String {
 
 unsafe extern "C" fn submit(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     raw::guard(env, || {
-        let a = raw::args::<6>(env, info);
+        let a = raw::args::<7>(env, info);
         let p: &Pipeline = raw::state(a.data);
         let mut scratch = Scratch::take();
         let [b0, b1, b2, b3] = scratch.split();
@@ -375,7 +381,22 @@ unsafe extern "C" fn submit(env: sys::napi_env, info: sys::napi_callback_info) -
         if let Some(s) = advice {
             out.push_str(s);
         }
-        raw::string_value(env, &out)
+        let r = raw::string_value(env, &out);
+        let mut redacting = false;
+        sys::napi_get_value_bool(env, a.argv[6], &mut redacting);
+        if !redacting {
+            return r;
+        }
+        let (m, s) = (redact(&message), redact_lines(&stack));
+        if matches!((&m, &s), (Cow::Borrowed(_), Cow::Borrowed(_))) {
+            return r;
+        }
+        // Unchanged text goes back as null: JS keeps its own string, none is copied.
+        let changed = |c: &Cow<'_, str>| match c {
+            Cow::Borrowed(_) => raw::null(env),
+            Cow::Owned(t) => raw::string_value(env, t),
+        };
+        raw::array_of(env, &[r, changed(&m), changed(&s)])
     })
 }
 

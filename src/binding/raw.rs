@@ -266,6 +266,28 @@ pub unsafe fn undefined(env: sys::napi_env) -> sys::napi_value {
     out
 }
 
+/// # Safety
+/// `env` must be valid for the running callback.
+#[inline]
+pub unsafe fn null(env: sys::napi_env) -> sys::napi_value {
+    let mut out = ptr::null_mut();
+    sys::napi_get_null(env, &mut out);
+    out
+}
+
+/// Creates a JS array holding `items` in order.
+///
+/// # Safety
+/// `env` and every item must be valid for the running callback.
+pub unsafe fn array_of(env: sys::napi_env, items: &[sys::napi_value]) -> sys::napi_value {
+    let mut out = ptr::null_mut();
+    sys::napi_create_array_with_length(env, items.len(), &mut out);
+    for (i, v) in items.iter().enumerate() {
+        sys::napi_set_element(env, out, i as u32, *v);
+    }
+    out
+}
+
 /// Creates a JS string from UTF-8 bytes.
 ///
 /// # Safety

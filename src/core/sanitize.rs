@@ -11,9 +11,22 @@
 //! the `u` flag never folds non-ASCII letters onto ASCII ones). The JS side anchors some
 //! rules with lookbehinds to stay linear; those anchors never change which text
 //! matches (see the comments in the JS module), so the leftmost-first results agree.
+//!
+//! Every rule is line-local, which [`redact_lines`] relies on: no pattern can match a `\n`
+//! (blanks are `[ \t]`, value classes exclude `\n`, `.` in `\\.` does not match it) except
+//! the `(^|[^A-Za-z0-9_-])` lead of the credential and JWT rules, whose lead may be the `\n`
+//! ending the previous line. That lead is kept in the output, and it plays exactly the part
+//! `^` plays at the start of the line on its own (tried first, at the same text), so the
+//! per-line result is the same. `\b` sees a non-word character both at a `\n` and at the
+//! ends of the text, and no rule can match an empty string. Replacements never add or
+//! remove a `\n`, so every rule maps line i of its input to line i of its output, and so
+//! does the whole chain of rules.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::OnceLock;
+
+use hashbrown::HashMap;
 
 use regex::{Regex, RegexBuilder};
 
@@ -199,6 +212,102 @@ pub fn redact(input: &str) -> Cow<'_, str> {
     out
 }
 
+/// Lines longer than this are redacted without the cache: frame lines are ~100 bytes, and a
+/// long line is rarely repeated verbatim.
+const LINE_CACHE_MAX_LINE: usize = 1024;
+/// Entry bound of the per-thread line cache: an error storm's frames are a few hundred lines.
+const LINE_CACHE_MAX_ENTRIES: usize = 4096;
+/// Byte bound (lines, their redactions and a per-entry overhead) of the per-thread cache.
+const LINE_CACHE_MAX_BYTES: usize = 512 * 1024;
+/// Rough heap and table cost of one entry beyond its text.
+const LINE_CACHE_ENTRY_OVERHEAD: usize = 48;
+
+/// Recent lines and their redaction (`None`: unchanged). Keys are compared by content, so a
+/// hash collision can never hand back another line's text.
+///
+/// When a bound is reached the whole cache is cleared rather than evicting one entry: a hit
+/// (the hot path) then needs no recency bookkeeping, and after a clear the few hot frame
+/// lines of a storm are back after one miss each. Unique lines (the message line of each
+/// error) are what fills it, so a clear happens at most once per ~4000 new lines.
+#[derive(Default)]
+struct LineCache {
+    map: HashMap<Box<str>, Option<Box<str>>>,
+    bytes: usize,
+}
+
+impl LineCache {
+    /// Calls `f` with the redaction of `line` (`None` when unchanged), from the cache when
+    /// the line was seen recently.
+    fn with_line<R>(&mut self, line: &str, f: impl FnOnce(Option<&str>) -> R) -> R {
+        if line.len() > LINE_CACHE_MAX_LINE {
+            return match redact(line) {
+                Cow::Borrowed(_) => f(None),
+                Cow::Owned(s) => f(Some(&s)),
+            };
+        }
+        if let Some(v) = self.map.get(line) {
+            return f(v.as_deref());
+        }
+        let value = match redact(line) {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(s) => Some(s.into_boxed_str()),
+        };
+        let r = f(value.as_deref());
+        let cost = line.len() + value.as_ref().map_or(0, |v| v.len()) + LINE_CACHE_ENTRY_OVERHEAD;
+        if self.map.len() >= LINE_CACHE_MAX_ENTRIES || self.bytes + cost > LINE_CACHE_MAX_BYTES {
+            self.map.clear();
+            self.bytes = 0;
+        }
+        self.bytes += cost;
+        self.map.insert(line.into(), value);
+        r
+    }
+
+    fn redact<'a>(&mut self, input: &'a str) -> Cow<'a, str> {
+        let mut out: Option<String> = None;
+        // `input[..last]` is already in `out`.
+        let mut last = 0;
+        let mut start = 0;
+        for line in input.split('\n') {
+            if !line.is_empty() {
+                self.with_line(line, |new| {
+                    if let Some(new) = new {
+                        let dst =
+                            out.get_or_insert_with(|| String::with_capacity(input.len() + 64));
+                        dst.push_str(&input[last..start]);
+                        dst.push_str(new);
+                        last = start + line.len();
+                    }
+                });
+            }
+            start += line.len() + 1;
+        }
+        match out {
+            None => Cow::Borrowed(input),
+            Some(mut dst) => {
+                dst.push_str(&input[last..]);
+                Cow::Owned(dst)
+            }
+        }
+    }
+}
+
+thread_local! {
+    static LINE_CACHE: RefCell<LineCache> = RefCell::new(LineCache::default());
+}
+
+/// [`redact`], line by line through a small per-thread cache of recent lines: stack traces
+/// repeat the same frame lines from one error to the next, and a cached line costs a hash
+/// lookup instead of the rule scans. Always equal to `redact(input)` (the rules are
+/// line-local, see the module docs). Returns the input borrowed when nothing matched.
+pub fn redact_lines(input: &str) -> Cow<'_, str> {
+    LINE_CACHE.with(|cache| match cache.try_borrow_mut() {
+        Ok(mut cache) => cache.redact(input),
+        // Not re-entered today (redaction calls nothing back); stay correct if it ever is.
+        Err(_) => redact(input),
+    })
+}
+
 /// Number of compiled rules; the tests check that every pattern compiled.
 pub fn rule_count() -> usize {
     rules().1.len()
@@ -207,6 +316,7 @@ pub fn rule_count() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn all_rules_compile() {
@@ -292,5 +402,111 @@ mod tests {
         assert_eq!(redact(&ats).len(), ats.len());
         let digits = "1".repeat(1 << 20);
         assert_eq!(redact(&digits), digits);
+    }
+
+    const STACK: &str = "Error: failure 7 at port 3007\n    at Server.handle (/srv/app/node_modules/express/lib/router/layer.js:95:5)\n    at next (/srv/app/node_modules/express/lib/router/route.js:149:13)\n    at Route.dispatch (/srv/app/node_modules/express/lib/router/route.js:119:3)\n    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)";
+
+    #[test]
+    fn lines_equal_whole_string_redaction() {
+        let rows = [
+            STACK.to_owned(),
+            format!("{STACK}\n    at login (/srv/a.js:1:1) password=hunter2\n"),
+            "a\npassword=x\n\ntoken: y\r\nBearer abc.def\nx@y.io\n".to_owned(),
+            // The lead of the credential and JWT rules is the `\n` in whole-string mode.
+            "x\napi_key=1\neyJa.eyJb.c\n-eyJa.eyJb.c\nzeyJa.eyJb.c".to_owned(),
+            "555-123-4567\n4111 1111 1111 1111\n123-45-6789\n".to_owned(),
+            "pwd=\"a\\\nb\"\n'secret'='x\\'\n".to_owned(),
+            "pwd=\"a\rb\"\r\ntoken='\r'\n".to_owned(),
+            String::new(),
+            "\n\n\n".to_owned(),
+            format!("{}\npassword=z", "sk-".repeat(600)),
+        ];
+        for input in &rows {
+            // Twice: the second pass is served from the cache.
+            for _ in 0..2 {
+                assert_eq!(redact_lines(input), redact(input), "input {input:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn unchanged_lines_are_borrowed_and_cached() {
+        assert!(matches!(redact_lines(STACK), Cow::Borrowed(_)));
+        assert!(matches!(redact_lines(STACK), Cow::Borrowed(_)));
+        LINE_CACHE.with(|c| {
+            let c = c.borrow();
+            assert!(c.map.contains_key(
+                "    at next (/srv/app/node_modules/express/lib/router/route.js:149:13)"
+            ));
+        });
+        let secret = format!("{STACK}\n    at x (token=abc:1:1)");
+        let want = format!("{STACK}\n    at x (token=[REDACTED]");
+        assert_eq!(redact_lines(&secret), want);
+        assert_eq!(redact_lines(&secret), want);
+    }
+
+    #[test]
+    fn line_cache_stays_bounded() {
+        let mut cache = LineCache::default();
+        let mut max_bytes = 0;
+        for i in 0..3 * LINE_CACHE_MAX_ENTRIES {
+            // Unique lines, half of them redacted, some near the length limit.
+            let line = if i % 2 == 0 {
+                format!("    at f{i} (/srv/a.js:{i}:1)")
+            } else {
+                format!("token={i} {}", "x".repeat(i % LINE_CACHE_MAX_LINE))
+            };
+            assert_eq!(cache.redact(&line), redact(&line));
+            assert!(cache.map.len() <= LINE_CACHE_MAX_ENTRIES);
+            assert!(cache.bytes <= LINE_CACHE_MAX_BYTES);
+            let held: usize = cache
+                .map
+                .iter()
+                .map(|(k, v)| {
+                    k.len() + v.as_ref().map_or(0, |v| v.len()) + LINE_CACHE_ENTRY_OVERHEAD
+                })
+                .sum();
+            assert_eq!(held, cache.bytes, "the byte count tracks the entries");
+            max_bytes = max_bytes.max(cache.bytes);
+        }
+        assert!(
+            max_bytes > LINE_CACHE_MAX_BYTES / 2,
+            "the byte bound was reached"
+        );
+        // Lines above the length limit are never stored.
+        let long = format!("password={}", "y".repeat(LINE_CACHE_MAX_LINE));
+        let before = cache.map.len();
+        assert_eq!(cache.redact(&long), redact(&long));
+        assert_eq!(cache.map.len(), before);
+    }
+
+    fn token() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => prop::sample::select(vec![
+                "\n", "\n", "\r", "\r\n", " ", "\t", ":", "=", ": ", "\"", "'", "\\", "}", "-", ".", "/", "(", ")",
+                "password", "Token", "api_key", "secret", "pwd", "cvv", "ssn", "Authorization",
+                "Bearer ", "bearer\t", "basic ", "a@b.co", "john.doe@example.com", "@",
+                "sk-abcdefghijklmnopqrstuvwx", "sk-", "eyJhbGci", "eyJ", "AKIAABCDEFGHIJKLMNOP",
+                "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "xoxb-1234567890", "AIza",
+                "    at f (/srv/a.js:12:5)", "é", "\u{17f}",
+                // Half-built credentials, so keys, separators, quotes and line breaks meet.
+                "password=\"", "token: '", "secret=", "api-key: \"a b", "pwd='x\\",
+            ])
+            .prop_map(str::to_owned),
+            2 => "[0-9]{1,5}",
+            1 => "[a-zA-Z_]{1,6}",
+            1 => "[0-9 -]{3,20}",
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2048, ..Default::default() })]
+        #[test]
+        fn lines_match_whole_string(parts in proptest::collection::vec(token(), 0..40)) {
+            let input = parts.concat();
+            proptest::prop_assert_eq!(redact_lines(&input), redact(&input));
+            // Again, through the entries the first call cached.
+            proptest::prop_assert_eq!(redact_lines(&input), redact(&input));
+        }
     }
 }

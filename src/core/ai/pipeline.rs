@@ -38,6 +38,34 @@ pub const MAX_ADVICE_BYTES: usize = 64 * 1024;
 /// Cache slots examined per lock hold by [`Pipeline::purge_expired`].
 const PURGE_STEP: usize = 64;
 
+/// How much of a message and a stack (in UTF-16 units, as JS counts) the pipeline uses,
+/// the bounds `lib/aiPipeline.js` slices to: the fingerprint reads 2 KB of message and ten
+/// frames, the prompt less. Callers that also redact the full strings pass them longer.
+const MAX_MESSAGE_UNITS: usize = 4096;
+const MAX_STACK_UNITS: usize = 8192;
+
+/// The longest prefix of `s` of at most `max` UTF-16 units, cut on a char boundary: what
+/// JS's `s.slice(0, max)` keeps, so fingerprints match those of JS-sliced input (except
+/// when JS would split a surrogate pair, which it turns into U+FFFD).
+fn prefix_utf16(s: &str, max: usize) -> &str {
+    // A char has at least as many UTF-8 bytes as UTF-16 units.
+    if s.len() <= max {
+        return s;
+    }
+    // ASCII prefix (stack traces): one unit per byte, and `max` is a char boundary.
+    if s.as_bytes()[..max].is_ascii() {
+        return &s[..max];
+    }
+    let mut units = 0;
+    for (i, c) in s.char_indices() {
+        units += c.len_utf16();
+        if units > max {
+            return &s[..i];
+        }
+    }
+    s
+}
+
 /// An error owned by a scheduled analysis.
 #[derive(Debug, Clone, Default)]
 struct ErrorInput {
@@ -55,6 +83,18 @@ pub struct ErrorParts<'a> {
     pub code: &'a str,
     pub message: &'a str,
     pub stack: &'a str,
+}
+
+impl<'a> ErrorParts<'a> {
+    /// The parts the pipeline uses: message and stack cut to what JS slices them to, so
+    /// longer input neither changes the fingerprint nor grows a scheduled analysis.
+    fn bounded(&self) -> Self {
+        Self {
+            message: prefix_utf16(self.message, MAX_MESSAGE_UNITS),
+            stack: prefix_utf16(self.stack, MAX_STACK_UNITS),
+            ..*self
+        }
+    }
 }
 
 /// Receives finished analyses. Called on a runtime thread; must not block.
@@ -183,6 +223,7 @@ impl Pipeline {
         context: impl FnOnce() -> String,
     ) -> (u64, Submitted) {
         let inner = &self.inner;
+        let parts = parts.bounded();
         let fp = fingerprint(parts.name, parts.code, parts.message, parts.stack);
         if inner.closed.load(Ordering::Acquire) {
             return (fp, Submitted::Closed);
@@ -681,6 +722,64 @@ mod tests {
             "an enabled cache keeps one entry"
         );
         assert_eq!(p.purge_expired(), 0);
+    }
+
+    #[test]
+    fn prefixes_count_utf16_units_like_js() {
+        assert_eq!(prefix_utf16("abc", 2), "ab");
+        assert_eq!(prefix_utf16("abc", 3), "abc");
+        // 'é' is one unit (two bytes), '😀' two units (four bytes).
+        assert_eq!(prefix_utf16("éééé", 3), "ééé");
+        assert_eq!(prefix_utf16("a😀b", 3), "a😀");
+        assert_eq!(prefix_utf16("a😀b", 2), "a");
+        assert_eq!(prefix_utf16("ab😀", 2), "ab");
+    }
+
+    #[test]
+    fn long_input_is_fingerprinted_and_kept_as_js_slices_it() {
+        let rt = runtime();
+        let (p, _rx) = pipeline(AiConfig::default(), &rt);
+        let frames = "\n    at f (/srv/a.js:1:1)".repeat(1000);
+        let stack = format!("Error: boom{frames}");
+        let message = "m".repeat(10_000);
+        let long = ErrorParts {
+            name: "Error",
+            code: "",
+            message: &message,
+            stack: &stack,
+        };
+        let sliced = ErrorParts {
+            message: &message[..MAX_MESSAGE_UNITS],
+            stack: &stack[..MAX_STACK_UNITS],
+            ..long
+        };
+        assert_eq!(
+            p.submit(&long, String::new).0,
+            p.submit(&sliced, String::new).0
+        );
+    }
+
+    #[test]
+    fn bounded_parts_keep_what_js_keeps() {
+        let message = "é".repeat(10_000);
+        let stack = "s".repeat(20_000);
+        let parts = ErrorParts {
+            name: "Error",
+            code: "E",
+            message: &message,
+            stack: &stack,
+        }
+        .bounded();
+        assert_eq!(parts.message.chars().count(), MAX_MESSAGE_UNITS);
+        assert_eq!(parts.stack.len(), MAX_STACK_UNITS);
+        assert_eq!((parts.name, parts.code), ("Error", "E"));
+        let short = ErrorParts {
+            message: "m",
+            stack: "s",
+            ..parts
+        }
+        .bounded();
+        assert_eq!((short.message, short.stack), ("m", "s"));
     }
 
     #[test]
