@@ -6,11 +6,15 @@
 // throws into the host and never rejects.
 
 const logger = require('./logger');
-const { sanitizeMessage, sanitizeContext, sanitizeWithCustomPatterns } = require('./sanitization');
+const sanitization = require('./sanitization');
+
+const { sanitizeMessage, sanitizeContext } = sanitization;
+const applyCustomPatterns = sanitization._applyCustomPatterns;
 const { ErrorSeverity, ErrorTypes, _statusForType, _severityForType } = require('./errorTypes');
 const { loadedSibling } = require('./optional');
 
 const MAX_MESSAGE = 10000;
+const ERROR_TYPE_VALUES = new Set(Object.values(ErrorTypes));
 
 const { randomUUID } = require('./randomId');
 
@@ -81,7 +85,26 @@ function normalizeContext(context, extra) {
 }
 
 /**
- * Builds the record qerrors resolves to (spec §1.1 [REIMPL] union).
+ * Redacts the message and stack and hands the error to the AI pipeline: one native call
+ * does both (the stack's frame lines redacted through a cache: storms repeat them).
+ * Without the pipeline, redaction runs here. Custom patterns apply on top.
+ * @returns {{ fp?: string, message: string, stack: string }}
+ */
+function redactAndSchedule(error, context, message, stack) {
+  let done = null;
+  try {
+    const p = getPipeline();
+    if (p) done = p._intake(error, context, message, stack);
+  } catch {
+    // Analysis is best effort; the pipeline must never break error handling.
+  }
+  if (done === null) done = { message: sanitizeMessage(message), stack: sanitizeMessage(stack) };
+  return { fp: done.fp, message: applyCustomPatterns(done.message), stack: applyCustomPatterns(done.stack) };
+}
+
+/**
+ * Builds the record qerrors resolves to (spec §1.1 [REIMPL] union) and schedules the
+ * error's analysis.
  * @returns {Record<string, unknown>}
  */
 function buildRecord(error, context, extra) {
@@ -100,10 +123,15 @@ function buildRecord(error, context, extra) {
       // frozen or exotic error object: the record still carries the name
     }
   }
-  const message =
-    rawMessage === undefined || rawMessage === null
-      ? 'An error occurred'
-      : sanitizeWithCustomPatterns(String(rawMessage).slice(0, MAX_MESSAGE));
+  const hasMessage = rawMessage !== undefined && rawMessage !== null;
+  const rawStack = isObj ? readProp(error, 'stack') : undefined;
+  const normalized = normalizeContext(context, extra);
+  const redacted = redactAndSchedule(
+    error,
+    normalized,
+    hasMessage ? String(rawMessage).slice(0, MAX_MESSAGE) : '',
+    typeof rawStack === 'string' ? rawStack.slice(0, 2 * MAX_MESSAGE) : ''
+  );
   const ctxSeverity = context && typeof context === 'object' ? readProp(context, 'severity') : undefined;
   const extraSeverity = extra ? readProp(extra, 'severity') : undefined;
   const type = isObj ? readProp(error, 'type') : undefined;
@@ -114,21 +142,21 @@ function buildRecord(error, context, extra) {
     (typeof type === 'string' ? _severityForType(type) : ErrorSeverity.MEDIUM);
   const statusCode =
     (isObj && (errorStatus(readProp(error, 'statusCode')) || errorStatus(readProp(error, 'status')))) ||
-    (typeof type === 'string' && Object.values(ErrorTypes).includes(type) ? _statusForType(type) : 500);
+    (typeof type === 'string' && ERROR_TYPE_VALUES.has(type) ? _statusForType(type) : 500);
   const isOperational = isObj && typeof readProp(error, 'isOperational') === 'boolean' ? error.isOperational : true;
-  const stack = isObj ? readProp(error, 'stack') : undefined;
   const record = {
     id,
     uniqueErrorName,
     timestamp: new Date().toISOString(),
-    message,
+    message: hasMessage ? redacted.message : 'An error occurred',
     name,
     statusCode,
     isOperational,
-    context: normalizeContext(context, extra),
+    context: normalized,
     severity,
   };
-  if (typeof stack === 'string' && stack) record.stack = sanitizeWithCustomPatterns(stack.slice(0, 2 * MAX_MESSAGE));
+  if (redacted.stack) record.stack = redacted.stack;
+  if (redacted.fp !== undefined) record.fingerprint = redacted.fp;
   return record;
 }
 
@@ -180,12 +208,6 @@ function handle(error, context, rest) {
     req = undefined;
   }
   const record = buildRecord(error, context, extra);
-  try {
-    const p = getPipeline();
-    if (p) record.fingerprint = p.schedule(error, record.context);
-  } catch {
-    // Analysis is best effort; the pipeline must never break error handling.
-  }
   // The record is redacted already: the entry only applies the custom patterns on top.
   logger._logRedactedError(`${record.name}: ${record.message}`, record);
   let answered = false;
@@ -371,8 +393,6 @@ async function logErrorWithSeverity(error, functionName, context = {}, severity 
     // never throws
   }
 }
-
-const ERROR_TYPE_VALUES = new Set(Object.values(ErrorTypes));
 
 /**
  * Logs and answers a controller error with the 1.2.7 body (spec §1.3).
