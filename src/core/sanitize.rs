@@ -28,16 +28,11 @@ use std::sync::OnceLock;
 
 use hashbrown::HashMap;
 
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 /// Sensitive key names: a `key=value` / `key: value` pair whose key contains one of
 /// these (case-insensitively) has its value redacted.
 const KEYWORDS: &str = "password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|authorization|cvv|cvc|ssn";
-
-/// A quick pre-check that cannot miss: every rule needs one of these substrings, so a
-/// string without any of them is returned as it is.
-const GATE: &str =
-    r"(?i-u:[@:=]|[0-9]{3}|bearer|sk-|gh[pousr]_|github_pat_|a[sk]ia|aiza|eyj|xox[abprs]-)";
 
 enum Replace {
     Fixed(&'static str),
@@ -54,8 +49,13 @@ struct Rule {
     replace: Replace,
 }
 
-fn rules() -> &'static (Option<Regex>, Vec<Rule>) {
-    static RULES: OnceLock<(Option<Regex>, Vec<Rule>)> = OnceLock::new();
+/// The rules, and all their patterns as one set: a string none of them matches is
+/// returned as it is after one scan. That is exact: if no rule matches the input, the
+/// first rule leaves it unchanged, so the second sees the same input, and so on. Error
+/// messages and stack lines are full of `:` and digit runs, which a substring pre-check
+/// let through to all twelve scans (~1.3 µs for a 40-byte message).
+fn rules() -> &'static (Option<RegexSet>, Vec<Rule>) {
+    static RULES: OnceLock<(Option<RegexSet>, Vec<Rule>)> = OnceLock::new();
     RULES.get_or_init(|| {
         let specs: Vec<(String, Replace)> = vec![
             (
@@ -110,12 +110,16 @@ fn rules() -> &'static (Option<Regex>, Vec<Rule>) {
                 Replace::Fixed("[PHONE-REDACTED]"),
             ),
         ];
+        let gate = RegexSetBuilder::new(specs.iter().map(|(src, _)| src))
+            .dfa_size_limit(16 << 20)
+            .build()
+            .ok();
         let compiled = specs
             .into_iter()
             .filter_map(|(src, replace)| compile(&src).map(|re| Rule { re, replace }))
             .collect();
         // The patterns are constants; `all_rules_compile` below proves they compile.
-        (compile(GATE), compiled)
+        (gate, compiled)
     })
 }
 
@@ -321,7 +325,7 @@ mod tests {
     #[test]
     fn all_rules_compile() {
         assert_eq!(rule_count(), 12);
-        assert!(rules().0.is_some());
+        assert_eq!(rules().0.as_ref().map(RegexSet::len), Some(12));
     }
 
     #[test]
