@@ -6,6 +6,7 @@ pub mod cache;
 pub mod clock;
 pub mod fingerprint;
 pub mod json;
+pub mod line_memo;
 pub mod rate_limit;
 pub mod redis_store;
 pub mod sanitize;

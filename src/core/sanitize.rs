@@ -26,9 +26,9 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
-use hashbrown::HashMap;
-
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use super::line_memo::LineMemo;
 
 /// Sensitive key names: a `key=value` / `key: value` pair whose key contains one of
 /// these (case-insensitively) has its value redacted.
@@ -121,6 +121,11 @@ fn rules() -> &'static (Option<RegexSet>, Vec<Rule>) {
         // The patterns are constants; `all_rules_compile` below proves they compile.
         (gate, compiled)
     })
+}
+
+/// Compiles the rules now (they are otherwise compiled by the first redaction).
+pub fn warm() {
+    rules();
 }
 
 /// A bigger lazy-DFA cache than the default, so long inputs do not thrash it.
@@ -223,48 +228,45 @@ const LINE_CACHE_MAX_LINE: usize = 1024;
 const LINE_CACHE_MAX_ENTRIES: usize = 4096;
 /// Byte bound (lines, their redactions and a per-entry overhead) of the per-thread cache.
 const LINE_CACHE_MAX_BYTES: usize = 512 * 1024;
-/// Rough heap and table cost of one entry beyond its text.
-const LINE_CACHE_ENTRY_OVERHEAD: usize = 48;
 
-/// Recent lines and their redaction (`None`: unchanged). Keys are compared by content, so a
-/// hash collision can never hand back another line's text.
-///
-/// When a bound is reached the whole cache is cleared rather than evicting one entry: a hit
-/// (the hot path) then needs no recency bookkeeping, and after a clear the few hot frame
-/// lines of a storm are back after one miss each. Unique lines (the message line of each
-/// error) are what fills it, so a clear happens at most once per ~4000 new lines.
-#[derive(Default)]
-struct LineCache {
-    map: HashMap<Box<str>, Option<Box<str>>>,
-    bytes: usize,
+/// Recent lines and their redaction (`None`: unchanged).
+struct LineCache(LineMemo<Option<Box<str>>>);
+
+impl Default for LineCache {
+    fn default() -> Self {
+        Self(LineMemo::new(
+            LINE_CACHE_MAX_LINE,
+            LINE_CACHE_MAX_ENTRIES,
+            LINE_CACHE_MAX_BYTES,
+        ))
+    }
 }
 
 impl LineCache {
     /// Calls `f` with the redaction of `line` (`None` when unchanged), from the cache when
-    /// the line was seen recently.
+    /// it is a frame line seen recently.
     fn with_line<R>(&mut self, line: &str, f: impl FnOnce(Option<&str>) -> R) -> R {
-        if line.len() > LINE_CACHE_MAX_LINE {
-            return match redact(line) {
+        // Only frame lines repeat; the message line is new with every error, and keeping
+        // it would only churn the cache.
+        let kept = if !line.trim_start().starts_with("at ") {
+            None
+        } else {
+            self.0.get_or_make(
+                line,
+                |v| v.as_ref().map_or(0, |v| v.len()),
+                |l| match redact(l) {
+                    Cow::Borrowed(_) => None,
+                    Cow::Owned(s) => Some(s.into_boxed_str()),
+                },
+            )
+        };
+        match kept {
+            Some(v) => f(v.as_deref()),
+            None => match redact(line) {
                 Cow::Borrowed(_) => f(None),
                 Cow::Owned(s) => f(Some(&s)),
-            };
+            },
         }
-        if let Some(v) = self.map.get(line) {
-            return f(v.as_deref());
-        }
-        let value = match redact(line) {
-            Cow::Borrowed(_) => None,
-            Cow::Owned(s) => Some(s.into_boxed_str()),
-        };
-        let r = f(value.as_deref());
-        let cost = line.len() + value.as_ref().map_or(0, |v| v.len()) + LINE_CACHE_ENTRY_OVERHEAD;
-        if self.map.len() >= LINE_CACHE_MAX_ENTRIES || self.bytes + cost > LINE_CACHE_MAX_BYTES {
-            self.map.clear();
-            self.bytes = 0;
-        }
-        self.bytes += cost;
-        self.map.insert(line.into(), value);
-        r
     }
 
     fn redact<'a>(&mut self, input: &'a str) -> Cow<'a, str> {
@@ -438,10 +440,11 @@ mod tests {
         assert!(matches!(redact_lines(STACK), Cow::Borrowed(_)));
         assert!(matches!(redact_lines(STACK), Cow::Borrowed(_)));
         LINE_CACHE.with(|c| {
-            let c = c.borrow();
-            assert!(c.map.contains_key(
-                "    at next (/srv/app/node_modules/express/lib/router/route.js:149:13)"
-            ));
+            let mut c = c.borrow_mut();
+            let line = "    at next (/srv/app/node_modules/express/lib/router/route.js:149:13)";
+            let kept =
+                c.0.get_or_make(line, |_| 0, |_| panic!("the line was cached"));
+            assert_eq!(kept, Some(&None));
         });
         let secret = format!("{STACK}\n    at x (token=abc:1:1)");
         let want = format!("{STACK}\n    at x (token=[REDACTED]");
@@ -458,30 +461,22 @@ mod tests {
             let line = if i % 2 == 0 {
                 format!("    at f{i} (/srv/a.js:{i}:1)")
             } else {
-                format!("token={i} {}", "x".repeat(i % LINE_CACHE_MAX_LINE))
+                format!("    at token={i} {}", "x".repeat(i % LINE_CACHE_MAX_LINE))
             };
             assert_eq!(cache.redact(&line), redact(&line));
-            assert!(cache.map.len() <= LINE_CACHE_MAX_ENTRIES);
-            assert!(cache.bytes <= LINE_CACHE_MAX_BYTES);
-            let held: usize = cache
-                .map
-                .iter()
-                .map(|(k, v)| {
-                    k.len() + v.as_ref().map_or(0, |v| v.len()) + LINE_CACHE_ENTRY_OVERHEAD
-                })
-                .sum();
-            assert_eq!(held, cache.bytes, "the byte count tracks the entries");
-            max_bytes = max_bytes.max(cache.bytes);
+            assert!(cache.0.entries() <= LINE_CACHE_MAX_ENTRIES);
+            assert!(cache.0.bytes() <= LINE_CACHE_MAX_BYTES);
+            max_bytes = max_bytes.max(cache.0.bytes());
         }
         assert!(
             max_bytes > LINE_CACHE_MAX_BYTES / 2,
             "the byte bound was reached"
         );
         // Lines above the length limit are never stored.
-        let long = format!("password={}", "y".repeat(LINE_CACHE_MAX_LINE));
-        let before = cache.map.len();
+        let long = format!("    at password={}", "y".repeat(LINE_CACHE_MAX_LINE));
+        let before = cache.0.entries();
         assert_eq!(cache.redact(&long), redact(&long));
-        assert_eq!(cache.map.len(), before);
+        assert_eq!(cache.0.entries(), before);
     }
 
     fn token() -> impl Strategy<Value = String> {
