@@ -225,6 +225,7 @@ test('entries are written after the call returns, as they were when logged', (t)
     (async () => {
       const record = await q.qerrors(new Error('original message'), { route: '/a' });
       const queued = q.logger._pendingCount();
+      const asReturned = JSON.parse(JSON.stringify(record));
       await q.qerrors(new Error('index keys'), { 10: 'ten', 2: 'two', b: 'b' });
       record.message = 'changed';
       record.context.route = '/changed';
@@ -232,7 +233,7 @@ test('entries are written after the call returns, as they were when logged', (t)
       for (let i = 0; i < 5000; i++) q.logInfo('burst ' + i);
       const afterBurst = q.logger._pendingCount();
       await new Promise((r) => setTimeout(r, 300));
-      console.log(JSON.stringify({ queued, afterBurst, drained: q.logger._pendingCount() }));
+      console.log(JSON.stringify({ queued, afterBurst, drained: q.logger._pendingCount(), asReturned }));
     })();
   `;
   const { dir, stdout } = runChild(t, {}, code);
@@ -242,6 +243,7 @@ test('entries are written after the call returns, as they were when logged', (t)
   assert.ok(counts.afterBurst > 0 && counts.afterBurst < 1024, `a burst is written in bounded batches (${counts.afterBurst} waiting)`);
   assert.equal(counts.drained, 0);
   const [line] = readLines(path.join(dir, 'logs', 'error.log'));
+  assert.deepEqual(line.context, counts.asReturned, 'the entry holds the whole record as it was returned');
   assert.equal(line.context.message, 'original message');
   const raw = fs.readFileSync(path.join(dir, 'logs', 'error.log'), 'utf8');
   assert.ok(raw.includes('"context":{"10":"ten","2":"two","b":"b"}'), 'keys in the order winston json() writes them');

@@ -430,15 +430,17 @@ async function write(level, message, context, requestId) {
  * Never throws.
  * @param {string} message
  * @param {Record<string, unknown>} record
+ * @param {Record<string, unknown> | null} [copy] the record already copied in `snapshot`'s
+ *   form (sorted keys, only JSON values throughout)
  */
-function logRedactedError(message, record) {
+function logRedactedError(message, record, copy) {
   try {
-    const copy = snapshot(record);
-    const context = copy || { ...record };
+    const canonicalCopy = copy || snapshot(record);
+    const context = canonicalCopy || { ...record };
     // The entry is written when the record was made: its time is the record's.
     const info = ownEntry(LOG_LEVELS.ERROR, applyCustomPatterns(message), context, null, typeof context.timestamp === 'string' ? context.timestamp : undefined);
-    // Sorted keys and only JSON values throughout: the file line needs no check (lib/logLine.js).
-    if (copy) info[CANONICAL] = true;
+    // The file line then needs no check (lib/logLine.js).
+    if (canonicalCopy) info[CANONICAL] = true;
     submit(info);
   } catch {
     // Logging never breaks the caller.
