@@ -162,3 +162,21 @@ test('fileTransport: a winston transport over the sink, which winston and qerror
   inner.emit('error', new Error('after close'));
   assert.deepEqual(errors, ['EIO'], 'a closed transport no longer listens');
 });
+
+test('the backlog bound counts entries, also when one write carries several', () => {
+  const inner = new SlowFile(1);
+  const t = new FileSink(() => inner, { maxBacklog: 10 });
+  const reported = capture(() => {
+    t.write({ n: 1 }, 4);
+    t.write({ n: 2 }, 6);
+    t.write({ n: 3 }, 4);
+    t.write({ n: 4 }, 5);
+  });
+  assert.deepEqual(inner.written, [1]);
+  assert.equal(t.queuedEntries, 10, 'entries 2 and 3 wait (10 entries)');
+  assert.equal(t.dropped, 5, 'the write of 5 that does not fit is dropped whole');
+  assert.equal(reported.length, 1);
+  capture(() => inner.drain());
+  assert.deepEqual(inner.written, [1, 2]);
+  assert.equal(t.queuedEntries, 4);
+});

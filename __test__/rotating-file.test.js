@@ -89,3 +89,29 @@ test('an unwritable directory is reported as an error event, not thrown later', 
   fs.writeFileSync(blocker, '');
   assert.throws(() => new RotatingFile({ dirname: path.join(blocker, 'sub'), filename: 'x.log', maxsize: 0, maxFiles: 1 }), { code: 'ENOTDIR' });
 });
+
+test('a chunk of several lines is split between lines at the size limit', async (t) => {
+  const dir = tmpdir(t);
+  const lineBytes = Buffer.byteLength(`${entry(10)[MESSAGE]}\n`);
+  const f = new RotatingFile({ dirname: dir, filename: 'combined.log', maxsize: lineBytes * 4, maxFiles: 5, eol: '\n' });
+  const old = [];
+  const chunk = (from, to) => ({ [MESSAGE]: Array.from({ length: to - from }, (_, i) => entry(from + i)[MESSAGE]).join('\n') });
+  for (const [from, to] of [
+    [0, 3],
+    [3, 9],
+    [9, 10],
+  ]) {
+    const before = f.stream;
+    f.log(chunk(from, to), () => {});
+    if (f.stream !== before) old.push(before);
+  }
+  f.close();
+  await Promise.all([closed(f), ...old.map((s) => new Promise((r) => (s.writableFinished ? r() : s.once('finish', r))))]);
+  // 10 lines, 4 per file, no line split: 0-3, 4-7, then 8-9 in the live file.
+  assert.deepEqual(lines(path.join(dir, 'combined2.log')), [0, 1, 2, 3]);
+  assert.deepEqual(lines(path.join(dir, 'combined1.log')), [4, 5, 6, 7]);
+  assert.deepEqual(lines(path.join(dir, 'combined.log')), [8, 9]);
+  for (const name of ['combined2.log', 'combined1.log', 'combined.log']) {
+    assert.ok(fs.statSync(path.join(dir, name)).size <= lineBytes * 4, name);
+  }
+});

@@ -36,18 +36,20 @@ class FileSink extends EventEmitter {
     this.waiting = false;
     this.queue = [];
     this.head = 0;
+    this.queuedEntries = 0;
     this.dropped = 0;
     this.droppedInEpisode = 0;
   }
 
   /**
-   * Writes one formatted entry, or queues it while the file is behind. Never throws.
-   * @param {Record<string | symbol, unknown>} info
+   * Writes formatted entries, or queues them while the file is behind. Never throws.
+   * @param {Record<string | symbol, unknown>} info one entry, or several lines of entries
+   * @param {number} [entries] how many entries `info` holds (the backlog bound counts entries)
    */
-  write(info) {
+  write(info, entries = 1) {
     try {
       if (this.failed) {
-        this.dropped++;
+        this.dropped += entries;
         return;
       }
       if (!this.inner) {
@@ -64,13 +66,15 @@ class FileSink extends EventEmitter {
       if (!this.waiting && this.inner._rotate) this.waitForRotation();
       if (!this.waiting) {
         this.send(info);
-      } else if (this.queue.length - this.head < this.maxBacklog) {
-        this.queue.push(info);
+      } else if (this.queuedEntries + entries <= this.maxBacklog) {
+        this.queue.push([info, entries]);
+        this.queuedEntries += entries;
       } else {
-        this.dropped++;
-        if (this.droppedInEpisode++ === 0) {
+        this.dropped += entries;
+        if (this.droppedInEpisode === 0) {
           console.error(`qerrors: the log file is falling behind; entries beyond ${this.maxBacklog} waiting are dropped`);
         }
+        this.droppedInEpisode += entries;
       }
     } catch (err) {
       this.fail(err);
@@ -112,8 +116,9 @@ class FileSink extends EventEmitter {
         this.waitForRotation();
         break;
       }
-      const info = this.queue[this.head];
+      const [info, entries] = this.queue[this.head];
       this.queue[this.head++] = undefined;
+      this.queuedEntries -= entries;
       this.send(info);
     }
     if (this.head === this.queue.length) {

@@ -245,22 +245,44 @@ function writeConsole(line) {
 }
 
 /**
- * Writes an entry to the outputs while no winston logger exists: the same level rules,
- * lines and files as the main logger, without loading winston.
- * @param {Record<string, unknown>} info
+ * Writes queued entries to the outputs while no winston logger exists: the same level
+ * rules, lines and files as the main logger, without loading winston. Each output gets
+ * one write for the whole batch.
+ * @param {Array<Record<string | symbol, unknown>>} batch
  */
-function writeOwn(info) {
+function writeOwn(batch) {
   const out = getOutputs();
-  info.service = out.service;
-  const rank = NPM_LEVELS[info.level];
-  if (rank === undefined || rank > NPM_LEVELS[out.level]) return;
-  let line = null;
-  for (const f of out.files) {
-    if (f.level !== undefined && rank > NPM_LEVELS[f.level]) continue;
-    if (line === null) line = { [MESSAGE]: fileLine(info, info[CANONICAL] === true) };
-    f.sink.write(line);
+  const maxRank = NPM_LEVELS[out.level];
+  const fileLines = out.files.map(() => []);
+  const consoleLines = [];
+  for (const info of batch) {
+    try {
+      info.service = out.service;
+      const rank = NPM_LEVELS[info.level];
+      if (rank === undefined || rank > maxRank) continue;
+      let line = null;
+      for (let i = 0; i < out.files.length; i++) {
+        const level = out.files[i].level;
+        if (level !== undefined && rank > NPM_LEVELS[level]) continue;
+        if (line === null) line = fileLine(info, info[CANONICAL] === true);
+        fileLines[i].push(line);
+      }
+      if (out.console) consoleLines.push(consoleLine(info));
+    } catch {
+      // An entry that cannot be written must not lose the others.
+    }
   }
-  if (out.console) writeConsole(consoleLine(info));
+  let shared = null;
+  for (let i = 0; i < out.files.length; i++) {
+    const lines = fileLines[i];
+    if (lines.length === 0) continue;
+    // Files that take every entry of the batch share one chunk (encoded once).
+    const all = lines.length === batch.length;
+    const chunk = all && shared !== null ? shared : { [MESSAGE]: lines.join(os.EOL) };
+    if (all) shared = chunk;
+    out.files[i].sink.write(chunk, lines.length);
+  }
+  if (consoleLines.length > 0) writeConsole(consoleLines.join(os.EOL));
 }
 
 /** The main logger (spec §3.7): a winston logger over the same outputs, built when first asked for. */
@@ -382,10 +404,13 @@ function flushPending() {
   flushScheduled = false;
   const batch = pending;
   pending = [];
+  if (mainLogger === null) {
+    writeOwn(batch);
+    return;
+  }
   for (const info of batch) {
     try {
-      if (mainLogger === null) writeOwn(info);
-      else dispatch(mainLogger, info);
+      dispatch(mainLogger, info);
     } catch {
       // Logging never breaks the caller.
     }

@@ -69,7 +69,8 @@ class RotatingFile extends EventEmitter {
   }
 
   /**
-   * Appends one formatted entry.
+   * Appends one formatted entry, or several lines of entries (`info[MESSAGE]` holds them
+   * joined by the end of line).
    * @param {Record<string | symbol, unknown>} info
    * @param {() => void} callback
    */
@@ -78,14 +79,33 @@ class RotatingFile extends EventEmitter {
       callback();
       return;
     }
-    // Both log files get the same entry object: the line is encoded once for both.
+    // Both log files may get the same entry object: the line is encoded once for both.
     let encoded = info[ENCODED];
     if (encoded === undefined || encoded.eol !== this.eol) {
       encoded = { eol: this.eol, bytes: Buffer.from(`${info[MESSAGE]}${this.eol}`) };
       info[ENCODED] = encoded;
     }
-    const bytes = encoded.bytes;
-    if (this.maxsize > 0 && this.size > 0 && this.size + bytes.length > this.maxsize) this.rotate();
+    let bytes = encoded.bytes;
+    // Lines that would take the file past `maxsize` go to the next file; several lines
+    // are split between lines (a single longer line gets a file of its own).
+    while (this.maxsize > 0 && this.size + bytes.length > this.maxsize) {
+      const room = this.maxsize - this.size;
+      // Up to the last end of line that fits (a negative offset would count from the end).
+      let cut = room > 0 ? bytes.lastIndexOf(10, room - 1) + 1 : 0;
+      // An empty file takes at least one line, however long.
+      if (cut === 0 && this.size === 0) cut = bytes.indexOf(10) + 1 || bytes.length;
+      if (cut >= bytes.length) break;
+      if (cut > 0) {
+        this.stream.write(bytes.subarray(0, cut));
+        this.size += cut;
+        bytes = bytes.subarray(cut);
+      }
+      this.rotate();
+      if (this.broken) {
+        callback();
+        return;
+      }
+    }
     this.size += bytes.length;
     if (this.stream.write(bytes)) {
       callback();
