@@ -16,7 +16,7 @@
 // loading), CPU per call, event-loop delay max, provider calls made (ideal: one per
 // distinct fingerprint), RSS and heap after the storm.
 //
-//   node --expose-gc benchmark/ai-storm.js [--errors 10000]
+//   node --expose-gc benchmark/ai-storm.js [--errors 10000] [--rounds 3]
 
 const { spawn, execFile } = require('node:child_process');
 const fs = require('node:fs');
@@ -31,6 +31,7 @@ const argOf = (name, def) => {
   return i > 0 ? process.argv[i + 1] : def;
 };
 const ERRORS = Number(argOf('errors', 10000));
+const ROUNDS = Math.max(1, Number(argOf('rounds', 3)));
 const SIGNATURES = 20;
 
 if (process.argv.includes('--mock')) {
@@ -203,9 +204,11 @@ async function main() {
     QERRORS_OPENAI_URL: url,
     QERRORS_RATE_LIMIT_ENABLED: 'false',
   };
-  const run = (side) =>
+  const run = (side, round) =>
     new Promise((resolve, reject) => {
-      execFile(process.execPath, ['--expose-gc', __filename, '--side', side, '--errors', String(ERRORS)], { cwd, env, maxBuffer: 1 << 24, timeout: 180000 }, (err, stdout, stderr) => {
+      // Each run logs to fresh files.
+      const runEnv = { ...env, QERRORS_LOG_DIR: path.join(cwd, `logs-${side}-${round}`) };
+      execFile(process.execPath, ['--expose-gc', __filename, '--side', side, '--errors', String(ERRORS)], { cwd, env: runEnv, maxBuffer: 1 << 24, timeout: 180000 }, (err, stdout, stderr) => {
         const line = stdout.trim().split('\n').pop() || '';
         try {
           resolve(JSON.parse(line));
@@ -215,15 +218,28 @@ async function main() {
       });
     });
   const { uniques } = storm(ERRORS);
-  const ours = await run('ours');
-  const pipeline = await run('pipeline');
-  const legacy = await run('legacy');
+  // Each side runs ROUNDS times, the order rotating; the row shown is the side's median
+  // run (by mean time per call), with the range over the runs.
+  const runs = { ours: [], pipeline: [], legacy: [] };
+  const sides = Object.keys(runs);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < sides.length; k++) {
+      const side = sides[(round + k) % sides.length];
+      runs[side].push(await run(side, round));
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a.perCallUs - b.perCallUs)[xs.length >> 1];
+  const ours = median(runs.ours);
+  const pipeline = median(runs.pipeline);
+  const legacy = median(runs.legacy);
   mock.stdin.end();
   await new Promise((r) => mock.on('exit', r));
   const lines = out.trim().split('\n');
   const mockCalls = Number(lines[lines.length - 1]);
   fs.rmSync(cwd, { recursive: true, force: true });
-  console.log(`Error storm: ${ERRORS} errors, ${SIGNATURES} signatures (Zipf 1.1) + ${uniques} unique, mock provider at 200 ms; each side in its own process`);
+  console.log(
+    `Error storm: ${ERRORS} errors, ${SIGNATURES} signatures (Zipf 1.1) + ${uniques} unique, mock provider at 200 ms; each side in its own process, ${ROUNDS} runs each (median run shown)`
+  );
   console.log(
     '| side | µs per call (wall, mean) | steady µs per call (median batch) | first batch ms | CPU µs per call | event-loop delay max / p99 ms | provider calls | RSS MB | heap MB | external MB |'
   );
@@ -235,7 +251,13 @@ async function main() {
   const ideal = SIGNATURES + uniques;
   row('qerrors() of this package', ours, `${ours.pipeline.providerCalls} (ideal ${ideal})`);
   row('aiPipeline.schedule() alone', pipeline, `${pipeline.pipeline.providerCalls} (ideal ${ideal})`);
-  row('qerrors() 1.2.7', legacy, String(mockCalls - ours.pipeline.providerCalls - pipeline.pipeline.providerCalls));
+  const calls = (side) => runs[side].reduce((sum, r) => sum + r.pipeline.providerCalls, 0);
+  row('qerrors() 1.2.7', legacy, String((mockCalls - calls('ours') - calls('pipeline')) / ROUNDS));
+  const range = (side, key) => {
+    const xs = runs[side].map((r) => r[key]);
+    return `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
+  };
+  for (const side of sides) console.log(`${side}: µs per call over the runs ${range(side, 'perCallUs')} (mean), ${range(side, 'steadyUs')} (steady)`);
   console.log(
     `time per call ratio ours/1.2.7: mean ${(ours.perCallUs / legacy.perCallUs).toFixed(3)}, steady ${(ours.steadyUs / legacy.steadyUs).toFixed(3)} (target <= 0.2); ` +
       `CPU ratio ${(ours.cpuPerCallUs / legacy.cpuPerCallUs).toFixed(2)}; RSS ratio ${(ours.rssMb / legacy.rssMb).toFixed(2)}`

@@ -368,6 +368,12 @@ unsafe extern "C" fn submit(env: sys::napi_env, info: sys::napi_callback_info) -
         // 0: no advice text, 1: new offline advice only, 2: cached advice too.
         let mut want = 0i32;
         sys::napi_get_value_int32(env, a.argv[5], &mut want);
+        let mut redacting = false;
+        sys::napi_get_value_bool(env, a.argv[6], &mut redacting);
+        // Redacted before the analysis is spawned: the regexes keep a fast search cache for
+        // the first thread that uses them, which must be this one, not a runtime thread
+        // building a prompt.
+        let redacted = redacting.then(|| (redact(&message), redact_lines(&stack)));
         let (fp, status) = p.submit(&parts, || context_of(env, a.argv[4]));
         let (letter, advice) = match &status {
             Submitted::Cached(s) => ('c', (want >= 2).then_some(s)),
@@ -384,12 +390,9 @@ unsafe extern "C" fn submit(env: sys::napi_env, info: sys::napi_callback_info) -
             out.push_str(s);
         }
         let r = raw::string_value(env, &out);
-        let mut redacting = false;
-        sys::napi_get_value_bool(env, a.argv[6], &mut redacting);
-        if !redacting {
+        let Some((m, s)) = redacted else {
             return r;
-        }
-        let (m, s) = (redact(&message), redact_lines(&stack));
+        };
         if matches!((&m, &s), (Cow::Borrowed(_), Cow::Borrowed(_))) {
             return r;
         }
