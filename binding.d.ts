@@ -110,6 +110,9 @@ export declare function createLruCache(options?: object | undefined | null): obj
  */
 export declare function createRateLimiter(options: unknown): object
 
+/** Fills `bytes` with random bytes from the operating system's generator. */
+export declare function fillRandom(bytes: Uint8Array): void
+
 /**
  * Validates a JSON document off the main thread and prepares the value of every RFC
  * 6901 pointer (used by `json.extractAsync`).

@@ -843,6 +843,7 @@ module.exports.createAiPipeline = nativeBinding.createAiPipeline
 module.exports.createCircuitBreakerHandle = nativeBinding.createCircuitBreakerHandle
 module.exports.createLruCache = nativeBinding.createLruCache
 module.exports.createRateLimiter = nativeBinding.createRateLimiter
+module.exports.fillRandom = nativeBinding.fillRandom
 module.exports.jsonExtract = nativeBinding.jsonExtract
 module.exports.jsonExtractSync = nativeBinding.jsonExtractSync
 module.exports.jsonParse = nativeBinding.jsonParse
