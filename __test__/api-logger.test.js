@@ -257,3 +257,27 @@ test('entries are written after the call returns, as they were when logged', (t)
     'in order'
   );
 });
+
+test('entries still queued when the process exits are written before it ends', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qerrors-exit-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const code = `
+    const q = require(${JSON.stringify(root)});
+    q.logInfo('before exit');
+    q.qerrors(new Error('handled just before exit'), 'cli').then(() => process.exit(3));
+  `;
+  const r = spawnSync(process.execPath, ['-e', code], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 20000,
+    env: { ...process.env, NODE_ENV: 'production', QERRORS_VERBOSE: 'false' },
+  });
+  assert.equal(r.status, 3, r.stderr);
+  const errors = readLines(path.join(dir, 'logs', 'error.log'));
+  assert.deepEqual(
+    errors.map((l) => l.message),
+    ['Error: handled just before exit']
+  );
+  const combined = readLines(path.join(dir, 'logs', 'combined.log')).map((l) => l.message);
+  assert.deepEqual(combined.slice(0, 2), ['before exit', 'Error: handled just before exit'], 'in order');
+});

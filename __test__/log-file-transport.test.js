@@ -180,3 +180,24 @@ test('the backlog bound counts entries, also when one write carries several', ()
   assert.deepEqual(inner.written, [1, 2]);
   assert.equal(t.queuedEntries, 4);
 });
+
+test('writeNow (process exit) writes what waited for a drain first, then the entry, synchronously', () => {
+  const inner = new SlowFile(1);
+  const now = [];
+  inner.writeNow = (info) => now.push(info.n);
+  const t = new FileSink(() => inner);
+  capture(() => {
+    for (let n = 1; n <= 4; n++) t.write({ n });
+  });
+  assert.deepEqual(inner.written, [1], 'the others wait for a drain');
+  t.writeNow({ n: 5 }, 1);
+  assert.deepEqual(now, [2, 3, 4, 5]);
+  assert.equal(t.queuedEntries, 0);
+  const fresh = new FileSink(() => {
+    const f = new SlowFile(1);
+    f.writeNow = (info) => now.push(`fresh ${info.n}`);
+    return f;
+  });
+  fresh.writeNow({ n: 1 });
+  assert.equal(now.at(-1), 'fresh 1', 'a file not opened yet is opened and written at once');
+});

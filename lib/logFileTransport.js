@@ -52,17 +52,7 @@ class FileSink extends EventEmitter {
         this.dropped += entries;
         return;
       }
-      if (!this.inner) {
-        try {
-          this.inner = this.create();
-        } catch (err) {
-          // The file cannot be opened (permissions, a full disk): report once and drop
-          // entries from then on rather than retrying a failing open per entry.
-          this.failed = true;
-          throw err;
-        }
-        this.inner.on('error', (err) => this.fail(err));
-      }
+      this.open();
       if (!this.waiting && this.inner._rotate) this.waitForRotation();
       if (!this.waiting) {
         this.send(info);
@@ -79,6 +69,52 @@ class FileSink extends EventEmitter {
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  /**
+   * Writes entries synchronously when the process exits (see lib/logger.js); a writer
+   * without `writeNow` gets them as usual, which an exiting process may not finish.
+   * Never throws.
+   * @param {Record<string | symbol, unknown>} info
+   * @param {number} [entries]
+   */
+  writeNow(info, entries = 1) {
+    try {
+      if (this.failed) {
+        this.dropped += entries;
+        return;
+      }
+      this.open();
+      if (typeof this.inner.writeNow !== 'function') {
+        this.write(info, entries);
+        return;
+      }
+      // What waited for a drain goes first, in order.
+      while (this.head < this.queue.length) {
+        this.inner.writeNow(this.queue[this.head][0]);
+        this.queue[this.head++] = undefined;
+      }
+      this.queue = [];
+      this.head = 0;
+      this.queuedEntries = 0;
+      this.inner.writeNow(info);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Creates the real writer on first use. */
+  open() {
+    if (this.inner) return;
+    try {
+      this.inner = this.create();
+    } catch (err) {
+      // The file cannot be opened (permissions, a full disk): report once and drop
+      // entries from then on rather than retrying a failing open per entry.
+      this.failed = true;
+      throw err;
+    }
+    this.inner.on('error', (err) => this.fail(err));
   }
 
   /** Reports a failure to the listeners; without any, an 'error' event would throw into the host. */

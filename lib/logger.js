@@ -249,8 +249,9 @@ function writeConsole(line) {
  * rules, lines and files as the main logger, without loading winston. Each output gets
  * one write for the whole batch.
  * @param {Array<Record<string | symbol, unknown>>} batch
+ * @param {boolean} [now] write the files synchronously (the process is exiting)
  */
-function writeOwn(batch) {
+function writeOwn(batch, now = false) {
   const out = getOutputs();
   const maxRank = NPM_LEVELS[out.level];
   const fileLines = out.files.map(() => []);
@@ -280,7 +281,8 @@ function writeOwn(batch) {
     const all = lines.length === batch.length;
     const chunk = all && shared !== null ? shared : { [MESSAGE]: lines.join(os.EOL) };
     if (all) shared = chunk;
-    out.files[i].sink.write(chunk, lines.length);
+    if (now) out.files[i].sink.writeNow(chunk, lines.length);
+    else out.files[i].sink.write(chunk, lines.length);
   }
   if (consoleLines.length > 0) writeConsole(consoleLines.join(os.EOL));
 }
@@ -417,6 +419,24 @@ function flushPending() {
   }
 }
 
+/**
+ * A process that exits (process.exit(), or the end of its work) before the end of the turn
+ * would lose the queued entries: they are written synchronously, to qerrors' own files, by
+ * an 'exit' listener (added with the first entry; it keeps nothing alive).
+ */
+function flushOnExit() {
+  if (pending.length === 0 || (mainLogger !== null && !intact(mainLogger))) return;
+  const batch = pending;
+  pending = [];
+  try {
+    writeOwn(batch, true);
+  } catch {
+    // Exiting: nothing more can be done.
+  }
+}
+
+let exitHooked = false;
+
 /** Queues an entry, or writes it at once to a logger the application changed (as winston would). */
 function submit(info) {
   if (mainLogger !== null && !intact(mainLogger)) {
@@ -426,6 +446,10 @@ function submit(info) {
     return;
   }
   pending.push(info);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', flushOnExit);
+  }
   if (pending.length >= MAX_PENDING) flushPending();
   else if (!flushScheduled) {
     flushScheduled = true;

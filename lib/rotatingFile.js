@@ -64,6 +64,7 @@ class RotatingFile extends EventEmitter {
     // descriptor must exist before any rename (an asynchronous open could happen after it
     // and append to the new live file).
     const fd = fs.openSync(file, 'a');
+    this.fd = fd;
     this.stream = fs.createWriteStream(file, { fd, highWaterMark: this.highWaterMark });
     this.stream.on('error', (err) => this.emit('error', err));
   }
@@ -116,6 +117,20 @@ class RotatingFile extends EventEmitter {
       this._drain = false;
       callback();
     });
+  }
+
+  /**
+   * Appends entries synchronously, for a process that is exiting (its event loop will not
+   * run the stream's writes any more). Appends are atomic on the file, so a line never
+   * interleaves with a write the stream still has in flight. No rotation: the file may end
+   * up past `maxsize` by what is written here.
+   * @param {Record<string | symbol, unknown>} info
+   */
+  writeNow(info) {
+    if (this.broken || this.stream.destroyed) return;
+    const bytes = Buffer.from(`${info[MESSAGE]}${this.eol}`);
+    fs.writeSync(this.fd, bytes);
+    this.size += bytes.length;
   }
 
   /**
