@@ -48,11 +48,7 @@ class FileSink extends EventEmitter {
    */
   write(info, entries = 1) {
     try {
-      if (this.failed) {
-        this.dropped += entries;
-        return;
-      }
-      this.open();
+      if (!this.ready(entries)) return;
       if (!this.waiting && this.inner._rotate) this.waitForRotation();
       if (!this.waiting) {
         this.send(info);
@@ -80,11 +76,7 @@ class FileSink extends EventEmitter {
    */
   writeNow(info, entries = 1) {
     try {
-      if (this.failed) {
-        this.dropped += entries;
-        return;
-      }
-      this.open();
+      if (!this.ready(entries)) return;
       if (typeof this.inner.writeNow !== 'function') {
         this.write(info, entries);
         return;
@@ -103,9 +95,17 @@ class FileSink extends EventEmitter {
     }
   }
 
-  /** Creates the real writer on first use. */
-  open() {
-    if (this.inner) return;
+  /**
+   * Creates the real writer on first use. False, with the entries counted as dropped, once
+   * the file has failed or was closed.
+   * @param {number} entries
+   */
+  ready(entries) {
+    if (this.failed) {
+      this.dropped += entries;
+      return false;
+    }
+    if (this.inner) return true;
     try {
       this.inner = this.create();
     } catch (err) {
@@ -115,6 +115,7 @@ class FileSink extends EventEmitter {
       throw err;
     }
     this.inner.on('error', (err) => this.fail(err));
+    return true;
   }
 
   /** Reports a failure to the listeners; without any, an 'error' event would throw into the host. */
