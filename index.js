@@ -5,23 +5,23 @@
 //
 // Requiring this file does no I/O and starts nothing: winston, the log files and the AI
 // pipeline are set up by their first use. The circuit-breaker exports are getters that
-// load lib/circuitBreaker.js (and with it the native addon) on first access; a getter
+// load lib/native/breaker.js (and with it the native addon) on first access; a getter
 // always returns the same object, so the identities hold.
 
-const qerrors = require('./lib/qerrors');
-const errorTypes = require('./lib/errorTypes');
-const logger = require('./lib/logger');
-const sanitization = require('./lib/sanitization');
-const queueManager = require('./lib/queue');
-const utils = require('./lib/utils');
-const config = require('./lib/config');
-const envUtils = require('./lib/envUtils');
-const moduleInitializer = require('./lib/moduleInitializer');
-const dependencyInterfaces = require('./lib/dependencyInterfaces');
-const entityGuards = require('./lib/entityGuards');
-const responseHelpers = require('./lib/responseHelpers');
-const asyncContracts = require('./lib/asyncContracts');
-const aiModelManager = require('./lib/aiModelManager');
+const qerrors = require('./lib/handler/qerrors');
+const errorTypes = require('./lib/handler/errorTypes');
+const logger = require('./lib/logging/logger');
+const sanitization = require('./lib/policy/redaction');
+const queueManager = require('./lib/compat/queue');
+const utils = require('./lib/compat/utils');
+const config = require('./lib/policy/config');
+const envUtils = require('./lib/compat/envUtils');
+const moduleInitializer = require('./lib/compat/moduleInitializer');
+const dependencyInterfaces = require('./lib/compat/dependencyInterfaces');
+const entityGuards = require('./lib/compat/entityGuards');
+const responseHelpers = require('./lib/handler/responseHelpers');
+const asyncContracts = require('./lib/compat/asyncContracts');
+const aiModelManager = require('./lib/compat/aiModelManager');
 
 /** `new ServiceError(message, type, context)` (an inline wrapper in no namespace, spec §2.6). */
 function createServiceError(message, type, context) {
@@ -150,7 +150,7 @@ function lazy(key, get) {
 
 // The same lazily created instance as `logger.simpleLogger`.
 lazy('simpleLogger', () => logger.simpleLogger);
-const breaker = () => require('./lib/circuitBreaker');
+const breaker = () => require('./lib/native/breaker');
 lazy('CircuitBreaker', () => breaker().CircuitBreakerWrapper);
 lazy('CircuitState', () => breaker().CircuitState);
 lazy('createCircuitBreaker', () => breaker().createCircuitBreaker);

@@ -4,10 +4,10 @@
 // directly (rate limiter, circuit breaker, LRU cache, async JSON, the AI pipeline, the
 // Redis store), and the metrics API.
 
-const native = require('./lib/native');
-const metrics = require('./lib/metrics');
-const rateLimiter = require('./lib/rateLimiter');
-const redis = require('./lib/redisStore');
+const native = require('./lib/native/loader');
+const metrics = require('./lib/ops/metrics');
+const rateLimiter = require('./lib/native/limiter');
+const redis = require('./lib/native/redis');
 
 module.exports = {
   nativeVersion: native.nativeVersion,
@@ -17,7 +17,7 @@ module.exports = {
   metricsHandler: metrics.metricsHandler,
   trackMetrics: metrics.track,
   // Circuit breaker (docs/circuit-breaker.md)
-  CircuitBreaker: require('./lib/circuitBreaker').CircuitBreaker,
+  CircuitBreaker: require('./lib/native/breaker').CircuitBreaker,
   CircuitBreakerFakeClock: native.CircuitBreakerFakeClock,
   createCircuitBreakerHandle: native.createCircuitBreakerHandle,
   // Rate limiter (docs/rate-limiter.md)
@@ -25,11 +25,11 @@ module.exports = {
   RateLimiterStore: rateLimiter.RateLimiterStore,
   rateLimit: rateLimiter.rateLimit,
   // LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md)
-  LruCache: require('./lib/lruCache').LruCache,
+  LruCache: require('./lib/native/cache').LruCache,
   // Async JSON: parse, extract, stringify (docs/json.md)
-  json: require('./lib/json'),
+  json: require('./lib/native/json'),
   // AI analysis pipeline (docs/ai-pipeline.md)
-  aiPipeline: require('./lib/aiPipeline'),
+  aiPipeline: require('./lib/native/ai'),
   // Redis-backed distributed rate limiting (docs/redis.md)
   redisStore: redis.redisStore,
   RedisStore: redis.RedisStore,

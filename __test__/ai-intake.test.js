@@ -6,8 +6,8 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const ai = require('../lib/aiPipeline');
-const { sanitizeMessage } = require('../lib/sanitization');
+const ai = require('../lib/native/ai');
+const { sanitizeMessage } = require('../lib/policy/redaction');
 
 before(() => {
   ai.configure({ provider: 'offline' });
@@ -169,7 +169,7 @@ test('never throws on odd input', () => {
 });
 
 test('the raw submit returns the plain string when nothing changed, nulls for unchanged parts', () => {
-  const p = require('../lib/native').createAiPipeline({ provider: 'offline' }, () => {});
+  const p = require('../lib/native/loader').createAiPipeline({ provider: 'offline' }, () => {});
   try {
     const stack = ['Error: fine', ...FRAMES].join('\n');
     const plain = p.submit('Error', '', 'fine', stack, '', 0, true);

@@ -8,11 +8,11 @@ const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const path = require('node:path');
 
-const ai = require('../lib/aiPipeline');
+const ai = require('../lib/native/ai');
 const { startMock } = require('./helpers/ai-mock');
 
 const root = path.resolve(__dirname, '..');
-const lib = JSON.stringify(path.join(root, 'lib', 'aiPipeline.js'));
+const lib = JSON.stringify(path.join(root, 'lib', 'native', 'ai.js'));
 
 /** @type {Awaited<ReturnType<typeof startMock>>} */
 let openai;
@@ -176,7 +176,7 @@ test('offline advice in process: listeners, getAdvice, cache off, clearCache', a
 });
 
 test('new advice is logged through the qerrors logger when the application uses it', async () => {
-  const logger = require('../lib/logger');
+  const logger = require('../lib/logging/logger');
   const original = logger.logInfo;
   const lines = [];
   logger.logInfo = async (message, context) => {
@@ -196,7 +196,7 @@ test('new advice is logged through the qerrors logger when the application uses 
 });
 
 test('the pipeline reports its counters to getMetrics() as component ai', async () => {
-  const { getMetrics, toPrometheus } = require('../lib/metrics');
+  const { getMetrics, toPrometheus } = require('../lib/ops/metrics');
   ai.configure({ provider: 'offline' });
   ai.schedule(new Error('connect ECONNREFUSED 127.0.0.1:1'));
   const snap = getMetrics();
@@ -225,7 +225,7 @@ test('works inside a worker thread, which then exits by itself', async () => {
      const ai = require(workerData.lib);
      ai.configure({ provider: 'openai', apiKey: 'sk-w', url: workerData.url, rateLimit: false });
      ai.analyze(new Error('worker failure')).then((a) => parentPort.postMessage(a && a.advice));`,
-    { eval: true, workerData: { lib: path.join(root, 'lib', 'aiPipeline.js'), url: openai.url } }
+    { eval: true, workerData: { lib: path.join(root, 'lib', 'native', 'ai.js'), url: openai.url } }
   );
   const [message] = await Promise.all([new Promise((r) => w.once('message', r)), new Promise((r) => w.once('exit', r))]);
   assert.equal(message, 'from a worker');
@@ -241,7 +241,7 @@ test('terminating a worker with an analysis in flight is safe', async () => {
      ai.configure({ provider: 'openai', apiKey: 'sk-w', url: workerData.url, rateLimit: false });
      ai.analyze(new Error('worker in flight'));
      parentPort.postMessage('scheduled');`,
-    { eval: true, workerData: { lib: path.join(root, 'lib', 'aiPipeline.js'), url: openai.url } }
+    { eval: true, workerData: { lib: path.join(root, 'lib', 'native', 'ai.js'), url: openai.url } }
   );
   await new Promise((r) => w.once('message', r));
   for (let i = 0; i < 600 && openai.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 5));

@@ -6,7 +6,7 @@ const { test, before, after, beforeEach } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 
-const ai = require('../lib/aiPipeline');
+const ai = require('../lib/native/ai');
 const { startMock } = require('./helpers/ai-mock');
 
 /** @type {Awaited<ReturnType<typeof startMock>>} */

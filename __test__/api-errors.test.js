@@ -432,7 +432,7 @@ test('qerrors() without HTTP: the record, null error, forms, never rejects', asy
 });
 
 test('qerrors() feeds its call latency to getMetrics()', async () => {
-  const { getMetrics } = require('../lib/metrics');
+  const { getMetrics } = require('../lib/ops/metrics');
   const before = getMetrics().qerrors.errorsHandled;
   await q.qerrors(new Error('counted'), 'ctx');
   await q.qerrors(new Error('counted'), 'ctx');

@@ -7,8 +7,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 
 const q = require('..');
-const sanitization = require('../lib/sanitization');
-const native = require('../lib/native');
+const sanitization = require('../lib/policy/redaction');
+const native = require('../lib/native/loader');
 
 const { sanitizeMessage, sanitizeContext } = q;
 const nativeRedact = (s) => {

@@ -8,8 +8,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 
-const { CircuitBreaker } = require('../lib/circuitBreaker');
-const native = require('../lib/native');
+const { CircuitBreaker } = require('../lib/native/breaker');
+const native = require('../lib/native/loader');
 const { BreakerModel } = require('./breaker-model');
 
 const { CircuitBreakerFakeClock, createCircuitBreakerHandle } = native;

@@ -10,8 +10,8 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
-const cbModule = require('../lib/circuitBreaker');
-const native = require('../lib/native');
+const cbModule = require('../lib/native/breaker');
+const native = require('../lib/native/loader');
 
 const { CircuitBreaker, CircuitState, createCircuitBreaker } = cbModule;
 const { CircuitBreakerFakeClock } = native;
@@ -323,7 +323,7 @@ test('a throwing listener is isolated: the call settles normally, one warning, n
 
 test('opening with default logging and a throwing listener neither crashes nor keeps the process alive', () => {
   const script = `
-    const { createCircuitBreaker } = require('./lib/circuitBreaker');
+    const { createCircuitBreaker } = require('./lib/native/breaker');
     process.on('unhandledRejection', (e) => { console.error('UNHANDLED', e); process.exitCode = 3; });
     const b = createCircuitBreaker(async () => { throw new Error('down'); }, 'child', { failureThreshold: 2, recoveryTimeoutMs: 60000 });
     b.on('open', () => { throw new Error('listener bug'); });

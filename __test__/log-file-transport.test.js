@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const { EventEmitter } = require('node:events');
 const { Transport } = require('winston');
 
-const { FileSink, fileTransport } = require('../lib/logFileTransport');
+const { FileSink, fileTransport } = require('../lib/logging/fileSink');
 
 /** An inner transport with winston File's backpressure contract: `_drain` is set when a
  * write fills the buffer, and that write's callback runs on the drain. */

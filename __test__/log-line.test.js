@@ -1,6 +1,6 @@
 'use strict';
 
-// lib/logLine.js writes the main logger's lines itself: they must be the bytes winston's
+// lib/logging/line.js writes the main logger's lines itself: they must be the bytes winston's
 // formats write for the same entries.
 
 const test = require('node:test');
@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const winston = require('winston');
 
-const { stableJson, snapshot, fileTimestamp, fileLine, consoleLine } = require('../lib/logLine');
+const { stableJson, snapshot, fileTimestamp, fileLine, consoleLine } = require('../lib/logging/line');
 const { rng } = require('../benchmark/support');
 
 const MESSAGE = Symbol.for('message');

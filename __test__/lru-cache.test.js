@@ -11,7 +11,7 @@ const make = (o) => new LruCache({ max: 3, fakeClock: true, ...o });
 const keysOf = (c) => [...c.keys()];
 
 test('is exported from qerrors/native (CommonJS and ESM)', async () => {
-  assert.equal(require('../native').LruCache, require('../lib/lruCache').LruCache);
+  assert.equal(require('../native').LruCache, require('../lib/native/cache').LruCache);
   const esm = await import('../native.mjs');
   assert.equal(esm.LruCache, LruCache);
   assert.equal(Object.prototype.toString.call(make()), '[object LruCache]');

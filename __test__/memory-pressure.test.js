@@ -3,8 +3,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 
-const { MemoryPressure, shared, measureProcess, THRESHOLDS, HYSTERESIS } = require('../lib/memoryPressure');
-const metrics = require('../lib/metrics');
+const { MemoryPressure, shared, measureProcess, THRESHOLDS, HYSTERESIS } = require('../lib/ops/memoryPressure');
+const metrics = require('../lib/ops/metrics');
 
 const GB = 1024 ** 3;
 
@@ -205,7 +205,7 @@ test('the default measurement reads the real heap limit and RSS', () => {
 });
 
 test('a native pipeline shrinks and restores its cache and queue bounds', () => {
-  const pipeline = require('../lib/native').createAiPipeline({ provider: 'offline', cacheLimit: 40, queueLimit: 200 }, () => {});
+  const pipeline = require('../lib/native/loader').createAiPipeline({ provider: 'offline', cacheLimit: 40, queueLimit: 200 }, () => {});
   const stats = () => JSON.parse(pipeline.stats());
   for (const w of ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima']) {
     pipeline.submit('Error', '', `cannot reach ${w}`, '', '', false);
@@ -235,7 +235,7 @@ test('a native pipeline shrinks and restores its cache and queue bounds', () => 
 });
 
 test('the AI pipeline starts the shared policy on first use; shutdown and qerrors.cleanup() stop it; counts reach getMetrics()', async () => {
-  const ai = require('../lib/aiPipeline');
+  const ai = require('../lib/native/ai');
   ai.configure({ provider: 'offline' });
   try {
     const mp = shared();
@@ -251,7 +251,7 @@ test('the AI pipeline starts the shared policy on first use; shutdown and qerror
     assert.equal(typeof snap.components.ai.cacheLimit, 'number');
     assert.match(metrics.toPrometheus(snap), /^qerrors_component_shrink_events\{component="memory"\} \d+$/m);
 
-    require('../lib/queue');
+    require('../lib/compat/queue');
     assert.ok(metrics.getMetrics().components.queue, 'queue stats while the pipeline runs');
     await ai.shutdown();
     assert.equal(mp.running, false, 'shutting the pipeline down stops the timers');
@@ -262,7 +262,7 @@ test('the AI pipeline starts the shared policy on first use; shutdown and qerror
     const log = console.log;
     console.log = () => {};
     try {
-      require('../lib/qerrors').cleanup();
+      require('../lib/handler/qerrors').cleanup();
     } finally {
       console.log = log;
     }
@@ -277,7 +277,7 @@ test('the AI pipeline starts the shared policy on first use; shutdown and qerror
 });
 
 test('getAnalysisCache() controls drive the cleanup policy', async () => {
-  const ai = require('../lib/aiPipeline');
+  const ai = require('../lib/native/ai');
   const { qerrors } = require('..');
   ai.configure({ provider: 'offline' });
   try {

@@ -7,8 +7,8 @@ const path = require('node:path');
 const { execFile } = require('node:child_process');
 const express = require('express');
 
-const metrics = require('../lib/metrics');
-const monitor = require('../lib/monitor');
+const metrics = require('../lib/ops/metrics');
+const monitor = require('../lib/ops/monitor');
 
 const BIN = path.join(__dirname, '..', 'bin', 'qerrors-monitor');
 

@@ -16,7 +16,7 @@ test('a missing addon gives one clear QERRORS_NATIVE_LOAD_FAILED error', () => {
   const missing = path.join(root, 'no-such-dir', 'qerrors.node');
   const r = spawnSync(
     process.execPath,
-    ['-e', "try { require('./lib/native') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, stack: e.stack, tried: e.tried })) }"],
+    ['-e', "try { require('./lib/native/loader') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, stack: e.stack, tried: e.tried })) }"],
     { cwd: root, encoding: 'utf8', env: { ...process.env, QERRORS_NATIVE_LIBRARY_PATH: missing } }
   );
   assert.equal(r.status, 0, r.stderr);

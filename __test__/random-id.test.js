@@ -5,8 +5,8 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
-const { randomUUID } = require('../lib/randomId');
-const native = require('../lib/native');
+const { randomUUID } = require('../lib/handler/randomId');
+const native = require('../lib/native/loader');
 
 const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -49,11 +49,11 @@ test('without the addon the ids come from node:crypto', () => {
     const Module = require('module');
     const load = Module._load;
     Module._load = function (request, ...rest) {
-      if (request === './native') throw new Error('no addon');
+      if (request === '../native/loader') throw new Error('no addon');
       return load.call(this, request, ...rest);
     };
-    const { randomUUID } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'randomId.js'))});
-    console.log(randomUUID(), require.cache[require.resolve(${JSON.stringify(path.join(__dirname, '..', 'lib', 'native.js'))})] === undefined);
+    const { randomUUID } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'handler', 'randomId.js'))});
+    console.log(randomUUID(), require.cache[require.resolve(${JSON.stringify(path.join(__dirname, '..', 'lib', 'native', 'loader.js'))})] === undefined);
   `;
   const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

@@ -12,7 +12,7 @@ const { startRedis, redisAvailable, freePort, SKIP_REASON } = require('./redis-s
 const { startMock } = require('./helpers/ai-mock');
 
 const root = path.resolve(__dirname, '..');
-const lib = JSON.stringify(path.join(root, 'lib', 'aiPipeline.js'));
+const lib = JSON.stringify(path.join(root, 'lib', 'native', 'ai.js'));
 const skip = redisAvailable() ? false : SKIP_REASON;
 
 // The same error in every process: a fixed stack gives one fingerprint.

@@ -9,7 +9,7 @@ const http = require('node:http');
 const path = require('node:path');
 
 const { startRedis, startCluster, redisAvailable, redisCliAvailable, freePort, SKIP_REASON } = require('./redis-server');
-const { redisStore, RedisStore } = require('../lib/redisStore');
+const { redisStore, RedisStore } = require('../lib/native/redis');
 
 const root = path.resolve(__dirname, '..');
 const skip = redisAvailable() ? false : SKIP_REASON;
@@ -84,7 +84,7 @@ test('redis store', { skip }, async (t) => {
   await t.test('4 processes share one limit: the total allowed equals the limit', async () => {
     const limit = 40;
     const child = `
-      const { redisStore } = require('./lib/redisStore');
+      const { redisStore } = require('./lib/native/redis');
       const [url, n] = process.argv.slice(1);
       const store = redisStore({ url, prefix: 'shared:', windowMs: ${HOUR}, limit: ${limit} });
       (async () => {
@@ -194,7 +194,7 @@ test('redis store', { skip }, async (t) => {
 
   await t.test("works as the store of qerrors' own rateLimit() middleware", async () => {
     const express = require('express');
-    const { rateLimit } = require('../lib/rateLimiter');
+    const { rateLimit } = require('../lib/native/limiter');
     const app = express();
     const store = redisStore({ url: server.url, prefix: 'qrl:' });
     app.use(rateLimit({ windowMs: 60000, limit: 2, store, standardHeaders: 'draft-7', legacyHeaders: false }));
@@ -358,13 +358,13 @@ test('neither an idle nor a closed store keeps the process alive', { skip }, asy
   const server = await startRedis();
   t.after(() => server.stop());
   const idle = await runNode(
-    `const { redisStore } = require('./lib/redisStore');
+    `const { redisStore } = require('./lib/native/redis');
      redisStore({ url: process.argv[1], windowMs: 1000, limit: 5 });`,
     [server.url]
   );
   assert.equal(idle.code, 0, idle.stderr);
   const used = await runNode(
-    `const { redisStore } = require('./lib/redisStore');
+    `const { redisStore } = require('./lib/native/redis');
      const s = redisStore({ url: process.argv[1], windowMs: 1000, limit: 5 });
      s.check('a').then((r) => { process.stdout.write(String(r.allowed)); });`,
     [server.url]
@@ -372,7 +372,7 @@ test('neither an idle nor a closed store keeps the process alive', { skip }, asy
   assert.equal(used.code, 0, used.stderr);
   assert.equal(used.stdout, 'true', 'used, then idle and not closed');
   const closed = await runNode(
-    `const { redisStore } = require('./lib/redisStore');
+    `const { redisStore } = require('./lib/native/redis');
      const s = redisStore({ url: process.argv[1], windowMs: 1000, limit: 5 });
      s.check('a').then(() => s.close()).then(() => process.stdout.write('closed'));`,
     [server.url]

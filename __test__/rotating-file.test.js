@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { RotatingFile } = require('../lib/rotatingFile');
+const { RotatingFile } = require('../lib/logging/rotatingFile');
 
 const MESSAGE = Symbol.for('message');
 const entry = (n) => ({ [MESSAGE]: JSON.stringify({ n, pad: 'x'.repeat(40) }) });

@@ -4,7 +4,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const ai = require('../lib/aiModelManager');
+const ai = require('../lib/compat/aiModelManager');
 const { withEnv, captureConsole, tempDir, inDir } = require('./helpers/tools-env');
 
 const root = path.resolve(__dirname, '..');
@@ -23,19 +23,21 @@ function fakeSibling(name, exports) {
 
 // The modules aiModelManager needs, copied into a temporary install so that package resolution
 // sees only what the test puts next to it (this checkout has real LangChain packages installed).
-const TOOL_MODULES = ['aiModelManager.js', 'config.js', 'utils.js', 'optional.js'];
+const TOOL_MODULES = ['compat/aiModelManager.js', 'policy/config.js', 'compat/utils.js', 'compat/optional.js'];
 
 function isolatedInstall(fakes = {}) {
   const dir = tempDir('qerrors-ai-');
-  fs.mkdirSync(path.join(dir, 'lib'));
-  for (const f of TOOL_MODULES) fs.copyFileSync(path.join(root, 'lib', f), path.join(dir, 'lib', f));
+  for (const f of TOOL_MODULES) {
+    fs.mkdirSync(path.dirname(path.join(dir, 'lib', f)), { recursive: true });
+    fs.copyFileSync(path.join(root, 'lib', f), path.join(dir, 'lib', f));
+  }
   for (const [pkg, source] of Object.entries(fakes)) {
     const pkgDir = path.join(dir, 'node_modules', ...pkg.split('/'));
     fs.mkdirSync(pkgDir, { recursive: true });
     fs.writeFileSync(path.join(pkgDir, 'package.json'), JSON.stringify({ name: pkg, version: '0.0.0-test', main: 'index.js' }));
     fs.writeFileSync(path.join(pkgDir, 'index.js'), source);
   }
-  return { dir, load: () => require(path.join(dir, 'lib', 'aiModelManager.js')) };
+  return { dir, load: () => require(path.join(dir, 'lib', 'compat', 'aiModelManager.js')) };
 }
 
 // A minimal LangChain-shaped chat model: records its options, answers invoke(), counts close().
@@ -231,7 +233,7 @@ test('the manager with a model: switching, analysis-model cache, explicit health
 test('analyzeError delegates to the AI pipeline and returns null on any failure', async () => {
   const calls = [];
   let behaviour = 'advice';
-  const restore = fakeSibling('aiPipeline', {
+  const restore = fakeSibling('native/ai', {
     analyze: (errorLike, context) => {
       calls.push([errorLike, context]);
       if (behaviour === 'throw') throw new Error('sync failure');
@@ -260,7 +262,7 @@ test('analyzeError delegates to the AI pipeline and returns null on any failure'
   } finally {
     restore();
   }
-  const restoreBroken = fakeSibling('aiPipeline', {});
+  const restoreBroken = fakeSibling('native/ai', {});
   try {
     const mgr = await withEnv({ ...NO_KEYS, QERRORS_VERBOSE: 'false' }, () => new ai.AIModelManager());
     assert.equal(await mgr.analyzeError(new Error('x')), null);
@@ -277,9 +279,9 @@ test('a failed model creation is reported through verboseLog, never thrown', asy
 });
 
 test('end to end: analyzeError gets advice from the real native pipeline (offline without keys)', async (t) => {
-  const pipelineFile = path.join(root, 'lib', 'aiPipeline.js');
+  const pipelineFile = path.join(root, 'lib', 'native', 'ai.js');
   if (!fs.existsSync(pipelineFile)) {
-    t.skip('lib/aiPipeline.js is not on this branch');
+    t.skip('lib/native/ai.js is not on this branch');
     return;
   }
   await withEnv({ ...NO_KEYS, QERRORS_VERBOSE: 'false' }, async () => {

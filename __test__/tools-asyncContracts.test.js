@@ -6,7 +6,7 @@ const path = require('node:path');
 const http = require('node:http');
 const { spawnSync } = require('node:child_process');
 const express = require('express');
-const ac = require('../lib/asyncContracts');
+const ac = require('../lib/compat/asyncContracts');
 const { FakeClock, flush } = require('./helpers/tools-env');
 
 const { RetryHandler, StandardAsyncExecutor, AsyncOperationFactory, CircuitBreaker, withRetry, retryOperation } = ac;
@@ -251,7 +251,7 @@ test('retry bad input is a typed error', async () => {
 });
 
 test('RetryHandler.delay uses an unref’d timer: a pending wait does not keep the process alive', () => {
-  const script = `require('./lib/asyncContracts').RetryHandler.delay(60000).then(() => console.log('waited'))`;
+  const script = `require('./lib/compat/asyncContracts').RetryHandler.delay(60000).then(() => console.log('waited'))`;
   const started = Date.now();
   const r = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', timeout: 10000 });
   assert.equal(r.status, 0, r.stderr);

@@ -4,7 +4,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const config = require('../lib/config');
+const config = require('../lib/policy/config');
 const { withEnv, captureConsole, tempDir, inDir } = require('./helpers/tools-env');
 
 const DEFAULT_KEYS = [

@@ -4,7 +4,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const envUtils = require('../lib/envUtils');
+const envUtils = require('../lib/compat/envUtils');
 const { withEnv, captureConsole, tempDir, inDir } = require('./helpers/tools-env');
 
 test('envUtils namespace: 14 members in spec order, arities, the §7.10 constants', () => {

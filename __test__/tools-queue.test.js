@@ -4,7 +4,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const queue = require('../lib/queue');
+const queue = require('../lib/compat/queue');
 const { flush } = require('./helpers/tools-env');
 
 const root = path.resolve(__dirname, '..');
@@ -158,7 +158,7 @@ test('the global cap (100 by default) is shared by all limiters', async () => {
 
 test('QERRORS_QUEUE_LIMIT sets the global cap', () => {
   const script = `
-    const q = require('./lib/queue');
+    const q = require('./lib/compat/queue');
     const l = q.createLimiter(2);
     let release;
     const gate = new Promise((r) => (release = r));
@@ -181,14 +181,14 @@ test('QERRORS_QUEUE_LIMIT sets the global cap', () => {
 test('getQueueLength and getQueueRejectCount include a loaded AI pipeline', () => {
   const length = queue.getQueueLength();
   const rejects = queue.getQueueRejectCount();
-  const restore = fakeSibling('aiPipeline', { stats: () => ({ queued: 4, rejected: 3, inFlight: 1 }) });
+  const restore = fakeSibling('native/ai', { stats: () => ({ queued: 4, rejected: 3, inFlight: 1 }) });
   try {
     assert.equal(queue.getQueueLength(), length + 4);
     assert.equal(queue.getQueueRejectCount(), rejects + 3);
   } finally {
     restore();
   }
-  const restoreBroken = fakeSibling('aiPipeline', {
+  const restoreBroken = fakeSibling('native/ai', {
     stats: () => {
       throw new Error('boom');
     },
@@ -202,7 +202,7 @@ test('getQueueLength and getQueueRejectCount include a loaded AI pipeline', () =
 
 test('startQueueMetrics logs the metrics line on its interval; idempotent; stop stops', async (t) => {
   const lines = [];
-  const restore = fakeSibling('logger', { logInfo: async (line) => lines.push(line) });
+  const restore = fakeSibling('logging/logger', { logInfo: async (line) => lines.push(line) });
   t.mock.timers.enable({ apis: ['setInterval'] });
   try {
     queue.startQueueMetrics(1000);
@@ -238,7 +238,7 @@ test('getQueueMetrics (non-enumerable) has the intended shape', async () => {
 
 test('a process with running metrics and limiters exits by itself', () => {
   const script = `
-    const q = require('./lib/queue');
+    const q = require('./lib/compat/queue');
     q.startQueueMetrics(5);
     const l = q.createLimiter(1);
     l(() => new Promise((r) => setTimeout(r, 20))).then(() => console.log('done'));`;

@@ -3,9 +3,9 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const utils = require('../lib/utils');
-const config = require('../lib/config');
-const moduleInitializer = require('../lib/moduleInitializer');
+const utils = require('../lib/compat/utils');
+const config = require('../lib/policy/config');
+const moduleInitializer = require('../lib/compat/moduleInitializer');
 const { withEnv, captureConsole, flush } = require('./helpers/tools-env');
 
 const root = path.resolve(__dirname, '..');
@@ -262,7 +262,7 @@ test('createTimer formats seconds and minutes', (t) => {
 
 test('createPerformanceTimer: callable, both historical shapes, memory delta, logs via the logger', async () => {
   const { log, calls } = recordingLogger();
-  const restore = fakeSibling('logger', log);
+  const restore = fakeSibling('logging/logger', log);
   try {
     const perf = utils.createPerformanceTimer('opX', 'req-1');
     assert.equal(typeof perf, 'function');
@@ -286,7 +286,7 @@ test('createPerformanceTimer: callable, both historical shapes, memory delta, lo
 
 test('safeLog* go through the logger, or fall back to the console', async () => {
   const { log, calls } = recordingLogger();
-  const restore = fakeSibling('logger', log);
+  const restore = fakeSibling('logging/logger', log);
   try {
     await utils.safeLogError(new Error(' bad '), { route: '/x' }, { extra: 1 });
     await utils.safeLogInfo('info', { a: 1 });
@@ -308,7 +308,7 @@ test('safeLog* go through the logger, or fall back to the console', async () => 
     ['logWarn', 'lw', { w: 1 }],
   ]);
   // A throwing logger falls back to the console, and nothing rejects.
-  const restoreBroken = fakeSibling('logger', {
+  const restoreBroken = fakeSibling('logging/logger', {
     logError: () => {
       throw new Error('logger down');
     },
@@ -333,14 +333,14 @@ test('safeLog* go through the logger, or fall back to the console', async () => 
 });
 
 test('createEnhancedLogEntry delegates to the logger, or says it is unavailable', () => {
-  const restore = fakeSibling('logger', { createEnhancedLogEntry: (...args) => ({ args }) });
+  const restore = fakeSibling('logging/logger', { createEnhancedLogEntry: (...args) => ({ args }) });
   try {
     assert.deepEqual(utils.createEnhancedLogEntry('INFO', 'm'), { args: ['INFO', 'm', {}, null] });
     assert.deepEqual(utils.createEnhancedLogEntry('WARN', 'm', { a: 1 }, 'r'), { args: ['WARN', 'm', { a: 1 }, 'r'] });
   } finally {
     restore();
   }
-  const restoreEmpty = fakeSibling('logger', {});
+  const restoreEmpty = fakeSibling('logging/logger', {});
   try {
     assert.throws(() => utils.createEnhancedLogEntry('INFO', 'm'), { code: 'ERR_QERRORS_LOGGER_UNAVAILABLE' });
   } finally {
@@ -369,7 +369,7 @@ test('attempt (silent): ok/value or ok:false/error, never rejects', async () => 
 
 test('utils.executeWithQerrors: prefix only with a failureMessage, rethrow or fallback', async () => {
   const { log, calls } = recordingLogger();
-  const restore = fakeSibling('logger', log);
+  const restore = fakeSibling('logging/logger', log);
   try {
     assert.equal(await utils.executeWithQerrors({ operation: async () => 'v' }), 'v');
     await assert.rejects(
@@ -399,7 +399,7 @@ test('utils.executeWithQerrors: prefix only with a failureMessage, rethrow or fa
 });
 
 test('createSafeAsyncWrapper resolves relative paths against lib/ and falls back', async () => {
-  const viaModule = utils.createSafeAsyncWrapper({ modulePath: './utils', functionName: 'formatErrorMessage' });
+  const viaModule = utils.createSafeAsyncWrapper({ modulePath: './compat/utils', functionName: 'formatErrorMessage' });
   assert.equal(await viaModule('E', 'ctx'), '[ctx] E');
   const byName = utils.createSafeAsyncWrapper({ modulePath: 'node:path', functionName: 'basename' });
   assert.equal(await byName('/a/b.txt'), 'b.txt');
@@ -419,14 +419,14 @@ test('createSafeAsyncWrapper resolves relative paths against lib/ and falls back
   });
   assert.equal(await throwingFallback(), undefined);
   assert.equal(await utils.createSafeAsyncWrapper()(), undefined, 'no options at all');
-  // The default './qerrors' with no functionName names no function: only the fallback runs.
+  // The default './handler/qerrors' with no functionName names no function: only the fallback runs.
   const defaults = utils.createSafeAsyncWrapper({ fallbackFn: () => 'fallback' });
   assert.equal(await defaults(new Error('not handled by qerrors')), 'fallback');
 });
 
 test('createSafeLogger uses the logger function, else console[fallbackLevel]', async () => {
   const { log, calls } = recordingLogger();
-  const restore = fakeSibling('logger', log);
+  const restore = fakeSibling('logging/logger', log);
   try {
     await utils.createSafeLogger('logInfo')('msg', { d: 1 });
     assert.deepEqual(calls, [['logInfo', 'msg', { d: 1 }]]);
@@ -487,7 +487,7 @@ test('moduleInitializer: 4 members; resolves null; logs through the logger or th
   assert.equal(moduleInitializer.shouldInitialize(), true);
 
   const { log, calls } = recordingLogger();
-  const restore = fakeSibling('logger', log);
+  const restore = fakeSibling('logging/logger', log);
   try {
     assert.equal(await moduleInitializer.initializeModule({ module: 'm', version: '2.0.0', environment: 'prod' }), null);
     assert.equal(await moduleInitializer.initializeModuleESM(), null);
@@ -506,7 +506,7 @@ test('moduleInitializer: 4 members; resolves null; logs through the logger or th
     { module: 'svc', environment: process.env.NODE_ENV || 'development', extra: 1 },
   ]);
 
-  const restoreNone = fakeSibling('logger', {});
+  const restoreNone = fakeSibling('logging/logger', {});
   try {
     const r = await captureConsole(['log'], () => moduleInitializer.logModuleInit('svc2', { a: 1 }));
     assert.deepEqual(r.calls, [{ method: 'log', args: ['Module initialized: svc2', { a: 1 }] }]);

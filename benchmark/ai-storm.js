@@ -5,7 +5,7 @@
 // with a mock OpenAI-compatible provider at 200 ms latency in a child process. Each side runs
 // in its own process with the same storm and environment:
 //
-//   ours:   this package's qerrors() (lib/qerrors.js) → native AI pipeline
+//   ours:   this package's qerrors() (lib/handler/qerrors.js) → native AI pipeline
 //   legacy: the published qerrors 1.2.7 (node_modules/qerrors-legacy), same env
 //
 // A third process runs the same storm through aiPipeline.schedule() alone: the pipeline's
@@ -99,10 +99,10 @@ function storm(n) {
 }
 
 async function runSide(side) {
-  const ai = require(path.join(root, 'lib', 'aiPipeline.js'));
+  const ai = require(path.join(root, 'lib', 'native', 'ai.js'));
   const qerrors =
     side === 'ours'
-      ? require(path.join(root, 'lib', 'qerrors.js'))
+      ? require(path.join(root, 'lib', 'handler', 'qerrors.js'))
       : side === 'pipeline'
         ? async (err, ctx) => ai.schedule(err, ctx)
         : require('qerrors-legacy').qerrors;

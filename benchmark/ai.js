@@ -84,7 +84,7 @@ async function startMockChild() {
   return { url, stop: () => child.stdin.end() };
 }
 
-const ai = require(path.join(__dirname, '..', 'lib', 'aiPipeline'));
+const ai = require(path.join(__dirname, '..', 'lib', 'native', 'ai'));
 
 let seq = 0;
 function distinctError() {

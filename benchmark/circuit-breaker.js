@@ -21,8 +21,8 @@
 const assert = require('node:assert/strict');
 const { performance } = require('node:perf_hooks');
 const Opossum = require('opossum');
-const { CircuitBreaker } = require('../lib/circuitBreaker');
-const native = require('../lib/native');
+const { CircuitBreaker } = require('../lib/native/breaker');
+const native = require('../lib/native/loader');
 const { BreakerModel } = require('../__test__/breaker-model');
 const { median, rng } = require('./support');
 

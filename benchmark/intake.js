@@ -23,8 +23,8 @@ const argOf = (name, def) => {
 const ERRORS = argOf('errors', 10000);
 const ROUNDS = argOf('rounds', 5);
 
-const ai = require('../lib/aiPipeline');
-const { sanitizeMessage } = require('../lib/sanitization');
+const ai = require('../lib/native/ai');
+const { sanitizeMessage } = require('../lib/policy/redaction');
 
 ai.configure({ provider: 'offline' });
 

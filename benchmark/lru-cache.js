@@ -13,7 +13,7 @@
 
 const { spawnSync } = require('node:child_process');
 const { LRUCache } = require('lru-cache');
-const { LruCache } = require('../lib/lruCache');
+const { LruCache } = require('../lib/native/cache');
 const { median, rng } = require('./support');
 
 if (typeof global.gc !== 'function') {

@@ -25,7 +25,7 @@ process.env.QERRORS_VERBOSE = 'false';
 process.env.QERRORS_QUEUE_LIMIT = '1000000';
 process.env.QERRORS_SAFE_THRESHOLD = '1000000';
 
-const queue = require('../lib/queue');
+const queue = require('../lib/compat/queue');
 const pLimitModule = require('p-limit');
 const pLimit = pLimitModule.default || pLimitModule;
 const legacy = require('qerrors-legacy');

@@ -17,7 +17,7 @@
 
 const { performance } = require('node:perf_hooks');
 const { startRedis } = require('../__test__/redis-server');
-const { redisStore } = require('../lib/redisStore');
+const { redisStore } = require('../lib/native/redis');
 const Redis = require('ioredis');
 const { RateLimiterRedis } = require('rate-limiter-flexible');
 const { median } = require('./support');

@@ -1,6 +1,6 @@
 'use strict';
 
-// Secret redaction: the JS regex pass (lib/sanitization.js) against the native pass
+// Secret redaction: the JS regex pass (lib/policy/redaction.js) against the native pass
 // (`sanitizeRedact`, crate::core::sanitize::redact) on the same strings, by size, to find
 // where one boundary crossing (UTF-16 -> UTF-8 copy in, a new JS string out when something
 // changed) starts to pay off. Outputs are checked equal for every input.
@@ -10,8 +10,8 @@
 // Sizes 256 B .. 1 MB. Medians of per-call time over rounds, min-max across rounds.
 
 const { performance } = require('node:perf_hooks');
-const sanitization = require('../lib/sanitization');
-const native = require('../lib/native');
+const sanitization = require('../lib/policy/redaction');
+const native = require('../lib/native/loader');
 
 const js = sanitization._redactJs;
 const nat = (s) => {

@@ -42,7 +42,7 @@ use crate::core::sanitize::{redact, redact_lines};
 
 const CODE: &str = "ERR_QERRORS_AI_OPTION";
 
-/// Options of `createAiPipeline`; `lib/aiPipeline.js` fills them from the environment.
+/// Options of `createAiPipeline`; `lib/native/ai.js` fills them from the environment.
 #[napi(object)]
 pub struct AiPipelineOptions {
     /// `'offline'`, `'openai'` or `'gemini'`.

@@ -1,4 +1,4 @@
-//! Native half of `LruCache` (`lib/lruCache.js`).
+//! Native half of `LruCache` (`lib/native/cache.js`).
 //!
 //! `createLruCache(options)` validates the options once and returns a plain object whose
 //! methods are raw N-API callbacks (see `raw.rs`): a napi-rs class method costs
@@ -41,7 +41,7 @@ const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 /// Scratch space kept between `set` calls for reading string values.
 const SCRATCH_KEEP: usize = 64 * 1024;
 
-/// The string memo shared with `lib/lruCache.js`: JS keeps the last `MEMO_SLOTS` strings
+/// The string memo shared with `lib/native/cache.js`: JS keeps the last `MEMO_SLOTS` strings
 /// of `MEMO_MIN_UNITS..=MEMO_MAX_UNITS` units that `get` returned, in a ring; a `get` of
 /// an entry whose string is still in the ring returns its slot number instead of copying
 /// the value into a new string (for 1 KB that copy is most of a get). Both sides advance
@@ -154,7 +154,7 @@ struct Handle {
     next_version: AtomicU64,
     /// Version of the value whose string JS holds in each memo slot (0: none).
     memo: [AtomicU64; MEMO_SLOTS],
-    /// Next memo slot to fill, in the same order as `lib/lruCache.js` fills its array.
+    /// Next memo slot to fill, in the same order as `lib/native/cache.js` fills its array.
     memo_next: AtomicUsize,
 }
 

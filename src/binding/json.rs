@@ -1,7 +1,7 @@
 //! napi glue for `crate::core::json`: validation and preparation run on the libuv pool
 //! (`AsyncTask`), and the result crosses as a few strings, never as a JS object tree.
 //!
-//! What crosses back (`lib/json.js` turns it into values and errors):
+//! What crosses back (`lib/native/json.js` turns it into values and errors):
 //! - ok: `[0, p0, p1, ...]`, one `p` per requested value, where `p` is
 //!   `undefined` (no value at that pointer), a string (the value, already decoded),
 //!   `null` (parse the caller's own input string as it is), or

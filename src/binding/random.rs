@@ -1,5 +1,5 @@
 //! `fillRandom(bytes)`: random bytes from the operating system for the ids qerrors gives
-//! every handled error (`lib/randomId.js`). The addon is loaded by the first error anyway;
+//! every handled error (`lib/handler/randomId.js`). The addon is loaded by the first error anyway;
 //! `node:crypto` is not, and loading it cost that first error 3-7 ms.
 
 use napi::bindgen_prelude::Uint8Array;

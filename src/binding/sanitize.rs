@@ -1,6 +1,6 @@
 //! `sanitizeRedact(text)`: the native redaction pass for large strings.
 //!
-//! `lib/sanitization.js` calls it only above a measured size, where one crossing costs
+//! `lib/policy/redaction.js` calls it only above a measured size, where one crossing costs
 //! less than the JS regex passes (benchmark/sanitize.js). It returns `null` when nothing
 //! was redacted so an unchanged string is never copied back into a new JS string.
 

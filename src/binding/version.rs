@@ -2,7 +2,7 @@
 
 use napi_derive::napi;
 
-/// Version of the native addon; `lib/native.js` compares it with package.json.
+/// Version of the native addon; `lib/native/loader.js` compares it with package.json.
 #[napi]
 pub fn native_version() -> &'static str {
     env!("CARGO_PKG_VERSION")

@@ -1,6 +1,6 @@
 //! Secret redaction for log lines and AI prompts.
 //!
-//! [`redact`] applies exactly the rules of `lib/sanitization.js` (`sanitizeMessage`),
+//! [`redact`] applies exactly the rules of `lib/policy/redaction.js` (`sanitizeMessage`),
 //! in the same order with the same replacement texts; the JS tests compare both on a
 //! shared corpus. The `regex` crate runs in linear time on any input, so a 1 MB string
 //! or an adversarial one cannot stall a caller.

@@ -39,7 +39,7 @@ pub const MAX_ADVICE_BYTES: usize = 64 * 1024;
 const PURGE_STEP: usize = 64;
 
 /// How much of a message and a stack (in UTF-16 units, as JS counts) the pipeline uses,
-/// the bounds `lib/aiPipeline.js` slices to: the fingerprint reads 2 KB of message and ten
+/// the bounds `lib/native/ai.js` slices to: the fingerprint reads 2 KB of message and ten
 /// frames, the prompt less. Callers that also redact the full strings pass them longer.
 const MAX_MESSAGE_UNITS: usize = 4096;
 const MAX_STACK_UNITS: usize = 8192;

@@ -2,13 +2,13 @@
 
 // The `aiModelManager` namespace (spec §14, §15.8).
 //
-// Error analysis itself runs in the native pipeline (lib/aiPipeline.js): `analyzeError` hands the
+// Error analysis itself runs in the native pipeline (lib/native/ai.js): `analyzeError` hands the
 // error to it and never rejects. LangChain is optional: `createLangChainModel` builds a LangChain
 // chat model for callers who want one, and says how to install the packages when they are absent.
 // The singleton is created on first use and starts no timers and no signal listeners (§17 row 14);
 // health checks run only when asked.
 
-const config = require('./config');
+const config = require('../policy/config');
 const { verboseLog } = require('./utils');
 const { optionalSibling } = require('./optional');
 
@@ -263,7 +263,7 @@ class AIModelManager {
    */
   async analyzeError(prompt, context = undefined) {
     try {
-      const pipeline = optionalSibling('aiPipeline');
+      const pipeline = optionalSibling('native/ai');
       if (!pipeline || typeof pipeline.analyze !== 'function') return null;
       const errorLike = prompt !== null && typeof prompt === 'object' ? prompt : { name: 'Error', message: String(prompt) };
       const advice = await pipeline.analyze(errorLike, context);

@@ -3,7 +3,7 @@
 // Structured logging (spec §3, §15.1).
 //
 // Nothing here touches winston, the disk or a timer at require time. qerrors writes its
-// own entries to its files and console itself (lib/logFileTransport.js, lib/logLine.js);
+// own entries to its files and console itself (lib/logging/fileSink.js, lib/logging/line.js);
 // winston loads only when the application asks for a winston logger (`await logger`,
 // `simpleLogger`), which then writes to the same files. The log directory and files are
 // created by the first entry actually written to them. Entries are JSON lines; secrets
@@ -11,9 +11,9 @@
 
 const os = require('node:os');
 const path = require('node:path');
-const sanitization = require('./sanitization');
-const { FileSink, fileTransport } = require('./logFileTransport');
-const { fileLine, consoleLine, snapshot, MESSAGE } = require('./logLine');
+const sanitization = require('../policy/redaction');
+const { FileSink, fileTransport } = require('./fileSink');
+const { fileLine, consoleLine, snapshot, MESSAGE } = require('./line');
 const { RotatingFile } = require('./rotatingFile');
 
 // winston's info symbol for the level (triple-beam's LEVEL).
@@ -119,7 +119,7 @@ function createEnhancedLogEntry(level, message, context = {}, requestId = null) 
 /**
  * The entry the logger writes for createEnhancedLogEntry's fields, with winston's `level`
  * and the entry's level as `logLevel`. Its keys are inserted in sorted order and its
- * objects are its own (lib/logLine.js then serializes it without copying it, and a caller
+ * objects are its own (lib/logging/line.js then serializes it without copying it, and a caller
  * cannot change it before it is written).
  * @param {{ name: string, priority: number }} known
  * @param {string} message redacted
@@ -318,7 +318,7 @@ const noop = () => {};
 /**
  * Hands an entry to the transports qerrors built for the main logger, doing what winston's
  * Logger and TransportStream would (default meta, level filters, formats) without their
- * stream plumbing, and writing the lines of its own formats itself (lib/logLine.js), once
+ * stream plumbing, and writing the lines of its own formats itself (lib/logging/line.js), once
  * for both files.
  * @param {any} logger
  * @param {Record<string | symbol, unknown>} info
@@ -488,7 +488,7 @@ function logRedactedError(message, record, copy) {
     const context = canonicalCopy || { ...record };
     // The entry is written when the record was made: its time is the record's.
     const info = ownEntry(LOG_LEVELS.ERROR, applyCustomPatterns(message), context, null, typeof context.timestamp === 'string' ? context.timestamp : undefined);
-    // The file line then needs no check (lib/logLine.js).
+    // The file line then needs no check (lib/logging/line.js).
     if (canonicalCopy) info[CANONICAL] = true;
     submit(info);
   } catch {

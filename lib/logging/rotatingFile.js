@@ -5,7 +5,7 @@
 // storm winston's File buffered every pending entry in its own PassThrough stream, which
 // doubled the handler's RSS and cost ~40% of its time (benchmark/RESULTS.md, AI storm).
 //
-// It keeps winston File's contract towards lib/logFileTransport.js: `log(info, cb)`
+// It keeps winston File's contract towards lib/logging/fileSink.js: `log(info, cb)`
 // writes `info[MESSAGE]`, calls `cb` at once, or sets `_drain` and calls `cb` on the
 // stream's next drain when its buffer is full. Files are "tailable" like winston's:
 // the newest entries are always in `<name>.log`, older ones in `<name>1.log` …

@@ -8,7 +8,7 @@
 
 const net = require('node:net');
 const { createHash } = require('node:crypto');
-const native = require('./native');
+const native = require('./loader');
 
 /** How often an idle limiter sweeps refilled keys out of its table. */
 const SWEEP_INTERVAL_MS = 1000;

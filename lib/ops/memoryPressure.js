@@ -67,7 +67,7 @@ const ratio = (used, limit) => (Number.isFinite(used) && Number.isFinite(limit) 
 
 /**
  * @typedef {{ setLimitScale(cacheScale: number, queueScale: number): void, purgeExpired(): number }} Target
- * A pipeline (the native object of lib/aiPipeline.js) or anything with the same two methods.
+ * A pipeline (the native object of lib/native/ai.js) or anything with the same two methods.
  */
 
 class MemoryPressure {
@@ -155,7 +155,7 @@ class MemoryPressure {
     if (checkMs === undefined || cleanupMs === undefined) {
       // The two settings alone (as config.readSettings() reads them): reading them all would
       // warn a second time about unrelated invalid variables.
-      const { readIntSetting } = require('./config');
+      const { readIntSetting } = require('../policy/config');
       if (checkMs === undefined) checkMs = readIntSetting('QERRORS_MEMORY_CHECK_INTERVAL', DEFAULT_CHECK_MS, 1);
       if (cleanupMs === undefined) cleanupMs = readIntSetting('QERRORS_CLEANUP_INTERVAL', DEFAULT_CLEANUP_MS, 1);
     }

@@ -6,7 +6,7 @@
 // is callable, `badRequest()` defaults to 'Bad request', `send()` respects headersSent,
 // and globalErrorHandler shows `details` on a 5xx only when `expose === true`.
 
-const { sanitizeMessage } = require('./sanitization');
+const { sanitizeMessage } = require('../policy/redaction');
 
 const HTTP_STATUS = {
   OK: 200,

@@ -8,7 +8,7 @@
 // slot holding that string already) or a boolean. Option and method names follow
 // lru-cache where they overlap. Details: docs/lru-cache.md.
 
-const native = require('./native');
+const native = require('./loader');
 
 const E_OPTION = 'ERR_QERRORS_CACHE_INVALID_OPTION';
 const E_VALUE = 'ERR_QERRORS_CACHE_INVALID_VALUE';

@@ -9,7 +9,7 @@
 // into the native addon (DESIGN.md). Nothing here starts until it is used.
 
 const { performance } = require('node:perf_hooks');
-const config = require('./config');
+const config = require('../policy/config');
 const { optionalSibling, loadedSibling } = require('./optional');
 
 const CAPACITY_MESSAGE = 'Queue at capacity - request rejected to prevent memory exhaustion';
@@ -178,7 +178,7 @@ function createLimiter(concurrency = 5, options = {}) {
 
 /** The already-loaded AI pipeline's stats, or null: reading metrics never loads the addon. */
 function pipelineStats() {
-  const pipeline = loadedSibling('aiPipeline');
+  const pipeline = loadedSibling('native/ai');
   if (!pipeline || typeof pipeline.stats !== 'function') return null;
   try {
     const stats = pipeline.stats();
@@ -222,7 +222,7 @@ function logQueueMetrics() {
   const line =
     `Queue metrics: rejects=${m.rejectCount}, active=${m.activeCount}, queued=${m.queueSize}, ` +
     `processed=${m.totalProcessed}, avg_time=${Math.round(m.averageProcessingTime)}ms`;
-  const logger = optionalSibling('logger');
+  const logger = optionalSibling('logging/logger');
   if (logger && typeof logger.logInfo === 'function') {
     Promise.resolve()
       .then(() => logger.logInfo(line))

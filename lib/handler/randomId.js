@@ -19,7 +19,7 @@ function filler() {
   if (fill === null) {
     let native = null;
     try {
-      native = require('./native').fillRandom;
+      native = require('../native/loader').fillRandom;
     } catch {
       native = null;
     }

@@ -6,7 +6,7 @@
 const { optionalSibling } = require('./optional');
 
 function logInfo(message, data) {
-  const logger = optionalSibling('logger');
+  const logger = optionalSibling('logging/logger');
   if (!logger || typeof logger.logInfo !== 'function') return false;
   Promise.resolve()
     .then(() => logger.logInfo(message, data))

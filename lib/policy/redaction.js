@@ -106,7 +106,7 @@ let nativeRedact;
 function loadNative() {
   if (nativeRedact === undefined) {
     try {
-      nativeRedact = require('./native').sanitizeRedact || null;
+      nativeRedact = require('../native/loader').sanitizeRedact || null;
     } catch {
       nativeRedact = null;
     }

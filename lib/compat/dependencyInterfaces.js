@@ -3,7 +3,7 @@
 // Dependency injection helpers (spec §9): a "core deps" object bundles the qerrors
 // function, logErrorWithSeverity, withErrorHandling and the ErrorSeverity enum.
 
-const { ErrorSeverity } = require('./errorTypes');
+const { ErrorSeverity } = require('../handler/errorTypes');
 
 /**
  * @param {Function & { logErrorWithSeverity?: Function, withErrorHandling?: Function }} qerrorsModule
@@ -26,7 +26,7 @@ let defaultDeps = null;
 
 /** The cached default deps, built from this package's qerrors on first use. */
 function getDefaultQerrorsCoreDeps() {
-  if (!defaultDeps) defaultDeps = createQerrorsCoreDeps(require('./qerrors'));
+  if (!defaultDeps) defaultDeps = createQerrorsCoreDeps(require('../handler/qerrors'));
   return defaultDeps;
 }
 

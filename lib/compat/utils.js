@@ -1,12 +1,12 @@
 'use strict';
 
 // The `utils` namespace (spec §6, §15.4): timers, cloning, safe wrappers and best-effort logging
-// helpers. Logging goes through the qerrors logger (lib/logger.js) when it is present, loaded
+// helpers. Logging goes through the qerrors logger (lib/logging/logger.js) when it is present, loaded
 // lazily at call time so that this module has no load-time dependency on it.
 
 const crypto = require('node:crypto');
 const path = require('node:path');
-const config = require('./config');
+const config = require('../policy/config');
 const { optionalSibling } = require('./optional');
 
 function invalidArg(message) {
@@ -16,7 +16,7 @@ function invalidArg(message) {
 }
 
 function logger() {
-  return optionalSibling('logger');
+  return optionalSibling('logging/logger');
 }
 
 /**
@@ -27,7 +27,7 @@ function logger() {
 function createEnhancedLogEntry(level, message, context = {}, requestId = null) {
   const log = logger();
   if (!log || typeof log.createEnhancedLogEntry !== 'function' || log.createEnhancedLogEntry === createEnhancedLogEntry) {
-    const err = new Error('createEnhancedLogEntry needs the qerrors logger (lib/logger.js), which is not available');
+    const err = new Error('createEnhancedLogEntry needs the qerrors logger (lib/logging/logger.js), which is not available');
     err.code = 'ERR_QERRORS_LOGGER_UNAVAILABLE';
     throw err;
   }
@@ -357,13 +357,13 @@ function formatErrorMessage(error, context) {
  */
 function createSafeAsyncWrapper(options) {
   const {
-    modulePath = './qerrors',
+    modulePath = './handler/qerrors',
     functionName = '',
     fallbackFn,
     silent = true,
     errorMessage,
   } = plainObject(options);
-  const target = typeof modulePath === 'string' && modulePath.startsWith('.') ? path.resolve(__dirname, modulePath) : modulePath;
+  const target = typeof modulePath === 'string' && modulePath.startsWith('.') ? path.resolve(__dirname, '..', modulePath) : modulePath;
   return async function safeAsyncWrapper(...args) {
     try {
       const cached = require.cache[target] || require.cache[`${target}.js`];
@@ -391,7 +391,7 @@ const CONSOLE_LEVELS = new Set(['error', 'warn', 'info', 'log', 'debug']);
 function createSafeLogger(functionName, fallbackLevel = 'error') {
   const level = CONSOLE_LEVELS.has(fallbackLevel) ? fallbackLevel : 'error';
   return createSafeAsyncWrapper({
-    modulePath: './logger',
+    modulePath: './logging/logger',
     functionName,
     fallbackFn: (...args) => console[level](...args),
   });

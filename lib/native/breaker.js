@@ -16,7 +16,7 @@
 // Nothing here creates a JS object for accounting.
 
 const { EventEmitter } = require('node:events');
-const native = require('./native');
+const native = require('./loader');
 
 /** @type {{ CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' }} */
 const CircuitState = { CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' };

@@ -11,7 +11,7 @@
 
 const path = require('node:path');
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '..', '..');
 
 /**
  * Collects the messages of an error and its `cause` chain, without stacks.
@@ -40,7 +40,7 @@ function load(explicitPath) {
       return require(path.resolve(explicitPath));
     }
     tried.push(path.join(root, 'binding.js'));
-    return require('../binding.js');
+    return require('../../binding.js');
   } catch (cause) {
     const reasons = causeMessages(cause);
     const err = new Error(
@@ -63,7 +63,7 @@ function load(explicitPath) {
  * @param {{ nativeVersion?: () => string }} binding
  */
 function checkVersion(binding) {
-  const expected = require('../package.json').version;
+  const expected = require('../../package.json').version;
   const actual = typeof binding.nativeVersion === 'function' ? binding.nativeVersion() : 'unknown';
   if (actual !== expected) {
     const err = new Error(

@@ -6,7 +6,7 @@
 // file validates options, speaks the express-rate-limit v8 Store interface and logs
 // Redis availability changes once per outage.
 
-const native = require('./native');
+const native = require('./loader');
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const DEFAULT_PREFIX = 'qerrors:rl:';

@@ -22,7 +22,7 @@ const ROTATE_POLL_MS = 5;
 /** Emits 'error' for a file that cannot be opened or written. */
 class FileSink extends EventEmitter {
   /**
-   * @param {() => any} create builds the real writer (lib/rotatingFile.js or a
+   * @param {() => any} create builds the real writer (lib/logging/rotatingFile.js or a
    *   DailyRotateFile): `log(info, cb)` writes `info[MESSAGE]`
    * @param {{ maxBacklog?: number }} [options]
    */
@@ -68,7 +68,7 @@ class FileSink extends EventEmitter {
   }
 
   /**
-   * Writes entries synchronously when the process exits (see lib/logger.js); a writer
+   * Writes entries synchronously when the process exits (see lib/logging/logger.js); a writer
    * without `writeNow` gets them as usual, which an exiting process may not finish.
    * Never throws.
    * @param {Record<string | symbol, unknown>} info

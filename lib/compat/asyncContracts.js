@@ -57,7 +57,7 @@ function checkClock(clock) {
 }
 
 function logVia(method, message, data) {
-  const logger = optionalSibling('logger');
+  const logger = optionalSibling('logging/logger');
   if (!logger || typeof logger[method] !== 'function') return;
   Promise.resolve()
     .then(() => logger[method](message, data))

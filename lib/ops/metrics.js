@@ -9,7 +9,7 @@
 // histogram is a fixed array.
 
 const { monitorEventLoopDelay } = require('node:perf_hooks');
-const { loadedSibling } = require('./optional');
+const { loadedSibling } = require('../compat/optional');
 
 // Latency histogram: log-spaced buckets from 1 µs to ~17 min, 8 per power of two, so
 // quantiles are within ~9% and memory is fixed whatever the call count.
@@ -124,7 +124,7 @@ function eventLoop() {
 
 /**
  * One snapshot of all stats. Plain data, safe to JSON.stringify.
- * @returns {import('../native').MetricsSnapshot}
+ * @returns {import('../../native').MetricsSnapshot}
  */
 function getMetrics() {
   const mem = process.memoryUsage();
@@ -143,8 +143,8 @@ function getMetrics() {
   // The queueManager limiters, once the application uses them (reading never loads them).
   // Their metrics include the AI pipeline's queue, and reading that would start a pipeline
   // that is not running: so only while it runs (component ai) or when it was never loaded.
-  const queue = loadedSibling('queue');
-  const aiIdle = loadedSibling('aiPipeline') && !components.ai;
+  const queue = loadedSibling('compat/queue');
+  const aiIdle = loadedSibling('native/ai') && !components.ai;
   if (queue && typeof queue.getQueueMetrics === 'function' && !components.queue && !aiIdle) {
     try {
       components.queue = queue.getQueueMetrics();

@@ -5,14 +5,14 @@
 // the error to the native AI pipeline without waiting, and resolves the record. It never
 // throws into the host and never rejects.
 
-const logger = require('./logger');
-const sanitization = require('./sanitization');
+const logger = require('../logging/logger');
+const sanitization = require('../policy/redaction');
 
 const { sanitizeMessage, sanitizeContext } = sanitization;
 const applyCustomPatterns = sanitization._applyCustomPatterns;
 const { ErrorSeverity, ErrorTypes, _statusForType, _severityForType } = require('./errorTypes');
-const { loadedSibling } = require('./optional');
-const { snapshot } = require('./logLine');
+const { loadedSibling } = require('../compat/optional');
+const { snapshot } = require('../logging/line');
 
 const MAX_MESSAGE = 10000;
 const ERROR_TYPE_VALUES = new Set(Object.values(ErrorTypes));
@@ -24,7 +24,7 @@ let pipeline;
 function getPipeline() {
   if (pipeline === undefined) {
     try {
-      pipeline = require('./aiPipeline');
+      pipeline = require('../native/ai');
     } catch (err) {
       pipeline = null;
       console.warn(`qerrors: background AI analysis is unavailable: ${err && err.message}`);
@@ -205,7 +205,7 @@ function buildRecord(error, context, extra) {
 
 /**
  * The record's copy for its log entry: keys in sorted order and a deep copy of the context,
- * the form the logger writes without another check (lib/logLine.js `snapshot`); null when
+ * the form the logger writes without another check (lib/logging/line.js `snapshot`); null when
  * the context cannot take that form. Written out here because the record's shape is known,
  * and the generic copy was a tenth of the handler's time.
  */
@@ -322,10 +322,10 @@ function qerrors(error, context, ...rest) {
 }
 
 let metrics;
-/** Feeds the call latency to lib/metrics.js (getMetrics().qerrors), loaded on first use. */
+/** Feeds the call latency to lib/ops/metrics.js (getMetrics().qerrors), loaded on first use. */
 function recordDuration(ms) {
   try {
-    if (metrics === undefined) metrics = require('./metrics');
+    if (metrics === undefined) metrics = require('../ops/metrics');
     if (metrics) metrics.recordCall(ms);
   } catch {
     metrics = null;
@@ -378,7 +378,7 @@ function extractContext(error, context = {}) {
 
 /** The memory-pressure and cleanup policy, once the AI pipeline has loaded it. */
 function pressurePolicy() {
-  const m = loadedSibling('memoryPressure');
+  const m = loadedSibling('ops/memoryPressure');
   return m ? m.shared() : null;
 }
 
@@ -406,7 +406,7 @@ function getQueueStats() {
 
 /**
  * The advice-cache controls of the original, over the memory-pressure policy that purges
- * expired advice every QERRORS_CLEANUP_INTERVAL ms (lib/memoryPressure.js).
+ * expired advice every QERRORS_CLEANUP_INTERVAL ms (lib/ops/memoryPressure.js).
  */
 function getAnalysisCache() {
   return {

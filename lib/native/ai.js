@@ -259,7 +259,7 @@ let awaitedCount = 0;
 let keepAlive = null;
 
 function native() {
-  return require('./native');
+  return require('./loader');
 }
 
 let tracked = false;
@@ -274,10 +274,10 @@ function metricsSource() {
 /** Detaches the current pipeline from the memory-pressure policy; null while not attached. */
 let detachPressure = null;
 
-/** Puts the pipeline under the memory-pressure policy (lib/memoryPressure.js), which starts its timers. */
+/** Puts the pipeline under the memory-pressure policy (lib/ops/memoryPressure.js), which starts its timers. */
 function watchPressure(p) {
   try {
-    detachPressure = require('./memoryPressure')
+    detachPressure = require('../ops/memoryPressure')
       .shared()
       .attach(p, () => {
         detachPressure = null;
@@ -300,7 +300,7 @@ function ensure() {
   if (!tracked) {
     tracked = true;
     try {
-      require('./metrics').track('ai', metricsSource);
+      require('../ops/metrics').track('ai', metricsSource);
     } catch {
       // Metrics are optional; the pipeline works without them.
     }
@@ -328,7 +328,7 @@ function parseAdvice(text) {
   }
 }
 
-const LOGGER_FILE = path.join(__dirname, 'logger.js');
+const LOGGER_FILE = path.join(__dirname, '..', 'logging', 'logger.js');
 /** The qerrors logger if the application already loaded it, else null (never loads it). */
 function loadedLogger() {
   const m = require.cache[LOGGER_FILE];
@@ -561,7 +561,7 @@ function intake(errorLike, context, message, stack) {
     const p = ensure();
     if (isOwnError(errorLike, name, code)) {
       // Rare: the pipeline's own failures are not analysed, only fingerprinted.
-      const { sanitizeMessage } = require('./sanitization');
+      const { sanitizeMessage } = require('../policy/redaction');
       const fp = p.fingerprint(name, code, msg.slice(0, MAX_MESSAGE_CHARS), stk.slice(0, MAX_STACK_CHARS));
       return { fp, message: sanitizeMessage(msg), stack: sanitizeMessage(stk) };
     }
@@ -684,5 +684,5 @@ function configure(options = {}) {
 }
 
 module.exports = { schedule, analyze, getAdvice, onAdvice, stats, clearCache, shutdown, configure };
-// Internal, for lib/qerrors.js; not enumerable, so the public namespace keeps its keys.
+// Internal, for lib/handler/qerrors.js; not enumerable, so the public namespace keeps its keys.
 Object.defineProperty(module.exports, '_intake', { value: intake });

@@ -1,7 +1,7 @@
 'use strict';
 
 // The production monitor behind `bin/qerrors-monitor`: polls a service's qerrors
-// metrics endpoint (lib/metrics.js, JSON form), derives rates, and raises alerts.
+// metrics endpoint (lib/ops/metrics.js, JSON form), derives rates, and raises alerts.
 
 const THRESHOLDS = Object.freeze({
   heapFraction: 0.7,

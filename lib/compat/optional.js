@@ -10,7 +10,7 @@ const path = require('node:path');
  * @param {string} name
  */
 function optionalSibling(name) {
-  const file = path.join(__dirname, `${name}.js`);
+  const file = path.join(__dirname, '..', `${name}.js`);
   // Already loaded (the common case): skip require()'s path resolution.
   const cached = require.cache[file];
   if (cached && cached.loaded) return cached.exports;
@@ -27,7 +27,7 @@ function optionalSibling(name) {
  * @param {string} name
  */
 function loadedSibling(name) {
-  const mod = require.cache[path.join(__dirname, `${name}.js`)];
+  const mod = require.cache[path.join(__dirname, '..', `${name}.js`)];
   return mod && mod.loaded ? mod.exports : null;
 }
 

@@ -5,7 +5,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const config = require('./config');
+const config = require('../policy/config');
 
 /** Load-time snapshot (§7.8). */
 const NODE_ENV = process.env.NODE_ENV || 'development';

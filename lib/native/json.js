@@ -16,7 +16,7 @@
 // there (see docs/json.md for the measurements). Plain data goes straight to
 // JSON.stringify; only values it refuses (cycles, BigInt) take the slower safe walk.
 
-const native = require('./native');
+const native = require('./loader');
 
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 const DEFAULT_MAX_DEPTH = 128;
