@@ -104,7 +104,7 @@ test('an explicit provider without its key warns and falls back to offline advic
   const r = await runChild(`const ai = require(${lib}); ai.analyze(new Error('x')).then((a) => console.log(a.source));`, { QERRORS_AI_PROVIDER: 'google' });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'offline');
-  assert.match(r.stderr, /Missing GEMINI_API_KEY/);
+  assert.match(r.stderr, /QERRORS_AI_PROVIDER=gemini needs GEMINI_API_KEY/);
 });
 
 test('a child that schedules analyses and awaits nothing exits by itself while a call hangs', async () => {

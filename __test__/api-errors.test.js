@@ -169,6 +169,8 @@ test('safeUtils, attempt, executeWithQerrors, asyncHandler (§2.7-§2.13)', asyn
     throw boom;
   }, 'n').error, boom);
 
+  // One implementation each (utils.attempt / utils.executeWithQerrors): silent, validated,
+  // failures logged through the qerrors logger, not printed to the console.
   let result;
   const lines = await quiet(async () => {
     result = await q.attempt(() => {
@@ -176,15 +178,16 @@ test('safeUtils, attempt, executeWithQerrors, asyncHandler (§2.7-§2.13)', asyn
     });
   });
   assert.deepEqual(result, { ok: false, error: 'raw' });
-  assert.equal(lines[0][1], 'attempt error:');
-  assert.ok(lines[0][2] instanceof Error);
+  assert.deepEqual(lines, [], 'attempt prints nothing');
   assert.deepEqual(await q.attempt(async () => 1), { ok: true, value: 1 });
+  assert.equal((await q.attempt(42)).error.code, 'ERR_QERRORS_INVALID_ARG');
 
   const printed = await quiet(async () => {
-    await assert.rejects(q.executeWithQerrors({ operation: () => Promise.reject(boom), failureMessage: 'FM' }), (e) => e === boom);
+    await assert.rejects(q.executeWithQerrors({ operation: () => Promise.reject(boom), failureMessage: 'FM' }), (e) => e === boom && e.message === 'FM: b');
   });
-  assert.deepEqual(printed.map((l) => l[1]), ['FM', 'executeWithQerrors error:']);
+  assert.deepEqual(printed, [], 'executeWithQerrors logs through the logger, not the console');
   assert.equal(await q.executeWithQerrors({ operation: async () => 'v' }), 'v');
+  await assert.rejects(q.executeWithQerrors({}), { name: 'TypeError', code: 'ERR_QERRORS_INVALID_ARG' });
   await assert.rejects(q.errorUtils.asyncHandler(() => Promise.reject(boom), 'x'), (e) => e instanceof q.ServiceError && e.cause === boom);
 });
 

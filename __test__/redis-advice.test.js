@@ -92,5 +92,5 @@ test('an invalid QERRORS_REDIS_URL warns once and keeps the cache local', async 
   const r = await runChild({ QERRORS_OPENAI_URL: mock.url, QERRORS_REDIS_URL: 'http://not-redis' });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).advice, 'default mock advice');
-  assert.equal(r.stderr.match(/QERRORS_REDIS_URL="http:\/\/not-redis" is not a redis:\/\/ URL/g)?.length, 1, r.stderr);
+  assert.equal(r.stderr.match(/QERRORS_REDIS_URL="http:\/\/not-redis" \(not a redis:\/\/ URL\)/g)?.length, 1, r.stderr);
 });

@@ -32,18 +32,9 @@ const DEFAULT_KEYS = [
   'QERRORS_METRIC_INTERVAL_MS',
 ];
 
-// Every variable readSettings consults, cleared so the host environment cannot leak in.
-const ALL_VARS = Object.fromEntries(
-  [
-    ...DEFAULT_KEYS,
-    'QERRORS_CACHE_SIZE',
-    'QERRORS_MEMORY_CHECK_INTERVAL',
-    'QERRORS_CLEANUP_INTERVAL',
-    'QERRORS_AI_PROVIDER',
-    'QERRORS_AI_MODEL',
-    'QERRORS_USE_SECURE_CACHE_KEYS',
-  ].map((k) => [k, undefined])
-);
+// Every variable readSettings consults (the whole table but NODE_ENV), cleared so the host
+// environment cannot leak in.
+const ALL_VARS = Object.fromEntries(config.VARIABLES.filter((v) => v.name !== 'NODE_ENV').map((v) => [v.name, undefined]));
 
 test('config namespace: 8 members in spec order with the measured arities', () => {
   assert.deepEqual(Object.keys(config), [
@@ -202,8 +193,9 @@ test('readSettings: corrected defaults when nothing is set', async () => {
       timeoutMs: 10000,
       maxSockets: 50,
       maxFreeSockets: 256,
-      maxTokens: null,
+      maxTokens: 1000000,
       openaiUrl: 'https://api.openai.com/v1/chat/completions',
+      openaiApiVersion: '2024-06-01',
       logMaxSize: 1048576,
       logMaxFiles: 5,
       logMaxDays: 0,
@@ -212,12 +204,38 @@ test('readSettings: corrected defaults when nothing is set', async () => {
       disableFileLogs: false,
       serviceName: 'qerrors',
       logLevel: 'info',
+      nodeEnv: 'test',
       metricIntervalMs: 60000,
       memoryCheckIntervalMs: 30000,
       cleanupIntervalMs: 300000,
-      aiProvider: 'google',
+      aiProvider: 'offline',
       aiModel: null,
       useSecureCacheKeys: false,
+      ai: {
+        provider: 'offline',
+        apiKey: '',
+        url: '',
+        model: '',
+        maxTokens: 1000000,
+        jsonMode: false,
+        timeoutMs: 10000,
+        connectTimeoutMs: 5000,
+        retryAttempts: 2,
+        retryBaseMs: 100,
+        retryMaxMs: 2000,
+        retryAfterMaxMs: 30000,
+        concurrency: 5,
+        queueLimit: 100,
+        cacheLimit: 50,
+        cacheTtlMs: 86400000,
+        maxResponseBytes: 1048576,
+        rateLimitBurst: 30,
+        rateLimitPerSec: 0.5,
+        breakerThreshold: 5,
+        breakerResetMs: 30000,
+        failureTtlMs: 60000,
+        redisUrl: '',
+      },
     });
   });
   assert.equal(Object.keys(config).includes('readSettings'), false, 'not enumerable');
@@ -234,6 +252,7 @@ test('readSettings: valid values are honoured, 0 disables the cache, the alias y
     QERRORS_CLEANUP_INTERVAL: '9000',
     QERRORS_LOG_LEVEL: 'DEBUG',
     QERRORS_AI_PROVIDER: 'openai',
+    OPENAI_API_KEY: 'sk-test',
     QERRORS_DISABLE_FILE_LOGS: '1',
     QERRORS_MAX_TOKENS: '300',
   };
@@ -282,7 +301,7 @@ test('readSettings: invalid values warn once per variable and fall back', async 
   assert.equal(s.memoryCheckIntervalMs, 30000);
   assert.equal(s.cleanupIntervalMs, 300000);
   assert.equal(s.logLevel, 'info');
-  assert.equal(s.aiProvider, 'google');
+  assert.equal(s.aiProvider, 'offline', 'no key set: the offline advisor');
   assert.equal(s.openaiUrl, 'https://api.openai.com/v1/chat/completions');
   assert.equal(s.concurrency, 1000, 'clamped to QERRORS_SAFE_THRESHOLD');
   const text = calls.map((c) => c.args.join(' '));

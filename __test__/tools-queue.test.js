@@ -21,16 +21,6 @@ function deferred() {
 }
 
 /** Temporarily puts a fake sibling module (lib/<name>.js) into the require cache. */
-function fakeSibling(name, exports) {
-  const file = path.join(root, 'lib', `${name}.js`);
-  const saved = require.cache[file];
-  require.cache[file] = { id: file, filename: file, loaded: true, exports };
-  return () => {
-    if (saved) require.cache[file] = saved;
-    else delete require.cache[file];
-  };
-}
-
 test('queueManager namespace: 5 members in spec order, arities', () => {
   assert.deepEqual(Object.keys(queue), ['createLimiter', 'getQueueLength', 'getQueueRejectCount', 'startQueueMetrics', 'stopQueueMetrics']);
   for (const k of Object.keys(queue)) assert.equal(queue[k].length, 0, k);
@@ -178,31 +168,26 @@ test('QERRORS_QUEUE_LIMIT sets the global cap', () => {
   assert.deepEqual(JSON.parse(r.stdout), { rejects: 15, length: 8, ok: 10 });
 });
 
-test('getQueueLength and getQueueRejectCount include a loaded AI pipeline', () => {
+test('getQueueLength and getQueueRejectCount include a running AI pipeline', (t) => {
+  const ai = require('../lib/native/ai');
   const length = queue.getQueueLength();
   const rejects = queue.getQueueRejectCount();
-  const restore = fakeSibling('native/ai', { stats: () => ({ queued: 4, rejected: 3, inFlight: 1 }) });
-  try {
-    assert.equal(queue.getQueueLength(), length + 4);
-    assert.equal(queue.getQueueRejectCount(), rejects + 3);
-  } finally {
-    restore();
-  }
-  const restoreBroken = fakeSibling('native/ai', {
-    stats: () => {
-      throw new Error('boom');
-    },
+  const running = t.mock.method(ai, '_peekStats', () => ({ queued: 4, rejected: 3, inFlight: 1 }));
+  assert.equal(queue.getQueueLength(), length + 4);
+  assert.equal(queue.getQueueRejectCount(), rejects + 3);
+  running.mock.restore();
+  const failing = t.mock.method(ai, '_peekStats', () => {
+    throw new Error('boom');
   });
-  try {
-    assert.equal(queue.getQueueLength(), length, 'a failing pipeline is ignored');
-  } finally {
-    restoreBroken();
-  }
+  assert.equal(queue.getQueueLength(), length, 'a failing pipeline is ignored');
+  failing.mock.restore();
+  assert.equal(queue.getQueueLength(), length, 'no pipeline runs: only the limiters count');
 });
 
-test('startQueueMetrics logs the metrics line on its interval; idempotent; stop stops', async (t) => {
+test('startQueueMetrics logs the metrics line through the logger on its interval; idempotent; stop stops', async (t) => {
   const lines = [];
-  const restore = fakeSibling('logging/logger', { logInfo: async (line) => lines.push(line) });
+  const logger = require('../lib/logging/logger');
+  t.mock.method(logger, 'logInfo', async (line) => lines.push(line));
   t.mock.timers.enable({ apis: ['setInterval'] });
   try {
     queue.startQueueMetrics(1000);
@@ -219,7 +204,6 @@ test('startQueueMetrics logs the metrics line on its interval; idempotent; stop 
     assert.equal(lines.length, 3);
   } finally {
     queue.stopQueueMetrics();
-    restore();
   }
   for (const bad of [0, -5, 1.5, '100', 2 ** 31]) {
     assert.throws(() => queue.startQueueMetrics(bad), { name: 'RangeError', code: 'ERR_QERRORS_INVALID_ARG' });

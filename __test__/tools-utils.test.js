@@ -6,19 +6,13 @@ const path = require('node:path');
 const utils = require('../lib/compat/utils');
 const config = require('../lib/policy/config');
 const moduleInitializer = require('../lib/compat/moduleInitializer');
-const { withEnv, captureConsole, flush } = require('./helpers/tools-env');
+const { withEnv, captureConsole, flush, patchModule } = require('./helpers/tools-env');
 
 const root = path.resolve(__dirname, '..');
 
-/** Temporarily puts a fake sibling module (lib/<name>.js) into the require cache. */
-function fakeSibling(name, exports) {
-  const file = path.join(root, 'lib', `${name}.js`);
-  const saved = require.cache[file];
-  require.cache[file] = { id: file, filename: file, loaded: true, exports };
-  return () => {
-    if (saved) require.cache[file] = saved;
-    else delete require.cache[file];
-  };
+/** Temporarily replaces members of a real qerrors module (lib/<name>.js) with doubles. */
+function fakeSibling(name, members) {
+  return patchModule(require(path.join(root, 'lib', `${name}.js`)), members);
 }
 
 /** A logger double recording every call. */
@@ -260,28 +254,16 @@ test('createTimer formats seconds and minutes', (t) => {
   assert.equal(timer.elapsedFormatted(), '0.29ms');
 });
 
-test('createPerformanceTimer: callable, both historical shapes, memory delta, logs via the logger', async () => {
-  const { log, calls } = recordingLogger();
-  const restore = fakeSibling('logging/logger', log);
-  try {
-    const perf = utils.createPerformanceTimer('opX', 'req-1');
-    assert.equal(typeof perf, 'function');
-    for (const k of ['elapsed', 'elapsedFormatted', 'logPerformance', 'end']) assert.equal(typeof perf[k], 'function', k);
-    const ctx = await perf(true, { extra: 1 });
-    assert.deepEqual(Object.keys(ctx), ['operation', 'duration_ms', 'success', 'extra', 'memory_delta']);
-    assert.deepEqual(Object.keys(ctx.memory_delta), ['heapUsed', 'external']);
-    assert.equal(ctx.operation, 'opX');
-    const failed = await perf.logPerformance(false);
-    assert.equal(failed.success, false);
-    assert.equal(calls[0][0], 'logInfo');
-    assert.equal(calls[0][1], `opX completed in ${ctx.duration_ms}ms (success)`);
-    assert.equal(calls[0][3], 'req-1');
-    assert.equal(calls[1][0], 'logWarn');
-    assert.match(calls[1][1], /\(failure\)$/);
-    assert.equal((await perf.end()).success, true);
-  } finally {
-    restore();
-  }
+test('createPerformanceTimer: callable, both historical shapes, memory delta', async () => {
+  const perf = utils.createPerformanceTimer('opX', 'req-1');
+  assert.equal(typeof perf, 'function');
+  for (const k of ['elapsed', 'elapsedFormatted', 'logPerformance', 'end']) assert.equal(typeof perf[k], 'function', k);
+  const ctx = await perf(true, { extra: 1 });
+  assert.deepEqual(Object.keys(ctx), ['operation', 'duration_ms', 'success', 'extra', 'memory_delta']);
+  assert.deepEqual(Object.keys(ctx.memory_delta), ['heapUsed', 'external']);
+  assert.equal(ctx.operation, 'opX');
+  assert.equal((await perf.logPerformance(false)).success, false);
+  assert.equal((await perf.end()).success, true);
 });
 
 test('safeLog* go through the logger, or fall back to the console', async () => {
@@ -308,11 +290,10 @@ test('safeLog* go through the logger, or fall back to the console', async () => 
     ['logWarn', 'lw', { w: 1 }],
   ]);
   // A throwing logger falls back to the console, and nothing rejects.
-  const restoreBroken = fakeSibling('logging/logger', {
-    logError: () => {
-      throw new Error('logger down');
-    },
-  });
+  const down = () => {
+    throw new Error('logger down');
+  };
+  const restoreBroken = fakeSibling('logging/logger', { logError: down, logInfo: down, logWarn: down });
   try {
     const r = await captureConsole(['error', 'log', 'warn'], async () => {
       await utils.safeLogError('E', {});
@@ -332,20 +313,14 @@ test('safeLog* go through the logger, or fall back to the console', async () => 
   }
 });
 
-test('createEnhancedLogEntry delegates to the logger, or says it is unavailable', () => {
-  const restore = fakeSibling('logging/logger', { createEnhancedLogEntry: (...args) => ({ args }) });
-  try {
-    assert.deepEqual(utils.createEnhancedLogEntry('INFO', 'm'), { args: ['INFO', 'm', {}, null] });
-    assert.deepEqual(utils.createEnhancedLogEntry('WARN', 'm', { a: 1 }, 'r'), { args: ['WARN', 'm', { a: 1 }, 'r'] });
-  } finally {
-    restore();
-  }
-  const restoreEmpty = fakeSibling('logging/logger', {});
-  try {
-    assert.throws(() => utils.createEnhancedLogEntry('INFO', 'm'), { code: 'ERR_QERRORS_LOGGER_UNAVAILABLE' });
-  } finally {
-    restoreEmpty();
-  }
+test('createEnhancedLogEntry, createPerformanceTimer, attempt and executeWithQerrors are the one implementation', () => {
+  const logger = require('../lib/logging/logger');
+  const errorTypes = require('../lib/handler/errorTypes');
+  assert.equal(utils.createEnhancedLogEntry, logger.createEnhancedLogEntry);
+  assert.equal(utils.createPerformanceTimer, logger.createPerformanceTimer);
+  assert.equal(utils.attempt, errorTypes.attempt);
+  assert.equal(utils.executeWithQerrors, errorTypes.executeWithQerrors);
+  assert.equal(utils.createEnhancedLogEntry('WARN', 'm', { a: 1 }, 'r').requestId, 'r');
 });
 
 test('attempt (silent): ok/value or ok:false/error, never rejects', async () => {
@@ -505,12 +480,4 @@ test('moduleInitializer: 4 members; resolves null; logs through the logger or th
     'Module initialized: svc',
     { module: 'svc', environment: process.env.NODE_ENV || 'development', extra: 1 },
   ]);
-
-  const restoreNone = fakeSibling('logging/logger', {});
-  try {
-    const r = await captureConsole(['log'], () => moduleInitializer.logModuleInit('svc2', { a: 1 }));
-    assert.deepEqual(r.calls, [{ method: 'log', args: ['Module initialized: svc2', { a: 1 }] }]);
-  } finally {
-    restoreNone();
-  }
 });

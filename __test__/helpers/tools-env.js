@@ -119,4 +119,21 @@ async function flush() {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-module.exports = { withEnv, captureConsole, tempDir, inDir, FakeClock, flush };
+/**
+ * Temporarily replaces members of a real module with doubles; returns the function that puts
+ * the originals back.
+ * @param {object} mod
+ * @param {Record<string, unknown>} members
+ */
+function patchModule(mod, members) {
+  const saved = Object.keys(members).map((k) => [k, Object.getOwnPropertyDescriptor(mod, k)]);
+  for (const [k, v] of Object.entries(members)) Object.defineProperty(mod, k, { value: v, writable: true, configurable: true, enumerable: true });
+  return () => {
+    for (const [k, d] of saved) {
+      if (d) Object.defineProperty(mod, k, d);
+      else delete mod[k];
+    }
+  };
+}
+
+module.exports = { patchModule, withEnv, captureConsole, tempDir, inDir, FakeClock, flush };

@@ -9,41 +9,40 @@
 // health checks run only when asked.
 
 const config = require('../policy/config');
+const models = require('../policy/models');
+const aiPipeline = require('../native/ai');
+const { codedError } = require('../policy/errors');
 const { verboseLog } = require('./utils');
-const { optionalSibling } = require('./optional');
 
 const MODEL_PROVIDERS = { OPENAI: 'openai', GOOGLE: 'google' };
 
-function models(names, limits) {
-  const out = {};
-  for (const name of names) out[name] = { ...limits };
-  return out;
+/** The original's shape of one provider's entry, built from the one model table. */
+function modelConfig(provider) {
+  const table = models.PROVIDERS[provider];
+  const limits = { maxTokens: table.maxTokens, temperature: 0.1, topP: 1 };
+  return {
+    models: Object.fromEntries(table.models.map((name) => [name, { ...limits }])),
+    defaultModel: table.defaultModel,
+    requiredEnvVars: [table.keyVar],
+  };
 }
 
-const MODEL_CONFIGS = {
-  openai: {
-    models: models(['gpt-4o', 'gpt-4o-mini', 'gpt-4', 'gpt-3.5-turbo'], { maxTokens: 4096, temperature: 0.1, topP: 1 }),
-    defaultModel: 'gpt-4o',
-    requiredEnvVars: ['OPENAI_API_KEY'],
-  },
-  google: {
-    models: models(['gemini-2.5-flash-lite', 'gemini-2.0-flash-exp', 'gemini-pro', 'gemini-1.5-pro', 'gemini-1.5-flash'], {
-      maxTokens: 8192,
-      temperature: 0.1,
-      topP: 1,
-    }),
-    defaultModel: 'gemini-2.5-flash-lite',
-    requiredEnvVars: ['GEMINI_API_KEY'],
-  },
-};
+// Keyed by the original's provider names (`google` for Gemini).
+const MODEL_CONFIGS = { openai: modelConfig('openai'), google: modelConfig('gemini') };
+const CONFIG_KEY = { openai: 'openai', gemini: 'google' };
+
+/** The MODEL_CONFIGS entry of a provider name or alias, or null. */
+function configOf(provider) {
+  const canonical = models.providerName(provider);
+  return canonical ? MODEL_CONFIGS[CONFIG_KEY[canonical]] : null;
+}
 
 // Where each provider's LangChain class lives.
 const LANGCHAIN = {
   openai: { pkg: '@langchain/openai', className: 'ChatOpenAI' },
-  google: { pkg: '@langchain/google-genai', className: 'ChatGoogleGenerativeAI' },
+  gemini: { pkg: '@langchain/google-genai', className: 'ChatGoogleGenerativeAI' },
 };
 
-const JSON_MODE_MODELS = new Set(['gpt-4o', 'gpt-4o-mini', 'gpt-4-turbo']);
 const SAFETY_CATEGORIES = [
   'HARM_CATEGORY_HARASSMENT',
   'HARM_CATEGORY_HATE_SPEECH',
@@ -56,9 +55,7 @@ function own(obj, key) {
 }
 
 function fail(message, code) {
-  const err = new Error(message);
-  err.code = code;
-  return err;
+  return codedError(Error, code, message);
 }
 
 /**
@@ -87,18 +84,19 @@ function loadPackage(pkg) {
  * @param {*} modelName
  */
 function resolveModel(provider, modelName) {
-  if (!own(MODEL_CONFIGS, provider)) throw fail(`Unsupported AI provider: ${provider}`, 'ERR_QERRORS_AI_PROVIDER');
-  const cfg = MODEL_CONFIGS[provider];
-  const missing = cfg.requiredEnvVars.filter((name) => !config.readEnv(name));
+  const canonical = models.providerName(provider);
+  if (!canonical) throw fail(`Unsupported AI provider: ${provider}`, 'ERR_QERRORS_AI_PROVIDER');
+  const cfg = configOf(canonical);
+  const missing = cfg.requiredEnvVars.filter((name) => !config.readSetting(name));
   if (missing.length > 0) {
     throw fail(`Missing required environment variables for ${provider}: ${missing.join(', ')}`, 'ERR_QERRORS_AI_KEY_MISSING');
   }
-  if (provider === 'openai' && !process.env.OPENAI_API_KEY.startsWith('sk-')) {
+  if (canonical === 'openai' && !config.readSetting('OPENAI_API_KEY').startsWith('sk-')) {
     throw fail('Invalid OpenAI API key format. Expected key starting with "sk-"', 'ERR_QERRORS_AI_KEY_FORMAT');
   }
   const model = modelName || cfg.defaultModel;
   if (!own(cfg.models, model)) throw fail(`Unsupported model ${model} for provider ${provider}`, 'ERR_QERRORS_AI_MODEL');
-  return { cfg, model };
+  return { canonical, cfg, model };
 }
 
 /**
@@ -107,8 +105,8 @@ function resolveModel(provider, modelName) {
  * @param {{ temperature?: number, topP?: number }} [overrides]
  */
 function buildModel(provider, modelName, overrides = {}) {
-  const { cfg, model } = resolveModel(provider, modelName);
-  const { pkg, className } = LANGCHAIN[provider];
+  const { canonical, cfg, model } = resolveModel(provider, modelName);
+  const { pkg, className } = LANGCHAIN[canonical];
   const { module: lib, missing } = loadPackage(pkg);
   const Chat = lib && lib[className];
   if (typeof Chat !== 'function') {
@@ -121,30 +119,31 @@ function buildModel(provider, modelName, overrides = {}) {
     if (missing) err.cause = missing;
     throw err;
   }
-  const settings = config.readSettings();
+  const maxTokens = config.readSetting('QERRORS_MAX_TOKENS');
+  const verbose = config.readSetting('QERRORS_VERBOSE');
   const limits = cfg.models[model];
   const temperature = overrides.temperature ?? limits.temperature;
   const topP = overrides.topP ?? limits.topP;
-  if (provider === 'openai') {
+  if (canonical === 'openai') {
     const options = {
       modelName: model,
       temperature,
-      maxCompletionTokens: settings.maxTokens || limits.maxTokens,
+      maxCompletionTokens: maxTokens || limits.maxTokens,
       topP,
-      openAIApiKey: process.env.OPENAI_API_KEY,
-      verbose: settings.verbose,
-      apiVersion: process.env.OPENAI_API_VERSION || '2024-06-01',
+      openAIApiKey: config.readSetting('OPENAI_API_KEY'),
+      verbose,
+      apiVersion: config.readSetting('OPENAI_API_VERSION'),
     };
-    if (JSON_MODE_MODELS.has(model)) options.responseFormat = { type: 'json_object' };
+    if (models.JSON_MODE_MODELS.has(model)) options.responseFormat = { type: 'json_object' };
     return new Chat(options);
   }
   return new Chat({
     modelName: model,
     temperature,
-    maxOutputTokens: settings.maxTokens || limits.maxTokens,
+    maxOutputTokens: maxTokens || limits.maxTokens,
     topP,
-    apiKey: process.env.GEMINI_API_KEY,
-    verbose: settings.verbose,
+    apiKey: config.readSetting('GEMINI_API_KEY'),
+    verbose,
     safetySettings: SAFETY_CATEGORIES.map((category) => ({ category, threshold: 'BLOCK_MEDIUM_AND_ABOVE' })),
   });
 }
@@ -205,9 +204,10 @@ function closeModel(model) {
 
 class AIModelManager {
   constructor() {
-    const settings = config.readSettings();
-    this.currentProvider = settings.aiProvider;
-    this.currentModel = settings.aiModel;
+    // The pipeline's provider; with none configured, the one QERRORS_AI_PROVIDER names, else Gemini.
+    const { provider } = config.readSettings().ai;
+    this.currentProvider = provider !== 'offline' ? provider : config.readSetting('QERRORS_AI_PROVIDER') || 'gemini';
+    this.currentModel = config.readSetting('QERRORS_AI_MODEL');
     this.modelInstance = null;
     this.analysisModelCache = new TtlLru(ANALYSIS_CACHE_MAX, ANALYSIS_CACHE_TTL_MS);
     this.cacheHits = 0;
@@ -235,7 +235,7 @@ class AIModelManager {
       return false;
     }
     closeModel(this.modelInstance);
-    this.currentProvider = provider;
+    this.currentProvider = models.providerName(provider);
     this.currentModel = modelName;
     this.modelInstance = instance;
     this.clearCache();
@@ -243,7 +243,7 @@ class AIModelManager {
   }
 
   getCurrentModelInfo() {
-    const cfg = own(MODEL_CONFIGS, this.currentProvider) ? MODEL_CONFIGS[this.currentProvider] : null;
+    const cfg = configOf(this.currentProvider);
     return {
       provider: this.currentProvider,
       model: this.currentModel || (cfg ? cfg.defaultModel : null),
@@ -252,7 +252,8 @@ class AIModelManager {
   }
 
   getAvailableModels(provider = this.currentProvider) {
-    return own(MODEL_CONFIGS, provider) ? Object.keys(MODEL_CONFIGS[provider].models) : [];
+    const cfg = configOf(provider);
+    return cfg ? Object.keys(cfg.models) : [];
   }
 
   /**
@@ -263,10 +264,8 @@ class AIModelManager {
    */
   async analyzeError(prompt, context = undefined) {
     try {
-      const pipeline = optionalSibling('native/ai');
-      if (!pipeline || typeof pipeline.analyze !== 'function') return null;
       const errorLike = prompt !== null && typeof prompt === 'object' ? prompt : { name: 'Error', message: String(prompt) };
-      const advice = await pipeline.analyze(errorLike, context);
+      const advice = await aiPipeline.analyze(errorLike, context);
       return advice !== null && typeof advice === 'object' && !Array.isArray(advice) ? advice : null;
     } catch {
       return null;
@@ -276,7 +275,7 @@ class AIModelManager {
   /** A cached LangChain copy of the current model with temperature 1 and topP 1, or null. */
   createAnalysisModel() {
     if (this.modelInstance === null) return null;
-    const key = `${this.currentProvider}:${this.currentModel || MODEL_CONFIGS[this.currentProvider].defaultModel}`;
+    const key = `${this.currentProvider}:${this.currentModel || configOf(this.currentProvider).defaultModel}`;
     const cached = this.analysisModelCache.get(key);
     if (cached) {
       this.cacheHits++;

@@ -11,18 +11,15 @@
 // no real sleeps, and every real timer is unref'd.
 
 const { performance } = require('node:perf_hooks');
-const { optionalSibling } = require('./optional');
+const logger = require('../logging/logger');
+const { codedError } = require('../policy/errors');
 
-function typeError(message, code = 'ERR_QERRORS_INVALID_ARG') {
-  const err = new TypeError(message);
-  err.code = code;
-  return err;
+function typeError(message) {
+  return codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', message);
 }
 
-function rangeError(message, code = 'ERR_QERRORS_INVALID_ARG') {
-  const err = new RangeError(message);
-  err.code = code;
-  return err;
+function rangeError(message) {
+  return codedError(RangeError, 'ERR_QERRORS_INVALID_ARG', message);
 }
 
 const MAX_TIMER_MS = 2147483647;
@@ -56,9 +53,8 @@ function checkClock(clock) {
   return clock;
 }
 
+/** Best effort: a logger failure never reaches the operation's caller. */
 function logVia(method, message, data) {
-  const logger = optionalSibling('logging/logger');
-  if (!logger || typeof logger[method] !== 'function') return;
   Promise.resolve()
     .then(() => logger[method](message, data))
     .catch(() => {});
@@ -174,9 +170,7 @@ class RetryHandler {
    */
   static async executeWithPreset(operation, presetName, overrides = {}) {
     if (typeof presetName !== 'string' || !Object.prototype.hasOwnProperty.call(RetryConfigPresets, presetName)) {
-      const err = new Error(`Unknown retry preset: ${String(presetName)}`);
-      err.code = 'ERR_QERRORS_UNKNOWN_PRESET';
-      throw err;
+      throw codedError(Error, 'ERR_QERRORS_UNKNOWN_PRESET', `Unknown retry preset: ${String(presetName)}`);
     }
     return RetryHandler.executeWithRetry(operation, { ...RetryConfigPresets[presetName], ...overrides });
   }

@@ -4,15 +4,14 @@
 // function, logErrorWithSeverity, withErrorHandling and the ErrorSeverity enum.
 
 const { ErrorSeverity } = require('../handler/errorTypes');
+const { codedError } = require('../policy/errors');
 
 /**
  * @param {Function & { logErrorWithSeverity?: Function, withErrorHandling?: Function }} qerrorsModule
  */
 function createQerrorsCoreDeps(qerrorsModule) {
   if (qerrorsModule === null || qerrorsModule === undefined) {
-    const err = new TypeError('createQerrorsCoreDeps requires the qerrors function or module');
-    err.code = 'ERR_QERRORS_INVALID_ARG';
-    throw err;
+    throw codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', 'createQerrorsCoreDeps requires the qerrors function or module');
   }
   return {
     qerrors: qerrorsModule,

@@ -6,6 +6,8 @@
 // The not-found errors keep the measured own enumerable keys, and additionally carry a
 // non-enumerable `statusCode` 404 so the error handlers answer 404 instead of 500.
 
+const { codedError } = require('../policy/errors');
+
 function notFound(message, props) {
   const err = new Error(message);
   if (props) Object.assign(err, props);
@@ -31,9 +33,7 @@ function throwIfNotFoundObj(input) {
  */
 function throwIfNotFoundMany(entities) {
   if (!Array.isArray(entities)) {
-    const err = new TypeError('throwIfNotFoundMany expects an array of { entity, entityName }');
-    err.code = 'ERR_QERRORS_INVALID_ARG';
-    throw err;
+    throw codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', 'throwIfNotFoundMany expects an array of { entity, entityName }');
   }
   return entities.map((item) => throwIfNotFound(item && item.entity, item && item.entityName));
 }

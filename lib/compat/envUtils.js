@@ -6,9 +6,10 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const config = require('../policy/config');
+const { codedError } = require('../policy/errors');
 
 /** Load-time snapshot (§7.8). */
-const NODE_ENV = process.env.NODE_ENV || 'development';
+const NODE_ENV = config.readSetting('NODE_ENV');
 const DEFAULT_ERROR_MESSAGE = 'An unexpected error occurred';
 
 /**
@@ -18,15 +19,11 @@ const DEFAULT_ERROR_MESSAGE = 'An unexpected error occurred';
  */
 function checkNames(names, fn) {
   if (!Array.isArray(names)) {
-    const err = new TypeError(`${fn}: expected an array of variable names`);
-    err.code = 'ERR_QERRORS_INVALID_ARG';
-    throw err;
+    throw codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', `${fn}: expected an array of variable names`);
   }
   for (const name of names) {
     if (typeof name !== 'string') {
-      const err = new TypeError(`${fn}: every variable name must be a string`);
-      err.code = 'ERR_QERRORS_INVALID_ARG';
-      throw err;
+      throw codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', `${fn}: every variable name must be a string`);
     }
   }
   return names;
@@ -49,10 +46,7 @@ function getMissingEnvVars(names) {
 function throwIfMissingEnvVars(names) {
   const missing = getMissingEnvVars(names);
   if (missing.length > 0) {
-    const err = new Error(`Missing required environment variables: ${missing.join(', ')}`);
-    err.code = 'ERR_QERRORS_MISSING_ENV';
-    err.missing = missing;
-    throw err;
+    throw codedError(Error, 'ERR_QERRORS_MISSING_ENV', `Missing required environment variables: ${missing.join(', ')}`, { missing });
   }
   return missing;
 }
@@ -126,7 +120,7 @@ function healthReport(required, optional, envFile) {
   const requiredConfigured = required.length - missingRequired.length;
   const optionalConfigured = optional.length - missingOptional.length;
   return {
-    environment: process.env.NODE_ENV || 'development',
+    environment: config.readSetting('NODE_ENV'),
     hasEnvFile: envFile,
     isHealthy: missingRequired.length === 0,
     required: { total: required.length, configured: requiredConfigured, missing: missingRequired },
@@ -156,9 +150,7 @@ function getEnvHealthSync(required = [], optional = []) {
 
 function validationOptions(options, fn) {
   if (options === null || typeof options !== 'object') {
-    const err = new TypeError(`${fn}: options must be an object`);
-    err.code = 'ERR_QERRORS_INVALID_ARG';
-    throw err;
+    throw codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', `${fn}: options must be an object`);
   }
   const { required = [], optional = [], throwOnError = true } = options;
   return { required, optional, throwOnError };

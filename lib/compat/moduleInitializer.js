@@ -3,20 +3,19 @@
 // The `moduleInitializer` namespace (spec §8). Initialization has nothing to set up (requiring
 // qerrors already leaves it ready and idle), so these resolve `null` and log best-effort.
 
-const { optionalSibling } = require('./optional');
+const logger = require('../logging/logger');
+const { readSetting } = require('../policy/config');
 
+/** Best effort: a logger failure never reaches the caller. */
 function logInfo(message, data) {
-  const logger = optionalSibling('logging/logger');
-  if (!logger || typeof logger.logInfo !== 'function') return false;
   Promise.resolve()
     .then(() => logger.logInfo(message, data))
     .catch(() => {});
-  return true;
 }
 
 function initOptions(options) {
   const o = options !== null && typeof options === 'object' ? options : {};
-  const { module = 'unnamed-module', version = '1.0.0', environment = process.env.NODE_ENV || 'development' } = o;
+  const { module = 'unnamed-module', version = '1.0.0', environment = readSetting('NODE_ENV') } = o;
   return { module, version, environment };
 }
 
@@ -47,8 +46,7 @@ function shouldInitialize() {
 
 /**
  * Logs `Module initialized: <moduleName>` with `{ module, environment, ...metadata }` through the
- * qerrors logger, or `console.log('Module initialized: <name>', metadata)` without it. Never
- * throws (§8.4).
+ * qerrors logger. Never throws.
  * @param {string} moduleName
  * @param {object} [metadata]
  */
@@ -56,8 +54,7 @@ function logModuleInit(moduleName, metadata = {}) {
   try {
     const meta = metadata !== null && typeof metadata === 'object' ? metadata : {};
     const message = `Module initialized: ${moduleName}`;
-    const data = { module: moduleName, environment: process.env.NODE_ENV || 'development', ...meta };
-    if (!logInfo(message, data)) console.log(message, meta);
+    logInfo(message, { module: moduleName, environment: readSetting('NODE_ENV'), ...meta });
   } catch {
     // never throws
   }

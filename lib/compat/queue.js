@@ -10,7 +10,9 @@
 
 const { performance } = require('node:perf_hooks');
 const config = require('../policy/config');
-const { optionalSibling, loadedSibling } = require('./optional');
+const { codedError } = require('../policy/errors');
+const aiPipeline = require('../native/ai');
+const logger = require('../logging/logger');
 
 const CAPACITY_MESSAGE = 'Queue at capacity - request rejected to prevent memory exhaustion';
 const DURATION_WINDOW = 1000;
@@ -57,9 +59,7 @@ function capacityError() {
 }
 
 function invalidArg(Ctor, message, code = 'ERR_QERRORS_INVALID_ARG') {
-  const err = new Ctor(message);
-  err.code = code;
-  return err;
+  return codedError(Ctor, code, message);
 }
 
 /** A FIFO with O(1) push and shift (an array with a moving head, compacted now and then). */
@@ -176,12 +176,10 @@ function createLimiter(concurrency = 5, options = {}) {
   return limiter;
 }
 
-/** The already-loaded AI pipeline's stats, or null: reading metrics never loads the addon. */
+/** The running AI pipeline's stats, or null: reading metrics never starts the pipeline. */
 function pipelineStats() {
-  const pipeline = loadedSibling('native/ai');
-  if (!pipeline || typeof pipeline.stats !== 'function') return null;
   try {
-    const stats = pipeline.stats();
+    const stats = aiPipeline._peekStats();
     return stats && typeof stats === 'object' ? stats : null;
   } catch {
     return null;
@@ -222,14 +220,9 @@ function logQueueMetrics() {
   const line =
     `Queue metrics: rejects=${m.rejectCount}, active=${m.activeCount}, queued=${m.queueSize}, ` +
     `processed=${m.totalProcessed}, avg_time=${Math.round(m.averageProcessingTime)}ms`;
-  const logger = optionalSibling('logging/logger');
-  if (logger && typeof logger.logInfo === 'function') {
-    Promise.resolve()
-      .then(() => logger.logInfo(line))
-      .catch(() => {});
-  } else {
-    console.info(line);
-  }
+  Promise.resolve()
+    .then(() => logger.logInfo(line))
+    .catch(() => {});
   return line;
 }
 

@@ -1,42 +1,19 @@
 'use strict';
 
-// The `utils` namespace (spec §6, §15.4): timers, cloning, safe wrappers and best-effort logging
-// helpers. Logging goes through the qerrors logger (lib/logging/logger.js) when it is present, loaded
-// lazily at call time so that this module has no load-time dependency on it.
+// The `utils` namespace: timers, cloning, safe wrappers and best-effort logging helpers.
+// Logging goes through the qerrors logger (lib/logging/logger.js). Members that the top-level
+// API also has (`createEnhancedLogEntry`, `createPerformanceTimer`, `attempt`,
+// `executeWithQerrors`) are the same functions, implemented once where they belong.
 
 const crypto = require('node:crypto');
 const path = require('node:path');
 const config = require('../policy/config');
-const { optionalSibling } = require('./optional');
-
-function invalidArg(message) {
-  const err = new TypeError(message);
-  err.code = 'ERR_QERRORS_INVALID_ARG';
-  return err;
-}
-
-function logger() {
-  return optionalSibling('logging/logger');
-}
-
-/**
- * The structured log entry of spec §3.3, built by the qerrors logger.
- * @param {string} level
- * @param {*} message
- */
-function createEnhancedLogEntry(level, message, context = {}, requestId = null) {
-  const log = logger();
-  if (!log || typeof log.createEnhancedLogEntry !== 'function' || log.createEnhancedLogEntry === createEnhancedLogEntry) {
-    const err = new Error('createEnhancedLogEntry needs the qerrors logger (lib/logging/logger.js), which is not available');
-    err.code = 'ERR_QERRORS_LOGGER_UNAVAILABLE';
-    throw err;
-  }
-  return log.createEnhancedLogEntry(level, message, context, requestId);
-}
+const logger = require('../logging/logger');
+const errorTypes = require('../handler/errorTypes');
 
 /**
  * JSON text of `ctx` that never throws on cycles: a reference to an object that is its own
- * ancestor becomes "[Circular]" (§15.4 [REIMPL]). Strings come back as they are, `null` as
+ * ancestor becomes "[Circular]" (the original returned "[Circular *1]" for every object). Strings come back as they are, `null` as
  * 'null', BigInts as decimal strings, Errors as { name, message, stack }.
  * @param {*} ctx
  * @returns {string}
@@ -73,27 +50,14 @@ function stringifyContext(ctx) {
   }
 }
 
-/**
- * The trimmed message of an error-like object, else the trimmed string, else `fallback`.
- * @param {*} error
- * @param {string} [fallback]
- */
-function safeErrorMessage(error, fallback = 'Unknown error') {
-  if (error !== null && typeof error === 'object') {
-    const message = error.message;
-    if (typeof message === 'string' && message.trim() !== '') return message.trim();
-    return fallback;
-  }
-  if (typeof error === 'string' && error.trim() !== '') return error.trim();
-  return fallback;
-}
+const safeErrorMessage = errorTypes._safeErrorMessage;
 
 /**
- * `console.log(msg)` unless QERRORS_VERBOSE is off (read at call time, §6.5 [REIMPL]); returns
- * `false` when it prints nothing.
+ * `console.log(msg)` unless QERRORS_VERBOSE is off (read at call time, so a test or a service
+ * can turn it off after loading qerrors); returns `false` when it prints nothing.
  */
 function verboseLog(msg) {
-  if (!config.readVerbose()) return false;
+  if (!config.readSetting('QERRORS_VERBOSE')) return false;
   console.log(msg);
   return undefined;
 }
@@ -118,11 +82,8 @@ function plainObject(value) {
  */
 async function writeLog(method, fallback, message, ...rest) {
   try {
-    const log = logger();
-    if (log && typeof log[method] === 'function') {
-      await log[method](message, ...rest);
-      return;
-    }
+    await logger[method](message, ...rest);
+    return;
   } catch {
     // falls back to the console below
   }
@@ -132,42 +93,6 @@ async function writeLog(method, fallback, message, ...rest) {
   } catch {
     // a broken console is not the caller's problem
   }
-}
-
-/**
- * A timer for `operation` (§3.2 [REIMPL]): a callable `logPerformance(success = true,
- * additionalContext = {})` that also carries `elapsed`, `elapsedFormatted`, `logPerformance` and
- * `end` (= `logPerformance(true)`). The result context includes `memory_delta` in KB.
- * @param {string} operation
- * @param {string|null} [requestId]
- */
-function createPerformanceTimer(operation, requestId = null) {
-  const started = process.hrtime.bigint();
-  const startMem = process.memoryUsage();
-  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
-  async function logPerformance(success = true, additionalContext = {}) {
-    const mem = process.memoryUsage();
-    const duration = round2(elapsed());
-    const context = {
-      operation,
-      duration_ms: duration,
-      success,
-      ...plainObject(additionalContext),
-      memory_delta: {
-        heapUsed: Math.round((mem.heapUsed - startMem.heapUsed) / 1024),
-        external: Math.round((mem.external - startMem.external) / 1024),
-      },
-    };
-    const line = `${operation} completed in ${duration}ms (${success ? 'success' : 'failure'})`;
-    if (success) await writeLog('logInfo', 'log', line, context, requestId);
-    else await writeLog('logWarn', 'warn', line, context, requestId);
-    return context;
-  }
-  logPerformance.elapsed = elapsed;
-  logPerformance.elapsedFormatted = () => formatDuration(elapsed());
-  logPerformance.logPerformance = logPerformance;
-  logPerformance.end = () => logPerformance(true);
-  return logPerformance;
 }
 
 /** Logs `safeErrorMessage(error)` with `{ context, ...metadata }` at error level. */
@@ -187,17 +112,9 @@ async function safeLogDebug(message, metadata = {}) {
   await writeLog('logDebug', () => verboseLog(message), message, metadata);
 }
 
-/**
- * `fn()`, or `fallback` after `console.error('<name> failed', info)` when it throws (§6.4).
- * Synchronous: a returned Promise is passed through as it is.
- */
+/** `config.safeRun`, as a function of its own: the original's two namespaces hold two distinct functions. */
 function safeRun(name, fn, fallback, info) {
-  try {
-    return fn();
-  } catch {
-    console.error(`${name} failed`, info);
-    return fallback;
-  }
+  return config.safeRun(name, fn, fallback, info);
 }
 
 const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array);
@@ -283,64 +200,10 @@ function createTimer() {
   async function logPerformance(success = true, additionalContext = {}) {
     const context = { operation: 'operation', duration_ms: round2(elapsed()), success, ...plainObject(additionalContext) };
     const line = `operation completed in ${context.duration_ms}ms (${success ? 'success' : 'failure'})`;
-    // A logger line is attempted; without the logger nothing is printed (§6.2).
-    const log = logger();
-    if (log) await writeLog(success ? 'logInfo' : 'logWarn', () => {}, line, context);
+    await writeLog(success ? 'logInfo' : 'logWarn', () => {}, line, context);
     return context;
   }
   return { elapsed, elapsedFormatted: () => formatDuration(elapsed()), logPerformance, end: elapsed };
-}
-
-/**
- * `{ ok: true, value }` or `{ ok: false, error }`; silent, never rejects (§15.4).
- * @param {Function} fn
- */
-async function attempt(fn) {
-  if (typeof fn !== 'function') return { ok: false, error: invalidArg('attempt: fn must be a function') };
-  try {
-    return { ok: true, value: await fn() };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-/**
- * Runs `options.operation()`. On failure it logs, prefixes the message with `failureMessage`
- * (only when one is given, §15.4 fixed) and rethrows, or resolves `fallbackValue` with
- * `rethrow: false`.
- */
-async function executeWithQerrors(options) {
-  if (options === null || typeof options !== 'object' || typeof options.operation !== 'function') {
-    throw invalidArg('executeWithQerrors: options.operation must be a function');
-  }
-  const { opName, operation, context = {}, failureMessage, errorCode, errorType, logMessage, rethrow = true, fallbackValue, timer = null } =
-    options;
-  const track = async (success) => {
-    if (timer && typeof timer.logPerformance === 'function') {
-      try {
-        await timer.logPerformance(success, { opName });
-      } catch {
-        // timing is best-effort
-      }
-    }
-  };
-  try {
-    const result = await operation();
-    await track(true);
-    return result;
-  } catch (error) {
-    await track(false);
-    await safeLogError(error, context, { opName, errorCode, errorType, logMessage });
-    if (failureMessage && error !== null && typeof error === 'object' && typeof error.message === 'string') {
-      try {
-        error.message = `${failureMessage}: ${error.message}`;
-      } catch {
-        // a frozen error keeps its message
-      }
-    }
-    if (rethrow !== false) throw error;
-    return fallbackValue;
-  }
 }
 
 /** `[context] message`, or just the message when `context` is falsy. */
@@ -451,6 +314,9 @@ function logWarn(message, metadata) {
 function generateUniqueId(prefix = '') {
   return `${prefix}${crypto.randomUUID()}`;
 }
+
+const { createEnhancedLogEntry, createPerformanceTimer } = logger;
+const { attempt, executeWithQerrors } = errorTypes;
 
 module.exports = {
   createEnhancedLogEntry,

@@ -1,6 +1,9 @@
 'use strict';
 
-// Typed errors, factories and the simple error middleware (spec §2).
+// Typed errors, factories, the simple error middleware, and `attempt` / `executeWithQerrors`.
+
+const logger = require('../logging/logger');
+const { codedError } = require('../policy/errors');
 
 const ErrorTypes = {
   VALIDATION: 'validation',
@@ -238,30 +241,75 @@ function errorMiddleware(err, req, res, next) {
 }
 
 /**
- * Runs `options.operation()`; on failure prints both lines of §2.12 and rethrows the
- * original error unchanged.
- * @param {{ operation: () => any, failureMessage?: string }} options
+ * The trimmed message of an error-like object, else the trimmed string, else `fallback`
+ * (`utils.safeErrorMessage`).
+ * @param {*} error
+ * @param {string} [fallback]
  */
-async function executeWithQerrors(options) {
+function safeErrorMessage(error, fallback = 'Unknown error') {
+  if (error !== null && typeof error === 'object') {
+    const message = error.message;
+    if (typeof message === 'string' && message.trim() !== '') return message.trim();
+    return fallback;
+  }
+  if (typeof error === 'string' && error.trim() !== '') return error.trim();
+  return fallback;
+}
+
+/**
+ * `{ ok: true, value }` or `{ ok: false, error }`; silent, never rejects. The top-level export
+ * and `utils.attempt` are this one function (docs/api.md says why it prints nothing).
+ * @param {() => any} fn
+ */
+async function attempt(fn) {
+  if (typeof fn !== 'function') return { ok: false, error: codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', 'attempt: fn must be a function') };
   try {
-    return await options.operation();
+    return { ok: true, value: await fn() };
   } catch (error) {
-    console.error(options && options.failureMessage, error);
-    console.error('executeWithQerrors error:', error instanceof Error ? error : new Error(String(error)));
-    throw error;
+    return { ok: false, error };
   }
 }
 
 /**
- * `{ ok: true, value }` or `{ ok: false, error }`; never rejects (§2.13).
- * @param {() => any} fn
+ * Runs `options.operation()`. On failure it logs the error through the qerrors logger (with
+ * `opName`, `errorCode`, `errorType`, `logMessage`), prefixes the message with
+ * `failureMessage` when one is given, and rethrows; with `rethrow: false` it resolves
+ * `fallbackValue`. The top-level export and `utils.executeWithQerrors` are this one function.
+ * @param {{ operation: () => any, opName?: string, context?: object, failureMessage?: string,
+ *   errorCode?: string, errorType?: string, logMessage?: string, rethrow?: boolean,
+ *   fallbackValue?: any, timer?: { logPerformance?: Function } | null }} options
  */
-async function attempt(fn) {
+async function executeWithQerrors(options) {
+  if (options === null || typeof options !== 'object' || typeof options.operation !== 'function') {
+    throw codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', 'executeWithQerrors: options.operation must be a function');
+  }
+  const { opName, operation, context = {}, failureMessage, errorCode, errorType, logMessage, rethrow = true, fallbackValue, timer = null } =
+    options;
+  const track = async (success) => {
+    if (timer && typeof timer.logPerformance === 'function') {
+      try {
+        await timer.logPerformance(success, { opName });
+      } catch {
+        // timing is best-effort
+      }
+    }
+  };
   try {
-    return { ok: true, value: await fn() };
+    const result = await operation();
+    await track(true);
+    return result;
   } catch (error) {
-    console.error('attempt error:', error instanceof Error ? error : new Error(String(error)));
-    return { ok: false, error };
+    await track(false);
+    await logger.logError(safeErrorMessage(error), { context, opName, errorCode, errorType, logMessage });
+    if (failureMessage && error !== null && typeof error === 'object' && typeof error.message === 'string') {
+      try {
+        error.message = `${failureMessage}: ${error.message}`;
+      } catch {
+        // a frozen error keeps its message
+      }
+    }
+    if (rethrow !== false) throw error;
+    return fallbackValue;
   }
 }
 
@@ -283,6 +331,7 @@ module.exports = {
 };
 
 Object.defineProperties(module.exports, {
+  _safeErrorMessage: { value: safeErrorMessage },
   _statusForType: { value: statusForType },
   _severityForType: { value: severityForType },
 });

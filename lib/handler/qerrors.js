@@ -11,7 +11,8 @@ const sanitization = require('../policy/redaction');
 const { sanitizeMessage, sanitizeContext } = sanitization;
 const applyCustomPatterns = sanitization._applyCustomPatterns;
 const { ErrorSeverity, ErrorTypes, _statusForType, _severityForType } = require('./errorTypes');
-const { loadedSibling } = require('../compat/optional');
+const memoryPressure = require('../ops/memoryPressure');
+const { readSetting } = require('../policy/config');
 const { snapshot } = require('../logging/line');
 
 const MAX_MESSAGE = 10000;
@@ -378,8 +379,7 @@ function extractContext(error, context = {}) {
 
 /** The memory-pressure and cleanup policy, once the AI pipeline has loaded it. */
 function pressurePolicy() {
-  const m = loadedSibling('ops/memoryPressure');
-  return m ? m.shared() : null;
+  return memoryPressure.existing();
 }
 
 /** Clears the AI advice cache and stops the memory-pressure and cleanup timers (they restart with the next analysis). */
@@ -494,7 +494,7 @@ async function handleControllerError(res, error, functionName, context = {}, use
 async function withErrorHandling(operation, functionName, context = {}, fallback = null) {
   try {
     const result = await operation();
-    if (process.env.QERRORS_VERBOSE !== 'false') console.log(`${functionName} completed successfully`);
+    if (readSetting('QERRORS_VERBOSE')) console.log(`${functionName} completed successfully`);
     return result;
   } catch (error) {
     const severity = (error && typeof error.severity === 'string' && error.severity) || ErrorSeverity.MEDIUM;

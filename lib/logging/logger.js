@@ -11,6 +11,7 @@
 
 const os = require('node:os');
 const path = require('node:path');
+const config = require('../policy/config');
 const sanitization = require('../policy/redaction');
 const { FileSink, fileTransport } = require('./fileSink');
 const { fileLine, consoleLine, snapshot, MESSAGE } = require('./line');
@@ -31,7 +32,7 @@ const LOG_LEVELS = {
 };
 
 // Snapshot like the original's config: the NODE_ENV a process started with.
-const ENVIRONMENT = process.env.NODE_ENV || 'development';
+const ENVIRONMENT = config.readSetting('NODE_ENV');
 // The version npm reports for the running package (`npm start`), read once for the same reason.
 const VERSION = process.env.npm_package_version || '1.0.0';
 const HOSTNAME = os.hostname();
@@ -41,16 +42,6 @@ const MB = 1024 * 1024;
 const SANITIZED = Symbol('qerrors.sanitized');
 /** Marks entries whose keys are sorted throughout, with only JSON values (see `logRedactedError`). */
 const CANONICAL = Symbol('qerrors.canonical');
-
-function env(name, fallback) {
-  const v = process.env[name];
-  return v === undefined || v === '' ? fallback : v;
-}
-
-function envInt(name, fallback, min) {
-  const n = Number.parseInt(env(name, ''), 10);
-  return Number.isFinite(n) && n >= min ? n : fallback;
-}
 
 // process.memoryUsage() reads /proc on every call (it was a third of the cost of handling
 // an error); entries carry whole megabytes, so one sample per second is precise enough.
@@ -97,7 +88,7 @@ function createEnhancedLogEntry(level, message, context = {}, requestId = null) 
     timestamp: new Date().toISOString(),
     level: name,
     message: sanitizeWithCustomPatterns(message, name),
-    service: env('QERRORS_SERVICE_NAME', 'qerrors'),
+    service: config.readSetting('QERRORS_SERVICE_NAME'),
     version: VERSION,
     environment: ENVIRONMENT,
     pid: process.pid,
@@ -202,11 +193,10 @@ let outputs = null;
 function getOutputs() {
   if (outputs) return outputs;
   const files = [];
-  if (!env('QERRORS_DISABLE_FILE_LOGS', '') && process.env.NODE_ENV !== 'test') {
-    const dir = path.resolve(env('QERRORS_LOG_DIR', 'logs'));
-    const maxSize = envInt('QERRORS_LOG_MAXSIZE', 1048576, 1024);
-    const maxFiles = envInt('QERRORS_LOG_MAXFILES', 5, 1);
-    const maxDays = envInt('QERRORS_LOG_MAX_DAYS', 0, 0);
+  const settings = config.readSettings();
+  if (!settings.disableFileLogs && settings.nodeEnv !== 'test') {
+    const dir = path.resolve(settings.logDir);
+    const { logMaxSize: maxSize, logMaxFiles: maxFiles, logMaxDays: maxDays } = settings;
     for (const [level, base] of [
       ['error', 'error'],
       [undefined, 'combined'],
@@ -230,10 +220,10 @@ function getOutputs() {
     }
   }
   outputs = {
-    level: env('QERRORS_LOG_LEVEL', 'info'),
-    service: env('QERRORS_SERVICE_NAME', 'qerrors'),
+    level: settings.logLevel,
+    service: settings.serviceName,
     files,
-    console: process.env.QERRORS_VERBOSE !== 'false' || files.length === 0,
+    console: settings.verbose || files.length === 0,
   };
   return outputs;
 }
@@ -326,7 +316,8 @@ const noop = () => {};
 function dispatch(logger, info) {
   const own = ownSetup;
   info[LEVEL] = info.level;
-  logger._addDefaultMeta(info);
+  // What winston's Logger does with `defaultMeta` before its transports see an entry.
+  if (logger.defaultMeta) Object.assign(info, logger.defaultMeta);
   const levels = logger.levels;
   const rank = levels[info.level];
   if (logger.silent || rank === undefined || rank > levels[logger.level]) return;

@@ -6,24 +6,13 @@
 // With no API key configured, the built-in offline advisor answers and nothing leaves the
 // process. See docs/ai-pipeline.md.
 
-const os = require('node:os');
 const path = require('node:path');
+const config = require('../policy/config');
+const { codedError } = require('../policy/errors');
 
 const OWN_ERROR = Symbol.for('qerrors.aiPipelineError');
 const NO_FINGERPRINT = '0000000000000000';
 const HEX16 = /^[0-9a-f]{16}$/;
-
-const OPENAI_DEFAULT_URL = 'https://api.openai.com/v1/chat/completions';
-const GEMINI_BASE = 'https://generativelanguage.googleapis.com/v1beta/models/';
-const MODELS = {
-  openai: { models: ['gpt-4o', 'gpt-4o-mini', 'gpt-4', 'gpt-3.5-turbo'], defaultModel: 'gpt-4o', maxTokens: 4096 },
-  gemini: {
-    models: ['gemini-2.5-flash-lite', 'gemini-2.0-flash-exp', 'gemini-pro', 'gemini-1.5-pro', 'gemini-1.5-flash'],
-    defaultModel: 'gemini-2.5-flash-lite',
-    maxTokens: 8192,
-  },
-};
-const JSON_MODE_MODELS = new Set(['gpt-4o', 'gpt-4o-mini', 'gpt-4-turbo']);
 
 const CONTEXT_BUDGET = 4000;
 // Only this much of a message and a stack is used (the fingerprint reads 2 KB of message and
@@ -34,214 +23,14 @@ const MAX_STACK_CHARS = 8192;
 // Context keys whose values never go into a prompt, whatever they look like.
 const SECRET_KEY = /pass|secret|token|api[-_]?key|auth|cookie|session|credential|private/i;
 
-const warned = new Set();
-/** Warns once per key (an invalid env var warns once per process, not per error). */
-function warnOnce(key, message) {
-  if (warned.has(key)) return;
-  warned.add(key);
-  process.emitWarning(message, { type: 'QerrorsWarning', code: 'QERRORS_INVALID_ENV' });
-}
-
 /**
- * Reads a numeric env var. Unset or empty → default; invalid or out of range → warning + default.
- * @param {NodeJS.ProcessEnv} env
- * @param {string} name
- * @param {number} def
- * @param {number} min
- * @param {number} max
- */
-function envNumber(env, name, def, min, max) {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    warnOnce(name, `${name}=${JSON.stringify(raw)} is not a number from ${min} to ${max}; using ${def}`);
-    return def;
-  }
-  return n;
-}
-
-function validUrl(s) {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Pipeline options from the environment (spec §16). Invalid values warn once and fall back.
- * @param {NodeJS.ProcessEnv} [env]
- */
-function optionsFromEnv(env = process.env) {
-  let requested = (env.QERRORS_AI_PROVIDER || '').trim().toLowerCase();
-  if (requested === 'google') requested = 'gemini';
-  if (requested && requested !== 'openai' && requested !== 'gemini') {
-    warnOnce('QERRORS_AI_PROVIDER', `QERRORS_AI_PROVIDER=${JSON.stringify(env.QERRORS_AI_PROVIDER)} is not 'openai' or 'google'; using the default`);
-    requested = '';
-  }
-  const keys = { gemini: env.GEMINI_API_KEY || '', openai: env.OPENAI_API_KEY || '' };
-  // Unset provider: the spec's default (google) when its key exists, else OpenAI when that
-  // key exists, else the offline advisor.
-  let provider = requested || (keys.gemini ? 'gemini' : keys.openai ? 'openai' : 'offline');
-  if (provider !== 'offline' && !keys[provider]) {
-    const v = provider === 'gemini' ? 'GEMINI_API_KEY' : 'OPENAI_API_KEY';
-    warnOnce(`missing:${v}`, `Missing ${v} in environment variables; AI analysis uses the offline advisor`);
-    provider = 'offline';
-  }
-  const opts = { provider, apiKey: provider === 'offline' ? '' : keys[provider] };
-
-  let url = '';
-  if (provider === 'openai') {
-    if (env.QERRORS_OPENAI_URL) url = env.QERRORS_OPENAI_URL;
-    else if (env.OPENAI_BASE_URL) url = env.OPENAI_BASE_URL.replace(/\/+$/, '') + '/chat/completions';
-    if (url && !validUrl(url)) {
-      warnOnce('QERRORS_OPENAI_URL', `AI endpoint ${JSON.stringify(url)} is not an http(s) URL; using ${OPENAI_DEFAULT_URL}`);
-      url = '';
-    }
-  } else if (provider === 'gemini' && env.QERRORS_GEMINI_URL) {
-    url = validUrl(env.QERRORS_GEMINI_URL) ? env.QERRORS_GEMINI_URL : '';
-    if (!url) warnOnce('QERRORS_GEMINI_URL', 'QERRORS_GEMINI_URL is not an http(s) URL; using the Gemini API');
-  }
-  if (provider !== 'offline') {
-    const m = MODELS[provider];
-    let model = env.QERRORS_AI_MODEL || m.defaultModel;
-    // A custom endpoint (a proxy, a local server) may serve any model name.
-    if (!url && !m.models.includes(model)) {
-      warnOnce('QERRORS_AI_MODEL', `QERRORS_AI_MODEL=${JSON.stringify(model)} is not a ${provider} model; using ${m.defaultModel}`);
-      model = m.defaultModel;
-    }
-    opts.model = model;
-    opts.url = url || (provider === 'openai' ? OPENAI_DEFAULT_URL : `${GEMINI_BASE}${encodeURIComponent(model)}:generateContent`);
-    opts.maxTokens = envNumber(env, 'QERRORS_MAX_TOKENS', m.maxTokens, 1, 1e6);
-    opts.jsonMode = provider === 'openai' && JSON_MODE_MODELS.has(model);
-  }
-
-  const cpus = Math.max(1, (os.availableParallelism ? os.availableParallelism() : os.cpus().length) || 1);
-  const freeMb = os.freemem() / (1024 * 1024);
-  const dynConcurrency = Math.min(Math.max(5, Math.min(50, cpus * 3)), Math.max(5, Math.min(30, Math.floor(freeMb / 100))));
-  const dynQueue = Math.min(Math.max(100, Math.min(2000, Math.floor(freeMb / 10))), cpus * 100);
-  const safe = envNumber(env, 'QERRORS_SAFE_THRESHOLD', Math.max(2000, dynQueue * 2), 1, 1e6);
-  const clamp = (name, v) => {
-    if (v <= safe) return v;
-    warnOnce(`${name}:clamp`, `${name}=${v} is above QERRORS_SAFE_THRESHOLD (${safe}); using ${safe}`);
-    return safe;
-  };
-  opts.concurrency = clamp('QERRORS_CONCURRENCY', Math.floor(envNumber(env, 'QERRORS_CONCURRENCY', dynConcurrency, 1, 1e4)));
-  opts.queueLimit = clamp('QERRORS_QUEUE_LIMIT', Math.floor(envNumber(env, 'QERRORS_QUEUE_LIMIT', dynQueue, 0, 1e6)));
-  const cacheVar = env.QERRORS_CACHE_LIMIT !== undefined && env.QERRORS_CACHE_LIMIT !== '' ? 'QERRORS_CACHE_LIMIT' : 'QERRORS_CACHE_SIZE';
-  opts.cacheLimit = clamp(cacheVar, Math.floor(envNumber(env, cacheVar, 50, 0, 1e7)));
-  opts.cacheTtlMs = envNumber(env, 'QERRORS_CACHE_TTL', 86400, 1, 1e10) * 1000;
-  opts.timeoutMs = envNumber(env, 'QERRORS_TIMEOUT', 10000, 1, 864e5);
-  opts.connectTimeoutMs = Math.min(opts.timeoutMs, 5000);
-  opts.retryAttempts = Math.floor(envNumber(env, 'QERRORS_RETRY_ATTEMPTS', 2, 0, 10));
-  opts.retryBaseMs = envNumber(env, 'QERRORS_RETRY_BASE_MS', 100, 0, 864e5);
-  opts.retryMaxMs = envNumber(env, 'QERRORS_RETRY_MAX_MS', 2000, 0, 864e5);
-  opts.maxResponseBytes = Math.floor(envNumber(env, 'QERRORS_AI_MAX_RESPONSE_BYTES', 1048576, 1024, 1e9));
-  if (env.QERRORS_RATE_LIMIT_ENABLED === 'false') {
-    opts.rateLimitBurst = 0;
-  } else {
-    const isOpenAi = (opts.url || '').includes('openai.com');
-    const kind = isOpenAi ? 'OPENAI' : 'GENERIC';
-    opts.rateLimitBurst = Math.floor(envNumber(env, `QERRORS_RATE_LIMIT_${kind}_TOKENS`, isOpenAi ? 60 : 30, 1, 1e6));
-    opts.rateLimitPerSec = envNumber(env, `QERRORS_RATE_LIMIT_${kind}_REFILL`, isOpenAi ? 1 : 0.5, 0.001, 1e6);
-  }
-  // Advice shared through Redis by every process of the service (docs/redis.md).
-  const redisUrl = env.QERRORS_REDIS_URL;
-  if (redisUrl) {
-    if (/^redis:\/\/[^\s]+$/.test(redisUrl)) opts.redisUrl = redisUrl;
-    else warnOnce('QERRORS_REDIS_URL', `QERRORS_REDIS_URL=${JSON.stringify(redisUrl)} is not a redis:// URL; the advice cache stays local`);
-  }
-  return opts;
-}
-
-const OPTION_TYPES = {
-  provider: 'string',
-  apiKey: 'string',
-  url: 'string',
-  model: 'string',
-  maxTokens: 'number',
-  jsonMode: 'boolean',
-  timeoutMs: 'number',
-  connectTimeoutMs: 'number',
-  retryAttempts: 'number',
-  retryBaseMs: 'number',
-  retryMaxMs: 'number',
-  retryAfterMaxMs: 'number',
-  concurrency: 'number',
-  queueLimit: 'number',
-  cacheLimit: 'number',
-  cacheTtlMs: 'number',
-  maxResponseBytes: 'number',
-  rateLimit: 'object',
-  breakerThreshold: 'number',
-  breakerResetMs: 'number',
-  failureTtlMs: 'number',
-  redisUrl: 'string',
-};
-
-function optionError(Ctor, message) {
-  const err = new Ctor(message);
-  err.code = 'ERR_QERRORS_AI_OPTION';
-  err[OWN_ERROR] = true;
-  return err;
-}
-
-/**
- * Validates `configure()` options and merges them over the environment's.
+ * The pipeline's settings: the environment with the configure() overrides on top, resolved
+ * and checked by lib/policy/config.js (one object, every field present; see
+ * docs/configuration.md).
  * @param {Record<string, unknown>} overrides
  */
 function resolveOptions(overrides) {
-  const o = { ...overrides };
-  for (const [k, v] of Object.entries(o)) {
-    if (!(k in OPTION_TYPES)) throw optionError(TypeError, `Unknown AI pipeline option '${k}'`);
-    if (v === undefined) continue;
-    if (k === 'rateLimit') {
-      if (v !== false && (v === null || typeof v !== 'object')) {
-        throw optionError(TypeError, 'AI pipeline option rateLimit must be false or { burst, perSec }');
-      }
-      continue;
-    }
-    if (typeof v !== OPTION_TYPES[k]) throw optionError(TypeError, `AI pipeline option ${k} must be a ${OPTION_TYPES[k]}`);
-    if (typeof v === 'number' && (!Number.isFinite(v) || v < 0)) {
-      throw optionError(RangeError, `AI pipeline option ${k} must be a finite number >= 0, got ${v}`);
-    }
-  }
-  if (o.provider === 'google') o.provider = 'gemini';
-  if (o.provider !== undefined && !['offline', 'openai', 'gemini'].includes(o.provider)) {
-    throw optionError(RangeError, `AI pipeline option provider must be 'offline', 'openai' or 'gemini', got '${o.provider}'`);
-  }
-  if (o.url !== undefined && !validUrl(o.url)) throw optionError(TypeError, 'AI pipeline option url must be an http(s) URL');
-  const base = optionsFromEnv();
-  const provider = o.provider || base.provider;
-  const merged = { ...base };
-  if (provider !== base.provider) {
-    // Switching provider: the env's key, URL and model belong to the other one.
-    const keyVar = provider === 'gemini' ? 'GEMINI_API_KEY' : 'OPENAI_API_KEY';
-    merged.apiKey = provider === 'offline' ? '' : process.env[keyVar] || '';
-    if (provider !== 'offline') {
-      const m = MODELS[provider];
-      merged.model = m.defaultModel;
-      merged.maxTokens = m.maxTokens;
-      merged.url = provider === 'openai' ? OPENAI_DEFAULT_URL : `${GEMINI_BASE}${m.defaultModel}:generateContent`;
-    }
-  }
-  for (const [k, v] of Object.entries(o)) {
-    if (v !== undefined && k !== 'rateLimit') merged[k] = v;
-  }
-  merged.provider = provider;
-  if (o.model !== undefined && o.url === undefined && provider === 'gemini') {
-    merged.url = `${GEMINI_BASE}${encodeURIComponent(o.model)}:generateContent`;
-  }
-  if (o.jsonMode === undefined) merged.jsonMode = provider === 'openai' && JSON_MODE_MODELS.has(merged.model);
-  if (o.rateLimit === false) merged.rateLimitBurst = 0;
-  else if (o.rateLimit) {
-    const { burst, perSec } = /** @type {{burst?: number, perSec?: number}} */ (o.rateLimit);
-    if (burst !== undefined) merged.rateLimitBurst = burst;
-    if (perSec !== undefined) merged.rateLimitPerSec = perSec;
-  }
-  return merged;
+  return config.resolveAi(overrides);
 }
 
 // ---- state ----
@@ -622,7 +411,7 @@ function getAdvice(fingerprint) {
  */
 function onAdvice(listener) {
   if (typeof listener !== 'function') {
-    throw optionError(TypeError, 'onAdvice(listener) needs a function');
+    throw codedError(TypeError, 'ERR_QERRORS_AI_OPTION', 'onAdvice(listener) needs a function');
   }
   listeners.add(listener);
   return () => {
@@ -671,7 +460,7 @@ function shutdown() {
  * @param {Record<string, unknown>} [options]
  */
 function configure(options = {}) {
-  if (options === null || typeof options !== 'object') throw optionError(TypeError, 'configure(options) needs an object');
+  if (options === null || typeof options !== 'object') throw codedError(TypeError, 'ERR_QERRORS_AI_OPTION', 'configure(options) needs an object');
   const next = { ...options };
   const created = native().createAiPipeline(resolveOptions(next), onResult);
   const old = pipeline;
@@ -684,5 +473,12 @@ function configure(options = {}) {
 }
 
 module.exports = { schedule, analyze, getAdvice, onAdvice, stats, clearCache, shutdown, configure };
-// Internal, for lib/handler/qerrors.js; not enumerable, so the public namespace keeps its keys.
-Object.defineProperty(module.exports, '_intake', { value: intake });
+/** stats() of the running pipeline, or null when none runs (never starts one). */
+function peekStats() {
+  return pipeline ? stats() : null;
+}
+
+// Internal, for lib/handler/qerrors.js and the queue metrics; not enumerable, so the public
+// namespace keeps its keys.
+// (`_peekStats` is configurable so that tests can stand in for a running pipeline.)
+Object.defineProperties(module.exports, { _intake: { value: intake }, _peekStats: { value: peekStats, configurable: true, writable: true } });

@@ -9,9 +9,10 @@
 //
 // Nothing starts at require time: the timers start when the first pipeline attaches, are
 // unref'd (they never keep the process alive), and stop with `stop()` (qerrors.cleanup(),
-// aiPipeline.shutdown()). See docs/metrics-and-monitor.md.
+// the AI module's shutdown()). See docs/metrics-and-monitor.md.
 
 const os = require('node:os');
+const { codedError } = require('../policy/errors');
 
 const LEVELS = Object.freeze(['normal', 'high', 'critical']);
 /** Fraction of a limit at which each level starts; a level ends HYSTERESIS below its start. */
@@ -19,11 +20,9 @@ const THRESHOLDS = Object.freeze({ high: 0.7, critical: 0.85 });
 const HYSTERESIS = 0.05;
 /** Cache and queue bound, as a fraction of the configured one, per level. */
 const SCALES = Object.freeze({ normal: 1, high: 0.5, critical: 0.25 });
-const DEFAULT_CHECK_MS = 30_000;
-const DEFAULT_CLEANUP_MS = 300_000;
 
 function invalidArg(message) {
-  return Object.assign(new TypeError(message), { code: 'ERR_QERRORS_INVALID_ARG' });
+  return codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', message);
 }
 
 /** The memory RSS is compared with: the cgroup limit when there is one, else total memory. */
@@ -153,11 +152,9 @@ class MemoryPressure {
     let checkMs = this._checkIntervalMs;
     let cleanupMs = this._cleanupIntervalMs;
     if (checkMs === undefined || cleanupMs === undefined) {
-      // The two settings alone (as config.readSettings() reads them): reading them all would
-      // warn a second time about unrelated invalid variables.
-      const { readIntSetting } = require('../policy/config');
-      if (checkMs === undefined) checkMs = readIntSetting('QERRORS_MEMORY_CHECK_INTERVAL', DEFAULT_CHECK_MS, 1);
-      if (cleanupMs === undefined) cleanupMs = readIntSetting('QERRORS_CLEANUP_INTERVAL', DEFAULT_CLEANUP_MS, 1);
+      const { readSetting } = require('../policy/config');
+      if (checkMs === undefined) checkMs = readSetting('QERRORS_MEMORY_CHECK_INTERVAL');
+      if (cleanupMs === undefined) cleanupMs = readSetting('QERRORS_CLEANUP_INTERVAL');
     }
     this._checkTimer = this._timers.setInterval(() => this.check(), checkMs);
     this._cleanupTimer = this._timers.setInterval(() => this.cleanup(), cleanupMs);
@@ -270,4 +267,9 @@ function shared() {
   return sharedInstance;
 }
 
-module.exports = { MemoryPressure, shared, measureProcess, LEVELS, THRESHOLDS, HYSTERESIS, SCALES };
+/** The process-wide instance if the AI pipeline has created it, else null (creates nothing). */
+function existing() {
+  return sharedInstance;
+}
+
+module.exports = { MemoryPressure, shared, existing, measureProcess, LEVELS, THRESHOLDS, HYSTERESIS, SCALES };

@@ -9,7 +9,7 @@
 // histogram is a fixed array.
 
 const { monitorEventLoopDelay } = require('node:perf_hooks');
-const { loadedSibling } = require('../compat/optional');
+const queue = require('../compat/queue');
 
 // Latency histogram: log-spaced buckets from 1 µs to ~17 min, 8 per power of two, so
 // quantiles are within ~9% and memory is fixed whatever the call count.
@@ -140,12 +140,9 @@ function getMetrics() {
       components[name] = { error: String(err && err.message) };
     }
   }
-  // The queueManager limiters, once the application uses them (reading never loads them).
-  // Their metrics include the AI pipeline's queue, and reading that would start a pipeline
-  // that is not running: so only while it runs (component ai) or when it was never loaded.
-  const queue = loadedSibling('compat/queue');
-  const aiIdle = loadedSibling('native/ai') && !components.ai;
-  if (queue && typeof queue.getQueueMetrics === 'function' && !components.queue && !aiIdle) {
+  // The queueManager limiters and the AI analysis queue (read only while the pipeline runs:
+  // a snapshot never starts it).
+  if (!components.queue) {
     try {
       components.queue = queue.getQueueMetrics();
     } catch (err) {
