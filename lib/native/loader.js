@@ -77,4 +77,4 @@ function checkVersion(binding) {
   return binding;
 }
 
-module.exports = checkVersion(load(process.env.QERRORS_NATIVE_LIBRARY_PATH || undefined));
+module.exports = checkVersion(load(require('../policy/config').readSetting('QERRORS_NATIVE_LIBRARY_PATH') || undefined));

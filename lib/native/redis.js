@@ -7,6 +7,7 @@
 // Redis availability changes once per outage.
 
 const native = require('./loader');
+const { readSetting } = require('../policy/config');
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const DEFAULT_PREFIX = 'qerrors:rl:';
@@ -80,7 +81,7 @@ class RedisStore {
     if (options === null || typeof options !== 'object') {
       throw coded('ERR_QERRORS_INVALID_OPTIONS', 'redisStore options must be an object', TypeError);
     }
-    const url = options.url ?? process.env.QERRORS_REDIS_URL ?? DEFAULT_URL;
+    const url = options.url ?? readSetting('QERRORS_REDIS_URL') ?? DEFAULT_URL;
     if (typeof url !== 'string' || url === '') {
       throw coded('ERR_QERRORS_REDIS_URL', 'url must be a non-empty string such as redis://127.0.0.1:6379', TypeError);
     }

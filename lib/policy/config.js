@@ -74,11 +74,15 @@ function readEnv(name) {
   return typeof value === 'string' ? value : undefined;
 }
 
+// Variables whose unset value is the default clamped to QERRORS_SAFE_THRESHOLD.
+const CLAMPED = { QERRORS_CONCURRENCY: 'concurrency', QERRORS_QUEUE_LIMIT: 'queueLimit', QERRORS_CACHE_LIMIT: 'cacheLimit' };
+
 /**
  * What qerrors uses for a variable that is not set, as a string (undefined: nothing).
  * @param {string} name
  */
 function effectiveDefault(name) {
+  if (Object.prototype.hasOwnProperty.call(CLAMPED, name)) return String(limits()[CLAMPED[name]]);
   if (name === 'QERRORS_MAX_TOKENS') {
     const ai = readSettings().ai;
     return ai.provider === 'offline' ? undefined : String(ai.maxTokens);
