@@ -324,10 +324,10 @@ test('setup errors are thrown at once with named codes', () => {
   bad({ store: { increment() {}, decrement() {}, resetKey() {}, init: 5 } }, 'TypeError', 'ERR_QERRORS_INVALID_STORE');
   bad({ limit: () => 5 }, 'TypeError', 'ERR_QERRORS_LIMIT_FUNCTION');
   bad({ limit: () => 5, store: new RateLimiterStore() }, 'TypeError', 'ERR_QERRORS_STORE_NEEDS_LIMIT');
-  bad({ keyGenerator: 'ip' }, 'TypeError', 'ERR_QERRORS_INVALID_OPTIONS');
+  bad({ keyGenerator: 'ip' }, 'TypeError', 'ERR_QERRORS_INVALID_OPTION');
   bad({ ipv6Subnet: 200 }, 'RangeError', 'ERR_QERRORS_INVALID_IPV6_SUBNET');
   bad({ burst: 0 }, 'RangeError', 'ERR_QERRORS_INVALID_BURST');
-  bad('x', 'TypeError', 'ERR_QERRORS_INVALID_OPTIONS');
+  bad('x', 'TypeError', 'ERR_QERRORS_INVALID_OPTION');
   const shared = new RateLimiterStore({ limit: 1 });
   rateLimit({ store: shared });
   bad({ store: shared }, 'Error', 'ERR_QERRORS_STORE_REUSE');

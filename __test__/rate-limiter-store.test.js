@@ -80,7 +80,7 @@ test('store misuse gives coded errors', async () => {
   assert.throws(() => store.init({ windowMs: 1000, limit: () => 5 }), { name: 'TypeError', code: 'ERR_QERRORS_STORE_NEEDS_LIMIT' });
   assert.throws(() => new RateLimiterStore({ limit: 0 }), { name: 'RangeError', code: 'ERR_QERRORS_INVALID_LIMIT' });
   assert.throws(() => new RateLimiterStore({ prefix: 'x' }), { name: 'TypeError', code: 'ERR_QERRORS_UNKNOWN_OPTION' });
-  assert.throws(() => new RateLimiterStore('x'), { name: 'TypeError', code: 'ERR_QERRORS_INVALID_OPTIONS' });
+  assert.throws(() => new RateLimiterStore('x'), { name: 'TypeError', code: 'ERR_QERRORS_INVALID_OPTION' });
   store.init({ windowMs: 1000, limit: 1 });
   await assert.rejects(store.increment(42), { name: 'TypeError', code: 'ERR_QERRORS_INVALID_KEY' });
 });

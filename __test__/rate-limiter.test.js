@@ -148,8 +148,8 @@ test('methods work detached from their object', () => {
 });
 
 test('bad options throw TypeError/RangeError with a code', () => {
-  throwsCoded(() => new RateLimiter(), TypeError, 'ERR_QERRORS_INVALID_OPTIONS');
-  throwsCoded(() => new RateLimiter(null), TypeError, 'ERR_QERRORS_INVALID_OPTIONS');
+  throwsCoded(() => new RateLimiter(), TypeError, 'ERR_QERRORS_INVALID_OPTION');
+  throwsCoded(() => new RateLimiter(null), TypeError, 'ERR_QERRORS_INVALID_OPTION');
   throwsCoded(() => new RateLimiter({}), TypeError, 'ERR_QERRORS_INVALID_LIMIT');
   throwsCoded(() => new RateLimiter({ limit: '5' }), TypeError, 'ERR_QERRORS_INVALID_LIMIT');
   for (const limit of [NaN, 0, -1, 1.5, Infinity, 1e8]) {
@@ -161,9 +161,9 @@ test('bad options throw TypeError/RangeError with a code', () => {
   assert.equal(new RateLimiter({ limit: 1, windowMs: 2 ** 31 - 1, sweepIntervalMs: 0 }).windowMs, 2 ** 31 - 1);
   throwsCoded(() => new RateLimiter({ limit: 1, burst: 0 }), RangeError, 'ERR_QERRORS_INVALID_BURST');
   throwsCoded(() => new RateLimiter({ limit: 1, maxKeys: 0 }), RangeError, 'ERR_QERRORS_INVALID_MAX_KEYS');
-  throwsCoded(() => new RateLimiter({ limit: 1, clock: 'sundial' }), RangeError, 'ERR_QERRORS_INVALID_OPTIONS');
-  throwsCoded(() => new RateLimiter({ limit: 1, clock: 5 }), TypeError, 'ERR_QERRORS_INVALID_OPTIONS');
-  throwsCoded(() => new RateLimiter({ limit: 1, sweepIntervalMs: -1 }), RangeError, 'ERR_QERRORS_INVALID_OPTIONS');
+  throwsCoded(() => new RateLimiter({ limit: 1, clock: 'sundial' }), RangeError, 'ERR_QERRORS_INVALID_OPTION');
+  throwsCoded(() => new RateLimiter({ limit: 1, clock: 5 }), TypeError, 'ERR_QERRORS_INVALID_OPTION');
+  throwsCoded(() => new RateLimiter({ limit: 1, sweepIntervalMs: -1 }), RangeError, 'ERR_QERRORS_INVALID_OPTION');
   throwsCoded(() => new RateLimiter({ limit: 1, max: 5 }), TypeError, 'ERR_QERRORS_UNKNOWN_OPTION');
 });
 
@@ -181,7 +181,7 @@ test('bad per-call input throws TypeError/RangeError with a code and changes not
   }
   throwsCoded(() => l.consume('a', '1'), TypeError, 'ERR_QERRORS_INVALID_COST');
   throwsCoded(() => l.sweep(-1), RangeError, 'ERR_QERRORS_INVALID_COST');
-  throwsCoded(() => l.advanceTime(-1), RangeError, 'ERR_QERRORS_INVALID_OPTIONS');
+  throwsCoded(() => l.advanceTime(-1), RangeError, 'ERR_QERRORS_INVALID_OPTION');
   throwsCoded(() => new RateLimiter({ limit: 1, sweepIntervalMs: 0 }).advanceTime(1), TypeError, 'ERR_QERRORS_NO_MANUAL_CLOCK');
   assert.deepEqual(l.stats(), { keys: 0, allowed: 0, limited: 0, evicted: 0, swept: 0 });
 });

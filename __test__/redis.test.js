@@ -330,9 +330,9 @@ test('options and arguments are validated with coded errors', async () => {
   assert.throws(() => redisStore({ url: '' }), { code: 'ERR_QERRORS_REDIS_URL' });
   assert.throws(() => redisStore({ windowMs: 1000, limit: 0 }), { name: 'RangeError', code: 'ERR_QERRORS_INVALID_LIMIT' });
   assert.throws(() => redisStore({ windowMs: 1.5, limit: 2 }), { name: 'RangeError', code: 'ERR_QERRORS_INVALID_WINDOW' });
-  assert.throws(() => redisStore({ logger: {} }), { code: 'ERR_QERRORS_INVALID_OPTIONS' });
+  assert.throws(() => redisStore({ logger: {} }), { code: 'ERR_QERRORS_INVALID_OPTION' });
   assert.throws(() => redisStore({ maxInFlight: 0 }), { name: 'RangeError', code: 'ERR_QERRORS_REDIS_MAX_IN_FLIGHT' });
-  assert.throws(() => redisStore(null), { code: 'ERR_QERRORS_INVALID_OPTIONS' });
+  assert.throws(() => redisStore(null), { code: 'ERR_QERRORS_INVALID_OPTION' });
   const store = redisStore({ url: 'redis://127.0.0.1:1' });
   assert.ok(store instanceof RedisStore);
   assert.equal(store.localKeys, false);
@@ -403,7 +403,7 @@ test('on a Redis Cluster every key is checked on the node owning its slot', { sk
   } finally {
     await store.close();
   }
-  assert.throws(() => redisStore({ cluster: 'yes' }), { code: 'ERR_QERRORS_INVALID_OPTIONS' });
+  assert.throws(() => redisStore({ cluster: 'yes' }), { code: 'ERR_QERRORS_INVALID_OPTION' });
 });
 
 test('the store is exported from qerrors/native for CommonJS and ESM alike', async () => {

@@ -52,9 +52,8 @@ function recordDuration(ms) {
 function capacityError() {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
-  const err = new Error(CAPACITY_MESSAGE);
+  const err = codedError(Error, 'ERR_QERRORS_QUEUE_FULL', CAPACITY_MESSAGE);
   Error.stackTraceLimit = limit;
-  err.code = 'ERR_QERRORS_QUEUE_FULL';
   return err;
 }
 

@@ -56,12 +56,12 @@ class RateLimiter {
    */
   constructor(options) {
     if (options === null || typeof options !== 'object') {
-      throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTIONS', 'RateLimiter options must be an object such as { limit: 100, windowMs: 60000 }');
+      throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'RateLimiter options must be an object such as { limit: 100, windowMs: 60000 }');
     }
     rejectUnknownOptions(options, LIMITER_OPTIONS, 'RateLimiter');
     const sweepMs = options.sweepIntervalMs === undefined ? SWEEP_INTERVAL_MS : options.sweepIntervalMs;
     if (typeof sweepMs !== 'number' || !(sweepMs >= 0) || sweepMs > 2147483647) {
-      throw coded(RangeError, 'ERR_QERRORS_INVALID_OPTIONS', `sweepIntervalMs must be a number of ms from 0 (no timer) to 2147483647, got ${sweepMs}`);
+      throw coded(RangeError, 'ERR_QERRORS_INVALID_OPTION', `sweepIntervalMs must be a number of ms from 0 (no timer) to 2147483647, got ${sweepMs}`);
     }
     this.#n = native.createRateLimiter(options);
     /** Requests allowed per window. */
@@ -205,7 +205,7 @@ class RateLimiterStore {
   /** @param {{ limit?: number, windowMs?: number, burst?: number, maxKeys?: number, ipv6Subnet?: number | false, clock?: 'coarse' | 'precise' | 'manual', sweepIntervalMs?: number }} [options] */
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
-      throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTIONS', 'RateLimiterStore options must be an object');
+      throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'RateLimiterStore options must be an object');
     }
     rejectUnknownOptions(options, STORE_OPTIONS, 'RateLimiterStore');
     // Undefined entries must not override the middleware's values in init().
@@ -430,7 +430,7 @@ function defaultIdentifier(limit, windowMs) {
  */
 function rateLimit(options = {}) {
   if (options === null || typeof options !== 'object') {
-    throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTIONS', 'rateLimit(options): options must be an object');
+    throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit(options): options must be an object');
   }
   rejectUnknownOptions(options, MIDDLEWARE_OPTIONS, 'rateLimit');
   const o = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
@@ -449,11 +449,11 @@ function rateLimit(options = {}) {
   }
   const logger = o.logger ?? console;
   if (typeof logger.error !== 'function' || typeof logger.warn !== 'function') {
-    throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTIONS', 'rateLimit: logger must have error() and warn() methods');
+    throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit: logger must have error() and warn() methods');
   }
   for (const name of ['keyGenerator', 'handler', 'skip', 'requestWasSuccessful']) {
     if (o[name] !== undefined && typeof o[name] !== 'function') {
-      throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTIONS', `rateLimit: ${name} must be a function`);
+      throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', `rateLimit: ${name} must be a function`);
     }
   }
   const ipv6Subnet = o.ipv6Subnet ?? 56;
@@ -465,7 +465,7 @@ function rateLimit(options = {}) {
   let nativeStore;
   if (o.store !== undefined) {
     if (o.burst !== undefined || o.maxKeys !== undefined) {
-      throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTIONS', 'rateLimit: burst and maxKeys configure the built-in store; set them on your store instead');
+      throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit: burst and maxKeys configure the built-in store; set them on your store instead');
     }
     const s = o.store;
     const ok =

@@ -79,7 +79,7 @@ class RedisStore {
   /** @param {RedisStoreOptions} [options] */
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
-      throw coded('ERR_QERRORS_INVALID_OPTIONS', 'redisStore options must be an object', TypeError);
+      throw coded('ERR_QERRORS_INVALID_OPTION', 'redisStore options must be an object', TypeError);
     }
     const url = options.url ?? readSetting('QERRORS_REDIS_URL') ?? DEFAULT_URL;
     if (typeof url !== 'string' || url === '') {
@@ -95,7 +95,7 @@ class RedisStore {
     }
     const logger = options.logger ?? console;
     if (!logger || typeof logger.warn !== 'function') {
-      throw coded('ERR_QERRORS_INVALID_OPTIONS', 'logger must have a warn(message) method', TypeError);
+      throw coded('ERR_QERRORS_INVALID_OPTION', 'logger must have a warn(message) method', TypeError);
     }
     const timeoutMs = intOption(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeoutMs', 1, 600000, 'ERR_QERRORS_REDIS_TIMEOUT');
     const probeIntervalMs = intOption(
@@ -111,7 +111,7 @@ class RedisStore {
     if (options.limit !== undefined) intOption(options.limit, 'limit', 1, 10000000, 'ERR_QERRORS_INVALID_LIMIT');
     const cluster = options.cluster ?? false;
     if (typeof cluster !== 'boolean') {
-      throw coded('ERR_QERRORS_INVALID_OPTIONS', 'cluster must be a boolean', TypeError);
+      throw coded('ERR_QERRORS_INVALID_OPTION', 'cluster must be a boolean', TypeError);
     }
     /** Keys live in Redis, shared: express-rate-limit must not assume per-instance keys. */
     this.localKeys = false;

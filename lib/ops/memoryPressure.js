@@ -83,7 +83,7 @@ class MemoryPressure {
     if (typeof measure !== 'function') throw invalidArg('MemoryPressure: measure must be a function');
     for (const [k, v] of Object.entries({ checkIntervalMs, cleanupIntervalMs })) {
       if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
-        throw Object.assign(new RangeError(`MemoryPressure: ${k} must be an integer >= 1`), { code: 'ERR_QERRORS_INVALID_ARG' });
+        throw codedError(RangeError, 'ERR_QERRORS_INVALID_ARG', `MemoryPressure: ${k} must be an integer >= 1`);
       }
     }
     this._measure = measure;

@@ -35,7 +35,7 @@ struct State {
 
 const CODE_KEY: &str = "ERR_QERRORS_INVALID_KEY";
 const CODE_COST: &str = "ERR_QERRORS_INVALID_COST";
-const CODE_OPTIONS: &str = "ERR_QERRORS_INVALID_OPTIONS";
+const CODE_OPTIONS: &str = "ERR_QERRORS_INVALID_OPTION";
 const CODE_BATCH: &str = "ERR_QERRORS_INVALID_BATCH";
 
 /// Reads one named property of `obj` (`undefined` when absent).
