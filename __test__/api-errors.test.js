@@ -1,7 +1,7 @@
 'use strict';
 
-// Error types (§2), entity guards (§10), response helpers (§11, with the [REIMPL] fixes),
-// dependency injection (§9) and the non-HTTP parts of qerrors (§1), on recording mocks.
+// Error types, entity guards, response helpers (with the fixes listed in docs/api.md),
+// dependency injection and the non-HTTP parts of qerrors, on recording mocks.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -57,7 +57,7 @@ test.before(async () => {
   (await q.logger).silent = true;
 });
 
-test('enums and maps (§2.1, §2.2)', () => {
+test('enums and maps', () => {
   assert.deepEqual(q.ErrorTypes, {
     VALIDATION: 'validation',
     AUTHENTICATION: 'authentication',
@@ -115,7 +115,7 @@ test('ServiceError: own keys, statuses, toJSON, subclassing', () => {
   assert.equal(q.createServiceError('m', 'database').severity, 'high');
 });
 
-test('ErrorFactory and errorUtils tables (§2.7, §2.8)', () => {
+test('ErrorFactory and errorUtils tables', () => {
   const F = q.ErrorFactory;
   const rows = [
     [F.validation('bad', 'email'), 'VALIDATION_ERROR', 400, { field: 'email' }, 'bad'],
@@ -158,7 +158,7 @@ test('ErrorFactory and errorUtils tables (§2.7, §2.8)', () => {
   assert.equal(U.wrap('str', 'dflt').message, 'dflt');
 });
 
-test('safeUtils, attempt, executeWithQerrors, asyncHandler (§2.7-§2.13)', async () => {
+test('safeUtils, attempt, executeWithQerrors, asyncHandler', async () => {
   assert.deepEqual(await q.safeUtils.execute(async () => 5), { success: true, data: 5 });
   const boom = new Error('b');
   assert.deepEqual(await q.safeUtils.execute(() => Promise.reject(boom)), { success: false, error: boom });
@@ -191,7 +191,7 @@ test('safeUtils, attempt, executeWithQerrors, asyncHandler (§2.7-§2.13)', asyn
   await assert.rejects(q.errorUtils.asyncHandler(() => Promise.reject(boom), 'x'), (e) => e instanceof q.ServiceError && e.cause === boom);
 });
 
-test('handleSimpleError and errorMiddleware bodies (§2.10, §2.11 [REIMPL])', () => {
+test('handleSimpleError and errorMiddleware bodies (docs/api.md)', () => {
   const a = q.handleSimpleError(new Error('plain'), { extra: 1 });
   assert.deepEqual(Object.keys(a.error), ['code', 'message', 'type', 'severity', 'context', 'timestamp']);
   assert.deepEqual([a.error.code, a.error.type, a.error.severity, a.error.context], ['INTERNAL_ERROR', 'system', 'high', { extra: 1 }]);
@@ -205,7 +205,7 @@ test('handleSimpleError and errorMiddleware bodies (§2.10, §2.11 [REIMPL])', (
   assert.deepEqual(res.body.error.context, { resource: 'User', path: '/p', method: 'GET', ip: '1.2.3.4', userAgent: 'UA' });
   assert.equal(res.body.error.code, 'NOT_FOUND_ERROR');
 
-  // [REIMPL]: err.status honoured, null error and a req without get() tolerated.
+  // docs/api.md: err.status honoured, null error and a req without get() tolerated.
   res = mockRes();
   q.errorMiddleware(Object.assign(new Error('gone'), { status: 410 }), { headers: { 'user-agent': 'X' } }, res, () => {});
   assert.equal(res.statusCode, 410);
@@ -225,7 +225,7 @@ test('handleSimpleError and errorMiddleware bodies (§2.10, §2.11 [REIMPL])', (
   assert.equal(res.body, undefined);
 });
 
-test('entity guards (§10), falsy semantics kept, 404 status attached', () => {
+test('entity guards, falsy semantics kept, 404 status attached', () => {
   assert.equal(q.throwIfNotFound('x', 'T'), 'x');
   assert.throws(() => q.throwIfNotFound(0, 'Count'), (e) => e.message === 'Count not found' && Object.keys(e).length === 0 && e.statusCode === 404);
   assert.deepEqual(q.throwIfNotFoundObj({ entity: 1 }), { entity: 1, found: true });
@@ -242,7 +242,7 @@ test('entity guards (§10), falsy semantics kept, 404 status attached', () => {
   assert.throws(() => q.assertEntityExists(null, 'Order', 'GONE'), (e) => e.type === 'GONE');
 });
 
-test('send* helpers: statuses and bodies (§11.3 with the documented [REIMPL] fixes)', () => {
+test('send* helpers: statuses and bodies (with the fixes documented in docs/api.md)', () => {
   const call = (fn) => {
     const res = mockRes();
     fn(res);
@@ -317,7 +317,7 @@ test('createResponseHelper, createStatusResponseHelper, ResponseBuilder', () => 
   const b4 = mockRes();
   new RH.ResponseBuilder(b4).setValidationErrors([{ f: 1 }]).send();
   assert.deepEqual([b4.statusCode, b4.body], [400, { success: false, error: 400, message: 'Validation failed', errors: [{ f: 1 }] }]);
-  // [REIMPL]: success() is callable, badRequest() has its own text.
+  // docs/api.md: success() is callable, badRequest() has its own text.
   const b5 = mockRes();
   new RH.ResponseBuilder(b5).success({ ok: 1 }).send();
   assert.deepEqual(b5.body, { success: true, data: { ok: 1 } });
@@ -332,7 +332,7 @@ test('createResponseHelper, createStatusResponseHelper, ResponseBuilder', () => 
   assert.equal(RH.responseBuilderMiddleware.length, 3);
 });
 
-test('globalErrorHandler bodies (§11.6; details never leak on 5xx unless exposed)', async () => {
+test('globalErrorHandler bodies (details never leak on 5xx unless exposed)', async () => {
   const req = { path: '/x', method: 'POST' };
   const run = (err) => {
     const res = mockRes();
@@ -359,7 +359,7 @@ test('globalErrorHandler bodies (§11.6; details never leak on 5xx unless expose
   assert.equal(forwarded, err);
 });
 
-test('dependency injection (§9)', async () => {
+test('dependency injection', async () => {
   q.resetDefaultQerrorsCoreDeps();
   const deps = q.getDefaultQerrorsCoreDeps();
   assert.deepEqual(Object.keys(deps), ['qerrors', 'logErrorWithSeverity', 'withErrorHandling', 'ErrorSeverity']);
@@ -467,7 +467,7 @@ test('qerrors members: generateErrorId, extractContext, cleanup, stats, cache co
   for (const f of Object.values(cache)) assert.equal(f(), undefined);
 });
 
-test('logErrorWithSeverity, handleControllerError, withErrorHandling (§1.2-§1.4)', async () => {
+test('logErrorWithSeverity, handleControllerError, withErrorHandling', async () => {
   let lines = await quiet(async () => {
     assert.equal(await q.logErrorWithSeverity(new Error('c'), 'critFn', {}, 'critical'), undefined);
     await q.logErrorWithSeverity(new Error('h'), 'highFn', {}, 'high');

@@ -41,7 +41,7 @@ const fakeChat = (className) => `
   module.exports = { ${className} };
 `;
 
-test('aiModelManager namespace: 6 members in spec order; constants of §14.1-14.2', () => {
+test('aiModelManager namespace: 6 members in the original order; its constants', () => {
   assert.deepEqual(Object.keys(ai), ['AIModelManager', 'getAIModelManager', 'resetAIModelManager', 'MODEL_PROVIDERS', 'MODEL_CONFIGS', 'createLangChainModel']);
   assert.equal(ai.AIModelManager.length, 0);
   assert.equal(ai.getAIModelManager.length, 0);
@@ -66,7 +66,7 @@ test('aiModelManager namespace: 6 members in spec order; constants of §14.1-14.
   assert.deepEqual(Object.keys(ai.MODEL_CONFIGS.google.models), ['gemini-2.5-flash-lite', 'gemini-2.0-flash-exp', 'gemini-pro', 'gemini-1.5-pro', 'gemini-1.5-flash']);
 });
 
-test('createLangChainModel validates in the order of §14.3 with the exact messages', async () => {
+test('createLangChainModel validates in the original order with its exact messages', async () => {
   await withEnv(NO_KEYS, () => {
     assert.throws(() => ai.createLangChainModel('nope'), { message: 'Unsupported AI provider: nope' });
     assert.throws(() => ai.createLangChainModel(null), { message: 'Unsupported AI provider: null' });
@@ -121,7 +121,7 @@ test('without the LangChain packages: a clear error with install instructions; t
   );
 });
 
-test('with LangChain-shaped packages present: models are built with the §14.3 options', async () => {
+test('with LangChain-shaped packages present: models are built with the original options', async () => {
   const { dir, load } = isolatedInstall({
     '@langchain/openai': fakeChat('ChatOpenAI'),
     '@langchain/google-genai': fakeChat('ChatGoogleGenerativeAI'),

@@ -32,7 +32,7 @@ function recordingSleep() {
   return { waits, sleep };
 }
 
-test('asyncContracts namespace: 8 members in spec order; shapes and arities', () => {
+test('asyncContracts namespace: 8 members in the original order; shapes and arities', () => {
   assert.deepEqual(Object.keys(ac), [
     'StandardAsyncExecutor',
     'AsyncOperationFactory',
@@ -82,7 +82,7 @@ test('asyncContracts namespace: 8 members in spec order; shapes and arities', ()
   });
 });
 
-test('RetryConfigPresets: the §13.4 table, key order, mutable and shared', () => {
+test('RetryConfigPresets: the original table, key order, mutable and shared', () => {
   const p = ac.RetryConfigPresets;
   assert.equal(Object.keys(ac).includes('RetryConfigPresets'), false, 'not a namespace member');
   assert.deepEqual(Object.keys(p), ['network', 'database', 'externalAPI', 'filesystem', 'aggressive', 'conservative']);
@@ -97,7 +97,7 @@ test('RetryConfigPresets: the §13.4 table, key order, mutable and shared', () =
   assert.equal(Object.isFrozen(p), false);
 });
 
-test('executeWithRetry: call counts and onRetry arguments of §13.1', async () => {
+test('executeWithRetry: call counts and onRetry arguments', async () => {
   const once = flaky(5);
   await assert.rejects(RetryHandler.executeWithRetry(once), { message: 'fail#1' });
   assert.equal(once.calls, 1, 'no options: one call');
@@ -124,7 +124,7 @@ test('executeWithRetry: call counts and onRetry arguments of §13.1', async () =
   assert.equal(exhausted.calls, 3);
 });
 
-test('maxAttempts counts total calls (deliberate deviation, §17 row 13); the legacy name wins', async () => {
+test('maxAttempts counts total calls (deliberate deviation, docs/api.md); the legacy name wins', async () => {
   const { sleep } = recordingSleep();
   const op = flaky(10);
   await assert.rejects(RetryHandler.executeWithRetry(op, { maxAttempts: 2, sleep }));
@@ -322,7 +322,7 @@ test('count-based CircuitBreaker: CLOSED → OPEN → HALF_OPEN → CLOSED on a 
   await assert.rejects(defaults.execute('x'), { name: 'TypeError' });
 });
 
-test('StandardAsyncExecutor: the default configuration runs operations (§17 row 12)', async () => {
+test('StandardAsyncExecutor: the default configuration runs operations (docs/api.md)', async () => {
   const clock = new FakeClock(Date.UTC(2025, 0, 1));
   const ex = new StandardAsyncExecutor('exA', { clock });
   const res = await ex.execute(async () => 42);

@@ -36,7 +36,7 @@ const DEFAULT_KEYS = [
 // environment cannot leak in.
 const ALL_VARS = Object.fromEntries(config.VARIABLES.filter((v) => v.name !== 'NODE_ENV').map((v) => [v.name, undefined]));
 
-test('config namespace: 8 members in spec order with the measured arities', () => {
+test('config namespace: 8 members in the original order with the measured arities', () => {
   assert.deepEqual(Object.keys(config), [
     'defaults',
     'getEnv',
@@ -57,7 +57,7 @@ test('config namespace: 8 members in spec order with the measured arities', () =
   assert.equal(config.getConfigSummarySync.length, 0);
 });
 
-test('CONFIG_DEFAULTS: the 22 string defaults of §16.2, in order, with the corrected values', () => {
+test('CONFIG_DEFAULTS: the original 22 string defaults, in order, with the corrected values', () => {
   assert.deepEqual(Object.keys(config.defaults), DEFAULT_KEYS);
   for (const v of Object.values(config.defaults)) assert.equal(typeof v, 'string');
   assert.equal(config.defaults.QERRORS_CACHE_LIMIT, '50');
@@ -68,7 +68,7 @@ test('CONFIG_DEFAULTS: the 22 string defaults of §16.2, in order, with the corr
   assert.equal(config.defaults.QERRORS_DISABLE_FILE_LOGS, '');
 });
 
-test('getEnv: env, then default, then CONFIG_DEFAULTS (§7.1)', async () => {
+test('getEnv: env, then default, then CONFIG_DEFAULTS', async () => {
   await withEnv({ QERRORS_CONCURRENCY: undefined, NOPE_TOOLS: undefined, EMPTY_TOOLS: '' }, () => {
     assert.equal(config.getEnv('QERRORS_CONCURRENCY'), '5');
     assert.equal(config.getEnv('NOPE_TOOLS', 'd'), 'd');
@@ -80,7 +80,7 @@ test('getEnv: env, then default, then CONFIG_DEFAULTS (§7.1)', async () => {
   await withEnv({ QERRORS_CONCURRENCY: '9' }, () => assert.equal(config.getEnv('QERRORS_CONCURRENCY', '1'), '9'));
 });
 
-test('getInt: the measured table of §7.2', async () => {
+test("getInt: the original package's measured results", async () => {
   await withEnv({ QERRORS_CONCURRENCY: undefined, UNKNOWN_T: undefined, QERRORS_CACHE_LIMIT: undefined }, () => {
     assert.equal(config.getInt('QERRORS_CONCURRENCY'), 5);
     assert.equal(config.getInt('UNKNOWN_T'), 1);

@@ -7,7 +7,7 @@ const path = require('node:path');
 const envUtils = require('../lib/compat/envUtils');
 const { withEnv, captureConsole, tempDir, inDir } = require('./helpers/tools-env');
 
-test('envUtils namespace: 14 members in spec order, arities, the §7.10 constants', () => {
+test('envUtils namespace: 14 members in the original order, arities, the test-marker constants', () => {
   assert.deepEqual(Object.keys(envUtils), [
     'getMissingEnvVars',
     'throwIfMissingEnvVars',

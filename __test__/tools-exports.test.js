@@ -1,13 +1,13 @@
 'use strict';
 
 // The top-level exports that come from the tools modules are the namespace members themselves
-// (spec §0.3), and the constants the tools modules provide outside their namespaces are wired.
+// (as in the original), and the constants the tools modules provide outside their namespaces are wired.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const q = require('../index');
 
-test('top-level tools exports share identity with their namespace members (§0.3)', () => {
+test('top-level tools exports share identity with their namespace members (as in the original)', () => {
   for (const k of ['createLimiter', 'getQueueLength', 'getQueueRejectCount', 'startQueueMetrics', 'stopQueueMetrics']) {
     assert.equal(q[k], q.queueManager[k], k);
   }

@@ -21,7 +21,7 @@ function deferred() {
 }
 
 /** Temporarily puts a fake sibling module (lib/<name>.js) into the require cache. */
-test('queueManager namespace: 5 members in spec order, arities', () => {
+test('queueManager namespace: 5 members in the original order, arities', () => {
   assert.deepEqual(Object.keys(queue), ['createLimiter', 'getQueueLength', 'getQueueRejectCount', 'startQueueMetrics', 'stopQueueMetrics']);
   for (const k of Object.keys(queue)) assert.equal(queue[k].length, 0, k);
 });

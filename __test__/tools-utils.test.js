@@ -77,13 +77,13 @@ const ARITY = {
   logWarn: 2,
 };
 
-test('utils namespace: 22 members in spec order with their arities', () => {
+test('utils namespace: 22 members in the original order with their arities', () => {
   assert.deepEqual(Object.keys(utils), UTILS_KEYS);
   for (const k of UTILS_KEYS) assert.equal(utils[k].length, ARITY[k], k);
   for (const k of ['safeLogError', 'safeLogInfo', 'safeLogWarn', 'safeLogDebug', 'attempt', 'executeWithQerrors', 'safeQerrors']) {
     assert.equal(utils[k].constructor.name, 'AsyncFunction', k);
   }
-  assert.notEqual(utils.safeRun, config.safeRun, 'two separate functions (§0.3)');
+  assert.notEqual(utils.safeRun, config.safeRun, 'two separate functions (as in the original)');
 });
 
 test('generateUniqueId: prefix + a v4 UUID', () => {
@@ -96,7 +96,7 @@ test('generateUniqueId: prefix + a v4 UUID', () => {
   assert.notEqual(utils.generateUniqueId(), utils.generateUniqueId());
 });
 
-test('stringifyContext: strings as-is, circular-safe JSON (§17 row 15)', () => {
+test('stringifyContext: strings as-is, circular-safe JSON (the original gave "[Circular *1]" for every object)', () => {
   assert.equal(utils.stringifyContext('plain'), 'plain');
   assert.equal(utils.stringifyContext(null), 'null');
   assert.equal(utils.stringifyContext(undefined), 'undefined');

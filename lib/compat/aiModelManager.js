@@ -1,12 +1,12 @@
 'use strict';
 
-// The `aiModelManager` namespace (spec §14, §15.8).
+// The `aiModelManager` namespace (docs/ai-model-manager.md).
 //
 // Error analysis itself runs in the native pipeline (lib/native/ai.js): `analyzeError` hands the
 // error to it and never rejects. LangChain is optional: `createLangChainModel` builds a LangChain
 // chat model for callers who want one, and says how to install the packages when they are absent.
-// The singleton is created on first use and starts no timers and no signal listeners (§17 row 14);
-// health checks run only when asked.
+// The singleton is created on first use and starts no timers and no signal listeners; health
+// checks run only when asked (the original ran one every minute, see docs/ai-model-manager.md).
 
 const config = require('../policy/config');
 const models = require('../policy/models');
@@ -79,7 +79,7 @@ function loadPackage(pkg) {
 }
 
 /**
- * Validates provider, keys and model in the order of §14.3 and returns what to build.
+ * Validates provider, keys and model in the order the original checked them and returns what to build.
  * @param {*} provider
  * @param {*} modelName
  */

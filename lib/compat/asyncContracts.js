@@ -1,9 +1,9 @@
 'use strict';
 
-// The `asyncContracts` namespace (spec §12.4, §13, §15.14): retries with backoff and jitter, a
+// The `asyncContracts` namespace (docs/retry-and-queue.md): retries with backoff and jitter, a
 // count-based circuit breaker, the StandardAsyncExecutor envelope and AsyncOperationFactory.
 //
-// Deliberate deviations from 6c16371 (spec §17 rows 12-13):
+// Deliberate deviations from the original package (docs/api.md):
 // - `maxAttempts` counts TOTAL calls (`retryAttempts` still counts retries after the first call);
 // - StandardAsyncExecutor works with its default configuration, keeps its metrics and honours a
 //   per-call `retryAttempts`.
@@ -62,7 +62,7 @@ function logVia(method, message, data) {
 
 // ---- presets ----------------------------------------------------------------------------------
 
-/** Shared, mutable presets (§13.4); `maxAttempts` is the total number of calls. */
+/** Shared, mutable presets; `maxAttempts` is the total number of calls. */
 const RetryConfigPresets = {
   network: { maxAttempts: 5, baseDelay: 1000, maxDelay: 30000, backoffFactor: 2, jitter: true },
   database: { maxAttempts: 3, baseDelay: 500, maxDelay: 5000, backoffFactor: 2, jitter: true },
@@ -88,7 +88,7 @@ function nonNegative(value, name) {
 }
 
 /**
- * Resolves both option spellings of §13.1 (the legacy name wins) into one plan.
+ * Resolves both option spellings (the legacy name wins) into one plan.
  * @param {object} options
  */
 function retryPlan(options) {
@@ -139,8 +139,8 @@ function waitFor(plan, delay) {
 
 class RetryHandler {
   /**
-   * Calls `operation()` until it succeeds or the attempts run out, then throws the last error
-   * (§13.1). Options: `retryAttempts` (retries) or `maxAttempts` (total calls), `retryDelayMs` /
+   * Calls `operation()` until it succeeds or the attempts run out, then throws the last error.
+   * Options: `retryAttempts` (retries) or `maxAttempts` (total calls), `retryDelayMs` /
    * `baseDelay` (1000), `retryBackoffMultiplier` / `backoffFactor` (2), `retryMaxDelayMs` /
    * `maxDelay` (none), `jitter`, `retryableErrors(error)`, `async onRetry(error, attemptNumber,
    * totalAttempts)`, and the injectable `sleep(ms) → Promise` and `random() → [0, 1)`.
@@ -190,7 +190,7 @@ class RetryHandler {
 }
 
 /**
- * A method decorator applying `executeWithRetry(…, config)` to every call (§13.2). Supports the
+ * A method decorator applying `executeWithRetry(…, config)` to every call. Supports the
  * legacy form `(target, propertyKey, descriptor)` (returns the mutated descriptor) and TC39
  * standard decorators `(method, { kind: 'method' })` (returns the replacement method).
  * @param {object} [config]
@@ -215,12 +215,12 @@ function withRetry(config = {}) {
   };
 }
 
-/** `RetryHandler.executeWithRetry(operation, config)`; no retries by default (§13.3). */
+/** `RetryHandler.executeWithRetry(operation, config)`; no retries by default. */
 async function retryOperation(operation, config = {}) {
   return RetryHandler.executeWithRetry(operation, config);
 }
 
-// ---- count-based circuit breaker (§12.4) ------------------------------------------------------
+// ---- count-based circuit breaker ------------------------------------------------------------
 
 class CircuitBreaker {
   #now;
@@ -290,7 +290,7 @@ class CircuitBreaker {
   }
 }
 
-// ---- StandardAsyncExecutor (§13.5) ------------------------------------------------------------
+// ---- StandardAsyncExecutor ------------------------------------------------------------------
 
 const DEFAULT_ASYNC_CONFIG = {
   enableTiming: true,
@@ -372,7 +372,7 @@ class StandardAsyncExecutor {
 
   /**
    * Runs `operation` through the circuit breaker, retries (`options.retryAttempts`, else
-   * `config.retryAttempts`) and an optional timeout, and resolves the response envelope of §13.5.
+   * `config.retryAttempts`) and an optional timeout, and resolves the response envelope (docs/retry-and-queue.md).
    * Rejects with the operation's error unless `rethrowErrors: false`.
    * @param {() => any} operation
    * @param {object} [options]
@@ -472,7 +472,7 @@ class StandardAsyncExecutor {
         try {
           await opts.onComplete();
         } catch {
-          // swallowed (§13.5 step 6)
+          // swallowed: onComplete never changes the outcome
         }
       }
     }
@@ -526,7 +526,7 @@ class StandardAsyncExecutor {
   }
 }
 
-// ---- AsyncOperationFactory (§13.6) ------------------------------------------------------------
+// ---- AsyncOperationFactory ------------------------------------------------------------------
 
 // The executor registry is process-wide; it keeps at most this many names, dropping the oldest.
 const MAX_EXECUTORS = 1000;
@@ -689,5 +689,5 @@ module.exports = {
   retryOperation,
 };
 
-// The top-level `RetryConfigPresets` belongs to no namespace (§0.3): reachable, not enumerable.
+// The top-level `RetryConfigPresets` belongs to no namespace in the original: reachable, not enumerable.
 Object.defineProperty(module.exports, 'RetryConfigPresets', { value: RetryConfigPresets });

@@ -1,6 +1,6 @@
 'use strict';
 
-// Dependency injection helpers (spec §9): a "core deps" object bundles the qerrors
+// Dependency injection helpers (docs/api.md): a "core deps" object bundles the qerrors
 // function, logErrorWithSeverity, withErrorHandling and the ErrorSeverity enum.
 
 const { ErrorSeverity } = require('../handler/errorTypes');

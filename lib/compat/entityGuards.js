@@ -1,6 +1,6 @@
 'use strict';
 
-// Entity guards (spec §10). `throwIf*`/`assert*` treat any falsy value as missing,
+// Entity guards (docs/api.md). `throwIf*`/`assert*` treat any falsy value as missing,
 // `entityExists` only null and undefined, as in the original.
 //
 // The not-found errors keep the measured own enumerable keys, and additionally carry a

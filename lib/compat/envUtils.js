@@ -1,14 +1,15 @@
 'use strict';
 
-// The `envUtils` namespace (spec §7.3-7.10, §15.3). The validators are pure (§17 row 18): they
-// read `process.env` and report; only `warnIfMissingEnvVars` prints, because warning is its job.
+// The `envUtils` namespace (docs/configuration.md). The validators read the environment through
+// lib/policy/config.js and report without printing (the original's printed as they checked);
+// only `warnIfMissingEnvVars` prints, because warning is its job.
 
 const fs = require('node:fs');
 const path = require('node:path');
 const config = require('../policy/config');
 const { codedError } = require('../policy/errors');
 
-/** Load-time snapshot (§7.8). */
+/** The NODE_ENV qerrors was loaded with, as the original exported it. */
 const NODE_ENV = config.readSetting('NODE_ENV');
 const DEFAULT_ERROR_MESSAGE = 'An unexpected error occurred';
 
@@ -30,7 +31,7 @@ function checkNames(names, fn) {
 }
 
 /**
- * The names whose value is unset or empty, in input order (§7.3).
+ * The names whose value is unset or empty, in input order.
  * @param {string[]} names
  * @returns {string[]}
  */
@@ -40,7 +41,7 @@ function getMissingEnvVars(names) {
 
 /**
  * `[]` when every name is set; otherwise throws
- * `Error('Missing required environment variables: A, B')` (§7.4) carrying `missing`.
+ * `Error('Missing required environment variables: A, B')` carrying `missing`.
  * @param {string[]} names
  */
 function throwIfMissingEnvVars(names) {
@@ -53,7 +54,7 @@ function throwIfMissingEnvVars(names) {
 
 /**
  * `true` when every name is set; otherwise warns (the custom message, or
- * `Missing optional environment variables: A, B`) and returns `false`. Never throws (§7.5).
+ * `Missing optional environment variables: A, B`) and returns `false`. Never throws.
  * @param {string[]} names
  * @param {string} [customMessage]
  */
@@ -72,14 +73,14 @@ function warnIfMissingEnvVars(names, customMessage = '') {
   }
 }
 
-/** Alias of `throwIfMissingEnvVars` (§7.6). */
+/** Alias of `throwIfMissingEnvVars`. */
 function validateRequiredEnvVars(names) {
   return throwIfMissingEnvVars(names);
 }
 
 /**
- * The namespace's one-argument wrapper: the custom message cannot be passed (§15.3). The
- * top-level `warnMissingEnvVars` export is `warnIfMissingEnvVars` itself (§0.3).
+ * The namespace's one-argument wrapper: the custom message cannot be passed. The
+ * top-level `warnMissingEnvVars` export is `warnIfMissingEnvVars` itself, as in the original.
  * @param {string[]} names
  */
 function warnMissingEnvVars(names) {
@@ -176,7 +177,7 @@ function validateEnvironmentSync(options = {}) {
 
 let dotenvOnce = null;
 
-/** Like `config.loadDotenv`, with its own "already loaded" flag (§15.3). */
+/** Like `config.loadDotenv`, with its own "already loaded" flag. */
 async function loadDotenv() {
   if (!dotenvOnce) dotenvOnce = config.readDotenvFile();
   return dotenvOnce;
@@ -199,8 +200,8 @@ module.exports = {
   loadDotenv,
 };
 
-// §15.3 [REIMPL] adds the two test-marker constants; they stay non-enumerable so the namespace's
-// Object.keys matches exports.json (14 members).
+// The two test-marker constants the original documented but never defined; non-enumerable so the
+// namespace keeps the original's 14 keys (docs/api.md).
 Object.defineProperties(module.exports, {
   TEST_SUCCESS_MESSAGE: { value: '\u2713', enumerable: false },
   TEST_FAILURE_MESSAGE: { value: '\u2717', enumerable: false },

@@ -1,6 +1,6 @@
 'use strict';
 
-// The `moduleInitializer` namespace (spec §8). Initialization has nothing to set up (requiring
+// The `moduleInitializer` namespace. Initialization has nothing to set up (requiring
 // qerrors already leaves it ready and idle), so these resolve `null` and log best-effort.
 
 const logger = require('../logging/logger');
@@ -21,7 +21,7 @@ function initOptions(options) {
 
 /**
  * Logs `qerrors initialized for npm module` with `{ module, version, environment }` through the
- * qerrors logger when it is present, and resolves `null`. Never rejects (§8.1).
+ * qerrors logger when it is present, and resolves `null`. Never rejects.
  * @param {{ module?: string, version?: string, environment?: string }} [options]
  * @returns {Promise<null>}
  */
@@ -34,12 +34,12 @@ async function initializeModule(options = {}) {
   return null;
 }
 
-/** The same as `initializeModule` (§8.2). */
+/** The same as `initializeModule`. */
 async function initializeModuleESM(options = {}) {
   return initializeModule(options);
 }
 
-/** Always `true` (§8.3). */
+/** Always `true`. */
 function shouldInitialize() {
   return true;
 }

@@ -1,12 +1,12 @@
 'use strict';
 
-// The `queueManager` namespace (spec §5.2 [REIMPL], §15.6): concurrency limiters with p-limit
+// The `queueManager` namespace (docs/retry-and-queue.md): concurrency limiters with p-limit
 // semantics (FIFO, at most `concurrency` tasks running), a global admission cap shared by every
 // limiter (QERRORS_QUEUE_LIMIT, default 100, counting running plus waiting tasks), an optional
 // per-limiter bound on waiting tasks, exact reject counting and periodic metrics logging.
 //
 // The bookkeeping stays in JS: one task costs a few counter updates, far less than one crossing
-// into the native addon (DESIGN.md). Nothing here starts until it is used.
+// into the native addon. Nothing here starts until it is used.
 
 const { performance } = require('node:perf_hooks');
 const config = require('../policy/config');
@@ -201,7 +201,7 @@ function getQueueRejectCount() {
   return totals.rejects + (ai ? count(ai.rejected) : 0);
 }
 
-/** The intended shape of the original `getQueueMetrics()` (§5.2), for the limiters. */
+/** The intended shape of the original `getQueueMetrics()`, for the limiters. */
 function getQueueMetrics() {
   return {
     rejectCount: getQueueRejectCount(),

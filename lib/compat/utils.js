@@ -144,7 +144,7 @@ function shell(src) {
 }
 
 /**
- * A deep copy with lodash `cloneDeep` semantics (§6.3): cycles and shared references are kept,
+ * A deep copy with lodash `cloneDeep` semantics: cycles and shared references are kept,
  * Date/RegExp/Map/Set/typed arrays/Buffers are copied, class instances keep their prototype,
  * functions are returned by reference. Iterative, so depth cannot overflow the stack.
  * @template T
@@ -192,7 +192,7 @@ function deepClone(obj) {
 }
 
 /**
- * `{ elapsed(), elapsedFormatted(), logPerformance(success = true, ctx = {}), end() }` (§6.2).
+ * `{ elapsed(), elapsedFormatted(), logPerformance(success = true, ctx = {}), end() }`.
  */
 function createTimer() {
   const started = process.hrtime.bigint();
@@ -308,7 +308,7 @@ function logWarn(message, metadata) {
 }
 
 /**
- * `prefix + crypto.randomUUID()` (§6.1); the top-level `generateUniqueId` export.
+ * `prefix + crypto.randomUUID()`; the top-level `generateUniqueId` export.
  * @param {string} [prefix]
  */
 function generateUniqueId(prefix = '') {
@@ -343,5 +343,5 @@ module.exports = {
   logWarn,
 };
 
-// Not a `utils` member in the spec (exports.json lists 22): reachable for index.js, not enumerable.
+// Not a `utils` member of the original (22 members): reachable for index.js, not enumerable.
 Object.defineProperty(module.exports, 'generateUniqueId', { value: generateUniqueId });

@@ -55,7 +55,7 @@ function severityForType(type) {
   return (hasOwn(ERROR_SEVERITY_MAP, type) && ERROR_SEVERITY_MAP[type]) || 'medium';
 }
 
-/** An Error with a type, context, HTTP status and severity (spec §2.3). */
+/** An Error with a type, context, HTTP status and severity . */
 class ServiceError extends Error {
   /**
    * @param {string} message
@@ -194,7 +194,7 @@ const safeUtils = {
 };
 
 /**
- * Pure conversion of any thrown value into the `{ success: false, error }` body (§2.10).
+ * Pure conversion of any thrown value into the `{ success: false, error }` body.
  * @param {unknown} error
  * @param {object} [context] merged over the error's own context
  */
@@ -219,7 +219,7 @@ function httpErrorStatus(value) {
 }
 
 /**
- * Express error middleware answering with handleSimpleError's body (§2.11 [REIMPL]):
+ * Express error middleware answering with handleSimpleError's body (docs/api.md):
  * status from `statusCode`, then `status`, else 500; `next(err)` when headers are
  * already sent; tolerates a null error and a `req` without `get`.
  */

@@ -210,7 +210,7 @@ function partsOf(errorLike) {
   return ['Error', '', str(errorLike).slice(0, MAX_MESSAGE_CHARS), ''];
 }
 
-/** Errors raised by AI calls themselves (spec §14.6's AxiosError guard, our codes, our marker). */
+/** Errors raised by AI calls themselves (the original's AxiosError guard, our codes, our marker). */
 function isOwnError(errorLike, name, code) {
   if (name.includes('AxiosError') || code.startsWith('ERR_QERRORS_AI')) return true;
   if (errorLike === null || typeof errorLike !== 'object') return false;

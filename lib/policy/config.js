@@ -91,8 +91,8 @@ function effectiveDefault(name) {
 }
 
 /**
- * `process.env[name]`, else `defaultVal`, else the default qerrors uses (spec §7.1: the table of
- * `config.defaults`). An empty string counts as set.
+ * `process.env[name]`, else `defaultVal`, else the default qerrors uses (`config.defaults`,
+ * docs/configuration.md). An empty string counts as set.
  * @param {string} name
  * @param {*} [defaultVal]
  */
@@ -105,7 +105,7 @@ function getEnv(name, defaultVal) {
 }
 
 /**
- * The original's semantics (spec §7.2): the second argument is always the default, the minimum
+ * The original package's semantics (docs/configuration.md): the second argument is always the default, the minimum
  * defaults to 1, and the env value is read with `parseInt(…, 10)` ("42abc" → 42).
  * @param {string} name
  * @param {number} [defaultVal]
@@ -122,7 +122,7 @@ function getInt(name, defaultVal, min) {
 }
 
 /**
- * `fn()`, or `fallback` after `console.error('<name> failed', info)` when it throws (§6.4).
+ * `fn()`, or `fallback` after `console.error('<name> failed', info)` when it throws.
  * Synchronous: a returned Promise is passed through as it is.
  */
 function safeRun(name, fn, fallback, info) {
