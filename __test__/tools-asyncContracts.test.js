@@ -322,6 +322,21 @@ test('count-based CircuitBreaker: CLOSED → OPEN → HALF_OPEN → CLOSED on a 
   await assert.rejects(defaults.execute('x'), { name: 'TypeError' });
 });
 
+test('count-based CircuitBreaker is the native breaker underneath: one probe at a time while half-open', async () => {
+  let now = 0;
+  const cb = new CircuitBreaker('probe', { failureThreshold: 1, timeoutMs: 100, now: () => now });
+  await assert.rejects(cb.execute(() => Promise.reject(new Error('down'))), { message: 'down' });
+  assert.equal(cb.state, 'OPEN');
+  now = 100;
+  let release;
+  const probe = cb.execute(() => new Promise((resolve) => (release = resolve)));
+  assert.equal(cb.state, 'HALF_OPEN');
+  await assert.rejects(cb.execute(async () => 'second'), { code: 'EOPENBREAKER', message: 'Circuit breaker OPEN for probe' });
+  release('first');
+  assert.equal(await probe, 'first');
+  assert.deepEqual(cb.getState(), { name: 'probe', state: 'CLOSED', failureCount: 0, lastFailureTime: 0, nextAttemptTime: null });
+});
+
 test('StandardAsyncExecutor: the default configuration runs operations (docs/api.md)', async () => {
   const clock = new FakeClock(Date.UTC(2025, 0, 1));
   const ex = new StandardAsyncExecutor('exA', { clock });

@@ -1,7 +1,8 @@
 'use strict';
 
-// The `asyncContracts` namespace (docs/retry-and-queue.md): retries with backoff and jitter, a
-// count-based circuit breaker, the StandardAsyncExecutor envelope and AsyncOperationFactory.
+// The `asyncContracts` namespace (docs/retry-and-queue.md): retries with backoff and jitter, the
+// original's count-based circuit breaker (an adapter over lib/native/breaker.js), the
+// StandardAsyncExecutor envelope and AsyncOperationFactory.
 //
 // Deliberate deviations from the original package (docs/api.md):
 // - `maxAttempts` counts TOTAL calls (`retryAttempts` still counts retries after the first call);
@@ -222,14 +223,23 @@ async function retryOperation(operation, config = {}) {
 
 // ---- count-based circuit breaker ------------------------------------------------------------
 
+/**
+ * The original's count-based breaker (`new CircuitBreaker(name, { failureThreshold, timeoutMs })`,
+ * `execute(operation)`, `getState()`), as a thin adapter over the one breaker implementation,
+ * lib/native/breaker.js: `failureThreshold` consecutive failures open it for `timeoutMs`, then
+ * one probe call decides (success closes, failure re-opens). The percentage rule and the call
+ * timeout of the native breaker are off, so it counts exactly as the original did.
+ */
 class CircuitBreaker {
+  #breaker;
   #now;
+  #clock = null;
+  #clockAt = 0;
 
   /**
-   * Opens after `failureThreshold` consecutive failures for `timeoutMs`, then lets calls through
-   * again (HALF_OPEN); a success closes it.
    * @param {string} name
    * @param {{ failureThreshold?: number, timeoutMs?: number, now?: () => number }} [options]
+   *   `now` (whole ms) replaces the process clock, for tests.
    */
   constructor(name, options = {}) {
     const o = options !== null && typeof options === 'object' ? options : {};
@@ -238,48 +248,71 @@ class CircuitBreaker {
     this.failureThreshold = o.failureThreshold || 5;
     this.timeoutMs = o.timeoutMs || 60000;
     this.failureCount = 0;
-    this.state = 'CLOSED';
+    Object.defineProperty(this, 'state', { get: () => this.#breaker.getState(), enumerable: true });
     this.nextAttemptTime = null;
     this.lastFailureTime = null;
     this.#now = o.now || Date.now;
+    // Required here, not at load: requiring qerrors must not load the native addon.
+    const native = require('../native/breaker');
+    const settings = { failureThreshold: this.failureThreshold, recoveryTimeoutMs: this.timeoutMs, errorThresholdPercentage: false, timeout: false, log: false };
+    if (o.now) {
+      // The native breaker keeps its own time: a fake clock of its own, moved to `now()` at
+      // every use.
+      const { CircuitBreakerFakeClock } = require('../native/loader');
+      this.#clockAt = Math.floor(this.#now());
+      this.#clock = new CircuitBreakerFakeClock(this.#clockAt);
+      settings.clock = this.#clock;
+    }
+    this.#breaker = new native.CircuitBreakerWrapper((operation) => operation(), String(name), settings);
+    this.#breaker.on('open', () => {
+      this.nextAttemptTime = this.#now() + this.timeoutMs;
+    });
+    this.#breaker.on('close', () => {
+      this.nextAttemptTime = null;
+    });
+  }
+
+  /** Moves the native breaker's fake clock to `now()` (never backwards). */
+  #tick() {
+    if (!this.#clock) return;
+    const now = Math.floor(this.#now());
+    if (now > this.#clockAt) {
+      this.#clock.advance(now - this.#clockAt);
+      this.#clockAt = now;
+    }
   }
 
   async execute(operation) {
     if (typeof operation !== 'function') throw typeError('CircuitBreaker.execute: operation must be a function');
-    if (this.state === 'OPEN') {
-      if (this.#now() < this.nextAttemptTime) {
-        const err = new Error(`Circuit breaker OPEN for ${this.name}`);
-        err.code = 'EOPENBREAKER';
-        throw err;
-      }
-      this.state = 'HALF_OPEN';
-    }
+    this.#tick();
+    let ran = false;
     try {
-      const result = await operation();
+      const result = await this.#breaker.fire(() => {
+        ran = true;
+        return operation();
+      });
       this.onSuccess();
       return result;
     } catch (error) {
+      if (!ran) throw codedError(Error, 'EOPENBREAKER', `Circuit breaker OPEN for ${this.name}`, { cause: error });
       this.onFailure();
       throw error;
     }
   }
 
+  /** Bookkeeping of a success for getState(); the native breaker has already counted it. */
   onSuccess() {
     this.failureCount = 0;
-    this.state = 'CLOSED';
-    this.nextAttemptTime = null;
   }
 
+  /** Bookkeeping of a failure for getState(); the native breaker has already counted it. */
   onFailure() {
     this.failureCount++;
     this.lastFailureTime = this.#now();
-    if (this.state === 'HALF_OPEN' || this.failureCount >= this.failureThreshold) {
-      this.state = 'OPEN';
-      this.nextAttemptTime = this.lastFailureTime + this.timeoutMs;
-    }
   }
 
   getState() {
+    this.#tick();
     return {
       name: this.name,
       state: this.state,
@@ -366,7 +399,8 @@ class StandardAsyncExecutor {
     this.circuitBreaker = new CircuitBreaker(name, {
       failureThreshold: this.config.circuitBreakerThreshold,
       timeoutMs: this.config.circuitBreakerTimeoutMs,
-      now: () => Math.floor(this.#clock.now()),
+      // An injected clock drives the breaker too; otherwise it keeps the process's time.
+      now: clock === undefined ? undefined : () => Math.floor(this.#clock.now()),
     });
   }
 
