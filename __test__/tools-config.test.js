@@ -7,30 +7,6 @@ const path = require('node:path');
 const config = require('../lib/policy/config');
 const { withEnv, captureConsole, tempDir, inDir } = require('./helpers/tools-env');
 
-const DEFAULT_KEYS = [
-  'QERRORS_CONCURRENCY',
-  'QERRORS_CACHE_LIMIT',
-  'QERRORS_CACHE_TTL',
-  'QERRORS_QUEUE_LIMIT',
-  'QERRORS_SAFE_THRESHOLD',
-  'QERRORS_RETRY_ATTEMPTS',
-  'QERRORS_RETRY_BASE_MS',
-  'QERRORS_RETRY_MAX_MS',
-  'QERRORS_TIMEOUT',
-  'QERRORS_MAX_SOCKETS',
-  'QERRORS_MAX_FREE_SOCKETS',
-  'QERRORS_MAX_TOKENS',
-  'QERRORS_OPENAI_URL',
-  'QERRORS_LOG_MAXSIZE',
-  'QERRORS_LOG_MAXFILES',
-  'QERRORS_LOG_MAX_DAYS',
-  'QERRORS_VERBOSE',
-  'QERRORS_LOG_DIR',
-  'QERRORS_DISABLE_FILE_LOGS',
-  'QERRORS_SERVICE_NAME',
-  'QERRORS_LOG_LEVEL',
-  'QERRORS_METRIC_INTERVAL_MS',
-];
 
 // Every variable readSettings consults (the whole table but NODE_ENV), cleared so the host
 // environment cannot leak in.
@@ -57,8 +33,15 @@ test('config namespace: 8 members in the original order with the measured aritie
   assert.equal(config.getConfigSummarySync.length, 0);
 });
 
-test('CONFIG_DEFAULTS: the original 22 string defaults, in order, with the corrected values', () => {
-  assert.deepEqual(Object.keys(config.defaults), DEFAULT_KEYS);
+test('CONFIG_DEFAULTS: the original 22 string defaults, in the order and with the values docs/configuration.md lists', () => {
+  // The page's "Defaults table" paragraph: `NAME` `'value'` pairs (QERRORS_OPENAI_URL without one).
+  const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'configuration.md'), 'utf8');
+  const start = doc.indexOf('## Defaults table');
+  const paragraph = doc.slice(start, doc.indexOf('each the default of the table above', start));
+  const listed = [...paragraph.matchAll(/`(QERRORS_[A-Z_]+)`(?: `'([^']*)'`)?/g)];
+  assert.deepEqual(Object.keys(config.defaults), listed.map((m) => m[1]));
+  for (const [, name, value] of listed) if (value !== undefined) assert.equal(config.defaults[name], value, name);
+  assert.equal(Object.keys(config.defaults).length, 22);
   for (const v of Object.values(config.defaults)) assert.equal(typeof v, 'string');
   assert.equal(config.defaults.QERRORS_CACHE_LIMIT, '50');
   assert.equal(config.defaults.QERRORS_CACHE_TTL, '86400');

@@ -62,12 +62,6 @@ function verboseLog(msg) {
   return undefined;
 }
 
-function formatDuration(ms) {
-  if (ms < 1000) return `${ms.toFixed(2)}ms`;
-  if (ms < 60000) return `${(ms / 1000).toFixed(2)}s`;
-  return `${(ms / 60000).toFixed(2)}m`;
-}
-
 function round2(n) {
   return Math.round(n * 100) / 100;
 }
@@ -203,7 +197,7 @@ function createTimer() {
     await writeLog(success ? 'logInfo' : 'logWarn', () => {}, line, context);
     return context;
   }
-  return { elapsed, elapsedFormatted: () => formatDuration(elapsed()), logPerformance, end: elapsed };
+  return { elapsed, elapsedFormatted: () => logger._formatDuration(elapsed()), logPerformance, end: elapsed };
 }
 
 /** `[context] message`, or just the message when `context` is falsy. */

@@ -591,6 +591,8 @@ Object.defineProperty(loggerPromise, 'createSimpleWinstonLogger', {
   writable: true,
   configurable: true,
 });
+// The timers' duration format, shared with utils.createTimer (not a member of the namespace).
+Object.defineProperty(loggerPromise, '_formatDuration', { value: formatMs });
 
 /** Closes the log files and forgets the main logger; the next entry configures them anew. */
 function resetMainLogger() {
