@@ -830,14 +830,14 @@ export interface ChatModelLike {
   invoke(messages: unknown): Promise<{ content: unknown }>;
   [key: string]: unknown;
 }
-export declare function createLangChainModel(provider?: 'openai' | 'google', modelName?: string | null): ChatModelLike;
+export declare function createLangChainModel(provider?: 'openai' | 'gemini' | 'google', modelName?: string | null): ChatModelLike;
 export declare class AIModelManager {
   constructor();
   currentProvider: string;
   currentModel: string | null;
   modelInstance: ChatModelLike | null;
   initializeModel(): void;
-  switchModel(provider: 'openai' | 'google', modelName?: string | null): boolean;
+  switchModel(provider: 'openai' | 'gemini' | 'google', modelName?: string | null): boolean;
   getCurrentModelInfo(): { provider: string; model: string; available: boolean };
   getAvailableModels(provider?: string): string[];
   analyzeError(prompt: string, context?: unknown): Promise<Record<string, unknown> | null>;
