@@ -12,7 +12,6 @@ const { performance } = require('node:perf_hooks');
 const config = require('../policy/config');
 const { codedError } = require('../policy/errors');
 const aiPipeline = require('../native/ai');
-const logger = require('../logging/logger');
 
 const CAPACITY_MESSAGE = 'Queue at capacity - request rejected to prevent memory exhaustion';
 const DURATION_WINDOW = 1000;
@@ -219,6 +218,9 @@ function logQueueMetrics() {
   const line =
     `Queue metrics: rejects=${m.rejectCount}, active=${m.activeCount}, queued=${m.queueSize}, ` +
     `processed=${m.totalProcessed}, avg_time=${Math.round(m.averageProcessingTime)}ms`;
+  // Required here, not at load: the metrics snapshot loads this module, and it must not load
+  // the logger (the AI module logs advice once the logger is loaded).
+  const logger = require('../logging/logger');
   Promise.resolve()
     .then(() => logger.logInfo(line))
     .catch(() => {});
