@@ -11,7 +11,9 @@ import type {
 export type { CircuitBreakerOptions, CircuitBreakerStats, CircuitBreakerMetrics };
 
 // ---------------------------------------------------------------------------------------------
-// Express-like shapes (structural, so neither express 4 nor 5 typings are required)
+// Express-like shapes (structural, so neither express 4 nor 5 typings are required). No index
+// signatures and no overloaded methods: Express's `Request` and `Response` interfaces must be
+// assignable to them, or `app.use(qerrors.middleware())` is rejected under --strict.
 
 /** The parts of a request qerrors reads. */
 export interface RequestLike {
@@ -21,8 +23,6 @@ export interface RequestLike {
   originalUrl?: string;
   path?: string;
   ip?: string;
-  get?(name: string): string | undefined;
-  [key: string]: unknown;
 }
 
 /** The parts of a response qerrors writes to. */
@@ -31,15 +31,19 @@ export interface ResponseLike {
   status(code: number): ResponseLike;
   json(body: unknown): unknown;
   send?(body: unknown): unknown;
-  set?(field: string, value: string): unknown;
-  setHeader?(name: string, value: string): unknown;
-  end?(body?: string): unknown;
-  [key: string]: unknown;
+  setHeader?(name: string, value: string | number | readonly string[]): unknown;
+  getHeader?(name: string): unknown;
 }
 
-export type NextFunction = (err?: unknown) => void;
-/** An Express error handler; Express recognises it by its four parameters. */
-export type ErrorRequestHandler = (err: unknown, req: RequestLike, res: ResponseLike, next: NextFunction) => void;
+/** Express's `NextFunction` as qerrors calls it. */
+export type NextFunction = (err?: any) => void;
+/**
+ * Express's `ErrorRequestHandler` shape (Express recognises it by its four parameters),
+ * accepted by `app.use()` with @types/express 4 and 5.
+ */
+export type ErrorRequestHandler = (err: any, req: RequestLike, res: ResponseLike, next: NextFunction) => void;
+/** Express's `RequestHandler` shape. */
+export type RequestHandler = (req: RequestLike, res: ResponseLike, next: NextFunction) => void;
 
 // ---------------------------------------------------------------------------------------------
 // Core error handling (spec §1)
