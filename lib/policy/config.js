@@ -214,6 +214,7 @@ const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
 const AI_PROVIDERS = ['google', 'openai'];
+const LOG_FORMATS = ['text', 'json'];
 
 function invalid(name, raw, why, fallback) {
   warnOnce(name, `qerrors: ignoring ${name}=${JSON.stringify(raw)} (${why}); using ${JSON.stringify(fallback)}`);
@@ -319,6 +320,7 @@ function readSettings() {
     aiProvider: enumSetting('QERRORS_AI_PROVIDER', AI_PROVIDERS, 'google'),
     aiModel: stringSetting('QERRORS_AI_MODEL', null),
     useSecureCacheKeys: boolSetting('QERRORS_USE_SECURE_CACHE_KEYS', false),
+    logFormat: enumSetting('QERRORS_LOG_FORMAT', LOG_FORMATS, 'text'),
   };
 }
 
@@ -338,6 +340,11 @@ function readVerbose() {
   return boolSetting('QERRORS_VERBOSE', true);
 }
 
+/** QERRORS_LOG_FORMAT alone (the logger reads it once, when it first writes). */
+function readLogFormat() {
+  return enumSetting('QERRORS_LOG_FORMAT', LOG_FORMATS, 'text');
+}
+
 // Shared with the sibling modules, kept off `Object.keys` so the namespace has its 8 spec keys.
 Object.defineProperties(module.exports, {
   readEnv: { value: readEnv },
@@ -345,6 +352,7 @@ Object.defineProperties(module.exports, {
   // One validated integer setting, for modules that must not re-validate (and re-warn about) the rest.
   readIntSetting: { value: intSetting },
   readVerbose: { value: readVerbose },
+  readLogFormat: { value: readLogFormat },
   readDotenvFile: { value: readDotenvFile },
   warnOnce: { value: warnOnce },
 });
