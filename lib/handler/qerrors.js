@@ -333,7 +333,8 @@ function handle(error, context, rest, opts, progress) {
       writeAnswer(res, publicView(record, error, opts.exposeErrors, requestId), error, accept, requestIdHeader);
       answered = true;
     } catch (err) {
-      console.error(`qerrors: could not send the error response: ${err && err.message}`);
+      console.error(`qerrors: could not send the error response: ${safeString(err && err.message)}`);
+      answered = fallbackAnswer(res, record.id, requestId, requestIdHeader);
     }
   }
   progress.settled = true;
@@ -346,6 +347,17 @@ function handle(error, context, rest, opts, progress) {
   }
   if (opts.onError) callHook('onError', opts.onError, [error, record, req]);
   return record;
+}
+
+/** Writes the bare 500 when the response has not started; true when it was written. */
+function fallbackAnswer(res, id, requestId, requestIdHeader) {
+  try {
+    if (res.headersSent) return false;
+    writeFallback(res, id, requestId, requestIdHeader);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -362,10 +374,7 @@ function rescue(error, rest, opts) {
     } catch {
       // an unreadable response: pass the error on
     }
-    if (!headersSent) {
-      writeFallback(res, generateErrorId(), opts.requestId, opts.requestIdHeader || DEFAULT_REQUEST_ID_HEADER);
-      return;
-    }
+    if (!headersSent && fallbackAnswer(res, generateErrorId(), opts.requestId, opts.requestIdHeader || DEFAULT_REQUEST_ID_HEADER)) return;
     if (typeof next === 'function') next(error || new Error('qerrors could not handle an error'));
   } catch {
     // Nothing more can be done for this request.

@@ -692,7 +692,8 @@ function resetMainLogger() {
 
 Object.defineProperties(loggerPromise, {
   // For qerrors(): logs a record whose fields are already redacted.
-  _logHandledError: { value: logHandledError },
+  // Writable: a test replaces it to see what is logged.
+  _logHandledError: { value: logHandledError, writable: true },
   _logBreakerEvent: { value: logBreakerEvent },
   _getMainLogger: { value: getMainLogger },
   _pendingCount: { value: () => pending.length },
