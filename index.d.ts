@@ -63,6 +63,8 @@ export interface ErrorRecord {
   isOperational: boolean;
   context: string | Record<string, unknown>;
   severity: Severity | string;
+  /** The error's own `code` (`ECONNREFUSED`, `VALIDATION_ERROR`, …) when it is a plain identifier. */
+  code?: string;
   stack?: string;
   /** 16-hex fingerprint of the error given by the AI pipeline (absent when it is unavailable). */
   fingerprint?: string;
@@ -75,6 +77,35 @@ export interface AnalysisCacheControls {
   stopCleanup(): void;
 }
 
+/** Options of `qerrors.middleware()` (docs/api.md, "The error middleware"). */
+export interface MiddlewareOptions {
+  /** Show every (redacted) message to clients; default: outside production (NODE_ENV !== 'production'). */
+  exposeErrors?: boolean;
+  /** The status to answer with, or undefined for qerrors' own choice. */
+  mapStatus?: (err: any, req: RequestLike) => number | undefined;
+  /** Return false to answer without logging this error. */
+  shouldLog?: (err: any, record: ErrorRecord, req: RequestLike) => boolean;
+  /** Called after the answer, with the redacted record (forward it to Sentry or a pager). */
+  onError?: (err: any, record: ErrorRecord, req: RequestLike) => void;
+  /** The request id's header; default 'x-request-id'. */
+  requestIdHeader?: string;
+}
+
+/** The body of an error answer: `{ error: ErrorAnswer }`. */
+export interface ErrorAnswer {
+  id: string;
+  code: string;
+  message: string;
+  status: number;
+  requestId?: string;
+  details?: unknown;
+}
+
+/** Wraps an async route handler so a rejection reaches `next(err)` (Express 4). */
+export type AsyncHandler = <Req extends RequestLike = any, Res = any>(
+  fn: (req: Req, res: Res, next: NextFunction) => unknown
+) => (req: Req, res: Res, next: NextFunction) => void;
+
 export interface QerrorsFunction {
   /**
    * Handles an error: logs a redacted record, answers `res` (JSON, or HTML when the client
@@ -85,7 +116,15 @@ export interface QerrorsFunction {
   /** The original (error, location, contextObject) form. */
   (error: unknown, location: string, context: Record<string, unknown>): Promise<ErrorRecord | undefined>;
   /** An Express error handler (4 parameters) answering through qerrors. */
-  middleware(options?: Record<string, never>): ErrorRequestHandler;
+  middleware(options?: MiddlewareOptions): ErrorRequestHandler;
+  /** Wraps an async route handler so a rejection reaches `next(err)` (Express 4). */
+  asyncHandler: AsyncHandler;
+  /** A last route answering 404 in the client's format. */
+  notFound(options?: { requestIdHeader?: string }): RequestHandler;
+  /** For `process.on('unhandledRejection', …)`: logs the reason (redacted); never exits. */
+  logUnhandledRejection(reason: unknown): Promise<ErrorRecord | undefined>;
+  /** For `process.on('uncaughtException', …)`: logs the error (redacted); exiting is the service's choice. */
+  logUncaughtException(error: unknown, origin?: string): Promise<ErrorRecord | undefined>;
   generateErrorId(): string;
   extractContext(error: Error, context?: Record<string, unknown>): Record<string, unknown>;
   cleanup(): void;
@@ -98,6 +137,13 @@ export interface QerrorsFunction {
 
 export declare const qerrors: QerrorsFunction;
 export default qerrors;
+// Members of the callable module (`require('qerrors').middleware()`), also named ESM exports;
+// not among the 111 enumerable keys.
+export declare const middleware: QerrorsFunction['middleware'];
+export declare const asyncHandler: AsyncHandler;
+export declare const notFound: QerrorsFunction['notFound'];
+export declare const logUnhandledRejection: QerrorsFunction['logUnhandledRejection'];
+export declare const logUncaughtException: QerrorsFunction['logUncaughtException'];
 
 export declare function logErrorWithSeverity(error: unknown, functionName: string, context?: Record<string, unknown>, severity?: Severity | (string & {})): Promise<void>;
 export declare function handleControllerError(
@@ -314,6 +360,7 @@ export interface Limiter {
   <A extends unknown[], R>(task: (...args: A) => R | Promise<R>, ...args: A): Promise<R>;
   readonly activeCount: number;
   readonly pendingCount: number;
+  readonly concurrency: number;
 }
 export declare function createLimiter(concurrency?: number, options?: { maxQueue?: number }): Limiter;
 export declare function getQueueLength(): number;
@@ -844,7 +891,7 @@ export declare class AIModelManager {
   switchModel(provider: 'openai' | 'google', modelName?: string | null): boolean;
   getCurrentModelInfo(): { provider: string; model: string; available: boolean };
   getAvailableModels(provider?: string): string[];
-  analyzeError(prompt: string, context?: unknown): Promise<Record<string, unknown> | null>;
+  analyzeError(errorOrMessage: unknown, context?: unknown): Promise<Record<string, unknown> | null>;
   createAnalysisModel(): ChatModelLike | null;
   getCacheStats(): { size: number; maxSize: number; hitRate: number; cachedKeys: string[] };
   clearCache(): void;

@@ -120,4 +120,10 @@ export const {
   responseHelpers,
   circuitBreaker,
   asyncContracts,
+  // Members of the callable module, not among the 111 keys.
+  middleware,
+  asyncHandler,
+  notFound,
+  logUnhandledRejection,
+  logUncaughtException,
 } = api;
