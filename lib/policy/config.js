@@ -320,7 +320,6 @@ function readSettings() {
     aiProvider: enumSetting('QERRORS_AI_PROVIDER', AI_PROVIDERS, 'google'),
     aiModel: stringSetting('QERRORS_AI_MODEL', null),
     useSecureCacheKeys: boolSetting('QERRORS_USE_SECURE_CACHE_KEYS', false),
-    logFormat: enumSetting('QERRORS_LOG_FORMAT', LOG_FORMATS, 'text'),
   };
 }
 
