@@ -460,3 +460,32 @@ test('the module is callable and carries the members of qerrors, not as keys', a
   const record = await q(new Error('called as the module'), 'ctx');
   assert.equal(record.message, 'called as the module');
 });
+
+test('ESM: the default export is the callable module; its members are named exports too', async () => {
+  const esm = await import(require('node:path').join(__dirname, '..', 'index.mjs'));
+  assert.equal(esm.default, q);
+  for (const k of ['middleware', 'asyncHandler', 'notFound', 'logUnhandledRejection', 'logUncaughtException']) assert.equal(esm[k], q[k], k);
+});
+
+test('development: the stack is in the JSON and HTML answers; never in production', async (t) => {
+  (await q.logger).silent = true;
+  const express = require('express');
+  const app = express();
+  app.get('/boom', () => {
+    throw new Error('boom with password=hunter2');
+  });
+  app.use(q.middleware());
+  const port = await listen(t, app);
+  await withNodeEnv('development', async () => {
+    const r = await request(port, '/boom');
+    assert.match(r.json.error.stack, /^Error: boom with password=\[REDACTED\]\n {4}at /);
+    const html = await request(port, '/boom', { accept: 'text/html' });
+    assert.match(html.body, /<pre>Error: boom/);
+    assert.match(html.body, /Request ID: [0-9a-f-]{36}/);
+  });
+  await withNodeEnv('production', async () => {
+    const r = await request(port, '/boom');
+    assert.equal('stack' in r.json.error, false);
+    assert.equal(r.body.includes('hunter2'), false);
+  });
+});
