@@ -11,7 +11,9 @@ import type {
 export type { CircuitBreakerOptions, CircuitBreakerStats, CircuitBreakerMetrics };
 
 // ---------------------------------------------------------------------------------------------
-// Express-like shapes (structural, so neither express 4 nor 5 typings are required)
+// Express-like shapes (structural, so neither express 4 nor 5 typings are required). No index
+// signatures and no overloaded methods: Express's `Request` and `Response` interfaces must be
+// assignable to them, or `app.use(qerrors.middleware())` is rejected under --strict.
 
 /** The parts of a request qerrors reads. */
 export interface RequestLike {
@@ -21,8 +23,6 @@ export interface RequestLike {
   originalUrl?: string;
   path?: string;
   ip?: string;
-  get?(name: string): string | undefined;
-  [key: string]: unknown;
 }
 
 /** The parts of a response qerrors writes to. */
@@ -31,15 +31,19 @@ export interface ResponseLike {
   status(code: number): ResponseLike;
   json(body: unknown): unknown;
   send?(body: unknown): unknown;
-  set?(field: string, value: string): unknown;
-  setHeader?(name: string, value: string): unknown;
-  end?(body?: string): unknown;
-  [key: string]: unknown;
+  setHeader?(name: string, value: string | number | readonly string[]): unknown;
+  getHeader?(name: string): unknown;
 }
 
-export type NextFunction = (err?: unknown) => void;
-/** An Express error handler; Express recognises it by its four parameters. */
-export type ErrorRequestHandler = (err: unknown, req: RequestLike, res: ResponseLike, next: NextFunction) => void;
+/** Express's `NextFunction` as qerrors calls it. */
+export type NextFunction = (err?: any) => void;
+/**
+ * Express's `ErrorRequestHandler` shape (Express recognises it by its four parameters),
+ * accepted by `app.use()` with @types/express 4 and 5.
+ */
+export type ErrorRequestHandler = (err: any, req: RequestLike, res: ResponseLike, next: NextFunction) => void;
+/** Express's `RequestHandler` shape. */
+export type RequestHandler = (req: RequestLike, res: ResponseLike, next: NextFunction) => void;
 
 // ---------------------------------------------------------------------------------------------
 // Core error handling (spec §1)
@@ -59,6 +63,8 @@ export interface ErrorRecord {
   isOperational: boolean;
   context: string | Record<string, unknown>;
   severity: Severity | string;
+  /** The error's own `code` (`ECONNREFUSED`, `VALIDATION_ERROR`, …) when it is a plain identifier. */
+  code?: string;
   stack?: string;
   /** 16-hex fingerprint of the error given by the AI pipeline (absent when it is unavailable). */
   fingerprint?: string;
@@ -71,6 +77,35 @@ export interface AnalysisCacheControls {
   stopCleanup(): void;
 }
 
+/** Options of `qerrors.middleware()` (docs/api.md, "The error middleware"). */
+export interface MiddlewareOptions {
+  /** Show every (redacted) message to clients; default: outside production (NODE_ENV !== 'production'). */
+  exposeErrors?: boolean;
+  /** The status to answer with, or undefined for qerrors' own choice. */
+  mapStatus?: (err: any, req: RequestLike) => number | undefined;
+  /** Return false to answer without logging this error. */
+  shouldLog?: (err: any, record: ErrorRecord, req: RequestLike) => boolean;
+  /** Called after the answer, with the redacted record (forward it to Sentry or a pager). */
+  onError?: (err: any, record: ErrorRecord, req: RequestLike) => void;
+  /** The request id's header; default 'x-request-id'. */
+  requestIdHeader?: string;
+}
+
+/** The body of an error answer: `{ error: ErrorAnswer }`. */
+export interface ErrorAnswer {
+  id: string;
+  code: string;
+  message: string;
+  status: number;
+  requestId?: string;
+  details?: unknown;
+}
+
+/** Wraps an async route handler so a rejection reaches `next(err)` (Express 4). */
+export type AsyncHandler = <Req extends RequestLike = any, Res = any>(
+  fn: (req: Req, res: Res, next: NextFunction) => unknown
+) => (req: Req, res: Res, next: NextFunction) => void;
+
 export interface QerrorsFunction {
   /**
    * Handles an error: logs a redacted record, answers `res` (JSON, or HTML when the client
@@ -81,7 +116,15 @@ export interface QerrorsFunction {
   /** The original (error, location, contextObject) form. */
   (error: unknown, location: string, context: Record<string, unknown>): Promise<ErrorRecord | undefined>;
   /** An Express error handler (4 parameters) answering through qerrors. */
-  middleware(options?: Record<string, never>): ErrorRequestHandler;
+  middleware(options?: MiddlewareOptions): ErrorRequestHandler;
+  /** Wraps an async route handler so a rejection reaches `next(err)` (Express 4). */
+  asyncHandler: AsyncHandler;
+  /** A last route answering 404 in the client's format. */
+  notFound(options?: { requestIdHeader?: string }): RequestHandler;
+  /** For `process.on('unhandledRejection', …)`: logs the reason (redacted); never exits. */
+  logUnhandledRejection(reason: unknown): Promise<ErrorRecord | undefined>;
+  /** For `process.on('uncaughtException', …)`: logs the error (redacted); exiting is the service's choice. */
+  logUncaughtException(error: unknown, origin?: string): Promise<ErrorRecord | undefined>;
   generateErrorId(): string;
   extractContext(error: Error, context?: Record<string, unknown>): Record<string, unknown>;
   cleanup(): void;
@@ -94,6 +137,13 @@ export interface QerrorsFunction {
 
 export declare const qerrors: QerrorsFunction;
 export default qerrors;
+// Members of the callable module (`require('qerrors').middleware()`), also named ESM exports;
+// not among the 111 enumerable keys.
+export declare const middleware: QerrorsFunction['middleware'];
+export declare const asyncHandler: AsyncHandler;
+export declare const notFound: QerrorsFunction['notFound'];
+export declare const logUnhandledRejection: QerrorsFunction['logUnhandledRejection'];
+export declare const logUncaughtException: QerrorsFunction['logUncaughtException'];
 
 export declare function logErrorWithSeverity(error: unknown, functionName: string, context?: Record<string, unknown>, severity?: Severity | (string & {})): Promise<void>;
 export declare function handleControllerError(
@@ -310,6 +360,7 @@ export interface Limiter {
   <A extends unknown[], R>(task: (...args: A) => R | Promise<R>, ...args: A): Promise<R>;
   readonly activeCount: number;
   readonly pendingCount: number;
+  readonly concurrency: number;
 }
 export declare function createLimiter(concurrency?: number, options?: { maxQueue?: number }): Limiter;
 export declare function getQueueLength(): number;
@@ -840,7 +891,7 @@ export declare class AIModelManager {
   switchModel(provider: 'openai' | 'gemini' | 'google', modelName?: string | null): boolean;
   getCurrentModelInfo(): { provider: string; model: string; available: boolean };
   getAvailableModels(provider?: string): string[];
-  analyzeError(prompt: string, context?: unknown): Promise<Record<string, unknown> | null>;
+  analyzeError(errorOrMessage: unknown, context?: unknown): Promise<Record<string, unknown> | null>;
   createAnalysisModel(): ChatModelLike | null;
   getCacheStats(): { size: number; maxSize: number; hitRate: number; cachedKeys: string[] };
   clearCache(): void;

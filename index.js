@@ -1,7 +1,12 @@
 'use strict';
 
-// `require('qerrors')`: the 111 exports of the spec (api/exports.json), in its order, with
-// the identities of spec §0.3 (every re-export is the namespace member itself).
+// `require('qerrors')`: a function that handles an error exactly as `qerrors()` does, carrying
+// the 111 exports of the spec (api/exports.json) as its own enumerable keys, in its order, with
+// the identities of spec §0.3 (every re-export is the namespace member itself). Code written
+// for the original package calls the module itself (`require('qerrors')(err, ctx, req, res,
+// next)`) or `require('qerrors').middleware()`; both work. The members of the `qerrors`
+// function (middleware, asyncHandler, notFound, …) are reachable on the module too, not
+// enumerable, so `Object.keys` stays the spec's 111.
 //
 // Requiring this file does no I/O and starts nothing: winston, the log files and the AI
 // pipeline are set up by their first use. The circuit-breaker exports are getters that
@@ -28,7 +33,16 @@ function createServiceError(message, type, context) {
   return new errorTypes.ServiceError(message, type, context);
 }
 
-const api = {
+/**
+ * The module itself: `require('qerrors')(error, context, req, res, next)` is `qerrors(...)`.
+ * A function of its own (not `qerrors`), because `qerrors` keeps the six own keys of the spec.
+ */
+const api = function qerrorsModule(error, context, ...rest) {
+  return qerrors(error, context, ...rest);
+};
+Object.defineProperty(api, 'name', { value: 'qerrors' });
+
+const exportsInOrder = {
   qerrors,
   logErrorWithSeverity: qerrors.logErrorWithSeverity,
   handleControllerError: qerrors.handleControllerError,
@@ -142,6 +156,15 @@ const api = {
   asyncContracts,
   default: qerrors,
 };
+for (const [key, value] of Object.entries(exportsInOrder)) {
+  Object.defineProperty(api, key, { value, enumerable: true, writable: true, configurable: true });
+}
+// qerrors' own members (enumerable there, the spec's six, and the non-enumerable helpers), here
+// as non-enumerable properties of the module: `require('qerrors').middleware()` works.
+for (const key of Reflect.ownKeys(qerrors)) {
+  if (typeof key !== 'string' || key === 'length' || key === 'name' || key === 'prototype' || key in exportsInOrder) continue;
+  Object.defineProperty(api, key, { value: qerrors[key], enumerable: false, writable: true, configurable: true });
+}
 
 /** Replaces a placeholder key (keeping its position) with an enumerable getter. */
 function lazy(key, get) {

@@ -1,12 +1,14 @@
 // ESM entry: `import qerrors, { sanitizeMessage } from 'qerrors'`. The CommonJS module is the
-// single implementation; these are its exports (the same objects).
+// single implementation; these are its exports (the same objects). The default export is the
+// callable CommonJS module: `qerrors(err, ctx, req, res, next)`, `qerrors.middleware()` and
+// `qerrors.logInfo(...)` all work on it, as they do on `require('qerrors')`.
 
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const api = require('./index.js');
 
-export default api.qerrors;
+export default api;
 export const {
   qerrors,
   logErrorWithSeverity,
@@ -118,4 +120,10 @@ export const {
   responseHelpers,
   circuitBreaker,
   asyncContracts,
+  // Members of the callable module, not among the 111 keys.
+  middleware,
+  asyncHandler,
+  notFound,
+  logUnhandledRejection,
+  logUncaughtException,
 } = api;

@@ -36,7 +36,7 @@ export declare function toPrometheus(snapshot?: MetricsSnapshot): string;
 /** An Express handler serving metrics: Prometheus text, or JSON for `Accept: application/json` / `?format=json`. */
 export declare function metricsHandler(): (req: { query?: Record<string, unknown>; headers?: Record<string, unknown> }, res: { setHeader(name: string, value: string): unknown; end(body: string): unknown }) => void;
 /** Adds a component to every snapshot; objects with `stats` (method or getter) are held weakly. Returns an untrack function. */
-export declare function trackMetrics(name: string, source: (() => Record<string, unknown>) | { stats: Record<string, unknown> | (() => Record<string, unknown>) }): () => void;
+export declare function trackMetrics(name: string, source: (() => object) | { readonly stats: object | (() => object) }): () => void;
 // ---- circuit breaker -------------------------------------------------------------
 
 import { EventEmitter } from 'node:events';
@@ -455,6 +455,8 @@ export type LruCacheDisposeReason = 'evict' | 'expire' | 'set' | 'delete';
 
 /** A value the cache stores as is: strings come back as strings, Buffers/TypedArrays as Buffers. */
 export type LruCacheValue = string | Buffer | NodeJS.TypedArray;
+/** What the cache returns for a stored `V`: typed arrays come back as Buffers. */
+export type LruCacheStored<V> = V extends string ? V : V extends NodeJS.TypedArray ? Buffer : V;
 
 export interface LruCacheOptions<V = LruCacheValue> {
   /** Most entries held; 0 or absent = bounded by `maxSize` only. One of `max`/`maxSize` is required. */
@@ -489,7 +491,7 @@ export interface LruCacheStats {
 }
 
 /** An LRU + TTL cache whose entries live in Rust, off the V8 heap. Keys are strings. */
-export declare class LruCache<V = LruCacheValue> implements Iterable<[string, V]> {
+export declare class LruCache<V = LruCacheValue> implements Iterable<[string, LruCacheStored<V>]> {
   constructor(options: LruCacheOptions<V>);
   readonly max: number;
   readonly maxSize: number;
@@ -498,19 +500,19 @@ export declare class LruCache<V = LruCacheValue> implements Iterable<[string, V]
   readonly size: number;
   /** Sum of the sizes of the entries held. */
   readonly calculatedSize: number;
-  get(key: string): V | undefined;
+  get(key: string): LruCacheStored<V> | undefined;
   set(key: string, value: V | undefined, options?: { ttl?: number; size?: number }): this;
   has(key: string): boolean;
-  peek(key: string): V | undefined;
+  peek(key: string): LruCacheStored<V> | undefined;
   delete(key: string): boolean;
   clear(): void;
   /** Removes every expired entry now; true if any was removed. */
   purgeStale(): boolean;
   keys(): Generator<string, void, void>;
-  values(): Generator<V, void, void>;
-  entries(): Generator<[string, V], void, void>;
-  [Symbol.iterator](): Generator<[string, V], void, void>;
-  forEach(fn: (value: V, key: string, cache: this) => void, thisArg?: unknown): void;
+  values(): Generator<LruCacheStored<V>, void, void>;
+  entries(): Generator<[string, LruCacheStored<V>], void, void>;
+  [Symbol.iterator](): Generator<[string, LruCacheStored<V>], void, void>;
+  forEach(fn: (value: LruCacheStored<V>, key: string, cache: this) => void, thisArg?: unknown): void;
   stats(): LruCacheStats;
   /** Moves the fake clock of a cache made with `fakeClock: true`; returns its time in ms. */
   advanceClock(ms: number): number;

@@ -152,7 +152,7 @@ test('the logger namespace is a thenable resolving to the main winston logger', 
 
 test('ESM: default export and named exports are the CommonJS objects', async () => {
   const esm = await import(path.join(__dirname, '..', 'index.mjs'));
-  assert.equal(esm.default, q.qerrors);
+  assert.equal(esm.default, q, 'the default export is the callable module');
   for (const name of Object.keys(q)) {
     if (name === 'default') continue;
     assert.equal(esm[name], q[name], name);

@@ -100,12 +100,14 @@ for (const [label, express, major] of [
       assert.match(r.headers['content-type'], /^application\/json/);
       assert.equal(r.headers['cache-control'], 'no-store');
       const { error } = JSON.parse(r.body);
+      // The stable body: { error: { id, code, message, status, requestId, details? } }.
+      assert.deepEqual(Object.keys(error), ['id', 'code', 'message', 'status', 'requestId', 'details']);
       assert.equal(error.message, 'User not found');
-      assert.equal(error.statusCode, 404);
-      assert.equal(error.name, 'ServiceError');
+      assert.equal(error.status, 404);
+      assert.equal(error.code, 'NOT_FOUND_ERROR');
+      assert.deepEqual(error.details, { resource: 'User' });
       assert.match(error.id, /^[0-9a-f]{12}$/);
-      assert.equal(error.context.method, 'GET');
-      assert.equal(error.context.url, '/notfound');
+      assert.equal(r.headers['x-request-id'], error.requestId);
       assert.equal('stack' in error, false, 'no stack outside development');
     });
 
@@ -157,7 +159,7 @@ for (const [label, express, major] of [
     await t.test('qerrors(err, ctx, req, res, next) called from a route answers and does not call next', async () => {
       const r = await get(port, '/direct');
       assert.equal(r.status, 409);
-      assert.deepEqual(JSON.parse(r.body).error.context, 'directRoute');
+      assert.equal(JSON.parse(r.body).error.message, 'direct call');
       assert.equal(seen.forwarded.length, 1, 'next was not called again');
     });
 

@@ -161,9 +161,15 @@ test('size-based files: created on first write, JSON lines, secrets redacted', (
   for (const secret of ['hunter2', 'a@b.co', 'k-123', 'zzz']) assert.equal(text.includes(secret), false, secret);
   assert.equal(combined[0].message, 'info user=bob password=[REDACTED]');
   assert.equal(combined[0].service, 'qerrors');
-  assert.match(combined[0].timestamp, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  // ISO 8601 in UTC with milliseconds, as winston's and pino's JSON lines carry.
+  assert.match(combined[0].timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.match(errors[1].message, /^Error: handled token=\[REDACTED\]$/);
-  assert.match(errors[1].context.id, /^[0-9a-f]{12}$/);
+  assert.match(errors[1].error.id, /^[0-9a-f]{12}$/);
+  assert.equal(errors[1].status, 500);
+  assert.equal(errors[1].context, 'ctx');
+  // The version npm reports (under `npm test`), else the service's own package.json: the child's
+  // cwd has none, so 'unknown'.
+  assert.equal(combined[0].version, process.env.npm_package_version || 'unknown');
 });
 
 test('QERRORS_LOG_MAX_DAYS > 0: daily rotated files with that retention, in QERRORS_LOG_DIR', (t) => {
@@ -216,7 +222,7 @@ test('a transport added by the application receives entries, and file lines keep
   // The direct path and winston's own path write the same fields, in the same order.
   assert.deepEqual(Object.keys(before), Object.keys(after));
   assert.equal(before.service, 'qerrors');
-  assert.match(before.timestamp, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  assert.match(before.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 });
 
 test('entries are written after the call returns, as they were when logged', (t) => {
@@ -243,12 +249,15 @@ test('entries are written after the call returns, as they were when logged', (t)
   assert.ok(counts.afterBurst > 0 && counts.afterBurst < 1024, `a burst is written in bounded batches (${counts.afterBurst} waiting)`);
   assert.equal(counts.drained, 0);
   const [line] = readLines(path.join(dir, 'logs', 'error.log'));
-  assert.deepEqual(line.context, counts.asReturned, 'the entry holds the whole record as it was returned');
-  assert.equal(line.context.message, 'original message');
+  const { context: returnedContext, timestamp, ...returnedError } = counts.asReturned;
+  assert.deepEqual(line.error, returnedError, 'the entry holds the whole record as it was returned');
+  assert.deepEqual(line.context, returnedContext);
+  assert.equal(line.timestamp, timestamp, "the entry's time is the record's");
+  assert.equal(line.error.message, 'original message');
   const raw = fs.readFileSync(path.join(dir, 'logs', 'error.log'), 'utf8');
   assert.ok(raw.includes('"context":{"10":"ten","2":"two","b":"b"}'), 'keys in the order winston json() writes them');
-  assert.deepEqual(line.context.context, { route: '/a' });
-  assert.match(line.context.stack, /^Error: original message\n/);
+  assert.deepEqual(line.context, { route: '/a' }, 'the context once, never context.context');
+  assert.match(line.error.stack, /^Error: original message\n/);
   const combined = readLines(path.join(dir, 'logs', 'combined.log')).filter((l) => l.message.startsWith('burst '));
   assert.equal(combined.length, 5000);
   assert.deepEqual(

@@ -61,14 +61,17 @@ test('the quick demo prints every section and exits 0 by itself', async () => {
   const htmlAt = examples.findIndex((l) => /\(Accept: text\/html\)\s+→\s+\d{3}/.test(l));
   assert.ok(jsonAt >= 0 && htmlAt > jsonAt, 'one JSON and one HTML example');
   const body = JSON.parse(examples.slice(jsonAt + 1, htmlAt).join('\n'));
-  assert.equal(body.error.name, 'TypeError');
-  assert.match(body.error.fingerprint, /^[0-9a-f]{16}$/);
+  // Production (NODE_ENV=production): the TypeError's message stays in the logs.
+  assert.equal(body.error.message, 'Internal Server Error');
+  assert.equal(body.error.code, 'INTERNAL_SERVER_ERROR');
+  assert.match(body.error.id, /^[0-9a-f]{12}$/);
+  assert.match(body.error.requestId, /^demo-\d+$/);
   assert.ok(examples.some((l) => l.includes('<!DOCTYPE html>')));
 
   const advice = section(out, 'Advice per error signature (offline advisor)');
   const rows = advice.filter((l) => /^ {2}[0-9a-f]{16} +\d+ +\d{3} /.test(l));
   const errors = rows.join('\n');
-  for (const kind of ['TypeError', 'ECONNREFUSED', 'Breaker is open', 'ENOENT', 'SyntaxError', 'email is required', 'No route for', 'RangeError: Maximum call stack']) {
+  for (const kind of ['TypeError', 'ECONNREFUSED', 'Breaker is open', 'ENOENT', 'SyntaxError', 'email is required', 'RangeError: Maximum call stack']) {
     assert.ok(errors.includes(kind), `a signature for ${kind}`);
   }
   assert.ok(advice.filter((l) => /^\s+→ \S/.test(l)).length >= rows.length, 'advice under every signature');
@@ -77,7 +80,7 @@ test('the quick demo prints every section and exits 0 by itself', async () => {
   const summary = section(out, 'Summary');
   assert.match(row(summary, 'requests'), /^82 in [\d.]+ s .*429 [1-9]/);
   const handled = Number(row(summary, 'errors handled'));
-  assert.ok(handled >= 40, `errors handled ${handled}`);
+  assert.ok(handled >= 35, `errors handled ${handled}`);
   assert.equal(row(summary, 'signatures'), `${rows.length} distinct`);
   assert.match(row(summary, 'qerrors() time'), /^mean [\d.]+ (ms|µs) +p50 .+ p99 /);
   const hit = /hit rate ([\d.]+)% +\((\d+) hits \/ (\d+) lookups\)/.exec(row(summary, 'advice cache'));
@@ -103,7 +106,7 @@ test('with a provider key the demo asks that provider once per signature and pri
   assert.match(r.stdout, /AI advice: openai/);
   const advice = section(r.stdout, 'Advice per error signature (openai)');
   const rows = advice.filter((l) => /^ {2}[0-9a-f]{16} /.test(l));
-  assert.ok(rows.length >= 8);
+  assert.ok(rows.length >= 7);
   assert.equal(advice.filter((l) => l.includes('→ Advice from the mock provider.')).length, rows.length);
   assert.equal(mock.requests.length, rows.length, 'one provider call per signature');
   assert.equal(row(section(r.stdout, 'Summary'), 'provider calls'), `${rows.length} (openai)`);

@@ -85,8 +85,13 @@ function callInventory(port, sku) {
   });
 }
 
-/** The service: a small shop API with qerrors wired in. */
-function buildApp({ inventoryPort, breaker, limiter, dataDir }) {
+/**
+ * The service: a small shop API with qerrors wired in. Statuses come from the package: the
+ * routes only pass errors on (an open breaker answers 503 with Retry-After, a refused
+ * connection 502, a validation error 400 with its details, an unknown route 404).
+ * @param {{ onError: (err: unknown, record: object) => void }} hooks the middleware's onError
+ */
+function buildApp({ inventoryPort, breaker, limiter, dataDir, onError }) {
   const app = express();
   const users = new Map([['1', { name: 'Ada', profile: { displayName: 'ada' } }]]);
 
@@ -104,7 +109,6 @@ function buildApp({ inventoryPort, breaker, limiter, dataDir }) {
     try {
       res.json(await breaker.execute(req.params.sku));
     } catch (err) {
-      err.statusCode = err.code === 'EOPENBREAKER' ? 503 : 502;
       next(err);
     }
   });
@@ -114,7 +118,6 @@ function buildApp({ inventoryPort, breaker, limiter, dataDir }) {
     try {
       res.type('text/csv').send(await fs.promises.readFile(path.join(dataDir, `report-${req.params.day}.csv`)));
     } catch (err) {
-      err.statusCode = 404;
       next(err);
     }
   });
@@ -140,11 +143,9 @@ function buildApp({ inventoryPort, breaker, limiter, dataDir }) {
   // Rate-limited search.
   app.get('/api/search', limiter, (req, res) => res.json({ results: [] }));
 
-  // Anything else: a 404 through qerrors.
-  app.use((req, res, next) => {
-    next(createTypedError(`No route for ${req.method} ${req.path}`, ErrorTypes.NOT_FOUND, 'ROUTE_NOT_FOUND'));
-  });
-  app.use(qerrors.middleware());
+  // Anything else: a 404 in the client's format.
+  app.use(qerrors.notFound());
+  app.use(qerrors.middleware({ onError }));
   return app;
 }
 
@@ -165,7 +166,7 @@ function plan(scale) {
     ['search', 5, { path: '/api/search?q=shoes' }],
   ];
   const reqs = [];
-  for (const [kind, weight, r] of kinds) for (let i = 0; i < weight * scale; i++) reqs.push({ kind, ...r });
+  for (const [kind, weight, r] of kinds) for (let i = 0; i < weight * scale; i++) reqs.push({ kind, n: reqs.length + 1, ...r });
   let seed = 42;
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
   for (let i = reqs.length - 1; i > 0; i--) {
@@ -230,7 +231,15 @@ async function main() {
   const advice = new Map();
   const unsubscribe = aiPipeline.onAdvice((a, fp) => advice.set(fp, a));
 
-  const app = buildApp({ inventoryPort, breaker, limiter, dataDir });
+  // Every handled error, per signature (fingerprint), from the middleware's onError hook.
+  const seen = new Map(); // fingerprint → { count, status, name, message }
+  const onError = (err, record) => {
+    if (!record.fingerprint) return;
+    const s = seen.get(record.fingerprint) || { count: 0, status: record.statusCode, name: record.name, message: record.message };
+    s.count++;
+    seen.set(record.fingerprint, s);
+  };
+  const app = buildApp({ inventoryPort, breaker, limiter, dataDir, onError });
   const server = http.createServer(app);
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${server.address().port}`;
@@ -249,7 +258,6 @@ async function main() {
   const counts = { ok: 0, c4: 0, c5: 0, limited: 0 };
   const show = progress(reqs.length);
   const examples = {};
-  const seen = new Map(); // fingerprint → { count, status, kind }
   let next = 0;
   let done = 0;
   const burstStart = performance.now();
@@ -265,14 +273,7 @@ async function main() {
         else counts.ok++;
         if (res.status >= 400 && res.status !== 429) {
           if (res.type.includes('json')) {
-            const body = JSON.parse(res.text);
-            const fp = body.error && body.error.fingerprint;
-            if (fp) {
-              const s = seen.get(fp) || { count: 0, status: res.status, kind: r.kind, name: body.error.name, message: body.error.message };
-              s.count++;
-              seen.set(fp, s);
-            }
-            if (!examples.json && r.kind === 'profile') examples.json = { r, res, body };
+            if (!examples.json && r.kind === 'profile') examples.json = { r, res, body: JSON.parse(res.text) };
           } else if (res.type.includes('html') && !examples.html) examples.html = { r, res };
         }
         show(++done, counts);

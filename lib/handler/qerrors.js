@@ -3,7 +3,8 @@
 // The error handler (spec §1, with the [REIMPL] contract): `qerrors(error, context, req,
 // res, next)` builds a redacted record, logs it, answers the request when it can, hands
 // the error to the native AI pipeline without waiting, and resolves the record. It never
-// throws into the host and never rejects.
+// throws into the host and never rejects, and a request it was given is always answered or
+// passed to `next(error)`, even when handling the error itself fails.
 
 const logger = require('../logging/logger');
 const sanitization = require('../policy/redaction');
@@ -14,9 +15,11 @@ const { ErrorSeverity, ErrorTypes, _statusForType, _severityForType } = require(
 const memoryPressure = require('../ops/memoryPressure');
 const { readSetting } = require('../policy/config');
 const { snapshot } = require('../logging/line');
+const { statusOf, errorStatus, ERROR_TYPE_VALUES } = require('./statusPolicy');
+const { publicView, writeAnswer, writeFallback, codeOf } = require('./answer');
+const { requestIdOf: requestIdOfRequest, DEFAULT_HEADER: DEFAULT_REQUEST_ID_HEADER } = require('./requestId');
 
 const MAX_MESSAGE = 10000;
-const ERROR_TYPE_VALUES = new Set(Object.values(ErrorTypes));
 
 const { randomUUID } = require('./randomId');
 
@@ -37,12 +40,6 @@ function getPipeline() {
 /** 12 lowercase hex characters from a random UUID. */
 function generateErrorId() {
   return randomUUID().replace(/-/g, '').slice(0, 12);
-}
-
-/** An HTTP error status (integer 400..599) or undefined. */
-function errorStatus(value) {
-  const n = typeof value === 'string' && /^[0-9]{3}$/.test(value) ? Number(value) : value;
-  return Number.isInteger(n) && n >= 400 && n <= 599 ? n : undefined;
 }
 
 function readProp(obj, key) {
@@ -111,21 +108,33 @@ function isResponse(x) {
   return x !== null && typeof x === 'object' && (typeof x.json === 'function' || typeof x.end === 'function');
 }
 
-function escapeHtml(s) {
-  return String(s).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+/** `String(value)`, or a placeholder when the value cannot be turned into text (`Object.create(null)`, a revoked Proxy). */
+function safeString(value) {
+  try {
+    return String(value);
+  } catch {
+    return '[unprintable value]';
+  }
 }
 
-function showStack() {
-  return process.env.NODE_ENV === 'development' || process.env.DEBUG === 'true';
-}
-
-/** Context given as a string stays a (redacted) string; objects are redacted copies. */
+/**
+ * Context given as a string stays a (redacted) string; objects are redacted copies. A context
+ * that cannot be read (a revoked Proxy, a throwing trap) is recorded as such, never thrown.
+ */
 function normalizeContext(context, extra) {
+  try {
+    return readContext(context, extra);
+  } catch {
+    return '[unreadable context]';
+  }
+}
+
+function readContext(context, extra) {
   let base;
   if (context === undefined || context === null || context === '') base = 'unknown context';
   else if (typeof context === 'string') base = sanitizeMessage(context);
   else if (typeof context === 'object') base = sanitizeContext(context, 'ERROR', 3);
-  else base = sanitizeMessage(String(context));
+  else base = sanitizeMessage(safeString(context));
   if (!extra) return base;
   const more = sanitizeContext(extra, 'ERROR', 3);
   return typeof base === 'string' ? { location: base, ...more } : { ...base, ...more };
@@ -175,7 +184,7 @@ function buildRecord(error, context, extra) {
   const redacted = redactAndSchedule(
     error,
     normalized,
-    hasMessage ? String(rawMessage).slice(0, MAX_MESSAGE) : '',
+    hasMessage ? safeString(rawMessage).slice(0, MAX_MESSAGE) : '',
     typeof f.stack === 'string' ? f.stack.slice(0, 2 * MAX_MESSAGE) : ''
   );
   const ctxSeverity = context && typeof context === 'object' ? readProp(context, 'severity') : undefined;
@@ -186,8 +195,7 @@ function buildRecord(error, context, extra) {
     (typeof extraSeverity === 'string' && extraSeverity) ||
     (typeof ctxSeverity === 'string' && ctxSeverity) ||
     (typeof type === 'string' ? _severityForType(type) : ErrorSeverity.MEDIUM);
-  const statusCode =
-    errorStatus(f.statusCode) || errorStatus(f.status) || (typeof type === 'string' && ERROR_TYPE_VALUES.has(type) ? _statusForType(type) : 500);
+  const statusCode = statusOf(error, f);
   const record = {
     id,
     uniqueErrorName,
@@ -201,70 +209,101 @@ function buildRecord(error, context, extra) {
   };
   if (redacted.stack) record.stack = redacted.stack;
   if (redacted.fp !== undefined) record.fingerprint = redacted.fp;
+  const code = isObj ? codeOf(error) : undefined;
+  if (code !== undefined) record.code = code;
   return record;
 }
 
+const HTTP_FIELDS = new Set(['method', 'url', 'requestId']);
+
 /**
- * The record's copy for its log entry: keys in sorted order and a deep copy of the context,
- * the form the logger writes without another check (lib/logging/line.js `snapshot`); null when
- * the context cannot take that form. Written out here because the record's shape is known,
- * and the generic copy was a tenth of the handler's time.
+ * The request's method and url (redacted), and its id, for the log entry.
+ * @returns {{ method?: string, url?: string, requestId?: string }}
  */
-function logCopy(record) {
+function httpOf(req, requestId) {
+  const out = {};
+  if (requestId) out.requestId = requestId;
+  if (!isRequest(req)) return out;
+  const method = readProp(req, 'method');
+  const url = readProp(req, 'originalUrl') || readProp(req, 'url');
+  if (typeof method === 'string') out.method = method.slice(0, 32);
+  if (typeof url === 'string') out.url = sanitizeMessage(url.slice(0, 2048));
+  return out;
+}
+
+/**
+ * The log entry's fields for a record: the error under `error`, its context under `context`
+ * (never nested twice), and the request's `requestId`, `method`, `url` and `status` at the top,
+ * where a log search finds them. Keys are inserted sorted and the values copied in `snapshot`'s
+ * form (lib/logging/line.js), so the logger writes them without another check; `canonical` is
+ * false when the context cannot take that form (index keys) and the line is written the slow way.
+ * @param {object} record
+ * @param {{ method?: string, url?: string, requestId?: string }} http
+ * @returns {{ fields: Record<string, unknown>, canonical: boolean }}
+ */
+function logFields(record, http) {
   const ctx = record.context;
-  const context = ctx !== null && typeof ctx === 'object' ? snapshot(ctx) : ctx;
-  if (context === null) return null;
-  return {
-    context,
-    fingerprint: record.fingerprint,
-    id: record.id,
-    isOperational: record.isOperational,
-    message: record.message,
-    name: record.name,
-    severity: record.severity,
-    stack: record.stack,
-    statusCode: record.statusCode,
-    timestamp: record.timestamp,
-    uniqueErrorName: record.uniqueErrorName,
-  };
+  let context = ctx;
+  let canonical = true;
+  if (ctx !== null && typeof ctx === 'object') {
+    context = {};
+    for (const k of Object.keys(ctx)) {
+      // The request's own fields go to the top of the entry.
+      if (HTTP_FIELDS.has(k) && typeof ctx[k] === 'string') {
+        if (http[k] === undefined) http[k] = ctx[k];
+      } else context[k] = ctx[k];
+    }
+    const copy = snapshot(context);
+    if (copy === null) canonical = false;
+    else context = copy;
+  }
+  const fields = { context, error: errorFields(record) };
+  if (http.method !== undefined) fields.method = http.method;
+  if (http.requestId !== undefined) fields.requestId = http.requestId;
+  fields.status = record.statusCode;
+  if (http.url !== undefined) fields.url = http.url;
+  return { fields, canonical };
 }
 
-/** Writes the JSON or HTML answer. Returns true when a response was sent. */
-function answer(record, req, res) {
-  const accept = (req && req.headers && req.headers.accept) || '';
-  const status = record.statusCode;
-  const wantsHtml = typeof accept === 'string' && accept.includes('text/html');
-  let body;
-  let type;
-  if (wantsHtml) {
-    type = 'text/html; charset=utf-8';
-    body =
-      `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Error: ${status}</title></head>` +
-      `<body><h1>Error: ${status}</h1><h2>${escapeHtml(record.message)}</h2><p>Error ID: ${escapeHtml(record.id)}</p>` +
-      (showStack() && record.stack ? `<pre>${escapeHtml(record.stack)}</pre>` : '') +
-      '</body></html>';
-  } else {
-    type = 'application/json; charset=utf-8';
-    const { stack, ...publicRecord } = record;
-    body = JSON.stringify({ error: showStack() && stack ? record : publicRecord });
-  }
-  if (typeof res.setHeader === 'function') {
-    res.setHeader('Content-Type', type);
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    if (wantsHtml) res.setHeader('Content-Security-Policy', "default-src 'none'");
-  }
-  if (typeof res.status === 'function' && typeof res.send === 'function') {
-    res.status(status).send(body);
-  } else {
-    res.statusCode = status;
-    res.end(body);
-  }
-  return true;
+/** The record without its context, keys sorted. */
+function errorFields(record) {
+  const out = {};
+  if (record.code !== undefined) out.code = record.code;
+  if (record.fingerprint !== undefined) out.fingerprint = record.fingerprint;
+  out.id = record.id;
+  out.isOperational = record.isOperational;
+  out.message = record.message;
+  out.name = record.name;
+  out.severity = record.severity;
+  if (record.stack !== undefined) out.stack = record.stack;
+  out.statusCode = record.statusCode;
+  out.uniqueErrorName = record.uniqueErrorName;
+  return out;
 }
 
-/** The handler's work, synchronous: the returned promise adds no turns of its own. */
-function handle(error, context, rest) {
+/**
+ * What `qerrors()` does with no options; the middleware passes its own (lib/handler/express.js).
+ * @typedef {{ exposeErrors?: boolean, mapStatus?: Function, shouldLog?: Function, onError?: Function,
+ *   requestIdHeader?: string, requestId?: string }} HandleOptions
+ */
+const NO_OPTIONS = Object.freeze({});
+
+/** Calls a user hook; a throwing hook is reported and never breaks the handling. */
+function callHook(name, fn, args) {
+  try {
+    return fn(...args);
+  } catch (err) {
+    console.error(`qerrors: the ${name} option threw: ${err && err.message}`);
+    return undefined;
+  }
+}
+
+/**
+ * The handler's work, synchronous: the returned promise adds no turns of its own.
+ * @param {{ settled: boolean }} progress set once the request is answered or passed on
+ * @param {HandleOptions} opts
+ */
+function handle(error, context, rest, opts, progress) {
   if (!error) {
     console.warn('qerrors called without an error object');
     return undefined;
@@ -277,16 +316,29 @@ function handle(error, context, rest) {
     req = undefined;
   }
   const record = buildRecord(error, context, extra);
-  // The record is redacted already: the entry only applies the custom patterns on top.
-  logger._logRedactedError(`${record.name}: ${record.message}`, record, logCopy(record));
+  const requestIdHeader = opts.requestIdHeader || DEFAULT_REQUEST_ID_HEADER;
+  const requestId = opts.requestId || (isRequest(req) ? requestIdOfRequest(req, requestIdHeader) : undefined);
+  if (opts.mapStatus) {
+    const mapped = errorStatus(callHook('mapStatus', opts.mapStatus, [error, req]));
+    if (mapped !== undefined) record.statusCode = mapped;
+  }
+  if (!opts.shouldLog || callHook('shouldLog', opts.shouldLog, [error, record, req]) !== false) {
+    const { fields, canonical } = logFields(record, httpOf(req, requestId));
+    // The record is redacted already: the entry only applies the custom patterns on top.
+    logger._logHandledError(`${record.name}: ${record.message}`, fields, canonical, record.timestamp);
+  }
   let answered = false;
   if (isResponse(res) && !res.headersSent) {
     try {
-      answered = answer(record, req, res);
+      const accept = req && req.headers ? req.headers.accept : undefined;
+      writeAnswer(res, publicView(record, error, opts.exposeErrors, requestId), error, accept, requestIdHeader);
+      answered = true;
     } catch (err) {
-      console.error(`qerrors: could not send the error response: ${err && err.message}`);
+      console.error(`qerrors: could not send the error response: ${safeString(err && err.message)}`);
+      answered = fallbackAnswer(res, record.id, requestId, requestIdHeader);
     }
   }
+  progress.settled = true;
   if (!answered && typeof next === 'function') {
     try {
       next(error);
@@ -294,7 +346,40 @@ function handle(error, context, rest) {
       console.error(`qerrors: next() threw: ${err && err.message}`);
     }
   }
+  if (opts.onError) callHook('onError', opts.onError, [error, record, req]);
   return record;
+}
+
+/** Writes the bare 500 when the response has not started; true when it was written. */
+function fallbackAnswer(res, id, requestId, requestIdHeader) {
+  try {
+    if (res.headersSent) return false;
+    writeFallback(res, id, requestId, requestIdHeader);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * When handling failed before the request was answered or passed on: answers a bare 500 with
+ * an id, or calls `next(error)` when the response has started. Never throws.
+ */
+function rescue(error, rest, opts) {
+  try {
+    const res = rest[1];
+    const next = rest[2];
+    let headersSent = true;
+    try {
+      headersSent = !isResponse(res) || res.headersSent;
+    } catch {
+      // an unreadable response: pass the error on
+    }
+    if (!headersSent && fallbackAnswer(res, generateErrorId(), opts.requestId, opts.requestIdHeader || DEFAULT_REQUEST_ID_HEADER)) return;
+    if (typeof next === 'function') next(error || new Error('qerrors could not handle an error'));
+  } catch {
+    // Nothing more can be done for this request.
+  }
 }
 
 /**
@@ -305,17 +390,28 @@ function handle(error, context, rest) {
  * @returns {Promise<object|undefined>} the record; never rejects
  */
 function qerrors(error, context, ...rest) {
+  return handleWith(NO_OPTIONS, error, context, rest);
+}
+
+/**
+ * `qerrors()` with the middleware's options.
+ * @param {HandleOptions} opts
+ * @returns {Promise<object|undefined>}
+ */
+function handleWith(opts, error, context, rest) {
   const started = performance.now();
+  const progress = { settled: false };
   let record;
   try {
-    record = handle(error, context, rest);
+    record = handle(error, context, rest, opts, progress);
   } catch (err) {
     try {
-      console.error('qerrors failed to handle error:', err);
-      console.error('Original error:', error);
+      // The internal failure only: the error itself may hold secrets or be unprintable.
+      console.error(`qerrors failed to handle error: ${safeString(err && err.message)}`);
     } catch {
       // console itself failed
     }
+    if (!progress.settled) rescue(error, rest, opts);
     return Promise.resolve(undefined);
   }
   recordDuration(performance.now() - started);
@@ -331,28 +427,6 @@ function recordDuration(ms) {
   } catch {
     metrics = null;
   }
-}
-
-/**
- * An Express error handler (exactly 4 parameters) answering through qerrors.
- * @param {object} [options] reserved
- */
-function middleware(options = {}) {
-  return function qerrorsMiddleware(err, req, res, next) {
-    let ctx;
-    try {
-      const sock = req && req.socket;
-      ctx = {
-        url: req && (req.originalUrl || req.url),
-        method: req && req.method,
-        userAgent: req && req.headers ? req.headers['user-agent'] : undefined,
-        ip: (req && req.ip) || (sock && sock.remoteAddress),
-      };
-    } catch {
-      ctx = 'express';
-    }
-    qerrors(err || new Error('Unknown error (a falsy value was passed to next())'), ctx, req, res, next);
-  };
 }
 
 /**
@@ -503,13 +577,26 @@ async function withErrorHandling(operation, functionName, context = {}, fallback
   }
 }
 
-for (const [k, v] of Object.entries({ middleware, generateErrorId, extractContext, cleanup, getQueueStats, getAnalysisCache })) {
+module.exports = qerrors;
+// For lib/handler/express.js (required below: it uses `handleWith`).
+Object.defineProperty(qerrors, '_handleWith', { value: handleWith });
+const express = require('./express');
+
+for (const [k, v] of Object.entries({ middleware: express.middleware, generateErrorId, extractContext, cleanup, getQueueStats, getAnalysisCache })) {
   Object.defineProperty(qerrors, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
 // Reachable for createQerrorsCoreDeps(qerrors) (spec §9.1), but not own enumerable keys:
 // Object.keys(qerrors) stays the measured six.
-for (const [k, v] of Object.entries({ logErrorWithSeverity, handleControllerError, withErrorHandling })) {
+// The Express 4 helpers (lib/handler/express.js) are reachable the same way.
+const hidden = {
+  logErrorWithSeverity,
+  handleControllerError,
+  withErrorHandling,
+  asyncHandler: express.asyncHandler,
+  notFound: express.notFound,
+  logUnhandledRejection: express.logUnhandledRejection,
+  logUncaughtException: express.logUncaughtException,
+};
+for (const [k, v] of Object.entries(hidden)) {
   Object.defineProperty(qerrors, k, { value: v, enumerable: false, writable: true, configurable: true });
 }
-
-module.exports = qerrors;

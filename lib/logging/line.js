@@ -2,11 +2,11 @@
 
 // The text of a log line, written by qerrors itself instead of winston's formats.
 //
-// The main logger's files hold `format.combine(timestamp({ format: 'YYYY-MM-DD HH:mm:ss' }),
-// errors({ stack: true }), json())` lines, and its console `timestamp` + `printf` lines.
-// Producing those through logform cost ~30-40 µs per entry in an error storm (a fresh
-// `Date` formatted per entry, a replacer call per value), most of what `qerrors()` cost
-// (benchmark/RESULTS.md, error storm). The functions here produce the same bytes: the
+// The main logger's files (and stdout with QERRORS_LOG_FORMAT=json) hold the lines of
+// `format.combine(<the entry's ISO 8601 UTC timestamp, or now>, errors({ stack: true }),
+// json())`, and its console `printf(consoleLine)` lines. Producing those through logform cost
+// ~30-40 µs per entry in an error storm (a replacer call per value), most of what `qerrors()`
+// cost (benchmark/RESULTS.md, error storm). The functions here produce the same bytes: the
 // logger tests compare them with winston's formats on the same entries.
 
 // winston's info symbol for the formatted line (triple-beam's MESSAGE).
@@ -201,46 +201,57 @@ function snapshot(value) {
   }
 }
 
-const pad2 = (n) => (n < 10 ? `0${n}` : String(n));
-
-let stampSecond = -1;
-let stampText = '';
 /**
- * The local time as 'YYYY-MM-DD HH:mm:ss', formatted once per second.
- * @param {number} [now] ms since the epoch
+ * A new entry with the keys of `info` and `fields` in sorted order (the order the JSON line
+ * is written in), `fields` winning.
+ * @param {Record<string, unknown>} info
+ * @param {Record<string, unknown>} fields
  */
-function fileTimestamp(now = Date.now()) {
-  const second = Math.floor(now / 1000);
-  if (second !== stampSecond) {
-    const d = new Date(now);
-    stampText = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
-    stampSecond = second;
-  }
-  return stampText;
+function sortedEntry(info, fields) {
+  const all = Object.assign({}, info, fields);
+  const out = {};
+  for (const k of sortKeys(Object.keys(all))) out[k] = all[k];
+  return out;
 }
 
 /**
- * The file line of an entry: its `timestamp` replaced by the local time, as winston's
- * timestamp format does on its copy of the entry.
+ * The JSON line of an entry, with its own ISO 8601 UTC `timestamp` (qerrors' entries carry
+ * the time they were logged) or the current time when it has none.
  * @param {Record<string, unknown>} info
  * @param {boolean} [canonicalAlready] the entry is a `snapshot` already: write it as it is
  */
 function fileLine(info, canonicalAlready = false) {
-  const own = info.timestamp;
-  info.timestamp = fileTimestamp();
+  if (typeof info.timestamp === 'string') return canonicalAlready ? JSON.stringify(info) : stableJson(info);
+  info.timestamp = new Date().toISOString();
   try {
-    return canonicalAlready ? JSON.stringify(info) : stableJson(info);
+    return stableJson(info);
   } finally {
-    info.timestamp = own;
+    delete info.timestamp;
   }
 }
 
+/** ` (error 1a2b…, request 7f…, GET /x -> 502)` for a handled error's entry, else ''. */
+function errorSuffix(info) {
+  const error = info.error;
+  if (error === null || typeof error !== 'object' || typeof error.id !== 'string') return '';
+  let out = ` (error ${error.id}`;
+  if (typeof info.requestId === 'string') out += `, request ${info.requestId}`;
+  if (typeof info.method === 'string' && typeof info.url === 'string') out += `, ${info.method} ${info.url} -> ${info.status}`;
+  else if (info.status !== undefined) out += `, status ${info.status}`;
+  return `${out})`;
+}
+
 /**
- * The console line of an entry: `<time> <level>: <message>` and the stack, if any.
+ * The console line of an entry: `<ISO time> <level>: <message>`, the error id, request id,
+ * method, url and status of a handled error, an advice text, and the entry's `stack`, if any
+ * (a handled error's stack is in its `error` field: the files have it, the console does not).
  * @param {Record<string, unknown>} info
  */
 function consoleLine(info) {
-  return `${fileTimestamp()} ${info.level}: ${info.message}${info.stack ? `\n${info.stack}` : ''}`;
+  const time = typeof info.timestamp === 'string' ? info.timestamp : new Date().toISOString();
+  const ctx = info.context;
+  const advice = ctx !== null && typeof ctx === 'object' && typeof ctx.advice === 'string' ? `\n${ctx.advice}` : '';
+  return `${time} ${info.level}: ${info.message}${errorSuffix(info)}${advice}${info.stack ? `\n${info.stack}` : ''}`;
 }
 
-module.exports = { stableJson, snapshot, fileTimestamp, fileLine, consoleLine, MESSAGE };
+module.exports = { stableJson, snapshot, sortedEntry, fileLine, consoleLine, MESSAGE };

@@ -9,12 +9,13 @@
 // created by the first entry actually written to them. Entries are JSON lines; secrets
 // are redacted before any output sees them.
 
+const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const config = require('../policy/config');
 const sanitization = require('../policy/redaction');
 const { FileSink, fileTransport } = require('./fileSink');
-const { fileLine, consoleLine, snapshot, MESSAGE } = require('./line');
+const { fileLine, consoleLine, snapshot, sortedEntry, MESSAGE } = require('./line');
 const { RotatingFile } = require('./rotatingFile');
 
 // winston's info symbol for the level (triple-beam's LEVEL).
@@ -33,15 +34,46 @@ const LOG_LEVELS = {
 
 // Snapshot like the original's config: the NODE_ENV a process started with.
 const ENVIRONMENT = config.readSetting('NODE_ENV');
-// The version npm reports for the running package (`npm start`), read once for the same reason.
-const VERSION = process.env.npm_package_version || '1.0.0';
+let version = null;
+/**
+ * The service's version: what npm reports for the running package (`npm start`), else the
+ * `version` of the nearest package.json above the main module (or the working directory),
+ * found once, on the first entry; 'unknown' when there is none.
+ */
+function serviceVersion() {
+  if (version === null) version = process.env.npm_package_version || findPackageVersion() || 'unknown';
+  return version;
+}
+
+function findPackageVersion() {
+  const starts = [];
+  if (require.main && typeof require.main.filename === 'string') starts.push(path.dirname(require.main.filename));
+  starts.push(process.cwd());
+  for (const start of starts) {
+    let dir = start;
+    for (let depth = 0; depth < 64; depth++) {
+      try {
+        const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+        if (pkg !== null && typeof pkg === 'object') return typeof pkg.version === 'string' ? pkg.version.slice(0, 64) : null;
+      } catch {
+        // no (readable) package.json here: look one level up
+      }
+      const up = path.dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  return null;
+}
 const HOSTNAME = os.hostname();
 const MB = 1024 * 1024;
 
 /** Marks entries already redacted by createEnhancedLogEntry so the format skips them. */
 const SANITIZED = Symbol('qerrors.sanitized');
-/** Marks entries whose keys are sorted throughout, with only JSON values (see `logRedactedError`). */
+/** Marks entries whose keys are sorted throughout, with only JSON values (see `logHandledError`). */
 const CANONICAL = Symbol('qerrors.canonical');
+/** Marks entries for the files (and JSON stdout) only: their text already went to the console. */
+const FILES_ONLY = Symbol('qerrors.filesOnly');
 
 // process.memoryUsage() reads /proc on every call (it was a third of the cost of handling
 // an error); entries carry whole megabytes, so one sample per second is precise enough.
@@ -89,7 +121,7 @@ function createEnhancedLogEntry(level, message, context = {}, requestId = null) 
     level: name,
     message: sanitizeWithCustomPatterns(message, name),
     service: config.readSetting('QERRORS_SERVICE_NAME'),
-    version: VERSION,
+    version: serviceVersion(),
     environment: ENVIRONMENT,
     pid: process.pid,
     hostname: HOSTNAME,
@@ -134,7 +166,7 @@ function ownEntry(known, message, context, requestId, timestamp) {
   // Set when the entry is written, from the main logger's default meta (`writeOwn`, `dispatch`).
   info.service = undefined;
   info.timestamp = timestamp || new Date().toISOString();
-  info.version = VERSION;
+  info.version = serviceVersion();
   return info;
 }
 
@@ -160,12 +192,23 @@ function redactFormat() {
   })();
 }
 
+/** Keeps an entry's own ISO 8601 UTC time (the time it was logged); adds one when it has none. */
+function isoTimestampFormat() {
+  return winston().format((info) => {
+    if (typeof info.timestamp !== 'string') info.timestamp = new Date().toISOString();
+    return info;
+  })();
+}
+
 function consoleFormat() {
   const { format } = winston();
-  return format.combine(
-    format.timestamp({ format: 'YYYY-MM-DD HH:mm:ss' }),
-    format.printf((info) => `${info.timestamp} ${info.level}: ${info.message}${info.stack ? `\n${info.stack}` : ''}`)
-  );
+  return format.combine(isoTimestampFormat(), format.printf(consoleLine));
+}
+
+/** The JSON line format of the files, and of stdout with QERRORS_LOG_FORMAT=json. */
+function jsonFormat() {
+  const { format } = winston();
+  return format.combine(isoTimestampFormat(), format.errors({ stack: true }), format.json());
 }
 
 // winston's npm levels, which the main logger uses.
@@ -194,7 +237,8 @@ function getOutputs() {
   if (outputs) return outputs;
   const files = [];
   const settings = config.readSettings();
-  if (!settings.disableFileLogs && settings.nodeEnv !== 'test') {
+  const json = config.readSetting('QERRORS_LOG_FORMAT') === 'json';
+  if (!json && !settings.disableFileLogs && settings.nodeEnv !== 'test') {
     const dir = path.resolve(settings.logDir);
     const { logMaxSize: maxSize, logMaxFiles: maxFiles, logMaxDays: maxDays } = settings;
     for (const [level, base] of [
@@ -223,7 +267,9 @@ function getOutputs() {
     level: settings.logLevel,
     service: settings.serviceName,
     files,
-    console: settings.verbose || files.length === 0,
+    // JSON lines on stdout for containers: every entry, whatever QERRORS_VERBOSE says.
+    json,
+    console: json || settings.verbose || files.length === 0,
   };
   return outputs;
 }
@@ -258,7 +304,8 @@ function writeOwn(batch, now = false) {
         if (line === null) line = fileLine(info, info[CANONICAL] === true);
         fileLines[i].push(line);
       }
-      if (out.console) consoleLines.push(consoleLine(info));
+      if (out.json) consoleLines.push(line === null ? fileLine(info, info[CANONICAL] === true) : line);
+      else if (out.console && info[FILES_ONLY] !== true) consoleLines.push(consoleLine(info));
     } catch {
       // An entry that cannot be written must not lose the others.
     }
@@ -282,10 +329,12 @@ function buildMainLogger() {
   const w = winston();
   const { format } = w;
   const out = getOutputs();
-  const fileFormat = format.combine(format.timestamp({ format: 'YYYY-MM-DD HH:mm:ss' }), format.errors({ stack: true }), format.json());
+  const fileFormat = jsonFormat();
   const transports = out.files.map((f) => fileTransport(w.Transport, { level: f.level, format: fileFormat }, f.sink));
   let consoleTransport = null;
-  if (out.console) {
+  if (out.json) {
+    transports.push(new w.transports.Console({ format: fileFormat }));
+  } else if (out.console) {
     consoleTransport = new w.transports.Console({ format: consoleFormat() });
     transports.push(consoleTransport);
   }
@@ -329,6 +378,7 @@ function dispatch(logger, info) {
       if (fileInfo === null) fileInfo = { [LEVEL]: info.level, [MESSAGE]: fileLine(info) };
       out = fileInfo;
     } else if (t.format === own.consoleFormat) {
+      if (info[FILES_ONLY] === true) continue;
       out = { [LEVEL]: info.level, [MESSAGE]: consoleLine(info) };
     } else {
       out = t.format ? t.format.transform(Object.assign({}, info), t.format.options) : info;
@@ -465,25 +515,50 @@ async function write(level, message, context, requestId) {
 }
 
 /**
- * Logs qerrors' record of a handled error (already redacted but for the custom patterns).
- * The record is copied: the caller gets it back and may change it before it is written.
- * Never throws.
+ * Logs qerrors' record of a handled error (already redacted but for the custom patterns): at
+ * `warn` for a client error (4xx), at `error` otherwise. The entry's own fields are the
+ * record's, copied by the caller: the caller gets the record back and may change it before
+ * it is written. Never throws.
  * @param {string} message
- * @param {Record<string, unknown>} record
- * @param {Record<string, unknown> | null} [copy] the record already copied in `snapshot`'s
- *   form (sorted keys, only JSON values throughout)
+ * @param {Record<string, unknown>} fields `error`, `context`, `requestId`, `method`, `url`,
+ *   `status`: the entry's fields beyond the logger's own
+ * @param {boolean} canonicalFields `fields` is in `snapshot`'s form (sorted keys, only JSON
+ *   values throughout)
+ * @param {string} timestamp ISO time of the record: the entry's time
  */
-function logRedactedError(message, record, copy) {
+function logHandledError(message, fields, canonicalFields, timestamp) {
   try {
-    const canonicalCopy = copy || snapshot(record);
-    const context = canonicalCopy || { ...record };
-    // The entry is written when the record was made: its time is the record's.
-    const info = ownEntry(LOG_LEVELS.ERROR, applyCustomPatterns(message), context, null, typeof context.timestamp === 'string' ? context.timestamp : undefined);
+    const status = fields.status;
+    const known = Number.isInteger(status) && status >= 400 && status < 500 ? LOG_LEVELS.WARN : LOG_LEVELS.ERROR;
+    const info = sortedEntry(ownEntry(known, applyCustomPatterns(message), null, null, timestamp), fields);
     // The file line then needs no check (lib/logging/line.js).
-    if (canonicalCopy) info[CANONICAL] = true;
+    if (canonicalFields) info[CANONICAL] = true;
     submit(info);
   } catch {
     // Logging never breaks the caller.
+  }
+}
+
+/**
+ * A circuit breaker's state change or timeout, through the logger (`breaker` and `event` fields).
+ * With QERRORS_LOG_FORMAT=json the entry is the only output (a JSON line on stdout) and this
+ * returns true; otherwise the breaker prints its own console line (spec §12.2) and the entry
+ * goes to the files only, and this returns false. Never throws.
+ * @param {'log' | 'warn'} level
+ * @param {string} breaker its name
+ * @param {string} text
+ */
+function logBreakerEvent(level, breaker, text) {
+  try {
+    const known = level === 'warn' ? LOG_LEVELS.WARN : LOG_LEVELS.INFO;
+    const message = sanitizeWithCustomPatterns(`[CircuitBreaker] ${breaker}: ${text}`, known.name);
+    const info = ownEntry(known, message, sanitizeContext({ breaker, event: text }, known.name), null);
+    const json = getOutputs().json;
+    if (!json) info[FILES_ONLY] = true;
+    submit(info);
+    return json;
+  } catch {
+    return false;
   }
 }
 
@@ -609,7 +684,9 @@ function resetMainLogger() {
 
 Object.defineProperties(loggerPromise, {
   // For qerrors(): logs a record whose fields are already redacted.
-  _logRedactedError: { value: logRedactedError },
+  // Writable: a test replaces it to see what is logged.
+  _logHandledError: { value: logHandledError, writable: true },
+  _logBreakerEvent: { value: logBreakerEvent },
   _getMainLogger: { value: getMainLogger },
   _pendingCount: { value: () => pending.length },
   _resetMainLogger: { value: resetMainLogger },

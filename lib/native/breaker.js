@@ -622,7 +622,8 @@ class CircuitBreaker extends EventEmitter {
   #log(level, text) {
     if (!this.#cfg.log) return;
     try {
-      console[level](`[CircuitBreaker] ${this.name}: ${text}`);
+      // Through the logger too (files, or the only output with QERRORS_LOG_FORMAT=json).
+      if (!require('../logging/logger')._logBreakerEvent(level, this.name, text)) console[level](`[CircuitBreaker] ${this.name}: ${text}`);
     } catch {
       // A broken console must not break the breaker.
     }
@@ -765,6 +766,8 @@ class CircuitBreaker extends EventEmitter {
 
   #rejected(args) {
     const err = codedError('Breaker is open', 'EOPENBREAKER');
+    // When the breaker lets a probe through: the error middleware's Retry-After.
+    if (this.#shared[S_STATE] === ST_OPEN) err.retryAfterMs = Math.max(0, this.#shared[S_OPENED_AT] + this.#cfg.resetTimeout - this.#h.now());
     this.#emit('reject', err);
     return this.#promiseOf(() => this.#fallbackOrThrow(err, args));
   }
