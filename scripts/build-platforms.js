@@ -99,9 +99,15 @@ function targetEnv(p) {
   // Rust links musl statically by default, and a static-CRT target cannot build a
   // cdylib; the addon must use the musl that `node` itself is linked with.
   if (p.libc === 'musl') env[`CARGO_TARGET_${upper}_RUSTFLAGS`] = '-C target-feature=-crt-static';
-  // The system frameworks the TLS certificate verifier links (Security, CoreFoundation)
-  // as text stubs (scripts/macos-sdk/), so no macOS SDK is needed to link.
-  if (p.os === 'darwin') env.SDKROOT = path.join(__dirname, 'macos-sdk');
+  if (p.os === 'darwin') {
+    // Without an install name the linker records the build folder's path in the
+    // binary; `@rpath/<file>` is neutral (node loads the addon by its full path).
+    env[`CARGO_TARGET_${upper}_RUSTFLAGS`] = `-C link-arg=-Wl,-install_name,@rpath/${binaryName(p.key)}`;
+    // The frameworks the TLS certificate verifier links (Security, CoreFoundation),
+    // as text stubs (scripts/macos-sdk/), so no macOS SDK is needed; see
+    // docs/packaging.md for how their symbols are bound.
+    env.SDKROOT = path.join(__dirname, 'macos-sdk');
+  }
   return env;
 }
 
