@@ -69,8 +69,8 @@ function run(cmd, args, opts = {}) {
 
 /** Fails early, with the command that fixes it, when a tool or target is missing. */
 function checkToolchain(platforms) {
-  const zigbuild = run('cargo', ['zigbuild', '--version']);
-  if (zigbuild.status !== 0) {
+  const zigbuild = spawnSync('cargo-zigbuild', ['--version'], { encoding: 'utf8' });
+  if (zigbuild.error || zigbuild.status !== 0) {
     throw new Error('cargo-zigbuild not found: `pip install cargo-zigbuild ziglang` (see docs/packaging.md)');
   }
   const installed = run('rustup', ['target', 'list', '--installed']).stdout.split('\n');
