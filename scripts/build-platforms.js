@@ -107,6 +107,9 @@ function targetEnv(p) {
     // as text stubs (scripts/macos-sdk/), so no macOS SDK is needed; see
     // docs/packaging.md for how their symbols are bound.
     env.SDKROOT = path.join(__dirname, 'macos-sdk');
+    // The oldest macOS that Node 20 itself runs on; left unset, zig records the newest
+    // macOS it knows as the binary's minimum.
+    env.MACOSX_DEPLOYMENT_TARGET = p.cpu === 'arm64' ? '11.0' : '10.15';
   }
   return env;
 }

@@ -82,7 +82,7 @@ cat >"$tmp/npmrc" <<EOF
 registry=$registry
 //127.0.0.1:$port/:_authToken=anonymous
 EOF
-export NPM_CONFIG_USERCONFIG="$tmp/npmrc"
+export NPM_CONFIG_USERCONFIG="$tmp/npmrc" NPM_CONFIG_UPDATE_NOTIFIER=false
 
 # --- publish ------------------------------------------------------------------------
 for key in "${keys[@]}"; do
@@ -90,9 +90,9 @@ for key in "${keys[@]}"; do
 done
 npm publish --ignore-scripts --silent >/dev/null || fail "publishing qerrors"
 log "published qerrors@$version and ${#keys[@]} platform packages"
-main_files=$(npm view "qerrors@$version" dist.fileCount)
-main_size=$(npm view "qerrors@$version" dist.unpackedSize)
-log "main package: $main_files files, $main_size bytes unpacked"
+log "main package: $(npm pack --dry-run --json --ignore-scripts 2>/dev/null | node -e "
+  const p = JSON.parse(require('fs').readFileSync(0, 'utf8'))[0];
+  console.log(p.entryCount + ' files, ' + p.size + ' bytes packed, ' + p.unpackedSize + ' unpacked')")"
 
 # --- consumers, without Rust --------------------------------------------------------
 norust_path=""
@@ -139,7 +139,7 @@ consumer_npm() {
   ended=$(date +%s.%N)
   local secs
   secs=$(node -p "($ended - $started).toFixed(1)")
-  timings="$timings  npm install $* qerrors (empty cache): $secs s\n"
+  timings="$timings  npm install ${*:+$* }qerrors (empty cache): $secs s\n"
   check_installed "$dir" "$dir/node_modules"
   log "$name: $(smoke "$dir") in $secs s"
   node -e "process.exit($secs < 20 ? 0 : 1)" || fail "$name: install took $secs s (target < 20 s)"
@@ -191,7 +191,7 @@ for key in "${keys[@]}"; do
   case $key in
   linux-*)
     objdump -T "$bin" | grep -q ' napi_register_module_v1$' || fail "$key: no napi_register_module_v1 export"
-    glibc=$(objdump -T "$bin" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1)
+    glibc=$(objdump -T "$bin" | { grep -o 'GLIBC_[0-9.]*' || true; } | sort -uV | tail -n 1)
     needed=$(objdump -p "$bin" | awk '/NEEDED/ { print $2 }' | tr '\n' ' ')
     log "$key: $desc; exports napi_register_module_v1; needs ${glibc:-no glibc}; NEEDED $needed"
     if [[ $key == *-gnu ]] && [ "$(printf '%s\n' "$glibc" GLIBC_2.17 | sort -V | tail -n 1)" != GLIBC_2.17 ]; then
