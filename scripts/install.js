@@ -5,7 +5,7 @@
 // it to `qerrors.<platform>.node` in the package root, the first place the loader
 // (lib/native/loader.js) looks.
 //
-//   node scripts/install.js           build only when no addon is present (a checkout's
+//   node scripts/install.js           build unless this folder has its own build (a checkout's
 //                                     `npm install` runs this as its `prepare` step)
 //   node scripts/install.js --force   always run cargo (a no-op when nothing changed)
 //
@@ -20,7 +20,7 @@
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { binaryName, packageName, platformKey } = require('../lib/native/platforms');
+const { binaryName, platformKey } = require('../lib/native/platforms');
 
 const root = path.resolve(__dirname, '..');
 const force = process.argv.includes('--force');
@@ -31,14 +31,13 @@ function cdylibName() {
   return 'libqerrors.so';
 }
 
-function hasPrebuilt(key) {
-  if (fs.existsSync(path.join(root, binaryName(key)))) return true;
-  try {
-    require.resolve(`${packageName(key)}/${binaryName(key)}`, { paths: [root] });
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Whether this folder already holds a build of its own sources. A published
+ * qerrors-<platform> package does not count: in a checkout the sources may differ
+ * from the published release, and the loader prefers the local build anyway.
+ */
+function hasLocalBuild(key) {
+  return fs.existsSync(path.join(root, binaryName(key)));
 }
 
 function main() {
@@ -47,13 +46,13 @@ function main() {
     return 0;
   }
   const key = platformKey();
-  if (!force && hasPrebuilt(key)) return 0;
+  if (!force && hasLocalBuild(key)) return 0;
 
   const cargo = process.env.CARGO || 'cargo';
   const probe = spawnSync(cargo, ['--version'], { encoding: 'utf8' });
   if (probe.status !== 0) {
     console.error(
-      `qerrors: no prebuilt native addon for ${key} and no Rust toolchain found ('${cargo} --version' failed).\n` +
+      `qerrors: building the native addon for ${key} needs a Rust toolchain ('${cargo} --version' failed).\n` +
         'Install Rust 1.88 or newer (rustup), then run `node scripts/install.js --force` here.'
     );
     return 1;
