@@ -202,7 +202,12 @@ for key in "${keys[@]}"; do
     [ -n "$nm_tool" ] || fail "llvm-nm not found: rustup component add llvm-tools"
     "$nm_tool" --extern-only --defined-only "$bin" | grep -q ' _napi_register_module_v1$' ||
       fail "$key: no _napi_register_module_v1 export"
-    log "$key: $desc; exports _napi_register_module_v1"
+    # The oldest macOS it loads on must be Node 20's own floor, not the toolchain's newest.
+    floor=$([ "$key" = darwin-arm64 ] && echo 11.0 || echo 10.15)
+    minos=$("$(dirname "$nm_tool")/llvm-objdump" --macho --private-headers "$bin" | awk '$1 == "minos" { print $2; exit }')
+    [ "$(printf '%s\n' "$minos" "$floor" | sort -V | tail -n 1)" = "$floor" ] ||
+      fail "$key: minimum macOS $minos, above $floor"
+    log "$key: $desc; exports _napi_register_module_v1; minimum macOS $minos"
     ;;
   esac
 done
