@@ -141,7 +141,8 @@ consumer_npm() {
   secs=$(node -p "($ended - $started).toFixed(1)")
   timings="$timings  npm install ${*:+$* }qerrors (empty cache): $secs s\n"
   check_installed "$dir" "$dir/node_modules"
-  log "$name: $(smoke "$dir") in $secs s"
+  result=$(smoke "$dir") || fail "$name: the smoke test failed"
+  log "$name: $result in $secs s"
   node -e "process.exit($secs < 20 ? 0 : 1)" || fail "$name: install took $secs s (target < 20 s)"
 }
 
@@ -156,7 +157,8 @@ ended=$(date +%s.%N)
 secs=$(node -p "($ended - $started).toFixed(1)")
 timings="$timings  pnpm add qerrors (empty store): $secs s\n"
 check_installed "$dir" "$dir/node_modules/.pnpm"
-log "pnpm: $(smoke "$dir") in $secs s"
+result=$(smoke "$dir") || fail "pnpm: the smoke test failed"
+log "pnpm: $result in $secs s"
 
 # ES-module consumer, in the npm project.
 cat >"$tmp/npm/consumer.mjs" <<'EOF'
@@ -173,7 +175,8 @@ assert.equal(cache.get('a'), '1');
 assert.equal(await json.extractAsync('[1,2,3]', '/2'), 3);
 console.log(JSON.stringify({ esm: true, version: nativeVersion() }));
 EOF
-log "esm: $(cd "$tmp/npm" && PATH="$norust_path" node consumer.mjs)"
+result=$(cd "$tmp/npm" && PATH="$norust_path" node consumer.mjs) || fail "the ES-module consumer failed"
+log "esm: $result"
 
 # --- every binary: architecture and export; non-host ones loaded where possible -----
 nm_tool=$(ls "$(rustc --print sysroot)"/lib/rustlib/*/bin/llvm-nm 2>/dev/null | head -n 1 || true)
