@@ -13,6 +13,12 @@
 # Tools go to QERRORS_TOOLS_DIR (default ~/.cache/qerrors-tools), installed on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Under `npm run`, npm exports its own settings to the script (npm_config_local_prefix,
+# npm_config_userconfig, ... of this checkout); the registry and the consumer projects
+# below must not inherit them.
+while IFS='=' read -r name _; do
+  case $name in npm_config_* | NPM_CONFIG_*) unset "$name" ;; esac
+done < <(env)
 repo=$(pwd)
 version=$(node -p "require('./package.json').version")
 tools=${QERRORS_TOOLS_DIR:-$HOME/.cache/qerrors-tools}
@@ -193,7 +199,7 @@ for key in "${keys[@]}"; do
   [[ $desc == "$want"* ]] || fail "$key: file says '$desc', expected '$want'"
   case $key in
   linux-*)
-    objdump -T "$bin" | grep -q ' napi_register_module_v1$' || fail "$key: no napi_register_module_v1 export"
+    objdump -T "$bin" | grep ' napi_register_module_v1$' >/dev/null || fail "$key: no napi_register_module_v1 export"
     glibc=$(objdump -T "$bin" | { grep -o 'GLIBC_[0-9.]*' || true; } | sort -uV | tail -n 1)
     needed=$(objdump -p "$bin" | awk '/NEEDED/ { print $2 }' | tr '\n' ' ')
     log "$key: $desc; exports napi_register_module_v1; needs ${glibc:-no glibc}; NEEDED $needed"
@@ -203,11 +209,11 @@ for key in "${keys[@]}"; do
     ;;
   darwin-*)
     [ -n "$nm_tool" ] || fail "llvm-nm not found: rustup component add llvm-tools"
-    "$nm_tool" --extern-only --defined-only "$bin" | grep -q ' _napi_register_module_v1$' ||
+    "$nm_tool" --extern-only --defined-only "$bin" | grep ' _napi_register_module_v1$' >/dev/null ||
       fail "$key: no _napi_register_module_v1 export"
     # The oldest macOS it loads on must be Node 20's own floor, not the toolchain's newest.
     floor=$([ "$key" = darwin-arm64 ] && echo 11.0 || echo 10.15)
-    minos=$("$(dirname "$nm_tool")/llvm-objdump" --macho --private-headers "$bin" | awk '$1 == "minos" { print $2; exit }')
+    minos=$("$(dirname "$nm_tool")/llvm-objdump" --macho --private-headers "$bin" | awk '$1 == "minos" && !m { m = $2 } END { print m }')
     [ "$(printf '%s\n' "$minos" "$floor" | sort -V | tail -n 1)" = "$floor" ] ||
       fail "$key: minimum macOS $minos, above $floor"
     log "$key: $desc; exports _napi_register_module_v1; minimum macOS $minos"
