@@ -9,6 +9,26 @@ const require = createRequire(import.meta.url);
 const api = require('./index.js');
 
 export default api;
+
+// The circuit-breaker exports load the native addon: index.js reads them through getters,
+// so where the addon cannot load `require('qerrors')` still works and only reading one of
+// them throws. An ES module binds its exports at import, so here each becomes a stand-in
+// that throws that same error when it is used, and the import itself succeeds.
+function needsAddon(name) {
+  try {
+    return api[name];
+  } catch (err) {
+    if (!err || err.code !== 'ERR_QERRORS_NATIVE_LOAD_FAILED') throw err;
+    const fail = () => {
+      throw err;
+    };
+    return new Proxy(function unavailable() {}, { apply: fail, construct: fail, get: fail, has: fail });
+  }
+}
+export const CircuitBreaker = needsAddon('CircuitBreaker');
+export const CircuitState = needsAddon('CircuitState');
+export const createCircuitBreaker = needsAddon('createCircuitBreaker');
+export const circuitBreaker = needsAddon('circuitBreaker');
 export const {
   qerrors,
   logErrorWithSeverity,
@@ -93,9 +113,6 @@ export const {
   sendServerErrorResponse,
   createResponseHelper,
   globalErrorHandler,
-  CircuitBreaker,
-  CircuitState,
-  createCircuitBreaker,
   RetryHandler,
   withRetry,
   retryOperation,
@@ -118,7 +135,6 @@ export const {
   dependencyInterfaces,
   entityGuards,
   responseHelpers,
-  circuitBreaker,
   asyncContracts,
   // Members of the callable module, not among the 111 keys.
   middleware,
