@@ -142,3 +142,27 @@ test('dump/load: same entries and recency order in another cache', () => {
   assert.deepEqual([...d.entries()], [...c.entries()]);
   assert.equal(d.has('gone'), false);
 });
+
+test('pop, find, onInsert, disposeAfter', () => {
+  const log = [];
+  const c = new LruCache({
+    max: 5,
+    dispose: (v, k, r) => log.push(['dispose', v, k, r]),
+    disposeAfter: (v, k, r) => log.push(['after', v, k, r]),
+    onInsert: (v, k, r) => log.push(['insert', v, k, r]),
+  });
+  const o = { n: 1 };
+  c.set(1, o).set(1, o).set(1, 'one').set('b', 'B');
+  assert.deepEqual(log.filter((e) => e[0] === 'insert').map((e) => e[3]), ['add', 'update', 'replace', 'add']);
+  assert.equal(c.find((v) => v === 'B'), 'B');
+  assert.equal(c.find(() => false), undefined);
+  log.length = 0;
+  assert.equal(c.pop(), 'one', 'the least recently used first');
+  assert.deepEqual(log, [
+    ['dispose', 'one', 1, 'evict'],
+    ['after', 'one', 1, 'evict'],
+  ]);
+  assert.equal(c.pop(), 'B');
+  assert.equal(c.pop(), undefined);
+  assert.equal(c.size, 0);
+});

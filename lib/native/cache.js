@@ -119,6 +119,10 @@ function optionalFunction(options, name) {
  * @property {boolean} [allowStale] get/peek return an expired value (get: once)
  * @property {(value: any, key: string, reason: DisposeReason) => void} [dispose]
  *   called after an entry leaves the cache
+ * @property {(value: any, key: string, reason: DisposeReason) => void} [disposeAfter]
+ *   called after dispose, for the same entry
+ * @property {(value: any, key: any, reason: 'add' | 'update' | 'replace') => void} [onInsert]
+ *   called after a set stores a value
  * @property {boolean} [json] store arrays and plain objects off-heap too (serialized on
  *   set, parsed on get)
  * @property {(key: any, staleValue: any, ctx: { signal: AbortSignal, options: object,
@@ -138,6 +142,10 @@ class LruCache {
   #sizeCalculation;
   /** @type {Function | undefined} */
   #dispose;
+  /** @type {Function | undefined} */
+  #disposeAfter;
+  /** @type {Function | undefined} */
+  #onInsert;
   /** @type {Function | undefined} */
   #fetchMethod;
   /** @type {Function | undefined} */
@@ -179,6 +187,8 @@ class LruCache {
     }
     this.#sizeCalculation = optionalFunction(options, 'sizeCalculation');
     this.#dispose = optionalFunction(options, 'dispose');
+    this.#disposeAfter = optionalFunction(options, 'disposeAfter');
+    this.#onInsert = optionalFunction(options, 'onInsert');
     this.#fetchMethod = optionalFunction(options, 'fetchMethod');
     this.#memoMethod = optionalFunction(options, 'memoMethod');
     const json = options.json;
@@ -186,7 +196,7 @@ class LruCache {
       throw coded(TypeError, E_OPTION, 'options.json must be a boolean');
     }
     this.#json = json === true;
-    this.#tracking = this.#dispose !== undefined;
+    this.#tracking = this.#dispose !== undefined || this.#disposeAfter !== undefined;
     this.#h = native.createLruCache({
       max: options.max,
       maxSize: options.maxSize,
@@ -376,6 +386,9 @@ class LruCache {
     }
     if (this.#inflight.size !== 0) this.#abortFetch(key, 'replaced');
     const k = typeof key === 'string' && key.charCodeAt(0) !== TAG ? key : this.#register(key);
+    // onInsert needs the previous value: two more native calls, only when it is given.
+    const had = this.#onInsert !== undefined && this.#h.has(k);
+    const old = had ? this.#fromNative(this.#h.peek(k)) : undefined;
     const stored = this.#toNative(value);
     let ok;
     try {
@@ -389,6 +402,9 @@ class LruCache {
     }
     if (!ok) this.#forget(k, stored);
     if (this.#tracking) this.#flush();
+    if (ok && this.#onInsert !== undefined) {
+      this.#onInsert(value, key, !had ? 'add' : old === value ? 'update' : 'replace');
+    }
     return this;
   }
 
@@ -435,6 +451,34 @@ class LruCache {
     const found = this.#h.delete(k);
     if (this.#tracking) this.#flush();
     return found;
+  }
+
+  /**
+   * Removes the least recently used fresh entry and returns its value (`undefined` when
+   * empty). `dispose` sees the reason `'evict'`, as with lru-cache.
+   */
+  pop() {
+    for (const key of this.rkeys()) {
+      const value = this.peek(key);
+      if (this.#inflight.size !== 0) this.#abortFetch(key, 'evicted');
+      const k = /** @type {string} */ (this.#find(key));
+      this.#h.delete(k);
+      if (this.#tracking) this.#flush('evict');
+      return value;
+    }
+    return undefined;
+  }
+
+  /**
+   * The value of the first fresh entry (most recently used first) for which
+   * `fn(value, key, cache)` is truthy, read with `get`; `undefined` if none.
+   * @param {(value: any, key: any, cache: LruCache) => unknown} fn
+   */
+  find(fn) {
+    for (const [k, v] of this.entries()) {
+      if (fn(v, k, this)) return this.get(k);
+    }
+    return undefined;
   }
 
   /** Removes every entry and frees their memory; stats counters are kept. */
@@ -672,8 +716,12 @@ class LruCache {
     return 'LruCache';
   }
 
-  // Drops what this side holds for removed entries and calls dispose for each.
-  #flush() {
+  /**
+   * Drops what this side holds for removed entries and calls dispose (then disposeAfter)
+   * for each.
+   * @param {string} [deleteReason] reason reported for deletions ('evict' for pop)
+   */
+  #flush(deleteReason) {
     const removed = this.#h.takeRemoved();
     if (removed === undefined) return;
     let failure;
@@ -681,7 +729,8 @@ class LruCache {
     for (let i = 0; i < removed.length; i += 3) {
       const k = removed[i];
       const v = removed[i + 1];
-      const reason = removed[i + 2];
+      const reason =
+        deleteReason !== undefined && removed[i + 2] === 'delete' ? deleteReason : removed[i + 2];
       const key = this.#decodeKey(k);
       let value;
       if (typeof v === 'number') {
@@ -691,14 +740,14 @@ class LruCache {
         value = this.#json ? JSON.parse(v) : v;
       }
       // A 'set' removal replaced the value; the key stays.
-      if (reason !== 'set' && k.charCodeAt(0) === TAG && k.charCodeAt(1) === 0x72) {
+      if (removed[i + 2] !== 'set' && k.charCodeAt(0) === TAG && k.charCodeAt(1) === 0x72) {
         const id = Number(k.slice(2));
         this.#keyIds.delete(key);
         this.#keysById.delete(id);
       }
-      if (this.#dispose === undefined) continue;
       try {
-        this.#dispose(value, key, reason);
+        if (this.#dispose !== undefined) this.#dispose(value, key, reason);
+        if (this.#disposeAfter !== undefined) this.#disposeAfter(value, key, reason);
       } catch (err) {
         // Every removed entry is reported even if one dispose call throws.
         if (!failed) {
