@@ -474,6 +474,10 @@ export interface LruCacheOptions<K = string, V = LruCacheValue> {
   allowStale?: boolean;
   /** Called after an entry leaves the cache. */
   dispose?: (value: V, key: K, reason: LruCacheDisposeReason) => void;
+  /** Called right after `dispose` for the same entry. */
+  disposeAfter?: (value: V, key: K, reason: LruCacheDisposeReason) => void;
+  /** Called after a `set` stores a value. */
+  onInsert?: (value: V, key: K, reason: 'add' | 'update' | 'replace') => void;
   /** Store arrays and plain objects off-heap too: serialized on `set`, parsed (a fresh copy) on `get`. */
   json?: boolean;
   /** Loads a missing or stale value for `fetch`. */
@@ -538,6 +542,8 @@ export declare class LruCache<K = string, V = LruCacheValue> implements Iterable
     options?: { forceRefresh?: boolean; allowStale?: boolean; ttl?: number; size?: number; signal?: AbortSignal; context?: unknown }
   ): Promise<V | undefined>;
   memo(key: K, options?: { forceRefresh?: boolean; ttl?: number; size?: number; context?: unknown }): V;
+  pop(): V | undefined;
+  find(fn: (value: V, key: K, cache: this) => unknown): V | undefined;
   dump(): [K, { value: V }][];
   load(entries: [K, { value: V; ttl?: number; size?: number }][]): void;
   stats(): LruCacheStats;
