@@ -81,6 +81,19 @@ function makeShimmedCopy(suite) {
   const dst = path.join(suite, 'test-qerrors');
   fs.rmSync(dst, { recursive: true, force: true });
   fs.cpSync(src, dst, { recursive: true });
+  // tap looks snapshots up by test path: the copies use the suite's own snapshots.
+  const snaps = path.join(suite, 'tap-snapshots');
+  fs.rmSync(path.join(snaps, 'test-qerrors'), { recursive: true, force: true });
+  if (fs.existsSync(path.join(snaps, 'test'))) {
+    fs.mkdirSync(path.join(snaps, 'test-qerrors'));
+    for (const f of fs.readdirSync(path.join(snaps, 'test'))) {
+      const text = fs.readFileSync(path.join(snaps, 'test', f), 'utf8');
+      fs.writeFileSync(
+        path.join(snaps, 'test-qerrors', f),
+        text.split('exports[`test/').join('exports[`test-qerrors/')
+      );
+    }
+  }
   const shim = pathToFileURL(path.join(REPO, 'lib', 'native', 'cache.js')).href;
   fs.writeFileSync(
     path.join(dst, 'qerrors-shim.mjs'),
