@@ -464,6 +464,8 @@ export interface LruCacheOptions<K = string, V = LruCacheValue> {
   max?: number;
   /** Most total size held (by default the bytes of key + value as stored); 0 or absent = no size bound. */
   maxSize?: number;
+  /** Largest entry stored; needs `size` or `sizeCalculation` on every `set`. */
+  maxEntrySize?: number;
   /** Default time to live in ms; 0 or absent = no expiry. */
   ttl?: number;
   /** Size of an entry counted against `maxSize` (a positive integer). */

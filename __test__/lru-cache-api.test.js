@@ -166,3 +166,22 @@ test('pop, find, onInsert, disposeAfter', () => {
   assert.equal(c.pop(), undefined);
   assert.equal(c.size, 0);
 });
+
+test('maxEntrySize: larger entries are not stored and remove the old value', () => {
+  const disposed = [];
+  const c = new LruCache({
+    max: 10,
+    maxEntrySize: 3,
+    sizeCalculation: (v) => v.length,
+    dispose: (v, k, r) => disposed.push([v, k, r]),
+  });
+  c.set('a', 'abc');
+  c.set('a', 'abcd');
+  assert.equal(c.has('a'), false);
+  assert.deepEqual(disposed, [['abc', 'a', 'delete']]);
+  assert.equal(c.set('b', 'xy').get('b'), 'xy');
+  for (const bad of [0, -1, 1.5, Infinity, 'banana']) {
+    assert.throws(() => new LruCache({ max: 1, maxEntrySize: bad }), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_OPTION' });
+  }
+  assert.throws(() => new LruCache({ max: 1, maxEntrySize: 5 }).set('k', 'v'), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_OPTION' });
+});

@@ -111,6 +111,7 @@ function optionalFunction(options, name) {
  * @typedef {object} LruCacheOptions
  * @property {number} [max] most entries held (0 or absent: bounded by maxSize only)
  * @property {number} [maxSize] most total size (bytes by default) held
+ * @property {number} [maxEntrySize] largest entry stored (needs size or sizeCalculation)
  * @property {number} [ttl] default time to live in ms (0 or absent: no expiry)
  * @property {(value: any, key: string) => number} [sizeCalculation] size of an entry
  *   (default: bytes stored for key + value: 1 per character when all are below U+0100,
@@ -158,6 +159,7 @@ class LruCache {
   #memoNext = 0;
   #max;
   #maxSize;
+  #maxEntrySize;
   #ttl;
   // Values kept by reference: id -> value; the native entry holds the id. Entries
   // leave with their native entry (see #flush), so this map is bounded by the cache.
@@ -196,6 +198,14 @@ class LruCache {
       throw coded(TypeError, E_OPTION, 'options.json must be a boolean');
     }
     this.#json = json === true;
+    const maxEntrySize = options.maxEntrySize;
+    if (
+      maxEntrySize !== undefined &&
+      !(Number.isSafeInteger(maxEntrySize) && /** @type {number} */ (maxEntrySize) > 0)
+    ) {
+      throw coded(TypeError, E_OPTION, 'options.maxEntrySize must be a positive integer');
+    }
+    this.#maxEntrySize = maxEntrySize || 0;
     this.#tracking = this.#dispose !== undefined || this.#disposeAfter !== undefined;
     this.#h = native.createLruCache({
       max: options.max,
@@ -385,6 +395,16 @@ class LruCache {
       if (options.size !== undefined) size = options.size;
     }
     if (this.#inflight.size !== 0) this.#abortFetch(key, 'replaced');
+    if (this.#maxEntrySize !== 0) {
+      if (size === undefined) {
+        throw coded(TypeError, E_OPTION, 'with maxEntrySize, set needs a size or sizeCalculation');
+      }
+      if (size > this.#maxEntrySize) {
+        // Too large to store: like an entry over maxSize, the key's old value goes too.
+        this.delete(key);
+        return this;
+      }
+    }
     const k = typeof key === 'string' && key.charCodeAt(0) !== TAG ? key : this.#register(key);
     // onInsert needs the previous value: two more native calls, only when it is given.
     const had = this.#onInsert !== undefined && this.#h.has(k);
