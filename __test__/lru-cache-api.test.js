@@ -185,3 +185,31 @@ test('maxEntrySize: larger entries are not stored and remove the old value', () 
   }
   assert.throws(() => new LruCache({ max: 1, maxEntrySize: 5 }).set('k', 'v'), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_OPTION' });
 });
+
+test('fetch: a failing background refresh keeps the stale answer and rejects nothing unhandled', async () => {
+  const unhandled = [];
+  const onUnhandled = (err) => unhandled.push(err);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const outer = new AbortController();
+    const c = new LruCache({
+      max: 10,
+      ttl: 10,
+      allowStale: true,
+      fakeClock: true,
+      fetchMethod: async () => {
+        throw new Error('down');
+      },
+    });
+    c.set('k', 'old');
+    c.advanceClock(20);
+    assert.equal(await c.fetch('k', { signal: outer.signal }), 'old');
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, []);
+    // A settled load leaves no listener on the caller's signal: aborting it now is a no-op.
+    outer.abort();
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});

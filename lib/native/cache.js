@@ -625,7 +625,12 @@ class LruCache {
     // peek answers an expired value only in a cache created with allowStale.
     const stale = this.peek(key);
     const load = this.#load(key, stale, fetchOptions);
-    return allowStale && stale !== undefined ? Promise.resolve(stale) : load;
+    if (allowStale && stale !== undefined) {
+      // The caller has its answer; a failed refresh leaves the stale entry as it was.
+      load.catch(() => {});
+      return Promise.resolve(stale);
+    }
+    return load;
   }
 
   /**
@@ -639,15 +644,18 @@ class LruCache {
     if (this.#inflight.size !== 0) this.#abortFetch(key, 'replaced');
     const ac = new AbortController();
     const outer = fetchOptions.signal;
+    const onOuterAbort = () => ac.abort(outer?.reason);
     if (outer !== undefined) {
       if (outer.aborted) ac.abort(outer.reason);
-      else outer.addEventListener('abort', () => ac.abort(outer.reason), { once: true });
+      else outer.addEventListener('abort', onOuterAbort, { once: true });
     }
     /** @type {{ ttl?: number, size?: number }} */
     const options = { ttl: fetchOptions.ttl, size: fetchOptions.size };
     const record = { promise: /** @type {Promise<any>} */ (Promise.resolve()), ac, stale };
     const settle = () => {
       if (this.#inflight.get(key) === record) this.#inflight.delete(key);
+      // A long-lived caller signal must not collect one listener per load.
+      outer?.removeEventListener('abort', onOuterAbort);
     };
     record.promise = new Promise((resolve) => {
       resolve(fm(key, stale, { signal: ac.signal, options, context: fetchOptions.context }));
