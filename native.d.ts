@@ -36,7 +36,7 @@ export declare function toPrometheus(snapshot?: MetricsSnapshot): string;
 /** An Express handler serving metrics: Prometheus text, or JSON for `Accept: application/json` / `?format=json`. */
 export declare function metricsHandler(): (req: { query?: Record<string, unknown>; headers?: Record<string, unknown> }, res: { setHeader(name: string, value: string): unknown; end(body: string): unknown }) => void;
 /** Adds a component to every snapshot; objects with `stats` (method or getter) are held weakly. Returns an untrack function. */
-export declare function trackMetrics(name: string, source: (() => object) | { readonly stats: object | (() => object) }): () => void;
+export declare function trackMetrics(name: string, source: (() => Record<string, unknown>) | { stats: Record<string, unknown> | (() => Record<string, unknown>) }): () => void;
 // ---- circuit breaker -------------------------------------------------------------
 
 import { EventEmitter } from 'node:events';
@@ -453,28 +453,47 @@ export declare const aiPipeline: {
 /** Why an entry left the cache, as passed to `dispose`. */
 export type LruCacheDisposeReason = 'evict' | 'expire' | 'set' | 'delete';
 
-/** A value the cache stores as is: strings come back as strings, Buffers/TypedArrays as Buffers. */
-export type LruCacheValue = string | Buffer | NodeJS.TypedArray;
-/** What the cache returns for a stored `V`: typed arrays come back as Buffers. */
-export type LruCacheStored<V> = V extends string ? V : V extends NodeJS.TypedArray ? Buffer : V;
+/**
+ * What `get` returns for values stored off-heap: strings as strings, Buffers and TypedArrays as
+ * new Buffers. Any other value is held by reference and comes back as stored.
+ */
+export type LruCacheValue = string | Buffer;
 
-export interface LruCacheOptions<V = LruCacheValue> {
+export interface LruCacheOptions<K = string, V = LruCacheValue> {
   /** Most entries held; 0 or absent = bounded by `maxSize` only. One of `max`/`maxSize` is required. */
   max?: number;
   /** Most total size held (by default the bytes of key + value as stored); 0 or absent = no size bound. */
   maxSize?: number;
+  /** Largest entry stored; needs `size` or `sizeCalculation` on every `set`. */
+  maxEntrySize?: number;
   /** Default time to live in ms; 0 or absent = no expiry. */
   ttl?: number;
   /** Size of an entry counted against `maxSize` (a positive integer). */
-  sizeCalculation?: (value: V, key: string) => number;
+  sizeCalculation?: (value: V, key: K) => number;
   /** A `get` restarts the entry's TTL. */
   updateAgeOnGet?: boolean;
   /** `get`/`peek` return an expired value (`get` once, removing it). */
   allowStale?: boolean;
   /** Called after an entry leaves the cache. */
-  dispose?: (value: V, key: string, reason: LruCacheDisposeReason) => void;
-  /** Store any JSON value: serialized on `set`, parsed (a fresh copy) on `get`. */
+  dispose?: (value: V, key: K, reason: LruCacheDisposeReason) => void;
+  /** Called right after `dispose` for the same entry. */
+  disposeAfter?: (value: V, key: K, reason: LruCacheDisposeReason) => void;
+  /** Called after a `set` stores a value. */
+  onInsert?: (value: V, key: K, reason: 'add' | 'update' | 'replace') => void;
+  /** Store arrays and plain objects off-heap too: serialized on `set`, parsed (a fresh copy) on `get`. */
   json?: boolean;
+  /** Loads a missing or stale value for `fetch`. */
+  fetchMethod?: (
+    key: K,
+    staleValue: V | undefined,
+    ctx: { signal: AbortSignal; options: { ttl?: number; size?: number }; context: unknown }
+  ) => V | undefined | Promise<V | undefined>;
+  /** Computes a missing value for `memo`. */
+  memoMethod?: (key: K, staleValue: V | undefined, ctx: { options: object; context: unknown }) => V;
+  /** A failed `fetch` load answers the stale value. */
+  allowStaleOnFetchRejection?: boolean;
+  /** An aborted `fetch` load answers the stale value. */
+  allowStaleOnFetchAbort?: boolean;
   /** TTLs follow a clock moved only by `advanceClock` (for tests). */
   fakeClock?: boolean;
 }
@@ -490,9 +509,12 @@ export interface LruCacheStats {
   bytes: number;
 }
 
-/** An LRU + TTL cache whose entries live in Rust, off the V8 heap. Keys are strings. */
-export declare class LruCache<V = LruCacheValue> implements Iterable<[string, LruCacheStored<V>]> {
-  constructor(options: LruCacheOptions<V>);
+/**
+ * An LRU + TTL cache whose bookkeeping, strings and bytes live in Rust, off the V8 heap. Keys of
+ * any type (compared like `Map` keys); other values held by reference.
+ */
+export declare class LruCache<K = string, V = LruCacheValue> implements Iterable<[K, V]> {
+  constructor(options: LruCacheOptions<K, V>);
   readonly max: number;
   readonly maxSize: number;
   readonly ttl: number;
@@ -500,19 +522,32 @@ export declare class LruCache<V = LruCacheValue> implements Iterable<[string, Lr
   readonly size: number;
   /** Sum of the sizes of the entries held. */
   readonly calculatedSize: number;
-  get(key: string): LruCacheStored<V> | undefined;
-  set(key: string, value: V | undefined, options?: { ttl?: number; size?: number }): this;
-  has(key: string): boolean;
-  peek(key: string): LruCacheStored<V> | undefined;
-  delete(key: string): boolean;
+  get(key: K): V | undefined;
+  set(key: K, value: V | NodeJS.TypedArray | undefined, options?: { ttl?: number; size?: number }): this;
+  has(key: K): boolean;
+  peek(key: K): V | undefined;
+  delete(key: K): boolean;
   clear(): void;
   /** Removes every expired entry now; true if any was removed. */
   purgeStale(): boolean;
-  keys(): Generator<string, void, void>;
-  values(): Generator<LruCacheStored<V>, void, void>;
-  entries(): Generator<[string, LruCacheStored<V>], void, void>;
-  [Symbol.iterator](): Generator<[string, LruCacheStored<V>], void, void>;
-  forEach(fn: (value: LruCacheStored<V>, key: string, cache: this) => void, thisArg?: unknown): void;
+  keys(): Generator<K, void, void>;
+  values(): Generator<V, void, void>;
+  entries(): Generator<[K, V], void, void>;
+  rkeys(): Generator<K, void, void>;
+  rvalues(): Generator<V, void, void>;
+  rentries(): Generator<[K, V], void, void>;
+  [Symbol.iterator](): Generator<[K, V], void, void>;
+  forEach(fn: (value: V, key: K, cache: this) => void, thisArg?: unknown): void;
+  rforEach(fn: (value: V, key: K, cache: this) => void, thisArg?: unknown): void;
+  fetch(
+    key: K,
+    options?: { forceRefresh?: boolean; allowStale?: boolean; ttl?: number; size?: number; signal?: AbortSignal; context?: unknown }
+  ): Promise<V | undefined>;
+  memo(key: K, options?: { forceRefresh?: boolean; ttl?: number; size?: number; context?: unknown }): V;
+  pop(): V | undefined;
+  find(fn: (value: V, key: K, cache: this) => unknown): V | undefined;
+  dump(): [K, { value: V }][];
+  load(entries: [K, { value: V; ttl?: number; size?: number }][]): void;
   stats(): LruCacheStats;
   /** Moves the fake clock of a cache made with `fakeClock: true`; returns its time in ms. */
   advanceClock(ms: number): number;

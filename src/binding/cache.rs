@@ -72,6 +72,9 @@ enum Data {
     Utf16(Box<[u16]>),
     /// A Buffer or TypedArray; comes back as a Buffer.
     Bytes(Box<[u8]>),
+    /// A value kept by reference on the JS side (`lib/native/cache.js`), under this
+    /// positive id; comes back as the negative id so it never reads as a memo slot.
+    Ref(f64),
 }
 
 impl Data {
@@ -79,6 +82,7 @@ impl Data {
         match self {
             Data::Latin1(b) | Data::Bytes(b) => b.len(),
             Data::Utf16(u) => u.len() * 2,
+            Data::Ref(_) => 0,
         }
     }
 }
@@ -110,7 +114,7 @@ impl Stored {
         match &self.data {
             Data::Latin1(b) => Some(b.len()),
             Data::Utf16(u) => Some(u.len()),
-            Data::Bytes(_) => None,
+            Data::Bytes(_) | Data::Ref(_) => None,
         }
     }
 
@@ -129,6 +133,7 @@ impl Stored {
                 let mut data = ptr::null_mut();
                 sys::napi_create_buffer_copy(env, b.len(), b.as_ptr().cast(), &mut data, &mut out);
             }
+            Data::Ref(id) => out = raw::f64_value(env, -id),
         }
         out
     }
@@ -191,7 +196,7 @@ fn option_int(env: &Env, o: &Object<'_>, name: &str, max: f64) -> Result<u64> {
     // SAFETY: the value was just checked to be a number.
     let x: f64 = unsafe { v.cast()? };
     if !(x >= 0.0 && x <= max && x.fract() == 0.0) {
-        return errors::range_error(
+        return errors::type_error(
             env,
             E_OPTION,
             &format!("options.{name} must be an integer from 0 to {max}, got {x}"),
@@ -292,6 +297,7 @@ pub fn create_lru_cache<'env>(
             ("stats", stats),
             ("list", list),
             ("takeRemoved", take_removed),
+            ("trackRemovals", track_removals),
             ("advanceClock", advance_clock),
         ],
     )?;
@@ -422,7 +428,7 @@ unsafe fn key_to_js(env: sys::napi_env, key: &[u8]) -> sys::napi_value {
 }
 
 unsafe fn invalid_key(env: sys::napi_env) -> sys::napi_value {
-    raw::throw_type_error(env, E_KEY, "LruCache keys must be strings")
+    raw::throw_type_error(env, E_KEY, "LruCache native keys must be strings")
 }
 
 thread_local! {
@@ -467,7 +473,8 @@ unsafe fn read_string_value(env: sys::napi_env, v: sys::napi_value) -> Data {
     })
 }
 
-/// Reads the value argument: a string, a Buffer or a TypedArray.
+/// Reads the value argument: a string, a Buffer or a TypedArray, or a positive number
+/// (the id of a value the JS side keeps by reference).
 ///
 /// # Safety
 /// `env` and `v` must be valid for the running callback.
@@ -476,6 +483,11 @@ unsafe fn read_value(env: sys::napi_env, v: sys::napi_value) -> Option<Data> {
     sys::napi_typeof(env, v, &mut t);
     if t == sys::ValueType::napi_string {
         return Some(read_string_value(env, v));
+    }
+    if t == sys::ValueType::napi_number {
+        return raw::get_f64(env, v)
+            .filter(|id| *id >= 1.0 && *id <= MAX_SAFE)
+            .map(Data::Ref);
     }
     raw::bytes(env, v).map(|b| Data::Bytes(Box::from(b)))
 }
@@ -494,7 +506,7 @@ unsafe fn read_ttl(env: sys::napi_env, v: sys::napi_value) -> std::result::Resul
         Some(x) if x == f64::INFINITY => Ok(Some(0)),
         Some(x) if x >= 0.0 => Ok(Some(x.ceil() as u64)),
         Some(x) => {
-            raw::throw_range_error(
+            raw::throw_type_error(
                 env,
                 E_TTL,
                 &format!("ttl must be a non-negative number of milliseconds, got {x}"),
@@ -524,7 +536,7 @@ unsafe fn read_size(
     match raw::get_f64(env, v) {
         Some(x) if (1.0..=MAX_SAFE).contains(&x) && x.fract() == 0.0 => Ok(Some(x as u64)),
         Some(x) => {
-            raw::throw_range_error(
+            raw::throw_type_error(
                 env,
                 E_SIZE,
                 &format!("size must be a positive integer, got {x}"),
@@ -580,7 +592,7 @@ unsafe extern "C" fn set(env: sys::napi_env, info: sys::napi_callback_info) -> s
                 return raw::throw_type_error(
                     env,
                     E_VALUE,
-                    "LruCache values must be strings or Buffers (use { json: true } for objects)",
+                    "LruCache native values must be strings, Buffers or reference ids",
                 );
             };
             // The facade passes only key and value when there are no options: two
@@ -767,6 +779,20 @@ unsafe extern "C" fn take_removed(
             sys::napi_set_element(env, arr, base + 2, raw::string_value(env, reason_name(*r)));
         }
         arr
+    })
+}
+
+/// `trackRemovals()`: from now on keep removed entries for `takeRemoved` (the JS side
+/// turns this on once it holds a value or key by reference, to drop it on removal).
+unsafe extern "C" fn track_removals(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<0>(env, info);
+        let h: &Handle = raw::state(a.data);
+        h.cache.lock().track_removals(true);
+        raw::undefined(env)
     })
 }
 
