@@ -36,7 +36,7 @@ export declare function toPrometheus(snapshot?: MetricsSnapshot): string;
 /** An Express handler serving metrics: Prometheus text, or JSON for `Accept: application/json` / `?format=json`. */
 export declare function metricsHandler(): (req: { query?: Record<string, unknown>; headers?: Record<string, unknown> }, res: { setHeader(name: string, value: string): unknown; end(body: string): unknown }) => void;
 /** Adds a component to every snapshot; objects with `stats` (method or getter) are held weakly. Returns an untrack function. */
-export declare function trackMetrics(name: string, source: (() => Record<string, unknown>) | { stats: Record<string, unknown> | (() => Record<string, unknown>) }): () => void;
+export declare function trackMetrics(name: string, source: (() => object) | { readonly stats: object | (() => object) }): () => void;
 // ---- circuit breaker -------------------------------------------------------------
 
 import { EventEmitter } from 'node:events';
