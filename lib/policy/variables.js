@@ -32,7 +32,7 @@ const VARIABLES = [
   { name: 'QERRORS_LOG_LEVEL', group: 'logging', kind: 'enum', default: 'info', values: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'], doc: 'Minimum level of the qerrors logger.' },
   { name: 'QERRORS_SERVICE_NAME', group: 'logging', kind: 'string', default: 'qerrors', doc: 'The `service` field of every log entry.' },
   { name: 'QERRORS_VERBOSE', group: 'logging', kind: 'bool', default: true, doc: 'Console output of `verboseLog` and of the logger; `false` silences them (the console stays on when no log file is written).' },
-  { name: 'QERRORS_LOG_FORMAT', group: 'logging', kind: 'enum', default: 'text', values: ['text', 'json'], doc: '`text`: log files plus a human console line. `json`: one JSON line per entry on stdout and no files (for containers whose platform collects stdout).' },
+  { name: 'QERRORS_LOG_FORMAT', group: 'logging', kind: 'enum', default: 'text', values: ['text', 'json'], doc: '`text`: log files plus a human console line. `json`: one JSON line per entry on stdout and no files (for containers whose platform collects stdout). Why `text` is the default: [api.md](api.md#log-format-qerrors_log_format).' },
   { name: 'QERRORS_LOG_DIR', group: 'logging', kind: 'string', default: 'logs', doc: 'Directory of the log files, relative to the working directory; created by the first file write.' },
   { name: 'QERRORS_DISABLE_FILE_LOGS', group: 'logging', kind: 'flag', default: false, doc: 'Any non-empty value (even `false`, as in the original) writes no log files. `NODE_ENV=test` writes none either.' },
   { name: 'QERRORS_LOG_MAXSIZE', group: 'logging', kind: 'int', default: 1048576, min: 1024, max: Number.MAX_SAFE_INTEGER, doc: 'Bytes of one log file before it rotates.' },
