@@ -30,7 +30,9 @@ const REPLACEMENT: [u8; 3] = [0xEF, 0xBF, 0xBD];
 pub fn may_be_lossy(utf8: &[u8]) -> bool {
     // A branch-free OR over the bytes (vectorized, inlined): cheaper for a short key than
     // a call to a search routine. Keys rarely hold 0xEF at all.
-    let any_ef = utf8.iter().fold(false, |seen, &b| seen | (b == REPLACEMENT[0]));
+    let any_ef = utf8
+        .iter()
+        .fold(false, |seen, &b| seen | (b == REPLACEMENT[0]));
     any_ef && utf8.windows(3).any(|w| w == REPLACEMENT)
 }
 
