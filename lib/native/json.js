@@ -41,6 +41,17 @@ let waiting = 0;
  */
 
 /**
+ * A bad option value for an error message, without running any of its code (a Symbol or
+ * a null-prototype object cannot even be turned into a string).
+ * @param {unknown} v
+ */
+function describe(v) {
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === undefined || v === null) return String(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  return `a value of type ${typeof v}`;
+}
+
+/**
  * Reads and checks the options object.
  * @param {JsonOptions | undefined} options
  */
@@ -53,10 +64,10 @@ function readOptions(options) {
   }
   const { maxBytes = DEFAULT_MAX_BYTES, maxDepth = DEFAULT_MAX_DEPTH, signal } = options;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
-    throw codedError(RangeError, 'ERR_QERRORS_JSON_OPTION', `maxBytes must be a positive integer, got ${String(maxBytes)}`);
+    throw codedError(RangeError, 'ERR_QERRORS_JSON_OPTION', `maxBytes must be a positive integer, got ${describe(maxBytes)}`);
   }
   if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH_CAP) {
-    throw codedError(RangeError, 'ERR_QERRORS_JSON_OPTION', `maxDepth must be an integer from 1 to ${MAX_DEPTH_CAP}, got ${String(maxDepth)}`);
+    throw codedError(RangeError, 'ERR_QERRORS_JSON_OPTION', `maxDepth must be an integer from 1 to ${MAX_DEPTH_CAP}, got ${describe(maxDepth)}`);
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw codedError(TypeError, 'ERR_QERRORS_JSON_OPTION', 'signal must be an AbortSignal');
