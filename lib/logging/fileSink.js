@@ -13,23 +13,45 @@
 // while the inner writer reports backpressure or a rotation, entries wait in one
 // bounded queue, flushed on the next drain (or, for a rotation, by a short poll);
 // entries beyond the bound are dropped, counted, and reported once per episode.
+//
+// Backpressure needs the event loop: a file write completes only in a later turn. A
+// caller that never yields (a batch job awaiting `qerrors()` per record) would hand a
+// writer that does not report backpressure (winston-daily-rotate-file ignores it) any
+// amount of data. So the sink also spends at most `maxTurnBytes` per turn of the event
+// loop on the writer; past it, entries wait in the same bounded queue for the next turn.
 
 const { EventEmitter } = require('node:events');
 
 const DEFAULT_MAX_BACKLOG = 10_000;
+const DEFAULT_MAX_TURN_BYTES = 8 * 1024 * 1024;
 const ROTATE_POLL_MS = 5;
+// winston's info symbol for the formatted line (triple-beam's MESSAGE).
+const MESSAGE = Symbol.for('message');
 
 /** Emits 'error' for a file that cannot be opened or written. */
 class FileSink extends EventEmitter {
   /**
    * @param {() => any} create builds the real writer (lib/logging/rotatingFile.js or a
    *   DailyRotateFile): `log(info, cb)` writes `info[MESSAGE]`
-   * @param {{ maxBacklog?: number }} [options]
+   * @param {{ maxBacklog?: number, maxTurnBytes?: number }} [options]
    */
   constructor(create, options = {}) {
     super();
     this.create = create;
     this.maxBacklog = options.maxBacklog || DEFAULT_MAX_BACKLOG;
+    this.maxTurnBytes = options.maxTurnBytes || DEFAULT_MAX_TURN_BYTES;
+    // UTF-16 units of lines handed to the writer since the event loop last turned.
+    this.sentThisTurn = 0;
+    this.turnPending = false;
+    this.waitingForTurn = false;
+    this.onTurn = () => {
+      this.turnPending = false;
+      this.sentThisTurn = 0;
+      if (this.waitingForTurn) {
+        this.waitingForTurn = false;
+        if (!this.inner._drain) this.flush();
+      }
+    };
     this.inner = null;
     // Set when the file cannot be opened or was closed: entries are dropped from then on.
     this.failed = false;
@@ -49,7 +71,7 @@ class FileSink extends EventEmitter {
   write(info, entries = 1) {
     try {
       if (!this.ready(entries)) return;
-      if (!this.waiting && this.inner._rotate) this.waitForRotation();
+      if (!this.waiting) this.checkRoom();
       if (!this.waiting) {
         this.send(info);
       } else if (this.queuedEntries + entries <= this.maxBacklog) {
@@ -123,8 +145,23 @@ class FileSink extends EventEmitter {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
+  /** Starts waiting when the writer is rotating or this turn's budget is spent. */
+  checkRoom() {
+    if (this.inner._rotate) this.waitForRotation();
+    else if (this.sentThisTurn >= this.maxTurnBytes) {
+      this.waiting = true;
+      this.waitingForTurn = true;
+    }
+  }
+
   /** Hands one entry to the inner transport and notes whether it now waits for a drain. */
   send(info) {
+    const line = info[MESSAGE];
+    this.sentThisTurn += typeof line === 'string' ? line.length : 0;
+    if (!this.turnPending) {
+      this.turnPending = true;
+      setImmediate(this.onTurn);
+    }
     // The callback runs at once for a written entry, or on the drain that follows a
     // full buffer: then the backlog goes out.
     this.inner.log(info, () => {
@@ -149,10 +186,8 @@ class FileSink extends EventEmitter {
   flush() {
     this.waiting = false;
     while (this.head < this.queue.length && !this.waiting) {
-      if (this.inner._rotate) {
-        this.waitForRotation();
-        break;
-      }
+      this.checkRoom();
+      if (this.waiting) break;
       const [info, entries] = this.queue[this.head];
       this.queue[this.head++] = undefined;
       this.queuedEntries -= entries;
@@ -205,4 +240,4 @@ function fileTransport(Transport, options, sink) {
   return new FileTransport();
 }
 
-module.exports = { FileSink, fileTransport, DEFAULT_MAX_BACKLOG };
+module.exports = { FileSink, fileTransport, DEFAULT_MAX_BACKLOG, DEFAULT_MAX_TURN_BYTES };

@@ -6,10 +6,18 @@
 // doubled the handler's RSS and cost ~40% of its time (benchmark/RESULTS.md, AI storm).
 //
 // It keeps winston File's contract towards lib/logging/fileSink.js: `log(info, cb)`
-// writes `info[MESSAGE]`, calls `cb` at once, or sets `_drain` and calls `cb` on the
-// stream's next drain when its buffer is full. Files are "tailable" like winston's:
-// the newest entries are always in `<name>.log`, older ones in `<name>1.log` …
-// `<name>(maxFiles-1).log`.
+// writes `info[MESSAGE]`, calls `cb` at once, or sets `_drain` and calls `cb` once there
+// is room again. Files are "tailable" like winston's: the newest entries are always in
+// `<name>.log`, older ones in `<name>1.log` … `<name>(maxFiles-1).log`.
+//
+// Room is counted over every stream, not just the live one: a rotation ends the old
+// stream, which keeps its unwritten bytes until the event loop lets it write them. A
+// caller that never yields (a batch job awaiting `qerrors()` per record) used to fill a
+// fresh stream up to `maxsize` after each rotation, below the stream's own threshold, so
+// backpressure never engaged and the ended streams piled up hundreds of MB.
+
+/** Ended streams still writing, at most, before the file reports backpressure. */
+const MAX_RETIRING = 4;
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -41,8 +49,45 @@ class RotatingFile extends EventEmitter {
     this._drain = false;
     this.size = 0;
     this.stream = null;
+    /** @type {Set<fs.WriteStream>} rotated-out streams still writing their last bytes */
+    this.retiring = new Set();
     this.broken = false;
     this.open();
+  }
+
+  /** Bytes handed to the streams (the live one and those rotated out) not yet written. */
+  pendingBytes() {
+    let n = this.stream ? this.stream.writableLength : 0;
+    for (const s of this.retiring) n += s.writableLength;
+    return n;
+  }
+
+  /** Whether the streams hold as much unwritten data as they may. */
+  full() {
+    return this.pendingBytes() >= this.highWaterMark || this.retiring.size > MAX_RETIRING;
+  }
+
+  /**
+   * Sets `_drain` and calls `callback` once the streams have room: after the live stream's
+   * drain, then after rotated-out streams close, oldest first.
+   * @param {() => void} callback
+   */
+  waitForRoom(callback) {
+    this._drain = true;
+    const check = () => {
+      if (this.stream.writableNeedDrain && !this.stream.destroyed) {
+        this.stream.once('drain', check);
+        return;
+      }
+      const oldest = this.retiring.values().next().value;
+      if (oldest !== undefined && this.full()) {
+        oldest.once('close', check);
+        return;
+      }
+      this._drain = false;
+      callback();
+    };
+    check();
   }
 
   /** @param {number} i 0 for the live file, i >= 1 for the rotated ones */
@@ -108,15 +153,11 @@ class RotatingFile extends EventEmitter {
       }
     }
     this.size += bytes.length;
-    if (this.stream.write(bytes)) {
+    if (this.stream.write(bytes) && !this.full()) {
       callback();
       return;
     }
-    this._drain = true;
-    this.stream.once('drain', () => {
-      this._drain = false;
-      callback();
-    });
+    this.waitForRoom(callback);
   }
 
   /**
@@ -140,7 +181,10 @@ class RotatingFile extends EventEmitter {
    * renamed file, so nothing waits and nothing is lost.
    */
   rotate() {
-    this.stream.end();
+    const old = this.stream;
+    old.end();
+    this.retiring.add(old);
+    old.once('close', () => this.retiring.delete(old));
     try {
       if (this.maxFiles === 1) {
         fs.rmSync(this.fileName(0), { force: true });

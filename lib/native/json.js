@@ -13,15 +13,16 @@
 // and `__proto__` keys come out exactly as JSON.parse makes them.
 //
 // stringify: a JS value graph can only be read on the main thread, so serializing runs
-// there (see docs/json.md for the measurements). Plain data goes straight to
-// JSON.stringify; only values it refuses (cycles, BigInt) take the slower safe walk.
+// there (see docs/json.md for the measurements): one JSON.stringify pass whose replacer
+// turns cycles and BigInts into text, so getters and toJSON run once.
 
 const native = require('./loader');
+const { codedError } = require('../policy/errors');
 
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 const DEFAULT_MAX_DEPTH = 128;
 const MAX_DEPTH_CAP = 4096;
-const CIRCULAR = '"[Circular]"';
+const CIRCULAR = '[Circular]';
 
 const config = { concurrency: 2, maxQueue: 1024 };
 const counters = { started: 0, completed: 0, rejectedQueueFull: 0, aborted: 0 };
@@ -39,10 +40,15 @@ let waiting = 0;
  * @property {AbortSignal} [signal] rejects the promise with an AbortError when aborted
  */
 
-function codedError(Ctor, code, message) {
-  const err = new Ctor(message);
-  err.code = code;
-  return err;
+/**
+ * A bad option value for an error message, without running any of its code (a Symbol or
+ * a null-prototype object cannot even be turned into a string).
+ * @param {unknown} v
+ */
+function describe(v) {
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === undefined || v === null) return String(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  return `a value of type ${typeof v}`;
 }
 
 /**
@@ -58,10 +64,10 @@ function readOptions(options) {
   }
   const { maxBytes = DEFAULT_MAX_BYTES, maxDepth = DEFAULT_MAX_DEPTH, signal } = options;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
-    throw codedError(RangeError, 'ERR_QERRORS_JSON_OPTION', `maxBytes must be a positive integer, got ${String(maxBytes)}`);
+    throw codedError(RangeError, 'ERR_QERRORS_JSON_OPTION', `maxBytes must be a positive integer, got ${describe(maxBytes)}`);
   }
   if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH_CAP) {
-    throw codedError(RangeError, 'ERR_QERRORS_JSON_OPTION', `maxDepth must be an integer from 1 to ${MAX_DEPTH_CAP}, got ${String(maxDepth)}`);
+    throw codedError(RangeError, 'ERR_QERRORS_JSON_OPTION', `maxDepth must be an integer from 1 to ${MAX_DEPTH_CAP}, got ${describe(maxDepth)}`);
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw codedError(TypeError, 'ERR_QERRORS_JSON_OPTION', 'signal must be an AbortSignal');
@@ -98,6 +104,16 @@ function readInput(input, maxBytes) {
     throw limitError(`JSON input of ${typeof out === 'string' ? 'at least ' : ''}${size} bytes exceeds maxBytes (${maxBytes})`);
   }
   return out;
+}
+
+/**
+ * The input of a job that has to wait for a slot, as the caller passed it: bytes are
+ * copied now, since the caller may change, transfer or detach its buffer before the job
+ * starts (the native side copies them again when it starts, for the worker to own).
+ * @param {string | Uint8Array} src
+ */
+function ownCopy(src) {
+  return typeof src === 'string' ? src : new Uint8Array(src);
 }
 
 /**
@@ -281,8 +297,9 @@ function startNext() {
  * @param {() => Promise<unknown>} work
  * @param {(raw: unknown) => unknown} finish
  * @param {AbortSignal | undefined} signal
+ * @param {() => void} onQueued runs when the job has to wait for a slot
  */
-function schedule(work, finish, signal) {
+function schedule(work, finish, signal, onQueued) {
   if (signal && signal.aborted) return Promise.reject(abortError(signal));
   if (active >= config.concurrency && waiting >= config.maxQueue) {
     counters.rejectedQueueFull++;
@@ -337,6 +354,7 @@ function schedule(work, finish, signal) {
     };
     if (active < config.concurrency) item.start();
     else {
+      onQueued();
       item.queued = true;
       waiting++;
       queue.push(item);
@@ -346,15 +364,18 @@ function schedule(work, finish, signal) {
 
 /**
  * Parses JSON off the event loop; resolves with what `JSON.parse` returns.
- * @param {string | ArrayBufferView | ArrayBuffer} input UTF-8 bytes (zero copy) or a string
+ * @param {string | ArrayBufferView | ArrayBuffer} input UTF-8 bytes (copied when the job starts: the caller may reuse, transfer or detach its buffer at once) or a string
  * @param {JsonOptions} [options]
  * @returns {Promise<unknown>}
  */
 function parseAsync(input, options) {
   try {
     const o = readOptions(options);
-    const src = readInput(input, o.maxBytes);
-    return schedule(() => native.jsonParse(src, o.maxBytes, o.maxDepth), (r) => finishParse(r, src, true), o.signal);
+    let src = readInput(input, o.maxBytes);
+    const own = () => {
+      src = ownCopy(src);
+    };
+    return schedule(() => native.jsonParse(src, o.maxBytes, o.maxDepth), (r) => finishParse(r, src, true), o.signal, own);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -384,9 +405,12 @@ function extractAsync(input, pointers, options) {
   try {
     const o = readOptions(options);
     const list = readPointers(pointers);
-    const src = readInput(input, o.maxBytes);
+    let src = readInput(input, o.maxBytes);
+    const own = () => {
+      src = ownCopy(src);
+    };
     const single = typeof pointers === 'string';
-    return schedule(() => native.jsonExtract(src, list, o.maxBytes, o.maxDepth), (r) => finishExtract(r, src, list, single, true), o.signal);
+    return schedule(() => native.jsonExtract(src, list, o.maxBytes, o.maxDepth), (r) => finishExtract(r, src, list, single, true), o.signal, own);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -406,86 +430,42 @@ function extractSync(input, pointers, options) {
 }
 
 /**
- * JSON.stringify's algorithm, except that a reference to an ancestor becomes
- * "[Circular]" and a BigInt its decimal string. Used only for values JSON.stringify
- * refuses, so plain data never reaches it.
+ * The replacer that makes one `JSON.stringify` pass safe: a reference to an ancestor
+ * becomes "[Circular]", a BigInt (or boxed BigInt) its decimal string, nesting deeper
+ * than `maxDepth` or a text sure to pass `maxBytes` stops the pass. JSON.stringify
+ * calls it after `toJSON`, with the holder as `this`, depth first, so the chain of
+ * ancestors is the stack of objects it returned, cut back to the current holder.
+ * One pass matters: getters and `toJSON` run once, as JSON.stringify runs them.
+ * @param {number} maxBytes
+ * @param {number} maxDepth
  */
-function safeStringify(root, maxBytes, maxDepth) {
+function safeReplacer(maxBytes, maxDepth) {
+  /** @type {object[]} */
+  const stack = [];
   const ancestors = new Set();
+  // A lower bound of the output in UTF-16 units (never more than its UTF-8 bytes):
+  // strings in full plus one unit per other value, so a runaway text (a shared
+  // reference repeated at every level) stops early instead of filling memory.
   let size = 0;
-  const grow = (n) => {
-    size += n;
-    // UTF-8 never has fewer bytes than UTF-16 units: stop as soon as the cap is passed.
+  return function replace(key, value) {
+    if (typeof value === 'string') {
+      size += value.length + 2;
+    } else {
+      size++;
+      if (typeof value === 'bigint') value = value.toString();
+      else if (value instanceof BigInt) value = BigInt.prototype.valueOf.call(value).toString();
+    }
     if (size > maxBytes) throw limitError(`JSON output exceeds maxBytes (${maxBytes})`);
+    if (value === null || typeof value !== 'object') return value;
+    let top = stack.length - 1;
+    while (top >= 0 && stack[top] !== this) ancestors.delete(stack[top--]);
+    stack.length = top + 1;
+    if (ancestors.has(value)) return CIRCULAR;
+    if (stack.length >= maxDepth) throw limitError(`JSON nesting exceeds maxDepth (${maxDepth})`);
+    stack.push(value);
+    ancestors.add(value);
+    return value;
   };
-  const walk = (holder, key, value, depth) => {
-    if (value !== null && (typeof value === 'object' || typeof value === 'bigint')) {
-      const toJSON = value.toJSON;
-      if (typeof toJSON === 'function') value = toJSON.call(value, key);
-    }
-    if (value !== null && typeof value === 'object') {
-      if (value instanceof Number) value = Number(value);
-      else if (value instanceof String) value = String(value);
-      else if (value instanceof Boolean) value = Boolean.prototype.valueOf.call(value);
-      else if (value instanceof BigInt) value = BigInt.prototype.valueOf.call(value);
-    }
-    let out;
-    switch (typeof value) {
-      case 'string':
-        out = JSON.stringify(value);
-        break;
-      case 'number':
-        out = Number.isFinite(value) ? String(value) : 'null';
-        break;
-      case 'boolean':
-        out = value ? 'true' : 'false';
-        break;
-      case 'bigint':
-        out = `"${value.toString()}"`;
-        break;
-      case 'object':
-        if (value === null) {
-          out = 'null';
-          break;
-        }
-        if (ancestors.has(value)) {
-          out = CIRCULAR;
-          break;
-        }
-        if (depth >= maxDepth) throw limitError(`JSON nesting exceeds maxDepth (${maxDepth})`);
-        ancestors.add(value);
-        try {
-          const parts = [];
-          if (Array.isArray(value)) {
-            const n = value.length;
-            for (let i = 0; i < n; i++) {
-              const s = walk(value, String(i), value[i], depth + 1);
-              parts.push(s === undefined ? 'null' : s);
-              grow(1);
-            }
-            out = `[${parts.join(',')}]`;
-          } else {
-            for (const k of Object.keys(value)) {
-              const s = walk(value, k, value[k], depth + 1);
-              if (s === undefined) continue;
-              const member = `${JSON.stringify(k)}:${s}`;
-              grow(member.length - s.length + 1);
-              parts.push(member);
-            }
-            out = `{${parts.join(',')}}`;
-          }
-        } finally {
-          ancestors.delete(value);
-        }
-        grow(2);
-        return out;
-      default:
-        return undefined;
-    }
-    grow(out.length);
-    return out;
-  };
-  return walk({ '': root }, '', root, 0);
 }
 
 function checkOutputSize(text, maxBytes) {
@@ -498,24 +478,24 @@ function checkOutputSize(text, maxBytes) {
 /**
  * Like JSON.stringify(value) (same text for plain data, `undefined` for values it
  * skips), but never throws on cycles (an ancestor reference becomes "[Circular]") or
- * BigInt (written as its decimal string), and caps the output at `maxBytes`.
+ * BigInt (written as its decimal string), and caps the output at `maxBytes` and the
+ * nesting at `maxDepth`. One pass: getters and `toJSON` run once.
  * @param {unknown} value
- * @param {JsonOptions} [options] `maxDepth` bounds the safe walk only
+ * @param {JsonOptions} [options]
  * @returns {string | undefined}
  */
 function stringifySync(value, options) {
   const o = readOptions(options);
   let text;
   try {
-    text = JSON.stringify(value);
+    text = JSON.stringify(value, safeReplacer(o.maxBytes, o.maxDepth));
   } catch (err) {
-    // TypeError: a cycle or a BigInt (or a toJSON throwing a TypeError, which the safe
-    // walk meets again). RangeError: a string longer than V8 allows, or a stack overflow.
+    // RangeError: a string longer than V8 allows, or a stack overflow. Anything else
+    // (a getter or toJSON throwing, our own limit errors) propagates unchanged.
     if (err instanceof RangeError && /Invalid string length|Maximum call stack/.test(err.message)) {
       throw Object.assign(limitError(`JSON output exceeds what JSON.stringify can build: ${err.message}`), { cause: err });
     }
-    if (!(err instanceof TypeError)) throw err;
-    text = safeStringify(value, o.maxBytes, o.maxDepth);
+    throw err;
   }
   return checkOutputSize(text, o.maxBytes);
 }

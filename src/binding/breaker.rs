@@ -51,8 +51,11 @@ pub struct CircuitBreakerFakeClock {
 impl CircuitBreakerFakeClock {
     /// A fake clock starting at `startMs` (default 0).
     #[napi(constructor)]
-    pub fn new(env: Env, start_ms: Option<f64>) -> Result<Self> {
-        let start = start_ms.unwrap_or(0.0);
+    pub fn new(
+        env: Env,
+        #[napi(ts_arg_type = "number | undefined | null")] start_ms: Option<Unknown>,
+    ) -> Result<Self> {
+        let start = number_arg(&env, start_ms, "startMs")?.unwrap_or(0.0);
         if !(0.0..=MAX_TICKET_MS as f64).contains(&start) || start.fract() != 0.0 {
             return errors::range_error(
                 &env,
@@ -67,7 +70,8 @@ impl CircuitBreakerFakeClock {
 
     /// Moves the clock forward by `ms` (a non-negative integer).
     #[napi]
-    pub fn advance(&self, env: Env, ms: f64) -> Result<()> {
+    pub fn advance(&self, env: Env, #[napi(ts_arg_type = "number")] ms: Unknown) -> Result<()> {
+        let ms = number_arg(&env, Some(ms), "ms")?.unwrap_or(f64::NAN);
         if !(0.0..=MAX_TICKET_MS as f64).contains(&ms) || ms.fract() != 0.0 {
             return errors::range_error(&env, CODE_OPTION, "ms must be a non-negative integer");
         }
@@ -171,6 +175,18 @@ struct Handle {
     core: CircuitBreaker,
     /// Latencies (ms) of fast-path successes JS has not flushed yet.
     batch: Box<[AtomicU64; BATCH]>,
+}
+
+/// Reads a number argument with a coded `TypeError` for any other type (napi-rs's own
+/// conversion error carries no `ERR_QERRORS_*` code). `None` for undefined or null.
+fn number_arg(env: &Env, v: Option<Unknown>, name: &str) -> Result<Option<f64>> {
+    let Some(v) = v else { return Ok(None) };
+    match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok(None),
+        // SAFETY: the value is a number of this call's env.
+        ValueType::Number => Ok(unsafe { raw::get_f64(env.raw(), v.raw()) }),
+        _ => errors::type_error(env, CODE_OPTION, &format!("{name} must be a number")),
+    }
 }
 
 /// Reads an optional number option: `None` when absent (undefined).
@@ -302,9 +318,14 @@ fn read_options(env: &Env, o: &Object) -> Result<BreakerOptions> {
 #[napi(catch_unwind, ts_return_type = "CircuitBreakerHandle")]
 pub fn create_circuit_breaker_handle<'env>(
     env: &'env Env,
-    #[napi(ts_arg_type = "CircuitBreakerHandleOptions")] options: Object<'env>,
+    #[napi(ts_arg_type = "CircuitBreakerHandleOptions")] options: Unknown<'env>,
     clock: Option<&CircuitBreakerFakeClock>,
 ) -> Result<Object<'env>> {
+    if options.get_type()? != ValueType::Object {
+        return errors::type_error(env, CODE_OPTION, "options must be an object");
+    }
+    // SAFETY: checked to be an object just above.
+    let options: Object<'env> = unsafe { options.cast()? };
     let opts = read_options(env, &options)?;
     let clock: SharedClock = match clock {
         Some(c) => c.inner.clone(),

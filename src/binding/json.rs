@@ -35,8 +35,16 @@ use crate::core::json::{
 /// more than parsing it. Lone surrogates become U+FFFD for the scan (one unit like the
 /// original, so positions in UTF-16 units stay exact); a valid document that had any
 /// is then evaluated by JS on the original string (`Outcome::UseOriginal`).
+///
+/// Bytes for a worker are copied too, on the main thread when the job starts (a memcpy,
+/// about 1 ms per 5-10 MB, a fraction of the parse): the worker must own what it reads.
+/// Borrowing the caller's ArrayBuffer let a transfer (`postMessage`, `structuredClone`
+/// with `transfer`) or `ArrayBuffer.prototype.transfer` free the memory under the
+/// running scan, and N-API has no way to pin a buffer against detaching. The `*Sync`
+/// variants run while no JS can, so they borrow.
 enum Input {
-    Bytes(Uint8Array),
+    Owned(Vec<u8>),
+    Borrowed(Uint8Array),
     Text(Utf16String),
 }
 
@@ -72,7 +80,8 @@ impl JsonTask {
         let text;
         let mut lone_surrogates = false;
         let bytes: &[u8] = match &self.input {
-            Input::Bytes(b) => b,
+            Input::Owned(b) => b,
+            Input::Borrowed(b) => b,
             Input::Text(units) => {
                 text = String::from_utf16(units).unwrap_or_else(|_| {
                     lone_surrogates = true;
@@ -455,9 +464,12 @@ fn limits(env: &Env, max_bytes: f64, max_depth: f64) -> Result<Limits> {
     })
 }
 
-fn input(value: Either<Uint8Array, Utf16String>) -> Input {
+/// The job's input: bytes copied for a job on the worker pool (`owned`), borrowed for a
+/// job run on the calling thread.
+fn input(value: Either<Uint8Array, Utf16String>, owned: bool) -> Input {
     match value {
-        Either::A(b) => Input::Bytes(b),
+        Either::A(b) if owned => Input::Owned(b.to_vec()),
+        Either::A(b) => Input::Borrowed(b),
         Either::B(s) => Input::Text(s),
     }
 }
@@ -482,7 +494,7 @@ pub fn json_parse(
 ) -> Result<AsyncTask<JsonTask>> {
     let limits = limits(&env, max_bytes, max_depth)?;
     Ok(AsyncTask::new(JsonTask {
-        input: input(input_value),
+        input: input(input_value, true),
         job: Job::Parse,
         limits,
     }))
@@ -498,7 +510,7 @@ pub fn json_parse_sync(
 ) -> Result<JsonOut> {
     let limits = limits(&env, max_bytes, max_depth)?;
     let task = JsonTask {
-        input: input(input_value),
+        input: input(input_value, false),
         job: Job::Parse,
         limits,
     };
@@ -518,7 +530,7 @@ pub fn json_extract(
     let limits = limits(&env, max_bytes, max_depth)?;
     let job = Job::Extract(pointers(&env, pointer_list)?);
     Ok(AsyncTask::new(JsonTask {
-        input: input(input_value),
+        input: input(input_value, true),
         job,
         limits,
     }))
@@ -535,7 +547,7 @@ pub fn json_extract_sync(
 ) -> Result<JsonOut> {
     let limits = limits(&env, max_bytes, max_depth)?;
     let task = JsonTask {
-        input: input(input_value),
+        input: input(input_value, false),
         job: Job::Extract(pointers(&env, pointer_list)?),
         limits,
     };

@@ -4,6 +4,7 @@ pub mod ai;
 pub mod breaker;
 pub mod cache;
 pub mod errors;
+pub mod exact_key;
 pub mod json;
 pub mod random;
 pub mod rate_limit;

@@ -15,6 +15,7 @@ use napi::{sys, Env, JsValue, Result};
 use napi_derive::napi;
 
 use super::errors;
+use super::exact_key;
 use super::raw::{self, StrRead};
 use crate::core::clock::{CoarseClock, FakeClock, MonotonicClock, SharedClock};
 use crate::core::rate_limit::{
@@ -254,7 +255,8 @@ pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Obj
     Ok(obj)
 }
 
-/// Reads the key argument and runs `f` with its bytes.
+/// Reads the key argument and runs `f` with its exact bytes: UTF-8, or WTF-8 when the
+/// key holds a lone surrogate (see [`exact_key`]).
 ///
 /// # Safety
 /// `env` and `v` must be valid for the running callback.
@@ -265,16 +267,32 @@ unsafe fn with_key(
     f: impl FnOnce(&[u8]) -> sys::napi_value,
 ) -> sys::napi_value {
     let mut buf = [0u8; STACK_KEY_BYTES];
-    match raw::read_str(env, v, &mut buf) {
-        StrRead::Ok(bytes) => f(bytes),
+    let heap: String;
+    let utf8: &[u8] = match raw::read_str(env, v, &mut buf) {
+        StrRead::Ok(bytes) => bytes,
         StrRead::TooLong(_) => match raw::read_string(env, v) {
-            Some(s) => f(s.as_bytes()),
-            None => raw::throw_type_error(env, CODE_KEY, "rate limiter key must be a string"),
+            Some(s) => {
+                heap = s;
+                heap.as_bytes()
+            }
+            None => return not_a_string(env),
         },
-        StrRead::NotString => {
-            raw::throw_type_error(env, CODE_KEY, "rate limiter key must be a string")
-        }
+        StrRead::NotString => return not_a_string(env),
+    };
+    if exact_key::may_be_lossy(utf8) {
+        return match exact_key::exact_bytes(env, v) {
+            Some(bytes) => f(&bytes),
+            None => not_a_string(env),
+        };
     }
+    f(utf8)
+}
+
+/// # Safety
+/// `env` must be valid for the running callback.
+#[cold]
+unsafe fn not_a_string(env: sys::napi_env) -> sys::napi_value {
+    raw::throw_type_error(env, CODE_KEY, "rate limiter key must be a string")
 }
 
 /// An optional non-negative integer count argument (`undefined` gives `default`).

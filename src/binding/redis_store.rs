@@ -17,11 +17,12 @@ use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use napi::bindgen_prelude::{Object, PromiseRaw};
-use napi::{sys, Env, Result};
+use napi::bindgen_prelude::{Object, PromiseRaw, Unknown};
+use napi::{sys, Env, JsValue, Result};
 use napi_derive::napi;
 
 use crate::binding::errors;
+use crate::binding::exact_key;
 use crate::binding::raw;
 use crate::core::clock;
 use crate::core::rate_limit::{RateLimitConfig, RateLimiter, MAX_LIMIT, MAX_WINDOW_MS};
@@ -210,8 +211,12 @@ impl NativeRedisStore {
     pub fn reset_key<'env>(
         &self,
         env: &'env Env,
-        key: String,
+        #[napi(ts_arg_type = "string")] key: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, NativeRedisReply>> {
+        // SAFETY: `env` and `key` are live for this call.
+        let Some(key) = (unsafe { exact_key::exact_string(env.raw(), key.raw()) }) else {
+            return errors::type_error(env, "ERR_QERRORS_INVALID_KEY", "key must be a string");
+        };
         let inner = Arc::clone(&self.inner);
         env.spawn_future(async move {
             on_io(async move {
@@ -517,7 +522,7 @@ unsafe extern "C" fn hot_submit(
     raw::guard(env, || {
         let a = raw::args::<4>(env, info);
         let hot: &Hot = raw::state(a.data);
-        let Some(key) = raw::read_string(env, a.argv[0]) else {
+        let Some(key) = exact_key::exact_string(env, a.argv[0]) else {
             return raw::throw_type_error(env, "ERR_QERRORS_INVALID_KEY", "key must be a string");
         };
         let (Some(cost), Some(flags), Some(id)) = (

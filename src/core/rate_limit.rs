@@ -31,7 +31,11 @@
 //! # Limits of the numbers
 //! `limit`, `burst` and costs are at most [`MAX_LIMIT`]; `windowMs` is at most
 //! [`MAX_WINDOW_MS`] (the `setTimeout` maximum, about 24.8 days). With these bounds the
-//! 64-bit time arithmetic cannot overflow during 58 years of process uptime.
+//! 64-bit time arithmetic cannot overflow during 58 years of process uptime. Penalties
+//! can push a key's `tat` arbitrarily far ahead, so they saturate at [`MAX_AHEAD`] units
+//! ahead of now: every later sum (`ahead + interval`, `tat + cost·interval`) then stays
+//! far below 2^64, and `penalty`, `check`, `retryAfterMs` and `resetMs` keep agreeing
+//! (a saturated key stays limited for 2^62 units: at least 14 years at the finest scale).
 //!
 //! # Threads
 //! [`RateLimiter`] is `Send + Sync`; every method takes `&self` and holds one uncontended
@@ -49,6 +53,9 @@ use crate::core::clock::{CoarseClock, SharedClock};
 pub const MAX_LIMIT: u64 = 10_000_000;
 /// Largest window: 2^31 - 1 ms (about 24.8 days), the largest `setTimeout` delay.
 pub const MAX_WINDOW_MS: u64 = 2_147_483_647;
+/// Furthest a key's `tat` may run ahead of now, in time units (2^62): room for any cost
+/// times any interval (< 2^55) on top without overflowing 64 bits.
+pub const MAX_AHEAD: u64 = 1 << 62;
 /// Largest `max_keys`.
 pub const MAX_KEYS: usize = 100_000_000;
 /// Default `max_keys`.
@@ -619,16 +626,17 @@ impl RateLimiter {
         let now = self.now_units();
         let mut t = self.lock();
         let add = n.min(MAX_LIMIT) * self.interval;
+        let cap = now.saturating_add(MAX_AHEAD);
         let tat = match t.find(key) {
             Some(i) => {
                 let s = &mut t.slots[i as usize];
-                s.tat = s.tat.max(now).saturating_add(add);
+                s.tat = s.tat.max(now).saturating_add(add).min(cap);
                 let tat = s.tat;
                 t.touch(i);
                 tat
             }
             None if n > 0 => {
-                let tat = now.saturating_add(add);
+                let tat = now.saturating_add(add).min(cap);
                 t.insert(key, tat, self.config.max_keys, now);
                 tat
             }
@@ -1166,8 +1174,113 @@ mod tests {
         Ok(())
     }
 
+    /// What `penalty(k, 0)`, `state`, `retry_after_ms`, `reset_ms` and then `check` say
+    /// about one key must tell the same story; `check` runs last since it consumes.
+    fn assert_agree(rl: &RateLimiter, key: &[u8], ctx: &str) -> Result<(), TestCaseError> {
+        let st = rl.state(key);
+        let by_penalty = rl.penalty(key, 0);
+        let retry = rl.retry_after_ms(key);
+        let reset = rl.reset_ms(key);
+        prop_assert_eq!(retry, st.retry_after_ms, "{}", ctx);
+        prop_assert_eq!(reset, st.reset_ms, "{}", ctx);
+        prop_assert!(retry <= reset, "retry {} > reset {}: {}", retry, reset, ctx);
+        let allowed_now = st.remaining >= 1;
+        prop_assert_eq!(by_penalty >= 1 || by_penalty == 0, allowed_now, "{}", ctx);
+        if allowed_now {
+            prop_assert_eq!(by_penalty as u64, st.remaining, "{}", ctx);
+        }
+        prop_assert_eq!(retry == 0, allowed_now, "retry {}: {}", retry, ctx);
+        let checked = rl.check(key);
+        prop_assert_eq!(checked >= 0, allowed_now, "check {}: {}", checked, ctx);
+        Ok(())
+    }
+
+    #[test]
+    fn penalty_overflow_saturates_and_every_answer_agrees() {
+        // limit 1 per 2^31-1 ms and 859 penalties of 1e7 once wrapped the 64-bit time:
+        // penalty() said 1 remained while check() refused and resetMs() was 1.8e19.
+        let (rl, clock) = limiter(RateLimitConfig::new(1, MAX_WINDOW_MS));
+        for _ in 0..859 {
+            assert_eq!(rl.penalty(b"k", MAX_LIMIT), -1);
+        }
+        let st = rl.state(b"k");
+        assert_eq!(st.remaining, 0);
+        assert_eq!(
+            st.reset_ms, MAX_AHEAD,
+            "saturated at MAX_AHEAD units (scale 1)"
+        );
+        assert_eq!(
+            st.retry_after_ms, MAX_AHEAD,
+            "burst 1: the one request waits for it all"
+        );
+        assert_eq!(rl.check(b"k"), -1);
+        assert_eq!(rl.retry_after_ms(b"k"), st.retry_after_ms);
+        clock.advance(MAX_WINDOW_MS);
+        assert_eq!(
+            rl.reset_ms(b"k"),
+            MAX_AHEAD - MAX_WINDOW_MS,
+            "time still passes"
+        );
+        assert_eq!(rl.penalty(b"k", 1), -1);
+        assert_eq!(
+            rl.reset_ms(b"k"),
+            MAX_AHEAD,
+            "a later penalty saturates again"
+        );
+        assert_eq!(rl.reward(b"k", MAX_LIMIT), -1);
+        assert_eq!(rl.check(b"k"), -1);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Hostile {
+        /// `penalty(n)` repeated: overflow needs hundreds of the largest penalties.
+        Penalty(u64, u32),
+        Reward(u64),
+        Consume(u64),
+        Advance(u64),
+    }
+
+    fn hostile_op() -> impl Strategy<Value = Hostile> {
+        let big = prop_oneof![0u64..4, Just(MAX_LIMIT), (0u64..=MAX_LIMIT)];
+        prop_oneof![
+            4 => (big.clone(), prop_oneof![Just(1u32), 1u32..2_000])
+                .prop_map(|(n, times)| Hostile::Penalty(n, times)),
+            1 => big.clone().prop_map(Hostile::Reward),
+            2 => big.prop_map(Hostile::Consume),
+            1 => prop_oneof![0u64..10, Just(MAX_WINDOW_MS), 0u64..=u64::from(u32::MAX)]
+                .prop_map(Hostile::Advance),
+        ]
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Extreme options and penalties: after every operation the limiter's answers about
+        /// the key agree with each other (the arithmetic saturates, never wraps).
+        #[test]
+        fn answers_agree_under_extreme_penalties(
+            limit in prop_oneof![Just(1u64), Just(MAX_LIMIT), 1u64..=MAX_LIMIT],
+            window_ms in prop_oneof![Just(1u64), Just(MAX_WINDOW_MS), 1u64..=MAX_WINDOW_MS],
+            burst in prop_oneof![Just(1u64), Just(MAX_LIMIT), 1u64..=MAX_LIMIT],
+            ops in proptest::collection::vec(hostile_op(), 1..200),
+        ) {
+            let mut cfg = RateLimitConfig::new(limit, window_ms);
+            cfg.burst = burst;
+            let (rl, clock) = limiter(cfg);
+            for (step, op) in ops.iter().enumerate() {
+                match *op {
+                    Hostile::Penalty(n, times) => {
+                        for _ in 0..times {
+                            rl.penalty(b"k", n);
+                        }
+                    }
+                    Hostile::Reward(n) => { rl.reward(b"k", n); }
+                    Hostile::Consume(c) => { rl.consume(b"k", c); }
+                    Hostile::Advance(ms) => clock.advance(ms),
+                }
+                assert_agree(&rl, b"k", &format!("step {step} {op:?}"))?;
+            }
+        }
 
         /// With room for every key, sweeps of any size never change a decision.
         #[test]

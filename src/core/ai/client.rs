@@ -5,6 +5,11 @@
 //! Retried: 408, 409, 429, 5xx, timeouts and network errors. Never retried: other statuses
 //! (400, 401, 403, 404, …) and a body over the cap, which would fail again the same way.
 //! A `retry-after-ms` or `retry-after` (seconds or HTTP date) answer sets the delay, capped.
+//!
+//! Redirects are never followed: a 3xx answer is a provider error (`CallError::Redirect`,
+//! not retried). Following one would re-send the prompt, and with Gemini the
+//! `x-goog-api-key` header, to whatever host the answer names (another server, a cloud
+//! metadata address such as 169.254.169.254); a provider endpoint has no reason to redirect.
 
 use std::time::{Duration, SystemTime};
 
@@ -22,6 +27,8 @@ pub enum CallError {
     Network(String),
     /// The response body is larger than the cap.
     TooLarge,
+    /// The server answered with this 3xx status; redirects are never followed.
+    Redirect(u16),
 }
 
 impl CallError {
@@ -30,7 +37,7 @@ impl CallError {
         match self {
             CallError::Status(s) => matches!(s, 408 | 409 | 429) || (500..600).contains(s),
             CallError::Timeout | CallError::Network(_) => true,
-            CallError::TooLarge => false,
+            CallError::TooLarge | CallError::Redirect(_) => false,
         }
     }
 }
@@ -42,6 +49,10 @@ impl std::fmt::Display for CallError {
             CallError::Timeout => f.write_str("provider call timed out"),
             CallError::Network(e) => write!(f, "provider call failed: {e}"),
             CallError::TooLarge => f.write_str("provider response is larger than the cap"),
+            CallError::Redirect(s) => write!(
+                f,
+                "provider answered a redirect (HTTP {s}); redirects are not followed, configure the final URL"
+            ),
         }
     }
 }
@@ -75,6 +86,7 @@ impl HttpClient {
             .pool_max_idle_per_host(pool_size.max(1))
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent(concat!("qerrors/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Self {
@@ -118,6 +130,9 @@ impl HttpClient {
         let work = async {
             let mut resp = rb.send().await.map_err(|e| (classify(e), None))?;
             let status = resp.status().as_u16();
+            if (300..400).contains(&status) {
+                return Err((CallError::Redirect(status), None));
+            }
             if !(200..300).contains(&status) {
                 let h = resp.headers();
                 let hint = retry_after_ms(
@@ -240,5 +255,8 @@ mod tests {
         assert!(CallError::Timeout.retryable());
         assert!(CallError::Network("reset".into()).retryable());
         assert!(!CallError::TooLarge.retryable());
+        for s in [301, 302, 303, 307, 308] {
+            assert!(!CallError::Redirect(s).retryable(), "{s}");
+        }
     }
 }

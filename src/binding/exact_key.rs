@@ -1,0 +1,179 @@
+//! Keys by their exact UTF-16 content, for the rate limiter and the Redis store.
+//!
+//! N-API's UTF-8 read replaces every lone surrogate with U+FFFD, so `user-\ud800`,
+//! `user-\udfff` and `user-\ufffd` would read as one key and share one bucket. Reading
+//! UTF-8 stays the fast path (keys are hashed as UTF-8, so `checkBatch` buffers, IPv6
+//! grouping and Redis key names see ordinary text); only a read that produced U+FFFD is
+//! read again as UTF-16 and encoded so that distinct strings stay distinct:
+//! - [`wtf8`] for byte keys (the in-process limiter): UTF-8 extended to lone surrogates
+//!   (`ED A0 80`..`ED BF BF`, sequences well-formed UTF-8 never holds), so a well-formed
+//!   key keeps its bytes, and its bucket.
+//! - [`escaped`] for string keys (the Redis store, whose keys are Redis key names): every
+//!   U+FFFD of the output is followed by four hex digits naming the unit it stands for (a
+//!   lone surrogate, or `fffd` for a real U+FFFD); keys without U+FFFD are unchanged.
+//!
+//! The LRU cache stores keys as Latin-1 or UTF-16 units instead; that form would change
+//! every non-ASCII limiter key's bucket and Redis key name, so it is not reused here.
+
+use std::fmt::Write;
+use std::ptr;
+
+use napi::sys;
+
+use super::raw;
+
+/// UTF-8 of U+FFFD, what N-API writes for a lone surrogate.
+const REPLACEMENT: [u8; 3] = [0xEF, 0xBF, 0xBD];
+
+/// Whether UTF-8 read from a JS string may have lost lone surrogates.
+#[inline]
+pub fn may_be_lossy(utf8: &[u8]) -> bool {
+    // A branch-free OR over the bytes (vectorized, inlined): cheaper for a short key than
+    // a call to a search routine. Keys rarely hold 0xEF at all.
+    let any_ef = utf8
+        .iter()
+        .fold(false, |seen, &b| seen | (b == REPLACEMENT[0]));
+    any_ef && utf8.windows(3).any(|w| w == REPLACEMENT)
+}
+
+/// WTF-8 of UTF-16 units: UTF-8 for well-formed text, the 3-byte generalized form for a
+/// lone surrogate. Injective on UTF-16.
+pub fn wtf8(units: &[u16]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(units.len() * 3);
+    for r in char::decode_utf16(units.iter().copied()) {
+        match r {
+            Ok(c) => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+            Err(e) => {
+                let u = e.unpaired_surrogate();
+                out.extend_from_slice(&[
+                    0xE0 | (u >> 12) as u8,
+                    0x80 | ((u >> 6) & 0x3F) as u8,
+                    0x80 | (u & 0x3F) as u8,
+                ]);
+            }
+        }
+    }
+    out
+}
+
+/// A valid `String` naming UTF-16 units exactly: U+FFFD plus four hex digits for every
+/// lone surrogate and every real U+FFFD, every other character as itself. Injective.
+pub fn escaped(units: &[u16]) -> String {
+    let mut out = String::with_capacity(units.len() + 8);
+    for r in char::decode_utf16(units.iter().copied()) {
+        let unit = match r {
+            Ok('\u{FFFD}') => 0xFFFD,
+            Ok(c) => {
+                out.push(c);
+                continue;
+            }
+            Err(e) => e.unpaired_surrogate(),
+        };
+        out.push('\u{FFFD}');
+        let _ = write!(out, "{unit:04x}");
+    }
+    out
+}
+
+/// The UTF-16 units of a JS string; `None` when `v` is not a string.
+///
+/// # Safety
+/// `env` and `v` must be valid for the running callback.
+unsafe fn read_units(env: sys::napi_env, v: sys::napi_value) -> Option<Vec<u16>> {
+    let mut len = 0usize;
+    if sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len)
+        != sys::Status::napi_ok
+    {
+        return None;
+    }
+    let mut units = vec![0u16; len + 1];
+    let mut n = 0usize;
+    sys::napi_get_value_string_utf16(env, v, units.as_mut_ptr(), len + 1, &mut n);
+    units.truncate(n);
+    Some(units)
+}
+
+/// The exact bytes of a string key whose UTF-8 read `utf8` may have lost lone surrogates
+/// (see [`may_be_lossy`]): its [`wtf8`] form.
+///
+/// # Safety
+/// `env` and `v` must be valid for the running callback.
+pub unsafe fn exact_bytes(env: sys::napi_env, v: sys::napi_value) -> Option<Vec<u8>> {
+    read_units(env, v).map(|u| wtf8(&u))
+}
+
+/// A string key as a `String` that keeps distinct JS strings distinct (see [`escaped`]);
+/// `None` when `v` is not a string.
+///
+/// # Safety
+/// `env` and `v` must be valid for the running callback.
+pub unsafe fn exact_string(env: sys::napi_env, v: sys::napi_value) -> Option<String> {
+    let s = raw::read_string(env, v)?;
+    if !s.contains('\u{FFFD}') {
+        return Some(s);
+    }
+    read_units(env, v).map(|u| escaped(&u))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(s: &str) -> Vec<u16> {
+        s.encode_utf16().collect()
+    }
+
+    #[test]
+    fn well_formed_keys_keep_their_utf8() {
+        for s in ["user-1", "é", "日本", "🦀 key", "\u{FFFD}", ""] {
+            assert_eq!(wtf8(&units(s)), s.as_bytes(), "{s}");
+        }
+        for s in ["user-1", "é", "日本", "🦀 key", ""] {
+            assert_eq!(escaped(&units(s)), s, "{s}");
+        }
+    }
+
+    #[test]
+    fn lone_surrogates_stay_distinct() {
+        let keys: Vec<Vec<u16>> = [0xD800u16, 0xDBFF, 0xDC00, 0xDFFF, 0xFFFD]
+            .iter()
+            .map(|&u| {
+                let mut k = units("user-");
+                k.push(u);
+                k
+            })
+            .collect();
+        let mut bytes: Vec<Vec<u8>> = keys.iter().map(|k| wtf8(k)).collect();
+        let mut strings: Vec<String> = keys.iter().map(|k| escaped(k)).collect();
+        assert_eq!(wtf8(&keys[0]), b"user-\xED\xA0\x80");
+        assert_eq!(escaped(&keys[0]), "user-\u{FFFD}d800");
+        assert_eq!(escaped(&keys[4]), "user-\u{FFFD}fffd");
+        bytes.sort();
+        bytes.dedup();
+        strings.sort();
+        strings.dedup();
+        assert_eq!((bytes.len(), strings.len()), (5, 5));
+        for b in &bytes[..] {
+            let lone = b.windows(3).any(|w| w[0] == 0xED && w[1] >= 0xA0);
+            assert_eq!(std::str::from_utf8(b).is_err(), lone);
+        }
+    }
+
+    #[test]
+    fn escaping_cannot_be_imitated_by_text() {
+        // A real U+FFFD followed by "d800" differs from a lone \ud800.
+        let mut lone = units("a");
+        lone.push(0xD800);
+        assert_ne!(escaped(&lone), escaped(&units("a\u{FFFD}d800")));
+        // A surrogate pair is one character, not two escapes.
+        assert_eq!(escaped(&[0xD83E, 0xDD80]), "🦀");
+        assert_eq!(escaped(&[0xDD80, 0xD83E]), "\u{FFFD}dd80\u{FFFD}d83e");
+    }
+
+    #[test]
+    fn lossy_reads_are_detected() {
+        assert!(may_be_lossy("user-\u{FFFD}".as_bytes()));
+        assert!(!may_be_lossy("user-é日本".as_bytes()));
+        assert!(!may_be_lossy(b"\xEF\xBF"));
+    }
+}
