@@ -24,6 +24,7 @@ module.exports = {
   RateLimiter: rateLimiter.RateLimiter,
   RateLimiterStore: rateLimiter.RateLimiterStore,
   rateLimit: rateLimiter.rateLimit,
+  ipKeyGenerator: rateLimiter.ipKeyGenerator,
   // LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md)
   LruCache: require('./lib/native/cache').LruCache,
   // Async JSON: parse, extract, stringify (docs/json.md)

@@ -6,7 +6,7 @@ const native = require('./native.js');
 export default native;
 export const { nativeVersion, getMetrics, toPrometheus, metricsHandler, trackMetrics } = native;
 export const { CircuitBreaker, CircuitBreakerFakeClock, createCircuitBreakerHandle } = native;
-export const { RateLimiter, RateLimiterStore, rateLimit } = native;
+export const { RateLimiter, RateLimiterStore, rateLimit, ipKeyGenerator } = native;
 export const { LruCache } = native;
 export const { json } = native;
 export const { aiPipeline } = native;
