@@ -16,6 +16,7 @@ module.exports = {
   toPrometheus: metrics.toPrometheus,
   metricsHandler: metrics.metricsHandler,
   trackMetrics: metrics.track,
+  registerPromMetrics: metrics.registerPromMetrics,
   // Circuit breaker (docs/circuit-breaker.md)
   CircuitBreaker: require('./lib/native/breaker').CircuitBreaker,
   CircuitBreakerFakeClock: native.CircuitBreakerFakeClock,
