@@ -259,3 +259,23 @@ test('ipKeyGenerator: IPv4 as is, IPv4-mapped as IPv4, IPv6 as its subnet in RFC
   assert.equal(ipKeyGenerator('2001:db8::1', false), '2001:db8::1');
   assert.throws(() => ipKeyGenerator('2001:db8::1', 0), { name: 'RangeError', code: 'ERR_QERRORS_INVALID_IPV6_SUBNET' });
 });
+
+test('a limit function on the native store: a burst of exactly l requests for l up to 3162, slightly more above', async () => {
+  const burstOf = async (l) => {
+    const store = new RateLimiterStore({ clock: 'manual', sweepIntervalMs: 0 });
+    const mw = rateLimit({ limit: () => l, store, keyGenerator: () => 'k', validate: false, legacyHeaders: false, handler: () => {} });
+    let allowed = 0;
+    const res = { headersSent: false, setHeader() {} };
+    for (let i = 0; i < l + 20; i++) await mw({}, res, () => allowed++);
+    return allowed;
+  };
+  for (const l of [1, 2, 7, 100, 999, 3162]) assert.equal(await burstOf(l), l, `limit ${l}`);
+  const big = await burstOf(10000);
+  assert.ok(big >= 10000 && big <= 10010, `limit 10000 gave ${big}`);
+});
+
+test('RateLimiterStore.init({ limit: 0 }): express-rate-limit refuses every hit (totalHits 1 > 0)', async () => {
+  const store = new RateLimiterStore({ clock: 'manual', sweepIntervalMs: 0 });
+  store.init({ windowMs: 1000, limit: 0 });
+  assert.equal((await store.increment('k')).totalHits, 1);
+});

@@ -101,7 +101,7 @@ async function main(args) {
   if (`v${pkg.version}` !== TAG) console.warn(`warning: the suite is express-rate-limit ${pkg.version}, the table is for ${TAG}`);
 
   const peer = runJest(opts.suite, null, {});
-  // A service's own fake-timer tests set this too (docs/rate-limiter.md, "Clocks").
+  // A service's own fake-timer tests set this too (docs/rate-limiter.md, "Clock").
   const ours = runJest(opts.suite, oursConfig(opts.suite), { QERRORS_LIMITER_CLOCK: 'js' });
   // The same run on the default native clock, which jest's fake timers cannot move.
   const coarse = runJest(opts.suite, oursConfig(opts.suite), { QERRORS_LIMITER_CLOCK: 'coarse' });
@@ -140,9 +140,9 @@ function writeDocs(s) {
     `Suite: express-rate-limit ${TAG}, \`test/library/*-test.ts\` (jest + ts-jest), run by`,
     '`node compat/run.js express-rate-limit --suite <dir>`; the suite\'s imports of the library',
     '(`source/index`, `source/memory-store`) are mapped to `compat/express-rate-limit/shim/`, plain',
-    're-exports of `rateLimit` (default and named export) and `RateLimiterStore` (as `MemoryStore`).',
+    're-exports of `rateLimit` (default and named export), `RateLimiterStore` (as `MemoryStore`) and `ipKeyGenerator`.',
     'The run sets `QERRORS_LIMITER_CLOCK=js`, as a service\'s own fake-timer tests would, so that',
-    'jest\'s fake `Date.now()` drives the limiter (docs/rate-limiter.md, "Clocks").',
+    'jest\'s fake `Date.now()` drives the limiter (docs/rate-limiter.md, "Clock").',
     '',
     '| peer (tag) | tests | pass on the peer | applicable | pass on ours | not applicable |',
     '| --- | --- | --- | --- | --- | --- |',
