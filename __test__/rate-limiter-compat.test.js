@@ -279,3 +279,24 @@ test('RateLimiterStore.init({ limit: 0 }): express-rate-limit refuses every hit 
   store.init({ windowMs: 1000, limit: 0 });
   assert.equal((await store.increment('k')).totalHits, 1);
 });
+
+test('two middlewares with one identifier are tracked apart', () => {
+  const { trackedLimiterStats } = require('../lib/native/limiter');
+  const a = rateLimit({ limit: 1, identifier: 'twice' });
+  const b = rateLimit({ limit: 1, identifier: 'twice' });
+  const names = trackedLimiterStats().map(([n]) => n).filter((n) => n.startsWith('rateLimit.twice'));
+  assert.equal(names.length, 2, names.join());
+  assert.ok(a.stats() && b.stats());
+});
+
+test('a middleware that is dropped leaves the metrics', async () => {
+  assert.equal(typeof global.gc, 'function', 'run with --expose-gc');
+  const { trackedLimiterStats } = require('../lib/native/limiter');
+  (() => rateLimit({ limit: 1, identifier: 'dropped' }))();
+  assert.ok(trackedLimiterStats().some(([n]) => n === 'rateLimit.dropped'));
+  for (let i = 0; i < 5 && trackedLimiterStats().some(([n]) => n === 'rateLimit.dropped'); i++) {
+    await new Promise((r) => setImmediate(r));
+    global.gc();
+  }
+  assert.ok(!trackedLimiterStats().some(([n]) => n === 'rateLimit.dropped'));
+});

@@ -594,7 +594,10 @@ const consoleLogger = {
 // and its store can still be collected).
 /** @type {Map<string, WeakRef<{ stats: () => object }>>} */
 const tracked = new Map();
-const untrackOnCollect = new FinalizationRegistry((name) => tracked.delete(name));
+const untrackOnCollect = new FinalizationRegistry((name) => {
+  const ref = tracked.get(name);
+  if (ref !== undefined && ref.deref() === undefined) tracked.delete(name);
+});
 let trackedSeq = 0;
 
 /**
@@ -895,7 +898,9 @@ function rateLimit(options = {}) {
   middleware.store = o.store ?? nativeStore;
 
   const source = nativeStore !== undefined ? nativeStore : { stats: () => ({ ...counts }) };
-  const name = `rateLimit.${typeof o.identifier === 'string' ? o.identifier : ++trackedSeq}`;
+  let name = `rateLimit.${typeof o.identifier === 'string' ? o.identifier : ++trackedSeq}`;
+  // Two live middlewares with one identifier are reported apart.
+  if (tracked.has(name) && tracked.get(name).deref() !== undefined) name = `${name}#${++trackedSeq}`;
   // The stats source lives as long as the middleware does.
   middleware.stats = () => source.stats();
   tracked.set(name, new WeakRef(middleware));
