@@ -788,9 +788,7 @@ function rateLimit(options = {}) {
         report('singleCount', 'ERR_QERRORS_DOUBLE_COUNT', `rateLimit: the hit count for ${key} was incremented twice for one request (is the middleware mounted twice?)`);
       }
       countedRequests.set(req, [...seen, key]);
-      const info = { limit: reqLimit, used: totalHits, remaining: Math.max(reqLimit - totalHits, 0), resetTime, key };
-      // express-rate-limit's deprecated name for `used`, kept out of iteration and JSON.
-      Object.defineProperty(info, 'current', { value: totalHits, enumerable: false });
+      const info = new RateLimitInfo(reqLimit, totalHits, resetTime, key);
       req[cfg.requestPropertyName] = info;
       setHeaders(res, info, req, key);
       const limited = totalHits > reqLimit;
@@ -906,6 +904,22 @@ function rateLimit(options = {}) {
   tracked.set(name, new WeakRef(middleware));
   untrackOnCollect.register(middleware, name);
   return middleware;
+}
+
+/** `req.rateLimit`: five own fields, as express-rate-limit sets them. */
+class RateLimitInfo {
+  constructor(limit, used, resetTime, key) {
+    this.limit = limit;
+    this.used = used;
+    this.remaining = Math.max(limit - used, 0);
+    this.resetTime = resetTime;
+    this.key = key;
+  }
+
+  /** express-rate-limit's deprecated name for `used`; on the prototype, so out of iteration and JSON. */
+  get current() {
+    return this.used;
+  }
 }
 
 /** @param {unknown} n */
