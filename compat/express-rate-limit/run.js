@@ -128,7 +128,8 @@ async function main(args) {
 
 function writeDocs(s) {
   const reasons = new Map();
-  for (const r of s.rows) {
+  // Jest finishes files in varying order; the page lists them by name so reruns do not churn.
+  for (const r of [...s.rows].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) {
     if (!r.na) continue;
     if (!reasons.has(r.na)) reasons.set(r.na, []);
     reasons.get(r.na).push(r.id);
