@@ -13,13 +13,15 @@ export interface MetricsSnapshot {
     externalBytes: number;
     arrayBuffersBytes: number;
   };
-  eventLoop: { delayMeanMs: number; delayP50Ms: number; delayP99Ms: number; delayMaxMs: number };
+  /** Delay beyond the monitor's sampling period (resolutionMs), since monitoring started. */
+  eventLoop: { delayMeanMs: number; delayP50Ms: number; delayP99Ms: number; delayMaxMs: number; samples: number; resolutionMs: number };
   qerrors: {
     errorsHandled: number;
     latencyMeanMs: number;
     latencyP50Ms: number;
     latencyP99Ms: number;
     latencyMaxMs: number;
+    latencySumMs: number;
   };
   /**
    * Stats of every tracked component, by name: `ai` (the AI pipeline), `memory` (the
@@ -37,6 +39,11 @@ export declare function toPrometheus(snapshot?: MetricsSnapshot): string;
 export declare function metricsHandler(): (req: { query?: Record<string, unknown>; headers?: Record<string, unknown> }, res: { setHeader(name: string, value: string): unknown; end(body: string): unknown }) => void;
 /** Adds a component to every snapshot; objects with `stats` (method or getter) are held weakly. Returns an untrack function. */
 export declare function trackMetrics(name: string, source: (() => object) | { readonly stats: object | (() => object) }): () => void;
+/**
+ * Registers qerrors' metric families into a prom-client registry (default: prom-client's
+ * global `register`, which needs prom-client installed). Returns a function that removes them.
+ */
+export declare function registerPromMetrics(registry?: { registerMetric(metric: any): void; removeSingleMetric?(name: string): void }): () => void;
 // ---- circuit breaker -------------------------------------------------------------
 
 import { EventEmitter } from 'node:events';
@@ -203,8 +210,12 @@ export interface RateLimiterOptions {
   maxKeys?: number;
   /** Group IPv6 keys by this prefix length (1-128); false (default) does not group. */
   ipv6Subnet?: number | false;
-  /** 'coarse' (default, ~1-4 ms resolution), 'precise', or 'manual' (tests; see advanceTime). */
-  clock?: 'coarse' | 'precise' | 'manual';
+  /**
+   * 'coarse' (default, ~1-4 ms resolution), 'precise', 'manual' (tests; see advanceTime), or
+   * 'js' (follows Date.now(), so jest/sinon fake timers move it). Without it,
+   * QERRORS_LIMITER_CLOCK chooses ('coarse', 'precise' or 'js').
+   */
+  clock?: 'coarse' | 'precise' | 'manual' | 'js';
   /** How often idle keys are swept, in ms; 0 = no timer. Default 1000. The timer is unref'd. */
   sweepIntervalMs?: number;
 }
@@ -221,6 +232,7 @@ export declare class RateLimiter {
   readonly windowMs: number;
   readonly burst: number;
   readonly maxKeys: number;
+  readonly clock: 'coarse' | 'precise' | 'manual' | 'js';
   /** Remaining requests after this one, or -1 when limited. */
   check(key: string): number;
   /** Weighted request (cost defaults to 1; 0 only reads): remaining, or -1. */
@@ -256,6 +268,7 @@ export declare class RateLimiterStore {
   resetKey(key: string): Promise<void>;
   resetAll(): Promise<void>;
   get(key: string): Promise<ClientRateLimitInfo | undefined>;
+  stats(): RateLimiterStats;
   shutdown(): void;
 }
 /** Any express-rate-limit compatible store. */
@@ -304,9 +317,13 @@ export interface RateLimitMiddleware {
   resetKey(key: string): unknown;
   getKey(key: string): Awaitable<ClientRateLimitInfo | undefined>;
   store: RateLimitStore;
+  /** The counters the metrics report for this middleware (the native store's, or allowed/limited for another store). */
+  stats(): RateLimiterStats | { allowed: number; limited: number };
 }
 /** Express middleware compatible with express-rate-limit v8 options and headers. */
 export declare function rateLimit(options?: RateLimitOptions): RateLimitMiddleware;
+/** express-rate-limit v8's key of an IP address: IPv4 as is, IPv4-mapped as IPv4, IPv6 as its /ipv6Subnet network (default 56). */
+export declare function ipKeyGenerator(ip: string, ipv6Subnet?: number | false): string;
 
 // json (async JSON: parse, extract, stringify)
 /** Options of the `json` functions. */

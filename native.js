@@ -16,6 +16,7 @@ module.exports = {
   toPrometheus: metrics.toPrometheus,
   metricsHandler: metrics.metricsHandler,
   trackMetrics: metrics.track,
+  registerPromMetrics: metrics.registerPromMetrics,
   // Circuit breaker (docs/circuit-breaker.md)
   CircuitBreaker: require('./lib/native/breaker').CircuitBreaker,
   CircuitBreakerFakeClock: native.CircuitBreakerFakeClock,
@@ -24,6 +25,7 @@ module.exports = {
   RateLimiter: rateLimiter.RateLimiter,
   RateLimiterStore: rateLimiter.RateLimiterStore,
   rateLimit: rateLimiter.rateLimit,
+  ipKeyGenerator: rateLimiter.ipKeyGenerator,
   // LRU + TTL cache with entries off the V8 heap (docs/lru-cache.md)
   LruCache: require('./lib/native/cache').LruCache,
   // Async JSON: parse, extract, stringify (docs/json.md)

@@ -4,9 +4,9 @@ const require = createRequire(import.meta.url);
 const native = require('./native.js');
 
 export default native;
-export const { nativeVersion, getMetrics, toPrometheus, metricsHandler, trackMetrics } = native;
+export const { nativeVersion, getMetrics, toPrometheus, metricsHandler, trackMetrics, registerPromMetrics } = native;
 export const { CircuitBreaker, CircuitBreakerFakeClock, createCircuitBreakerHandle } = native;
-export const { RateLimiter, RateLimiterStore, rateLimit } = native;
+export const { RateLimiter, RateLimiterStore, rateLimit, ipKeyGenerator } = native;
 export const { LruCache } = native;
 export const { json } = native;
 export const { aiPipeline } = native;

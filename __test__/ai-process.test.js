@@ -203,7 +203,7 @@ test('the pipeline reports its counters to getMetrics() as component ai', async 
   assert.equal(snap.components.ai.provider, 'offline');
   assert.equal(snap.components.ai.offline, 1);
   assert.equal('lastError' in snap.components.ai, false);
-  assert.match(toPrometheus(snap), /component_offline\{component="ai"\} 1/);
+  assert.match(toPrometheus(snap), /component_offline_total\{component="ai"\} 1/);
 });
 
 test('huge messages and stacks are bounded; identical heads share a fingerprint', async () => {

@@ -75,7 +75,7 @@ test('the metrics endpoint shows errorsHandled and the ai component; the monitor
 
   const prom = await (await fetch(`${base}/metrics`)).text();
   assert.match(prom, /^qerrors_errors_handled_total \d+$/m);
-  assert.match(prom, /^qerrors_component_cache_hits\{component="ai"\} 18$/m);
+  assert.match(prom, /^qerrors_component_cache_hits_total\{component="ai"\} 18$/m);
   assert.match(prom, /^qerrors_component_info\{component="memory",field="level",value="normal"\} 1$/m);
 
   const r = await monitor([`${base}/metrics`, '--once', '--sample-ms', '50']);

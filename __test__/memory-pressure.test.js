@@ -249,7 +249,7 @@ test('the AI pipeline starts the shared policy on first use; shutdown and qerror
     }
     assert.ok(snap.components.memory.checks >= 1);
     assert.equal(typeof snap.components.ai.cacheLimit, 'number');
-    assert.match(metrics.toPrometheus(snap), /^qerrors_component_shrink_events\{component="memory"\} \d+$/m);
+    assert.match(metrics.toPrometheus(snap), /^qerrors_component_shrink_events_total\{component="memory"\} \d+$/m);
 
     assert.ok(metrics.getMetrics().components.queue, 'queue stats while the pipeline runs');
     await ai.shutdown();

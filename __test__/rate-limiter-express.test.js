@@ -280,7 +280,7 @@ test('IPv6 clients are grouped by /56 by default (ipv6Subnet), IPv4-mapped as IP
       assert.equal((await get(base, '2001:db8:1:3:aaaa::9')).status, 429, 'same /56');
       const other = await get(base, '2001:db8:1:100::1');
       assert.equal(other.status, 200, 'another /56');
-      assert.equal((await other.json()).key, '2001:db8:1:100:0:0:0:0/56');
+      assert.equal((await other.json()).key, '2001:db8:1:100::/56');
       assert.equal((await get(base, '198.51.100.7')).status, 200);
       assert.equal((await get(base, '::ffff:198.51.100.7')).status, 429, 'IPv4-mapped is the IPv4 client');
     },
@@ -314,7 +314,8 @@ test('works on Express 5', async () => {
 test('setup errors are thrown at once with named codes', () => {
   const bad = (opts, name, code) => assert.throws(() => rateLimit(opts), { name, code });
   bad({ limt: 5 }, 'TypeError', 'ERR_QERRORS_UNKNOWN_OPTION');
-  bad({ limit: 0 }, 'RangeError', 'ERR_QERRORS_INVALID_LIMIT');
+  bad({ limit: -1 }, 'RangeError', 'ERR_QERRORS_INVALID_LIMIT');
+  bad({ limit: 10000001 }, 'RangeError', 'ERR_QERRORS_INVALID_LIMIT');
   bad({ limit: NaN }, 'RangeError', 'ERR_QERRORS_INVALID_LIMIT');
   bad({ limit: '5' }, 'TypeError', 'ERR_QERRORS_INVALID_LIMIT');
   bad({ windowMs: 25 * 24 * 3600 * 1000 }, 'RangeError', 'ERR_QERRORS_INVALID_WINDOW');
@@ -322,8 +323,6 @@ test('setup errors are thrown at once with named codes', () => {
   bad({ standardHeaders: 'draft-9' }, 'RangeError', 'ERR_QERRORS_HEADERS_DRAFT');
   bad({ store: {} }, 'TypeError', 'ERR_QERRORS_INVALID_STORE');
   bad({ store: { increment() {}, decrement() {}, resetKey() {}, init: 5 } }, 'TypeError', 'ERR_QERRORS_INVALID_STORE');
-  bad({ limit: () => 5 }, 'TypeError', 'ERR_QERRORS_LIMIT_FUNCTION');
-  bad({ limit: () => 5, store: new RateLimiterStore() }, 'TypeError', 'ERR_QERRORS_STORE_NEEDS_LIMIT');
   bad({ keyGenerator: 'ip' }, 'TypeError', 'ERR_QERRORS_INVALID_OPTION');
   bad({ ipv6Subnet: 200 }, 'RangeError', 'ERR_QERRORS_INVALID_IPV6_SUBNET');
   bad({ burst: 0 }, 'RangeError', 'ERR_QERRORS_INVALID_BURST');

@@ -9,11 +9,54 @@
 const net = require('node:net');
 const { createHash } = require('node:crypto');
 const native = require('./loader');
+const { readSetting } = require('../policy/config');
+const { registerSourceList } = require('../ops/metrics');
 
 /** How often an idle limiter sweeps refilled keys out of its table. */
 const SWEEP_INTERVAL_MS = 1000;
 
 const LIMITER_OPTIONS = new Set(['limit', 'windowMs', 'burst', 'maxKeys', 'ipv6Subnet', 'clock', 'sweepIntervalMs']);
+const CLOCKS = new Set(['coarse', 'precise', 'manual', 'js']);
+
+/** @param {unknown} clock */
+function clockOf(clock) {
+  if (clock !== undefined) {
+    if (typeof clock !== 'string') throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', "clock must be 'coarse', 'precise', 'manual' or 'js'");
+    if (!CLOCKS.has(clock)) {
+      throw coded(RangeError, 'ERR_QERRORS_INVALID_OPTION', `clock must be 'coarse', 'precise', 'manual' or 'js', got ${String(clock)}`);
+    }
+    return clock;
+  }
+  // Limiters created without a `clock` option (e.g. `js` in a fake-timer test suite).
+  return readSetting('QERRORS_LIMITER_CLOCK');
+}
+
+const CLOCKED_METHODS = ['check', 'consume', 'retryAfterMs', 'resetMs', 'remaining', 'penalty', 'reward', 'checkBatch', 'sweep'];
+
+/**
+ * A native limiter on a manual clock that follows `Date.now()`: every call first moves the
+ * native clock to the time elapsed since creation, so jest/sinon fake timers drive it.
+ * `Date.now()` going backwards (a fake clock set back) is ignored: the native clock never
+ * goes back. The default coarse clock stays free of this per-call step.
+ * @param {any} n a native limiter created with clock 'manual'
+ */
+function followDateNow(n) {
+  const origin = Date.now();
+  let last = 0;
+  const out = { resetAll: n.resetAll, stats: n.stats, heapBytes: n.heapBytes, reset: n.reset };
+  for (const name of CLOCKED_METHODS) {
+    const method = n[name];
+    out[name] = (a, b) => {
+      const t = Date.now() - origin;
+      if (t > last) {
+        n.advanceTime(t - last);
+        last = t;
+      }
+      return method(a, b);
+    };
+  }
+  return out;
+}
 
 /**
  * @param {new (message: string) => Error} Kind
@@ -51,7 +94,7 @@ class RateLimiter {
 
   /**
    * @param {{ limit: number, windowMs?: number, burst?: number, maxKeys?: number,
-   *   ipv6Subnet?: number | false, clock?: 'coarse' | 'precise' | 'manual',
+   *   ipv6Subnet?: number | false, clock?: 'coarse' | 'precise' | 'manual' | 'js',
    *   sweepIntervalMs?: number }} options
    */
   constructor(options) {
@@ -63,7 +106,13 @@ class RateLimiter {
     if (typeof sweepMs !== 'number' || !(sweepMs >= 0) || sweepMs > 2147483647) {
       throw coded(RangeError, 'ERR_QERRORS_INVALID_OPTION', `sweepIntervalMs must be a number of ms from 0 (no timer) to 2147483647, got ${sweepMs}`);
     }
-    this.#n = native.createRateLimiter(options);
+    const clock = clockOf(options.clock);
+    this.#n =
+      clock === 'js'
+        ? followDateNow(native.createRateLimiter({ ...options, clock: 'manual' }))
+        : native.createRateLimiter(clock === options.clock ? options : { ...options, clock });
+    /** `coarse` (default), `precise`, `manual` or `js`. */
+    this.clock = clock;
     /** Requests allowed per window. */
     this.limit = options.limit;
     this.windowMs = options.windowMs === undefined ? 60000 : options.windowMs;
@@ -188,6 +237,19 @@ class RateLimiter {
 }
 
 const STORE_OPTIONS = new Set([...LIMITER_OPTIONS]);
+/** rateLimit()'s defaults (express-rate-limit's too), for a store given no limit or window. */
+const DEFAULT_LIMIT = 5;
+const DEFAULT_WINDOW_MS = 60000;
+/**
+ * Bucket size of a store serving a limit function: a request under limit `l` costs
+ * `floor(UNITS / l)` units of a bucket refilled at UNITS per window, which is a bucket of
+ * exactly `l` requests for `l` up to 3162 and of at most `l * (1 + l / UNITS)` above.
+ */
+const UNITS = 10000000;
+// The middleware's private entry points into its built-in store (a limit function).
+const kPerRequest = Symbol('perRequestLimit');
+const kIncrementFor = Symbol('incrementFor');
+const kDecrementFor = Symbol('decrementFor');
 
 /**
  * An express-rate-limit v8 `Store` backed by a native `RateLimiter`.
@@ -201,8 +263,12 @@ class RateLimiterStore {
   /** @type {RateLimiter | undefined} */
   #limiter;
   #options;
+  /** The store was given its own limit: init() changes nothing. */
+  #fixed;
+  /** Serving a limit function through rateLimit(): costs scale with each request's limit. */
+  #perRequest = false;
 
-  /** @param {{ limit?: number, windowMs?: number, burst?: number, maxKeys?: number, ipv6Subnet?: number | false, clock?: 'coarse' | 'precise' | 'manual', sweepIntervalMs?: number }} [options] */
+  /** @param {{ limit?: number, windowMs?: number, burst?: number, maxKeys?: number, ipv6Subnet?: number | false, clock?: 'coarse' | 'precise' | 'manual' | 'js', sweepIntervalMs?: number }} [options] */
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
       throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'RateLimiterStore options must be an object');
@@ -212,36 +278,81 @@ class RateLimiterStore {
     this.#options = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     /** Keys are local to this store (express-rate-limit reads this). */
     this.localKeys = true;
-    if (options.limit !== undefined) this.#limiter = new RateLimiter(this.#options);
+    this.#fixed = options.limit !== undefined;
+    if (this.#fixed) this.#limiter = new RateLimiter(this.#options);
   }
 
-  /** The native limiter (after `init`, or at once when `limit` was given). */
+  /** The native limiter (after `init` or the first use, or at once when `limit` was given). */
   get limiter() {
     return this.#limiter;
   }
 
   /**
-   * Called by express-rate-limit with its options; the store's own options win.
-   * @param {{ windowMs?: number, limit?: unknown }} options
+   * Called by the middleware with its options (express-rate-limit passes all of them);
+   * the store's own options win, and a missing limit or window takes rateLimit()'s
+   * defaults (5 per 60000 ms). Calling it again starts afresh.
+   * @param {{ windowMs?: number, limit?: unknown }} [options]
    */
   init(options) {
-    if (this.#limiter) return;
-    const limit = options && options.limit;
-    if (typeof limit !== 'number') {
+    if (this.#fixed) return;
+    const o = options !== null && typeof options === 'object' ? options : {};
+    let limit = o.limit ?? DEFAULT_LIMIT;
+    if (typeof limit === 'function') {
       throw coded(
         TypeError,
         'ERR_QERRORS_STORE_NEEDS_LIMIT',
-        'RateLimiterStore needs a numeric limit: pass { limit } to the store when the middleware limit is a function'
+        "RateLimiterStore: this middleware's limit is a function it evaluates per request, and the store decides with a numeric limit; give the store its own { limit }, or use qerrors' rateLimit(), which passes each request's limit to its store"
       );
     }
-    this.#limiter = new RateLimiter({ windowMs: options.windowMs, ...this.#options, limit });
+    // A limit of 0 refuses every request (every hit is over it); the bucket keeps 1 so hits are still counted.
+    if (limit === 0) limit = 1;
+    this.#replace(new RateLimiter({ windowMs: o.windowMs ?? DEFAULT_WINDOW_MS, ...this.#options, limit }));
+    this.#perRequest = false;
+  }
+
+  /** @param {RateLimiter} limiter */
+  #replace(limiter) {
+    if (this.#limiter) this.#limiter.close();
+    this.#limiter = limiter;
+  }
+
+  /** Prepares the store for rateLimit()'s limit function. @returns {boolean} false when the store has its own limit */
+  [kPerRequest](windowMs) {
+    if (this.#fixed) return false;
+    this.#replace(new RateLimiter({ windowMs, ...this.#options, limit: UNITS, burst: UNITS }));
+    this.#perRequest = true;
+    return true;
+  }
+
+  /** One request under this request's `limit` (per-request mode). @param {string} key @param {number} limit */
+  [kIncrementFor](key, limit) {
+    const l = this.#need();
+    const cost = Math.max(1, Math.floor(UNITS / limit));
+    const units = l.consume(key, cost);
+    if (units < 0) {
+      const missing = cost - Math.max(0, l.remaining(key));
+      return { totalHits: limit + 1, resetTime: new Date(Date.now() + Math.ceil((missing * l.windowMs) / UNITS)), cost: 0 };
+    }
+    const used = Math.min(limit, Math.max(1, limit - Math.floor(units / cost)));
+    return { totalHits: used, resetTime: new Date(Date.now() + l.resetMs(key)), cost };
+  }
+
+  /** Gives back what `kIncrementFor` took. @param {string} key @param {number} cost */
+  [kDecrementFor](key, cost) {
+    if (cost > 0) this.#need().reward(key, cost);
   }
 
   #need() {
-    if (!this.#limiter) {
-      throw coded(Error, 'ERR_QERRORS_STORE_NOT_INITIALIZED', 'RateLimiterStore was used before init(); pass { limit } to it or give it to a rate limiter first');
-    }
+    // Used before init() (express-rate-limit's MemoryStore allows it): rateLimit()'s defaults.
+    if (!this.#limiter) this.#replace(new RateLimiter({ windowMs: DEFAULT_WINDOW_MS, limit: DEFAULT_LIMIT, ...this.#options }));
     return this.#limiter;
+  }
+
+  #counting() {
+    if (this.#perRequest) {
+      throw coded(Error, 'ERR_QERRORS_STORE_PER_REQUEST_LIMIT', 'RateLimiterStore: this store serves a limit function of its rateLimit() middleware, so hits are counted only through it');
+    }
+    return this.#need();
   }
 
   /**
@@ -249,7 +360,7 @@ class RateLimiterStore {
    * @param {string} key @returns {{ totalHits: number, resetTime: Date }}
    */
   incrementSync(key) {
-    const l = this.#need();
+    const l = this.#counting();
     const remaining = l.check(key);
     return hitsOf(l, key, remaining);
   }
@@ -259,9 +370,9 @@ class RateLimiterStore {
     return this.incrementSync(key);
   }
 
-  /** Gives one request back. @param {string} key @returns {Promise<void>} */
+  /** Gives one request back (never above a full quota). @param {string} key @returns {Promise<void>} */
   async decrement(key) {
-    this.#need().reward(key, 1);
+    this.#counting().reward(key, 1);
   }
 
   /** @param {string} key @returns {Promise<void>} */
@@ -279,10 +390,15 @@ class RateLimiterStore {
    * @param {string} key @returns {Promise<{ totalHits: number, resetTime: Date } | undefined>}
    */
   async get(key) {
-    const l = this.#need();
+    const l = this.#counting();
     const resetMs = l.resetMs(key);
     if (resetMs === 0) return undefined;
     return { totalHits: Math.max(0, l.limit - l.remaining(key)), resetTime: new Date(Date.now() + resetMs) };
+  }
+
+  /** The native limiter's counters. */
+  stats() {
+    return this.#need().stats();
   }
 
   /** Stops the limiter's idle sweep timer. */
@@ -305,15 +421,17 @@ function hitsOf(l, key, remaining) {
 // ---- IP keys --------------------------------------------------------------------------
 
 /**
- * Parses an IPv6 address into 8 hextets, or null.
- * @param {string} ip
+ * Parses an IPv6 address into 8 hextets, or null; `dotted` tells whether it was written
+ * with an IPv4 tail (`::1.2.3.4`).
+ * @param {string} ip @returns {{ h: number[], dotted: boolean } | null}
  */
 function ipv6Hextets(ip) {
   let s = ip.split('%')[0];
   let tail = [];
   const lastColon = s.lastIndexOf(':');
   const last = s.slice(lastColon + 1);
-  if (last.includes('.')) {
+  const dotted = last.includes('.');
+  if (dotted) {
     // An embedded IPv4 tail (`::ffff:1.2.3.4`) fills the last two hextets.
     const o = last.split('.').map(Number);
     tail = [(o[0] << 8) | o[1], (o[2] << 8) | o[3]];
@@ -333,27 +451,57 @@ function ipv6Hextets(ip) {
     parts = [...head, ...new Array(fill).fill('0'), ...rest];
   }
   if (parts.length !== want) return null;
-  return [...parts.map((h) => parseInt(h, 16)), ...tail];
+  return { h: [...parts.map((x) => parseInt(x, 16)), ...tail], dotted };
+}
+
+/** RFC 5952 text of 8 hextets: lower-case hex, the longest run of 2+ zero hextets as `::`. */
+function formatIpv6(h) {
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (h[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && h[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = h.map((x) => x.toString(16));
+  if (best === -1) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
 /**
- * The key for an IP: IPv4 (and IPv4-mapped IPv6) as the IPv4 address, other IPv6
- * addresses as their `/subnet` network, so one client cannot rotate through its subnet.
- * @param {string} ip @param {number | false} subnet
+ * The rate-limit key of an IP address (express-rate-limit v8's `ipKeyGenerator`): IPv4
+ * addresses as they are; IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`, however written)
+ * and IPv4-compatible ones written with a dotted tail (`::1.2.3.4`) as their IPv4
+ * address; other IPv6 addresses as their `/ipv6Subnet` network (default 56), so one
+ * client cannot rotate through its own subnet, or unchanged with `ipv6Subnet: false`.
+ * @param {string} ip @param {number | false} [ipv6Subnet]
+ * @returns {string}
  */
-function ipKey(ip, subnet) {
+function ipKeyGenerator(ip, ipv6Subnet = 56) {
   if (!net.isIPv6(ip)) return ip;
-  const h = ipv6Hextets(ip);
-  if (h === null) return ip;
-  if (h[0] === 0 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0xffff) {
+  const parsed = ipv6Hextets(ip);
+  if (parsed === null) return ip;
+  const { h, dotted } = parsed;
+  if (h[0] === 0 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 0 && (h[5] === 0xffff || (h[5] === 0 && dotted))) {
     return `${h[6] >> 8}.${h[6] & 255}.${h[7] >> 8}.${h[7] & 255}`;
   }
-  if (subnet === false) return ip;
-  const out = h.map((x, i) => {
-    const bits = Math.min(16, Math.max(0, subnet - i * 16));
-    return (bits === 0 ? 0 : x & (0xffff << (16 - bits)) & 0xffff).toString(16);
+  if (ipv6Subnet === false) return ip;
+  if (!Number.isInteger(ipv6Subnet) || ipv6Subnet < 1 || ipv6Subnet > 128) {
+    throw coded(RangeError, 'ERR_QERRORS_INVALID_IPV6_SUBNET', `ipKeyGenerator: ipv6Subnet must be false or an integer from 1 to 128, got ${ipv6Subnet}`);
+  }
+  const masked = h.map((x, i) => {
+    const bits = Math.min(16, Math.max(0, ipv6Subnet - i * 16));
+    return bits === 0 ? 0 : x & (0xffff << (16 - bits)) & 0xffff;
   });
-  return `${out.join(':')}/${subnet}`;
+  return `${formatIpv6(masked)}/${ipv6Subnet}`;
 }
 
 // ---- Middleware -----------------------------------------------------------------------
@@ -422,6 +570,46 @@ function defaultIdentifier(limit, windowMs) {
   return `${limit}-in-${duration}`;
 }
 
+/** Log texts kept identical to express-rate-limit's, so a service's log alerts keep matching. */
+const LOG_INIT_FAILED = 'express-rate-limit: error during store initialization.';
+const LOG_ASYNC_INIT_FAILED = 'express-rate-limit: async error during store initialization.';
+const LOG_STORE_FAILED = 'express-rate-limit: error from store, allowing request without rate-limiting.';
+
+/**
+ * The default logger. Loggers are called as `(error, message)` (pino's order, as in
+ * express-rate-limit); the console prints the message first. `console` is looked up per
+ * call so a replaced or spied console is used.
+ */
+const consoleLogger = {
+  error: (...args) => console.error(...args.reverse()),
+  warn: (...args) => console.warn(...args.reverse()),
+};
+
+// Every rateLimit() middleware, for lib/ops/metrics.js (held weakly: a dropped middleware
+// and its store can still be collected).
+/** @type {Map<string, WeakRef<{ stats: () => object }>>} */
+const tracked = new Map();
+const untrackOnCollect = new FinalizationRegistry((name) => {
+  const ref = tracked.get(name);
+  if (ref !== undefined && ref.deref() === undefined) tracked.delete(name);
+});
+let trackedSeq = 0;
+
+/**
+ * The stats of every live rateLimit() middleware, by name (`rateLimit.<n>`, or
+ * `rateLimit.<identifier>` when `identifier` is a string).
+ * @returns {Array<[string, object]>}
+ */
+function trackedLimiterStats() {
+  const out = [];
+  for (const [name, ref] of tracked) {
+    const source = ref.deref();
+    if (source === undefined) tracked.delete(name);
+    else out.push([name, source.stats()]);
+  }
+  return out;
+}
+
 /**
  * Express middleware limiting requests per client, compatible with express-rate-limit
  * v8's options and headers. Without a `store`, decisions run in the native limiter;
@@ -434,21 +622,21 @@ function rateLimit(options = {}) {
   }
   rejectUnknownOptions(options, MIDDLEWARE_OPTIONS, 'rateLimit');
   const o = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const windowMs = o.windowMs ?? 60000;
-  const limit = o.limit ?? o.max ?? 5;
+  const windowMs = o.windowMs ?? DEFAULT_WINDOW_MS;
+  const limit = o.limit ?? o.max ?? DEFAULT_LIMIT;
   if (typeof windowMs !== 'number' || !Number.isInteger(windowMs) || windowMs < 1 || windowMs > 2147483647) {
     throw coded(typeof windowMs === 'number' ? RangeError : TypeError, 'ERR_QERRORS_INVALID_WINDOW', `rateLimit: windowMs must be an integer from 1 to 2147483647 (about 24.8 days), got ${windowMs}`);
   }
-  if (typeof limit !== 'function' && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
-    throw coded(typeof limit === 'number' ? RangeError : TypeError, 'ERR_QERRORS_INVALID_LIMIT', `rateLimit: limit must be a positive integer or a function returning one, got ${limit}`);
+  if (typeof limit !== 'function' && !validLimit(limit)) {
+    throw coded(typeof limit === 'number' ? RangeError : TypeError, 'ERR_QERRORS_INVALID_LIMIT', `rateLimit: limit must be an integer from 0 (refuse every request) to ${UNITS}, or a function returning one, got ${limit}`);
   }
   let standardHeaders = o.standardHeaders ?? false;
   if (standardHeaders === true) standardHeaders = 'draft-6';
   if (standardHeaders !== false && !DRAFTS.has(standardHeaders)) {
     throw coded(RangeError, 'ERR_QERRORS_HEADERS_DRAFT', `rateLimit: standardHeaders must be false, true, 'draft-6', 'draft-7' or 'draft-8', got ${String(standardHeaders)}`);
   }
-  const logger = o.logger ?? console;
-  if (typeof logger.error !== 'function' || typeof logger.warn !== 'function') {
+  const logger = o.logger ?? consoleLogger;
+  if (logger === null || typeof logger !== 'object' || typeof logger.error !== 'function' || typeof logger.warn !== 'function') {
     throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit: logger must have error() and warn() methods');
   }
   for (const name of ['keyGenerator', 'handler', 'skip', 'requestWasSuccessful']) {
@@ -486,10 +674,7 @@ function rateLimit(options = {}) {
     store = adaptStore(s);
     if (s instanceof RateLimiterStore) nativeStore = s;
   } else {
-    if (typeof limit === 'function') {
-      throw coded(TypeError, 'ERR_QERRORS_LIMIT_FUNCTION', 'rateLimit: a limit function needs a store; the built-in store takes a fixed numeric limit');
-    }
-    nativeStore = new RateLimiterStore({ limit, windowMs, burst: o.burst, maxKeys: o.maxKeys, ipv6Subnet: undefined });
+    nativeStore = new RateLimiterStore({ burst: o.burst, maxKeys: o.maxKeys });
     store = nativeStore;
   }
 
@@ -531,11 +716,11 @@ function rateLimit(options = {}) {
     if (trust === true) {
       report('trustProxy', 'ERR_QERRORS_PERMISSIVE_TRUST_PROXY', "rateLimit: Express 'trust proxy' is true, so any client can pick its own IP through X-Forwarded-For; set it to the number of proxies in front of the app (e.g. app.set('trust proxy', 1))");
     }
-    if (req.headers['x-forwarded-for'] && trust === false) {
+    if (req.headers && req.headers['x-forwarded-for'] && trust === false) {
       report('xForwardedForHeader', 'ERR_QERRORS_UNEXPECTED_X_FORWARDED_FOR', "rateLimit: the request has an X-Forwarded-For header but Express 'trust proxy' is unset, so every client behind the proxy shares one limit; set app.set('trust proxy', <number of proxies>)");
     }
     const subnet = typeof cfg.ipv6Subnet === 'function' ? await cfg.ipv6Subnet(req, res) : cfg.ipv6Subnet;
-    return ipKey(String(ip), subnet);
+    return ipKeyGenerator(String(ip), subnet);
   };
   const keyGenerator = o.keyGenerator ?? defaultKeyGenerator;
   const handler =
@@ -547,36 +732,49 @@ function rateLimit(options = {}) {
     });
 
   const optionsUsed = { ...o, windowMs, limit, standardHeaders, store: o.store ?? nativeStore };
-  if (store instanceof RateLimiterStore) {
-    // Our own store's misconfiguration (e.g. no numeric limit) is thrown here, at setup.
-    store.init(optionsUsed);
+  // With a limit function, the built-in store scales each request's cost to its limit.
+  let perRequest = false;
+  if (nativeStore !== undefined) {
+    // Our own store's misconfiguration is thrown here, at setup.
+    if (typeof limit === 'function') perRequest = nativeStore[kPerRequest](windowMs);
+    else nativeStore.init(optionsUsed);
   } else if (typeof store.init === 'function') {
     try {
       const r = store.init(optionsUsed);
-      if (r && typeof r.then === 'function') r.then(undefined, (e) => logger.error(e));
+      if (r && typeof r.then === 'function') r.then(undefined, (e) => logger.error(e, LOG_ASYNC_INIT_FAILED));
     } catch (e) {
-      logger.error(e);
+      logger.error(e, LOG_INIT_FAILED);
     }
   }
   const countedRequests = new WeakMap();
+  // Requests counted by a store that keeps no stats of its own.
+  const counts = nativeStore ? undefined : { allowed: 0, limited: 0 };
+  const watchOutcome = cfg.skipFailedRequests || cfg.skipSuccessfulRequests;
 
   const middleware = async function rateLimitMiddleware(req, res, next) {
+    // Listening starts before any await: a response that ends or closes while the key or
+    // the store is awaited must still give its hit back.
+    const outcome = watchOutcome ? watch(res) : undefined;
     try {
       if (await cfg.skip(req, res)) return next();
       const key = await keyGenerator(req, res);
-      let totalHits;
-      let resetTime;
+      const reqLimit = typeof cfg.limit === 'function' ? await cfg.limit(req, res) : cfg.limit;
+      if (!validLimit(reqLimit)) {
+        throw coded(RangeError, 'ERR_QERRORS_INVALID_LIMIT', `rateLimit: the limit function returned ${reqLimit}; it must return an integer from 0 to ${UNITS}`);
+      }
+      let r;
       try {
-        const r = nativeStore ? nativeStore.incrementSync(key) : await store.increment(key);
-        totalHits = r.totalHits;
-        resetTime = r.resetTime;
+        if (nativeStore !== undefined && reqLimit === 0) r = { totalHits: 1, resetTime: undefined };
+        else if (perRequest) r = nativeStore[kIncrementFor](key, reqLimit);
+        else r = nativeStore !== undefined ? nativeStore.incrementSync(key) : await store.increment(key);
       } catch (err) {
         if (cfg.passOnStoreError) {
-          logger.error(err);
+          logger.error(err, LOG_STORE_FAILED);
           return next();
         }
         throw err;
       }
+      const { totalHits, resetTime } = r;
       if (typeof totalHits !== 'number' || totalHits < 1 || !Number.isInteger(totalHits)) {
         report('positiveHits', 'ERR_QERRORS_INVALID_HITS', `rateLimit: the store returned totalHits ${totalHits}; it must be a positive integer`);
       }
@@ -585,13 +783,16 @@ function rateLimit(options = {}) {
         report('singleCount', 'ERR_QERRORS_DOUBLE_COUNT', `rateLimit: the hit count for ${key} was incremented twice for one request (is the middleware mounted twice?)`);
       }
       countedRequests.set(req, [...seen, key]);
-      const reqLimit = typeof cfg.limit === 'function' ? await cfg.limit(req, res) : cfg.limit;
-      const info = { limit: reqLimit, used: totalHits, remaining: Math.max(reqLimit - totalHits, 0), resetTime, key };
+      const info = new RateLimitInfo(reqLimit, totalHits, resetTime, key);
       req[cfg.requestPropertyName] = info;
       setHeaders(res, info, req, key);
       const limited = totalHits > reqLimit;
+      if (counts !== undefined) counts[limited ? 'limited' : 'allowed'] += 1;
       // A request the native limiter refused took nothing, so there is nothing to give back.
-      if ((!limited || !nativeStore) && (cfg.skipFailedRequests || cfg.skipSuccessfulRequests)) undoOnOutcome(req, res, key, resetTime);
+      if (outcome !== undefined && (!limited || nativeStore === undefined)) {
+        const giveBack = perRequest ? () => nativeStore[kDecrementFor](key, r.cost) : () => store.decrement(key);
+        outcome.decide(req, giveBack, resetTime);
+      }
       if (limited) {
         if ((cfg.legacyHeaders || cfg.standardHeaders) && !res.headersSent) {
           const ra = typeof cfg.retryAfter === 'function' ? await cfg.retryAfter(req, res) : cfg.retryAfter;
@@ -634,34 +835,52 @@ function rateLimit(options = {}) {
     }
   }
 
-  /** Gives the request back when skipFailedRequests / skipSuccessfulRequests says so. */
-  function undoOnOutcome(req, res, key, resetTime) {
-    let done = false;
-    const undo = async () => {
-      if (done) return;
-      done = true;
-      if (resetTime instanceof Date && Date.now() >= resetTime.getTime()) return;
-      try {
-        await store.decrement(key);
-      } catch (err) {
-        logger.error(err);
+  /**
+   * Records how the response ends, from the start of the request; `decide` then gives the
+   * hit back when skipFailedRequests / skipSuccessfulRequests says so (at most once, and
+   * not after the quota has refilled by itself).
+   */
+  function watch(res) {
+    const happened = [];
+    let onEvent;
+    const note = (kind) => (onEvent ? onEvent(kind) : happened.push(kind));
+    if (res !== null && typeof res === 'object' && typeof res.once === 'function') {
+      if (cfg.skipFailedRequests || cfg.skipSuccessfulRequests) res.once('finish', () => note('finish'));
+      if (cfg.skipFailedRequests) {
+        res.once('close', () => note('close'));
+        res.once('error', () => note('error'));
       }
-    };
-    const decide = async () => {
-      try {
-        const ok = await cfg.requestWasSuccessful(req, res);
-        if ((ok && cfg.skipSuccessfulRequests) || (!ok && cfg.skipFailedRequests)) await undo();
-      } catch (err) {
-        logger.error(err);
-      }
-    };
-    res.once('finish', decide);
-    if (cfg.skipFailedRequests) {
-      res.once('close', () => {
-        if (!res.writableEnded) void undo();
-      });
-      res.once('error', () => void undo());
     }
+    return {
+      decide(req, giveBack, resetTime) {
+        let done = false;
+        const undo = async () => {
+          if (done) return;
+          done = true;
+          if (resetTime instanceof Date && Date.now() >= resetTime.getTime()) return;
+          try {
+            await giveBack();
+          } catch (err) {
+            logger.error(err);
+          }
+        };
+        onEvent = (kind) => {
+          if (kind === 'close') {
+            if (!res.writableEnded) void undo();
+          } else if (kind === 'error') {
+            void undo();
+          } else {
+            Promise.resolve()
+              .then(() => cfg.requestWasSuccessful(req, res))
+              .then(
+                (ok) => ((ok && cfg.skipSuccessfulRequests) || (!ok && cfg.skipFailedRequests) ? undo() : undefined),
+                (err) => logger.error(err)
+              );
+          }
+        };
+        for (const kind of happened.splice(0)) onEvent(kind);
+      },
+    };
   }
 
   middleware.resetKey = (key) => store.resetKey(key);
@@ -670,7 +889,39 @@ function rateLimit(options = {}) {
     return store.get(key);
   };
   middleware.store = o.store ?? nativeStore;
+
+  const source = nativeStore !== undefined ? nativeStore : { stats: () => ({ ...counts }) };
+  let name = `rateLimit.${typeof o.identifier === 'string' ? o.identifier : ++trackedSeq}`;
+  // Two live middlewares with one identifier are reported apart.
+  if (tracked.has(name) && tracked.get(name).deref() !== undefined) name = `${name}#${++trackedSeq}`;
+  // The stats source lives as long as the middleware does.
+  middleware.stats = () => source.stats();
+  tracked.set(name, new WeakRef(middleware));
+  untrackOnCollect.register(middleware, name);
   return middleware;
 }
 
-module.exports = { RateLimiter, RateLimiterStore, rateLimit };
+/** `req.rateLimit`: five own fields, as express-rate-limit sets them. */
+class RateLimitInfo {
+  constructor(limit, used, resetTime, key) {
+    this.limit = limit;
+    this.used = used;
+    this.remaining = Math.max(limit - used, 0);
+    this.resetTime = resetTime;
+    this.key = key;
+  }
+
+  /** express-rate-limit's deprecated name for `used`; on the prototype, so out of iteration and JSON. */
+  get current() {
+    return this.used;
+  }
+}
+
+/** @param {unknown} n */
+function validLimit(n) {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= UNITS;
+}
+
+registerSourceList(trackedLimiterStats);
+
+module.exports = { RateLimiter, RateLimiterStore, rateLimit, ipKeyGenerator, trackedLimiterStats };

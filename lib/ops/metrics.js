@@ -108,18 +108,86 @@ function track(name, source) {
   };
 }
 
+/** Sampling period of the event-loop delay monitor. */
+const LOOP_RESOLUTION_MS = 20;
+
+/**
+ * Event-loop delay. The monitor's timer fires every LOOP_RESOLUTION_MS and records the time
+ * since the previous tick, so an idle loop reads the period itself; the period is subtracted
+ * (a tick that came slightly early counts as 0).
+ */
 function eventLoop() {
   if (!loopDelay) {
-    loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     loopDelay.enable();
   }
-  const ns = (x) => (Number.isFinite(x) ? x / 1e6 : 0);
+  const ms = (ns) => (loopDelay.count > 0 ? delayBeyondPeriodMs(ns) : 0);
   return {
-    delayMeanMs: ns(loopDelay.mean),
-    delayP50Ms: ns(loopDelay.percentile(50)),
-    delayP99Ms: ns(loopDelay.percentile(99)),
-    delayMaxMs: ns(loopDelay.max),
+    delayMeanMs: ms(loopDelay.mean),
+    delayP50Ms: ms(loopDelay.percentile(50)),
+    delayP99Ms: ms(loopDelay.percentile(99)),
+    delayMaxMs: ms(loopDelay.max),
+    samples: loopDelay.count,
+    resolutionMs: LOOP_RESOLUTION_MS,
   };
+}
+
+/** A recorded tick interval (ns) as the delay beyond the sampling period (ms, never below 0). */
+function delayBeyondPeriodMs(ns) {
+  return Number.isFinite(ns) ? Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) : 0;
+}
+
+// Bounds of a component's stats as copied into a snapshot: a source may hand back anything.
+const MAX_DEPTH = 4;
+const MAX_KEYS = 200;
+const MAX_STRING = 200;
+
+/**
+ * A JSON-safe copy of a component's stats: numbers (BigInts as numbers), short strings,
+ * booleans and nested plain objects, at most MAX_DEPTH deep and MAX_KEYS wide; cycles,
+ * arrays, functions and symbols are left out, so neither JSON nor the Prometheus text can
+ * overflow the stack or throw on what a tracked component returns.
+ * @param {unknown} value
+ * @param {Set<object>} path objects on the way down (a cycle returns to one of them)
+ * @returns {unknown}
+ */
+function plainStats(value, path = new Set()) {
+  switch (typeof value) {
+    case 'number':
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return Number(value);
+    case 'string':
+      return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
+    case 'object': {
+      if (value === null || Array.isArray(value) || path.has(value) || path.size >= MAX_DEPTH) return undefined;
+      if (value instanceof Date) return Number.isFinite(value.getTime()) ? value.toISOString() : undefined;
+      path.add(value);
+      const out = {};
+      let n = 0;
+      for (const k of Object.keys(value)) {
+        if (n++ >= MAX_KEYS) break;
+        const v = plainStats(value[k], path);
+        if (v !== undefined) out[k] = v;
+      }
+      path.delete(value);
+      return out;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Functions returning `[name, stats]` pairs of components that come and go (see getMetrics). */
+const sourceLists = [];
+
+/**
+ * Adds a function listing `[name, stats]` pairs to every snapshot (the rateLimit() middlewares).
+ * @param {() => Iterable<[string, object]>} list
+ */
+function registerSourceList(list) {
+  if (!sourceLists.includes(list)) sourceLists.push(list);
 }
 
 /**
@@ -132,13 +200,19 @@ function getMetrics() {
   // loading node:v8 costs ~2 ms.
   const heap = require('node:v8').getHeapStatistics();
   const components = {};
-  for (const [name, read] of sources) {
+  const add = (name, read) => {
     try {
-      const s = read();
-      if (s) components[name] = s;
+      const s = plainStats(read());
+      if (s && typeof s === 'object') components[name] = s;
     } catch (err) {
       components[name] = { error: String(err && err.message) };
     }
+  };
+  for (const [name, read] of sources) add(name, read);
+  // Every rateLimit() middleware of the process: the limiter module hands its list in when it
+  // loads (registerSourceList), so reading metrics never loads the limiter or the addon.
+  for (const list of sourceLists) {
+    for (const [name, stats] of list()) if (!components[name]) add(name, () => stats);
   }
   // The queueManager limiters and the AI analysis queue (read only while the pipeline runs:
   // a snapshot never starts it).
@@ -167,125 +241,19 @@ function getMetrics() {
       latencyP50Ms: calls.quantile(0.5),
       latencyP99Ms: calls.quantile(0.99),
       latencyMaxMs: calls.maxMs,
+      latencySumMs: calls.sumMs,
     },
     components,
   };
 }
 
-const HELP = {
-  process_rss_bytes: 'Resident set size of the process.',
-  process_heap_used_bytes: 'V8 heap in use.',
-  process_heap_total_bytes: 'V8 heap allocated.',
-  process_heap_limit_bytes: 'V8 heap size limit.',
-  process_external_bytes: 'Memory of C++ objects bound to JS objects (includes native buffers).',
-  process_array_buffers_bytes: 'Memory of ArrayBuffers and Buffers.',
-  process_uptime_seconds: 'Process uptime.',
-  event_loop_delay_mean_ms: 'Mean event-loop delay since monitoring started.',
-  event_loop_delay_p50_ms: 'Median event-loop delay.',
-  event_loop_delay_p99_ms: '99th percentile event-loop delay.',
-  event_loop_delay_max_ms: 'Maximum event-loop delay.',
-  errors_handled_total: 'Errors handled by qerrors().',
-  call_latency_mean_ms: 'Mean time of a qerrors() call.',
-  call_latency_p50_ms: 'Median time of a qerrors() call.',
-  call_latency_p99_ms: '99th percentile time of a qerrors() call.',
-  call_latency_max_ms: 'Maximum time of a qerrors() call.',
-};
+module.exports = { getMetrics, recordCall, track, registerSourceList, LatencyHistogram, plainStats, delayBeyondPeriodMs, LOOP_RESOLUTION_MS };
 
-function metricName(s) {
-  return s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase();
-}
+// The Prometheus rendering and the prom-client bridge read snapshots only.
+const prometheus = require('./prometheus');
 
-function labelValue(s) {
-  return String(s).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-/**
- * Renders a snapshot in the Prometheus text exposition format (version 0.0.4).
- * Component numbers become `qerrors_component_<field>{component="<name>"}` gauges (or
- * counters for fields ending in a count-like name); strings become `_info` labels.
- * @param {ReturnType<typeof getMetrics>} [snapshot]
- * @returns {string}
- */
-function toPrometheus(snapshot = getMetrics()) {
-  const lines = [];
-  const emit = (name, type, help, samples) => {
-    const full = `qerrors_${name}`;
-    lines.push(`# HELP ${full} ${help}`, `# TYPE ${full} ${type}`);
-    for (const [labels, value] of samples) lines.push(`${full}${labels} ${Number.isFinite(value) ? value : 0}`);
-  };
-  const p = snapshot.process;
-  const flat = {
-    process_rss_bytes: p.rssBytes,
-    process_heap_used_bytes: p.heapUsedBytes,
-    process_heap_total_bytes: p.heapTotalBytes,
-    process_heap_limit_bytes: p.heapLimitBytes,
-    process_external_bytes: p.externalBytes,
-    process_array_buffers_bytes: p.arrayBuffersBytes,
-    process_uptime_seconds: p.uptimeSeconds,
-    event_loop_delay_mean_ms: snapshot.eventLoop.delayMeanMs,
-    event_loop_delay_p50_ms: snapshot.eventLoop.delayP50Ms,
-    event_loop_delay_p99_ms: snapshot.eventLoop.delayP99Ms,
-    event_loop_delay_max_ms: snapshot.eventLoop.delayMaxMs,
-    errors_handled_total: snapshot.qerrors.errorsHandled,
-    call_latency_mean_ms: snapshot.qerrors.latencyMeanMs,
-    call_latency_p50_ms: snapshot.qerrors.latencyP50Ms,
-    call_latency_p99_ms: snapshot.qerrors.latencyP99Ms,
-    call_latency_max_ms: snapshot.qerrors.latencyMaxMs,
-  };
-  for (const [name, value] of Object.entries(flat)) {
-    emit(name, name.endsWith('_total') ? 'counter' : 'gauge', HELP[name], [['', value]]);
-  }
-
-  // Group component fields by metric name so each name has one HELP/TYPE block.
-  const numeric = new Map();
-  const info = [];
-  for (const [component, stats] of Object.entries(snapshot.components)) {
-    for (const [field, value] of Object.entries(flatten(stats))) {
-      if (typeof value === 'number') {
-        const name = `component_${metricName(field)}`;
-        if (!numeric.has(name)) numeric.set(name, []);
-        numeric.get(name).push([`{component="${labelValue(component)}"}`, value]);
-      } else if (typeof value === 'string' || typeof value === 'boolean') {
-        info.push([`{component="${labelValue(component)}",field="${labelValue(field)}",value="${labelValue(value)}"}`, 1]);
-      }
-    }
-  }
-  for (const [name, samples] of numeric) {
-    emit(name, 'gauge', `Component stat ${name.slice('component_'.length)}.`, samples);
-  }
-  if (info.length) emit('component_info', 'gauge', 'Component state as labels.', info);
-  return `${lines.join('\n')}\n`;
-}
-
-/** Flattens nested objects into dotted keys (one level of arrays is skipped). */
-function flatten(obj, prefix = '', out = {}) {
-  if (!obj || typeof obj !== 'object') return out;
-  for (const [k, v] of Object.entries(obj)) {
-    const key = prefix ? `${prefix}_${k}` : k;
-    if (v && typeof v === 'object' && !Array.isArray(v)) flatten(v, key, out);
-    else if (!Array.isArray(v)) out[key] = v;
-  }
-  return out;
-}
-
-/**
- * An Express handler serving the snapshot: JSON when the client asks for it
- * (`Accept: application/json` or `?format=json`), Prometheus text otherwise.
- * @returns {(req: any, res: any) => void}
- */
-function metricsHandler() {
-  return function qerrorsMetrics(req, res) {
-    const snapshot = getMetrics();
-    const wantsJson =
-      (req.query && req.query.format === 'json') || /application\/json/.test(String((req.headers && req.headers.accept) || ''));
-    if (wantsJson) {
-      res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      res.end(JSON.stringify(snapshot));
-    } else {
-      res.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
-      res.end(toPrometheus(snapshot));
-    }
-  };
-}
-
-module.exports = { getMetrics, toPrometheus, metricsHandler, recordCall, track, LatencyHistogram };
+Object.assign(module.exports, {
+  toPrometheus: prometheus.toPrometheus,
+  metricsHandler: prometheus.metricsHandler,
+  registerPromMetrics: prometheus.registerPromMetrics,
+});

@@ -10,6 +10,15 @@ const THRESHOLDS = Object.freeze({
   errorRateFactor: 1.5,
 });
 
+/**
+ * Samples a rate or an average needs before its alert may fire: a fresh service with 2
+ * hits in 3 lookups is not a cache with a 66.7% hit rate.
+ */
+const MIN_SAMPLES = Object.freeze({
+  cacheLookups: 100,
+  calls: 20,
+});
+
 const USAGE = `usage: qerrors-monitor <metrics-url> [options]
 
 Polls a service's qerrors metrics endpoint and reports memory, cache hit rate,
@@ -143,10 +152,10 @@ function buildReport(snap, prev, state) {
   if (heapFraction > THRESHOLDS.heapFraction) {
     alerts.push({ kind: 'heap', message: `heap used ${(heapFraction * 100).toFixed(1)}% of its limit (> ${THRESHOLDS.heapFraction * 100}%)` });
   }
-  if (cacheHitRate !== null && cacheHitRate < THRESHOLDS.cacheHitRate) {
+  if (cacheHitRate !== null && lookups >= MIN_SAMPLES.cacheLookups && cacheHitRate < THRESHOLDS.cacheHitRate) {
     alerts.push({ kind: 'cache', message: `cache hit rate ${(cacheHitRate * 100).toFixed(1)}% (< ${THRESHOLDS.cacheHitRate * 100}%)` });
   }
-  if (snap.qerrors.latencyMeanMs > THRESHOLDS.avgLatencyMs) {
+  if (snap.qerrors.errorsHandled >= MIN_SAMPLES.calls && snap.qerrors.latencyMeanMs > THRESHOLDS.avgLatencyMs) {
     alerts.push({ kind: 'latency', message: `average qerrors() latency ${snap.qerrors.latencyMeanMs.toFixed(1)} ms (> ${THRESHOLDS.avgLatencyMs} ms)` });
   }
   if (errorRatePerMin !== null && state.baselineRate !== null && state.baselineRate > 0 &&
@@ -167,6 +176,7 @@ function buildReport(snap, prev, state) {
       externalBytes: p.externalBytes,
     },
     cacheHitRate,
+    cacheLookups: lookups,
     latency: { meanMs: snap.qerrors.latencyMeanMs, p50Ms: snap.qerrors.latencyP50Ms, p99Ms: snap.qerrors.latencyP99Ms },
     errors: { handled: snap.qerrors.errorsHandled, ratePerMin: errorRatePerMin, baselinePerMin: state.baselineRate },
     breakers,
@@ -192,7 +202,7 @@ function formatReport(r) {
   return [
     `qerrors monitor  ${r.timestamp}`,
     `  memory      rss ${mb(r.memory.rssBytes)}  heap ${mb(r.memory.heapUsedBytes)} / ${mb(r.memory.heapLimitBytes)} (${fmt(r.memory.heapFraction * 100)}%)  external ${mb(r.memory.externalBytes)}`,
-    `  cache       hit rate ${r.cacheHitRate === null ? 'n/a (no lookups)' : `${fmt(r.cacheHitRate * 100)}%`}`,
+    `  cache       hit rate ${r.cacheHitRate === null ? 'n/a (no lookups)' : `${fmt(r.cacheHitRate * 100)}% of ${r.cacheLookups} lookups`}`,
     `  latency     qerrors() mean ${fmt(r.latency.meanMs, 3)} ms  p50 ${fmt(r.latency.p50Ms, 3)} ms  p99 ${fmt(r.latency.p99Ms, 3)} ms`,
     `  errors      handled ${r.errors.handled}  rate ${fmt(r.errors.ratePerMin)}/min  baseline ${fmt(r.errors.baselinePerMin)}/min`,
     `  breakers    ${breakers.length ? breakers.map(([n, s]) => `${n}=${s}`).join('  ') : 'none tracked'}`,
@@ -262,4 +272,4 @@ async function main(argv, io = {}) {
   }
 }
 
-module.exports = { main, parseArgs, buildReport, formatReport, THRESHOLDS, USAGE };
+module.exports = { main, parseArgs, buildReport, formatReport, THRESHOLDS, MIN_SAMPLES, USAGE };

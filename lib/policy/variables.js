@@ -77,6 +77,7 @@ const VARIABLES = [
   { name: 'QERRORS_REDIS_URL', group: 'ai', kind: 'redisUrl', default: null, docDefault: '—', doc: '`redis://…`: advice shared by every process of the service (see redis.md); also the default URL of `qerrors/native` Redis stores.' },
 
   // ---- native addon ----
+  { name: 'QERRORS_LIMITER_CLOCK', group: 'native', kind: 'enum', default: 'coarse', values: ['coarse', 'precise', 'js'], doc: 'Clock of rate limiters created without a `clock` option. `js` follows `Date.now()`, so jest/sinon fake timers move it (for a test suite); `coarse` is the fast default.' },
   { name: 'QERRORS_NATIVE_LIBRARY_PATH', group: 'native', kind: 'string', default: null, docDefault: '—', doc: 'Path of a native addon to load instead of the bundled one.' },
 ];
 

@@ -1,0 +1,41 @@
+'use strict';
+
+// Tests of express-rate-limit that do not measure what a service relies on when it swaps
+// the library for qerrors: they import the peer's private modules, read its private fields,
+// or assert a behaviour we chose differently on purpose (documented in docs/rate-limiter.md).
+// Each entry: an id prefix ("<file> › <full test name>") or a RegExp, and the reason shown
+// in docs/compatibility.md.
+
+const PRIVATE_VALIDATIONS =
+  "imports express-rate-limit's private validations module (source/validations.ts) and calls it directly, not through rateLimit(); our middleware's own checks are tested in __test__/rate-limiter-express.test.js";
+const PRIVATE_LOGGER = "imports express-rate-limit's private ConsoleLogger module (source/console-logger.ts)";
+const PRIVATE_TYPES = "reads the peer's built type declarations (dist/); skipped on the peer too";
+const PRIVATE_FIELDS = "reads MemoryStore's private fields (interval, current, previous) or replaces its timer functions";
+const GCRA_RESET =
+  "asserts a fixed window: after one hit the quota comes back whole at the window's end (reset = windowMs). The native store refills continuously (GCRA): the quota is whole again windowMs / limit per hit used, and the headers say so";
+const GCRA_REFUNDED =
+  'asserts that a key whose hits were all given back is still reported (totalHits 0); in the GCRA table a full quota is the same as an unknown key, so get() answers undefined for both';
+const SETUP_ERRORS =
+  'asserts that an invalid option is logged and ignored; rateLimit() throws a RangeError with a code at setup instead (ERR_QERRORS_HEADERS_DRAFT, ERR_QERRORS_INVALID_IPV6_SUBNET)';
+
+const NOT_APPLICABLE = [
+  ['validation-test.ts › ', PRIVATE_VALIDATIONS],
+  ['logger-test.ts › ', PRIVATE_LOGGER],
+  ['types-test.ts › ', PRIVATE_TYPES],
+  ['memory-store-test.ts › memory store test clears the timer when `shutdown` is called', PRIVATE_FIELDS],
+  ['memory-store-test.ts › memory store test can run in electron', PRIVATE_FIELDS],
+  ['memory-store-test.ts › memory store test should automatically clear previously set intervals', PRIVATE_FIELDS],
+  ['memory-store-test.ts › memory store test should move clients from previous to current', PRIVATE_FIELDS],
+  ['memory-store-test.ts › memory store test does not decrement the key below 0', GCRA_REFUNDED],
+  ['headers-test.ts › headers test should send correct `x-ratelimit-limit`, `x-ratelimit-remaining`, and `x-ratelimit-reset` headers', GCRA_RESET],
+  ['headers-test.ts › headers test should send correct `ratelimit-*` headers for the standard headers draft 6', GCRA_RESET],
+  ['headers-test.ts › headers test should send policy and combined ratelimit headers for the standard draft 7', GCRA_RESET],
+  ['headers-test.ts › headers test should send correct headers for the standard draft 8', GCRA_RESET],
+  ['headers-test.ts › headers test should send multiple headers correctly for the standard draft 8', GCRA_RESET],
+  ['headers-test.ts › headers test should override the quota name if specified for the standard draft 8', GCRA_RESET],
+  ['headers-test.ts › headers test should not send headers for an incorrect draft number', SETUP_ERRORS],
+  ['options-test.ts › options test should not allow an invalid standardHeaders option', SETUP_ERRORS],
+  ['middleware-test.ts › middleware test with the logger set should use the logger instead of the console on validation errors', SETUP_ERRORS],
+];
+
+module.exports = { NOT_APPLICABLE };
