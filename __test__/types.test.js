@@ -42,6 +42,7 @@ declare global {
   const err: Error;
   const breaker: import('qerrors').CircuitBreaker;
   const paymentsBreaker: import('qerrors').CircuitBreaker;
+  const myRegistry: { registerMetric(metric: any): void };
   const redisStore: typeof import('qerrors/native').redisStore;
   const url: string;
   const userId: string;

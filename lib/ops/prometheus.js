@@ -5,6 +5,8 @@
 // labels instead of names packed with values, summaries for latencies. Rendered as the
 // text exposition format (0.0.4), or handed to a prom-client registry.
 
+const { codedError } = require('../policy/errors');
+
 /**
  * Fields of component stats that only grow (counted since the component started). Other
  * numbers are gauges. Matched on the snake_case name of the field.
@@ -298,9 +300,7 @@ function loadPromClient() {
   try {
     return require('prom-client');
   } catch (err) {
-    throw Object.assign(new Error(`registerPromMetrics() needs prom-client (an optional peer dependency): install it, or pass your registry (${err.message})`), {
-      code: 'ERR_QERRORS_PROM_CLIENT_MISSING',
-    });
+    throw codedError(Error, 'ERR_QERRORS_PROM_CLIENT_MISSING', `registerPromMetrics() needs prom-client (an optional peer dependency): install it, or pass your registry (${err.message})`, { cause: err });
   }
 }
 
