@@ -179,7 +179,7 @@ const MAX_FAILURES_DEPRECATION = 'options.maxFailures is deprecated. Please use 
  * @param {Record<string, any> | undefined} given
  */
 function normalizeOpossum(action, given) {
-  if (action === undefined || action === null || action === false || action === '' || action === 0) {
+  if (!action) {
     throw optionError(TypeError, 'No action provided. Cannot construct a CircuitBreaker without an invocable action.');
   }
   if (given !== undefined && (given === null || typeof given !== 'object')) throw optionError(TypeError, 'options must be an object');

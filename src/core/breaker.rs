@@ -435,7 +435,13 @@ impl Window {
         let mut s = Stats::default();
         let (mut lat_n, mut lat_sum) = (0u64, 0u64);
         let picked = |i: usize| which.is_none_or(|w| w == i);
-        for (_, c) in self.counts.iter().enumerate().filter(|(i, _)| picked(*i)) {
+        for c in self
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| picked(*i))
+            .map(|(_, c)| c)
+        {
             s.fires += c.fires;
             s.successes += c.successes;
             s.failures += c.failures;
