@@ -236,3 +236,20 @@ test('abortController: aborted on timeout; autoRenewAbortController renews it wh
   assert.equal(b.getSignal().aborted, false);
   b.shutdown();
 });
+
+test("an idle opossum-form breaker keeps nothing alive: open, snapshots listened, health check running", () => {
+  const { spawnSync } = require('node:child_process');
+  const path = require('node:path');
+  const script = `
+    const { CircuitBreaker } = require('./lib/native/breaker');
+    const b = new CircuitBreaker(async () => { throw new Error('down'); }, { resetTimeout: 60000, allowWarmUp: false });
+    b.status.on('snapshot', () => {});
+    b.healthCheck(() => Promise.resolve(), 60000);
+    b.fire().catch((e) => console.log('rejected', e.message, b.opened));
+  `;
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8', timeout: 10000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'rejected down true');
+  assert.ok(Date.now() - started < 5000, 'exits by itself although the breaker is open with timers armed');
+});

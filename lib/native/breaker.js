@@ -1149,6 +1149,7 @@ class CircuitBreaker extends EventEmitter {
       this.#pending.push(call);
       this.#inflight++;
       if (this.#timeoutTimer === null) this.#armTimeout(this.#cfg.timeout);
+      else if (this.#inflight === 1 && this.#opossum) this.#timeoutTimer.ref();
     }
     Promise.resolve(result).then(
       (value) => this.#settle(call, value, true),
@@ -1172,6 +1173,8 @@ class CircuitBreaker extends EventEmitter {
     if (call.held) this.#inUse--;
     if (!call.queued) return;
     this.#inflight--;
+    // Nothing in flight: the timer (still armed for a settled call) must not hold the process.
+    if (this.#inflight === 0 && this.#opossum && this.#timeoutTimer !== null) this.#timeoutTimer.unref();
     const q = this.#pending;
     while (q.size !== 0 && q.peek().done) q.shift();
     // Settled calls behind a slow one: drop them so the queue stays ~ in-flight size.
@@ -1181,8 +1184,9 @@ class CircuitBreaker extends EventEmitter {
   #armTimeout(ms) {
     this.#timeoutTimer = setTimeout(() => this.#onTimeoutTimer(), ms);
     // opossum's form: a call in flight keeps the process alive until it settles or times
-    // out (at most `timeout` ms), as opossum does; the spec's form never holds it.
-    if (!this.#opossum) this.#timeoutTimer.unref();
+    // out (at most `timeout` ms), as opossum does (#track and #finish ref and unref it as
+    // calls come and go); the spec's form never holds it.
+    if (!this.#opossum || this.#inflight === 0) this.#timeoutTimer.unref();
   }
 
   #onTimeoutTimer() {

@@ -7,9 +7,13 @@
 //! - `flush(n, atMs)` records the first `n` latencies of `batch` as successes of calls
 //!   JS admitted while closed, in the window bucket of `atMs`; `succeeded(ms)`,
 //!   `failed(ms)`, `timedOut(ms)` record one such call;
-//! - `fallback()`, `open()`, `close()`, `state()` (0 closed, 1 open, 2 half-open, turning
-//!   open into half-open when due), `now()` (the breaker clock in ms), `stats()` (writes
-//!   the window statistics into `shared`);
+//! - `fallback()`, `open()`, `close()`, `halfOpen()`, `state()` (0 closed, 1 open, 2
+//!   half-open, turning open into half-open when due), `now()` (the breaker clock in ms),
+//!   `stats()` (writes the window statistics into `shared`), `bucket(age)` (the same for
+//!   one bucket, 0 the newest; 0 when there is none), `bucketCount()`, `rotate()` (moves
+//!   the window one bucket), `bump(counter, n)` (adds to a window counter, `Counter`
+//!   order), `seed()` (adds the first 11 numbers of `batch` to the newest bucket),
+//!   `warmUp()` (1 during the warm-up);
 //! - `shared`: a `Float64Array` over the breaker's [`Published`] slots, updated by Rust,
 //!   so JS reads the state, the transition count and the cumulative counters without a
 //!   call; `batch`: a `Float64Array(256)` JS fills with latencies before `flush`.
@@ -317,8 +321,10 @@ fn read_options(env: &Env, o: &Object) -> Result<BreakerOptions> {
 }
 
 /// Creates a native breaker and returns its handle object (see the module docs).
-/// `options` uses opossum's names plus `failureThreshold` (consecutive failures, 0 = off)
-/// and `halfOpenMaxProbes`; `errorThresholdPercentage: false` disables the percentage rule.
+/// `options` uses opossum's names plus `failureThreshold` (consecutive failures, 0 = off),
+/// `halfOpenMaxProbes`, `windowRule` (opossum's reading of the percentage rule),
+/// `manualRotation` and `warmUp` (ms); `errorThresholdPercentage: false` disables the
+/// percentage rule.
 #[napi(catch_unwind, ts_return_type = "CircuitBreakerHandle")]
 pub fn create_circuit_breaker_handle<'env>(
     env: &'env Env,
