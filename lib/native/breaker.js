@@ -922,7 +922,8 @@ class CircuitBreaker extends EventEmitter {
     this.#h.flush(n, this.#batchAt);
   }
 
-  #run(context, args) {
+  /** Closed (the common case): the fast path; otherwise the native side admits. */
+  #run(context, args, inner) {
     if (this.#shutdown) return Promise.reject(codedError('The circuit has been shutdown.', 'ESHUTDOWN'));
     if (!this.#enabled) {
       this.#emit('fire', args);
@@ -933,15 +934,11 @@ class CircuitBreaker extends EventEmitter {
         return Promise.reject(err);
       }
     }
-    if (this.#special) return this.#runSpecial(context, args);
-    return this.#runCore(context, args);
-  }
-
-  /** Closed: the fast path; otherwise the native side admits. */
-  #runCore(context, args) {
+    // `inner`: called back by #runSpecial, past the cache and coalescing.
+    if (this.#special && inner !== true) return this.#runSpecial(context, args);
     if (this.#shared[S_STATE] !== 0) return this.#runGuarded(context, args);
     if (this.listenerCount('fire') !== 0) this.#emit('fire', args);
-    if (this.#capacity !== Infinity) return this.#runHeld(-1, this.#time(), context, args);
+    if (inner === true && this.#capacity !== Infinity) return this.#runHeld(-1, this.#time(), context, args);
     const start = this.#time();
     let result;
     try {
@@ -985,7 +982,7 @@ class CircuitBreaker extends EventEmitter {
    */
   #runSpecial(context, args) {
     const o = this.options;
-    if (!o.cache && !o.coalesce) return this.#runCore(context, args);
+    if (!o.cache && !o.coalesce) return this.#run(context, args, true);
     const key = Reflect.apply(o.cacheGetKey, this, args);
     if (o.cache) {
       const cached = o.cacheTransport.get(key);
@@ -1011,7 +1008,7 @@ class CircuitBreaker extends EventEmitter {
       this.#h.bump(C_COALESCE_MISSES, 1);
       this.#emit('coalesceCacheMiss');
     }
-    const call = this.#runCore(context, args);
+    const call = this.#run(context, args, true);
     if (o.coalesce) o.coalesceCache.set(key, call, o.coalesceTTL > 0 ? Date.now() + o.coalesceTTL : 0);
     const forget = (event) => {
       if (o.coalesce && o.coalesceResetOn.includes(event)) o.coalesceCache.delete(key);

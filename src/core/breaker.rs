@@ -1334,6 +1334,9 @@ mod tests {
         probes: u32,
         /// (time, failed) of results recorded while closed since the last close.
         results: Vec<(u64, bool)>,
+        /// Times of every fire and of every failure (the window rule's input).
+        fires: Vec<u64>,
+        fails: Vec<u64>,
     }
 
     impl Model {
@@ -1346,7 +1349,16 @@ mod tests {
                 epoch: 0,
                 probes: 0,
                 results: Vec::new(),
+                fires: Vec::new(),
+                fails: Vec::new(),
             }
+        }
+
+        /// How many of `times` are still in the window at `now`.
+        fn live(&self, times: &[u64], now: u64) -> f64 {
+            let w = self.width();
+            let oldest = (now / w).saturating_sub(u64::from(self.o.rolling_count_buckets) - 1);
+            times.iter().filter(|&&t| t / w >= oldest).count() as f64
         }
 
         fn width(&self) -> u64 {
@@ -1375,7 +1387,11 @@ mod tests {
         }
 
         /// Some(epoch) for a probe, Some(0) for a normal call, None when rejected.
-        fn acquire(&mut self, now: u64) -> Option<u64> {
+        /// `counted`: the fire is counted now (else when the call settles: the fast path).
+        fn acquire(&mut self, now: u64, counted: bool) -> Option<u64> {
+            if counted {
+                self.fires.push(now);
+            }
             self.poll(now);
             match self.state {
                 State::Closed => Some(0),
@@ -1387,7 +1403,13 @@ mod tests {
             }
         }
 
-        fn record(&mut self, probe: u64, failed: bool, now: u64) {
+        fn record(&mut self, probe: u64, failed: bool, now: u64, fire_now: bool) {
+            if fire_now {
+                self.fires.push(now);
+            }
+            if failed {
+                self.fails.push(now);
+            }
             if probe != 0 {
                 if self.state == State::HalfOpen && probe == self.epoch {
                     self.set(if failed { State::Open } else { State::Closed }, now);
@@ -1412,8 +1434,17 @@ mod tests {
                 .filter(|(t, _)| t / w >= oldest)
                 .map(|&(_, f)| f)
                 .collect();
-            let fails = live.iter().filter(|&&f| f).count() as f64;
-            let total = live.len() as f64;
+            let (fails, total) = if self.o.window_rule {
+                (self.live(&self.fails, now), self.live(&self.fires, now))
+            } else {
+                (
+                    live.iter().filter(|&&f| f).count() as f64,
+                    live.len() as f64,
+                )
+            };
+            if now < self.o.warm_up_ms {
+                return; // created at time 0
+            }
             let by_count =
                 self.o.failure_threshold > 0 && self.consecutive >= self.o.failure_threshold;
             let by_pct = self.o.error_threshold_percentage.is_some_and(|p| {
@@ -1453,17 +1484,22 @@ mod tests {
             0u32..6,
             0u32..5,
             1u32..4,
+            (any::<bool>(), prop_oneof![Just(0u64), 1u64..600]),
         )
             .prop_map(
-                |(reset, buckets, pct, volume, threshold, probes)| BreakerOptions {
-                    reset_timeout_ms: reset,
-                    rolling_count_timeout_ms: 1_000,
-                    rolling_count_buckets: buckets,
-                    error_threshold_percentage: pct,
-                    volume_threshold: volume,
-                    failure_threshold: threshold,
-                    half_open_max_probes: probes,
-                    ..BreakerOptions::default()
+                |(reset, buckets, pct, volume, threshold, probes, (window_rule, warm_up_ms))| {
+                    BreakerOptions {
+                        reset_timeout_ms: reset,
+                        rolling_count_timeout_ms: 1_000,
+                        rolling_count_buckets: buckets,
+                        error_threshold_percentage: pct,
+                        volume_threshold: volume,
+                        failure_threshold: threshold,
+                        half_open_max_probes: probes,
+                        window_rule,
+                        warm_up_ms,
+                        ..BreakerOptions::default()
+                    }
                 },
             )
     }
@@ -1488,7 +1524,7 @@ mod tests {
                 match *op {
                     Op::Acquire => {
                         let got = b.try_acquire();
-                        let want = m.acquire(now);
+                        let want = m.acquire(now, true);
                         prop_assert_eq!(got.is_some(), want.is_some(), "admission at op {}", i);
                         prop_assert_eq!(got.map(|p| p.probe != 0), want.map(|e| e != 0));
                         if let Some(p) = got {
@@ -1502,7 +1538,7 @@ mod tests {
                         } else {
                             b.try_acquire()
                         };
-                        let want = m.acquire(now);
+                        let want = m.acquire(now, !closed);
                         prop_assert_eq!(got.is_some(), want.is_some(), "fast admission at op {}", i);
                         if let Some(p) = got {
                             inflight.push((p, want, closed));
@@ -1522,7 +1558,7 @@ mod tests {
                             (true, Outcome::Success) => b.record_closed_successes([latency], now),
                             (true, _) => b.record_closed(outcome, latency),
                         }
-                        m.record(e.unwrap_or(0), kind != 0, now);
+                        m.record(e.unwrap_or(0), kind != 0, now, fast);
                     }
                     Op::Advance(ms) => clock.advance(ms),
                 }
