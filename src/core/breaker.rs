@@ -755,7 +755,9 @@ impl CircuitBreaker {
             let (ok, fail) = g.window.rule();
             (ok + fail, fail)
         };
-        total > 0
+        // A failure can outlive the fire that caused it in the window (a slow call): with
+        // no fire left the share is infinite, as opossum computes it.
+        fail > 0
             && total >= u64::from(self.opts.volume_threshold)
             && fail as f64 * 100.0 > pct * total as f64
     }
