@@ -38,7 +38,6 @@ const S_LATENCY_SUM = 8;
 const S_LAST_SUCCESS = 9;
 const S_LAST_FAILURE = 10;
 const S_OPENED_AT = 12;
-const S_WINDOW = 16;
 
 const BATCH = 256; // size of the native batch buffer
 

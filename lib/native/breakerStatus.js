@@ -79,13 +79,15 @@ class Status extends EventEmitter {
     this.enableSnapshots = options.enableSnapshots !== false;
     this.rotateBucketController = options.rotateBucketController;
     this.#source = source ?? {
+      // A window without rules: a standalone status only counts.
       h: native.createCircuitBreakerHandle({ ...windowOf(options), failureThreshold: 0, errorThresholdPercentage: false }),
       flush() {},
     };
     if (options.stats && typeof options.stats === 'object') seed(this.#source.h, options.stats);
     // The snapshot timer runs only while someone listens: a breaker nobody watches pays
     // nothing for it.
-    const bucketMs = Math.floor(windowOf(options).rollingCountTimeout / windowOf(options).rollingCountBuckets);
+    const win = windowOf(options);
+    const bucketMs = Math.floor(win.rollingCountTimeout / win.rollingCountBuckets);
     this.on('newListener', (name) => {
       if (name !== 'snapshot' || !this.enableSnapshots || this.#snapshotTimer !== null || this.#closed) return;
       this.#snapshotTimer = setInterval(() => {
@@ -134,11 +136,6 @@ class Status extends EventEmitter {
     this.#snapshotTimer = null;
   }
 
-  /** @internal the native window behind this status (a breaker adopting it reads it). */
-  static sourceOf(status) {
-    return status.#source;
-  }
-
   /** @internal points `status` at a breaker's window (after the breaker seeded it). */
   static rebind(status, source) {
     status.#source = source;
@@ -154,4 +151,4 @@ function seed(h, stats) {
   h.seed();
 }
 
-module.exports = { Status, seed, readStats, windowOf, COUNTERS };
+module.exports = { Status, seed, windowOf };
