@@ -114,9 +114,32 @@ export interface CircuitBreakerMetrics {
   };
 }
 
-/** A circuit breaker over a native state machine; opossum-compatible where they overlap. */
+/** opossum's `Status`: the rolling window of a breaker (docs/circuit-breaker.md). */
+export declare class CircuitBreakerStatus extends EventEmitter {
+  constructor(options?: { rollingCountTimeout?: number; rollingCountBuckets?: number; rollingPercentilesEnabled?: boolean; enableSnapshots?: boolean; stats?: Partial<CircuitBreakerStats> });
+  readonly stats: CircuitBreakerStats;
+  readonly window: Array<Omit<CircuitBreakerStats, 'percentiles'> & { percentiles: Record<string, number>; isCircuitBreakerOpen?: boolean }>;
+  rollingPercentilesEnabled: boolean;
+  enableSnapshots: boolean;
+  shutdown(): void;
+}
+
+/** A circuit breaker over a native state machine: the qerrors form and opossum's form. */
 export declare class CircuitBreaker<A extends any[] = any[], R = any> extends EventEmitter {
   constructor(operation: (...args: A) => R | Promise<R>, serviceName: string, options: CircuitBreakerOptions);
+  /** opossum's form: opossum's defaults and rule; a non-function action is a constant result. */
+  constructor(action: ((...args: A) => R | Promise<R>) | R, options?: CircuitBreakerOptions);
+  static isOurError(error: unknown): boolean;
+  static newStatus(options?: ConstructorParameters<typeof CircuitBreakerStatus>[0]): CircuitBreakerStatus;
+  static readonly Status: typeof CircuitBreakerStatus;
+  readonly action: (...args: A) => R | Promise<R>;
+  readonly group: string;
+  readonly pendingClose: boolean;
+  readonly status: CircuitBreakerStatus;
+  readonly semaphore: { readonly count: number };
+  clearCache(): void;
+  getSignal(): AbortSignal | undefined;
+  getAbortController(): AbortController | undefined;
   operation: (...args: A) => R | Promise<R>;
   serviceName: string;
   options: CircuitBreakerOptions;
@@ -125,7 +148,7 @@ export declare class CircuitBreaker<A extends any[] = any[], R = any> extends Ev
   fire(...args: A): Promise<R>;
   call(context: unknown, ...args: A): Promise<R>;
   execute(...args: A): Promise<R>;
-  fallback(fn: (...args: any[]) => any): this;
+  fallback(fn: ((...args: any[]) => any) | CircuitBreaker): this;
   open(): void;
   close(): void;
   disable(): void;
@@ -150,6 +173,9 @@ export declare class CircuitBreaker<A extends any[] = any[], R = any> extends Ev
   isRequestAllowed(): boolean;
   getStats(): CircuitBreakerStats;
   isOpen(): boolean;
+  /** opossum's periodic check: runs `fn` now and every `interval` ms (default 5000). */
+  healthCheck(fn: (this: this) => Promise<unknown>, interval?: number): void;
+  /** The spec's synchronous snapshot. */
   healthCheck(): {
     state: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
     isRequestAllowed: boolean;

@@ -155,7 +155,7 @@ test('native handle: tickets, numbers only, state shared without a call', () => 
   const clock = new CircuitBreakerFakeClock(10);
   const h = createCircuitBreakerHandle({ failureThreshold: 2, resetTimeout: 100, errorThresholdPercentage: false }, clock);
   assert.ok(h.shared instanceof Float64Array);
-  assert.equal(h.shared.length, 32);
+  assert.equal(h.shared.length, 40);
   assert.ok(h.batch instanceof Float64Array);
   const t1 = h.acquire();
   clock.advance(7);
@@ -181,7 +181,9 @@ test('native handle: tickets, numbers only, state shared without a call', () => 
   assert.throws(() => h.success('x'), (e) => e instanceof TypeError && e.code === 'ERR_QERRORS_INVALID_TICKET');
   assert.throws(() => h.success(-5), { code: 'ERR_QERRORS_INVALID_TICKET' });
   const bad = (opts, Type) => assert.throws(() => createCircuitBreakerHandle(opts), (e) => e instanceof Type && e.code === 'ERR_QERRORS_INVALID_OPTION');
-  bad({ resetTimeout: 0 }, RangeError);
+  bad({ resetTimeout: -1 }, RangeError); // 0 is accepted, as opossum does (half-open at once)
+  bad({ resetTimeout: 2 ** 31 }, RangeError);
+  bad({ windowRule: 1 }, TypeError);
   bad({ resetTimeout: 'x' }, TypeError);
   bad({ rollingCountBuckets: 1001 }, RangeError);
   bad({ errorThresholdPercentage: true }, TypeError);

@@ -67,6 +67,9 @@ async function overhead() {
   const opNoTimeout = new Opossum(action, { timeout: false });
   const qDefault = new CircuitBreaker(action, 'bench', { log: false });
   const qNoTimeout = new CircuitBreaker(action, 'bench', { log: false, timeout: false });
+  // The same class in opossum's (action, options) form: opossum's defaults and rule.
+  const qoDefault = new CircuitBreaker(action);
+  const qoNoTimeout = new CircuitBreaker(action, { timeout: false });
   const candidates = {
     'bare call': action,
     'opossum default (timeout 10 s)': (x) => opDefault.fire(x),
@@ -74,6 +77,8 @@ async function overhead() {
     'qerrors default (timeoutMs 10 s)': (x) => qDefault.fire(x),
     'qerrors timeout: false': (x) => qNoTimeout.fire(x),
     'qerrors execute(), timeout: false': (x) => qNoTimeout.execute(x),
+    "qerrors in opossum's form (timeout 10 s)": (x) => qoDefault.fire(x),
+    "qerrors in opossum's form, timeout: false": (x) => qoNoTimeout.fire(x),
   };
   const names = Object.keys(candidates);
   const results = {};
@@ -103,8 +108,11 @@ async function overhead() {
   assert.equal(qDefault.stats.failures + qDefault.metrics.failedRequests, 0);
   assert.equal(qDefault.metrics.successfulRequests, expected);
   assert.equal(qNoTimeout.metrics.successfulRequests, expected * 2);
+  assert.equal(qoDefault.metrics.successfulRequests, expected);
+  assert.equal(qoNoTimeout.metrics.successfulRequests, expected);
+  assert.equal(qoDefault.metrics.failedRequests + qoNoTimeout.metrics.failedRequests, 0);
   assert.equal(opDefault.stats.failures, 0);
-  assert.ok(opDefault.closed && qDefault.closed && opNoTimeout.closed && qNoTimeout.closed);
+  assert.ok(opDefault.closed && qDefault.closed && opNoTimeout.closed && qNoTimeout.closed && qoDefault.closed && qoNoTimeout.closed);
 
   console.log(`\n## Overhead: already-resolved async function, breaker closed (${CALLS} calls x ${ROUNDS} rounds, CPU ns per call)\n`);
   for (const mode of ['sequential', 'concurrent']) {
@@ -125,13 +133,16 @@ async function overhead() {
     const o2 = 'opossum timeout: false';
     const r1 = ratio(added, q1, o1);
     const r2 = ratio(added, q2, o2);
+    const r3 = ratio(added, "qerrors in opossum's form (timeout 10 s)", o1);
+    const r4 = ratio(added, "qerrors in opossum's form, timeout: false", o2);
     console.log(
       `\nadded-time ratio qerrors/opossum (CPU): default ${r1.toFixed(2)}, timeout disabled ${r2.toFixed(2)} ` +
         `(target <= 0.25: ${r1 <= 0.25 ? 'met' : 'NOT met'} / ${r2 <= 0.25 ? 'met' : 'NOT met'}); ` +
-        `wall: ${ratio(addedWall, q1, o1).toFixed(2)} / ${ratio(addedWall, q2, o2).toFixed(2)}\n`
+        `wall: ${ratio(addedWall, q1, o1).toFixed(2)} / ${ratio(addedWall, q2, o2).toFixed(2)}; ` +
+        `opossum's form: ${r3.toFixed(2)} / ${r4.toFixed(2)}\n`
     );
   }
-  for (const b of [opDefault, opNoTimeout, qDefault, qNoTimeout]) b.shutdown();
+  for (const b of [opDefault, opNoTimeout, qDefault, qNoTimeout, qoDefault, qoNoTimeout]) b.shutdown();
 }
 
 // ---- failure patterns --------------------------------------------------------------
@@ -292,7 +303,8 @@ async function patterns() {
 }
 
 async function main() {
-  console.log(`# Circuit breaker benchmark (${new Date().toISOString()}, node ${process.version}, ${require('node:os').cpus().length} CPUs)`);
+  const label = process.env.BENCH_LABEL ? `, ${process.env.BENCH_LABEL}` : '';
+  console.log(`# Circuit breaker benchmark (${new Date().toISOString()}, node ${process.version}, ${require('node:os').cpus().length} CPUs${label})`);
   if (PART === 'all' || PART === 'overhead') await overhead();
   if (PART === 'all' || PART === 'patterns') {
     const ok = await patterns();

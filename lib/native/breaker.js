@@ -16,7 +16,10 @@
 // Nothing here creates a JS object for accounting.
 
 const { EventEmitter } = require('node:events');
+const { randomUUID } = require('node:crypto');
 const native = require('./loader');
+const { Status, seed: seedStatus, windowOf } = require('./breakerStatus');
+const { MemoryCache } = require('./breakerCache');
 
 /** @type {{ CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' }} */
 const CircuitState = { CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' };
@@ -35,9 +38,7 @@ const S_LATENCY_SUM = 8;
 const S_LAST_SUCCESS = 9;
 const S_LAST_FAILURE = 10;
 const S_OPENED_AT = 12;
-const S_WINDOW = 16;
 
-const PERCENTILES = [0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 1];
 const BATCH = 256; // size of the native batch buffer
 
 /** @type {Float64Array | undefined} the shared clock, created by the first breaker */
@@ -67,11 +68,23 @@ function optionError(Ctor, message) {
   return err;
 }
 
+/** Marks the errors the breaker itself raises (`CircuitBreaker.isOurError`). */
+const OUR_ERROR = Symbol('qerrors.circuitBreakerError');
+
 function codedError(message, code) {
   const err = new Error(message);
   err.code = code;
+  err[OUR_ERROR] = true;
   return err;
 }
+
+// Indices of the native window counters (src/core/breaker.rs, `Counter::ALL`).
+const C_FIRES = 0;
+const C_CACHE_HITS = 6;
+const C_CACHE_MISSES = 7;
+const C_COALESCE_HITS = 8;
+const C_COALESCE_MISSES = 9;
+const C_SEMAPHORE = 10;
 
 /**
  * Reads an optional integer option.
@@ -153,6 +166,91 @@ function normalize(operation, options) {
   };
 }
 
+const MAX_FAILURES_DEPRECATION = 'options.maxFailures is deprecated. Please use options.errorThresholdPercentage';
+
+/**
+ * opossum's `(action, options)` form: opossum's defaults filled into a copy of the
+ * options (`breaker.options`), opossum's tolerance (0 for the window sizes means the
+ * default) and its rule: open when more than `errorThresholdPercentage` % of the fires in
+ * the window failed, once `volumeThreshold` fires were seen; no consecutive-failure rule.
+ * A `fallback` key is ignored, as opossum does: use `breaker.fallback(fn)`.
+ * @param {unknown} action
+ * @param {Record<string, any> | undefined} given
+ */
+function normalizeOpossum(action, given) {
+  if (!action) {
+    throw optionError(TypeError, 'No action provided. Cannot construct a CircuitBreaker without an invocable action.');
+  }
+  if (given !== undefined && (given === null || typeof given !== 'object')) throw optionError(TypeError, 'options must be an object');
+  const o = { ...given };
+  o.timeout = o.timeout ?? 10000;
+  o.resetTimeout = o.resetTimeout ?? 30000;
+  o.errorThresholdPercentage = o.errorThresholdPercentage ?? 50;
+  o.rollingCountTimeout = o.rollingCountTimeout ?? 10000;
+  o.rollingCountBuckets = o.rollingCountBuckets ?? 10;
+  o.rollingPercentilesEnabled = o.rollingPercentilesEnabled !== false;
+  o.capacity = Number.isInteger(o.capacity) ? o.capacity : Number.MAX_SAFE_INTEGER;
+  o.cacheTTL = o.cacheTTL ?? 0;
+  o.cacheGetKey = o.cacheGetKey ?? ((...args) => JSON.stringify(args));
+  o.enableSnapshots = o.enableSnapshots !== false;
+  o.coalesce = Boolean(o.coalesce);
+  o.coalesceTTL = o.coalesceTTL ?? o.timeout;
+  o.coalesceResetOn = Array.isArray(o.coalesceResetOn) ? o.coalesceResetOn.filter((e) => e === 'error' || e === 'success' || e === 'timeout') : [];
+  if (o.cache) {
+    if (o.cacheTransport === undefined) o.cacheTransport = new MemoryCache(o.cacheSize);
+    else if (!o.cacheTransport || typeof o.cacheTransport !== 'object' || !o.cacheTransport.get || !o.cacheTransport.set || !o.cacheTransport.flush) {
+      throw optionError(TypeError, 'options.cacheTransport should be an object with `get`, `set` and `flush` methods');
+    }
+  }
+  if (o.coalesce) o.coalesceCache = new MemoryCache(o.coalesceSize);
+  if (o.autoRenewAbortController && !o.abortController) o.abortController = new AbortController();
+  if (o.abortController && typeof o.abortController.abort !== 'function') {
+    throw optionError(TypeError, 'AbortController does not contain `abort()` method');
+  }
+  if (o.errorFilter !== undefined && typeof o.errorFilter !== 'function') throw optionError(TypeError, 'errorFilter must be a function');
+  if (o.clock !== undefined && !(o.clock instanceof native.CircuitBreakerFakeClock)) {
+    throw optionError(TypeError, 'clock must be a CircuitBreakerFakeClock');
+  }
+  const pct = o.errorThresholdPercentage;
+  if (pct !== false && (typeof pct !== 'number' || !(pct >= 0 && pct <= 100))) {
+    throw optionError(typeof pct === 'number' ? RangeError : TypeError, 'errorThresholdPercentage must be a number from 0 to 100, or false to disable');
+  }
+  if (o.maxFailures) console.error(MAX_FAILURES_DEPRECATION);
+  const win = windowOf(o);
+  const rollingCountTimeout = intOption(win, 'rollingCountTimeout', 10000, 1, MAX_TIMER_MS);
+  const rollingCountBuckets = intOption(win, 'rollingCountBuckets', 10, 1, 1000);
+  if (rollingCountBuckets > rollingCountTimeout) {
+    throw optionError(RangeError, 'rollingCountBuckets must not exceed rollingCountTimeout (ms)');
+  }
+  const timeout = o.timeout === false ? 0 : intOption(o, 'timeout', 0, 0, MAX_TIMER_MS);
+  const resetTimeout = intOption(o, 'resetTimeout', 30000, 0, MAX_TIMER_MS);
+  const warmUp = o.allowWarmUp === true || (o.state && o.state.warmUp === true);
+  return {
+    opossum: true,
+    options: o,
+    timeout,
+    fallback: undefined,
+    errorFilter: o.errorFilter,
+    enabled: o.enabled !== false,
+    log: false,
+    clock: o.clock,
+    resetTimeout,
+    bucketMs: Math.ceil(rollingCountTimeout / rollingCountBuckets),
+    native: {
+      failureThreshold: 0,
+      resetTimeout,
+      rollingCountTimeout,
+      rollingCountBuckets,
+      errorThresholdPercentage: pct,
+      volumeThreshold: Number.isInteger(o.volumeThreshold) && o.volumeThreshold >= 0 ? o.volumeThreshold : 0,
+      halfOpenMaxProbes: 1,
+      windowRule: true,
+      manualRotation: Boolean(o.rotateBucketController),
+      warmUp: warmUp ? rollingCountTimeout : 0,
+    },
+  };
+}
+
 /** FIFO of in-flight timed calls: a ring buffer, so steady traffic allocates nothing. */
 class CallQueue {
   constructor() {
@@ -212,17 +310,20 @@ class PendingCall {
     this.resolve = resolve;
     this.reject = reject;
     this.done = false;
+    this.queued = false; // waits in the timeout queue
+    this.held = false; // holds a unit of `capacity`
   }
 }
 
 /**
- * A circuit breaker around `operation` (spec §12.2), opossum-compatible where the APIs
- * overlap (fire, events, stats, toJSON, enable/disable, shutdown).
- *
- * Opens after `failureThreshold` consecutive failures, or when more than
- * `errorThresholdPercentage` % of at least `volumeThreshold` results in the rolling
- * window failed; turns half-open after `recoveryTimeoutMs` (`resetTimeout`) and lets
- * `halfOpenMaxProbes` calls through at a time: success closes, failure re-opens.
+ * A circuit breaker, in two forms (docs/circuit-breaker.md):
+ * - `new CircuitBreaker(operation, serviceName, options)`, the qerrors spec (§12.2): opens
+ *   after `failureThreshold` consecutive failures, or when more than
+ *   `errorThresholdPercentage` % of at least `volumeThreshold` results since the last close
+ *   failed; turns half-open after `recoveryTimeoutMs` (`resetTimeout`) and lets
+ *   `halfOpenMaxProbes` calls through at a time: success closes, failure re-opens.
+ * - `new CircuitBreaker(action, options)`, opossum's: opossum's defaults, options, events,
+ *   `status`, cache, coalescing, capacity, abort controller, health check and warm-up.
  */
 class CircuitBreaker extends EventEmitter {
   #h;
@@ -242,6 +343,18 @@ class CircuitBreaker extends EventEmitter {
   #batched = 0;
   #batchAt = 0;
   #batchEnd = 0;
+  /** opossum's form: its defaults and rules */
+  #opossum = false;
+  /** cache, coalescing or a finite capacity: calls go through #runSpecial */
+  #special = false;
+  #inUse = 0;
+  #capacity = Infinity;
+  #status = null;
+  #name;
+  #group;
+  #probing = false;
+  #rotateListener = null;
+  #healthTimers = [];
 
   /**
    * @param {(...args: any[]) => any} operation
@@ -249,7 +362,8 @@ class CircuitBreaker extends EventEmitter {
    * @param {Record<string, any>} options
    */
   constructor(operation, serviceName, options) {
-    const cfg = normalize(operation, options);
+    const spec = typeof serviceName === 'string' || arguments.length > 2;
+    const cfg = spec ? normalize(operation, options) : normalizeOpossum(operation, serviceName);
     super();
     // EventEmitter's bookkeeping stays out of Object.keys: the spec lists the own
     // instance properties as operation, serviceName, options, breaker, metrics.
@@ -263,13 +377,89 @@ class CircuitBreaker extends EventEmitter {
     this.#batch = this.#h.batch;
     if (cfg.clock) this.#clock = fakeClockView(cfg.clock);
     else this.#clock = sharedClock ??= native.circuitBreakerClock();
-    this.operation = operation;
-    this.serviceName = serviceName;
-    this.options = options;
+    if (cfg.opossum) {
+      const o = cfg.options;
+      this.#opossum = true;
+      this.#name = String(o.name || (typeof operation === 'function' && operation.name) || randomUUID());
+      this.#group = String(o.group || this.#name);
+      this.#capacity = o.capacity;
+      this.#special = Boolean(o.cache || o.coalesce) || o.capacity !== Number.MAX_SAFE_INTEGER;
+      // A value instead of a function: every call resolves to it (opossum).
+      this.operation = typeof operation === 'function' ? operation : () => Promise.resolve(operation);
+      this.serviceName = undefined;
+      this.options = o;
+    } else {
+      this.operation = operation;
+      this.serviceName = serviceName;
+      this.options = options;
+    }
     // The opossum instance in the original; here the breaker itself is opossum-compatible.
     this.breaker = this;
     this.metrics = this._initializeMetrics();
     this._setupEventListeners();
+    if (cfg.opossum) this.#restore(cfg.options);
+  }
+
+  /** opossum's `rotateBucketController`, `status` and `state` options. */
+  #restore(o) {
+    if (o.rotateBucketController) {
+      this.#rotateListener = () => {
+        this.#flush();
+        this.#h.rotate();
+      };
+      this.#listenRotation();
+    }
+    if (o.status && typeof o.status === 'object') {
+      const adopted = o.status instanceof Status;
+      seedStatus(this.#h, adopted ? o.status.stats : o.status);
+      if (adopted) {
+        Status.rebind(o.status, this.#statusSource());
+        this.#status = o.status;
+      }
+    }
+    const st = o.state;
+    if (!st || typeof st !== 'object') return;
+    this.#enabled = st.enabled !== false;
+    const closed = st.closed !== false;
+    const halfOpen = Boolean(st.halfOpen);
+    if (st.shutdown) {
+      this.shutdown();
+    } else if (!closed && halfOpen) {
+      this.#h.halfOpen();
+      this.#seen = this.#shared[S_TRANSITIONS]; // restored, not a change to announce
+    } else if (!closed) {
+      const last = Number(st.lastTimerAt);
+      if (st.lastTimerAt !== undefined && Date.now() - last > this.#cfg.resetTimeout) {
+        this.#h.halfOpen();
+        this.#seen = this.#shared[S_TRANSITIONS];
+      } else {
+        this.open();
+      }
+    }
+  }
+
+  #listenRotation() {
+    const c = this.options.rotateBucketController;
+    if (c && this.#rotateListener && c.listeners('rotate').indexOf(this.#rotateListener) < 0) c.on('rotate', this.#rotateListener);
+  }
+
+  #unlistenRotation() {
+    const c = this.options.rotateBucketController;
+    if (c && this.#rotateListener) c.removeListener('rotate', this.#rotateListener);
+  }
+
+  #statusSource() {
+    return { h: this.#h, flush: () => this.#flush() };
+  }
+
+  /** True for the errors the breaker raises itself (open, timeout, shutdown, capacity). */
+  static isOurError(error) {
+    return Boolean(error !== null && (typeof error === 'object' || typeof error === 'function') && error[OUR_ERROR]);
+  }
+
+  /** A standalone opossum `Status` (e.g. restored stats), to pass as the `status` option. */
+  static newStatus(options) {
+    return new Status(options ?? {});
   }
 
   // ---- opossum-compatible surface -------------------------------------------------
@@ -286,6 +476,10 @@ class CircuitBreaker extends EventEmitter {
 
   /** Sets the fallback run when a call fails, times out or is rejected. */
   fallback(fn) {
+    if (fn instanceof CircuitBreaker) {
+      const other = fn;
+      fn = (...args) => other.fire(...args);
+    }
     if (typeof fn !== 'function') throw optionError(TypeError, 'fallback must be a function');
     this.#cfg.fallback = fn;
     return this;
@@ -308,10 +502,12 @@ class CircuitBreaker extends EventEmitter {
   /** Calls go straight to the operation, without accounting, until `enable()`. */
   disable() {
     this.#enabled = false;
+    this.#unlistenRotation();
   }
 
   enable() {
     this.#enabled = true;
+    this.#listenRotation();
   }
 
   /**
@@ -325,12 +521,65 @@ class CircuitBreaker extends EventEmitter {
     this.#emit('shutdown');
     this.#shutdown = true;
     this.#enabled = false;
+    this.#unlistenRotation();
     this.removeAllListeners();
     clearTimeout(this.#resetTimer);
     this.#resetTimer = null;
+    for (const t of this.#healthTimers) clearInterval(t);
+    this.#healthTimers = [];
+    if (this.#status !== null) this.#status.shutdown();
+    this.clearCache();
+  }
+
+  /** Empties the result cache and the coalesced calls (opossum's `cache`/`coalesce`). */
+  clearCache() {
+    const o = this.options;
+    if (!this.#opossum) return;
+    if (o.cache) o.cacheTransport.flush();
+    if (o.coalesceCache) o.coalesceCache.flush();
+  }
+
+  /** opossum's name for the operation. */
+  get action() {
+    return this.operation;
+  }
+
+  get group() {
+    return this.#group ?? this.name;
+  }
+
+  /** Half-open and no trial call admitted yet: the next call goes through. */
+  get pendingClose() {
+    return this.#state() === ST_HALF_OPEN && !this.#probing;
+  }
+
+  /** opossum's window as an EventEmitter ('snapshot' events); created on first use. */
+  get status() {
+    if (this.#status === null) this.#status = new Status(this.#opossum ? this.options : { rollingCountTimeout: this.#cfg.native.rollingCountTimeout, rollingCountBuckets: this.#cfg.native.rollingCountBuckets }, this.#statusSource());
+    return this.#status;
+  }
+
+  /** In-flight calls against `capacity` (opossum's semaphore; `count` = free units). */
+  get semaphore() {
+    const self = this;
+    return {
+      get count() {
+        return self.#capacity === Infinity ? Number.MAX_SAFE_INTEGER : self.#capacity - self.#inUse;
+      },
+    };
+  }
+
+  getSignal() {
+    const ac = this.#opossum ? this.options.abortController : undefined;
+    return ac && ac.signal ? ac.signal : undefined;
+  }
+
+  getAbortController() {
+    return this.#opossum ? this.options.abortController : undefined;
   }
 
   get name() {
+    if (this.#name !== undefined) return this.#name;
     return String(this.serviceName ?? this.options.name ?? this.operation.name);
   }
 
@@ -354,8 +603,9 @@ class CircuitBreaker extends EventEmitter {
     return this.#state() === 0;
   }
 
+  /** opossum's warm-up (`allowWarmUp`): the breaker does not open yet. */
   get warmUp() {
-    return false;
+    return this.#h.warmUp() === 1;
   }
 
   get volumeThreshold() {
@@ -364,26 +614,39 @@ class CircuitBreaker extends EventEmitter {
 
   /** opossum-like statistics over the rolling window. */
   get stats() {
-    const sh = this.#shared;
-    this.#flush();
-    this.#h.stats();
-    const percentiles = {};
-    for (let i = 0; i < PERCENTILES.length; i++) percentiles[PERCENTILES[i]] = sh[S_WINDOW + 7 + i];
-    return {
-      failures: sh[S_WINDOW + 2],
-      fallbacks: sh[S_WINDOW + 5],
-      successes: sh[S_WINDOW + 1],
-      rejects: sh[S_WINDOW + 4],
-      fires: sh[S_WINDOW],
-      timeouts: sh[S_WINDOW + 3],
-      cacheHits: 0,
-      cacheMisses: 0,
-      coalesceCacheHits: 0,
-      coalesceCacheMisses: 0,
-      semaphoreRejections: 0,
-      percentiles,
-      latencyMean: sh[S_WINDOW + 6],
+    return this.status.stats;
+  }
+
+  /**
+   * opossum's `healthCheck(fn, interval = 5000)`: runs `fn` (with the breaker as `this`)
+   * now and every `interval` ms on an unref'd timer; a rejection emits
+   * `healthCheckFailed` and opens the breaker. Without arguments: the spec's synchronous
+   * snapshot (see below).
+   */
+  healthCheck(...args) {
+    // Rest parameters keep `healthCheck.length` 0, as the spec's form has it.
+    if (args.length === 0) return this.#snapshot();
+    const [fn, interval] = args;
+    const ms = interval || 5000;
+    if (typeof fn !== 'function') throw optionError(TypeError, 'Health check function must be a function');
+    if (Number.isNaN(Number(ms))) throw optionError(TypeError, 'Health check interval must be a number');
+    const check = () => {
+      let result;
+      try {
+        result = Reflect.apply(fn, this, []);
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+      Promise.resolve(result).catch((err) => {
+        this.#emit('healthCheckFailed', err);
+        this.open();
+      });
     };
+    const timer = setInterval(check, Math.min(Math.max(1, Number(ms)), MAX_TIMER_MS));
+    timer.unref();
+    this.#healthTimers.push(timer);
+    check();
+    return undefined;
   }
 
   toJSON() {
@@ -395,7 +658,7 @@ class CircuitBreaker extends EventEmitter {
         closed: state === 0,
         open: state === ST_OPEN,
         halfOpen: state === ST_HALF_OPEN,
-        warmUp: false,
+        warmUp: this.warmUp,
         shutdown: this.#shutdown,
         lastTimerAt: this.#shared[S_OPENED_AT] < 0 ? undefined : this.#wallTime(this.#shared[S_OPENED_AT]),
       },
@@ -473,8 +736,8 @@ class CircuitBreaker extends EventEmitter {
     return this.#state() === ST_OPEN;
   }
 
-  /** Synchronous snapshot (spec §12.2; not opossum's periodic health check). */
-  healthCheck() {
+  /** Synchronous snapshot (spec §12.2's `healthCheck()`). */
+  #snapshot() {
     return {
       state: this.getState(),
       isRequestAllowed: this.isRequestAllowed(),
@@ -567,6 +830,8 @@ class CircuitBreaker extends EventEmitter {
     const state = sh[S_STATE];
     clearTimeout(this.#resetTimer);
     this.#resetTimer = null;
+    this.#probing = false;
+    if (state !== ST_OPEN && this.#opossum) this.#renewAbortController();
     if (state === ST_OPEN) {
       this.#armReset(this.#cfg.resetTimeout);
       this.#emit('open');
@@ -577,13 +842,27 @@ class CircuitBreaker extends EventEmitter {
     }
   }
 
-  /** One unref'd timer while open, so `halfOpen` is emitted even with no traffic. */
+  /** opossum's `autoRenewAbortController`: a fresh controller once the old one aborted. */
+  #renewAbortController() {
+    const o = this.options;
+    if (o.autoRenewAbortController && o.abortController && o.abortController.signal && o.abortController.signal.aborted) {
+      o.abortController = new AbortController();
+    }
+  }
+
+  /**
+   * One unref'd timer while open, so `halfOpen` is emitted even with no traffic. On the
+   * real clock the timer decides (as in opossum: its callback turns the breaker half-open
+   * even if the clock, read a little earlier by the event loop, says a millisecond is
+   * left); on a fake clock only the clock does.
+   */
   #armReset(ms) {
     if (this.#shutdown) return;
     this.#resetTimer = setTimeout(() => {
       this.#resetTimer = null;
       this.#flush();
-      this.#h.state();
+      if (this.#cfg.clock === undefined && this.#shared[S_STATE] === ST_OPEN) this.#h.halfOpen();
+      else this.#h.state();
       this.#sync();
       if (this.#shared[S_STATE] === ST_OPEN && this.#resetTimer === null) {
         const left = this.#shared[S_OPENED_AT] + this.#cfg.resetTimeout - this.#h.now();
@@ -598,9 +877,7 @@ class CircuitBreaker extends EventEmitter {
    * turn into a rejected call or an unhandled rejection. Other listeners still run.
    */
   #emit(name, ...args) {
-    // `_events` is EventEmitter's listener table; the hot path peeks at it directly
-    // because listenerCount() costs a call per event per fire.
-    if (this._events[name] === undefined) return;
+    if (this.listenerCount(name) === 0) return;
     for (const fn of this.rawListeners(name)) {
       try {
         Reflect.apply(fn, this, args);
@@ -645,18 +922,23 @@ class CircuitBreaker extends EventEmitter {
     this.#h.flush(n, this.#batchAt);
   }
 
-  #run(context, args) {
+  /** Closed (the common case): the fast path; otherwise the native side admits. */
+  #run(context, args, inner) {
     if (this.#shutdown) return Promise.reject(codedError('The circuit has been shutdown.', 'ESHUTDOWN'));
     if (!this.#enabled) {
       this.#emit('fire', args);
+      if (this.#opossum) this.#h.bump(C_FIRES, 1); // opossum counts every fire
       try {
         return Promise.resolve(Reflect.apply(this.operation, context, args));
       } catch (err) {
         return Promise.reject(err);
       }
     }
+    // `inner`: called back by #runSpecial, past the cache and coalescing.
+    if (this.#special && inner !== true) return this.#runSpecial(context, args);
     if (this.#shared[S_STATE] !== 0) return this.#runGuarded(context, args);
-    if (this._events.fire !== undefined) this.#emit('fire', args);
+    if (this.listenerCount('fire') !== 0) this.#emit('fire', args);
+    if (inner === true && this.#capacity !== Infinity) return this.#runHeld(-1, this.#time(), context, args);
     const start = this.#time();
     let result;
     try {
@@ -678,6 +960,8 @@ class CircuitBreaker extends EventEmitter {
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
     this.#emit('fire', args);
     if (ticket < 0) return this.#rejected(args);
+    if (ticket % 2048 !== 0) this.#probing = true; // a half-open trial call
+    if (this.#capacity !== Infinity) return this.#runHeld(ticket, this.#time(), context, args);
     let result;
     try {
       result = Reflect.apply(this.operation, context, args);
@@ -689,6 +973,77 @@ class CircuitBreaker extends EventEmitter {
       (value) => this.#succeeded(ticket, 0, value),
       (err) => this.#failed(ticket, 0, err, args)
     );
+  }
+
+  /**
+   * opossum's cache and coalescing around a call: a cached result (of an earlier success)
+   * or a call already in flight with the same key (`cacheGetKey`) answers without running
+   * the action; hits and misses are counted in the window.
+   */
+  #runSpecial(context, args) {
+    const o = this.options;
+    if (!o.cache && !o.coalesce) return this.#run(context, args, true);
+    const key = Reflect.apply(o.cacheGetKey, this, args);
+    if (o.cache) {
+      const cached = o.cacheTransport.get(key);
+      if (cached) {
+        this.#emit('fire', args);
+        this.#h.bump(C_FIRES, 1);
+        this.#h.bump(C_CACHE_HITS, 1);
+        this.#emit('cacheHit');
+        return cached;
+      }
+      this.#h.bump(C_CACHE_MISSES, 1);
+      this.#emit('cacheMiss');
+    }
+    if (o.coalesce) {
+      const inFlight = o.coalesceCache.get(key);
+      if (inFlight) {
+        this.#emit('fire', args);
+        this.#h.bump(C_FIRES, 1);
+        this.#h.bump(C_COALESCE_HITS, 1);
+        this.#emit('coalesceCacheHit');
+        return inFlight;
+      }
+      this.#h.bump(C_COALESCE_MISSES, 1);
+      this.#emit('coalesceCacheMiss');
+    }
+    const call = this.#run(context, args, true);
+    if (o.coalesce) o.coalesceCache.set(key, call, o.coalesceTTL > 0 ? Date.now() + o.coalesceTTL : 0);
+    const forget = (event) => {
+      if (o.coalesce && o.coalesceResetOn.includes(event)) o.coalesceCache.delete(key);
+    };
+    call.then(
+      (value) => {
+        forget('success');
+        if (o.cache) o.cacheTransport.set(key, Promise.resolve(value), o.cacheTTL > 0 ? Date.now() + o.cacheTTL : 0);
+      },
+      (err) => forget(CircuitBreaker.isOurError(err) && err.code === 'ETIMEDOUT' ? 'timeout' : 'error')
+    );
+    return call;
+  }
+
+  /**
+   * A call under a finite `capacity`: refused (ESEMLOCKED, counted as a failure, as in
+   * opossum) when every unit is in use; otherwise it holds a unit until it settles or
+   * times out.
+   */
+  #runHeld(ticket, start, context, args) {
+    if (this.#inUse >= this.#capacity) {
+      const err = codedError('Semaphore locked', 'ESEMLOCKED');
+      this.#h.bump(C_SEMAPHORE, 1);
+      this.#emit('semaphoreLocked', err, 0);
+      return this.#promiseOf(() => this.#failed(ticket, start, err, args));
+    }
+    this.#inUse++;
+    let result;
+    try {
+      result = Reflect.apply(this.operation, context, args);
+    } catch (err) {
+      this.#inUse--;
+      return this.#promiseOf(() => this.#failed(ticket, start, err, args));
+    }
+    return this.#track(ticket, start, result, args, true);
   }
 
   /** A promise of `fn()`'s value, rejected with what it throws. */
@@ -723,7 +1078,7 @@ class CircuitBreaker extends EventEmitter {
     } else {
       latency = this.#h.success(ticket);
     }
-    if (this._events.success !== undefined) this.#emit('success', value, latency);
+    if (this.listenerCount('success') !== 0) this.#emit('success', value, latency);
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
     return value;
   }
@@ -778,13 +1133,23 @@ class CircuitBreaker extends EventEmitter {
   // empty.
 
   #withTimeout(ticket, start, result, args) {
+    return this.#track(ticket, start, result, args, false);
+  }
+
+  /** Settles `result` once, by itself or by the timeout; `held`: it holds a capacity unit. */
+  #track(ticket, start, result, args, held) {
     const promise = new Promise(capture);
     const call = new PendingCall(ticket, start, args, captured.resolve, captured.reject);
     captured.resolve = captured.reject = null;
-    call.deadline = start + this.#cfg.timeout;
-    this.#pending.push(call);
-    this.#inflight++;
-    if (this.#timeoutTimer === null) this.#armTimeout(this.#cfg.timeout);
+    call.held = held;
+    if (this.#cfg.timeout !== 0) {
+      call.deadline = start + this.#cfg.timeout;
+      call.queued = true;
+      this.#pending.push(call);
+      this.#inflight++;
+      if (this.#timeoutTimer === null) this.#armTimeout(this.#cfg.timeout);
+      else if (this.#inflight === 1 && this.#opossum) this.#timeoutTimer.ref();
+    }
     Promise.resolve(result).then(
       (value) => this.#settle(call, value, true),
       (err) => this.#settle(call, err, false)
@@ -804,7 +1169,11 @@ class CircuitBreaker extends EventEmitter {
 
   #finish(call) {
     call.done = true;
+    if (call.held) this.#inUse--;
+    if (!call.queued) return;
     this.#inflight--;
+    // Nothing in flight: the timer (still armed for a settled call) must not hold the process.
+    if (this.#inflight === 0 && this.#opossum && this.#timeoutTimer !== null) this.#timeoutTimer.unref();
     const q = this.#pending;
     while (q.size !== 0 && q.peek().done) q.shift();
     // Settled calls behind a slow one: drop them so the queue stays ~ in-flight size.
@@ -813,7 +1182,10 @@ class CircuitBreaker extends EventEmitter {
 
   #armTimeout(ms) {
     this.#timeoutTimer = setTimeout(() => this.#onTimeoutTimer(), ms);
-    this.#timeoutTimer.unref();
+    // opossum's form: a call in flight keeps the process alive until it settles or times
+    // out (at most `timeout` ms), as opossum does (#track and #finish ref and unref it as
+    // calls come and go); the spec's form never holds it.
+    if (!this.#opossum || this.#inflight === 0) this.#timeoutTimer.unref();
   }
 
   #onTimeoutTimer() {
@@ -846,6 +1218,7 @@ class CircuitBreaker extends EventEmitter {
     this.#emit('timeout', err, latency, call.args);
     this.#emit('failure', err, latency, call.args);
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
+    if (this.#opossum && this.options.abortController) this.options.abortController.abort();
     try {
       call.resolve(this.#fallbackOrThrow(err, call.args));
     } catch (e) {
@@ -869,5 +1242,10 @@ function createCircuitBreaker(operation, serviceName, overrides = {}) {
 // The spec's namespace (§15.13) names the class `CircuitBreakerWrapper`; the top-level
 // export and `require('qerrors/native')` name it `CircuitBreaker`, kept here as a
 // non-enumerable alias so Object.keys matches the namespace.
+// opossum's `Status` and default cache transport, reachable from the class for code that
+// names them (`require('opossum/lib/status')` in opossum).
+Object.defineProperty(CircuitBreaker, 'Status', { value: Status, enumerable: false });
+Object.defineProperty(CircuitBreaker, 'MemoryCache', { value: MemoryCache, enumerable: false });
+
 module.exports = { CircuitBreakerWrapper: CircuitBreaker, CircuitState, createCircuitBreaker };
 Object.defineProperty(module.exports, 'CircuitBreaker', { value: CircuitBreaker, enumerable: false, writable: true, configurable: true });

@@ -7,9 +7,13 @@
 //! - `flush(n, atMs)` records the first `n` latencies of `batch` as successes of calls
 //!   JS admitted while closed, in the window bucket of `atMs`; `succeeded(ms)`,
 //!   `failed(ms)`, `timedOut(ms)` record one such call;
-//! - `fallback()`, `open()`, `close()`, `state()` (0 closed, 1 open, 2 half-open, turning
-//!   open into half-open when due), `now()` (the breaker clock in ms), `stats()` (writes
-//!   the window statistics into `shared`);
+//! - `fallback()`, `open()`, `close()`, `halfOpen()`, `state()` (0 closed, 1 open, 2
+//!   half-open, turning open into half-open when due), `now()` (the breaker clock in ms),
+//!   `stats()` (writes the window statistics into `shared`), `bucket(age)` (the same for
+//!   one bucket, 0 the newest; 0 when there is none), `bucketCount()`, `rotate()` (moves
+//!   the window one bucket), `bump(counter, n)` (adds to a window counter, `Counter`
+//!   order), `seed()` (adds the first 11 numbers of `batch` to the newest bucket),
+//!   `warmUp()` (1 during the warm-up);
 //! - `shared`: a `Float64Array` over the breaker's [`Published`] slots, updated by Rust,
 //!   so JS reads the state, the transition count and the cumulative counters without a
 //!   call; `batch`: a `Float64Array(256)` JS fills with latencies before `flush`.
@@ -29,7 +33,9 @@ use napi_derive::napi;
 
 use crate::binding::errors;
 use crate::binding::raw;
-use crate::core::breaker::{BreakerOptions, CircuitBreaker, Outcome, Permit, Published, MAX_EPOCH};
+use crate::core::breaker::{
+    BreakerOptions, CircuitBreaker, Counter, Outcome, Permit, Published, MAX_EPOCH,
+};
 use crate::core::clock::{self, Clock, FakeClock, SharedClock};
 
 const CODE_OPTION: &str = "ERR_QERRORS_INVALID_OPTION";
@@ -205,6 +211,21 @@ fn num_opt(env: &Env, o: &Object, name: &str) -> Result<Option<f64>> {
     }
 }
 
+/// Reads an optional boolean option, `false` when absent.
+fn bool_opt(env: &Env, o: &Object, name: &str) -> Result<bool> {
+    let Some(v) = o.get::<Unknown>(name)? else {
+        return Ok(false);
+    };
+    match v.get_type()? {
+        ValueType::Undefined => Ok(false),
+        // SAFETY: checked above that the value is a boolean.
+        ValueType::Boolean => unsafe {
+            <bool as napi::bindgen_prelude::FromNapiValue>::from_napi_value(env.raw(), v.raw())
+        },
+        _ => errors::type_error(env, CODE_OPTION, &format!("{name} must be a boolean")),
+    }
+}
+
 /// Reads an integer option in `min..=max`, `default` when absent.
 fn int_opt(env: &Env, o: &Object, name: &str, default: u64, min: u64, max: u64) -> Result<u64> {
     match num_opt(env, o, name)? {
@@ -263,7 +284,7 @@ fn read_options(env: &Env, o: &Object) -> Result<BreakerOptions> {
         }
     };
     let opts = BreakerOptions {
-        reset_timeout_ms: int_opt(env, o, "resetTimeout", d.reset_timeout_ms, 1, max_ms)?,
+        reset_timeout_ms: int_opt(env, o, "resetTimeout", d.reset_timeout_ms, 0, max_ms)?,
         rolling_count_timeout_ms: int_opt(
             env,
             o,
@@ -305,6 +326,9 @@ fn read_options(env: &Env, o: &Object) -> Result<BreakerOptions> {
             1,
             u64::from(u32::MAX),
         )? as u32,
+        window_rule: bool_opt(env, o, "windowRule")?,
+        manual_rotation: bool_opt(env, o, "manualRotation")?,
+        warm_up_ms: int_opt(env, o, "warmUp", 0, 0, max_ms)?,
     };
     if let Err(msg) = opts.validate() {
         return errors::range_error(env, CODE_OPTION, &msg);
@@ -313,8 +337,10 @@ fn read_options(env: &Env, o: &Object) -> Result<BreakerOptions> {
 }
 
 /// Creates a native breaker and returns its handle object (see the module docs).
-/// `options` uses opossum's names plus `failureThreshold` (consecutive failures, 0 = off)
-/// and `halfOpenMaxProbes`; `errorThresholdPercentage: false` disables the percentage rule.
+/// `options` uses opossum's names plus `failureThreshold` (consecutive failures, 0 = off),
+/// `halfOpenMaxProbes`, `windowRule` (opossum's reading of the percentage rule),
+/// `manualRotation` and `warmUp` (ms); `errorThresholdPercentage: false` disables the
+/// percentage rule.
 #[napi(catch_unwind, ts_return_type = "CircuitBreakerHandle")]
 pub fn create_circuit_breaker_handle<'env>(
     env: &'env Env,
@@ -359,6 +385,13 @@ pub fn create_circuit_breaker_handle<'env>(
             ("succeeded", succeeded),
             ("failed", failed),
             ("timedOut", timed_out),
+            ("bump", bump),
+            ("seed", seed),
+            ("halfOpen", half_open),
+            ("rotate", rotate),
+            ("bucket", bucket),
+            ("bucketCount", bucket_count),
+            ("warmUp", warm_up),
         ],
     )?;
     // SAFETY: both buffers point into memory boxed inside the handle; each buffer's
@@ -550,6 +583,57 @@ simple!(stats, |h| |env| {
     h.core.publish_stats();
     raw::undefined(env)
 });
+
+simple!(half_open, |h| |env| {
+    h.core.force_half_open();
+    raw::undefined(env)
+});
+simple!(rotate, |h| |env| {
+    h.core.rotate_bucket();
+    raw::undefined(env)
+});
+simple!(bucket_count, |h| |env| raw::f64_value(
+    env,
+    h.core.bucket_count() as f64
+));
+simple!(warm_up, |h| |env| raw::i32_value(
+    env,
+    i32::from(h.core.warm_up())
+));
+simple!(seed, |h| |env| {
+    let counts: Vec<u64> = h.batch[..Counter::ALL.len()]
+        .iter()
+        .map(|w| latency_arg(Some(f64::from_bits(w.load(Ordering::Relaxed)))))
+        .collect();
+    h.core.seed(&counts);
+    raw::undefined(env)
+});
+
+/// `bump(counter, n)`: adds `n` (default 1) to the window counter of that index
+/// ([`Counter::ALL`] order); an unknown index is ignored.
+unsafe extern "C" fn bump(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<2>(env, info);
+        let h = raw::state::<Handle>(a.data);
+        let which = latency_arg(raw::get_f64(env, a.argv[0])) as usize;
+        let n = raw::get_f64(env, a.argv[1]).map_or(1, |x| latency_arg(Some(x)));
+        if let Some(c) = Counter::from_index(which) {
+            h.core.bump(c, n);
+        }
+        raw::undefined(env)
+    })
+}
+
+/// `bucket(age)`: writes bucket `age` (0 the newest) into the window slots; returns 1, or
+/// 0 when there is no such bucket.
+unsafe extern "C" fn bucket(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    raw::guard(env, || {
+        let a = raw::args::<1>(env, info);
+        let h = raw::state::<Handle>(a.data);
+        let age = latency_arg(raw::get_f64(env, a.argv[0])) as usize;
+        raw::i32_value(env, i32::from(h.core.publish_bucket(age)))
+    })
+}
 
 /// A latency (ms) passed by JS: a finite non-negative number, else 0.
 fn latency_arg(x: Option<f64>) -> u64 {

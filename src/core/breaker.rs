@@ -7,6 +7,12 @@
 //!   `error_threshold_percentage` (opossum's rule; `None` disables it);
 //! - `failure_threshold` consecutive failures (the qerrors spec's meaning; 0 disables it).
 //!
+//! With `window_rule` (opossum's reading of the percentage rule) the rule's input is the
+//! whole window instead: every fire (rejects included) and every failure still in the
+//! window, whether or not the breaker closed since. `warm_up_ms` keeps both rules off for
+//! that long after creation. `manual_rotation` moves the window only on
+//! [`CircuitBreaker::rotate_bucket`] (an external clock such as an event emitter).
+//!
 //! After `reset_timeout_ms` in the open state the breaker turns half-open, observed lazily
 //! by the next [`CircuitBreaker::try_acquire`] or [`CircuitBreaker::state`]. Half-open admits
 //! at most `half_open_max_probes` calls at a time: each gets a probe [`Permit`]. The first
@@ -62,6 +68,13 @@ pub struct BreakerOptions {
     pub volume_threshold: u32,
     pub failure_threshold: u32,
     pub half_open_max_probes: u32,
+    /// The percentage rule reads the whole window (opossum) instead of the results since
+    /// the last close.
+    pub window_rule: bool,
+    /// The window moves only on [`CircuitBreaker::rotate_bucket`].
+    pub manual_rotation: bool,
+    /// No rule opens the breaker during this long after creation (opossum's warm-up).
+    pub warm_up_ms: u64,
 }
 
 impl Default for BreakerOptions {
@@ -74,6 +87,9 @@ impl Default for BreakerOptions {
             volume_threshold: 10,
             failure_threshold: 5,
             half_open_max_probes: 1,
+            window_rule: false,
+            manual_rotation: false,
+            warm_up_ms: 0,
         }
     }
 }
@@ -86,10 +102,14 @@ pub const MAX_DURATION_MS: u64 = 2_147_483_647;
 impl BreakerOptions {
     /// Checks every range; the error names the option and the accepted range.
     pub fn validate(&self) -> Result<(), String> {
-        if self.reset_timeout_ms == 0 || self.reset_timeout_ms > MAX_DURATION_MS {
+        // 0 is accepted (opossum): the breaker turns half-open as soon as it is looked at.
+        if self.reset_timeout_ms > MAX_DURATION_MS {
             return Err(format!(
-                "resetTimeout must be between 1 and {MAX_DURATION_MS} ms"
+                "resetTimeout must be between 0 and {MAX_DURATION_MS} ms"
             ));
+        }
+        if self.warm_up_ms > MAX_DURATION_MS {
+            return Err(format!("warmUp must be between 0 and {MAX_DURATION_MS} ms"));
         }
         if self.rolling_count_timeout_ms == 0 || self.rolling_count_timeout_ms > MAX_DURATION_MS {
             return Err(format!(
@@ -125,6 +145,11 @@ pub struct Stats {
     pub timeouts: u64,
     pub rejects: u64,
     pub fallbacks: u64,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    pub coalesce_cache_hits: u64,
+    pub coalesce_cache_misses: u64,
+    pub semaphore_rejections: u64,
     /// Mean latency (ms) of the window's results; 0 when there are none.
     pub latency_mean: f64,
     /// Latency (ms) at each of [`PERCENTILES`]; 0 when there are no results.
@@ -149,10 +174,16 @@ pub mod slot {
     pub const LAST_FAILURE_MS: usize = 10;
     pub const CONSECUTIVE_FAILURES: usize = 11;
     pub const OPENED_AT_MS: usize = 12;
-    /// First of the window statistics written by [`super::CircuitBreaker::publish_stats`]:
-    /// fires, successes, failures, timeouts, rejects, fallbacks, latencyMean, 9 percentiles.
+    /// First of the window statistics written by [`super::CircuitBreaker::publish_stats`]
+    /// (the whole window) and [`super::CircuitBreaker::publish_bucket`] (one bucket):
+    /// fires, successes, failures, timeouts, rejects, fallbacks, latencyMean, 9 percentiles,
+    /// then the [`super::Counter`]s from cache hits on (5), then the bucket's open flag
+    /// (0 no change in the bucket, 1 opened, 2 closed; 0 for the whole window).
     pub const WINDOW: usize = 16;
-    pub const LEN: usize = 32;
+    /// First of the five counters after the percentiles.
+    pub const WINDOW_EXTRA: usize = WINDOW + 16;
+    pub const WINDOW_OPEN_FLAG: usize = WINDOW + 21;
+    pub const LEN: usize = 40;
 }
 
 /// Numbers mirrored for lock-free readers (the JS facade maps them as a `Float64Array`).
@@ -227,6 +258,44 @@ fn hist_value(bin: usize) -> f64 {
     lo as f64 + (width - 1) as f64 / 2.0
 }
 
+/// The window counters, in the order of [`slot::WINDOW`] and of [`CircuitBreaker::seed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    Fires = 0,
+    Successes,
+    Failures,
+    Timeouts,
+    Rejects,
+    Fallbacks,
+    CacheHits,
+    CacheMisses,
+    CoalesceCacheHits,
+    CoalesceCacheMisses,
+    SemaphoreRejections,
+}
+
+impl Counter {
+    /// All counters, in slot order.
+    pub const ALL: [Counter; 11] = [
+        Counter::Fires,
+        Counter::Successes,
+        Counter::Failures,
+        Counter::Timeouts,
+        Counter::Rejects,
+        Counter::Fallbacks,
+        Counter::CacheHits,
+        Counter::CacheMisses,
+        Counter::CoalesceCacheHits,
+        Counter::CoalesceCacheMisses,
+        Counter::SemaphoreRejections,
+    ];
+
+    /// The counter with this index, if any.
+    pub fn from_index(i: usize) -> Option<Counter> {
+        Self::ALL.get(i).copied()
+    }
+}
+
 #[derive(Clone, Default)]
 struct Counts {
     fires: u64,
@@ -235,11 +304,37 @@ struct Counts {
     timeouts: u64,
     rejects: u64,
     fallbacks: u64,
+    cache_hits: u64,
+    cache_misses: u64,
+    coalesce_hits: u64,
+    coalesce_misses: u64,
+    semaphore_rejections: u64,
+    /// The last state change in this bucket: 0 none, 1 opened, 2 closed.
+    open_flag: u8,
     latency_count: u64,
     latency_sum: u64,
     /// Results recorded while closed since the last close: the percentage rule's input.
     rule_ok: u64,
     rule_fail: u64,
+}
+
+impl Counts {
+    fn add(&mut self, counter: Counter, n: u64) {
+        let c = match counter {
+            Counter::Fires => &mut self.fires,
+            Counter::Successes => &mut self.successes,
+            Counter::Failures => &mut self.failures,
+            Counter::Timeouts => &mut self.timeouts,
+            Counter::Rejects => &mut self.rejects,
+            Counter::Fallbacks => &mut self.fallbacks,
+            Counter::CacheHits => &mut self.cache_hits,
+            Counter::CacheMisses => &mut self.cache_misses,
+            Counter::CoalesceCacheHits => &mut self.coalesce_hits,
+            Counter::CoalesceCacheMisses => &mut self.coalesce_misses,
+            Counter::SemaphoreRejections => &mut self.semaphore_rejections,
+        };
+        *c = c.saturating_add(n);
+    }
 }
 
 struct Window {
@@ -248,6 +343,7 @@ struct Window {
     head: usize,
     slot: u64,
     width_ms: u64,
+    manual: bool,
 }
 
 impl Window {
@@ -260,11 +356,15 @@ impl Window {
             head: 0,
             slot: now / width_ms,
             width_ms,
+            manual: o.manual_rotation,
         }
     }
 
     /// Moves the head to the bucket of `now`, clearing the buckets that expired.
     fn rotate(&mut self, now: u64) {
+        if self.manual {
+            return;
+        }
         let slot = now / self.width_ms;
         if slot <= self.slot {
             return;
@@ -283,9 +383,20 @@ impl Window {
         &mut self.counts[self.head]
     }
 
+    /// Moves the head one bucket on, dropping the oldest (manual rotation).
+    fn step(&mut self) {
+        let n = self.counts.len();
+        self.head = (self.head + 1) % n;
+        self.counts[self.head] = Counts::default();
+        self.hist[self.head * HIST_BINS..(self.head + 1) * HIST_BINS].fill(0);
+    }
+
     /// Index of the bucket holding time `t`, `None` when `t` left the window (or is
     /// later than the head, which callers never pass).
     fn bucket_of(&self, t: u64) -> Option<usize> {
+        if self.manual {
+            return Some(self.head);
+        }
         let back = self.slot.checked_sub(t / self.width_ms)? as usize;
         let n = self.counts.len();
         (back < n).then(|| (self.head + n - back) % n)
@@ -312,16 +423,36 @@ impl Window {
             .fold((0, 0), |(ok, fail), c| (ok + c.rule_ok, fail + c.rule_fail))
     }
 
-    fn stats(&self) -> Stats {
+    /// (fires, failures) over the whole window: the input of opossum's rule.
+    fn fires_and_failures(&self) -> (u64, u64) {
+        self.counts
+            .iter()
+            .fold((0, 0), |(f, x), c| (f + c.fires, x + c.failures))
+    }
+
+    /// Statistics of the buckets `which` selects (all of them, or one).
+    fn stats_of(&self, which: Option<usize>) -> Stats {
         let mut s = Stats::default();
         let (mut lat_n, mut lat_sum) = (0u64, 0u64);
-        for c in &self.counts {
+        let picked = |i: usize| which.is_none_or(|w| w == i);
+        for c in self
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| picked(*i))
+            .map(|(_, c)| c)
+        {
             s.fires += c.fires;
             s.successes += c.successes;
             s.failures += c.failures;
             s.timeouts += c.timeouts;
             s.rejects += c.rejects;
             s.fallbacks += c.fallbacks;
+            s.cache_hits += c.cache_hits;
+            s.cache_misses += c.cache_misses;
+            s.coalesce_cache_hits += c.coalesce_hits;
+            s.coalesce_cache_misses += c.coalesce_misses;
+            s.semaphore_rejections += c.semaphore_rejections;
             lat_n += c.latency_count;
             lat_sum = lat_sum.saturating_add(c.latency_sum);
         }
@@ -330,7 +461,10 @@ impl Window {
         }
         s.latency_mean = lat_sum as f64 / lat_n as f64;
         let mut merged = vec![0u64; HIST_BINS];
-        for chunk in self.hist.chunks_exact(HIST_BINS) {
+        for (i, chunk) in self.hist.chunks_exact(HIST_BINS).enumerate() {
+            if !picked(i) {
+                continue;
+            }
             for (m, &x) in merged.iter_mut().zip(chunk) {
                 *m += u64::from(x);
             }
@@ -359,6 +493,7 @@ struct Inner {
     probes_in_flight: u32,
     transitions: u64,
     window: Window,
+    created_at: u64,
 }
 
 /// The breaker. See the module documentation for the rules.
@@ -386,6 +521,7 @@ impl CircuitBreaker {
                 probes_in_flight: 0,
                 transitions: 0,
                 window,
+                created_at: now,
             }),
             published: Box::new(Published::new()),
         })
@@ -411,6 +547,7 @@ impl CircuitBreaker {
         g.transitions += 1;
         match to {
             State::Open => {
+                g.window.head().open_flag = 1;
                 g.opened_at = now;
                 g.probes_in_flight = 0;
                 self.published.set(slot::OPENED_AT_MS, now as f64);
@@ -420,6 +557,7 @@ impl CircuitBreaker {
                 g.probes_in_flight = 0;
             }
             State::Closed => {
+                g.window.head().open_flag = 2;
                 g.consecutive_failures = 0;
                 g.probes_in_flight = 0;
                 g.window.clear_rule();
@@ -589,7 +727,7 @@ impl CircuitBreaker {
                 if let Some(b) = bucket {
                     g.window.counts[b].rule_fail += 1;
                 }
-                if self.should_open(g) {
+                if self.should_open(g, now) {
                     self.transition(g, State::Open, now);
                 }
             }
@@ -600,7 +738,10 @@ impl CircuitBreaker {
         }
     }
 
-    fn should_open(&self, g: &Inner) -> bool {
+    fn should_open(&self, g: &Inner, now: u64) -> bool {
+        if self.warming_up(g, now) {
+            return false;
+        }
         let t = self.opts.failure_threshold;
         if t > 0 && g.consecutive_failures >= t {
             return true;
@@ -608,9 +749,15 @@ impl CircuitBreaker {
         let Some(pct) = self.opts.error_threshold_percentage else {
             return false;
         };
-        let (ok, fail) = g.window.rule();
-        let total = ok + fail;
-        total > 0
+        let (total, fail) = if self.opts.window_rule {
+            g.window.fires_and_failures()
+        } else {
+            let (ok, fail) = g.window.rule();
+            (ok + fail, fail)
+        };
+        // A failure can outlive the fire that caused it in the window (a slow call): with
+        // no fire left the share is infinite, as opossum computes it.
+        fail > 0
             && total >= u64::from(self.opts.volume_threshold)
             && fail as f64 * 100.0 > pct * total as f64
     }
@@ -632,10 +779,66 @@ impl CircuitBreaker {
         g.state
     }
 
+    fn warming_up(&self, g: &Inner, now: u64) -> bool {
+        self.opts.warm_up_ms > 0 && now.saturating_sub(g.created_at) < self.opts.warm_up_ms
+    }
+
+    /// Whether the warm-up period (no opening) still runs.
+    pub fn warm_up(&self) -> bool {
+        let now = self.clock.now_ms();
+        let g = self.lock();
+        self.warming_up(&g, now)
+    }
+
+    /// Adds `n` to one window counter of the current bucket (fires also count in the
+    /// published totals): for events the facade handles itself (cache and coalescing
+    /// hits, fires of a disabled breaker, semaphore rejections).
+    pub fn bump(&self, counter: Counter, n: u64) {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        g.window.rotate(now);
+        g.window.head().add(counter, n);
+        if counter == Counter::Fires {
+            self.published.add(slot::FIRES, n as f64);
+        }
+    }
+
+    /// Adds counts (in [`Counter::ALL`] order) to the current bucket: restoring the
+    /// statistics a breaker exported. Cumulative totals are not touched.
+    pub fn seed(&self, counts: &[u64]) {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        g.window.rotate(now);
+        for (&c, &n) in Counter::ALL.iter().zip(counts) {
+            g.window.head().add(c, n);
+        }
+    }
+
+    /// Moves the window one bucket on (with `manual_rotation`; also works without).
+    pub fn rotate_bucket(&self) {
+        self.lock().window.step();
+    }
+
+    /// Number of buckets in the window.
+    pub fn bucket_count(&self) -> usize {
+        self.lock().window.counts.len()
+    }
+
+    /// Turns the breaker half-open now (no-op unless open): the facade's reset timer, and
+    /// a restored half-open state.
+    pub fn force_half_open(&self) {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        if g.state != State::HalfOpen {
+            self.transition(&mut g, State::HalfOpen, now);
+        }
+    }
+
     /// Opens the breaker now (no-op when already open).
     pub fn force_open(&self) {
         let now = self.clock.now_ms();
         let mut g = self.lock();
+        g.window.rotate(now);
         if g.state != State::Open {
             self.transition(&mut g, State::Open, now);
         }
@@ -645,6 +848,7 @@ impl CircuitBreaker {
     pub fn force_close(&self) {
         let now = self.clock.now_ms();
         let mut g = self.lock();
+        g.window.rotate(now);
         if g.state != State::Closed {
             self.transition(&mut g, State::Closed, now);
         }
@@ -660,12 +864,33 @@ impl CircuitBreaker {
         let now = self.clock.now_ms();
         let mut g = self.lock();
         g.window.rotate(now);
-        g.window.stats()
+        g.window.stats_of(None)
     }
 
     /// Writes [`Self::stats`] into the window slots of [`Published`].
     pub fn publish_stats(&self) {
-        let s = self.stats();
+        self.publish(self.stats(), 0);
+    }
+
+    /// Writes the statistics of one bucket (0 the newest) into the window slots; false
+    /// when there is no such bucket.
+    pub fn publish_bucket(&self, age: usize) -> bool {
+        let now = self.clock.now_ms();
+        let mut g = self.lock();
+        g.window.rotate(now);
+        let n = g.window.counts.len();
+        if age >= n {
+            return false;
+        }
+        let i = (g.window.head + n - age) % n;
+        let s = g.window.stats_of(Some(i));
+        let flag = g.window.counts[i].open_flag;
+        drop(g);
+        self.publish(s, flag);
+        true
+    }
+
+    fn publish(&self, s: Stats, open_flag: u8) {
         let p = &self.published;
         let base = slot::WINDOW;
         let counts = [
@@ -683,6 +908,17 @@ impl CircuitBreaker {
         for (i, x) in s.percentiles.iter().enumerate() {
             p.set(base + 7 + i, *x);
         }
+        let extra = [
+            s.cache_hits,
+            s.cache_misses,
+            s.coalesce_cache_hits,
+            s.coalesce_cache_misses,
+            s.semaphore_rejections,
+        ];
+        for (i, c) in extra.iter().enumerate() {
+            p.set(slot::WINDOW_EXTRA + i, *c as f64);
+        }
+        p.set(slot::WINDOW_OPEN_FLAG, f64::from(open_flag));
     }
 
     /// Lock-free mirror of the state and cumulative counters.
@@ -947,7 +1183,7 @@ mod tests {
         let clock: SharedClock = Arc::new(FakeClock::new(0));
         for o in [
             BreakerOptions {
-                reset_timeout_ms: 0,
+                reset_timeout_ms: MAX_DURATION_MS + 1,
                 ..Default::default()
             },
             BreakerOptions {
@@ -970,6 +1206,95 @@ mod tests {
         ] {
             assert!(CircuitBreaker::new(o, clock.clone()).is_err());
         }
+    }
+
+    fn opossum_like(volume: u32) -> BreakerOptions {
+        BreakerOptions {
+            failure_threshold: 0,
+            error_threshold_percentage: Some(50.0),
+            volume_threshold: volume,
+            window_rule: true,
+            rolling_count_timeout_ms: 1_000,
+            rolling_count_buckets: 10,
+            ..BreakerOptions::default()
+        }
+    }
+
+    #[test]
+    fn window_rule_counts_fires_and_survives_a_close() {
+        let (_clock, b) = breaker(opossum_like(0));
+        for _ in 0..2 {
+            let p = b.try_acquire().expect("admitted");
+            b.record(p, Outcome::Success);
+        }
+        b.bump(Counter::Fires, 1); // e.g. a cache hit: a fire without a result
+        fail_once(&b);
+        assert_eq!(b.state(), State::Closed, "1 failure of 4 fires is 25 %");
+        fail_once(&b);
+        fail_once(&b);
+        assert_eq!(
+            b.state(),
+            State::Closed,
+            "3 of 6 fires (the hit counts) is not > 50 %"
+        );
+        fail_once(&b);
+        assert_eq!(b.state(), State::Open, "4 of 7");
+        b.force_close();
+        fail_once(&b);
+        assert_eq!(b.state(), State::Open, "the window kept its failures");
+    }
+
+    #[test]
+    fn warm_up_keeps_the_breaker_closed() {
+        let (clock, b) = breaker(BreakerOptions {
+            warm_up_ms: 500,
+            ..opossum_like(0)
+        });
+        fail_once(&b);
+        assert_eq!(b.state(), State::Closed);
+        assert!(b.warm_up());
+        clock.advance(500);
+        assert!(!b.warm_up());
+        fail_once(&b);
+        assert_eq!(b.state(), State::Open);
+    }
+
+    #[test]
+    fn manual_rotation_moves_only_when_told() {
+        let (clock, b) = breaker(BreakerOptions {
+            manual_rotation: true,
+            ..opossum_like(100)
+        });
+        fail_once(&b);
+        clock.advance(10_000);
+        assert_eq!(b.stats().failures, 1);
+        b.rotate_bucket();
+        assert!(b.publish_bucket(1));
+        assert_eq!(b.published().get(slot::WINDOW + 2), 1.0, "one bucket back");
+        assert!(b.publish_bucket(0));
+        assert_eq!(b.published().get(slot::WINDOW + 2), 0.0);
+        assert!(!b.publish_bucket(10));
+        for _ in 0..9 {
+            b.rotate_bucket();
+        }
+        assert_eq!(b.stats().failures, 0);
+    }
+
+    #[test]
+    fn buckets_carry_counters_and_the_open_flag() {
+        let (_clock, b) = breaker(opossum_like(0));
+        b.seed(&[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+        b.bump(Counter::CacheHits, 2);
+        b.force_open();
+        assert!(b.publish_bucket(0));
+        let p = b.published();
+        assert_eq!(p.get(slot::WINDOW), 1.0);
+        assert_eq!(p.get(slot::WINDOW_EXTRA), 3.0);
+        assert_eq!(p.get(slot::WINDOW_EXTRA + 4), 1.0);
+        assert_eq!(p.get(slot::WINDOW_OPEN_FLAG), 1.0);
+        assert_eq!(p.get(slot::FIRES), 0.0, "seeding leaves the totals alone");
+        b.force_half_open();
+        assert_eq!(b.state(), State::HalfOpen);
     }
 
     #[test]
@@ -1011,6 +1336,9 @@ mod tests {
         probes: u32,
         /// (time, failed) of results recorded while closed since the last close.
         results: Vec<(u64, bool)>,
+        /// Times of every fire and of every failure (the window rule's input).
+        fires: Vec<u64>,
+        fails: Vec<u64>,
     }
 
     impl Model {
@@ -1023,7 +1351,16 @@ mod tests {
                 epoch: 0,
                 probes: 0,
                 results: Vec::new(),
+                fires: Vec::new(),
+                fails: Vec::new(),
             }
+        }
+
+        /// How many of `times` are still in the window at `now`.
+        fn live(&self, times: &[u64], now: u64) -> f64 {
+            let w = self.width();
+            let oldest = (now / w).saturating_sub(u64::from(self.o.rolling_count_buckets) - 1);
+            times.iter().filter(|&&t| t / w >= oldest).count() as f64
         }
 
         fn width(&self) -> u64 {
@@ -1052,7 +1389,11 @@ mod tests {
         }
 
         /// Some(epoch) for a probe, Some(0) for a normal call, None when rejected.
-        fn acquire(&mut self, now: u64) -> Option<u64> {
+        /// `counted`: the fire is counted now (else when the call settles: the fast path).
+        fn acquire(&mut self, now: u64, counted: bool) -> Option<u64> {
+            if counted {
+                self.fires.push(now);
+            }
             self.poll(now);
             match self.state {
                 State::Closed => Some(0),
@@ -1064,7 +1405,13 @@ mod tests {
             }
         }
 
-        fn record(&mut self, probe: u64, failed: bool, now: u64) {
+        fn record(&mut self, probe: u64, failed: bool, now: u64, fire_now: bool) {
+            if fire_now {
+                self.fires.push(now);
+            }
+            if failed {
+                self.fails.push(now);
+            }
             if probe != 0 {
                 if self.state == State::HalfOpen && probe == self.epoch {
                     self.set(if failed { State::Open } else { State::Closed }, now);
@@ -1089,8 +1436,17 @@ mod tests {
                 .filter(|(t, _)| t / w >= oldest)
                 .map(|&(_, f)| f)
                 .collect();
-            let fails = live.iter().filter(|&&f| f).count() as f64;
-            let total = live.len() as f64;
+            let (fails, total) = if self.o.window_rule {
+                (self.live(&self.fails, now), self.live(&self.fires, now))
+            } else {
+                (
+                    live.iter().filter(|&&f| f).count() as f64,
+                    live.len() as f64,
+                )
+            };
+            if now < self.o.warm_up_ms {
+                return; // created at time 0
+            }
             let by_count =
                 self.o.failure_threshold > 0 && self.consecutive >= self.o.failure_threshold;
             let by_pct = self.o.error_threshold_percentage.is_some_and(|p| {
@@ -1130,16 +1486,22 @@ mod tests {
             0u32..6,
             0u32..5,
             1u32..4,
+            (any::<bool>(), prop_oneof![Just(0u64), 1u64..600]),
         )
             .prop_map(
-                |(reset, buckets, pct, volume, threshold, probes)| BreakerOptions {
-                    reset_timeout_ms: reset,
-                    rolling_count_timeout_ms: 1_000,
-                    rolling_count_buckets: buckets,
-                    error_threshold_percentage: pct,
-                    volume_threshold: volume,
-                    failure_threshold: threshold,
-                    half_open_max_probes: probes,
+                |(reset, buckets, pct, volume, threshold, probes, (window_rule, warm_up_ms))| {
+                    BreakerOptions {
+                        reset_timeout_ms: reset,
+                        rolling_count_timeout_ms: 1_000,
+                        rolling_count_buckets: buckets,
+                        error_threshold_percentage: pct,
+                        volume_threshold: volume,
+                        failure_threshold: threshold,
+                        half_open_max_probes: probes,
+                        window_rule,
+                        warm_up_ms,
+                        ..BreakerOptions::default()
+                    }
                 },
             )
     }
@@ -1164,7 +1526,7 @@ mod tests {
                 match *op {
                     Op::Acquire => {
                         let got = b.try_acquire();
-                        let want = m.acquire(now);
+                        let want = m.acquire(now, true);
                         prop_assert_eq!(got.is_some(), want.is_some(), "admission at op {}", i);
                         prop_assert_eq!(got.map(|p| p.probe != 0), want.map(|e| e != 0));
                         if let Some(p) = got {
@@ -1178,7 +1540,7 @@ mod tests {
                         } else {
                             b.try_acquire()
                         };
-                        let want = m.acquire(now);
+                        let want = m.acquire(now, !closed);
                         prop_assert_eq!(got.is_some(), want.is_some(), "fast admission at op {}", i);
                         if let Some(p) = got {
                             inflight.push((p, want, closed));
@@ -1198,7 +1560,7 @@ mod tests {
                             (true, Outcome::Success) => b.record_closed_successes([latency], now),
                             (true, _) => b.record_closed(outcome, latency),
                         }
-                        m.record(e.unwrap_or(0), kind != 0, now);
+                        m.record(e.unwrap_or(0), kind != 0, now, fast);
                     }
                     Op::Advance(ms) => clock.advance(ms),
                 }
