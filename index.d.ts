@@ -46,7 +46,7 @@ export type ErrorRequestHandler = (err: any, req: RequestLike, res: ResponseLike
 export type RequestHandler = (req: RequestLike, res: ResponseLike, next: NextFunction) => void;
 
 // ---------------------------------------------------------------------------------------------
-// Core error handling (spec §1)
+// Core error handling
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
@@ -161,7 +161,7 @@ export declare function withErrorHandling<T, F = null>(
 ): Promise<T | F>;
 
 // ---------------------------------------------------------------------------------------------
-// Error types (spec §2)
+// Error types
 
 export declare const ErrorTypes: {
   VALIDATION: 'validation';
@@ -256,7 +256,7 @@ export type AttemptResult<T> = { ok: true; value: T } | { ok: false; error: unkn
 export declare function attempt<T>(fn: () => T | Promise<T>): Promise<AttemptResult<T>>;
 
 // ---------------------------------------------------------------------------------------------
-// Logging (spec §3)
+// Logging
 
 export interface LogLevel {
   priority: number;
@@ -336,7 +336,7 @@ export interface LoggerNamespace extends Promise<WinstonLogger> {
 export declare const logger: LoggerNamespace;
 
 // ---------------------------------------------------------------------------------------------
-// Sanitization (spec §4)
+// Sanitization
 
 export declare function sanitizeMessage(message: unknown, level?: string): string;
 export declare function sanitizeContext<T>(context: T, level?: string, maxDepth?: number, currentDepth?: number): T extends object ? Record<string, unknown> | unknown[] | string : T;
@@ -354,7 +354,7 @@ export interface SanitizationNamespace {
 export declare const sanitization: SanitizationNamespace;
 
 // ---------------------------------------------------------------------------------------------
-// Queue (spec §5)
+// Queue
 
 export interface Limiter {
   <A extends unknown[], R>(task: (...args: A) => R | Promise<R>, ...args: A): Promise<R>;
@@ -378,7 +378,7 @@ export interface QueueManagerNamespace {
 export declare const queueManager: QueueManagerNamespace;
 
 // ---------------------------------------------------------------------------------------------
-// Utilities (spec §6, §15.4)
+// Utilities
 
 export interface Timer {
   elapsed(): number;
@@ -436,7 +436,7 @@ export interface UtilsNamespace {
 export declare const utils: UtilsNamespace;
 
 // ---------------------------------------------------------------------------------------------
-// Configuration and environment (spec §7, §15.2, §15.3)
+// Configuration and environment
 
 export declare function getEnv(name: string, defaultVal?: string): string | undefined;
 export declare function getEnv<T>(name: string, defaultVal: T): string | T;
@@ -498,7 +498,7 @@ export interface EnvUtilsNamespace {
 export declare const envUtils: EnvUtilsNamespace;
 
 // ---------------------------------------------------------------------------------------------
-// Module lifecycle (spec §8)
+// Module lifecycle
 
 export interface ModuleInitOptions {
   module?: string;
@@ -518,7 +518,7 @@ export interface ModuleInitializerNamespace {
 export declare const moduleInitializer: ModuleInitializerNamespace;
 
 // ---------------------------------------------------------------------------------------------
-// Dependency injection (spec §9)
+// Dependency injection
 
 /** The qerrors function as the DI helpers call it. */
 export type QerrorsLike = (error: unknown, context?: string | Record<string, unknown>, meta?: Record<string, unknown>) => Promise<unknown>;
@@ -560,7 +560,7 @@ export interface DependencyInterfacesNamespace {
 export declare const dependencyInterfaces: DependencyInterfacesNamespace;
 
 // ---------------------------------------------------------------------------------------------
-// Entity guards (spec §10)
+// Entity guards
 
 export declare function throwIfNotFound<T>(entity: T, entityName: string): NonNullable<T>;
 export declare function throwIfNotFoundObj<T>(input: { entity?: T } | null | undefined): { entity: NonNullable<T>; found: true } | { entity: null; found: false };
@@ -579,7 +579,7 @@ export interface EntityGuardsNamespace {
 export declare const entityGuards: EntityGuardsNamespace;
 
 // ---------------------------------------------------------------------------------------------
-// Response helpers (spec §11, §15.12)
+// Response helpers
 
 export interface ResponseOptions {
   includeProcessingTime?: boolean;
@@ -702,10 +702,10 @@ export interface ResponseHelpersNamespace {
 export declare const responseHelpers: ResponseHelpersNamespace;
 
 // ---------------------------------------------------------------------------------------------
-// Circuit breaker (spec §12)
+// Circuit breaker
 
 export declare const CircuitState: { CLOSED: 'CLOSED'; OPEN: 'OPEN'; HALF_OPEN: 'HALF_OPEN' };
-/** The circuit breaker on the native core (spec §12.2). */
+/** The circuit breaker on the native core. */
 export declare const CircuitBreaker: typeof NativeCircuitBreaker;
 export type CircuitBreaker<A extends any[] = any[], R = any> = NativeCircuitBreaker<A, R>;
 export declare function createCircuitBreaker<A extends any[], R>(
@@ -721,7 +721,7 @@ export interface CircuitBreakerNamespace {
 export declare const circuitBreaker: CircuitBreakerNamespace;
 
 // ---------------------------------------------------------------------------------------------
-// Retry and async execution (spec §13)
+// Retry and async execution
 
 export interface RetryOptions {
   retryAttempts?: number;
@@ -764,7 +764,7 @@ export interface RetryDecorator {
   <T extends (...args: any[]) => any>(value: T, context: ClassMethodDecoratorContext): T;
   <T extends (...args: any[]) => any>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T>;
 }
-/** A method decorator retrying the method with `config` (spec §13.2). */
+/** A method decorator retrying the method with `config`. */
 export declare function withRetry(config?: RetryOptions): RetryDecorator;
 export declare function retryOperation<T>(operation: () => T | Promise<T>, config?: RetryOptions): Promise<T>;
 
@@ -849,7 +849,7 @@ export declare class AsyncOperationFactory {
 export interface AsyncContractsNamespace {
   StandardAsyncExecutor: typeof StandardAsyncExecutor;
   AsyncOperationFactory: typeof AsyncOperationFactory;
-  /** The count-based breaker used by StandardAsyncExecutor (spec §12.4). */
+  /** The count-based breaker used by StandardAsyncExecutor. */
   CircuitBreaker: new (name: string, options?: { failureThreshold?: number; timeoutMs?: number }) => {
     execute<T>(operation: () => T | Promise<T>): Promise<T>;
     getState(): Record<string, unknown>;
@@ -863,7 +863,7 @@ export interface AsyncContractsNamespace {
 export declare const asyncContracts: AsyncContractsNamespace;
 
 // ---------------------------------------------------------------------------------------------
-// AI model management (spec §14)
+// AI model management
 
 export declare const MODEL_PROVIDERS: { OPENAI: 'openai'; GOOGLE: 'google' };
 export interface ModelConfig {
@@ -911,7 +911,7 @@ export interface AIModelManagerNamespace {
 export declare const aiModelManager: AIModelManagerNamespace;
 
 // ---------------------------------------------------------------------------------------------
-// The errorTypes namespace (spec §15.7)
+// The errorTypes namespace
 
 export interface ErrorTypesNamespace {
   ServiceError: typeof ServiceError;

@@ -1,8 +1,8 @@
 'use strict';
 
 // `require('qerrors')`: a function that handles an error exactly as `qerrors()` does, carrying
-// the 111 exports of the spec (api/exports.json) as its own enumerable keys, in its order, with
-// the identities of spec §0.3 (every re-export is the namespace member itself). Code written
+// the 111 exports of the original package as its own enumerable keys, in its order, with
+// its identities (every re-export is the namespace member itself; docs/api.md). Code written
 // for the original package calls the module itself (`require('qerrors')(err, ctx, req, res,
 // next)`) or `require('qerrors').middleware()`; both work. The members of the `qerrors`
 // function (middleware, asyncHandler, notFound, …) are reachable on the module too, not
@@ -28,7 +28,7 @@ const responseHelpers = require('./lib/handler/responseHelpers');
 const asyncContracts = require('./lib/compat/asyncContracts');
 const aiModelManager = require('./lib/compat/aiModelManager');
 
-/** `new ServiceError(message, type, context)` (an inline wrapper in no namespace, spec §2.6). */
+/** `new ServiceError(message, type, context)` (an inline wrapper in no namespace). */
 function createServiceError(message, type, context) {
   return new errorTypes.ServiceError(message, type, context);
 }
@@ -92,7 +92,7 @@ const exportsInOrder = {
   throwIfMissingEnvVars: envUtils.throwIfMissingEnvVars,
   warnIfMissingEnvVars: envUtils.warnIfMissingEnvVars,
   validateRequiredEnvVars: envUtils.validateRequiredEnvVars,
-  // Wired to warnIfMissingEnvVars, not envUtils.warnMissingEnvVars (spec §0.3).
+  // Wired to warnIfMissingEnvVars, not envUtils.warnMissingEnvVars.
   warnMissingEnvVars: envUtils.warnIfMissingEnvVars,
   NODE_ENV: envUtils.NODE_ENV,
   DEFAULT_ERROR_MESSAGE: envUtils.DEFAULT_ERROR_MESSAGE,

@@ -48,7 +48,7 @@ export declare function registerPromMetrics(registry?: { registerMetric(metric: 
 
 import { EventEmitter } from 'node:events';
 
-/** Options of {@link CircuitBreaker}: the qerrors names (spec §12) and opossum's. */
+/** Options of {@link CircuitBreaker}: the qerrors names and opossum's. */
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the breaker (default 5). */
   failureThreshold?: number;

@@ -2,7 +2,7 @@
 
 // The shape of `require('qerrors')` against the spec's exports.json (a copy in fixtures/):
 // names and order, kinds, `.length`, members, async-ness (intended values for the keys
-// that were undefined in the original), and the identities of spec §0.3. Also the ESM
+// that were undefined in the original), and the identities of the original package (docs/api.md). Also the ESM
 // entry and a TypeScript compile check of a consumer file against index.d.ts.
 
 const test = require('node:test');
@@ -99,7 +99,7 @@ test('members of object exports have the spec lengths', () => {
   assert.equal(q.logger.logStart.length, 0);
 });
 
-test('identities of spec §0.3', () => {
+test('identities of the original package', () => {
   const same = (a, b, label) => assert.equal(a, b, label);
   for (const k of ['logDebug', 'logInfo', 'logWarn', 'logError', 'logFatal', 'logAudit', 'LOG_LEVELS', 'simpleLogger', 'createSimpleWinstonLogger', 'createPerformanceTimer', 'createEnhancedLogEntry']) {
     same(q[k], q.logger[k], `logger.${k}`);

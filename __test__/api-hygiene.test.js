@@ -1,6 +1,6 @@
 'use strict';
 
-// Process hygiene (spec §0.4 [REIMPL], §18.16): requiring qerrors does no I/O and leaves
+// Process hygiene (docs/api.md, "Requiring the package"): requiring qerrors does no I/O and leaves
 // nothing running; a process that handled errors (with the AI pipeline active) exits by
 // itself; SIGTERM still terminates it and no signal handlers were added.
 

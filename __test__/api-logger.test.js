@@ -1,6 +1,6 @@
 'use strict';
 
-// Logging (spec §3, §15.1): entries, the lazy thenable logger, files created on first write
+// Logging: entries, the lazy thenable logger, files created on first write
 // (size-based and daily rotation with QERRORS_LOG_MAX_DAYS), redaction before writing.
 
 const test = require('node:test');

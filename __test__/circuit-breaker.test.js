@@ -1,6 +1,6 @@
 'use strict';
 
-// The circuit breaker's public surface (spec §12, §15.13, §18 item 12) and its
+// The circuit breaker's public surface and its
 // opossum-compatible behaviour: options, events (order and count), fallback,
 // errorFilter, enable/disable, shutdown, stats. Time is a native fake clock plus
 // node:test's mocked setTimeout; nothing sleeps.

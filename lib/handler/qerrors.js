@@ -1,6 +1,6 @@
 'use strict';
 
-// The error handler (spec §1, with the [REIMPL] contract): `qerrors(error, context, req,
+// The error handler (its documented contract, docs/api.md): `qerrors(error, context, req,
 // res, next)` builds a redacted record, logs it, answers the request when it can, hands
 // the error to the native AI pipeline without waiting, and resolves the record. It never
 // throws into the host and never rejects, and a request it was given is always answered or
@@ -159,7 +159,7 @@ function redactAndSchedule(error, context, message, stack) {
 }
 
 /**
- * Builds the record qerrors resolves to (spec §1.1 [REIMPL] union) and schedules the
+ * Builds the record qerrors resolves to (the union documented in docs/api.md) and schedules the
  * error's analysis.
  * @returns {Record<string, unknown>}
  */
@@ -383,7 +383,7 @@ function rescue(error, rest, opts) {
 }
 
 /**
- * Handles an error (spec §1.1 [REIMPL]).
+ * Handles an error.
  * @param {unknown} error
  * @param {string|object} [context] a location string or a context object
  * @param {...unknown} rest `req, res, next`, or one extra context object
@@ -521,7 +521,7 @@ function withoutReqRes(context) {
 }
 
 /**
- * Logs an error with a severity through qerrors (spec §1.2). Never throws.
+ * Logs an error with a severity through qerrors. Never throws.
  * @returns {Promise<void>}
  */
 async function logErrorWithSeverity(error, functionName, context = {}, severity = ErrorSeverity.MEDIUM) {
@@ -537,7 +537,7 @@ async function logErrorWithSeverity(error, functionName, context = {}, severity 
 }
 
 /**
- * Logs and answers a controller error with the 1.2.7 body (spec §1.3).
+ * Logs and answers a controller error with the 1.2.7 body.
  * @returns {Promise<void>}
  */
 async function handleControllerError(res, error, functionName, context = {}, userMessage = null) {
@@ -563,7 +563,7 @@ async function handleControllerError(res, error, functionName, context = {}, use
 }
 
 /**
- * Runs `operation`; on failure logs it and resolves `fallback` (spec §1.4). Never rejects.
+ * Runs `operation`; on failure logs it and resolves `fallback`. Never rejects.
  */
 async function withErrorHandling(operation, functionName, context = {}, fallback = null) {
   try {
@@ -585,7 +585,7 @@ const express = require('./express');
 for (const [k, v] of Object.entries({ middleware: express.middleware, generateErrorId, extractContext, cleanup, getQueueStats, getAnalysisCache })) {
   Object.defineProperty(qerrors, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
-// Reachable for createQerrorsCoreDeps(qerrors) (spec §9.1), but not own enumerable keys:
+// Reachable for createQerrorsCoreDeps(qerrors), but not own enumerable keys:
 // Object.keys(qerrors) stays the measured six.
 // The Express 4 helpers (lib/handler/express.js) are reachable the same way.
 const hidden = {

@@ -1,6 +1,6 @@
 'use strict';
 
-// Express response helpers (spec §11, §15.12) with the [REIMPL] fixes, pinned by the
+// Express response helpers with the fixes listed in docs/api.md, pinned by the
 // golden tests: the body's `error` field carries the real HTTP status, array details of
 // a 400 go under `errors` (other details under `details`), `ResponseBuilder#success()`
 // is callable, `badRequest()` defaults to 'Bad request', `send()` respects headersSent,
@@ -36,7 +36,7 @@ function sendJsonResponse(res, status, data) {
 }
 
 /**
- * First stage of a body (spec §11.2).
+ * First stage of a body.
  * @param {boolean} success
  * @param {unknown} dataOrMessage data for a success; a message (or a status number) for an error
  * @param {{ includeProcessingTime?: boolean, startTime?: number }} [options]
@@ -108,7 +108,7 @@ function sendServerErrorResponse(res, message = DEFAULT_MESSAGES.INTERNAL_ERROR,
   return sendErrorResponse(res, HTTP_STATUS.INTERNAL_SERVER_ERROR, message, null, options);
 }
 
-/** Helpers bound to one response, with `startTime` for processing times (spec §11.5). */
+/** Helpers bound to one response, with `startTime` for processing times. */
 function createResponseHelper(res, startTime = null) {
   return {
     success: (data, options = {}) => sendSuccessResponse(res, data, { ...options, startTime }),
@@ -127,7 +127,7 @@ function createStatusResponseHelper(status, defaultMessage) {
   return (res, message = defaultMessage, options = {}) => sendErrorResponse(res, status, message, null, options);
 }
 
-/** A fluent response builder (spec §15.12). */
+/** A fluent response builder. */
 class ResponseBuilder {
   constructor(res) {
     this.res = res;
@@ -271,7 +271,7 @@ function httpStatus(v) {
   return Number.isInteger(v) && v >= 400 && v <= 599 ? v : undefined;
 }
 
-/** Express error middleware (spec §11.6 [REIMPL]); exactly 4 parameters. */
+/** Express error middleware; exactly 4 parameters. */
 function globalErrorHandler(err, req, res, next) {
   if (res.headersSent) return next(err);
   const e = err !== null && typeof err === 'object' ? err : { message: err === undefined || err === null ? '' : String(err) };

@@ -1,6 +1,6 @@
 'use strict';
 
-// Structured logging (spec §3, §15.1).
+// Structured logging.
 //
 // Nothing here touches winston, the disk or a timer at require time. qerrors writes its
 // own entries to its files and console itself (lib/logging/fileSink.js, lib/logging/line.js);
@@ -106,7 +106,7 @@ function knownLevel(raw) {
 }
 
 /**
- * Builds one structured log entry (spec §3.3). Message and context are redacted.
+ * Builds one structured log entry. Message and context are redacted.
  * @param {string} level e.g. 'INFO'; unknown levels are kept as given
  * @param {unknown} message
  * @param {object} [context]
@@ -324,7 +324,7 @@ function writeOwn(batch, now = false) {
   if (consoleLines.length > 0) writeConsole(consoleLines.join(os.EOL));
 }
 
-/** The main logger (spec §3.7): a winston logger over the same outputs, built when first asked for. */
+/** The main logger: a winston logger over the same outputs, built when first asked for. */
 function buildMainLogger() {
   const w = winston();
   const { format } = w;
@@ -542,7 +542,7 @@ function logHandledError(message, fields, canonicalFields, timestamp) {
 /**
  * A circuit breaker's state change or timeout, through the logger (`breaker` and `event` fields).
  * With QERRORS_LOG_FORMAT=json the entry is the only output (a JSON line on stdout) and this
- * returns true; otherwise the breaker prints its own console line (spec §12.2) and the entry
+ * returns true; otherwise the breaker prints its own console line and the entry
  * goes to the files only, and this returns false. Never throws.
  * @param {'log' | 'warn'} level
  * @param {string} breaker its name
@@ -562,7 +562,7 @@ function logBreakerEvent(level, breaker, text) {
   }
 }
 
-// `.length` 0 as measured on the original (spec §3.1): (message, context = {}, requestId = null).
+// `.length` 0 as measured on the original: (message, context = {}, requestId = null).
 const logDebug = async (...args) => write('DEBUG', args[0], args[1], args[2]);
 const logInfo = async (...args) => write('INFO', args[0], args[1], args[2]);
 const logWarn = async (...args) => write('WARN', args[0], args[1], args[2]);
@@ -590,7 +590,7 @@ function formatMs(ms) {
 }
 
 /**
- * Starts a timer for `operation` (spec §3.2 [REIMPL]): returns `logPerformance`, a
+ * Starts a timer for `operation`: returns `logPerformance`, a
  * callable that also carries `elapsed`, `elapsedFormatted`, `logPerformance` and `end`.
  * @param {string} operation
  * @param {string|null} [requestId]
@@ -623,7 +623,7 @@ function createPerformanceTimer(operation, requestId = null) {
   return logPerformance;
 }
 
-/** A new console-only winston logger like simpleLogger (spec §3.6). */
+/** A new console-only winston logger like simpleLogger. */
 function createSimpleWinstonLogger() {
   const w = winston();
   return w.createLogger({
@@ -639,7 +639,7 @@ function getSimpleLogger() {
   return simpleLoggerInstance;
 }
 
-// The namespace is the Promise itself with 15 own keys (spec §15.1). `simpleLogger` is
+// The namespace is the Promise itself with 15 own keys. `simpleLogger` is
 // an accessor so that winston loads only when it is used.
 const members = {
   logStart,
