@@ -158,7 +158,8 @@ function writeDocs(s) {
   if (s.failing.length) {
     lines.push('Applicable tests that fail on ours, with the reason where the difference is deliberate:', '');
     const byReason = new Map();
-    for (const r of s.failing) {
+    // Sorted like the list below, so reruns do not churn.
+    for (const r of [...s.failing].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) {
       const why = r.diff || 'not yet compatible';
       if (!byReason.has(why)) byReason.set(why, []);
       byReason.get(why).push(r.id);
