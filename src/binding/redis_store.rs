@@ -25,7 +25,7 @@ use crate::binding::errors;
 use crate::binding::raw;
 use crate::core::clock;
 use crate::core::rate_limit::{RateLimitConfig, RateLimiter, MAX_LIMIT, MAX_WINDOW_MS};
-use crate::core::redis_store::{
+use crate::core::redis::{
     ConnOptions, Failure, HealthEvent, Insurance, LimiterOptions, LocalLimiter, Quota, RedisLimiter,
 };
 

@@ -27,7 +27,7 @@ use super::deps::Deps;
 use super::prompt::build_prompt;
 use super::providers::{build_request, extract_content, parse_advice};
 use crate::core::fingerprint::{fingerprint, to_hex};
-use crate::core::redis_store::{HealthEvent, Shared};
+use crate::core::redis::{HealthEvent, Shared};
 
 /// While another process analyses the same error, how often this one looks for its advice.
 const SHARED_POLL_MS: u64 = 25;

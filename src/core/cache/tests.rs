@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::core::clock::{Clock, FakeClock};
 use proptest::prelude::*;
