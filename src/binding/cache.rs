@@ -207,10 +207,10 @@ fn parse_options(env: &Env, options: Option<Object<'_>>) -> Result<LruOptions> {
 /// Options: `max`, `maxSize`, `ttl` (non-negative integers; one of `max`/`maxSize`
 /// required), `updateAgeOnGet`, `allowStale`, `trackRemovals` (keep removed entries for
 /// `takeRemoved`, used for `dispose`), `fakeClock` (a clock moved by `advanceClock`).
-#[napi(catch_unwind)]
+#[napi(catch_unwind, ts_return_type = "LruCacheHandle")]
 pub fn create_lru_cache<'env>(
     env: &'env Env,
-    options: Option<Object<'env>>,
+    #[napi(ts_arg_type = "LruCacheOptions | undefined | null")] options: Option<Object<'env>>,
 ) -> Result<Object<'env>> {
     let parsed = parse_options(env, options)?;
     let core = CacheOptions {

@@ -184,7 +184,7 @@ impl NativeRedisStore {
     /// Creates the per-check entry points: an object with raw N-API methods
     /// `start(callback, results)`, `submit(key, cost, flags, id)`, `ref()`, `unref()`
     /// and `close()`. See [`Hot`].
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "RedisStoreHot")]
     pub fn hot(&self, env: Env) -> Result<Object<'_>> {
         let hot = Arc::new(Hot {
             inner: Arc::clone(&self.inner),
