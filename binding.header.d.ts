@@ -4,7 +4,7 @@
 // Hand-written types of the objects the native factories return (prepended by the napi CLI
 // through `napi.dtsHeaderFile`); their constants come from lib/native/contract.js.
 
-/** Fully resolved AI settings (see docs/configuration.md); Rust fills nothing in. */
+/** Fully resolved AI settings (see docs/native-contract.md); Rust fills nothing in. */
 export interface AiSettings {
   provider: 'offline' | 'openai' | 'gemini' | 'google'
   /** Required unless offline. */

@@ -94,7 +94,7 @@ enum ProviderName {
 /// module alone holds the defaults and the environment variables; this struct only
 /// checks what it is given (bounds, required fields) and never fills a value in.
 /// Durations and counts are JS numbers; fractions are dropped, as `Math.floor` would.
-/// The shape is documented in docs/configuration.md ("AI settings passed to Rust").
+/// The shape is documented in docs/native-contract.md ("AI settings passed to Rust").
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AiSettings {
