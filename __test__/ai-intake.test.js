@@ -9,6 +9,9 @@ const assert = require('node:assert/strict');
 const ai = require('../lib/native/ai');
 const { sanitizeMessage } = require('../lib/policy/redaction');
 
+/** Fully resolved offline AI settings: Rust fills nothing in. */
+const offlineSettings = () => ({ provider: 'offline', timeoutMs: 10000, connectTimeoutMs: 5000, retryAttempts: 2, retryBaseMs: 100, retryMaxMs: 2000, retryAfterMaxMs: 30000, concurrency: 5, queueLimit: 100, cacheLimit: 50, cacheTtlMs: 86400000, maxResponseBytes: 1048576, rateLimitBurst: 0, breakerThreshold: 5, breakerResetMs: 30000, failureTtlMs: 60000 });
+
 before(() => {
   ai.configure({ provider: 'offline' });
 });
@@ -169,7 +172,7 @@ test('never throws on odd input', () => {
 });
 
 test('the raw submit returns the plain string when nothing changed, nulls for unchanged parts', () => {
-  const p = require('../lib/native/loader').createAiPipeline({ provider: 'offline' }, () => {});
+  const p = require('../lib/native/loader').createAiPipeline(offlineSettings(), () => {});
   try {
     const stack = ['Error: fine', ...FRAMES].join('\n');
     const plain = p.submit('Error', '', 'fine', stack, '', 0, true);

@@ -6,6 +6,9 @@ const assert = require('node:assert/strict');
 const { MemoryPressure, shared, measureProcess, THRESHOLDS, HYSTERESIS } = require('../lib/ops/memoryPressure');
 const metrics = require('../lib/ops/metrics');
 
+/** Fully resolved offline AI settings: Rust fills nothing in. */
+const offlineSettings = () => ({ provider: 'offline', timeoutMs: 10000, connectTimeoutMs: 5000, retryAttempts: 2, retryBaseMs: 100, retryMaxMs: 2000, retryAfterMaxMs: 30000, concurrency: 5, queueLimit: 100, cacheLimit: 50, cacheTtlMs: 86400000, maxResponseBytes: 1048576, rateLimitBurst: 0, breakerThreshold: 5, breakerResetMs: 30000, failureTtlMs: 60000 });
+
 const GB = 1024 ** 3;
 
 /** A measurement function whose heap fraction the test sets. */
@@ -205,7 +208,7 @@ test('the default measurement reads the real heap limit and RSS', () => {
 });
 
 test('a native pipeline shrinks and restores its cache and queue bounds', () => {
-  const pipeline = require('../lib/native/loader').createAiPipeline({ provider: 'offline', cacheLimit: 40, queueLimit: 200 }, () => {});
+  const pipeline = require('../lib/native/loader').createAiPipeline({ ...offlineSettings(), cacheLimit: 40, queueLimit: 200 }, () => {});
   const stats = () => JSON.parse(pipeline.stats());
   for (const w of ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima']) {
     pipeline.submit('Error', '', `cannot reach ${w}`, '', '', false);

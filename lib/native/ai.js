@@ -18,8 +18,9 @@ const CONTEXT_BUDGET = 4000;
 // Only this much of a message and a stack is used (the fingerprint reads 2 KB of message and
 // ten frames, the prompt 2000 characters and twenty lines); slicing in JS is O(1) and keeps a
 // huge message or an unlimited stack trace from being copied across the boundary.
-const MAX_MESSAGE_CHARS = 4096;
-const MAX_STACK_CHARS = 8192;
+const { aiSubmit } = require('./contract');
+const MAX_MESSAGE_CHARS = aiSubmit.MAX_MESSAGE_UNITS;
+const MAX_STACK_CHARS = aiSubmit.MAX_STACK_UNITS;
 // Context keys whose values never go into a prompt, whatever they look like.
 const SECRET_KEY = /pass|secret|token|api[-_]?key|auth|cookie|session|credential|private/i;
 
@@ -266,9 +267,9 @@ function contextArg(context) {
 }
 
 // What advice text the native call returns: none, new offline advice, or cached advice too.
-const WANT_NONE = 0;
-const WANT_NEW = 1;
-const WANT_ALL = 2;
+const WANT_NONE = aiSubmit.WANT_NONE;
+const WANT_NEW = aiSubmit.WANT_NEW;
+const WANT_ALL = aiSubmit.WANT_ALL;
 
 /**
  * One native call: returns { fp, status, text } where text is advice JSON when wanted.
@@ -285,7 +286,8 @@ function submit(errorLike, context, wantAdvice) {
 
 /** The native call's result string: status letter, fingerprint, advice JSON. */
 function decode(r) {
-  return { fp: r.slice(1, 17), status: r[0], text: r.length > 17 ? r.slice(17) : '' };
+  const end = 1 + aiSubmit.HEX_DIGITS;
+  return { fp: r.slice(1, end), status: r[0], text: r.length > end ? r.slice(end) : '' };
 }
 
 function track(fp, errorLike) {
@@ -319,8 +321,8 @@ function wantNew() {
 
 /** schedule()'s handling of a submission's outcome; returns the fingerprint. */
 function scheduled({ fp, status, text }, errorLike) {
-  if (status === 's') track(fp, errorLike);
-  else if (status === 'r' && text) {
+  if (status === aiSubmit.SCHEDULED) track(fp, errorLike);
+  else if (status === aiSubmit.READY && text) {
     const advice = parseAdvice(text);
     if (advice) queueMicrotask(() => emit(advice, fp, errorLike));
   }
@@ -373,12 +375,12 @@ function intake(errorLike, context, message, stack) {
 function analyze(errorLike, context) {
   try {
     const { fp, status, text } = submit(errorLike, context, WANT_ALL);
-    if (status === 'c' || status === 'r') {
+    if (status === aiSubmit.CACHED || status === aiSubmit.READY) {
       const advice = text ? parseAdvice(text) : null;
-      if (status === 'r' && advice) queueMicrotask(() => emit(advice, fp, errorLike));
+      if (status === aiSubmit.READY && advice) queueMicrotask(() => emit(advice, fp, errorLike));
       return Promise.resolve(advice);
     }
-    if (status === 's' || status === 'j') {
+    if (status === aiSubmit.SCHEDULED || status === aiSubmit.JOINED) {
       const entry = pending.get(fp) || track(fp, errorLike);
       if (!entry.awaited) {
         entry.awaited = true;

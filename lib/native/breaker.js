@@ -28,16 +28,17 @@ const STATE_NAMES = [CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_O
 const ST_OPEN = 1;
 const ST_HALF_OPEN = 2;
 
-// Slots of the shared Float64Array (src/core/breaker.rs, `slot`).
-const S_STATE = 0;
-const S_TRANSITIONS = 1;
-const S_FIRES = 2;
-const S_SUCCESSES = 3;
-const S_FAILURES = 4;
-const S_LATENCY_SUM = 8;
-const S_LAST_SUCCESS = 9;
-const S_LAST_FAILURE = 10;
-const S_OPENED_AT = 12;
+// Slots of the shared Float64Array, generated from the Rust layout (./contract.js).
+const { breakerSlots } = require('./contract');
+const S_STATE = breakerSlots.STATE;
+const S_TRANSITIONS = breakerSlots.TRANSITIONS;
+const S_FIRES = breakerSlots.FIRES;
+const S_SUCCESSES = breakerSlots.SUCCESSES;
+const S_FAILURES = breakerSlots.FAILURES;
+const S_LATENCY_SUM = breakerSlots.LATENCY_SUM;
+const S_LAST_SUCCESS = breakerSlots.LAST_SUCCESS_MS;
+const S_LAST_FAILURE = breakerSlots.LAST_FAILURE_MS;
+const S_OPENED_AT = breakerSlots.OPENED_AT_MS;
 
 const BATCH = 256; // size of the native batch buffer
 

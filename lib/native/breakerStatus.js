@@ -8,10 +8,11 @@
 const { EventEmitter } = require('node:events');
 const native = require('./loader');
 
-// Slots of the window block (src/core/breaker.rs, `slot::WINDOW`).
-const S_WINDOW = 16;
-const S_EXTRA = S_WINDOW + 16;
-const S_OPEN_FLAG = S_WINDOW + 21;
+// Slots of the window block, generated from the Rust layout (./contract.js).
+const { breakerSlots } = require('./contract');
+const S_WINDOW = breakerSlots.WINDOW;
+const S_EXTRA = breakerSlots.WINDOW_EXTRA;
+const S_OPEN_FLAG = breakerSlots.WINDOW_OPEN_FLAG;
 const PERCENTILES = [0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 1];
 /** Counter names in the native order (`Counter::ALL`). */
 const COUNTERS = [

@@ -15,13 +15,14 @@ const native = require('./loader');
 const E_OPTION = 'ERR_QERRORS_CACHE_INVALID_OPTION';
 const E_VALUE = 'ERR_QERRORS_CACHE_INVALID_VALUE';
 
-// The string memo (see MEMO_SLOTS in src/binding/cache.rs; these must match): the last
+// The string memo (`cacheMemo` of the generated ./contract.js): the last
 // MEMO_SLOTS strings of MEMO_MIN..MEMO_MAX characters that `get` returned, in a ring. For
 // an entry whose string is still here the native get returns the slot number instead of
 // copying the value again. At most 256 x 8192 characters stay on the V8 heap.
-const MEMO_SLOTS = 256;
-const MEMO_MIN = 64;
-const MEMO_MAX = 8192;
+const { cacheMemo } = require('./contract');
+const MEMO_SLOTS = cacheMemo.SLOTS;
+const MEMO_MIN = cacheMemo.MIN_UNITS;
+const MEMO_MAX = cacheMemo.MAX_UNITS;
 
 /**
  * @param {new (message: string) => Error} Ctor

@@ -1,9 +1,10 @@
-//! napi glue for the AI pipeline: `createAiPipeline(options, onResult)` builds a pipeline and
+//! napi glue for the AI pipeline: `createAiPipeline(settings, onResult)` builds a pipeline and
 //! returns an object with raw per-call methods (one native call per error).
 //!
 //! - `submit(name, code, message, stack, context, want) -> string`: the status letter, the
 //!   16-hex fingerprint and the advice JSON of new offline advice (`want` >= 1) or of cached
-//!   advice (`want` 2). Status: `c` cached, `r` ready (offline advice, new), `s` scheduled, `j`
+//!   advice (`want` 2). The letters, the digit count and the `want` levels are
+//!   `contract::ai_submit`, generated for JS into `lib/native/contract.js`. Status: `c` cached, `r` ready (offline advice, new), `s` scheduled, `j`
 //!   joined an identical analysis in flight, `x` refused (queue full, breaker open, or this
 //!   error failed recently), `z` shut down.
 //!   `context` is a string or a function returning one; the function is called only when an
@@ -30,9 +31,12 @@ use napi::bindgen_prelude::{Function, Object};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env, Result, Status};
 use napi_derive::napi;
+use serde::Deserialize;
 
+use super::contract::ai_submit;
 use super::errors;
-use super::raw;
+use super::options::{self, Float};
+use super::raw::{self, raw_method};
 use crate::core::ai::config::{AiConfig, Provider, RetryPolicy};
 use crate::core::ai::deps::Deps;
 use crate::core::ai::pipeline::{ErrorParts, Notifier, Pipeline, Submitted};
@@ -41,38 +45,6 @@ use crate::core::fingerprint::{fingerprint, from_hex, to_hex};
 use crate::core::sanitize::{redact, redact_lines};
 
 const CODE: &str = "ERR_QERRORS_AI_OPTION";
-
-/// Options of `createAiPipeline`; `lib/native/ai.js` fills them from the environment.
-#[napi(object)]
-pub struct AiPipelineOptions {
-    /// `'offline'`, `'openai'` or `'gemini'`.
-    pub provider: String,
-    pub api_key: Option<String>,
-    pub url: Option<String>,
-    pub model: Option<String>,
-    pub max_tokens: Option<f64>,
-    pub json_mode: Option<bool>,
-    pub timeout_ms: Option<f64>,
-    pub connect_timeout_ms: Option<f64>,
-    pub retry_attempts: Option<f64>,
-    pub retry_base_ms: Option<f64>,
-    pub retry_max_ms: Option<f64>,
-    pub retry_after_max_ms: Option<f64>,
-    pub concurrency: Option<f64>,
-    pub queue_limit: Option<f64>,
-    pub cache_limit: Option<f64>,
-    pub cache_ttl_ms: Option<f64>,
-    pub max_response_bytes: Option<f64>,
-    /// Provider calls in a burst; 0 disables the rate limit.
-    pub rate_limit_burst: Option<f64>,
-    pub rate_limit_per_sec: Option<f64>,
-    pub breaker_threshold: Option<f64>,
-    pub breaker_reset_ms: Option<f64>,
-    /// How long a failed analysis is not retried for the same error (0: always retry).
-    pub failure_ttl_ms: Option<f64>,
-    /// Redis shared by every process for the advice cache (empty or absent: none).
-    pub redis_url: Option<String>,
-}
 
 type ResultFn = ThreadsafeFunction<String, (), String, Status, false, true>;
 
@@ -105,140 +77,154 @@ fn runtime() -> std::result::Result<tokio::runtime::Handle, String> {
     .map_err(Clone::clone)
 }
 
-fn int(env: &Env, name: &str, v: Option<f64>, min: f64, max: f64, default: u64) -> Result<u64> {
-    match v {
-        None => Ok(default),
-        Some(x) if x.is_finite() && x >= min && x <= max => Ok(x.floor() as u64),
-        Some(x) => errors::range_error(
-            env,
-            CODE,
-            &format!("AI pipeline option {name} must be a number from {min} to {max}, got {x}"),
-        ),
-    }
+/// Longest duration setting: one day.
+const DAY_MS: u64 = 86_400_000;
+
+/// The provider names the settings accept; `google` is the same provider as `gemini`.
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum ProviderName {
+    Offline,
+    Openai,
+    #[serde(alias = "google")]
+    Gemini,
 }
 
-fn config(env: &Env, o: &AiPipelineOptions) -> Result<AiConfig> {
-    let d = AiConfig::default();
-    let provider = match o.provider.as_str() {
-        "offline" => Provider::Offline,
-        "openai" => Provider::OpenAi,
-        "gemini" => Provider::Gemini,
-        other => {
-            return errors::range_error(
-                env,
-                CODE,
-                &format!("AI provider must be 'offline', 'openai' or 'gemini', got '{other}'"),
-            )
+/// The fully resolved AI settings `createAiPipeline` takes from JS. The JS configuration
+/// module alone holds the defaults and the environment variables; this struct only
+/// checks what it is given (bounds, required fields) and never fills a value in.
+/// Durations and counts are JS numbers; fractions are dropped, as `Math.floor` would.
+/// The shape is documented in docs/native-contract.md ("AI settings passed to Rust").
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AiSettings {
+    provider: ProviderName,
+    /// Required for `openai` and `gemini`, unused offline.
+    api_key: Option<String>,
+    /// Full endpoint URL (http or https); required unless offline.
+    url: Option<String>,
+    model: Option<String>,
+    max_tokens: Option<Float<1, 10_000_000>>,
+    json_mode: Option<bool>,
+    timeout_ms: Float<1, DAY_MS>,
+    connect_timeout_ms: Float<1, DAY_MS>,
+    retry_attempts: Float<0, 10>,
+    retry_base_ms: Float<0, DAY_MS>,
+    retry_max_ms: Float<0, DAY_MS>,
+    retry_after_max_ms: Float<0, DAY_MS>,
+    concurrency: Float<1, 10_000>,
+    queue_limit: Float<0, 1_000_000>,
+    cache_limit: Float<0, 10_000_000>,
+    cache_ttl_ms: Float<1, 10_000_000_000_000>,
+    max_response_bytes: Float<1024, 1_000_000_000>,
+    /// Provider calls in a burst; 0 disables the rate limit.
+    rate_limit_burst: Float<0, 1_000_000>,
+    /// Calls refilled per second; required (above 0) when `rateLimitBurst` is not 0.
+    rate_limit_per_sec: Option<Float<0, 1_000_000>>,
+    breaker_threshold: Float<1, 1_000_000>,
+    breaker_reset_ms: Float<1, DAY_MS>,
+    /// How long a failed analysis is not retried for the same error (0: always retry).
+    failure_ttl_ms: Float<0, DAY_MS>,
+    /// Redis shared by every process for the advice cache (absent or empty: none).
+    redis_url: Option<String>,
+}
+
+/// A whole number from a bounded JS number, as `Math.floor` gives it.
+fn whole<const MIN: u64, const MAX: u64>(x: Float<MIN, MAX>) -> u64 {
+    x.0.floor() as u64
+}
+
+/// Turns checked settings into the pipeline's configuration; `Err` names what is missing
+/// or inconsistent.
+fn config(s: AiSettings) -> std::result::Result<AiConfig, String> {
+    let provider = match s.provider {
+        ProviderName::Offline => Provider::Offline,
+        ProviderName::Openai => Provider::OpenAi,
+        ProviderName::Gemini => Provider::Gemini,
+    };
+    let online = provider != Provider::Offline;
+    let required = |name: &str, v: Option<String>| match v {
+        Some(v) => Ok(v),
+        None if !online => Ok(String::new()),
+        None => Err(format!(
+            "AI settings.{name} is required for provider '{}'",
+            provider.source()
+        )),
+    };
+    let url = required("url", s.url)?;
+    if online && !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err("AI settings.url must start with http:// or https://".to_owned());
+    }
+    let max_tokens = match s.max_tokens {
+        Some(n) => whole(n) as u32,
+        None if !online => 0,
+        None => {
+            return Err(format!(
+                "AI settings.maxTokens is required for provider '{}'",
+                provider.source()
+            ))
         }
     };
-    let url = o.url.clone().unwrap_or_default();
-    if provider != Provider::Offline && !(url.starts_with("http://") || url.starts_with("https://"))
-    {
-        return errors::type_error(
-            env,
-            CODE,
-            "AI provider url must start with http:// or https://",
-        );
-    }
-    const DAY_MS: f64 = 86_400_000.0;
-    let retry = RetryPolicy {
-        retries: int(env, "retryAttempts", o.retry_attempts, 0.0, 10.0, 2)? as u32,
-        base_ms: int(
-            env,
-            "retryBaseMs",
-            o.retry_base_ms,
-            0.0,
-            DAY_MS,
-            d.retry.base_ms,
-        )?,
-        max_ms: int(
-            env,
-            "retryMaxMs",
-            o.retry_max_ms,
-            0.0,
-            DAY_MS,
-            d.retry.max_ms,
-        )?,
-        retry_after_max_ms: int(
-            env,
-            "retryAfterMaxMs",
-            o.retry_after_max_ms,
-            0.0,
-            DAY_MS,
-            d.retry.retry_after_max_ms,
-        )?,
-    };
-    let burst = int(env, "rateLimitBurst", o.rate_limit_burst, 0.0, 1e6, 30)? as u32;
-    let per_sec = match o.rate_limit_per_sec {
-        None => 0.5,
-        Some(x) if x.is_finite() && x > 0.0 && x <= 1e6 => x,
-        Some(x) => {
-            return errors::range_error(
-                env,
-                CODE,
-                &format!("AI pipeline option rateLimitPerSec must be above 0, got {x}"),
+    let burst = whole(s.rate_limit_burst) as u32;
+    let rate_limit = match (burst, s.rate_limit_per_sec) {
+        (0, _) => None,
+        (b, Some(r)) if r.0 > 0.0 => Some((b, r.0)),
+        _ => {
+            return Err(
+                "AI settings.rateLimitPerSec must be above 0 when rateLimitBurst is not 0"
+                    .to_owned(),
             )
         }
     };
     Ok(AiConfig {
         provider,
-        api_key: o.api_key.clone().unwrap_or_default(),
+        api_key: required("apiKey", s.api_key)?,
         url,
-        model: o.model.clone().unwrap_or_default(),
-        max_tokens: int(env, "maxTokens", o.max_tokens, 1.0, 1e7, 4096)? as u32,
-        json_mode: o.json_mode.unwrap_or(false),
-        timeout_ms: int(env, "timeoutMs", o.timeout_ms, 1.0, DAY_MS, d.timeout_ms)?,
-        connect_timeout_ms: int(
-            env,
-            "connectTimeoutMs",
-            o.connect_timeout_ms,
-            1.0,
-            DAY_MS,
-            d.connect_timeout_ms,
-        )?,
-        retry,
-        concurrency: int(env, "concurrency", o.concurrency, 1.0, 10_000.0, 5)? as usize,
-        queue_limit: int(env, "queueLimit", o.queue_limit, 0.0, 1e6, 100)? as usize,
-        cache_limit: int(env, "cacheLimit", o.cache_limit, 0.0, 1e7, 50)? as usize,
-        cache_ttl_ms: int(env, "cacheTtlMs", o.cache_ttl_ms, 1.0, 1e13, d.cache_ttl_ms)?,
-        max_response_bytes: int(
-            env,
-            "maxResponseBytes",
-            o.max_response_bytes,
-            1024.0,
-            1e9,
-            d.max_response_bytes as u64,
-        )? as usize,
-        rate_limit: (burst > 0).then_some((burst, per_sec)),
-        breaker_threshold: int(env, "breakerThreshold", o.breaker_threshold, 1.0, 1e6, 5)? as u32,
-        breaker_reset_ms: int(
-            env,
-            "breakerResetMs",
-            o.breaker_reset_ms,
-            1.0,
-            DAY_MS,
-            d.breaker_reset_ms,
-        )?,
-        failure_ttl_ms: int(
-            env,
-            "failureTtlMs",
-            o.failure_ttl_ms,
-            0.0,
-            DAY_MS,
-            d.failure_ttl_ms,
-        )?,
-        redis_url: o.redis_url.clone().filter(|u| !u.is_empty()),
+        model: required("model", s.model)?,
+        max_tokens,
+        json_mode: match s.json_mode {
+            Some(b) => b,
+            None if !online => false,
+            None => {
+                return Err(format!(
+                    "AI settings.jsonMode is required for provider '{}'",
+                    provider.source()
+                ))
+            }
+        },
+        timeout_ms: whole(s.timeout_ms),
+        connect_timeout_ms: whole(s.connect_timeout_ms),
+        retry: RetryPolicy {
+            retries: whole(s.retry_attempts) as u32,
+            base_ms: whole(s.retry_base_ms),
+            max_ms: whole(s.retry_max_ms),
+            retry_after_max_ms: whole(s.retry_after_max_ms),
+        },
+        concurrency: whole(s.concurrency) as usize,
+        queue_limit: whole(s.queue_limit) as usize,
+        cache_limit: whole(s.cache_limit) as usize,
+        cache_ttl_ms: whole(s.cache_ttl_ms),
+        max_response_bytes: whole(s.max_response_bytes) as usize,
+        rate_limit,
+        breaker_threshold: whole(s.breaker_threshold) as u32,
+        breaker_reset_ms: whole(s.breaker_reset_ms),
+        failure_ttl_ms: whole(s.failure_ttl_ms),
+        redis_url: s.redis_url.filter(|u| !u.is_empty()),
     })
 }
 
 /// Creates a pipeline; see the module docs for the returned object's methods.
-#[napi(catch_unwind)]
+#[napi(catch_unwind, ts_return_type = "AiPipelineHandle")]
 pub fn create_ai_pipeline<'env>(
     env: &'env Env,
-    options: AiPipelineOptions,
+    #[napi(ts_arg_type = "AiSettings")] settings: Object<'env>,
     on_result: Function<'env, String, ()>,
 ) -> Result<Object<'env>> {
-    let cfg = config(env, &options)?;
+    let settings: AiSettings = options::read(env, &settings, CODE, "AI settings")?;
+    let cfg = match config(settings) {
+        Ok(c) => c,
+        Err(msg) => return errors::type_error(env, CODE, &msg),
+    };
     let tsfn: ResultFn = on_result
         .build_threadsafe_function::<String>()
         .weak::<true>()
@@ -349,154 +335,113 @@ unsafe fn context_of(env: sys::napi_env, v: sys::napi_value) -> String {
     arg_string(env, out)
 }
 
-unsafe extern "C" fn submit(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<7>(env, info);
-        let p: &Pipeline = raw::state(a.data);
-        let mut scratch = Scratch::take();
-        let [b0, b1, b2, b3] = scratch.split();
-        let name = arg_str(env, a.argv[0], b0);
-        let code = arg_str(env, a.argv[1], b1);
-        let message = arg_str(env, a.argv[2], b2);
-        let stack = arg_str(env, a.argv[3], b3);
-        let parts = ErrorParts {
-            name: &name,
-            code: &code,
-            message: &message,
-            stack: &stack,
-        };
-        // 0: no advice text, 1: new offline advice only, 2: cached advice too.
-        let mut want = 0i32;
-        sys::napi_get_value_int32(env, a.argv[5], &mut want);
-        let mut redacting = false;
-        sys::napi_get_value_bool(env, a.argv[6], &mut redacting);
-        // Redacted before the analysis is spawned: the regexes keep a fast search cache for
-        // the first thread that uses them, which must be this one, not a runtime thread
-        // building a prompt.
-        let redacted = redacting.then(|| (redact(&message), redact_lines(&stack)));
-        let (fp, status) = p.submit(&parts, || context_of(env, a.argv[4]));
-        let (letter, advice) = match &status {
-            Submitted::Cached(s) => ('c', (want >= 2).then_some(s)),
-            Submitted::Ready(s) => ('r', (want >= 1).then_some(s)),
-            Submitted::Scheduled => ('s', None),
-            Submitted::Joined => ('j', None),
-            Submitted::Rejected => ('x', None),
-            Submitted::Closed => ('z', None),
-        };
-        let mut out = String::with_capacity(17 + advice.map_or(0, |s| s.len()));
-        out.push(letter);
-        out.push_str(&to_hex(fp));
-        if let Some(s) = advice {
-            out.push_str(s);
+raw_method!(submit, 7, |env, a, p: &Pipeline| {
+    let mut scratch = Scratch::take();
+    let [b0, b1, b2, b3] = scratch.split();
+    let name = arg_str(env, a.argv[0], b0);
+    let code = arg_str(env, a.argv[1], b1);
+    let message = arg_str(env, a.argv[2], b2);
+    let stack = arg_str(env, a.argv[3], b3);
+    let parts = ErrorParts {
+        name: &name,
+        code: &code,
+        message: &message,
+        stack: &stack,
+    };
+    let mut want = ai_submit::WANT_NONE;
+    sys::napi_get_value_int32(env, a.argv[5], &mut want);
+    let mut redacting = false;
+    sys::napi_get_value_bool(env, a.argv[6], &mut redacting);
+    // Redacted before the analysis is spawned: the regexes keep a fast search cache for
+    // the first thread that uses them, which must be this one, not a runtime thread
+    // building a prompt.
+    let redacted = redacting.then(|| (redact(&message), redact_lines(&stack)));
+    let (fp, status) = p.submit(&parts, || context_of(env, a.argv[4]));
+    let (letter, advice) = match &status {
+        Submitted::Cached(s) => (
+            ai_submit::CACHED,
+            (want >= ai_submit::WANT_ALL).then_some(s),
+        ),
+        Submitted::Ready(s) => (ai_submit::READY, (want >= ai_submit::WANT_NEW).then_some(s)),
+        Submitted::Scheduled => (ai_submit::SCHEDULED, None),
+        Submitted::Joined => (ai_submit::JOINED, None),
+        Submitted::Rejected => (ai_submit::REJECTED, None),
+        Submitted::Closed => (ai_submit::CLOSED, None),
+    };
+    let mut out = String::with_capacity(1 + ai_submit::HEX_DIGITS + advice.map_or(0, |s| s.len()));
+    out.push(letter);
+    out.push_str(&to_hex(fp));
+    if let Some(s) = advice {
+        out.push_str(s);
+    }
+    let r = raw::string_value(env, &out);
+    let Some((m, s)) = redacted else {
+        return r;
+    };
+    if matches!((&m, &s), (Cow::Borrowed(_), Cow::Borrowed(_))) {
+        return r;
+    }
+    // Unchanged text goes back as null: JS keeps its own string, none is copied.
+    let changed = |c: &Cow<'_, str>| match c {
+        Cow::Borrowed(_) => raw::null(env),
+        Cow::Owned(t) => raw::string_value(env, t),
+    };
+    raw::array_of(env, &[r, changed(&m), changed(&s)])
+});
+
+raw_method!(fingerprint_of, 4, |env, a, _p: &Pipeline| {
+    let mut scratch = Scratch::take();
+    let [b0, b1, b2, b3] = scratch.split();
+    let fp = fingerprint(
+        &arg_str(env, a.argv[0], b0),
+        &arg_str(env, a.argv[1], b1),
+        &arg_str(env, a.argv[2], b2),
+        &arg_str(env, a.argv[3], b3),
+    );
+    raw::string_value(env, &to_hex(fp))
+});
+
+raw_method!(get, 1, |env, a, p: &Pipeline| {
+    let mut buf = [0u8; 32];
+    let fp = match raw::read_str(env, a.argv[0], &mut buf) {
+        raw::StrRead::Ok(b) => std::str::from_utf8(b).ok().and_then(from_hex),
+        _ => None,
+    };
+    match fp.and_then(|fp| p.get(fp)) {
+        Some(s) => raw::string_value(env, &s),
+        None => raw::undefined(env),
+    }
+});
+
+raw_method!(stats, 0, |env, a, p: &Pipeline| {
+    raw::string_value(env, &p.stats_json())
+});
+
+raw_method!(clear, 0, |env, a, p: &Pipeline| {
+    p.clear_cache();
+    raw::undefined(env)
+});
+
+raw_method!(shutdown, 0, |env, a, p: &Pipeline| {
+    p.shutdown();
+    raw::undefined(env)
+});
+
+raw_method!(set_limit_scale, 2, |env, a, p: &Pipeline| {
+    let scale = |v| raw::get_f64(env, v).filter(|x| (0.0..=1.0).contains(x));
+    match (scale(a.argv[0]), scale(a.argv[1])) {
+        (Some(c), Some(q)) => {
+            p.set_limit_scale(c, q);
+            raw::undefined(env)
         }
-        let r = raw::string_value(env, &out);
-        let Some((m, s)) = redacted else {
-            return r;
-        };
-        if matches!((&m, &s), (Cow::Borrowed(_), Cow::Borrowed(_))) {
-            return r;
-        }
-        // Unchanged text goes back as null: JS keeps its own string, none is copied.
-        let changed = |c: &Cow<'_, str>| match c {
-            Cow::Borrowed(_) => raw::null(env),
-            Cow::Owned(t) => raw::string_value(env, t),
-        };
-        raw::array_of(env, &[r, changed(&m), changed(&s)])
-    })
-}
+        _ => raw::throw_range_error(
+            env,
+            CODE,
+            "setLimitScale(cacheScale, queueScale) needs two numbers from 0 to 1",
+        ),
+    }
+});
 
-unsafe extern "C" fn fingerprint_of(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<4>(env, info);
-        let mut scratch = Scratch::take();
-        let [b0, b1, b2, b3] = scratch.split();
-        let fp = fingerprint(
-            &arg_str(env, a.argv[0], b0),
-            &arg_str(env, a.argv[1], b1),
-            &arg_str(env, a.argv[2], b2),
-            &arg_str(env, a.argv[3], b3),
-        );
-        raw::string_value(env, &to_hex(fp))
-    })
-}
-
-unsafe extern "C" fn get(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<1>(env, info);
-        let p: &Pipeline = raw::state(a.data);
-        let mut buf = [0u8; 32];
-        let fp = match raw::read_str(env, a.argv[0], &mut buf) {
-            raw::StrRead::Ok(b) => std::str::from_utf8(b).ok().and_then(from_hex),
-            _ => None,
-        };
-        match fp.and_then(|fp| p.get(fp)) {
-            Some(s) => raw::string_value(env, &s),
-            None => raw::undefined(env),
-        }
-    })
-}
-
-unsafe extern "C" fn stats(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let p: &Pipeline = raw::state(a.data);
-        raw::string_value(env, &p.stats_json())
-    })
-}
-
-unsafe extern "C" fn clear(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let p: &Pipeline = raw::state(a.data);
-        p.clear_cache();
-        raw::undefined(env)
-    })
-}
-
-unsafe extern "C" fn shutdown(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let p: &Pipeline = raw::state(a.data);
-        p.shutdown();
-        raw::undefined(env)
-    })
-}
-
-unsafe extern "C" fn set_limit_scale(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<2>(env, info);
-        let p: &Pipeline = raw::state(a.data);
-        let scale = |v| raw::get_f64(env, v).filter(|x| (0.0..=1.0).contains(x));
-        match (scale(a.argv[0]), scale(a.argv[1])) {
-            (Some(c), Some(q)) => {
-                p.set_limit_scale(c, q);
-                raw::undefined(env)
-            }
-            _ => raw::throw_range_error(
-                env,
-                CODE,
-                "setLimitScale(cacheScale, queueScale) needs two numbers from 0 to 1",
-            ),
-        }
-    })
-}
-
-unsafe extern "C" fn purge_expired(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let p: &Pipeline = raw::state(a.data);
-        raw::f64_value(env, p.purge_expired() as f64)
-    })
-}
+raw_method!(purge_expired, 0, |env, a, p: &Pipeline| {
+    raw::f64_value(env, p.purge_expired() as f64)
+});

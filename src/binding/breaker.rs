@@ -32,7 +32,7 @@ use napi::{sys, Env, JsValue, Result, ValueType};
 use napi_derive::napi;
 
 use crate::binding::errors;
-use crate::binding::raw;
+use crate::binding::raw::{self, raw_method, CallArgs};
 use crate::core::breaker::{
     BreakerOptions, CircuitBreaker, Counter, Outcome, Permit, Published, MAX_EPOCH,
 };
@@ -511,96 +511,84 @@ fn decode(t: f64) -> Option<Permit> {
     })
 }
 
-unsafe extern "C" fn acquire(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let h = raw::state::<Handle>(a.data);
-        let t = h.core.try_acquire().map_or(-1.0, encode);
-        raw::f64_value(env, t)
-    })
-}
+raw_method!(acquire, 0, |env, _a, h: &Handle| {
+    let t = h.core.try_acquire().map_or(-1.0, encode);
+    raw::f64_value(env, t)
+});
 
+/// Records the outcome of the call holding the ticket in `a.argv[0]`.
 unsafe fn settle(
     env: sys::napi_env,
-    info: sys::napi_callback_info,
+    a: &CallArgs<1>,
+    h: &Handle,
     outcome: Outcome,
 ) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<1>(env, info);
-        let h = raw::state::<Handle>(a.data);
-        match raw::get_f64(env, a.argv[0]).and_then(decode) {
-            Some(p) => raw::f64_value(env, h.core.record(p, outcome) as f64),
-            None => {
-                raw::throw_type_error(env, CODE_TICKET, "expected a ticket returned by acquire()")
-            }
-        }
-    })
+    match raw::get_f64(env, a.argv[0]).and_then(decode) {
+        Some(p) => raw::f64_value(env, h.core.record(p, outcome) as f64),
+        None => raw::throw_type_error(env, CODE_TICKET, "expected a ticket returned by acquire()"),
+    }
 }
 
-unsafe extern "C" fn success(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    settle(env, info, Outcome::Success)
-}
-
-unsafe extern "C" fn failure(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    settle(env, info, Outcome::Failure)
-}
-
-unsafe extern "C" fn timeout(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    settle(env, info, Outcome::Timeout)
-}
-
-/// Defines a raw method that runs `$body` on the handle and returns undefined or a number.
-macro_rules! simple {
-    ($name:ident, |$h:ident| $body:expr) => {
-        unsafe extern "C" fn $name(
-            env: sys::napi_env,
-            info: sys::napi_callback_info,
-        ) -> sys::napi_value {
-            raw::guard(env, || {
-                let a = raw::args::<0>(env, info);
-                let $h = raw::state::<Handle>(a.data);
-                $body(env)
-            })
-        }
-    };
-}
-
-simple!(fallback, |h| |env| {
+raw_method!(success, 1, |env, a, h: &Handle| settle(
+    env,
+    &a,
+    h,
+    Outcome::Success
+));
+raw_method!(failure, 1, |env, a, h: &Handle| settle(
+    env,
+    &a,
+    h,
+    Outcome::Failure
+));
+raw_method!(timeout, 1, |env, a, h: &Handle| settle(
+    env,
+    &a,
+    h,
+    Outcome::Timeout
+));
+raw_method!(fallback, 0, |env, _a, h: &Handle| {
     h.core.record_fallback();
     raw::undefined(env)
 });
-simple!(state, |h| |env| raw::i32_value(env, h.core.state() as i32));
-simple!(open, |h| |env| {
+raw_method!(state, 0, |env, _a, h: &Handle| raw::i32_value(
+    env,
+    h.core.state() as i32
+));
+raw_method!(open, 0, |env, _a, h: &Handle| {
     h.core.force_open();
     raw::undefined(env)
 });
-simple!(close, |h| |env| {
+raw_method!(close, 0, |env, _a, h: &Handle| {
     h.core.force_close();
     raw::undefined(env)
 });
-simple!(now, |h| |env| raw::f64_value(env, h.core.now_ms() as f64));
-simple!(stats, |h| |env| {
+raw_method!(now, 0, |env, _a, h: &Handle| raw::f64_value(
+    env,
+    h.core.now_ms() as f64
+));
+raw_method!(stats, 0, |env, _a, h: &Handle| {
     h.core.publish_stats();
     raw::undefined(env)
 });
 
-simple!(half_open, |h| |env| {
+raw_method!(half_open, 0, |env, _a, h: &Handle| {
     h.core.force_half_open();
     raw::undefined(env)
 });
-simple!(rotate, |h| |env| {
+raw_method!(rotate, 0, |env, _a, h: &Handle| {
     h.core.rotate_bucket();
     raw::undefined(env)
 });
-simple!(bucket_count, |h| |env| raw::f64_value(
+raw_method!(bucket_count, 0, |env, _a, h: &Handle| raw::f64_value(
     env,
     h.core.bucket_count() as f64
 ));
-simple!(warm_up, |h| |env| raw::i32_value(
+raw_method!(warm_up, 0, |env, _a, h: &Handle| raw::i32_value(
     env,
     i32::from(h.core.warm_up())
 ));
-simple!(seed, |h| |env| {
+raw_method!(seed, 0, |env, _a, h: &Handle| {
     let counts: Vec<u64> = h.batch[..Counter::ALL.len()]
         .iter()
         .map(|w| latency_arg(Some(f64::from_bits(w.load(Ordering::Relaxed)))))
@@ -609,31 +597,31 @@ simple!(seed, |h| |env| {
     raw::undefined(env)
 });
 
-/// `bump(counter, n)`: adds `n` (default 1) to the window counter of that index
-/// ([`Counter::ALL`] order); an unknown index is ignored.
-unsafe extern "C" fn bump(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<2>(env, info);
-        let h = raw::state::<Handle>(a.data);
+raw_method!(
+    /// `bump(counter, n)`: adds `n` (default 1) to the window counter of that index
+    /// ([`Counter::ALL`] order); an unknown index is ignored.
+    bump,
+    2,
+    |env, a, h: &Handle| {
         let which = latency_arg(raw::get_f64(env, a.argv[0])) as usize;
         let n = raw::get_f64(env, a.argv[1]).map_or(1, |x| latency_arg(Some(x)));
         if let Some(c) = Counter::from_index(which) {
             h.core.bump(c, n);
         }
         raw::undefined(env)
-    })
-}
+    }
+);
 
-/// `bucket(age)`: writes bucket `age` (0 the newest) into the window slots; returns 1, or
-/// 0 when there is no such bucket.
-unsafe extern "C" fn bucket(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<1>(env, info);
-        let h = raw::state::<Handle>(a.data);
+raw_method!(
+    /// `bucket(age)`: writes bucket `age` (0 the newest) into the window slots; returns 1,
+    /// or 0 when there is no such bucket.
+    bucket,
+    1,
+    |env, a, h: &Handle| {
         let age = latency_arg(raw::get_f64(env, a.argv[0])) as usize;
         raw::i32_value(env, i32::from(h.core.publish_bucket(age)))
-    })
-}
+    }
+);
 
 /// A latency (ms) passed by JS: a finite non-negative number, else 0.
 fn latency_arg(x: Option<f64>) -> u64 {
@@ -641,51 +629,46 @@ fn latency_arg(x: Option<f64>) -> u64 {
         .map_or(0, |v| v.round() as u64)
 }
 
-unsafe extern "C" fn flush(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<2>(env, info);
-        let h = raw::state::<Handle>(a.data);
-        let n = (latency_arg(raw::get_f64(env, a.argv[0])) as usize).min(BATCH);
-        let latencies = h.batch[..n]
-            .iter()
-            .map(|w| latency_arg(Some(f64::from_bits(w.load(Ordering::Relaxed)))));
-        h.core
-            .record_closed_successes(latencies, latency_arg(raw::get_f64(env, a.argv[1])));
-        raw::undefined(env)
-    })
-}
+raw_method!(flush, 2, |env, a, h: &Handle| {
+    let n = (latency_arg(raw::get_f64(env, a.argv[0])) as usize).min(BATCH);
+    let latencies = h.batch[..n]
+        .iter()
+        .map(|w| latency_arg(Some(f64::from_bits(w.load(Ordering::Relaxed)))));
+    h.core
+        .record_closed_successes(latencies, latency_arg(raw::get_f64(env, a.argv[1])));
+    raw::undefined(env)
+});
 
+/// Records one call JS admitted while closed, with its latency in `a.argv[0]`.
 unsafe fn closed(
     env: sys::napi_env,
-    info: sys::napi_callback_info,
+    a: &CallArgs<1>,
+    h: &Handle,
     outcome: Outcome,
 ) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<1>(env, info);
-        let h = raw::state::<Handle>(a.data);
-        h.core
-            .record_closed(outcome, latency_arg(raw::get_f64(env, a.argv[0])));
-        raw::undefined(env)
-    })
+    h.core
+        .record_closed(outcome, latency_arg(raw::get_f64(env, a.argv[0])));
+    raw::undefined(env)
 }
 
-unsafe extern "C" fn succeeded(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    closed(env, info, Outcome::Success)
-}
-
-unsafe extern "C" fn failed(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    closed(env, info, Outcome::Failure)
-}
-
-unsafe extern "C" fn timed_out(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    closed(env, info, Outcome::Timeout)
-}
+raw_method!(succeeded, 1, |env, a, h: &Handle| closed(
+    env,
+    &a,
+    h,
+    Outcome::Success
+));
+raw_method!(failed, 1, |env, a, h: &Handle| closed(
+    env,
+    &a,
+    h,
+    Outcome::Failure
+));
+raw_method!(timed_out, 1, |env, a, h: &Handle| closed(
+    env,
+    &a,
+    h,
+    Outcome::Timeout
+));
 
 #[cfg(test)]
 mod tests {

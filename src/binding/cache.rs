@@ -11,20 +11,24 @@
 //! Values live off the V8 heap: copied into Rust memory on `set` and into a new JS
 //! string (or Buffer, for Buffer/TypedArray values) on `get`. No JS object is created
 //! per get/set/has/peek/delete. The choice against keeping values in a JS array indexed
-//! by a native slot is measured in `benchmark/results/lru-cache.md`.
+//! by a native slot is measured in docs/lru-cache.md.
 
 use std::cell::{Cell, RefCell};
-use std::mem::MaybeUninit;
 use std::ptr;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Object, Unknown};
-use napi::{sys, Env, Result, ValueType};
+use napi::bindgen_prelude::Object;
+use napi::{sys, Env, Result};
 use napi_derive::napi;
+use serde::Deserialize;
 
+use super::contract::cache_memo::SLOTS as MEMO_SLOTS;
+use super::contract::cache_memo::{MAX_UNITS as MEMO_MAX_UNITS, MIN_UNITS as MEMO_MIN_UNITS};
 use super::errors;
-use super::raw;
+use super::keys::{fits_latin1, key_to_js, with_key, BadKey, ExactKey};
+use super::options::{self, Int, MAX_SAFE};
+use super::raw::{self, raw_method};
 use crate::core::cache::{CacheOptions, RemovalReason, SetOutcome, SyncLruCache};
 use crate::core::clock::{self, CoarseClock, FakeClock, SharedClock};
 
@@ -34,29 +38,19 @@ static LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
 /// Native caches not yet freed.
 static LIVE_CACHES: AtomicI64 = AtomicI64::new(0);
 
-/// Keys up to this many UTF-16 units are read into a stack buffer without allocating.
-const KEY_UNITS: usize = 128;
-/// Largest integer a JS number holds exactly.
-const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 /// Scratch space kept between `set` calls for reading string values.
 const SCRATCH_KEEP: usize = 64 * 1024;
 
-/// The string memo shared with `lib/native/cache.js`: JS keeps the last `MEMO_SLOTS` strings
-/// of `MEMO_MIN_UNITS..=MEMO_MAX_UNITS` units that `get` returned, in a ring; a `get` of
-/// an entry whose string is still in the ring returns its slot number instead of copying
-/// the value into a new string (for 1 KB that copy is most of a get). Both sides advance
-/// the ring once per such string returned, so they stay in step without talking. The
-/// constants must match the JS ones.
-const MEMO_SLOTS: usize = 256;
-const MEMO_MIN_UNITS: usize = 64;
-const MEMO_MAX_UNITS: usize = 8192;
+/// The string memo shared with `lib/native/cache.js` (`MEMO_*`, see
+/// `contract::cache_memo`): a `get` of an entry whose string JS still holds in its ring
+/// returns the slot number instead of copying the value into a new string (for 1 KB that
+/// copy is most of a get).
 const NO_MEMO: u16 = u16::MAX;
 
-/// First byte of a stored key: how the rest encodes the JS string.
-const KEY_LATIN1: u8 = 0;
-const KEY_UTF16LE: u8 = 1;
-
-const E_KEY: &str = "ERR_QERRORS_CACHE_INVALID_KEY";
+const BAD_KEY: BadKey = (
+    "ERR_QERRORS_CACHE_INVALID_KEY",
+    "LruCache native keys must be strings",
+);
 const E_VALUE: &str = "ERR_QERRORS_CACHE_INVALID_VALUE";
 const E_TTL: &str = "ERR_QERRORS_CACHE_INVALID_TTL";
 const E_SIZE: &str = "ERR_QERRORS_CACHE_INVALID_SIZE";
@@ -145,7 +139,7 @@ impl Drop for Stored {
     }
 }
 
-/// Keys are the tagged encodings made by `with_key`; SipHash would cost ~15 ns per call,
+/// Keys are the exact encodings made by `keys::with_key::<ExactKey>`; SipHash would cost ~15 ns per call,
 /// so the hasher is hashbrown's seeded foldhash (V8 hashes Map keys with a seeded
 /// non-cryptographic hash too).
 type Cache = SyncLruCache<Box<[u8]>, Stored, hashbrown::DefaultHashBuilder>;
@@ -169,52 +163,32 @@ impl Drop for Handle {
     }
 }
 
-/// Options after validation.
-struct Parsed {
-    core: CacheOptions,
+/// Options of `createLruCache`, read by the shared options reader.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LruOptions {
+    /// Entries; 0 (or absent) means no entry bound.
+    #[serde(default)]
+    max: Int<0, { u32::MAX as u64 - 1 }>,
+    /// Total size; 0 (or absent) means no size bound.
+    #[serde(default)]
+    max_size: Int<0, MAX_SAFE>,
+    /// Default time to live in ms; 0 (or absent): entries do not expire.
+    #[serde(default)]
+    ttl: Int<0, MAX_SAFE>,
+    #[serde(default)]
+    update_age_on_get: bool,
+    #[serde(default)]
+    allow_stale: bool,
+    /// Keep removed entries for `takeRemoved` (used for `dispose`).
+    #[serde(default)]
     track_removals: bool,
+    /// A clock moved by `advanceClock` (tests).
+    #[serde(default)]
     fake_clock: bool,
 }
 
-fn option_value<'e>(o: &Object<'e>, name: &str) -> Result<Option<(Unknown<'e>, ValueType)>> {
-    match o.get::<Unknown>(name)? {
-        Some(v) => {
-            let t = v.get_type()?;
-            Ok(Some((v, t)))
-        }
-        None => Ok(None),
-    }
-}
-
-fn option_int(env: &Env, o: &Object<'_>, name: &str, max: f64) -> Result<u64> {
-    let Some((v, t)) = option_value(o, name)? else {
-        return Ok(0);
-    };
-    if t != ValueType::Number {
-        return errors::type_error(env, E_OPTION, &format!("options.{name} must be a number"));
-    }
-    // SAFETY: the value was just checked to be a number.
-    let x: f64 = unsafe { v.cast()? };
-    if !(x >= 0.0 && x <= max && x.fract() == 0.0) {
-        return errors::type_error(
-            env,
-            E_OPTION,
-            &format!("options.{name} must be an integer from 0 to {max}, got {x}"),
-        );
-    }
-    Ok(x as u64)
-}
-
-fn option_bool(env: &Env, o: &Object<'_>, name: &str) -> Result<bool> {
-    match option_value(o, name)? {
-        None => Ok(false),
-        // SAFETY: the value was just checked to be a boolean.
-        Some((v, ValueType::Boolean)) => unsafe { v.cast() },
-        Some(_) => errors::type_error(env, E_OPTION, &format!("options.{name} must be a boolean")),
-    }
-}
-
-fn parse_options(env: &Env, options: Option<Object<'_>>) -> Result<Parsed> {
+fn parse_options(env: &Env, options: Option<Object<'_>>) -> Result<LruOptions> {
     let Some(o) = options else {
         return errors::type_error(
             env,
@@ -222,28 +196,15 @@ fn parse_options(env: &Env, options: Option<Object<'_>>) -> Result<Parsed> {
             "LruCache needs options with max or maxSize, e.g. { max: 1000 }",
         );
     };
-    let max = option_int(env, &o, "max", f64::from(u32::MAX - 1))?;
-    let max_size = option_int(env, &o, "maxSize", MAX_SAFE)?;
-    let ttl_ms = option_int(env, &o, "ttl", MAX_SAFE)?;
-    if max == 0 && max_size == 0 {
+    let parsed: LruOptions = options::read_type_errors(env, &o, E_OPTION, "options")?;
+    if parsed.max.0 == 0 && parsed.max_size.0 == 0 {
         return errors::type_error(
             env,
             E_UNBOUNDED,
             "LruCache needs a bound: set max (entries) or maxSize (bytes) to a positive integer",
         );
     }
-    Ok(Parsed {
-        core: CacheOptions {
-            max: max as usize,
-            max_size,
-            ttl_ms,
-            update_age_on_get: option_bool(env, &o, "updateAgeOnGet")?,
-            allow_stale: option_bool(env, &o, "allowStale")?,
-            ..CacheOptions::default()
-        },
-        track_removals: option_bool(env, &o, "trackRemovals")?,
-        fake_clock: option_bool(env, &o, "fakeClock")?,
-    })
+    Ok(parsed)
 }
 
 /// Creates the native state of an `LruCache` and returns an object holding its methods.
@@ -251,23 +212,30 @@ fn parse_options(env: &Env, options: Option<Object<'_>>) -> Result<Parsed> {
 /// Options: `max`, `maxSize`, `ttl` (non-negative integers; one of `max`/`maxSize`
 /// required), `updateAgeOnGet`, `allowStale`, `trackRemovals` (keep removed entries for
 /// `takeRemoved`, used for `dispose`), `fakeClock` (a clock moved by `advanceClock`).
-#[napi(catch_unwind)]
+#[napi(catch_unwind, ts_return_type = "LruCacheHandle")]
 pub fn create_lru_cache<'env>(
     env: &'env Env,
-    options: Option<Object<'env>>,
+    #[napi(ts_arg_type = "LruCacheOptions | undefined | null")] options: Option<Object<'env>>,
 ) -> Result<Object<'env>> {
     let parsed = parse_options(env, options)?;
+    let core = CacheOptions {
+        max: parsed.max.0 as usize,
+        max_size: parsed.max_size.0,
+        ttl_ms: parsed.ttl.0,
+        update_age_on_get: parsed.update_age_on_get,
+        allow_stale: parsed.allow_stale,
+        ..CacheOptions::default()
+    };
     let (clock, fake): (SharedClock, _) = if parsed.fake_clock {
         let f = Arc::new(FakeClock::new(0));
         (f.clone(), Some(f))
     } else {
         (Arc::new(CoarseClock::new()), None)
     };
-    let cache =
-        match Cache::with_hasher(parsed.core, clock, hashbrown::DefaultHashBuilder::default()) {
-            Ok(c) => c,
-            Err(e) => return errors::type_error(env, E_UNBOUNDED, &e.to_string()),
-        };
+    let cache = match Cache::with_hasher(core, clock, hashbrown::DefaultHashBuilder::default()) {
+        Ok(c) => c,
+        Err(e) => return errors::type_error(env, E_UNBOUNDED, &e.to_string()),
+    };
     if parsed.track_removals {
         cache.lock().track_removals(true);
     }
@@ -321,114 +289,6 @@ pub fn lru_cache_native_memory() -> LruCacheNativeMemory {
         caches: LIVE_CACHES.load(Ordering::Relaxed) as f64,
         bytes: LIVE_BYTES.load(Ordering::Relaxed) as f64,
     }
-}
-
-/// Reads the key argument (a string) and runs `f` on its stored form: `KEY_LATIN1` and
-/// one byte per unit when every UTF-16 unit fits in a byte, else `KEY_UTF16LE` and the
-/// units' little-endian bytes. Distinct JS strings always give distinct keys.
-///
-/// # Safety
-/// `env` and `v` must be valid for the running callback.
-#[inline]
-unsafe fn with_key(
-    env: sys::napi_env,
-    v: sys::napi_value,
-    f: impl FnOnce(&[u8]) -> sys::napi_value,
-) -> sys::napi_value {
-    let mut units = MaybeUninit::<[u16; KEY_UNITS]>::uninit();
-    let up = units.as_mut_ptr().cast::<u16>();
-    let mut n = 0usize;
-    if sys::napi_get_value_string_utf16(env, v, up, KEY_UNITS, &mut n) != sys::Status::napi_ok {
-        return invalid_key(env);
-    }
-    // N-API writes at most KEY_UNITS - 1 units plus a NUL: a full buffer may be cut.
-    if n + 1 < KEY_UNITS {
-        // SAFETY: N-API initialized the first `n` units.
-        let units = std::slice::from_raw_parts(up, n);
-        let mut key = [MaybeUninit::<u8>::uninit(); 2 * KEY_UNITS + 1];
-        let len = encode_key(units, &mut key);
-        // SAFETY: encode_key initialized the first `len` bytes.
-        return f(std::slice::from_raw_parts(key.as_ptr().cast::<u8>(), len));
-    }
-    let mut full = 0usize;
-    sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut full);
-    let mut units = vec![0u16; full + 1];
-    sys::napi_get_value_string_utf16(env, v, units.as_mut_ptr(), full + 1, &mut n);
-    units.truncate(n);
-    let mut key: Vec<u8> = Vec::with_capacity(2 * n + 1);
-    let len = encode_key(&units, key.spare_capacity_mut());
-    // SAFETY: encode_key initialized the first `len` bytes of the capacity.
-    key.set_len(len);
-    f(&key)
-}
-
-/// Writes the stored form of a key (see [`with_key`]) to `out`, which must hold at
-/// least `2 * units.len() + 1` bytes; returns how many leading bytes it initialized.
-#[inline]
-fn encode_key(units: &[u16], out: &mut [MaybeUninit<u8>]) -> usize {
-    // Slices (not raw pointers) so the compiler knows they do not overlap and
-    // vectorizes both loops.
-    if fits_latin1(units) {
-        out[0].write(KEY_LATIN1);
-        for (o, &u) in out[1..=units.len()].iter_mut().zip(units) {
-            o.write(u as u8);
-        }
-        units.len() + 1
-    } else {
-        out[0].write(KEY_UTF16LE);
-        for (o, &u) in out[1..=2 * units.len()].chunks_exact_mut(2).zip(units) {
-            let [lo, hi] = u.to_le_bytes();
-            o[0].write(lo);
-            o[1].write(hi);
-        }
-        2 * units.len() + 1
-    }
-}
-
-/// Whether every unit fits in a byte. A branch-free OR over the slice: the compiler
-/// vectorizes it, where an early-exit `all` runs one unit per cycle.
-#[inline]
-fn fits_latin1(units: &[u16]) -> bool {
-    units.iter().fold(0u16, |acc, &u| acc | u) < 0x100
-}
-
-/// The UTF-16 units of a stored key (the inverse of [`encode_key`]).
-fn decode_key(key: &[u8]) -> Vec<u16> {
-    match key.split_first() {
-        Some((&KEY_UTF16LE, rest)) => rest
-            .chunks_exact(2)
-            .map(|p| u16::from_le_bytes([p[0], p[1]]))
-            .collect(),
-        Some((_, rest)) => rest.iter().map(|&b| u16::from(b)).collect(),
-        None => Vec::new(),
-    }
-}
-
-/// The JS string of a stored key.
-///
-/// # Safety
-/// `env` must be valid for the running callback.
-unsafe fn key_to_js(env: sys::napi_env, key: &[u8]) -> sys::napi_value {
-    let mut out = ptr::null_mut();
-    match key.split_first() {
-        Some((&KEY_LATIN1, rest)) => {
-            sys::napi_create_string_latin1(
-                env,
-                rest.as_ptr().cast(),
-                rest.len() as isize,
-                &mut out,
-            );
-        }
-        _ => {
-            let units = decode_key(key);
-            sys::napi_create_string_utf16(env, units.as_ptr(), units.len() as isize, &mut out);
-        }
-    }
-    out
-}
-
-unsafe fn invalid_key(env: sys::napi_env) -> sys::napi_value {
-    raw::throw_type_error(env, E_KEY, "LruCache native keys must be strings")
 }
 
 thread_local! {
@@ -486,7 +346,7 @@ unsafe fn read_value(env: sys::napi_env, v: sys::napi_value) -> Option<Data> {
     }
     if t == sys::ValueType::napi_number {
         return raw::get_f64(env, v)
-            .filter(|id| *id >= 1.0 && *id <= MAX_SAFE)
+            .filter(|id| *id >= 1.0 && *id <= MAX_SAFE as f64)
             .map(Data::Ref);
     }
     raw::bytes(env, v).map(|b| Data::Bytes(Box::from(b)))
@@ -534,7 +394,7 @@ unsafe fn read_size(
         return Ok(None);
     }
     match raw::get_f64(env, v) {
-        Some(x) if (1.0..=MAX_SAFE).contains(&x) && x.fract() == 0.0 => Ok(Some(x as u64)),
+        Some(x) if (1.0..=MAX_SAFE as f64).contains(&x) && x.fract() == 0.0 => Ok(Some(x as u64)),
         Some(x) => {
             raw::throw_type_error(
                 env,
@@ -550,198 +410,167 @@ unsafe fn read_size(
     }
 }
 
-/// `get(key)` → the value, `undefined`, or the number of the memo slot where JS holds
-/// this value's string already (see `MEMO_SLOTS`).
-unsafe extern "C" fn get(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<1>(env, info);
-        let h: &Handle = raw::state(a.data);
-        with_key(env, a.argv[0], |key| {
-            let found = h.cache.lock().get_with(key, |v, stale| {
-                if let Some(units) = v.text_units() {
-                    let slot = v.memo.get();
-                    if !stale
-                        && slot != NO_MEMO
-                        && h.memo[usize::from(slot)].load(Ordering::Relaxed) == v.version
-                    {
-                        return raw::i32_value(env, i32::from(slot));
-                    }
-                    if (MEMO_MIN_UNITS..=MEMO_MAX_UNITS).contains(&units) {
-                        // JS stores this string at the next ring slot; a stale value is
-                        // removed right after, so its slot is marked as holding nothing.
-                        let next = h.memo_next.fetch_add(1, Ordering::Relaxed) % MEMO_SLOTS;
-                        h.memo[next].store(if stale { 0 } else { v.version }, Ordering::Relaxed);
-                        v.memo.set(if stale { NO_MEMO } else { next as u16 });
-                    }
+raw_method!(
+    /// `get(key)` → the value, `undefined`, or the number of the memo slot where JS holds
+    /// this value's string already (see `MEMO_SLOTS`).
+    get, 1, |env, a, h: &Handle| {
+    with_key::<ExactKey>(env, a.argv[0], BAD_KEY, |key| {
+        let found = h.cache.lock().get_with(key, |v, stale| {
+            if let Some(units) = v.text_units() {
+                let slot = v.memo.get();
+                if !stale
+                    && slot != NO_MEMO
+                    && h.memo[usize::from(slot)].load(Ordering::Relaxed) == v.version
+                {
+                    return raw::i32_value(env, i32::from(slot));
                 }
-                v.to_js(env)
-            });
-            found.unwrap_or_else(|| raw::undefined(env))
-        })
-    })
-}
-
-/// `set(key, value, ttl?, size?)` → `true` when stored, `false` when rejected because
-/// the entry alone exceeds `maxSize` (counted in `stats().rejected`).
-unsafe extern "C" fn set(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<4>(env, info);
-        let h: &Handle = raw::state(a.data);
-        with_key(env, a.argv[0], |key| {
-            let Some(data) = read_value(env, a.argv[1]) else {
-                return raw::throw_type_error(
-                    env,
-                    E_VALUE,
-                    "LruCache native values must be strings, Buffers or reference ids",
-                );
-            };
-            // The facade passes only key and value when there are no options: two
-            // N-API type checks saved on the common path.
-            let (ttl, size) = if a.argc > 2 {
-                let Ok(ttl) = read_ttl(env, a.argv[2]) else {
-                    return ptr::null_mut();
-                };
-                let Ok(size) = read_size(env, a.argv[3]) else {
-                    return ptr::null_mut();
-                };
-                (ttl, size)
-            } else {
-                (None, None)
-            };
-            // Default size: the bytes stored for key (less its tag) and value.
-            let size = size.unwrap_or((key.len() - 1 + data.byte_len()) as u64);
-            let version = h.next_version.fetch_add(1, Ordering::Relaxed);
-            let value = Stored::new(data, key.len(), version);
-            let outcome = h.cache.lock().set(Box::from(key), value, size, ttl);
-            raw::bool_value(env, matches!(outcome, SetOutcome::Stored))
-        })
-    })
-}
-
-/// `has(key)` → whether a fresh value is stored; no recency change.
-unsafe extern "C" fn has(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<1>(env, info);
-        let h: &Handle = raw::state(a.data);
-        with_key(env, a.argv[0], |key| {
-            raw::bool_value(env, h.cache.lock().contains(key))
-        })
-    })
-}
-
-/// `peek(key)` → the value without changing recency, or `undefined`.
-unsafe extern "C" fn peek(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<1>(env, info);
-        let h: &Handle = raw::state(a.data);
-        with_key(env, a.argv[0], |key| {
-            let c = h.cache.lock();
-            match c.peek(key) {
-                Some(v) => v.to_js(env),
-                None => raw::undefined(env),
+                if (MEMO_MIN_UNITS..=MEMO_MAX_UNITS).contains(&units) {
+                    // JS stores this string at the next ring slot; a stale value is
+                    // removed right after, so its slot is marked as holding nothing.
+                    let next = h.memo_next.fetch_add(1, Ordering::Relaxed) % MEMO_SLOTS;
+                    h.memo[next].store(if stale { 0 } else { v.version }, Ordering::Relaxed);
+                    v.memo.set(if stale { NO_MEMO } else { next as u16 });
+                }
             }
-        })
+            v.to_js(env)
+        });
+        found.unwrap_or_else(|| raw::undefined(env))
     })
-}
+    }
+);
 
-/// `delete(key)` → whether the key was present.
-unsafe extern "C" fn delete(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<1>(env, info);
-        let h: &Handle = raw::state(a.data);
-        with_key(env, a.argv[0], |key| {
-            raw::bool_value(env, h.cache.lock().delete(key))
-        })
+raw_method!(
+    /// `set(key, value, ttl?, size?)` → `true` when stored, `false` when rejected because
+    /// the entry alone exceeds `maxSize` (counted in `stats().rejected`).
+    set, 4, |env, a, h: &Handle| {
+    with_key::<ExactKey>(env, a.argv[0], BAD_KEY, |key| {
+        let Some(data) = read_value(env, a.argv[1]) else {
+            return raw::throw_type_error(
+                env,
+                E_VALUE,
+                "LruCache native values must be strings, Buffers or reference ids",
+            );
+        };
+        // The facade passes only key and value when there are no options: two
+        // N-API type checks saved on the common path.
+        let (ttl, size) = if a.argc > 2 {
+            let Ok(ttl) = read_ttl(env, a.argv[2]) else {
+                return ptr::null_mut();
+            };
+            let Ok(size) = read_size(env, a.argv[3]) else {
+                return ptr::null_mut();
+            };
+            (ttl, size)
+        } else {
+            (None, None)
+        };
+        // Default size: the bytes stored for key (less its tag) and value.
+        let size = size.unwrap_or((key.len() - 1 + data.byte_len()) as u64);
+        let version = h.next_version.fetch_add(1, Ordering::Relaxed);
+        let value = Stored::new(data, key.len(), version);
+        let outcome = h.cache.lock().set(Box::from(key), value, size, ttl);
+        raw::bool_value(env, matches!(outcome, SetOutcome::Stored))
     })
-}
+    }
+);
 
-unsafe extern "C" fn clear(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let h: &Handle = raw::state(a.data);
-        h.cache.lock().clear();
-        raw::undefined(env)
+raw_method!(
+    /// `has(key)` → whether a fresh value is stored; no recency change.
+    has, 1, |env, a, h: &Handle| {
+    with_key::<ExactKey>(env, a.argv[0], BAD_KEY, |key| {
+        raw::bool_value(env, h.cache.lock().contains(key))
     })
-}
+    }
+);
 
-/// `purgeStale()` → how many expired entries were removed.
-unsafe extern "C" fn purge_stale(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let h: &Handle = raw::state(a.data);
-        let n = h.cache.lock().purge_stale();
-        raw::f64_value(env, n as f64)
+raw_method!(
+    /// `peek(key)` → the value without changing recency, or `undefined`.
+    peek, 1, |env, a, h: &Handle| {
+    with_key::<ExactKey>(env, a.argv[0], BAD_KEY, |key| {
+        let c = h.cache.lock();
+        match c.peek(key) {
+            Some(v) => v.to_js(env),
+            None => raw::undefined(env),
+        }
     })
-}
+    }
+);
 
-unsafe extern "C" fn size(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let h: &Handle = raw::state(a.data);
-        let n = h.cache.lock().len();
-        raw::f64_value(env, n as f64)
+raw_method!(
+    /// `delete(key)` → whether the key was present.
+    delete, 1, |env, a, h: &Handle| {
+    with_key::<ExactKey>(env, a.argv[0], BAD_KEY, |key| {
+        raw::bool_value(env, h.cache.lock().delete(key))
     })
-}
+    }
+);
 
-unsafe extern "C" fn bytes(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let h: &Handle = raw::state(a.data);
-        let n = h.cache.lock().bytes();
-        raw::f64_value(env, n as f64)
-    })
-}
+raw_method!(clear, 0, |env, a, h: &Handle| {
+    h.cache.lock().clear();
+    raw::undefined(env)
+});
+
+raw_method!(
+    /// `purgeStale()` → how many expired entries were removed.
+    purge_stale, 0, |env, a, h: &Handle| {
+    let n = h.cache.lock().purge_stale();
+    raw::f64_value(env, n as f64)
+    }
+);
+
+raw_method!(size, 0, |env, a, h: &Handle| {
+    let n = h.cache.lock().len();
+    raw::f64_value(env, n as f64)
+});
+
+raw_method!(bytes, 0, |env, a, h: &Handle| {
+    let n = h.cache.lock().bytes();
+    raw::f64_value(env, n as f64)
+});
 
 unsafe fn set_number(env: sys::napi_env, obj: sys::napi_value, name: &std::ffi::CStr, x: u64) {
     sys::napi_set_named_property(env, obj, name.as_ptr(), raw::f64_value(env, x as f64));
 }
 
-/// `stats()` → `{ hits, misses, evictions, expirations, rejected, size, bytes }`.
-unsafe extern "C" fn stats(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let h: &Handle = raw::state(a.data);
-        let s = h.cache.lock().stats();
-        let mut obj = ptr::null_mut();
-        sys::napi_create_object(env, &mut obj);
-        set_number(env, obj, c"hits", s.hits);
-        set_number(env, obj, c"misses", s.misses);
-        set_number(env, obj, c"evictions", s.evictions);
-        set_number(env, obj, c"expirations", s.expirations);
-        set_number(env, obj, c"rejected", s.rejected);
-        set_number(env, obj, c"size", s.size);
-        set_number(env, obj, c"bytes", s.bytes);
-        obj
-    })
-}
+raw_method!(
+    /// `stats()` → `{ hits, misses, evictions, expirations, rejected, size, bytes }`.
+    stats, 0, |env, a, h: &Handle| {
+    let s = h.cache.lock().stats();
+    let mut obj = ptr::null_mut();
+    sys::napi_create_object(env, &mut obj);
+    set_number(env, obj, c"hits", s.hits);
+    set_number(env, obj, c"misses", s.misses);
+    set_number(env, obj, c"evictions", s.evictions);
+    set_number(env, obj, c"expirations", s.expirations);
+    set_number(env, obj, c"rejected", s.rejected);
+    set_number(env, obj, c"size", s.size);
+    set_number(env, obj, c"bytes", s.bytes);
+    obj
+    }
+);
 
-/// `list(mode)` → fresh entries, most recently used first, without changing recency:
-/// mode 0 keys, 1 values, 2 `[key0, value0, key1, value1, …]`.
-unsafe extern "C" fn list(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<1>(env, info);
-        let h: &Handle = raw::state(a.data);
-        let mode = raw::get_f64(env, a.argv[0]).unwrap_or(0.0) as u32;
-        let c = h.cache.lock();
-        let mut arr = ptr::null_mut();
-        sys::napi_create_array(env, &mut arr);
-        let mut i = 0u32;
-        for (k, v) in c.iter() {
-            if mode != 1 {
-                sys::napi_set_element(env, arr, i, key_to_js(env, k));
-                i += 1;
-            }
-            if mode != 0 {
-                sys::napi_set_element(env, arr, i, v.to_js(env));
-                i += 1;
-            }
+raw_method!(
+    /// `list(mode)` → fresh entries, most recently used first, without changing recency:
+    /// mode 0 keys, 1 values, 2 `[key0, value0, key1, value1, …]`.
+    list, 1, |env, a, h: &Handle| {
+    let mode = raw::get_f64(env, a.argv[0]).unwrap_or(0.0) as u32;
+    let c = h.cache.lock();
+    let mut arr = ptr::null_mut();
+    sys::napi_create_array(env, &mut arr);
+    let mut i = 0u32;
+    for (k, v) in c.iter() {
+        if mode != 1 {
+            sys::napi_set_element(env, arr, i, key_to_js(env, k));
+            i += 1;
         }
-        arr
-    })
-}
+        if mode != 0 {
+            sys::napi_set_element(env, arr, i, v.to_js(env));
+            i += 1;
+        }
+    }
+    arr
+    }
+);
 
 fn reason_name(r: RemovalReason) -> &'static str {
     match r {
@@ -752,116 +581,56 @@ fn reason_name(r: RemovalReason) -> &'static str {
     }
 }
 
-/// `takeRemoved()` → `[key, value, reason, …]` removed since the last call, or
-/// `undefined` when none (only with `trackRemovals`).
-unsafe extern "C" fn take_removed(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let h: &Handle = raw::state(a.data);
-        // Taken under the lock, turned into JS values after it: nothing here runs JS,
-        // but the caller's dispose callback will, and it may use the cache again.
-        let removed = {
-            let mut c = h.cache.lock();
-            if !c.has_removed() {
-                return raw::undefined(env);
-            }
-            c.take_removed()
-        };
-        let mut arr = ptr::null_mut();
-        sys::napi_create_array_with_length(env, removed.len() * 3, &mut arr);
-        for (i, (k, v, r)) in removed.iter().enumerate() {
-            let base = (i * 3) as u32;
-            sys::napi_set_element(env, arr, base, key_to_js(env, k));
-            sys::napi_set_element(env, arr, base + 1, v.to_js(env));
-            sys::napi_set_element(env, arr, base + 2, raw::string_value(env, reason_name(*r)));
+raw_method!(
+    /// `takeRemoved()` → `[key, value, reason, …]` removed since the last call, or
+    /// `undefined` when none (only with `trackRemovals`).
+    take_removed, 0, |env, a, h: &Handle| {
+    // Taken under the lock, turned into JS values after it: nothing here runs JS,
+    // but the caller's dispose callback will, and it may use the cache again.
+    let removed = {
+        let mut c = h.cache.lock();
+        if !c.has_removed() {
+            return raw::undefined(env);
         }
-        arr
-    })
-}
+        c.take_removed()
+    };
+    let mut arr = ptr::null_mut();
+    sys::napi_create_array_with_length(env, removed.len() * 3, &mut arr);
+    for (i, (k, v, r)) in removed.iter().enumerate() {
+        let base = (i * 3) as u32;
+        sys::napi_set_element(env, arr, base, key_to_js(env, k));
+        sys::napi_set_element(env, arr, base + 1, v.to_js(env));
+        sys::napi_set_element(env, arr, base + 2, raw::string_value(env, reason_name(*r)));
+    }
+    arr
+    }
+);
 
-/// `trackRemovals()`: from now on keep removed entries for `takeRemoved` (the JS side
-/// turns this on once it holds a value or key by reference, to drop it on removal).
-unsafe extern "C" fn track_removals(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let h: &Handle = raw::state(a.data);
-        h.cache.lock().track_removals(true);
-        raw::undefined(env)
-    })
-}
+raw_method!(
+    /// `trackRemovals()`: from now on keep removed entries for `takeRemoved` (the JS side
+    /// turns this on once it holds a value or key by reference, to drop it on removal).
+    track_removals, 0, |env, _a, h: &Handle| {
+    h.cache.lock().track_removals(true);
+    raw::undefined(env)
+    }
+);
 
-/// `advanceClock(ms)` → the fake clock's new time (only with `fakeClock: true`).
-unsafe extern "C" fn advance_clock(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<1>(env, info);
-        let h: &Handle = raw::state(a.data);
-        let Some(fake) = &h.fake else {
-            return raw::throw_error(
-                env,
-                E_NO_FAKE_CLOCK,
-                "advanceClock needs a cache created with { fakeClock: true }",
-            );
-        };
-        match raw::get_f64(env, a.argv[0]) {
-            Some(ms) if ms >= 0.0 && ms.is_finite() => {
-                fake.advance(ms as u64);
-                raw::f64_value(env, clock::Clock::now_ms(fake.as_ref()) as f64)
-            }
-            _ => raw::throw_range_error(env, E_TTL, "advanceClock(ms) needs a finite ms >= 0"),
+raw_method!(
+    /// `advanceClock(ms)` → the fake clock's new time (only with `fakeClock: true`).
+    advance_clock, 1, |env, a, h: &Handle| {
+    let Some(fake) = &h.fake else {
+        return raw::throw_error(
+            env,
+            E_NO_FAKE_CLOCK,
+            "advanceClock needs a cache created with { fakeClock: true }",
+        );
+    };
+    match raw::get_f64(env, a.argv[0]) {
+        Some(ms) if ms >= 0.0 && ms.is_finite() => {
+            fake.advance(ms as u64);
+            raw::f64_value(env, clock::Clock::now_ms(fake.as_ref()) as f64)
         }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn encode(units: &[u16]) -> Vec<u8> {
-        let mut out = vec![MaybeUninit::<u8>::uninit(); 2 * units.len() + 1];
-        let len = encode_key(units, &mut out);
-        // SAFETY: encode_key initialized the first `len` bytes.
-        out[..len]
-            .iter()
-            .map(|b| unsafe { b.assume_init() })
-            .collect()
+        _ => raw::throw_range_error(env, E_TTL, "advanceClock(ms) needs a finite ms >= 0"),
     }
-
-    fn units() -> impl Strategy<Value = Vec<u16>> {
-        // Mostly small units, so Latin-1 and UTF-16 forms and their borders all occur.
-        proptest::collection::vec(
-            prop_oneof![0u16..0x100, 0xd800u16..0xe000, any::<u16>()],
-            0..40,
-        )
     }
-
-    proptest! {
-        /// Every JS string (any UTF-16 sequence, lone surrogates included) has one stored
-        /// form, it decodes back, and different strings never share one.
-        #[test]
-        fn key_encoding_is_lossless_and_injective(a in units(), b in units()) {
-            let (ea, eb) = (encode(&a), encode(&b));
-            prop_assert_eq!(decode_key(&ea), a.clone());
-            prop_assert_eq!(ea == eb, a == b);
-            let latin1 = a.iter().all(|&u| u < 0x100);
-            prop_assert_eq!(ea.len(), if latin1 { a.len() + 1 } else { 2 * a.len() + 1 });
-        }
-    }
-
-    #[test]
-    fn latin1_and_utf16_forms_of_look_alike_bytes_differ() {
-        // U+0001 U+0000 U+0001 vs U+0100: the same bytes after the tag would collide
-        // without it.
-        assert_ne!(encode(&[1, 0, 1]), encode(&[0x0100]));
-        assert_eq!(encode(&[]), vec![KEY_LATIN1]);
-    }
-}
+);

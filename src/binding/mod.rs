@@ -3,9 +3,11 @@
 pub mod ai;
 pub mod breaker;
 pub mod cache;
+pub mod contract;
 pub mod errors;
-pub mod exact_key;
 pub mod json;
+pub mod keys;
+pub mod options;
 pub mod random;
 pub mod rate_limit;
 pub mod raw;

@@ -3,7 +3,7 @@
 //!
 //! Why raw: a napi-rs class method with a string argument costs 400-600 ns of glue here,
 //! ten times the decision itself; a raw callback that reads the key into a stack buffer
-//! and returns a number costs 30-50 ns (see DESIGN.md). Every method is bound to its own
+//! and returns a number costs 30-50 ns (measured in docs/rate-limiter.md). Every method is bound to its own
 //! `Arc<State>` by [`raw::bind_methods`], so detached methods stay valid.
 
 use std::ffi::CString;
@@ -15,16 +15,12 @@ use napi::{sys, Env, JsValue, Result};
 use napi_derive::napi;
 
 use super::errors;
-use super::exact_key;
-use super::raw::{self, StrRead};
+use super::keys::{self, Wtf8Key};
+use super::raw::{self, raw_method};
 use crate::core::clock::{CoarseClock, FakeClock, MonotonicClock, SharedClock};
 use crate::core::rate_limit::{
     split_keys, ConfigError, RateLimitConfig, RateLimiter, DEFAULT_MAX_KEYS, MAX_LIMIT,
 };
-
-/// Keys up to this many UTF-8 bytes are read into a stack buffer; longer keys are read
-/// into one heap allocation and hashed the same way (never rejected, never truncated).
-pub const STACK_KEY_BYTES: usize = 256;
 
 /// Most slots one `sweep(steps)` call may inspect.
 const MAX_SWEEP_STEPS: f64 = 1_048_576.0;
@@ -255,8 +251,8 @@ pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Obj
     Ok(obj)
 }
 
-/// Reads the key argument and runs `f` with its exact bytes: UTF-8, or WTF-8 when the
-/// key holds a lone surrogate (see [`exact_key`]).
+/// Reads the key argument and runs `f` with its exact bytes: UTF-8 (the bytes `checkBatch`
+/// keys arrive in), or WTF-8 when the key holds a lone surrogate (see [`keys::Wtf8Key`]).
 ///
 /// # Safety
 /// `env` and `v` must be valid for the running callback.
@@ -266,33 +262,7 @@ unsafe fn with_key(
     v: sys::napi_value,
     f: impl FnOnce(&[u8]) -> sys::napi_value,
 ) -> sys::napi_value {
-    let mut buf = [0u8; STACK_KEY_BYTES];
-    let heap: String;
-    let utf8: &[u8] = match raw::read_str(env, v, &mut buf) {
-        StrRead::Ok(bytes) => bytes,
-        StrRead::TooLong(_) => match raw::read_string(env, v) {
-            Some(s) => {
-                heap = s;
-                heap.as_bytes()
-            }
-            None => return not_a_string(env),
-        },
-        StrRead::NotString => return not_a_string(env),
-    };
-    if exact_key::may_be_lossy(utf8) {
-        return match exact_key::exact_bytes(env, v) {
-            Some(bytes) => f(&bytes),
-            None => not_a_string(env),
-        };
-    }
-    f(utf8)
-}
-
-/// # Safety
-/// `env` must be valid for the running callback.
-#[cold]
-unsafe fn not_a_string(env: sys::napi_env) -> sys::napi_value {
-    raw::throw_type_error(env, CODE_KEY, "rate limiter key must be a string")
+    keys::with_key::<Wtf8Key>(env, v, (CODE_KEY, "rate limiter key must be a string"), f)
 }
 
 /// An optional non-negative integer count argument (`undefined` gives `default`).
@@ -323,28 +293,13 @@ unsafe fn count_arg(
     }
 }
 
-macro_rules! raw_method {
-    ($name:ident, $n:literal, |$env:ident, $a:ident, $st:ident| $body:block) => {
-        unsafe extern "C" fn $name(
-            $env: sys::napi_env,
-            info: sys::napi_callback_info,
-        ) -> sys::napi_value {
-            raw::guard($env, || {
-                let $a = raw::args::<$n>($env, info);
-                let $st: &State = raw::state($a.data);
-                $body
-            })
-        }
-    };
-}
-
-raw_method!(check, 1, |env, a, st| {
+raw_method!(check, 1, |env, a, st: &State| {
     with_key(env, a.argv[0], |k| {
         raw::i32_value(env, st.limiter.check(k) as i32)
     })
 });
 
-raw_method!(consume, 2, |env, a, st| {
+raw_method!(consume, 2, |env, a, st: &State| {
     match count_arg(env, a.argv[1], 1, MAX_LIMIT as f64, "cost") {
         Ok(cost) => with_key(env, a.argv[0], |k| {
             raw::i32_value(env, st.limiter.consume(k, cost) as i32)
@@ -353,25 +308,25 @@ raw_method!(consume, 2, |env, a, st| {
     }
 });
 
-raw_method!(retry_after_ms, 1, |env, a, st| {
+raw_method!(retry_after_ms, 1, |env, a, st: &State| {
     with_key(env, a.argv[0], |k| {
         raw::f64_value(env, st.limiter.retry_after_ms(k) as f64)
     })
 });
 
-raw_method!(reset_ms, 1, |env, a, st| {
+raw_method!(reset_ms, 1, |env, a, st: &State| {
     with_key(env, a.argv[0], |k| {
         raw::f64_value(env, st.limiter.reset_ms(k) as f64)
     })
 });
 
-raw_method!(remaining, 1, |env, a, st| {
+raw_method!(remaining, 1, |env, a, st: &State| {
     with_key(env, a.argv[0], |k| {
         raw::i32_value(env, st.limiter.state(k).remaining as i32)
     })
 });
 
-raw_method!(penalty, 2, |env, a, st| {
+raw_method!(penalty, 2, |env, a, st: &State| {
     match count_arg(env, a.argv[1], 1, MAX_LIMIT as f64, "penalty") {
         Ok(n) => with_key(env, a.argv[0], |k| {
             raw::i32_value(env, st.limiter.penalty(k, n) as i32)
@@ -380,7 +335,7 @@ raw_method!(penalty, 2, |env, a, st| {
     }
 });
 
-raw_method!(reward, 2, |env, a, st| {
+raw_method!(reward, 2, |env, a, st: &State| {
     match count_arg(env, a.argv[1], 1, MAX_LIMIT as f64, "reward") {
         Ok(n) => with_key(env, a.argv[0], |k| {
             raw::i32_value(env, st.limiter.reward(k, n) as i32)
@@ -389,18 +344,18 @@ raw_method!(reward, 2, |env, a, st| {
     }
 });
 
-raw_method!(reset, 1, |env, a, st| {
+raw_method!(reset, 1, |env, a, st: &State| {
     with_key(env, a.argv[0], |k| {
         raw::bool_value(env, st.limiter.reset(k))
     })
 });
 
-raw_method!(reset_all, 0, |env, _a, st| {
+raw_method!(reset_all, 0, |env, _a, st: &State| {
     st.limiter.reset_all();
     raw::undefined(env)
 });
 
-raw_method!(check_batch, 2, |env, a, st| {
+raw_method!(check_batch, 2, |env, a, st: &State| {
     let Some(keys) = raw::bytes(env, a.argv[0]) else {
         return raw::throw_type_error(
             env,
@@ -426,14 +381,14 @@ raw_method!(check_batch, 2, |env, a, st| {
     raw::f64_value(env, st.limiter.check_batch(keys, out) as f64)
 });
 
-raw_method!(sweep, 1, |env, a, st| {
+raw_method!(sweep, 1, |env, a, st: &State| {
     match count_arg(env, a.argv[0], 4096, MAX_SWEEP_STEPS, "steps") {
         Ok(steps) => raw::f64_value(env, st.limiter.sweep(steps as usize) as f64),
         Err(thrown) => thrown,
     }
 });
 
-raw_method!(stats, 0, |env, _a, st| {
+raw_method!(stats, 0, |env, _a, st: &State| {
     let s = st.limiter.stats();
     let mut obj = ptr::null_mut();
     sys::napi_create_object(env, &mut obj);
@@ -449,11 +404,11 @@ raw_method!(stats, 0, |env, _a, st| {
     obj
 });
 
-raw_method!(heap_bytes, 0, |env, _a, st| {
+raw_method!(heap_bytes, 0, |env, _a, st: &State| {
     raw::f64_value(env, st.limiter.heap_bytes() as f64)
 });
 
-raw_method!(advance_time, 1, |env, a, st| {
+raw_method!(advance_time, 1, |env, a, st: &State| {
     match (&st.manual, raw::get_f64(env, a.argv[0])) {
         (Some(clock), Some(ms)) if ms.is_finite() && ms >= 0.0 => {
             clock.advance(ms as u64);

@@ -1,9 +1,10 @@
 //! Small, documented wrappers over raw N-API (`napi::sys`) for hot entry points.
 //!
 //! napi-rs's generated glue costs 120-400 ns per call on this machine; raw N-API costs
-//! 20-50 ns (see DESIGN.md). Hot per-operation functions (limiter checks, breaker
-//! accounting, cache get/set) are therefore written as `extern "C"` callbacks that get
-//! their Rust state through the callback data pointer.
+//! 20-50 ns (docs/lru-cache.md and docs/rate-limiter.md give the measurements). Hot
+//! per-operation functions (limiter checks, breaker accounting, cache get/set) are
+//! therefore written as `extern "C"` callbacks, all defined through [`raw_method!`], that
+//! get their Rust state through the callback data pointer.
 //!
 //! Ownership: [`bind_methods`] gives every created JS function its own strong `Arc`
 //! to the state, released by a finalizer on that function. The state lives as long as
@@ -80,6 +81,30 @@ pub unsafe fn guard(env: sys::napi_env, body: impl FnOnce() -> sys::napi_value) 
         ),
     }
 }
+
+/// Defines a raw N-API method: the one prologue every hot entry point shares.
+///
+/// `raw_method!(name, N, |env, a, st: &State| body)` defines
+/// `unsafe extern "C" fn name(env, info)` that runs `body` inside [`guard`] with `a` the
+/// first `N` arguments ([`args`]) and `st` the state [`bind_methods`] bound to the
+/// function. The expansion is exactly the prologue each facade used to write by hand, so
+/// a method costs what it did.
+macro_rules! raw_method {
+    ($(#[$doc:meta])* $name:ident, $n:literal, |$env:ident, $a:ident, $st:ident: &$T:ty| $body:expr) => {
+        $(#[$doc])*
+        unsafe extern "C" fn $name(
+            $env: napi::sys::napi_env,
+            info: napi::sys::napi_callback_info,
+        ) -> napi::sys::napi_value {
+            $crate::binding::raw::guard($env, || {
+                let $a = $crate::binding::raw::args::<$n>($env, info);
+                let $st: &$T = $crate::binding::raw::state($a.data);
+                $body
+            })
+        }
+    };
+}
+pub(crate) use raw_method;
 
 /// Reads a JS number. `None` when the value is not a number.
 ///

@@ -5,8 +5,8 @@
 //! in batches through ONE long-lived threadsafe function, written into a Float64Array the
 //! JS facade owns, which then settles its own promises. napi-rs's per-call promise
 //! (`spawn_future`) creates and tears down a threadsafe function (a libuv async handle)
-//! for every call, which cost more client CPU than the whole check (see
-//! benchmark/results/redis.md). Maintenance commands (`resetKey`, `resetAll`) are rare
+//! for every call, which cost more client CPU than the whole check (measured in
+//! docs/redis.md). Maintenance commands (`resetKey`, `resetAll`) are rare
 //! and stay on `#[napi]` promises.
 //!
 //! Results never report Redis trouble as an error: the insurance policy answers and an
@@ -21,12 +21,13 @@ use napi::bindgen_prelude::{Object, PromiseRaw, Unknown};
 use napi::{sys, Env, JsValue, Result};
 use napi_derive::napi;
 
+use crate::binding::contract::redis_results::{ALLOWED, COUNT_DENIED, NO_QUOTA, SLOTS};
 use crate::binding::errors;
-use crate::binding::exact_key;
-use crate::binding::raw;
+use crate::binding::keys;
+use crate::binding::raw::{self, raw_method};
 use crate::core::clock;
 use crate::core::rate_limit::{RateLimitConfig, RateLimiter, MAX_LIMIT, MAX_WINDOW_MS};
-use crate::core::redis_store::{
+use crate::core::redis::{
     ConnOptions, Failure, HealthEvent, Insurance, LimiterOptions, LocalLimiter, Quota, RedisLimiter,
 };
 
@@ -184,7 +185,7 @@ impl NativeRedisStore {
     /// Creates the per-check entry points: an object with raw N-API methods
     /// `start(callback, results)`, `submit(key, cost, flags, id)`, `ref()`, `unref()`
     /// and `close()`. See [`Hot`].
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "RedisStoreHot")]
     pub fn hot(&self, env: Env) -> Result<Object<'_>> {
         let hot = Arc::new(Hot {
             inner: Arc::clone(&self.inner),
@@ -214,7 +215,7 @@ impl NativeRedisStore {
         #[napi(ts_arg_type = "string")] key: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, NativeRedisReply>> {
         // SAFETY: `env` and `key` are live for this call.
-        let Some(key) = (unsafe { exact_key::exact_string(env.raw(), key.raw()) }) else {
+        let Some(key) = (unsafe { keys::escaped_string(env.raw(), key.raw()) }) else {
             return errors::type_error(env, "ERR_QERRORS_INVALID_KEY", "key must be a string");
         };
         let inner = Arc::clone(&self.inner);
@@ -293,7 +294,7 @@ fn reply(
 /// The Redis I/O runtime: one current-thread tokio runtime on its own thread, shared by
 /// every store. A check then crosses threads only twice (JS -> I/O thread -> JS); on
 /// napi's multi-thread runtime the check, the connection's driver task and the reply
-/// hopped between workers, which cost latency and CPU (benchmark/results/redis.md).
+/// hopped between workers, which cost latency and CPU (docs/redis.md).
 /// The thread parks in epoll when idle and never blocks process exit.
 fn runtime() -> Option<&'static tokio::runtime::Handle> {
     static RT: OnceLock<Option<tokio::runtime::Handle>> = OnceLock::new();
@@ -323,15 +324,10 @@ async fn on_io<T: Send + 'static>(
         .map_err(|e| napi::Error::from_reason(e.to_string()))
 }
 
-/// Doubles per completion in the results array: id, flags, remaining, retry-after ms,
-/// reset ms, denied hits.
-const SLOTS: usize = 6;
-/// `flags` bits of a completion.
-const ALLOWED: f64 = 1.0;
-/// No quota was set (the JS facade prevents it; reported rather than assumed).
-const NO_QUOTA: f64 = 4.0;
-/// `flags` bit of `submit`: count a denied hit (the Store interface).
-const COUNT_DENIED: u32 = 1;
+// The results layout (`SLOTS` doubles per completion: id, flags, remaining, retry-after
+// ms, reset ms, denied hits) and the flag bits are `contract::redis_results`, shared
+// with lib/native/redis.js. NO_QUOTA: no quota was set (the JS facade prevents it;
+// reported rather than assumed).
 
 struct Completion {
     id: f64,
@@ -380,63 +376,58 @@ struct Hot {
     bridge: Arc<Bridge>,
 }
 
-/// `start(callback, results)`: `callback(count, event)` is called on the JS thread with
-/// `count` completions written into `results` (a Float64Array of a multiple of 6
-/// doubles), or with an availability log line as `event`. The threadsafe function starts
-/// unreferenced: the facade refs it while checks are in flight.
-unsafe extern "C" fn hot_start(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<2>(env, info);
-        let hot: &Hot = raw::state(a.data);
-        let mut kind = 0;
-        sys::napi_typeof(env, a.argv[0], &mut kind);
-        let capacity = raw::bytes(env, a.argv[1]).map_or(0, |b| b.len() / 8 / SLOTS);
-        if kind != sys::ValueType::napi_function || capacity == 0 {
-            return raw::throw_type_error(
-                env,
-                "ERR_QERRORS_INVALID_ARG",
-                "start(callback, results) needs a function and a Float64Array of 6n doubles",
-            );
-        }
-        if !hot.bridge.tsfn.load(Ordering::Acquire).is_null() {
-            return raw::throw_error(env, "ERR_QERRORS_INVALID_STATE", "already started");
-        }
-        let mut results_ref = ptr::null_mut();
-        sys::napi_create_reference(env, a.argv[1], 1, &mut results_ref);
-        let name = raw::string_value(env, "qerrors.redisStore");
-        let context = Arc::into_raw(Arc::clone(&hot.bridge)) as *mut c_void;
-        let mut tsfn = ptr::null_mut();
-        let status = sys::napi_create_threadsafe_function(
+raw_method!(
+    /// `start(callback, results)`: `callback(count, event)` is called on the JS thread with
+    /// `count` completions written into `results` (a Float64Array of a multiple of 6
+    /// doubles), or with an availability log line as `event`. The threadsafe function starts
+    /// unreferenced: the facade refs it while checks are in flight.
+    hot_start, 2, |env, a, hot: &Hot| {
+    let mut kind = 0;
+    sys::napi_typeof(env, a.argv[0], &mut kind);
+    let capacity = raw::bytes(env, a.argv[1]).map_or(0, |b| b.len() / 8 / SLOTS);
+    if kind != sys::ValueType::napi_function || capacity == 0 {
+        return raw::throw_type_error(
             env,
-            a.argv[0],
-            ptr::null_mut(),
-            name,
-            0,
-            1,
-            ptr::null_mut(),
-            Some(finalize_bridge),
-            context,
-            Some(deliver),
-            &mut tsfn,
+            "ERR_QERRORS_INVALID_ARG",
+            "start(callback, results) needs a function and a Float64Array of 6n doubles",
         );
-        if status != sys::Status::napi_ok {
-            drop(Arc::from_raw(context as *const Bridge));
-            sys::napi_delete_reference(env, results_ref);
-            return raw::throw_error(
-                env,
-                "ERR_QERRORS_INTERNAL",
-                "cannot create the completion channel",
-            );
-        }
-        sys::napi_unref_threadsafe_function(env, tsfn);
-        hot.bridge.results.store(results_ref, Ordering::Release);
-        hot.bridge.tsfn.store(tsfn, Ordering::Release);
-        raw::undefined(env)
-    })
-}
+    }
+    if !hot.bridge.tsfn.load(Ordering::Acquire).is_null() {
+        return raw::throw_error(env, "ERR_QERRORS_INVALID_STATE", "already started");
+    }
+    let mut results_ref = ptr::null_mut();
+    sys::napi_create_reference(env, a.argv[1], 1, &mut results_ref);
+    let name = raw::string_value(env, "qerrors.redisStore");
+    let context = Arc::into_raw(Arc::clone(&hot.bridge)) as *mut c_void;
+    let mut tsfn = ptr::null_mut();
+    let status = sys::napi_create_threadsafe_function(
+        env,
+        a.argv[0],
+        ptr::null_mut(),
+        name,
+        0,
+        1,
+        ptr::null_mut(),
+        Some(finalize_bridge),
+        context,
+        Some(deliver),
+        &mut tsfn,
+    );
+    if status != sys::Status::napi_ok {
+        drop(Arc::from_raw(context as *const Bridge));
+        sys::napi_delete_reference(env, results_ref);
+        return raw::throw_error(
+            env,
+            "ERR_QERRORS_INTERNAL",
+            "cannot create the completion channel",
+        );
+    }
+    sys::napi_unref_threadsafe_function(env, tsfn);
+    hot.bridge.results.store(results_ref, Ordering::Release);
+    hot.bridge.tsfn.store(tsfn, Ordering::Release);
+    raw::undefined(env)
+    }
+);
 
 /// Releases what `start` took once the threadsafe function is gone.
 unsafe extern "C" fn finalize_bridge(env: sys::napi_env, _data: *mut c_void, context: *mut c_void) {
@@ -514,117 +505,100 @@ unsafe extern "C" fn deliver(
     }
 }
 
-/// `submit(key, cost, flags, id)`: starts one check; its completion carries `id`.
-unsafe extern "C" fn hot_submit(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<4>(env, info);
-        let hot: &Hot = raw::state(a.data);
-        let Some(key) = exact_key::exact_string(env, a.argv[0]) else {
-            return raw::throw_type_error(env, "ERR_QERRORS_INVALID_KEY", "key must be a string");
-        };
-        let (Some(cost), Some(flags), Some(id)) = (
-            raw::get_f64(env, a.argv[1]),
-            raw::get_f64(env, a.argv[2]),
-            raw::get_f64(env, a.argv[3]),
-        ) else {
-            return raw::throw_type_error(
-                env,
-                "ERR_QERRORS_INVALID_ARG",
-                "cost, flags and id must be numbers",
-            );
-        };
-        let count_denied = (flags as u32) & COUNT_DENIED != 0;
-        let inner = Arc::clone(&hot.inner);
-        let bridge = Arc::clone(&hot.bridge);
-        let Some(rt) = runtime() else {
-            return raw::throw_error(
-                env,
-                "ERR_QERRORS_INTERNAL",
-                "cannot start the Redis I/O thread",
-            );
-        };
-        rt.spawn(async move {
-            let c = match inner.check(&key, cost as i64, count_denied).await {
-                Some(o) => {
-                    let d = o.decision;
-                    Completion {
-                        id,
-                        flags: if d.allowed { ALLOWED } else { 0.0 },
-                        remaining: d.remaining as f64,
-                        retry_after_ms: d.retry_after_ms as f64,
-                        reset_ms: d.reset_ms as f64,
-                        denied_hits: d.denied_hits as f64,
-                        event: event_line(&inner, o.event),
-                    }
-                }
-                None => Completion {
+raw_method!(
+    /// `submit(key, cost, flags, id)`: starts one check; its completion carries `id`.
+    hot_submit, 4, |env, a, hot: &Hot| {
+    let Some(key) = keys::escaped_string(env, a.argv[0]) else {
+        return raw::throw_type_error(env, "ERR_QERRORS_INVALID_KEY", "key must be a string");
+    };
+    let (Some(cost), Some(flags), Some(id)) = (
+        raw::get_f64(env, a.argv[1]),
+        raw::get_f64(env, a.argv[2]),
+        raw::get_f64(env, a.argv[3]),
+    ) else {
+        return raw::throw_type_error(
+            env,
+            "ERR_QERRORS_INVALID_ARG",
+            "cost, flags and id must be numbers",
+        );
+    };
+    let count_denied = (flags as u32) & COUNT_DENIED != 0;
+    let inner = Arc::clone(&hot.inner);
+    let bridge = Arc::clone(&hot.bridge);
+    let Some(rt) = runtime() else {
+        return raw::throw_error(
+            env,
+            "ERR_QERRORS_INTERNAL",
+            "cannot start the Redis I/O thread",
+        );
+    };
+    rt.spawn(async move {
+        let c = match inner.check(&key, cost as i64, count_denied).await {
+            Some(o) => {
+                let d = o.decision;
+                Completion {
                     id,
-                    flags: NO_QUOTA,
-                    remaining: 0.0,
-                    retry_after_ms: 0.0,
-                    reset_ms: 0.0,
-                    denied_hits: 0.0,
-                    event: None,
-                },
-            };
-            bridge.push(c);
-        });
-        raw::undefined(env)
-    })
-}
-
-/// `ref()`: keeps the process alive while checks are in flight.
-unsafe extern "C" fn hot_ref(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let hot: &Hot = raw::state(a.data);
-        let tsfn = hot.bridge.tsfn.load(Ordering::Acquire);
-        if !tsfn.is_null() {
-            sys::napi_ref_threadsafe_function(env, tsfn);
-        }
-        raw::undefined(env)
-    })
-}
-
-/// `unref()`: an idle store does not keep the process alive.
-unsafe extern "C" fn hot_unref(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let hot: &Hot = raw::state(a.data);
-        let tsfn = hot.bridge.tsfn.load(Ordering::Acquire);
-        if !tsfn.is_null() {
-            sys::napi_unref_threadsafe_function(env, tsfn);
-        }
-        raw::undefined(env)
-    })
-}
-
-/// `close()`: releases the completion channel and the Redis connection. The facade
-/// calls it once no check is in flight.
-unsafe extern "C" fn hot_close(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    raw::guard(env, || {
-        let a = raw::args::<0>(env, info);
-        let hot: &Hot = raw::state(a.data);
-        hot.inner.conn().close();
-        let tsfn = {
-            let _queue = hot.bridge.queue.lock();
-            hot.bridge.tsfn.swap(ptr::null_mut(), Ordering::AcqRel)
+                    flags: if d.allowed { f64::from(ALLOWED) } else { 0.0 },
+                    remaining: d.remaining as f64,
+                    retry_after_ms: d.retry_after_ms as f64,
+                    reset_ms: d.reset_ms as f64,
+                    denied_hits: d.denied_hits as f64,
+                    event: event_line(&inner, o.event),
+                }
+            }
+            None => Completion {
+                id,
+                flags: f64::from(NO_QUOTA),
+                remaining: 0.0,
+                retry_after_ms: 0.0,
+                reset_ms: 0.0,
+                denied_hits: 0.0,
+                event: None,
+            },
         };
-        if !tsfn.is_null() {
-            sys::napi_release_threadsafe_function(
-                tsfn,
-                sys::ThreadsafeFunctionReleaseMode::release,
-            );
-        }
-        raw::undefined(env)
-    })
-}
+        bridge.push(c);
+    });
+    raw::undefined(env)
+    }
+);
+
+raw_method!(
+    /// `ref()`: keeps the process alive while checks are in flight.
+    hot_ref, 0, |env, a, hot: &Hot| {
+    let tsfn = hot.bridge.tsfn.load(Ordering::Acquire);
+    if !tsfn.is_null() {
+        sys::napi_ref_threadsafe_function(env, tsfn);
+    }
+    raw::undefined(env)
+    }
+);
+
+raw_method!(
+    /// `unref()`: an idle store does not keep the process alive.
+    hot_unref, 0, |env, a, hot: &Hot| {
+    let tsfn = hot.bridge.tsfn.load(Ordering::Acquire);
+    if !tsfn.is_null() {
+        sys::napi_unref_threadsafe_function(env, tsfn);
+    }
+    raw::undefined(env)
+    }
+);
+
+raw_method!(
+    /// `close()`: releases the completion channel and the Redis connection. The facade
+    /// calls it once no check is in flight.
+    hot_close, 0, |env, a, hot: &Hot| {
+    hot.inner.conn().close();
+    let tsfn = {
+        let _queue = hot.bridge.queue.lock();
+        hot.bridge.tsfn.swap(ptr::null_mut(), Ordering::AcqRel)
+    };
+    if !tsfn.is_null() {
+        sys::napi_release_threadsafe_function(
+            tsfn,
+            sys::ThreadsafeFunctionReleaseMode::release,
+        );
+    }
+    raw::undefined(env)
+    }
+);

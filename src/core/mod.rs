@@ -8,5 +8,5 @@ pub mod fingerprint;
 pub mod json;
 pub mod line_memo;
 pub mod rate_limit;
-pub mod redis_store;
+pub mod redis;
 pub mod sanitize;

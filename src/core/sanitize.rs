@@ -148,7 +148,7 @@ fn lead_len(m: &str) -> usize {
 /// Writes the replacement of one match. The groups are recovered from the match text,
 /// whose shape the pattern fixes, instead of asking the regex for captures: capture
 /// resolution runs a slower engine per match and cost 30x the search on secret-dense text
-/// (benchmark/results/sanitize.md).
+/// when measured.
 fn rewrite(replace: &Replace, m: &str, out: &mut String) {
     match replace {
         Replace::Fixed(text) => out.push_str(text),

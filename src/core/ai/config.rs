@@ -1,4 +1,7 @@
-//! Pipeline configuration. JS reads the environment (spec §16) and passes validated values.
+//! Pipeline configuration. The JS configuration module reads the environment and resolves
+//! every value; `binding::ai` checks the settings it passes and builds an [`AiConfig`].
+//! Nothing here holds a default for production: the `Default` impls below exist for unit
+//! tests only.
 
 /// Which model answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +38,7 @@ pub struct RetryPolicy {
     pub retry_after_max_ms: u64,
 }
 
+#[cfg(test)]
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
@@ -83,6 +87,8 @@ pub struct AiConfig {
     pub redis_url: Option<String>,
 }
 
+/// A baseline for unit tests; production values always come from JS.
+#[cfg(test)]
 impl Default for AiConfig {
     fn default() -> Self {
         Self {

@@ -12,7 +12,7 @@ use crate::core::breaker::{BreakerOptions, CircuitBreaker, Outcome, Permit, Stat
 use crate::core::cache::{CacheOptions, SyncLruCache};
 use crate::core::clock::SharedClock;
 use crate::core::rate_limit::{RateLimitConfig, RateLimiter};
-use crate::core::redis_store::{ConnOptions, SharedCache};
+use crate::core::redis::{ConnOptions, SharedCache};
 
 /// Key prefix of shared advice (and of its in-flight markers) in Redis.
 const SHARED_PREFIX: &str = "qerrors:advice:";

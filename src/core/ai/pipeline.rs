@@ -27,7 +27,7 @@ use super::deps::Deps;
 use super::prompt::build_prompt;
 use super::providers::{build_request, extract_content, parse_advice};
 use crate::core::fingerprint::{fingerprint, to_hex};
-use crate::core::redis_store::{HealthEvent, Shared};
+use crate::core::redis::{HealthEvent, Shared};
 
 /// While another process analyses the same error, how often this one looks for its advice.
 const SHARED_POLL_MS: u64 = 25;
@@ -41,8 +41,8 @@ const PURGE_STEP: usize = 64;
 /// How much of a message and a stack (in UTF-16 units, as JS counts) the pipeline uses,
 /// the bounds `lib/native/ai.js` slices to: the fingerprint reads 2 KB of message and ten
 /// frames, the prompt less. Callers that also redact the full strings pass them longer.
-const MAX_MESSAGE_UNITS: usize = 4096;
-const MAX_STACK_UNITS: usize = 8192;
+pub const MAX_MESSAGE_UNITS: usize = 4096;
+pub const MAX_STACK_UNITS: usize = 8192;
 
 /// The longest prefix of `s` of at most `max` UTF-16 units, cut on a char boundary: what
 /// JS's `s.slice(0, max)` keeps, so fingerprints match those of JS-sliced input (except

@@ -1,4 +1,4 @@
-//! The analysis prompt (spec §14.6): one line with an instruction, then
+//! The analysis prompt (see docs/ai-pipeline.md): one line with an instruction, then
 //! `Error: <name> - <message>`, `Context: <context>` and `Stack: <first 20 stack lines>`.
 //! Every interpolated part is cleaned: `<` and `>` removed, CR/LF turned into spaces, other
 //! control characters dropped, and the part trimmed. Parts are bounded so a huge message or

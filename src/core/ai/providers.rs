@@ -4,7 +4,7 @@
 //! the answer is `choices[0].message.content`. Gemini: `POST <url>` (`…/models/<model>:generateContent`)
 //! with `x-goog-api-key: <key>`; the answer is the text of `candidates[0].content.parts`.
 //! The model's text is then trimmed, a surrounding ```` ```json ```` fence removed, and parsed;
-//! only a JSON object is accepted as advice (spec §14.4 `analyzeError`).
+//! only a JSON object is accepted as advice (docs/ai-pipeline.md).
 
 use serde_json::{json, Map, Value};
 
