@@ -1,6 +1,6 @@
 'use strict';
 
-// The circuit breaker of the qerrors API (spec §12): a thin JS class over the native
+// The circuit breaker of the qerrors API: a thin JS class over the native
 // state machine (src/core/breaker.rs). The class keeps what JS must keep (subclassing,
 // `this`, promises, events, timers); Rust keeps the rules, the window and the stats.
 //
@@ -318,7 +318,7 @@ class PendingCall {
 
 /**
  * A circuit breaker, in two forms (docs/circuit-breaker.md):
- * - `new CircuitBreaker(operation, serviceName, options)`, the qerrors spec (§12.2): opens
+ * - `new CircuitBreaker(operation, serviceName, options)`, the qerrors form (docs/circuit-breaker.md): opens
  *   after `failureThreshold` consecutive failures, or when more than
  *   `errorThresholdPercentage` % of at least `volumeThreshold` results since the last close
  *   failed; turns half-open after `recoveryTimeoutMs` (`resetTimeout`) and lets
@@ -667,7 +667,7 @@ class CircuitBreaker extends EventEmitter {
     };
   }
 
-  // ---- the qerrors API (spec §12.2) -------------------------------------------------
+  // ---- the qerrors API -------------------------------------------------
 
   /** Runs the operation through the breaker (`fire`). */
   async execute(...args) {
@@ -737,7 +737,7 @@ class CircuitBreaker extends EventEmitter {
     return this.#state() === ST_OPEN;
   }
 
-  /** Synchronous snapshot (spec §12.2's `healthCheck()`). */
+  /** Synchronous snapshot (the qerrors form's `healthCheck()`). */
   #snapshot() {
     return {
       state: this.getState(),
@@ -748,7 +748,7 @@ class CircuitBreaker extends EventEmitter {
     };
   }
 
-  /** Logs state changes and timeouts (spec §12.2 console lines), unless `log: false`. */
+  /** Logs state changes and timeouts (the console lines the original printed), unless `log: false`. */
   _setupEventListeners() {
     if (!this.#cfg.log) return;
     this.on('open', () => this.#log('log', 'transitioning to OPEN'));
@@ -1240,7 +1240,7 @@ function createCircuitBreaker(operation, serviceName, overrides = {}) {
   return new CircuitBreaker(operation, serviceName, options);
 }
 
-// The spec's namespace (§15.13) names the class `CircuitBreakerWrapper`; the top-level
+// The original's circuitBreaker namespace names the class `CircuitBreakerWrapper`; the top-level
 // export and `require('qerrors/native')` name it `CircuitBreaker`, kept here as a
 // non-enumerable alias so Object.keys matches the namespace.
 // opossum's `Status` and default cache transport, reachable from the class for code that
