@@ -31,8 +31,8 @@ const CONTEXT_BUDGET = 4000;
 // huge message or an unlimited stack trace from being copied across the boundary.
 const MAX_MESSAGE_CHARS = 4096;
 const MAX_STACK_CHARS = 8192;
-// Context keys whose values never go into a prompt, whatever they look like.
-const SECRET_KEY = /pass|secret|token|api[-_]?key|auth|cookie|session|credential|private/i;
+// Context keys whose values never go into a prompt: the one vocabulary of the redaction policy.
+const { sanitizeContext, _isSensitiveKey: isSensitiveKey } = require('../policy/redaction');
 
 const warned = new Set();
 /** Warns once per key (an invalid env var warns once per process, not per error). */
@@ -452,7 +452,7 @@ function renderContext(value) {
       if (budget <= 0) break;
       let item;
       try {
-        item = !Array.isArray(v) && SECRET_KEY.test(String(k)) ? '"[REDACTED]"' : walk(v[k], depth + 1);
+        item = !Array.isArray(v) && isSensitiveKey(String(k)) ? '"[REDACTED]"' : walk(v[k], depth + 1);
       } catch {
         item = '[Unreadable]';
       }
@@ -472,7 +472,8 @@ function renderContext(value) {
 function contextArg(context) {
   if (context === undefined || context === null) return '';
   if (typeof context === 'string') return context.length > CONTEXT_BUDGET ? context.slice(0, CONTEXT_BUDGET) : context;
-  if (typeof context === 'object') return () => renderContext(context);
+  // Walked with the redaction policy's budget first (a Buffer or a huge object costs nothing).
+  if (typeof context === 'object') return () => renderContext(sanitizeContext(context, 'ERROR', 10));
   return str(context);
 }
 

@@ -1,0 +1,213 @@
+//! The sensitive-key vocabulary: which key names hold secrets.
+//!
+//! The vocabulary is data, `lib/policy/sensitive-keys.json`, read here at compile time and by
+//! `lib/policy/redaction.js` at run time, so log lines, HTTP answers and AI prompts judge a
+//! key by the same list. The matching is by whole words: a key is split into lowercase words
+//! at every character that is not an ASCII letter or digit, at camelCase humps (`apiKey`,
+//! `APIKey`) and where letters meet digits. `author` and `shipping` are single words that
+//! are not in the list, so they are not sensitive; `x-api-key`, `Set-Cookie` and
+//! `clientSecret` contain listed words. A few words (`suffixes`) also count at the end of a
+//! longer word (`dbpassword`, `csrftoken`), where no separator was written.
+//!
+//! `lib/policy/redaction.js` implements the same split for object keys (a crossing into Rust
+//! per key would cost more than the check); `__test__/redaction-policy.test.js` compares both.
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct VocabularyFile {
+    phrases: Vec<String>,
+    suffixes: Vec<String>,
+}
+
+/// The vocabulary, parsed once.
+pub struct Vocabulary {
+    /// Each phrase as its words.
+    phrases: Vec<Vec<String>>,
+    suffixes: Vec<String>,
+}
+
+const VOCABULARY_JSON: &str = include_str!("../../../lib/policy/sensitive-keys.json");
+
+/// The vocabulary of `lib/policy/sensitive-keys.json`.
+pub fn vocabulary() -> &'static Vocabulary {
+    static V: OnceLock<Vocabulary> = OnceLock::new();
+    V.get_or_init(|| {
+        // The file is part of the crate's sources; `vocabulary_parses` proves it parses.
+        let file: VocabularyFile =
+            serde_json::from_str(VOCABULARY_JSON).unwrap_or(VocabularyFile {
+                phrases: Vec::new(),
+                suffixes: Vec::new(),
+            });
+        Vocabulary {
+            phrases: file
+                .phrases
+                .iter()
+                .map(|p| p.split(' ').map(str::to_owned).collect())
+                .collect(),
+            suffixes: file.suffixes,
+        }
+    })
+}
+
+impl Vocabulary {
+    /// Words that every sensitive key contains as a substring (case-insensitively): the
+    /// first word of each phrase and every suffix. The text rules use them to find candidate
+    /// keys before [`is_sensitive_key`] decides.
+    pub fn trigger_words(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .phrases
+            .iter()
+            .filter_map(|p| p.first().map(String::as_str))
+            .chain(self.suffixes.iter().map(String::as_str))
+            .collect();
+        // Longest first, so an alternation prefers `password` over `pass` (both are fine
+        // for finding candidates; this only keeps the pattern's intent plain).
+        out.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        out.dedup();
+        out
+    }
+
+    pub fn phrase_count(&self) -> usize {
+        self.phrases.len()
+    }
+}
+
+/// Splits a key into lowercase ASCII words (see the module docs).
+pub fn split_words(key: &str) -> Vec<String> {
+    let chars: Vec<char> = key.chars().collect();
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if let Some(&prev) = i.checked_sub(1).and_then(|p| chars.get(p)) {
+            let next = chars.get(i + 1).copied();
+            let boundary = (prev.is_ascii_lowercase() && c.is_ascii_uppercase())
+                || (prev.is_ascii_digit() != c.is_ascii_digit() && prev.is_ascii_alphanumeric())
+                || (prev.is_ascii_uppercase()
+                    && c.is_ascii_uppercase()
+                    && next.is_some_and(|n| n.is_ascii_lowercase()));
+            if boundary && !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+        }
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// `word` is `listed` or its plural with `s`.
+fn same_word(word: &str, listed: &str) -> bool {
+    word == listed
+        || (word.len() == listed.len() + 1 && word.starts_with(listed) && word.ends_with('s'))
+}
+
+/// Whether a key name is sensitive under the vocabulary.
+pub fn is_sensitive_key(key: &str) -> bool {
+    let v = vocabulary();
+    let words = split_words(key);
+    let phrase_hit = v.phrases.iter().any(|phrase| {
+        !phrase.is_empty()
+            && words.len() >= phrase.len()
+            && words
+                .windows(phrase.len())
+                .any(|w| w.iter().zip(phrase).all(|(a, b)| same_word(a, b)))
+    });
+    phrase_hit
+        || words.iter().any(|w| {
+            v.suffixes.iter().any(|s| {
+                w.ends_with(s.as_str())
+                    || (w.ends_with('s') && w[..w.len() - 1].ends_with(s.as_str()))
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vocabulary_parses() {
+        let file: VocabularyFile = serde_json::from_str(VOCABULARY_JSON).expect("valid JSON");
+        assert!(file.phrases.len() > 20);
+        assert_eq!(vocabulary().phrase_count(), file.phrases.len());
+    }
+
+    #[test]
+    fn splits_at_separators_humps_and_digits() {
+        assert_eq!(split_words("x-api-key"), ["x", "api", "key"]);
+        assert_eq!(split_words("APIKey"), ["api", "key"]);
+        assert_eq!(split_words("clientSecret"), ["client", "secret"]);
+        assert_eq!(split_words("oauth2Token"), ["oauth", "2", "token"]);
+        assert_eq!(split_words("SESSION_ID"), ["session", "id"]);
+        assert_eq!(split_words("__proto__"), ["proto"]);
+        assert_eq!(split_words(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn required_words_are_sensitive_and_look_alikes_are_not() {
+        for k in [
+            "password",
+            "passwd",
+            "secret",
+            "token",
+            "api_key",
+            "apikey",
+            "x-api-key",
+            "apiKey",
+            "authorization",
+            "Authorization",
+            "cookie",
+            "set-cookie",
+            "Set-Cookie",
+            "session",
+            "private_key",
+            "client_secret",
+            "access_key",
+            "credit_card",
+            "card_number",
+            "cvv",
+            "ssn",
+            "dbPassword",
+            "dbpassword",
+            "csrftoken",
+            "refresh_token",
+            "AccountKey",
+            "passwords",
+            "cookies",
+            "tokens",
+            "SharedAccessKey",
+        ] {
+            assert!(is_sensitive_key(k), "{k}");
+        }
+        for k in [
+            "author",
+            "shipping",
+            "authority",
+            "tokenizer",
+            "secretary",
+            "passenger",
+            "keyboard",
+            "cache_key",
+            "user",
+            "id",
+            "route",
+            "spin",
+            "compass",
+        ] {
+            assert!(!is_sensitive_key(k), "{k}");
+        }
+        // A listed word inside a longer key name still counts: whole words, not whole keys.
+        assert!(is_sensitive_key("session_count"));
+    }
+}
