@@ -79,6 +79,7 @@ function redact(text) {
 
 const PHRASES = VOCABULARY.phrases.map((p) => p.split(' '));
 const SUFFIXES = VOCABULARY.suffixes;
+const DESCRIBING = new Set(VOCABULARY.describing);
 
 const isLower = (c) => c >= 97 && c <= 122;
 const isUpper = (c) => c >= 65 && c <= 90;
@@ -129,12 +130,13 @@ function endsWithSuffix(word) {
 }
 
 /**
- * Whether a key name is sensitive: its words contain a phrase of the vocabulary, or one of
- * its words ends with one of the vocabulary's suffixes.
+ * Whether a key name is sensitive: its last word does not describe the secret (`token_type`),
+ * and its words contain a phrase of the vocabulary or one of them ends with a suffix.
  * @param {string} key
  */
 function judgeKey(key) {
   const words = splitWords(key);
+  if (words.length > 1 && DESCRIBING.has(words[words.length - 1])) return false;
   for (const phrase of PHRASES) {
     for (let i = 0; i + phrase.length <= words.length; i++) {
       let all = true;

@@ -20,6 +20,7 @@ use serde::Deserialize;
 struct VocabularyFile {
     phrases: Vec<String>,
     suffixes: Vec<String>,
+    describing: Vec<String>,
 }
 
 /// The vocabulary, parsed once.
@@ -27,6 +28,8 @@ pub struct Vocabulary {
     /// Each phrase as its words.
     phrases: Vec<Vec<String>>,
     suffixes: Vec<String>,
+    /// Last words that make a key describe a secret instead of holding it.
+    describing: Vec<String>,
 }
 
 const VOCABULARY_JSON: &str = include_str!("../../../lib/policy/sensitive-keys.json");
@@ -40,6 +43,7 @@ pub fn vocabulary() -> &'static Vocabulary {
             serde_json::from_str(VOCABULARY_JSON).unwrap_or(VocabularyFile {
                 phrases: Vec::new(),
                 suffixes: Vec::new(),
+                describing: Vec::new(),
             });
         Vocabulary {
             phrases: file
@@ -48,6 +52,7 @@ pub fn vocabulary() -> &'static Vocabulary {
                 .map(|p| p.split(' ').map(str::to_owned).collect())
                 .collect(),
             suffixes: file.suffixes,
+            describing: file.describing,
         }
     })
 }
@@ -116,6 +121,9 @@ fn same_word(word: &str, listed: &str) -> bool {
 pub fn is_sensitive_key(key: &str) -> bool {
     let v = vocabulary();
     let words = split_words(key);
+    if words.len() > 1 && words.last().is_some_and(|w| v.describing.contains(w)) {
+        return false;
+    }
     let phrase_hit = v.phrases.iter().any(|phrase| {
         !phrase.is_empty()
             && words.len() >= phrase.len()

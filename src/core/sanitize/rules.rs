@@ -104,7 +104,7 @@ pub fn specs() -> Vec<RuleSpec> {
         },
         r(
             "cli-password",
-            r#"(?:(?-u:\b)(?:mysql[a-z]*|mariadb)(?-u:\b)[^\n]*?[ \t]-p[^ \t\r\n-][^ \t\r\n]*|(?:^|[ \t])(?:-u|--user|--proxy-user)(?:[ \t]+|=)['"]?[^ \t\r\n:'"]*:[^ \t\r\n'"]+)"#,
+            r#"(?:(?-u:\b)(?:mysql[a-z]*|mariadb)(?-u:\b)[^\n]*?[ \t]-p[^ \t\r\n`'"()-][^ \t\r\n`]*|(?:^|[ \t])(?:-u|--user|--proxy-user)(?:[ \t]+|=)['"]?[^ \t\r\n:'"]*:[^ \t\r\n'"]+)"#,
             Action::CliPassword,
         ),
         r(
