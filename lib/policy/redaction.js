@@ -340,7 +340,17 @@ function* mapEntries(map) {
   for (const [k, v] of map) yield [mapKey(k), v];
 }
 
+/** One value of a context; a value that throws when looked at becomes a marker. */
 function walk(value, level, maxDepth, arrayDepth, depth, ancestors, budget) {
+  try {
+    return walkNode(value, level, maxDepth, arrayDepth, depth, ancestors, budget);
+  } catch {
+    // A revoked Proxy, a throwing trap, getter or iterator: the value is left out.
+    return '[Unreadable]';
+  }
+}
+
+function walkNode(value, level, maxDepth, arrayDepth, depth, ancestors, budget) {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   const binary = binarySummary(value);
   if (binary !== undefined) return binary;
@@ -370,9 +380,6 @@ function walk(value, level, maxDepth, arrayDepth, depth, ancestors, budget) {
     // Nested objects restart the array depth (as the original), but the hard depth, the
     // cycle check and the budget still apply.
     return walkEntries(objectEntries(value, keys), keys.length, level, maxDepth, depth, ancestors, budget, 'keys');
-  } catch {
-    // A revoked Proxy, a throwing `ownKeys` trap or iterator: the value is left out.
-    return '[Unreadable]';
   } finally {
     ancestors.delete(value);
   }
