@@ -270,3 +270,11 @@ test('1 MB and adversarial inputs finish', () => {
     assert.ok(ms < 5000, `${s.slice(0, 12)}… took ${ms} ms`);
   }
 });
+
+test("qerrors.extractContext drops the top-level keys of the same vocabulary", () => {
+  const ctx = q.qerrors.extractContext(new Error('x'), { cookie: 'c', session: 's', 'x-api-key': 'k', clientSecret: 'z', author: 'Jane', shipping: 'ups' });
+  assert.deepEqual(
+    ['cookie', 'session', 'x-api-key', 'clientSecret', 'author', 'shipping'].map((k) => ctx[k]),
+    [undefined, undefined, undefined, undefined, 'Jane', 'ups']
+  );
+});

@@ -41,6 +41,8 @@ pub enum Action {
 }
 
 pub struct RuleSpec {
+    /// The rule's name in docs/redaction.md; the tests report failures by it.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub name: &'static str,
     pub pattern: String,
     pub action: Action,
@@ -252,7 +254,7 @@ fn passes_luhn(m: &str) -> bool {
             }
         })
         .sum();
-    (13..=19).contains(&digits.len()) && sum % 10 == 0
+    (13..=19).contains(&digits.len()) && sum.is_multiple_of(10)
 }
 
 /// `AAA-GG-SSSS` with the numbers never issued excluded (area 000, 666, 900-999; group 00;
