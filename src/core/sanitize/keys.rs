@@ -7,7 +7,9 @@
 //! `APIKey`) and where letters meet digits. `author` and `shipping` are single words that
 //! are not in the list, so they are not sensitive; `x-api-key`, `Set-Cookie` and
 //! `clientSecret` contain listed words. A few words (`suffixes`) also count at the end of a
-//! longer word (`dbpassword`, `csrftoken`), where no separator was written.
+//! longer word (`dbpassword`, `csrftoken`), where no separator was written. A key whose last
+//! word only describes a secret (`token_type`, `password_length`, `SharedAccessKeyName`: the
+//! `describing` list) is not sensitive.
 //!
 //! `lib/policy/redaction.js` implements the same split for object keys (a crossing into Rust
 //! per key would cost more than the check); `__test__/redaction-policy.test.js` compares both.
@@ -211,7 +213,9 @@ mod tests {
         ] {
             assert!(!is_sensitive_key(k), "{k}");
         }
-        // A listed word inside a longer key name still counts: whole words, not whole keys.
-        assert!(is_sensitive_key("session_count"));
+        // A listed word inside a longer key name still counts: whole words, not whole keys;
+        // unless the last word only describes the secret.
+        assert!(is_sensitive_key("session_data"));
+        assert!(!is_sensitive_key("session_count"));
     }
 }
