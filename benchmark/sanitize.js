@@ -106,6 +106,9 @@ const ADVERSARIAL = {
   'one long word': 'a'.repeat(M),
   'tokentoken…': 'token'.repeat(M / 5),
   'tokenx=tokenx=… (declined keys)': 'tokenx='.repeat(Math.floor(M / 7)),
+  'tokenizer0= tokenizer1= … (declined, all different)': Array.from({ length: Math.floor(M / 16) }, (_, i) => `tokenizer${i.toString(36)}=`)
+    .join(' ')
+    .slice(0, M),
   'a@a@a@…': 'a@'.repeat(M / 2),
   '64 chars @ 1000 letters, repeated': ('x'.repeat(70) + '@' + 'a'.repeat(1000)).repeat(Math.floor(M / 1071)),
   'long run of digits': '1'.repeat(M),

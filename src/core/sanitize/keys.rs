@@ -115,8 +115,35 @@ fn same_word(word: &str, listed: &str) -> bool {
         || (word.len() == listed.len() + 1 && word.starts_with(listed) && word.ends_with('s'))
 }
 
-/// Whether a key name is sensitive under the vocabulary.
+/// Keys judged recently on this thread: a text can repeat one key thousands of times.
+const VERDICTS_MAX: usize = 256;
+thread_local! {
+    static VERDICTS: std::cell::RefCell<std::collections::HashMap<Box<str>, bool>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Whether a key name is sensitive under the vocabulary (memoised per thread, bounded).
 pub fn is_sensitive_key(key: &str) -> bool {
+    if key.len() > 64 {
+        return judge(key);
+    }
+    VERDICTS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut memo) => {
+            if let Some(&v) = memo.get(key) {
+                return v;
+            }
+            let v = judge(key);
+            if memo.len() >= VERDICTS_MAX {
+                memo.clear();
+            }
+            memo.insert(key.into(), v);
+            v
+        }
+        Err(_) => judge(key),
+    })
+}
+
+fn judge(key: &str) -> bool {
     let v = vocabulary();
     let words = split_words(key);
     if words.len() > 1 && words.last().is_some_and(|w| v.describing.contains(w)) {
