@@ -144,9 +144,83 @@ pub fn is_sensitive_key(key: &str) -> bool {
 }
 
 fn judge(key: &str) -> bool {
-    let v = vocabulary();
+    let mut buf = [0u8; MAX_SHORT_KEY];
+    let mut spans = [(0usize, 0usize); MAX_SHORT_WORDS];
+    if let Some(n) = split_short(key.as_bytes(), &mut buf, &mut spans) {
+        // ASCII lowercasing keeps UTF-8 valid, so this never fails for a `&str`.
+        if let Ok(text) = std::str::from_utf8(&buf[..key.len()]) {
+            let mut words = [""; MAX_SHORT_WORDS];
+            for (w, &(start, end)) in words.iter_mut().zip(&spans[..n]) {
+                *w = &text[start..end];
+            }
+            return judge_words(&words[..n]);
+        }
+    }
     let words = split_words(key);
-    if words.len() > 1 && words.last().is_some_and(|w| v.describing.contains(w)) {
+    let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+    judge_words(&refs)
+}
+
+const MAX_SHORT_KEY: usize = 64;
+const MAX_SHORT_WORDS: usize = 32;
+
+/// [`split_words`] without allocating, for keys of at most 64 bytes: the key lowercased into
+/// `buf`, the words' byte ranges into `spans`; `None` when the key is longer or has more
+/// words. Keys are judged one by one on adversarial text, so this is the hot path.
+fn split_short(
+    key: &[u8],
+    buf: &mut [u8; MAX_SHORT_KEY],
+    spans: &mut [(usize, usize); MAX_SHORT_WORDS],
+) -> Option<usize> {
+    if key.len() > MAX_SHORT_KEY {
+        return None;
+    }
+    let mut n = 0;
+    let mut push = |span: (usize, usize), n: &mut usize| -> Option<()> {
+        *spans.get_mut(*n)? = span;
+        *n += 1;
+        Some(())
+    };
+    let mut start: Option<usize> = None;
+    for (i, &c) in key.iter().enumerate() {
+        buf[i] = c.to_ascii_lowercase();
+        if !c.is_ascii_alphanumeric() {
+            if let Some(s) = start.take() {
+                push((s, i), &mut n)?;
+            }
+            continue;
+        }
+        match start {
+            None => start = Some(i),
+            Some(s) => {
+                let prev = key[i - 1];
+                let next = key.get(i + 1).copied();
+                let boundary = (prev.is_ascii_lowercase() && c.is_ascii_uppercase())
+                    || prev.is_ascii_digit() != c.is_ascii_digit()
+                    || (prev.is_ascii_uppercase()
+                        && c.is_ascii_uppercase()
+                        && next.is_some_and(|b| b.is_ascii_lowercase()));
+                if boundary {
+                    push((s, i), &mut n)?;
+                    start = Some(i);
+                }
+            }
+        }
+    }
+    if let Some(s) = start {
+        push((s, key.len()), &mut n)?;
+    }
+    Some(n)
+}
+
+/// The vocabulary's verdict on a key's lowercase words.
+fn judge_words(words: &[&str]) -> bool {
+    let v = vocabulary();
+    if words.len() > 1
+        && words
+            .last()
+            .is_some_and(|w| v.describing.iter().any(|d| d == w))
+    {
         return false;
     }
     let phrase_hit = v.phrases.iter().any(|phrase| {
@@ -174,6 +248,39 @@ mod tests {
         let file: VocabularyFile = serde_json::from_str(VOCABULARY_JSON).expect("valid JSON");
         assert!(file.phrases.len() > 20);
         assert_eq!(vocabulary().phrases.len(), file.phrases.len());
+    }
+
+    #[test]
+    fn short_split_equals_split_words() {
+        for key in [
+            "x-api-key",
+            "APIKey",
+            "clientSecret",
+            "oauth2Token",
+            "SESSION_ID",
+            "__proto__",
+            "",
+            "aB",
+            "ABc",
+            "a1b2",
+            "é-password",
+            "passwordé",
+            "XMLHttpRequestToken",
+            "a_b_c_d",
+        ] {
+            let mut buf = [0u8; MAX_SHORT_KEY];
+            let mut spans = [(0usize, 0usize); MAX_SHORT_WORDS];
+            let n = split_short(key.as_bytes(), &mut buf, &mut spans).expect("short key");
+            let text = std::str::from_utf8(&buf[..key.len()]).expect("utf-8");
+            let words: Vec<&str> = spans[..n].iter().map(|&(a, b)| &text[a..b]).collect();
+            assert_eq!(words, split_words(key), "{key}");
+        }
+        let many = "a-".repeat(33);
+        let mut buf = [0u8; MAX_SHORT_KEY];
+        let mut spans = [(0usize, 0usize); MAX_SHORT_WORDS];
+        assert_eq!(split_short(many.as_bytes(), &mut buf, &mut spans), None);
+        assert!(!is_sensitive_key(&many));
+        assert!(is_sensitive_key(&format!("{many}password")));
     }
 
     #[test]
