@@ -124,20 +124,26 @@ test('the corpus: >= 98% of secrets redacted, <= 1% of look-alikes changed, the 
   const results = await runCases(items);
   const rows = [];
   for (const r of results) {
+    // Only the message's own field is searched: a short secret (`cvv=123`) could otherwise be
+    // found in a timestamp, an id or a stack line number.
+    const answerMessage = JSON.stringify(JSON.parse(r.answer.body).error.message);
+    const logMessage = JSON.stringify(JSON.parse(r.log).message);
+    const at = r.prompt.indexOf(' - (');
+    const promptMessage = r.prompt.slice(at, r.prompt.indexOf(' Context: ', at));
     let verdicts;
     if (r.kind === 'secret') {
       verdicts = {
         sanitizeMessage: !sanitizeMessage(r.message).includes(r.secret),
-        answer: !r.answer.body.includes(inJson(r.secret)),
-        log: !r.log.includes(inJson(r.secret)),
-        prompt: !r.prompt.includes(inPrompt(r.secret)),
+        answer: !answerMessage.includes(inJson(r.secret)),
+        log: !logMessage.includes(inJson(r.secret)),
+        prompt: !promptMessage.includes(inPrompt(r.secret)),
       };
     } else {
       verdicts = {
         sanitizeMessage: sanitizeMessage(r.message) === r.message,
-        answer: r.answer.body.includes(inJson(r.message)),
-        log: r.log.includes(inJson(r.message)),
-        prompt: r.prompt.includes(inPrompt(r.message)),
+        answer: answerMessage.includes(inJson(r.message)),
+        log: logMessage.includes(inJson(r.message)),
+        prompt: promptMessage.includes(inPrompt(r.message)),
       };
     }
     const distinct = new Set(Object.values(verdicts));
