@@ -11,6 +11,7 @@ const sanitization = require('../policy/redaction');
 
 const { sanitizeMessage, sanitizeContext } = sanitization;
 const applyCustomPatterns = sanitization._applyCustomPatterns;
+const isSensitiveKey = sanitization._isSensitiveKey;
 const { ErrorSeverity, ErrorTypes, _statusForType, _severityForType } = require('./errorTypes');
 const memoryPressure = require('../ops/memoryPressure');
 const { readSetting } = require('../policy/config');
@@ -431,7 +432,7 @@ function recordDuration(ms) {
 
 /**
  * Context of an error for diagnostics: type, message, first 10 stack lines, then
- * `context`; top-level `password`, `token` and `apiKey` removed.
+ * `context`; top-level keys the redaction policy calls sensitive (docs/redaction.md) removed.
  */
 function extractContext(error, context = {}) {
   const timestamp = new Date().toISOString();
@@ -443,7 +444,7 @@ function extractContext(error, context = {}) {
       stack: typeof error.stack === 'string' ? error.stack.split('\n').slice(0, 10) : [],
       ...context,
     };
-    for (const k of ['password', 'token', 'apiKey']) if (out[k]) delete out[k];
+    for (const k of Object.keys(out)) if (isSensitiveKey(k)) delete out[k];
     return out;
   } catch (err) {
     console.error(`Failed to extract error context: ${err && err.message}`);

@@ -21,8 +21,8 @@ const CONTEXT_BUDGET = 4000;
 const { aiSubmit } = require('./contract');
 const MAX_MESSAGE_CHARS = aiSubmit.MAX_MESSAGE_UNITS;
 const MAX_STACK_CHARS = aiSubmit.MAX_STACK_UNITS;
-// Context keys whose values never go into a prompt, whatever they look like.
-const SECRET_KEY = /pass|secret|token|api[-_]?key|auth|cookie|session|credential|private/i;
+// Context keys whose values never go into a prompt: the one vocabulary of the redaction policy.
+const { sanitizeContext, _isSensitiveKey: isSensitiveKey } = require('../policy/redaction');
 
 /**
  * The pipeline's settings: the environment with the configure() overrides on top, resolved
@@ -242,7 +242,7 @@ function renderContext(value) {
       if (budget <= 0) break;
       let item;
       try {
-        item = !Array.isArray(v) && SECRET_KEY.test(String(k)) ? '"[REDACTED]"' : walk(v[k], depth + 1);
+        item = !Array.isArray(v) && isSensitiveKey(String(k)) ? '"[REDACTED]"' : walk(v[k], depth + 1);
       } catch {
         item = '[Unreadable]';
       }
@@ -262,7 +262,8 @@ function renderContext(value) {
 function contextArg(context) {
   if (context === undefined || context === null) return '';
   if (typeof context === 'string') return context.length > CONTEXT_BUDGET ? context.slice(0, CONTEXT_BUDGET) : context;
-  if (typeof context === 'object') return () => renderContext(context);
+  // Walked with the redaction policy's budget first (a Buffer or a huge object costs nothing).
+  if (typeof context === 'object') return () => renderContext(sanitizeContext(context, 'ERROR', 10));
   return str(context);
 }
 

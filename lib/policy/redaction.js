@@ -1,108 +1,30 @@
 'use strict';
 
-// Secret redaction for messages and context objects (spec §4).
+// The one redaction policy, for log lines, HTTP answers and AI prompts alike.
 //
-// The rules are the same, in the same order and with the same replacement texts, as
-// `crate::core::sanitize::redact` in Rust; the tests compare both on a shared corpus and
-// on random inputs. Above NATIVE_MIN_LENGTH characters a string goes through the native
-// pass (linear-time automata, measured faster there: benchmark/RESULTS.md, sanitize).
+// Text rules: implemented once, in Rust (src/core/sanitize/rules.rs), and called here for
+// every string through one native crossing (`sanitizeRedact`), behind a bounded cache of
+// recent results (error storms repeat the same messages). There is no JS copy of the rules:
+// measured, the crossing costs about what the JS regexes cost on short strings and less on
+// long ones (docs/redaction.md, benchmark/sanitize.js), so a second copy bought nothing.
 //
-// Every JS pattern is written to run in linear time on any input: no pattern can
-// restart a long scan from many positions of the same run. Where that needs an atomic
-// group, it is emulated with `(?=(x+))\N` (a lookahead is atomic in JS); the
-// lookbehinds used below only restate what the rest of the pattern already implies, so
-// the leftmost-first matches equal those of the Rust patterns, which have no lookaround.
+// Key names: one vocabulary, ./sensitive-keys.json, also compiled into the Rust rules (for
+// `password=…` in text). A key is split into words at separators, camelCase humps and
+// letter/digit changes and judged by whole words; the split is written here as well as in
+// Rust (a crossing per key would cost more than the check) and the tests compare both.
 //
-// Unlike the original, there is no keyword gate (it let `api_key=…`, `user_password=…`,
-// bare e-mails and card numbers through). The pre-check below is exact: every rule
-// needs one of its substrings, so skipping a string without any cannot miss a secret.
+// Contexts are walked with a budget (nodes, depth, characters): Buffers, typed arrays and
+// ArrayBuffers are summarised by size, Maps and Sets are walked like objects and arrays, and
+// nothing the context holds makes the walk visit more than MAX_NODES values.
 
-const GATE = /[@:=]|[0-9]{3}|bearer|sk-|gh[pousr]_|github_pat_|a[sk]ia|aiza|eyj|xox[abprs]-/i;
+const util = require('node:util');
+const VOCABULARY = require('./sensitive-keys.json');
 
-const KEYWORDS =
-  'password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|authorization|cvv|cvc|ssn';
-
-/** `key=value` with a sensitive key: keep the key and separator, replace the value. */
-function credential(_match, lead, key, sep, value) {
-  const q = value[0];
-  if (q === '"' || q === "'") return `${lead}${key}${sep}${q}[REDACTED]${q}`;
-  return `${lead}${key}${sep}[REDACTED]`;
-}
-
-// E-mail: `[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,}` (the Rust
-// pattern). As one JS regex it would retry up to 64 starts before every '@' and scan
-// 64 characters at every position of a long word; redactEmails finds the same
-// leftmost-first matches from each '@' instead, in linear time.
-const EMAIL_DOMAIN = /(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,}/y;
-
-/** @param {number} c */
-function isLocalChar(c) {
-  return (
-    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45
-  );
-}
-
-/** @param {string} text */
-function redactEmails(text) {
-  let out = '';
-  let last = 0;
-  let matched = false;
-  for (let at = text.indexOf('@'); at !== -1; ) {
-    const min = Math.max(last, at - 64);
-    let start = at;
-    while (start > min && isLocalChar(text.charCodeAt(start - 1))) start--;
-    if (start < at) {
-      EMAIL_DOMAIN.lastIndex = at + 1;
-      const m = EMAIL_DOMAIN.exec(text);
-      if (m !== null) {
-        out += `${text.slice(last, start)}[EMAIL-REDACTED]`;
-        last = at + 1 + m[0].length;
-        matched = true;
-        at = text.indexOf('@', last);
-        continue;
-      }
-    }
-    at = text.indexOf('@', at + 1);
-  }
-  return matched ? out + text.slice(last) : text;
-}
-
-/**
- * Built-in rules in application order: [pattern, replacement, literal pre-check].
- * A rule whose pre-check is absent from the text cannot match and is skipped; a rule
- * without a pattern is a function of the whole text.
- * @type {Array<[RegExp | null, string | ((...a: string[]) => string), RegExp]>}
- */
-const RULES = [
-  [null, redactEmails, /@/],
-  [/(\bbearer[ \t]+)[A-Za-z0-9._~+/-]+=*/gi, '$1[REDACTED]', /bearer/i],
-  [
-    // (^|non-key char) + the whole key run taken atomically + "it contains a keyword"
-    // (a lookbehind, run once per key) + separator + value.
-    new RegExp(
-      `(^|[^A-Za-z0-9_-])(?=([A-Za-z0-9_-]+))\\2(?<=(?:${KEYWORDS})[A-Za-z0-9_-]*)(["']?[ \\t]*[:=][ \\t]*)` +
-        `("(?:[^"\\\\\\n]|\\\\.)*"|'(?:[^'\\\\\\n]|\\\\.)*'|(?:(?:bearer|basic)[ \\t]+)?[^ \\t\\r\\n\\v\\f}]+)`,
-      'gi'
-    ),
-    credential,
-    /[:=]/,
-  ],
-  [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, '[AWS-KEY-REDACTED]', /A[SK]IA/],
-  [/\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/g, '[GITHUB-TOKEN-REDACTED]', /gh[pousr]_|github_pat_/],
-  [/\bsk-[A-Za-z0-9_-]{20,}/g, '[OPENAI-KEY-REDACTED]', /sk-/],
-  [/\bAIza[A-Za-z0-9_-]{35}/g, '[GOOGLE-KEY-REDACTED]', /AIza/],
-  [/\bxox[abprs]-[A-Za-z0-9-]{10,}/g, '[SLACK-TOKEN-REDACTED]', /xox/],
-  [/(^|[^A-Za-z0-9_-])eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '$1[JWT-REDACTED]', /eyJ/],
-  [/\b(?:[0-9]{4}[ -]?[0-9]{6}[ -]?[0-9]{5}|(?:[0-9]{4}[ -]?){3}[0-9]{4})\b/g, '[CARD-REDACTED]', /[0-9]{4}/],
-  [/\b[0-9]{3}-?[0-9]{2}-?[0-9]{4}\b/g, '[SSN-REDACTED]', /[0-9]{3}/],
-  [/(?:\+1[-. ]?)?(?:\([0-9]{3}\)|\b[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}\b/g, '[PHONE-REDACTED]', /[0-9]{3}/],
-];
-
-/** Strings at least this long (UTF-16 units) are redacted natively; see benchmark/RESULTS.md, sanitize. */
-const NATIVE_MIN_LENGTH = 64;
+/** Replaces every string when the addon cannot be loaded: nothing unredacted gets out. */
+const UNAVAILABLE = '[REDACTION-UNAVAILABLE]';
 
 let nativeRedact;
-/** Loads the addon on first use only: requiring qerrors does no native work. */
+/** The native pass, loaded on first use only (requiring qerrors does no native work). */
 function loadNative() {
   if (nativeRedact === undefined) {
     try {
@@ -112,21 +34,6 @@ function loadNative() {
     }
   }
   return nativeRedact;
-}
-
-/**
- * The JS pass over a string (exported for the equivalence tests and the benchmark).
- * @param {string} text
- * @returns {string}
- */
-function redactJs(text) {
-  if (!GATE.test(text)) return text;
-  let out = text;
-  for (const [re, replacement, pre] of RULES) {
-    if (!pre.test(out)) continue;
-    out = re === null ? replacement(out) : out.replace(re, replacement);
-  }
-  return out;
 }
 
 // Error storms repeat the same messages and stack traces; redaction is a pure function of
@@ -152,24 +59,132 @@ function remember(text, out) {
 }
 
 /**
- * Redacts a string: natively when it is long, through the cache of recent results.
+ * Redacts a string with the text rules, through the cache of recent results.
  * @param {string} text
  * @returns {string}
  */
 function redact(text) {
-  if (text.length < NATIVE_MIN_LENGTH) return redactJs(text);
+  if (text.length === 0) return text;
   const hit = redactCache.get(text);
   if (hit !== undefined) return hit;
   const native = loadNative();
-  let out;
-  if (native) {
-    const r = native(text);
-    out = r === null ? text : r;
-  } else {
-    out = redactJs(text);
-  }
+  if (!native) return UNAVAILABLE;
+  const r = native(text);
+  const out = r === null ? text : r;
   remember(text, out);
   return out;
+}
+
+// ---- the sensitive-key vocabulary ------------------------------------------------------
+
+const PHRASES = VOCABULARY.phrases.map((p) => p.split(' '));
+const SUFFIXES = VOCABULARY.suffixes;
+const DESCRIBING = new Set(VOCABULARY.describing);
+
+const isLower = (c) => c >= 97 && c <= 122;
+const isUpper = (c) => c >= 65 && c <= 90;
+const isDigit = (c) => c >= 48 && c <= 57;
+const isAlnum = (c) => isLower(c) || isUpper(c) || isDigit(c);
+
+/**
+ * Splits a key into lowercase ASCII words: at every character that is not an ASCII letter
+ * or digit, at camelCase humps (`apiKey`, `APIKey`) and where letters meet digits. The same
+ * split as `split_words` in src/core/sanitize/keys.rs.
+ * @param {string} key
+ * @returns {string[]}
+ */
+function splitWords(key) {
+  const words = [];
+  let start = -1;
+  for (let i = 0; i <= key.length; i++) {
+    const c = i < key.length ? key.charCodeAt(i) : -1;
+    if (!isAlnum(c)) {
+      if (start >= 0) words.push(key.slice(start, i).toLowerCase());
+      start = -1;
+      continue;
+    }
+    if (start >= 0) {
+      const prev = key.charCodeAt(i - 1);
+      const next = i + 1 < key.length ? key.charCodeAt(i + 1) : -1;
+      const boundary =
+        (isLower(prev) && isUpper(c)) || isDigit(prev) !== isDigit(c) || (isUpper(prev) && isUpper(c) && isLower(next));
+      if (boundary) {
+        words.push(key.slice(start, i).toLowerCase());
+        start = i;
+      }
+    } else start = i;
+  }
+  return words;
+}
+
+/** `word` is `listed` or its plural with `s`. */
+function sameWord(word, listed) {
+  return word === listed || (word.length === listed.length + 1 && word.endsWith('s') && word.startsWith(listed));
+}
+
+function endsWithSuffix(word) {
+  for (const s of SUFFIXES) {
+    if (word.endsWith(s) || (word.endsWith('s') && word.slice(0, -1).endsWith(s))) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a key name is sensitive: its last word does not describe the secret (`token_type`),
+ * and its words contain a phrase of the vocabulary or one of them ends with a suffix.
+ * @param {string} key
+ */
+function judgeKey(key) {
+  const words = splitWords(key);
+  if (words.length > 1 && DESCRIBING.has(words[words.length - 1])) return false;
+  for (const phrase of PHRASES) {
+    for (let i = 0; i + phrase.length <= words.length; i++) {
+      let all = true;
+      for (let j = 0; j < phrase.length && all; j++) all = sameWord(words[i + j], phrase[j]);
+      if (all) return true;
+    }
+  }
+  return words.some(endsWithSuffix);
+}
+
+// Contexts repeat the same few keys; their verdicts are kept (bounded: cleared when full).
+const KEY_VERDICTS_MAX = 1024;
+const keyVerdicts = new Map();
+
+/**
+ * @param {string} key
+ * @returns {boolean}
+ */
+function isSensitiveKey(key) {
+  let verdict = keyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = judgeKey(key);
+    if (keyVerdicts.size >= KEY_VERDICTS_MAX) keyVerdicts.clear();
+    if (key.length <= 256) keyVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+// ---- binary values ----------------------------------------------------------------------
+
+/**
+ * `[Buffer 4194304 bytes]`, `[Uint8Array 16 bytes]`, `[ArrayBuffer 8 bytes]`, or undefined
+ * for anything else. Bytes are never rendered: they can hold anything, secrets included.
+ * @param {object} v
+ */
+function binarySummary(v) {
+  const t = util.types;
+  if (Buffer.isBuffer(v)) return `[Buffer ${v.length} bytes]`;
+  if (t.isTypedArray(v) || t.isDataView(v) || t.isAnyArrayBuffer(v)) {
+    const kind = t.isSharedArrayBuffer(v) ? 'SharedArrayBuffer' : t.isArrayBuffer(v) ? 'ArrayBuffer' : t.isDataView(v) ? 'DataView' : typedArrayName(v);
+    return `[${kind} ${v.byteLength} bytes]`;
+  }
+  return undefined;
+}
+
+const TYPED_ARRAY_NAME = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag).get;
+function typedArrayName(v) {
+  return TYPED_ARRAY_NAME.call(v) || 'TypedArray';
 }
 
 const RENDER_MAX_KEYS = 10;
@@ -177,6 +192,8 @@ const RENDER_MAX_LENGTH = 200;
 
 /** Compact `{k:v}` rendering of objects used by sanitizeMessage (spec §4.1 step 1). */
 function render(value, depth) {
+  const binary = binarySummary(value);
+  if (binary !== undefined) return binary;
   if (depth >= 2) return '[Object]';
   let keys;
   try {
@@ -211,8 +228,7 @@ function safeString(v) {
 }
 
 /**
- * Redacts secrets from a message (spec §4.1 with the [REIMPL] rules: no leaky keyword
- * gate). Objects are first rendered compactly as `{k:v,…}`.
+ * Redacts secrets from a message. Objects are first rendered compactly as `{k:v,…}`.
  * @param {unknown} message
  * @param {string} [level] unused, kept for compatibility
  * @returns {string}
@@ -225,107 +241,186 @@ function sanitizeMessage(message, level = 'INFO') {
     text = render(message, 0);
     if (text.length > RENDER_MAX_LENGTH) text = `${text.slice(0, RENDER_MAX_LENGTH)}...`;
   } else text = safeString(message);
-  return text.length === 0 ? text : redact(text);
+  return redact(text);
 }
 
-const SENSITIVE_KEYS = [
-  'password',
-  'token',
-  'secret',
-  'auth',
-  'credential',
-  'apikey',
-  'api_key',
-  'privatekey',
-  'private_key',
-  'ssn',
-  'socialsecurity',
-  'creditcard',
-  'cardnumber',
-  'cvv',
-  'cvc',
-  'pin',
-  'accesscode',
-];
-const SENSITIVE_KEY_RE = new RegExp(SENSITIVE_KEYS.join('|'));
-
-// Contexts repeat the same few keys; their verdicts are kept (bounded: cleared when full).
-const KEY_VERDICTS_MAX = 1024;
-const keyVerdicts = new Map();
-
-/** @param {string} key */
-function isSensitiveKey(key) {
-  let verdict = keyVerdicts.get(key);
-  if (verdict === undefined) {
-    verdict = SENSITIVE_KEY_RE.test(key.toLowerCase());
-    if (keyVerdicts.size >= KEY_VERDICTS_MAX) keyVerdicts.clear();
-    if (key.length <= 256) keyVerdicts.set(key, verdict);
-  }
-  return verdict;
-}
+// ---- contexts ---------------------------------------------------------------------------
 
 /** Objects nest at most this deep in a sanitized context, whatever `maxDepth` says. */
 const HARD_DEPTH = 10;
+/** Items of an array or Set, and keys of an object or Map, kept per container. */
 const MAX_ARRAY_ITEMS = 50;
+const MAX_OBJECT_KEYS = 200;
+/** Values visited in one context, all containers together. */
+const MAX_NODES = 2000;
+/** Characters of one string value kept (then redacted), and of all of them together. */
+const MAX_STRING = 10000;
+const MAX_TOTAL_CHARS = 100000;
 
-function walk(value, level, maxDepth, arrayDepth, depth, ancestors) {
+/** The walk's remaining budget and what it did (the tests read `visited`). */
+class Budget {
+  constructor() {
+    this.nodes = MAX_NODES;
+    this.chars = MAX_TOTAL_CHARS;
+    this.visited = 0;
+  }
+}
+
+/**
+ * A string value, cut to the budget, then redacted. The cut drops the partial word at the
+ * end, so half a token is never left for the rules to miss.
+ */
+function walkString(s, budget) {
+  const room = Math.min(MAX_STRING, budget.chars);
+  if (room <= 0) return '[Truncated]';
+  let text = s;
+  if (s.length > room) {
+    let cut = room;
+    const blank = s.slice(Math.max(0, room - 256), room).search(/\s\S*$/);
+    if (blank >= 0) cut = Math.max(0, room - 256) + blank;
+    text = `${s.slice(0, cut)} [${s.length - cut} more chars]`;
+  }
+  budget.chars -= text.length;
+  return redact(text);
+}
+
+/** A value under a sensitive key: its content is not kept, whatever its type. */
+function redactedValue(v) {
+  if (v === null || v === undefined || typeof v === 'boolean') return v;
+  return '[REDACTED]';
+}
+
+function walkValue(v, level, maxDepth, arrayDepth, depth, ancestors, budget) {
+  if (typeof v === 'string') return walkString(v, budget);
+  if (v !== null && typeof v === 'object') return walk(v, level, maxDepth, arrayDepth, depth, ancestors, budget);
+  return v;
+}
+
+/** Sets a property, keeping a key named `__proto__` a plain own property. */
+function put(out, key, value) {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  else out[key] = value;
+}
+
+/** A Map's key as a string property name; objects are not rendered. */
+function mapKey(k) {
+  if (typeof k === 'string') return k.length > 256 ? `${k.slice(0, 256)}...` : k;
+  if (k === null || (typeof k !== 'object' && typeof k !== 'function' && typeof k !== 'symbol')) return String(k);
+  return typeof k === 'symbol' ? safeString(k) : '[Object]';
+}
+
+function walkEntries(entries, size, level, maxDepth, depth, ancestors, budget, what) {
+  const out = {};
+  let n = 0;
+  for (const [key, v] of entries) {
+    if (n >= MAX_OBJECT_KEYS || budget.nodes <= 0) break;
+    budget.nodes--;
+    budget.visited++;
+    n++;
+    put(out, key, isSensitiveKey(key) ? redactedValue(v) : walkValue(v, level, maxDepth, 0, depth + 1, ancestors, budget));
+  }
+  if (size > n) put(out, '...', `and ${size - n} more ${what}`);
+  return out;
+}
+
+/** Own enumerable entries of an object, read one at a time (a getter that throws gives a marker). */
+function* objectEntries(value, keys) {
+  for (const key of keys) {
+    let v;
+    try {
+      v = value[key];
+    } catch {
+      v = '[Unreadable]';
+    }
+    yield [key, v];
+  }
+}
+
+function* mapEntries(map) {
+  for (const [k, v] of map) yield [mapKey(k), v];
+}
+
+/** One value of a context; a value that throws when looked at becomes a marker. */
+function walk(value, level, maxDepth, arrayDepth, depth, ancestors, budget) {
+  try {
+    return walkNode(value, level, maxDepth, arrayDepth, depth, ancestors, budget);
+  } catch {
+    // A revoked Proxy, a throwing trap, getter or iterator: the value is left out.
+    return '[Unreadable]';
+  }
+}
+
+function walkNode(value, level, maxDepth, arrayDepth, depth, ancestors, budget) {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  const binary = binarySummary(value);
+  if (binary !== undefined) return binary;
   if (ancestors.has(value)) return '[Circular]';
   if (depth >= HARD_DEPTH) return '[Depth-Limited]';
+  if (budget.nodes <= 0) return '[Truncated]';
   ancestors.add(value);
   try {
-    if (Array.isArray(value)) {
-      const n = value.length;
+    if (Array.isArray(value) || util.types.isSet(value)) {
+      const isSet = !Array.isArray(value);
+      const n = isSet ? value.size : value.length;
       const out = [];
-      for (let i = 0; i < n && i < MAX_ARRAY_ITEMS; i++) {
-        const item = value[i];
+      let i = 0;
+      for (const item of isSet ? value : arrayItems(value)) {
+        if (i >= MAX_ARRAY_ITEMS || budget.nodes <= 0) break;
+        budget.nodes--;
+        budget.visited++;
+        i++;
         if (arrayDepth + 1 >= maxDepth) out.push('[Depth-Limited]');
-        else if (typeof item === 'string') out.push(sanitizeMessage(item, level));
-        else if (item !== null && typeof item === 'object') {
-          out.push(walk(item, level, maxDepth, arrayDepth + 1, depth + 1, ancestors));
-        } else out.push(item);
+        else out.push(walkValue(item, level, maxDepth, arrayDepth + 1, depth + 1, ancestors, budget));
       }
-      if (n > MAX_ARRAY_ITEMS) out.push(`... and ${n - MAX_ARRAY_ITEMS} more items`);
+      if (n > i) out.push(`... and ${n - i} more items`);
       return out;
     }
-    const out = {};
-    for (const key of Object.keys(value)) {
-      let v;
-      try {
-        v = value[key];
-      } catch {
-        v = '[Unreadable]';
-      }
-      const sensitive = isSensitiveKey(key);
-      let result;
-      if (typeof v === 'string') result = sensitive ? '[REDACTED]' : sanitizeMessage(v, level);
-      // Nested objects restart the array depth (as the original), but the hard depth
-      // and the cycle check still apply.
-      else if (v !== null && typeof v === 'object') result = walk(v, level, maxDepth, 0, depth + 1, ancestors);
-      else result = v;
-      // defineProperty: a key named __proto__ stays a plain own property.
-      if (key === '__proto__') Object.defineProperty(out, key, { value: result, writable: true, enumerable: true, configurable: true });
-      else out[key] = result;
-    }
-    return out;
+    if (util.types.isMap(value)) return walkEntries(mapEntries(value), value.size, level, maxDepth, depth, ancestors, budget, 'entries');
+    const keys = Object.keys(value);
+    // Nested objects restart the array depth (as the original), but the hard depth, the
+    // cycle check and the budget still apply.
+    return walkEntries(objectEntries(value, keys), keys.length, level, maxDepth, depth, ancestors, budget, 'keys');
   } finally {
     ancestors.delete(value);
   }
 }
 
+/** The first items of an array, read one at a time (holes read as undefined). */
+function* arrayItems(arr) {
+  const n = Math.min(arr.length, MAX_ARRAY_ITEMS);
+  for (let i = 0; i < n; i++) {
+    let item;
+    try {
+      item = arr[i];
+    } catch {
+      item = '[Unreadable]';
+    }
+    yield item;
+  }
+}
+
 /**
- * Returns a redacted copy of a context value (spec §4.2): sensitive keys' strings become
- * `[REDACTED]`, other strings go through sanitizeMessage, arrays are capped at 50 items.
- * Cyclic references become `[Circular]`; nesting is capped at 10 levels.
+ * Returns a redacted copy of a context value: values of sensitive keys become
+ * `[REDACTED]`, strings go through the text rules, Buffers and typed arrays become
+ * `[Buffer N bytes]`-style summaries, Maps become objects and Sets arrays. At most 50 items
+ * per array or Set, 200 keys per object or Map, 2000 values, 10 levels, 10 000 characters
+ * per string and 100 000 in all; past a limit a marker says what was left out. Cycles
+ * become `[Circular]`. Never throws.
  * @param {unknown} context
  * @param {string} [level]
  * @param {number} [maxDepth] depth limit through arrays (default 3)
  * @param {number} [currentDepth]
  */
 function sanitizeContext(context, level = 'INFO', maxDepth = 3, currentDepth = 0) {
-  if (currentDepth >= maxDepth) return '[Depth-Limited]';
-  if (!context || typeof context !== 'object') return context;
-  return walk(context, level, maxDepth, currentDepth, 0, new Set());
+  return sanitizeContextCounted(context, level, maxDepth, currentDepth).value;
+}
+
+/** sanitizeContext, and the number of values the walk visited (for the tests). */
+function sanitizeContextCounted(context, level = 'INFO', maxDepth = 3, currentDepth = 0) {
+  const budget = new Budget();
+  if (currentDepth >= maxDepth) return { value: '[Depth-Limited]', visited: 0 };
+  if (!context || typeof context !== 'object') return { value: context, visited: 0 };
+  return { value: walk(context, level, maxDepth, currentDepth, 0, new Set(), budget), visited: budget.visited };
 }
 
 const MAX_CUSTOM_PATTERNS = 100;
@@ -393,9 +488,10 @@ Object.defineProperties(module.exports, {
   addCustomSanitizationPattern: { value: addCustomSanitizationPattern },
   clearCustomSanitizationPatterns: { value: clearCustomSanitizationPatterns },
   sanitizeWithCustomPatterns: { value: sanitizeWithCustomPatterns },
-  _redactJs: { value: redactJs },
   _redact: { value: redact },
-  _NATIVE_MIN_LENGTH: { value: NATIVE_MIN_LENGTH },
+  _isSensitiveKey: { value: isSensitiveKey },
+  _splitWords: { value: splitWords },
+  _sanitizeContextCounted: { value: sanitizeContextCounted },
   _redactCacheStats: { value: () => ({ entries: redactCache.size, chars: redactCacheChars }) },
   _applyCustomPatterns: { value: applyCustomPatterns },
 });

@@ -5,6 +5,8 @@ pub mod breaker;
 pub mod cache;
 pub mod clock;
 pub mod fingerprint;
+#[cfg(test)]
+mod fuzz;
 pub mod json;
 pub mod line_memo;
 pub mod rate_limit;

@@ -1,26 +1,22 @@
-//! Secret redaction for log lines and AI prompts.
+//! Secret redaction for log lines, HTTP answers and AI prompts: the one implementation of
+//! the text rules (`rules`) and of the sensitive-key vocabulary (`keys`).
 //!
-//! [`redact`] applies exactly the rules of `lib/policy/redaction.js` (`sanitizeMessage`),
-//! in the same order with the same replacement texts; the JS tests compare both on a
-//! shared corpus. The `regex` crate runs in linear time on any input, so a 1 MB string
-//! or an adversarial one cannot stall a caller.
+//! `lib/policy/redaction.js` calls [`redact`] for every string it redacts (through a cache of
+//! recent results); the AI pipeline calls it for what it puts in a prompt. The `regex` crate
+//! searches in linear time, every rule resumes after the text it looked at, and one
+//! [`RegexSet`] scan tells which rules can match at all, so a 1 MB or adversarial string
+//! cannot stall a caller (docs/redaction.md has the measurements).
 //!
-//! JS and Rust regex dialects differ, so every rule is written in the common subset:
-//! ASCII classes instead of `\w`/`\d`/`\s` (Unicode-aware here, ASCII in JS), ASCII
-//! word boundaries (`(?-u:\b)`), and ASCII-only case folding (`(?i-u:…)`; JS without
-//! the `u` flag never folds non-ASCII letters onto ASCII ones). The JS side anchors some
-//! rules with lookbehinds to stay linear; those anchors never change which text
-//! matches (see the comments in the JS module), so the leftmost-first results agree.
-//!
-//! Every rule is line-local, which [`redact_lines`] relies on: no pattern can match a `\n`
-//! (blanks are `[ \t]`, value classes exclude `\n`, `.` in `\\.` does not match it) except
-//! the `(^|[^A-Za-z0-9_-])` lead of the credential and JWT rules, whose lead may be the `\n`
-//! ending the previous line. That lead is kept in the output, and it plays exactly the part
-//! `^` plays at the start of the line on its own (tried first, at the same text), so the
-//! per-line result is the same. `\b` sees a non-word character both at a `\n` and at the
-//! ends of the text, and no rule can match an empty string. Replacements never add or
-//! remove a `\n`, so every rule maps line i of its input to line i of its output, and so
-//! does the whole chain of rules.
+//! Rules are line-local but one, which [`redact_lines`] relies on: no pattern can match a `\n`
+//! (blanks are `[ \t]`, values stop at the end of the line) except the `(^|[^A-Za-z0-9_-])`
+//! lead of the key-value and JWT rules, whose lead may be the `\n` ending the previous line.
+//! That lead is kept in the output, and it plays exactly the part `^` plays at the start of
+//! the line on its own, so the per-line result is the same. Replacements never add or remove
+//! a `\n`. The exception is a PEM private key, which spans lines: [`redact_lines`] redacts a
+//! text holding `PRIVATE KEY` as a whole.
+
+mod keys;
+mod rules;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -29,94 +25,35 @@ use std::sync::OnceLock;
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::line_memo::LineMemo;
-
-/// Sensitive key names: a `key=value` / `key: value` pair whose key contains one of
-/// these (case-insensitively) has its value redacted.
-const KEYWORDS: &str = "password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|authorization|cvv|cvc|ssn";
-
-enum Replace {
-    Fixed(&'static str),
-    /// Keep capture group 1 and append `[REDACTED]`.
-    Prefix,
-    /// Keep capture group 1 (the character before the match) and append the text.
-    Lead(&'static str),
-    /// `key=value`: keep key and separator; a quoted value keeps its quotes.
-    Credential,
-}
+pub use keys::{is_sensitive_key, split_words};
+use rules::Action;
 
 struct Rule {
     re: Regex,
-    replace: Replace,
+    action: Action,
 }
 
-/// The rules, and all their patterns as one set: a string none of them matches is
-/// returned as it is after one scan. That is exact: if no rule matches the input, the
-/// first rule leaves it unchanged, so the second sees the same input, and so on. Error
-/// messages and stack lines are full of `:` and digit runs, which a substring pre-check
-/// let through to all twelve scans (~1.3 µs for a 40-byte message).
+/// The rules, and all their patterns as one set: one scan of the input tells which rules
+/// can match it, and only those run; a text no rule matches is returned after that one scan
+/// (error messages and stack lines are full of `:` and digits, which a substring pre-check let
+/// through to every rule). After a rule changes the text the set is asked again, so the
+/// result is exactly that of running every rule (`gated_equals_every_rule`).
 fn rules() -> &'static (Option<RegexSet>, Vec<Rule>) {
     static RULES: OnceLock<(Option<RegexSet>, Vec<Rule>)> = OnceLock::new();
     RULES.get_or_init(|| {
-        let specs: Vec<(String, Replace)> = vec![
-            (
-                r"[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,}".into(),
-                Replace::Fixed("[EMAIL-REDACTED]"),
-            ),
-            (
-                r"((?-u:\b)(?i-u:bearer)[ \t]+)[A-Za-z0-9._~+/-]+=*".into(),
-                Replace::Prefix,
-            ),
-            (
-                format!(
-                    r#"((?:^|[^A-Za-z0-9_-])[A-Za-z0-9_-]*(?i-u:{KEYWORDS})[A-Za-z0-9_-]*["']?[ \t]*[:=][ \t]*)("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:(?i-u:bearer|basic)[ \t]+)?[^ \t\r\n\x0B\x0C}}]+)"#
-                ),
-                Replace::Credential,
-            ),
-            (
-                r"(?-u:\b)(?:AKIA|ASIA)[0-9A-Z]{16}(?-u:\b)".into(),
-                Replace::Fixed("[AWS-KEY-REDACTED]"),
-            ),
-            (
-                r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})".into(),
-                Replace::Fixed("[GITHUB-TOKEN-REDACTED]"),
-            ),
-            (
-                r"(?-u:\b)sk-[A-Za-z0-9_-]{20,}".into(),
-                Replace::Fixed("[OPENAI-KEY-REDACTED]"),
-            ),
-            (
-                r"(?-u:\b)AIza[A-Za-z0-9_-]{35}".into(),
-                Replace::Fixed("[GOOGLE-KEY-REDACTED]"),
-            ),
-            (
-                r"(?-u:\b)xox[abprs]-[A-Za-z0-9-]{10,}".into(),
-                Replace::Fixed("[SLACK-TOKEN-REDACTED]"),
-            ),
-            (
-                r"(^|[^A-Za-z0-9_-])eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*".into(),
-                Replace::Lead("[JWT-REDACTED]"),
-            ),
-            (
-                r"(?-u:\b)(?:[0-9]{4}[ -]?[0-9]{6}[ -]?[0-9]{5}|(?:[0-9]{4}[ -]?){3}[0-9]{4})(?-u:\b)".into(),
-                Replace::Fixed("[CARD-REDACTED]"),
-            ),
-            (
-                r"(?-u:\b)[0-9]{3}-?[0-9]{2}-?[0-9]{4}(?-u:\b)".into(),
-                Replace::Fixed("[SSN-REDACTED]"),
-            ),
-            (
-                r"(?:\+1[-. ]?)?(?:\([0-9]{3}\)|(?-u:\b)[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}(?-u:\b)"
-                    .into(),
-                Replace::Fixed("[PHONE-REDACTED]"),
-            ),
-        ];
-        let gate = RegexSetBuilder::new(specs.iter().map(|(src, _)| src))
-            .dfa_size_limit(16 << 20)
+        let specs = rules::specs();
+        let gate = RegexSetBuilder::new(specs.iter().map(|s| &s.pattern))
+            .dfa_size_limit(32 << 20)
             .build()
             .ok();
         let compiled = specs
             .into_iter()
-            .filter_map(|(src, replace)| compile(&src).map(|re| Rule { re, replace }))
+            .filter_map(|s| {
+                compile(&s.pattern).map(|re| Rule {
+                    re,
+                    action: s.action,
+                })
+            })
             .collect();
         // The patterns are constants; `all_rules_compile` below proves they compile.
         (gate, compiled)
@@ -133,92 +70,91 @@ fn compile(src: &str) -> Option<Regex> {
     RegexBuilder::new(src).dfa_size_limit(16 << 20).build().ok()
 }
 
-fn is_key_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
-}
-
-/// Length of the leading character when it is not a key character (the `(^|[^…])` group).
-fn lead_len(m: &str) -> usize {
-    match m.chars().next() {
-        Some(c) if !(c.is_ascii_alphanumeric() || c == '_' || c == '-') => c.len_utf8(),
-        _ => 0,
-    }
-}
-
-/// Writes the replacement of one match. The groups are recovered from the match text,
-/// whose shape the pattern fixes, instead of asking the regex for captures: capture
-/// resolution runs a slower engine per match and cost 30x the search on secret-dense text
-/// when measured.
-fn rewrite(replace: &Replace, m: &str, out: &mut String) {
-    match replace {
-        Replace::Fixed(text) => out.push_str(text),
-        Replace::Prefix => {
-            // `bearer[ \t]+` then the token.
-            let b = m.as_bytes();
-            let mut i = 6;
-            while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
-                i += 1;
+/// One rule over `text`: `None` when it changed nothing.
+fn apply_rule(rule: &Rule, text: &str) -> Option<String> {
+    let mut out: Option<String> = None;
+    // `text[..last]` is in `out`; the search goes on from `pos`.
+    let mut last = 0;
+    let mut pos = 0;
+    while pos <= text.len() {
+        let Some(m) = rule.re.find_at(text, pos) else {
+            break;
+        };
+        let mut piece = String::new();
+        match rules::apply(rule.action, text, m.start(), m.end(), &mut piece) {
+            Some(resume) => {
+                let dst = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                dst.push_str(&text[last..m.start()]);
+                dst.push_str(&piece);
+                last = resume;
+                pos = resume;
             }
-            out.push_str(&m[..i]);
-            out.push_str("[REDACTED]");
+            None => pos = m.end(),
         }
-        Replace::Lead(text) => {
-            out.push_str(&m[..lead_len(m)]);
-            out.push_str(text);
-        }
-        Replace::Credential => {
-            // lead, key run, optional quote, blanks, `:`/`=`, blanks, then the value.
-            let b = m.as_bytes();
-            let mut i = lead_len(m);
-            while i < b.len() && is_key_byte(b[i]) {
-                i += 1;
-            }
-            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
-                i += 1;
-            }
-            while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
-                i += 1;
-            }
-            i += 1;
-            while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
-                i += 1;
-            }
-            let i = i.min(b.len());
-            out.push_str(&m[..i]);
-            match b.get(i) {
-                Some(b'"') => out.push_str("\"[REDACTED]\""),
-                Some(b'\'') => out.push_str("'[REDACTED]'"),
-                _ => out.push_str("[REDACTED]"),
-            }
+        if m.end() == m.start() {
+            // No rule matches an empty string; stay safe if one ever does.
+            pos = text[pos..]
+                .chars()
+                .next()
+                .map_or(text.len() + 1, |c| pos + c.len_utf8());
         }
     }
+    out.map(|mut dst| {
+        dst.push_str(&text[last.min(text.len())..]);
+        dst
+    })
 }
 
-/// Redacts secrets (e-mail addresses, credentials in `key=value` form, bearer tokens,
-/// AWS/GitHub/OpenAI/Google/Slack keys, JWTs, card numbers, SSNs, US phone numbers).
-/// Returns the input borrowed when nothing matched.
+/// Redacts secrets: private keys, credentials in URLs, e-mail addresses, bearer and basic
+/// credentials, values of sensitive keys (`key=value`, `key: value`, JSON, escaped JSON,
+/// XML, query strings), command-line passwords, provider tokens, webhook URLs, JWTs, card
+/// numbers, SSNs and US phone numbers. Returns the input borrowed when nothing matched.
 pub fn redact(input: &str) -> Cow<'_, str> {
     let (gate, rules) = rules();
-    if gate.as_ref().is_some_and(|g| !g.is_match(input)) {
+    let Some(gate) = gate else {
+        return redact_with(rules, input, |_, _| true);
+    };
+    let mut set = gate.matches(input);
+    if !set.matched_any() {
         return Cow::Borrowed(input);
     }
     let mut out = Cow::Borrowed(input);
-    for rule in rules {
-        let text: &str = &out;
-        let mut replaced: Option<String> = None;
-        let mut last = 0;
-        for m in rule.re.find_iter(text) {
-            let dst = replaced.get_or_insert_with(|| String::with_capacity(text.len()));
-            dst.push_str(&text[last..m.start()]);
-            rewrite(&rule.replace, m.as_str(), dst);
-            last = m.end();
+    for (i, rule) in rules.iter().enumerate() {
+        if !set.matched(i) {
+            continue;
         }
-        if let Some(mut dst) = replaced {
-            dst.push_str(&text[last..]);
-            out = Cow::Owned(dst);
+        if let Some(changed) = apply_rule(rule, &out) {
+            out = Cow::Owned(changed);
+            // A replacement can give a later rule a match it did not have (a label next to
+            // digits makes a word boundary): ask the set again about the new text.
+            set = gate.matches(&out);
         }
     }
     out
+}
+
+/// Every rule over `input` in order, those `run` allows.
+fn redact_with<'a>(
+    rules: &[Rule],
+    input: &'a str,
+    run: impl Fn(usize, &str) -> bool,
+) -> Cow<'a, str> {
+    let mut out = Cow::Borrowed(input);
+    for (i, rule) in rules.iter().enumerate() {
+        if !run(i, &out) {
+            continue;
+        }
+        if let Some(changed) = apply_rule(rule, &out) {
+            out = Cow::Owned(changed);
+        }
+    }
+    out
+}
+
+/// Every rule over `input` in order, with no gate (for the tests of the gate).
+#[cfg(test)]
+fn redact_ungated(input: &str) -> Cow<'_, str> {
+    redact_with(&rules().1, input, |_, _| true)
 }
 
 /// Lines longer than this are redacted without the cache: frame lines are ~100 bytes, and a
@@ -307,6 +243,9 @@ thread_local! {
 /// lookup instead of the rule scans. Always equal to `redact(input)` (the rules are
 /// line-local, see the module docs). Returns the input borrowed when nothing matched.
 pub fn redact_lines(input: &str) -> Cow<'_, str> {
+    if input.contains("PRIVATE KEY") {
+        return redact(input);
+    }
     LINE_CACHE.with(|cache| match cache.try_borrow_mut() {
         Ok(mut cache) => cache.redact(input),
         // Not re-entered today (redaction calls nothing back); stay correct if it ever is.
@@ -326,8 +265,16 @@ mod tests {
 
     #[test]
     fn all_rules_compile() {
-        assert_eq!(rule_count(), 12);
-        assert_eq!(rules().0.as_ref().map(RegexSet::len), Some(12));
+        for spec in rules::specs() {
+            assert!(
+                compile(&spec.pattern).is_some(),
+                "rule {} compiles",
+                spec.name
+            );
+        }
+        let n = rules::specs().len();
+        assert_eq!(rule_count(), n);
+        assert_eq!(rules().0.as_ref().map(RegexSet::len), Some(n));
     }
 
     #[test]
@@ -364,7 +311,10 @@ mod tests {
                 "email [EMAIL-REDACTED] token=[REDACTED]",
             ),
             ("12345678901", "12345678901"),
-            ("{password:x,nested:{a:1}}", "{password:[REDACTED]}}"),
+            (
+                "{password:x,nested:{a:1}}",
+                "{password:[REDACTED],nested:{a:1}}",
+            ),
             ("Authorization: Bearer abc.def", "Authorization: [REDACTED]"),
             ("sent Bearer abc.def=", "sent Bearer [REDACTED]"),
             (
@@ -484,6 +434,10 @@ mod tests {
             3 => prop::sample::select(vec![
                 "\n", "\n", "\r", "\r\n", " ", "\t", ":", "=", ": ", "\"", "'", "\\", "}", "-", ".", "/", "(", ")",
                 "password", "Token", "api_key", "secret", "pwd", "cvv", "ssn", "Authorization",
+                "postgres://u:p@h", "://", "-----BEGIN RSA PRIVATE KEY-----", "-----END PRIVATE KEY-----",
+                "<password>", "</password>", "<", ">", "Cookie: ", "Set-Cookie:", "%3D", "\\\"", "&",
+                "sk_live_abcdefghij12", "mysql -pX", " -u a:b", "4111111111111111", "123-45-6789",
+                "API Key", "author", "dXNlcjpwYXNz", "hooks.slack.com/services/T0/B0/abcdefghij",
                 "Bearer ", "bearer\t", "basic ", "a@b.co", "john.doe@example.com", "@",
                 "sk-abcdefghijklmnopqrstuvwx", "sk-", "eyJhbGci", "eyJ", "AKIAABCDEFGHIJKLMNOP",
                 "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "xoxb-1234567890", "AIza",
@@ -500,6 +454,12 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 2048, ..Default::default() })]
+        #[test]
+        fn gated_equals_every_rule(parts in proptest::collection::vec(token(), 0..40)) {
+            let input = parts.concat();
+            proptest::prop_assert_eq!(redact(&input), redact_ungated(&input));
+        }
+
         #[test]
         fn lines_match_whole_string(parts in proptest::collection::vec(token(), 0..40)) {
             let input = parts.concat();
