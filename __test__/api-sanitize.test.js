@@ -16,8 +16,8 @@ const nativeRedact = (s) => {
   return r === null ? s : r;
 };
 
-// Spec §4.1 golden rows. Rows the original left unchanged only because of its keyword gate
-// (marked [QUIRK] in the spec) are now redacted: that is the [REIMPL] choice.
+// Outputs measured on the original. Rows it left unchanged only because of its keyword gate
+// are now redacted, on purpose (docs/api.md, Sanitization).
 const GOLDEN = [
   ['password=hunter2 and more', 'password=[REDACTED] and more'],
   ['my password: hunter2', 'my password: [REDACTED]'],
@@ -71,7 +71,7 @@ test('sanitizeMessage: golden rows (the native rules, through the cache)', () =>
   }
 });
 
-test('sanitizeMessage: non-strings (spec §4.1 step 1)', () => {
+test('sanitizeMessage: non-strings (the first step, as in the original)', () => {
   assert.equal(sanitizeMessage(null), '');
   assert.equal(sanitizeMessage(undefined), '');
   assert.equal(sanitizeMessage(true), 'true');
@@ -99,7 +99,7 @@ test('sanitizeMessage: non-strings (spec §4.1 step 1)', () => {
   assert.equal(sanitizeMessage.length, 1);
 });
 
-test('sanitizeContext: the measured example of spec §4.2, with the email now redacted', () => {
+test('sanitizeContext: the example measured on the original, with the email now redacted', () => {
   const input = {
     password: 'p',
     userPassword: { a: 'b' },

@@ -190,7 +190,7 @@ function typedArrayName(v) {
 const RENDER_MAX_KEYS = 10;
 const RENDER_MAX_LENGTH = 200;
 
-/** Compact `{k:v}` rendering of objects used by sanitizeMessage (spec §4.1 step 1). */
+/** Compact `{k:v}` rendering of objects used by sanitizeMessage (its first step, as in the original). */
 function render(value, depth) {
   const binary = binarySummary(value);
   if (binary !== undefined) return binary;
@@ -480,7 +480,7 @@ function applyCustomPatterns(text) {
   return out;
 }
 
-// The namespace's enumerable keys are exactly the measured two (spec §15.5); the three
+// The namespace's enumerable keys are exactly the two the original has; the three
 // custom-pattern functions (the top-level exports) are reachable but not enumerable, as
 // are the internals used by the tests and the benchmark.
 module.exports = { sanitizeMessage, sanitizeContext };
