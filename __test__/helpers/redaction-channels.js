@@ -56,7 +56,10 @@ async function startChannels() {
   const app = express();
   app.get('/case/:tag', (req, _res, next) => {
     const c = cases.get(req.params.tag);
-    next(Object.assign(new Error(c ? c.message : 'unknown case'), { caseContext: c && c.context }));
+    // A client error that exposes its details: the answer then carries the context (as
+    // `details`) as well as the message, so all three channels see both.
+    const context = c && c.context;
+    next(Object.assign(new Error(c ? c.message : 'unknown case'), { status: 400, expose: true, details: context, caseContext: context }));
   });
   app.use((err, req, res, next) => {
     q.qerrors(err, err.caseContext === undefined ? 'redaction-corpus' : err.caseContext, req, res, next);
