@@ -9,6 +9,7 @@ const qerrors = require('./qerrors');
 const { requestIdOf, DEFAULT_HEADER } = require('./requestId');
 const { publicView, writeAnswer } = require('./answer');
 const { sanitizeMessage } = require('../policy/redaction');
+const { codedError } = require('../policy/errors');
 const { randomUUID } = require('./randomId');
 
 const OPTION_CODE = 'ERR_QERRORS_INVALID_OPTION';
@@ -17,9 +18,7 @@ const KNOWN = new Set(['exposeErrors', 'requestIdHeader', ...HOOKS]);
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 
 function optionError(message) {
-  const err = new TypeError(message);
-  err.code = OPTION_CODE;
-  return err;
+  return codedError(TypeError, OPTION_CODE, message);
 }
 
 /**

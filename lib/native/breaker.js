@@ -30,6 +30,7 @@ const ST_HALF_OPEN = 2;
 
 // Slots of the shared Float64Array, generated from the Rust layout (./contract.js).
 const { breakerSlots } = require('./contract');
+const { codedError } = require('../policy/errors');
 const S_STATE = breakerSlots.STATE;
 const S_TRANSITIONS = breakerSlots.TRANSITIONS;
 const S_FIRES = breakerSlots.FIRES;
@@ -64,17 +65,15 @@ const MAX_TIMER_MS = 2147483647;
 const CODE = 'ERR_QERRORS_INVALID_OPTION';
 
 function optionError(Ctor, message) {
-  const err = new Ctor(message);
-  err.code = CODE;
-  return err;
+  return codedError(Ctor, CODE, message);
 }
 
 /** Marks the errors the breaker itself raises (`CircuitBreaker.isOurError`). */
 const OUR_ERROR = Symbol('qerrors.circuitBreakerError');
 
-function codedError(message, code) {
-  const err = new Error(message);
-  err.code = code;
+/** An error the breaker raises itself, with opossum's codes (`EOPENBREAKER`, `ETIMEDOUT`, …). */
+function ourError(code, message) {
+  const err = codedError(Error, code, message);
   err[OUR_ERROR] = true;
   return err;
 }
@@ -106,16 +105,26 @@ function intOption(o, name, def, min, max) {
 }
 
 /**
- * Checks the options the spec validates (exact messages), then everything else, and
+ * `v <= 0` as the original compared, for the values that comparison can convert without
+ * throwing (a Symbol or an object without a usable valueOf is left to intOption's TypeError).
+ * @param {unknown} v
+ */
+function atMostZero(v) {
+  const t = typeof v;
+  return (v === null || t === 'number' || t === 'string' || t === 'boolean' || t === 'bigint') && v <= 0;
+}
+
+/**
+ * Checks the options the original validates (exact messages), then everything else, and
  * returns the normalized configuration.
  * @param {unknown} operation
  * @param {Record<string, any> | undefined} options
  */
 function normalize(operation, options) {
-  if (!options || options.failureThreshold <= 0) {
+  if (!options || atMostZero(options.failureThreshold)) {
     throw optionError(options && typeof options === 'object' ? RangeError : TypeError, 'failureThreshold must be positive');
   }
-  if (options.recoveryTimeoutMs <= 0) throw optionError(RangeError, 'recoveryTimeoutMs must be positive');
+  if (atMostZero(options.recoveryTimeoutMs)) throw optionError(RangeError, 'recoveryTimeoutMs must be positive');
   if (typeof operation !== 'function') throw optionError(TypeError, 'operation must be a function');
 
   const failureThreshold = intOption(options, 'failureThreshold', 5, 1, 2 ** 32 - 1);
@@ -925,7 +934,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** Closed (the common case): the fast path; otherwise the native side admits. */
   #run(context, args, inner) {
-    if (this.#shutdown) return Promise.reject(codedError('The circuit has been shutdown.', 'ESHUTDOWN'));
+    if (this.#shutdown) return Promise.reject(ourError('ESHUTDOWN', 'The circuit has been shutdown.'));
     if (!this.#enabled) {
       this.#emit('fire', args);
       if (this.#opossum) this.#h.bump(C_FIRES, 1); // opossum counts every fire
@@ -1031,7 +1040,7 @@ class CircuitBreaker extends EventEmitter {
    */
   #runHeld(ticket, start, context, args) {
     if (this.#inUse >= this.#capacity) {
-      const err = codedError('Semaphore locked', 'ESEMLOCKED');
+      const err = ourError('ESEMLOCKED', 'Semaphore locked');
       this.#h.bump(C_SEMAPHORE, 1);
       this.#emit('semaphoreLocked', err, 0);
       return this.#promiseOf(() => this.#failed(ticket, start, err, args));
@@ -1121,7 +1130,7 @@ class CircuitBreaker extends EventEmitter {
   }
 
   #rejected(args) {
-    const err = codedError('Breaker is open', 'EOPENBREAKER');
+    const err = ourError('EOPENBREAKER', 'Breaker is open');
     // When the breaker lets a probe through: the error middleware's Retry-After.
     if (this.#shared[S_STATE] === ST_OPEN) err.retryAfterMs = Math.max(0, this.#shared[S_OPENED_AT] + this.#cfg.resetTimeout - this.#h.now());
     this.#emit('reject', err);
@@ -1207,7 +1216,7 @@ class CircuitBreaker extends EventEmitter {
   }
 
   #timedOut(call) {
-    const err = codedError(`Timed out after ${this.#cfg.timeout}ms`, 'ETIMEDOUT');
+    const err = ourError('ETIMEDOUT', `Timed out after ${this.#cfg.timeout}ms`);
     this.#flush();
     let latency;
     if (call.ticket < 0) {

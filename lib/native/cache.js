@@ -20,20 +20,10 @@ const E_VALUE = 'ERR_QERRORS_CACHE_INVALID_VALUE';
 // an entry whose string is still here the native get returns the slot number instead of
 // copying the value again. At most 256 x 8192 characters stay on the V8 heap.
 const { cacheMemo } = require('./contract');
+const { codedError } = require('../policy/errors');
 const MEMO_SLOTS = cacheMemo.SLOTS;
 const MEMO_MIN = cacheMemo.MIN_UNITS;
 const MEMO_MAX = cacheMemo.MAX_UNITS;
-
-/**
- * @param {new (message: string) => Error} Ctor
- * @param {string} code
- * @param {string} message
- */
-function coded(Ctor, code, message) {
-  const err = new Ctor(message);
-  err.code = code;
-  return err;
-}
 
 // Keys cross to the native side as strings. A string key that does not start with
 // U+0001 crosses as itself (the common case costs one charCodeAt); every other key is
@@ -102,7 +92,7 @@ function isBytes(value) {
 function optionalFunction(options, name) {
   const f = options[name];
   if (f !== undefined && typeof f !== 'function') {
-    throw coded(TypeError, E_OPTION, `options.${name} must be a function`);
+    throw codedError(TypeError, E_OPTION, `options.${name} must be a function`);
   }
   return f;
 }
@@ -182,11 +172,7 @@ class LruCache {
   /** @param {LruCacheOptions} options */
   constructor(options) {
     if (options === null || typeof options !== 'object') {
-      throw coded(
-        TypeError,
-        'ERR_QERRORS_CACHE_UNBOUNDED',
-        'LruCache needs options with max or maxSize, e.g. new LruCache({ max: 1000 })'
-      );
+      throw codedError(TypeError, 'ERR_QERRORS_CACHE_UNBOUNDED', 'LruCache needs options with max or maxSize, e.g. new LruCache({ max: 1000 })');
     }
     this.#sizeCalculation = optionalFunction(options, 'sizeCalculation');
     this.#dispose = optionalFunction(options, 'dispose');
@@ -196,7 +182,7 @@ class LruCache {
     this.#memoMethod = optionalFunction(options, 'memoMethod');
     const json = options.json;
     if (json !== undefined && typeof json !== 'boolean') {
-      throw coded(TypeError, E_OPTION, 'options.json must be a boolean');
+      throw codedError(TypeError, E_OPTION, 'options.json must be a boolean');
     }
     this.#json = json === true;
     const maxEntrySize = options.maxEntrySize;
@@ -204,7 +190,7 @@ class LruCache {
       maxEntrySize !== undefined &&
       !(Number.isSafeInteger(maxEntrySize) && /** @type {number} */ (maxEntrySize) > 0)
     ) {
-      throw coded(TypeError, E_OPTION, 'options.maxEntrySize must be a positive integer');
+      throw codedError(TypeError, E_OPTION, 'options.maxEntrySize must be a positive integer');
     }
     this.#maxEntrySize = maxEntrySize || 0;
     this.#tracking = this.#dispose !== undefined || this.#disposeAfter !== undefined;
@@ -390,7 +376,7 @@ class LruCache {
     let ttl;
     if (options !== undefined) {
       if (options === null || typeof options !== 'object') {
-        throw coded(TypeError, E_OPTION, 'set options must be an object like { ttl }');
+        throw codedError(TypeError, E_OPTION, 'set options must be an object like { ttl }');
       }
       ttl = options.ttl;
       if (options.size !== undefined) size = options.size;
@@ -398,7 +384,7 @@ class LruCache {
     if (this.#inflight.size !== 0) this.#abortFetch(key, 'replaced');
     if (this.#maxEntrySize !== 0) {
       if (size === undefined) {
-        throw coded(TypeError, E_OPTION, 'with maxEntrySize, set needs a size or sizeCalculation');
+        throw codedError(TypeError, E_OPTION, 'with maxEntrySize, set needs a size or sizeCalculation');
       }
       if (size > this.#maxEntrySize) {
         // Too large to store: like an entry over maxSize, the key's old value goes too.
@@ -567,6 +553,7 @@ class LruCache {
    * @param {any} [thisArg]
    */
   forEach(fn, thisArg) {
+    if (typeof fn !== 'function') throw codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', 'LruCache.forEach: the callback must be a function');
     for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
   }
 
@@ -707,7 +694,7 @@ class LruCache {
   memo(key, memoOptions = {}) {
     const mm = this.#memoMethod;
     if (mm === undefined) {
-      throw coded(TypeError, E_OPTION, 'memo() needs a cache created with a memoMethod');
+      throw codedError(TypeError, E_OPTION, 'memo() needs a cache created with a memoMethod');
     }
     const v = this.get(key);
     if (!memoOptions.forceRefresh && v !== undefined) return v;

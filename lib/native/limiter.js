@@ -11,6 +11,7 @@ const { createHash } = require('node:crypto');
 const native = require('./loader');
 const { readSetting } = require('../policy/config');
 const { registerSourceList } = require('../ops/metrics');
+const { codedError, shown } = require('../policy/errors');
 
 /** How often an idle limiter sweeps refilled keys out of its table. */
 const SWEEP_INTERVAL_MS = 1000;
@@ -21,9 +22,9 @@ const CLOCKS = new Set(['coarse', 'precise', 'manual', 'js']);
 /** @param {unknown} clock */
 function clockOf(clock) {
   if (clock !== undefined) {
-    if (typeof clock !== 'string') throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', "clock must be 'coarse', 'precise', 'manual' or 'js'");
+    if (typeof clock !== 'string') throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', "clock must be 'coarse', 'precise', 'manual' or 'js'");
     if (!CLOCKS.has(clock)) {
-      throw coded(RangeError, 'ERR_QERRORS_INVALID_OPTION', `clock must be 'coarse', 'precise', 'manual' or 'js', got ${String(clock)}`);
+      throw codedError(RangeError, 'ERR_QERRORS_INVALID_OPTION', `clock must be 'coarse', 'precise', 'manual' or 'js', got ${shown(clock)}`);
     }
     return clock;
   }
@@ -59,17 +60,6 @@ function followDateNow(n) {
 }
 
 /**
- * @param {new (message: string) => Error} Kind
- * @param {string} code
- * @param {string} message
- */
-function coded(Kind, code, message) {
-  const err = new Kind(message);
-  err.code = code;
-  return err;
-}
-
-/**
  * @param {unknown} options
  * @param {Set<string>} known
  * @param {string} what
@@ -77,7 +67,7 @@ function coded(Kind, code, message) {
 function rejectUnknownOptions(options, known, what) {
   for (const k of Object.keys(options)) {
     if (!known.has(k)) {
-      throw coded(TypeError, 'ERR_QERRORS_UNKNOWN_OPTION', `${what}: unknown option '${k}' (known: ${[...known].join(', ')})`);
+      throw codedError(TypeError, 'ERR_QERRORS_UNKNOWN_OPTION', `${what}: unknown option '${k}' (known: ${[...known].join(', ')})`);
     }
   }
 }
@@ -99,12 +89,12 @@ class RateLimiter {
    */
   constructor(options) {
     if (options === null || typeof options !== 'object') {
-      throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'RateLimiter options must be an object such as { limit: 100, windowMs: 60000 }');
+      throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'RateLimiter options must be an object such as { limit: 100, windowMs: 60000 }');
     }
     rejectUnknownOptions(options, LIMITER_OPTIONS, 'RateLimiter');
     const sweepMs = options.sweepIntervalMs === undefined ? SWEEP_INTERVAL_MS : options.sweepIntervalMs;
     if (typeof sweepMs !== 'number' || !(sweepMs >= 0) || sweepMs > 2147483647) {
-      throw coded(RangeError, 'ERR_QERRORS_INVALID_OPTION', `sweepIntervalMs must be a number of ms from 0 (no timer) to 2147483647, got ${sweepMs}`);
+      throw codedError(RangeError, 'ERR_QERRORS_INVALID_OPTION', `sweepIntervalMs must be a number of ms from 0 (no timer) to 2147483647, got ${shown(sweepMs)}`);
     }
     const clock = clockOf(options.clock);
     this.#n =
@@ -224,7 +214,7 @@ class RateLimiter {
    */
   advanceTime(ms) {
     if (typeof this.#n.advanceTime !== 'function') {
-      throw coded(TypeError, 'ERR_QERRORS_NO_MANUAL_CLOCK', "advanceTime() needs a limiter created with clock: 'manual'");
+      throw codedError(TypeError, 'ERR_QERRORS_NO_MANUAL_CLOCK', "advanceTime() needs a limiter created with clock: 'manual'");
     }
     return this.#n.advanceTime(ms);
   }
@@ -271,7 +261,7 @@ class RateLimiterStore {
   /** @param {{ limit?: number, windowMs?: number, burst?: number, maxKeys?: number, ipv6Subnet?: number | false, clock?: 'coarse' | 'precise' | 'manual' | 'js', sweepIntervalMs?: number }} [options] */
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
-      throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'RateLimiterStore options must be an object');
+      throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'RateLimiterStore options must be an object');
     }
     rejectUnknownOptions(options, STORE_OPTIONS, 'RateLimiterStore');
     // Undefined entries must not override the middleware's values in init().
@@ -298,11 +288,7 @@ class RateLimiterStore {
     const o = options !== null && typeof options === 'object' ? options : {};
     let limit = o.limit ?? DEFAULT_LIMIT;
     if (typeof limit === 'function') {
-      throw coded(
-        TypeError,
-        'ERR_QERRORS_STORE_NEEDS_LIMIT',
-        "RateLimiterStore: this middleware's limit is a function it evaluates per request, and the store decides with a numeric limit; give the store its own { limit }, or use qerrors' rateLimit(), which passes each request's limit to its store"
-      );
+      throw codedError(TypeError, 'ERR_QERRORS_STORE_NEEDS_LIMIT', "RateLimiterStore: this middleware's limit is a function it evaluates per request, and the store decides with a numeric limit; give the store its own { limit }, or use qerrors' rateLimit(), which passes each request's limit to its store");
     }
     // A limit of 0 refuses every request (every hit is over it); the bucket keeps 1 so hits are still counted.
     if (limit === 0) limit = 1;
@@ -350,7 +336,7 @@ class RateLimiterStore {
 
   #counting() {
     if (this.#perRequest) {
-      throw coded(Error, 'ERR_QERRORS_STORE_PER_REQUEST_LIMIT', 'RateLimiterStore: this store serves a limit function of its rateLimit() middleware, so hits are counted only through it');
+      throw codedError(Error, 'ERR_QERRORS_STORE_PER_REQUEST_LIMIT', 'RateLimiterStore: this store serves a limit function of its rateLimit() middleware, so hits are counted only through it');
     }
     return this.#need();
   }
@@ -495,7 +481,7 @@ function ipKeyGenerator(ip, ipv6Subnet = 56) {
   }
   if (ipv6Subnet === false) return ip;
   if (!Number.isInteger(ipv6Subnet) || ipv6Subnet < 1 || ipv6Subnet > 128) {
-    throw coded(RangeError, 'ERR_QERRORS_INVALID_IPV6_SUBNET', `ipKeyGenerator: ipv6Subnet must be false or an integer from 1 to 128, got ${ipv6Subnet}`);
+    throw codedError(RangeError, 'ERR_QERRORS_INVALID_IPV6_SUBNET', `ipKeyGenerator: ipv6Subnet must be false or an integer from 1 to 128, got ${shown(ipv6Subnet)}`);
   }
   const masked = h.map((x, i) => {
     const bits = Math.min(16, Math.max(0, ipv6Subnet - i * 16));
@@ -618,42 +604,42 @@ function trackedLimiterStats() {
  */
 function rateLimit(options = {}) {
   if (options === null || typeof options !== 'object') {
-    throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit(options): options must be an object');
+    throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit(options): options must be an object');
   }
   rejectUnknownOptions(options, MIDDLEWARE_OPTIONS, 'rateLimit');
   const o = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const windowMs = o.windowMs ?? DEFAULT_WINDOW_MS;
   const limit = o.limit ?? o.max ?? DEFAULT_LIMIT;
   if (typeof windowMs !== 'number' || !Number.isInteger(windowMs) || windowMs < 1 || windowMs > 2147483647) {
-    throw coded(typeof windowMs === 'number' ? RangeError : TypeError, 'ERR_QERRORS_INVALID_WINDOW', `rateLimit: windowMs must be an integer from 1 to 2147483647 (about 24.8 days), got ${windowMs}`);
+    throw codedError(typeof windowMs === 'number' ? RangeError : TypeError, 'ERR_QERRORS_INVALID_WINDOW', `rateLimit: windowMs must be an integer from 1 to 2147483647 (about 24.8 days), got ${shown(windowMs)}`);
   }
   if (typeof limit !== 'function' && !validLimit(limit)) {
-    throw coded(typeof limit === 'number' ? RangeError : TypeError, 'ERR_QERRORS_INVALID_LIMIT', `rateLimit: limit must be an integer from 0 (refuse every request) to ${UNITS}, or a function returning one, got ${limit}`);
+    throw codedError(typeof limit === 'number' ? RangeError : TypeError, 'ERR_QERRORS_INVALID_LIMIT', `rateLimit: limit must be an integer from 0 (refuse every request) to ${UNITS}, or a function returning one, got ${shown(limit)}`);
   }
   let standardHeaders = o.standardHeaders ?? false;
   if (standardHeaders === true) standardHeaders = 'draft-6';
   if (standardHeaders !== false && !DRAFTS.has(standardHeaders)) {
-    throw coded(RangeError, 'ERR_QERRORS_HEADERS_DRAFT', `rateLimit: standardHeaders must be false, true, 'draft-6', 'draft-7' or 'draft-8', got ${String(standardHeaders)}`);
+    throw codedError(RangeError, 'ERR_QERRORS_HEADERS_DRAFT', `rateLimit: standardHeaders must be false, true, 'draft-6', 'draft-7' or 'draft-8', got ${shown(standardHeaders)}`);
   }
   const logger = o.logger ?? consoleLogger;
   if (logger === null || typeof logger !== 'object' || typeof logger.error !== 'function' || typeof logger.warn !== 'function') {
-    throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit: logger must have error() and warn() methods');
+    throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit: logger must have error() and warn() methods');
   }
   for (const name of ['keyGenerator', 'handler', 'skip', 'requestWasSuccessful']) {
     if (o[name] !== undefined && typeof o[name] !== 'function') {
-      throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', `rateLimit: ${name} must be a function`);
+      throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', `rateLimit: ${name} must be a function`);
     }
   }
   const ipv6Subnet = o.ipv6Subnet ?? 56;
   if (ipv6Subnet !== false && typeof ipv6Subnet !== 'function' && (!Number.isInteger(ipv6Subnet) || ipv6Subnet < 1 || ipv6Subnet > 128)) {
-    throw coded(RangeError, 'ERR_QERRORS_INVALID_IPV6_SUBNET', `rateLimit: ipv6Subnet must be false or an integer from 1 to 128, got ${ipv6Subnet}`);
+    throw codedError(RangeError, 'ERR_QERRORS_INVALID_IPV6_SUBNET', `rateLimit: ipv6Subnet must be false or an integer from 1 to 128, got ${shown(ipv6Subnet)}`);
   }
 
   let store;
   let nativeStore;
   if (o.store !== undefined) {
     if (o.burst !== undefined || o.maxKeys !== undefined) {
-      throw coded(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit: burst and maxKeys configure the built-in store; set them on your store instead');
+      throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit: burst and maxKeys configure the built-in store; set them on your store instead');
     }
     const s = o.store;
     const ok =
@@ -665,10 +651,10 @@ function rateLimit(options = {}) {
       (s.resetAll === undefined || typeof s.resetAll === 'function') &&
       (s.init === undefined || typeof s.init === 'function');
     if (!ok) {
-      throw coded(TypeError, 'ERR_QERRORS_INVALID_STORE', 'rateLimit: store must implement the express-rate-limit Store interface (increment, decrement, resetKey; optional init, resetAll, get)');
+      throw codedError(TypeError, 'ERR_QERRORS_INVALID_STORE', 'rateLimit: store must implement the express-rate-limit Store interface (increment, decrement, resetKey; optional init, resetAll, get)');
     }
     if (usedStores.has(s)) {
-      throw coded(Error, 'ERR_QERRORS_STORE_REUSE', 'rateLimit: a store instance must not be shared by two rate limiters; create one store per limiter');
+      throw codedError(Error, 'ERR_QERRORS_STORE_REUSE', 'rateLimit: a store instance must not be shared by two rate limiters; create one store per limiter');
     }
     usedStores.add(s);
     store = adaptStore(s);
@@ -760,7 +746,7 @@ function rateLimit(options = {}) {
       const key = await keyGenerator(req, res);
       const reqLimit = typeof cfg.limit === 'function' ? await cfg.limit(req, res) : cfg.limit;
       if (!validLimit(reqLimit)) {
-        throw coded(RangeError, 'ERR_QERRORS_INVALID_LIMIT', `rateLimit: the limit function returned ${reqLimit}; it must return an integer from 0 to ${UNITS}`);
+        throw codedError(RangeError, 'ERR_QERRORS_INVALID_LIMIT', `rateLimit: the limit function returned ${reqLimit}; it must return an integer from 0 to ${UNITS}`);
       }
       let r;
       try {
@@ -885,7 +871,7 @@ function rateLimit(options = {}) {
 
   middleware.resetKey = (key) => store.resetKey(key);
   middleware.getKey = (key) => {
-    if (typeof store.get !== 'function') throw coded(TypeError, 'ERR_QERRORS_STORE_NO_GET', 'rateLimit: this store has no get() method');
+    if (typeof store.get !== 'function') throw codedError(TypeError, 'ERR_QERRORS_STORE_NO_GET', 'rateLimit: this store has no get() method');
     return store.get(key);
   };
   middleware.store = o.store ?? nativeStore;

@@ -8,6 +8,7 @@
 
 const native = require('./loader');
 const { readSetting } = require('../policy/config');
+const { codedError, shown } = require('../policy/errors');
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const DEFAULT_PREFIX = 'qerrors:rl:';
@@ -26,17 +27,6 @@ const MODE_DECREMENT = 2;
 const MODE_GET = 3;
 
 /**
- * @param {string} code
- * @param {string} message
- * @param {ErrorConstructor} [Ctor]
- */
-function coded(code, message, Ctor = Error) {
-  const err = new Ctor(message);
-  err.code = code;
-  return err;
-}
-
-/**
  * @param {unknown} v
  * @param {string} name
  * @param {number} min
@@ -45,10 +35,10 @@ function coded(code, message, Ctor = Error) {
  */
 function intOption(v, name, min, max, code) {
   if (typeof v !== 'number') {
-    throw coded(code, `${name} must be a number, got ${typeof v}`, TypeError);
+    throw codedError(TypeError, code, `${name} must be a number, got ${typeof v}`);
   }
   if (!Number.isInteger(v) || v < min || v > max) {
-    throw coded(code, `${name} must be an integer from ${min} to ${max}, got ${v}`, RangeError);
+    throw codedError(RangeError, code, `${name} must be an integer from ${min} to ${max}, got ${shown(v)}`);
   }
   return v;
 }
@@ -79,23 +69,23 @@ class RedisStore {
   /** @param {RedisStoreOptions} [options] */
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
-      throw coded('ERR_QERRORS_INVALID_OPTION', 'redisStore options must be an object', TypeError);
+      throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'redisStore options must be an object');
     }
     const url = options.url ?? readSetting('QERRORS_REDIS_URL') ?? DEFAULT_URL;
     if (typeof url !== 'string' || url === '') {
-      throw coded('ERR_QERRORS_REDIS_URL', 'url must be a non-empty string such as redis://127.0.0.1:6379', TypeError);
+      throw codedError(TypeError, 'ERR_QERRORS_REDIS_URL', 'url must be a non-empty string such as redis://127.0.0.1:6379');
     }
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     if (typeof prefix !== 'string') {
-      throw coded('ERR_QERRORS_REDIS_PREFIX', 'prefix must be a string', TypeError);
+      throw codedError(TypeError, 'ERR_QERRORS_REDIS_PREFIX', 'prefix must be a string');
     }
     const insurance = options.insurance ?? 'local';
     if (insurance !== 'local' && insurance !== 'open' && insurance !== 'closed') {
-      throw coded('ERR_QERRORS_REDIS_INSURANCE', `insurance must be 'local', 'open' or 'closed', got ${String(insurance)}`, TypeError);
+      throw codedError(TypeError, 'ERR_QERRORS_REDIS_INSURANCE', `insurance must be 'local', 'open' or 'closed', got ${shown(insurance)}`);
     }
     const logger = options.logger ?? console;
     if (!logger || typeof logger.warn !== 'function') {
-      throw coded('ERR_QERRORS_INVALID_OPTION', 'logger must have a warn(message) method', TypeError);
+      throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'logger must have a warn(message) method');
     }
     const timeoutMs = intOption(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeoutMs', 1, 600000, 'ERR_QERRORS_REDIS_TIMEOUT');
     const probeIntervalMs = intOption(
@@ -111,7 +101,7 @@ class RedisStore {
     if (options.limit !== undefined) intOption(options.limit, 'limit', 1, 10000000, 'ERR_QERRORS_INVALID_LIMIT');
     const cluster = options.cluster ?? false;
     if (typeof cluster !== 'boolean') {
-      throw coded('ERR_QERRORS_INVALID_OPTION', 'cluster must be a boolean', TypeError);
+      throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'cluster must be a boolean');
     }
     /** Keys live in Redis, shared: express-rate-limit must not assume per-instance keys. */
     this.localKeys = false;
@@ -160,11 +150,7 @@ class RedisStore {
     const given = typeof options?.limit === 'number' ? options.limit : options?.max;
     const limit = this._given.limit ?? given;
     if (typeof limit !== 'number') {
-      throw coded(
-        'ERR_QERRORS_REDIS_NO_QUOTA',
-        'rateLimit() was given a limit function: pass a numeric limit to redisStore({ limit }) as well',
-        TypeError
-      );
+      throw codedError(TypeError, 'ERR_QERRORS_REDIS_NO_QUOTA', 'rateLimit() was given a limit function: pass a numeric limit to redisStore({ limit }) as well');
     }
     this._setQuota(this._given.windowMs ?? options?.windowMs, limit);
   }
@@ -187,18 +173,18 @@ class RedisStore {
    */
   _call(key, cost, mode) {
     if (this._closed) {
-      return Promise.reject(coded('ERR_QERRORS_REDIS_CLOSED', 'this redisStore was closed'));
+      return Promise.reject(codedError(Error, 'ERR_QERRORS_REDIS_CLOSED', 'this redisStore was closed'));
     }
     if (!this._quota) {
       return Promise.reject(
-        coded('ERR_QERRORS_REDIS_NO_QUOTA', 'set windowMs and limit in redisStore() (or use it through rateLimit()) before checking', TypeError)
+        codedError(TypeError, 'ERR_QERRORS_REDIS_NO_QUOTA', 'set windowMs and limit in redisStore() (or use it through rateLimit()) before checking')
       );
     }
     if (typeof key !== 'string') {
-      return Promise.reject(coded('ERR_QERRORS_INVALID_KEY', `key must be a string, got ${typeof key}`, TypeError));
+      return Promise.reject(codedError(TypeError, 'ERR_QERRORS_INVALID_KEY', `key must be a string, got ${typeof key}`));
     }
     if (key.length > MAX_KEY_CHARS) {
-      return Promise.reject(coded('ERR_QERRORS_INVALID_KEY', `key must be at most ${MAX_KEY_CHARS} characters`, RangeError));
+      return Promise.reject(codedError(RangeError, 'ERR_QERRORS_INVALID_KEY', `key must be at most ${MAX_KEY_CHARS} characters`));
     }
     return new Promise((resolve, reject) => {
       const id = this._nextId;
@@ -230,7 +216,7 @@ class RedisStore {
       this._pending.delete(id);
       const flags = r[o + 1];
       if (flags === NO_QUOTA) {
-        p.reject(coded('ERR_QERRORS_REDIS_NO_QUOTA', 'set windowMs and limit before checking', TypeError));
+        p.reject(codedError(TypeError, 'ERR_QERRORS_REDIS_NO_QUOTA', 'set windowMs and limit before checking'));
         continue;
       }
       const allowed = (flags & ALLOWED) !== 0;
@@ -273,7 +259,7 @@ class RedisStore {
   check(key, cost = 1) {
     if (!Number.isInteger(cost) || cost < 1 || (this._quota && cost > this._quota.limit)) {
       return Promise.reject(
-        coded('ERR_QERRORS_INVALID_COST', `cost must be an integer from 1 to the limit, got ${String(cost)}`, RangeError)
+        codedError(RangeError, 'ERR_QERRORS_INVALID_COST', `cost must be an integer from 1 to the limit, got ${shown(cost)}`)
       );
     }
     return this._call(key, cost, MODE_CHECK);
@@ -312,7 +298,7 @@ class RedisStore {
   _maintenance(promise) {
     return promise.then((r) => {
       if (r.event) this._log(r.event);
-      if (!r.ok) throw coded('ERR_QERRORS_REDIS_UNAVAILABLE', `Redis did not complete the command: ${r.error}`);
+      if (!r.ok) throw codedError(Error, 'ERR_QERRORS_REDIS_UNAVAILABLE', `Redis did not complete the command: ${r.error}`);
       return r.count;
     });
   }
@@ -323,9 +309,9 @@ class RedisStore {
    * @returns {Promise<void>}
    */
   resetKey(key) {
-    if (this._closed) return Promise.reject(coded('ERR_QERRORS_REDIS_CLOSED', 'this redisStore was closed'));
+    if (this._closed) return Promise.reject(codedError(Error, 'ERR_QERRORS_REDIS_CLOSED', 'this redisStore was closed'));
     if (typeof key !== 'string') {
-      return Promise.reject(coded('ERR_QERRORS_INVALID_KEY', `key must be a string, got ${typeof key}`, TypeError));
+      return Promise.reject(codedError(TypeError, 'ERR_QERRORS_INVALID_KEY', `key must be a string, got ${typeof key}`));
     }
     return this._maintenance(this._native.resetKey(key)).then(() => undefined);
   }
@@ -335,7 +321,7 @@ class RedisStore {
    * @returns {Promise<void>}
    */
   resetAll() {
-    if (this._closed) return Promise.reject(coded('ERR_QERRORS_REDIS_CLOSED', 'this redisStore was closed'));
+    if (this._closed) return Promise.reject(codedError(Error, 'ERR_QERRORS_REDIS_CLOSED', 'this redisStore was closed'));
     return this._maintenance(this._native.resetAll()).then(() => undefined);
   }
 

@@ -199,6 +199,9 @@ function number(v) {
  * @returns {string}
  */
 function toPrometheus(snapshot = require('./metrics').getMetrics()) {
+  if (snapshot === null || typeof snapshot !== 'object') {
+    throw codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', 'toPrometheus: the snapshot must be an object from getMetrics()');
+  }
   const lines = [];
   for (const fam of families(snapshot)) {
     lines.push(`# HELP ${fam.name} ${fam.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${fam.name} ${fam.type}`);

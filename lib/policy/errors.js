@@ -21,4 +21,19 @@ function codedError(Ctor, code, message, props) {
   return err;
 }
 
-module.exports = { codedError };
+/**
+ * A value as error messages show it ("got …"), without throwing: a Symbol or an object
+ * without a usable toString (`Object.create(null)`) would make a template literal throw
+ * a TypeError of its own, losing the coded error.
+ * @param {unknown} value
+ */
+function shown(value) {
+  if (typeof value === 'symbol') return value.toString();
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+module.exports = { codedError, shown };

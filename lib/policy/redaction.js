@@ -19,6 +19,7 @@
 
 const util = require('node:util');
 const VOCABULARY = require('./sensitive-keys.json');
+const { codedError } = require('./errors');
 
 /** Replaces every string when the addon cannot be loaded: nothing unredacted gets out. */
 const UNAVAILABLE = '[REDACTION-UNAVAILABLE]';
@@ -435,19 +436,13 @@ const customPatterns = [];
  */
 function addCustomSanitizationPattern(pattern, replacement, description = '') {
   if (!(pattern instanceof RegExp)) {
-    const err = new TypeError('addCustomSanitizationPattern: pattern must be a RegExp');
-    err.code = 'ERR_QERRORS_INVALID_PATTERN';
-    throw err;
+    throw codedError(TypeError, 'ERR_QERRORS_INVALID_PATTERN', 'addCustomSanitizationPattern: pattern must be a RegExp');
   }
   if (typeof replacement !== 'string' && typeof replacement !== 'function') {
-    const err = new TypeError('addCustomSanitizationPattern: replacement must be a string or a function');
-    err.code = 'ERR_QERRORS_INVALID_PATTERN';
-    throw err;
+    throw codedError(TypeError, 'ERR_QERRORS_INVALID_PATTERN', 'addCustomSanitizationPattern: replacement must be a string or a function');
   }
   if (customPatterns.length >= MAX_CUSTOM_PATTERNS) {
-    const err = new RangeError(`addCustomSanitizationPattern: at most ${MAX_CUSTOM_PATTERNS} patterns`);
-    err.code = 'ERR_QERRORS_TOO_MANY_PATTERNS';
-    throw err;
+    throw codedError(RangeError, 'ERR_QERRORS_TOO_MANY_PATTERNS', `addCustomSanitizationPattern: at most ${MAX_CUSTOM_PATTERNS} patterns`);
   }
   customPatterns.push({ pattern, replacement, description: String(description) });
 }
