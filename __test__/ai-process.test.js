@@ -175,19 +175,26 @@ test('offline advice in process: listeners, getAdvice, cache off, clearCache', a
   assert.match(ai.schedule(hostile), /^[0-9a-f]{16}$/);
 });
 
-test('new advice is logged through the qerrors logger when the application uses it', async () => {
+test('new advice is logged through the qerrors logger once qerrors() hands errors over', async () => {
   const logger = require('../lib/logging/logger');
+  const qerrors = require('../lib/handler/qerrors');
   const original = logger.logInfo;
   const lines = [];
   logger.logInfo = async (message, context) => {
-    lines.push([message, context]);
+    if (String(message).startsWith('AI advice')) lines.push([message, context]);
   };
   try {
     ai.configure({ provider: 'offline' });
-    const fp = ai.schedule(new Error('write EPIPE'));
+    // The pipeline used on its own logs nothing: no logger was handed to it.
+    ai._setAdviceLogger(null);
+    ai.schedule(new Error('write EPIPE on its own'));
     await new Promise((r) => setImmediate(r));
+    assert.equal(lines.length, 0);
+    // qerrors() hands the pipeline its logger with the first error.
+    await qerrors(new Error('write EPIPE'), 'advice-log');
+    for (let i = 0; i < 100 && lines.length === 0; i++) await new Promise((r) => setImmediate(r));
     assert.equal(lines.length, 1);
-    assert.equal(lines[0][0], `AI advice for error ${fp}`);
+    assert.match(lines[0][0], /^AI advice for error [0-9a-f]{16}$/);
     assert.equal(lines[0][1].source, 'offline');
     assert.match(lines[0][1].advice, /writing/);
   } finally {

@@ -30,6 +30,8 @@ function getPipeline() {
   if (pipeline === undefined) {
     try {
       pipeline = require('../native/ai');
+      // New advice goes to the same logger as the errors it is about.
+      pipeline._setAdviceLogger(logger);
     } catch (err) {
       pipeline = null;
       console.warn(`qerrors: background AI analysis is unavailable: ${err && err.message}`);

@@ -6,7 +6,6 @@
 // With no API key configured, the built-in offline advisor answers and nothing leaves the
 // process. See docs/ai-pipeline.md.
 
-const path = require('node:path');
 const config = require('../policy/config');
 const { codedError } = require('../policy/errors');
 
@@ -118,20 +117,21 @@ function parseAdvice(text) {
   }
 }
 
-const LOGGER_FILE = path.join(__dirname, '..', 'logging', 'logger.js');
-/** The qerrors logger if the application already loaded it, else null (never loads it). */
-function loadedLogger() {
-  const m = require.cache[LOGGER_FILE];
-  return m && m.loaded ? m.exports : null;
+/** The logger new advice is written to: set by qerrors() when it first hands an error over. */
+let adviceLogger = null;
+/**
+ * Writes new advice through `logger` from now on (qerrors() passes its own logger, so a
+ * process that only uses this module never builds one).
+ * @param {{ logInfo: (message: string, context?: object) => Promise<unknown> } | null} logger
+ */
+function setAdviceLogger(logger) {
+  adviceLogger = logger;
 }
 
-/**
- * Logs new advice through the qerrors logger when the application already uses it (a
- * process that only uses this module never builds a logger).
- */
+/** Logs new advice through the logger qerrors() registered, if any. */
 function logAdvice(advice, fingerprint) {
   try {
-    const logger = loadedLogger();
+    const logger = adviceLogger;
     if (logger && typeof logger.logInfo === 'function') {
       logger.logInfo(`AI advice for error ${fingerprint}`, { fingerprint, source: advice.source, advice: advice.advice }).catch(() => {});
     }
@@ -317,7 +317,7 @@ function schedule(errorLike, context) {
 
 /** New offline advice is only worth returning when someone will see it. */
 function wantNew() {
-  return listeners.size > 0 || loadedLogger() ? WANT_NEW : WANT_NONE;
+  return listeners.size > 0 || adviceLogger ? WANT_NEW : WANT_NONE;
 }
 
 /** schedule()'s handling of a submission's outcome; returns the fingerprint. */
@@ -481,7 +481,7 @@ function peekStats() {
   return pipeline ? stats() : null;
 }
 
-// Internal, for lib/handler/qerrors.js and the queue metrics; not enumerable, so the public
+// Internal, for lib/handler/qerrors.js (intake, the advice logger) and the queue metrics; not enumerable, so the public
 // namespace keeps its keys.
 // (`_peekStats` is configurable so that tests can stand in for a running pipeline.)
-Object.defineProperties(module.exports, { _intake: { value: intake }, _peekStats: { value: peekStats, configurable: true, writable: true } });
+Object.defineProperties(module.exports, { _intake: { value: intake }, _setAdviceLogger: { value: setAdviceLogger }, _peekStats: { value: peekStats, configurable: true, writable: true } });
