@@ -223,8 +223,7 @@ function createSafeAsyncWrapper(options) {
   const target = typeof modulePath === 'string' && modulePath.startsWith('.') ? path.resolve(__dirname, '..', modulePath) : modulePath;
   return async function safeAsyncWrapper(...args) {
     try {
-      const cached = require.cache[target] || require.cache[`${target}.js`];
-      const mod = cached && cached.loaded ? cached.exports : require(target);
+      const mod = require(target);
       const fn = mod === null || mod === undefined ? undefined : mod[functionName];
       if (typeof fn === 'function') return await fn.apply(mod, args);
     } catch (err) {
