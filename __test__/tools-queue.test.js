@@ -20,7 +20,6 @@ function deferred() {
   return { promise, resolve, reject };
 }
 
-/** Temporarily puts a fake sibling module (lib/<name>.js) into the require cache. */
 test('queueManager namespace: 5 members in the original order, arities', () => {
   assert.deepEqual(Object.keys(queue), ['createLimiter', 'getQueueLength', 'getQueueRejectCount', 'startQueueMetrics', 'stopQueueMetrics']);
   for (const k of Object.keys(queue)) assert.equal(queue[k].length, 0, k);
