@@ -38,7 +38,10 @@ function probe(spec, firstError = false) {
     timeout: 20000,
   });
   if (r.status !== 0) throw new Error(`probe ${spec} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop());
+  // The handled error's log lines share stdout (flushed at exit, after the result line).
+  const line = r.stdout.split('\n').find((l) => l.startsWith('{"ms":'));
+  if (!line) throw new Error(`probe ${spec} printed no result: ${r.stdout.slice(0, 500)}`);
+  return JSON.parse(line);
 }
 
 const peers = {
