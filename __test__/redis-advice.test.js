@@ -8,12 +8,12 @@ const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const path = require('node:path');
 
-const { startRedis, redisAvailable, freePort, SKIP_REASON } = require('./redis-server');
+const { startRedis, redisSkip, freePort } = require('./redis-server');
 const { startMock } = require('./helpers/ai-mock');
 
 const root = path.resolve(__dirname, '..');
 const lib = JSON.stringify(path.join(root, 'lib', 'native', 'ai.js'));
-const skip = redisAvailable() ? false : SKIP_REASON;
+const skip = redisSkip();
 
 // The same error in every process: a fixed stack gives one fingerprint.
 const child = `

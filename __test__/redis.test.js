@@ -8,11 +8,11 @@ const { spawn } = require('node:child_process');
 const http = require('node:http');
 const path = require('node:path');
 
-const { startRedis, startCluster, redisAvailable, redisCliAvailable, freePort, SKIP_REASON } = require('./redis-server');
+const { startRedis, startCluster, redisSkip, redisCliSkip, freePort } = require('./redis-server');
 const { redisStore, RedisStore } = require('../lib/native/redis');
 
 const root = path.resolve(__dirname, '..');
-const skip = redisAvailable() ? false : SKIP_REASON;
+const skip = redisSkip();
 const HOUR = 3600000;
 
 /** A logger that records lines instead of printing them. */
@@ -382,7 +382,7 @@ test('neither an idle nor a closed store keeps the process alive', { skip }, asy
   for (const r of [idle, used, closed]) assert.ok(r.ms < 5000, `exited by itself in ${r.ms} ms`);
 });
 
-test('on a Redis Cluster every key is checked on the node owning its slot', { skip: skip || (redisCliAvailable() ? false : 'redis-cli is not installed') }, async (t) => {
+test('on a Redis Cluster every key is checked on the node owning its slot', { skip: redisCliSkip() }, async (t) => {
   const cluster = await startCluster();
   t.after(() => cluster.stop());
   const log = recorder();
