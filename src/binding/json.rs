@@ -171,24 +171,18 @@ mod external {
     use napi::sys;
 
     type Finalize = unsafe extern "C" fn(sys::napi_env, *mut c_void, *mut c_void);
-    pub type CreateLatin1 = unsafe extern "C" fn(
+    /// `node_api_create_external_string_latin1` (`C` = `c_char`) and `..._utf16` (`C` = `u16`).
+    pub type Create<C> = unsafe extern "C" fn(
         sys::napi_env,
-        *const c_char,
+        *const C,
         isize,
         Option<Finalize>,
         *mut c_void,
         *mut sys::napi_value,
         *mut bool,
     ) -> sys::napi_status;
-    pub type CreateUtf16 = unsafe extern "C" fn(
-        sys::napi_env,
-        *const u16,
-        isize,
-        Option<Finalize>,
-        *mut c_void,
-        *mut sys::napi_value,
-        *mut bool,
-    ) -> sys::napi_status;
+    pub type CreateLatin1 = Create<c_char>;
+    pub type CreateUtf16 = Create<u16>;
 
     extern "C" {
         fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
@@ -249,50 +243,40 @@ unsafe extern "C" fn free_boxed_vec<T>(
 
 #[cfg(unix)]
 unsafe fn external_text(env: sys::napi_env, t: JsText) -> Result<sys::napi_value> {
+    match t {
+        JsText::Latin1(v) => hand_over(env, v, external::latin1(), JsText::Latin1),
+        JsText::Utf16(v) => hand_over(env, v, external::utf16(), JsText::Utf16),
+    }
+}
+
+/// Gives `v` to V8 as an external string (V8 frees it through `free_boxed_vec`), or copies
+/// it when this Node lacks the function or refuses the buffer.
+#[cfg(unix)]
+unsafe fn hand_over<T, C>(
+    env: sys::napi_env,
+    v: Vec<T>,
+    create: Option<external::Create<C>>,
+    wrap: fn(Vec<T>) -> JsText,
+) -> Result<sys::napi_value> {
+    let Some(create) = create else {
+        return copy_text(env, &wrap(v));
+    };
+    let (data, len) = (v.as_ptr(), v.len());
+    let hint = Box::into_raw(Box::new(v));
     let mut out = ptr::null_mut();
     let mut copied = false;
-    match t {
-        JsText::Latin1(v) => match external::latin1() {
-            Some(create) => {
-                let (data, len) = (v.as_ptr(), v.len());
-                let hint = Box::into_raw(Box::new(v));
-                let status = create(
-                    env,
-                    data.cast(),
-                    len as isize,
-                    Some(free_boxed_vec::<u8>),
-                    hint.cast(),
-                    &mut out,
-                    &mut copied,
-                );
-                if status != sys::Status::napi_ok {
-                    // On failure the finalizer never runs: take the buffer back.
-                    let v = *Box::from_raw(hint);
-                    return copy_text(env, &JsText::Latin1(v));
-                }
-            }
-            None => return copy_text(env, &JsText::Latin1(v)),
-        },
-        JsText::Utf16(v) => match external::utf16() {
-            Some(create) => {
-                let (data, len) = (v.as_ptr(), v.len());
-                let hint = Box::into_raw(Box::new(v));
-                let status = create(
-                    env,
-                    data,
-                    len as isize,
-                    Some(free_boxed_vec::<u16>),
-                    hint.cast(),
-                    &mut out,
-                    &mut copied,
-                );
-                if status != sys::Status::napi_ok {
-                    let v = *Box::from_raw(hint);
-                    return copy_text(env, &JsText::Utf16(v));
-                }
-            }
-            None => return copy_text(env, &JsText::Utf16(v)),
-        },
+    let status = create(
+        env,
+        data.cast(),
+        len as isize,
+        Some(free_boxed_vec::<T>),
+        hint.cast(),
+        &mut out,
+        &mut copied,
+    );
+    if status != sys::Status::napi_ok {
+        // On failure the finalizer never runs: take the buffer back.
+        return copy_text(env, &wrap(*Box::from_raw(hint)));
     }
     Ok(out)
 }
