@@ -1,7 +1,7 @@
 'use strict';
 
 // The circuit breaker of the qerrors API: a thin JS class over the native
-// state machine (src/core/breaker.rs). The class keeps what JS must keep (subclassing,
+// state machine (src/core/breaker/). The class keeps what JS must keep (subclassing,
 // `this`, promises, events, timers); Rust keeps the rules, the window and the stats.
 //
 // The boundary, per call (a raw N-API call costs ~100 ns inside promise code here):
@@ -17,9 +17,13 @@
 
 const { EventEmitter } = require('node:events');
 const { randomUUID } = require('node:crypto');
-const native = require('./loader');
-const { Status, seed: seedStatus, windowOf } = require('./breakerStatus');
-const { MemoryCache } = require('./breakerCache');
+const native = require('../loader');
+const { breakerSlots } = require('../contract');
+const { Status, seed: seedStatus } = require('./status');
+const { optionError, ourError, isOurError } = require('./errors');
+const { normalize, normalizeOpossum, MAX_TIMER_MS } = require('./options');
+const { clockView, readClock } = require('./clock');
+const { CallQueue, PendingCall, captured, capture } = require('./timeouts');
 
 /** @type {{ CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' }} */
 const CircuitState = { CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' };
@@ -28,9 +32,7 @@ const STATE_NAMES = [CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_O
 const ST_OPEN = 1;
 const ST_HALF_OPEN = 2;
 
-// Slots of the shared Float64Array, generated from the Rust layout (./contract.js).
-const { breakerSlots } = require('./contract');
-const { codedError } = require('../policy/errors');
+// Slots of the shared Float64Array, generated from the Rust layout (../contract.js).
 const S_STATE = breakerSlots.STATE;
 const S_TRANSITIONS = breakerSlots.TRANSITIONS;
 const S_FIRES = breakerSlots.FIRES;
@@ -43,287 +45,13 @@ const S_OPENED_AT = breakerSlots.OPENED_AT_MS;
 
 const BATCH = 256; // size of the native batch buffer
 
-/** @type {Float64Array | undefined} the shared clock, created by the first breaker */
-let sharedClock;
-
-/**
- * The shared clock's layout (src/binding/breaker.rs): [0] ms, [1] 1 while its ticker
- * runs, [2] set on use (the ticker parks after ~100 ms without use). A fake clock gets
- * the same shape, always awake, so the hot path reads both kinds alike.
- */
-function fakeClockView(clock) {
-  return {
-    get 0() {
-      return clock.now();
-    },
-    1: 1,
-    2: 0,
-  };
-}
-
-const MAX_TIMER_MS = 2147483647;
-const CODE = 'ERR_QERRORS_INVALID_OPTION';
-
-function optionError(Ctor, message) {
-  return codedError(Ctor, CODE, message);
-}
-
-/** Marks the errors the breaker itself raises (`CircuitBreaker.isOurError`). */
-const OUR_ERROR = Symbol('qerrors.circuitBreakerError');
-
-/** An error the breaker raises itself, with opossum's codes (`EOPENBREAKER`, `ETIMEDOUT`, …). */
-function ourError(code, message) {
-  const err = codedError(Error, code, message);
-  err[OUR_ERROR] = true;
-  return err;
-}
-
-// Indices of the native window counters (src/core/breaker.rs, `Counter::ALL`).
+// Indices of the native window counters (src/core/breaker/, `Counter::ALL`).
 const C_FIRES = 0;
 const C_CACHE_HITS = 6;
 const C_CACHE_MISSES = 7;
 const C_COALESCE_HITS = 8;
 const C_COALESCE_MISSES = 9;
 const C_SEMAPHORE = 10;
-
-/**
- * Reads an optional integer option.
- * @param {object} o
- * @param {string} name
- * @param {number} def
- * @param {number} min
- * @param {number} max
- */
-function intOption(o, name, def, min, max) {
-  const v = o[name];
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || Number.isNaN(v)) throw optionError(TypeError, `${name} must be a number`);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw optionError(RangeError, `${name} must be an integer between ${min} and ${max}`);
-  }
-  return v;
-}
-
-/**
- * `v <= 0` as the original compared, for the values that comparison can convert without
- * throwing (a Symbol or an object without a usable valueOf is left to intOption's TypeError).
- * @param {unknown} v
- */
-function atMostZero(v) {
-  const t = typeof v;
-  return (v === null || t === 'number' || t === 'string' || t === 'boolean' || t === 'bigint') && v <= 0;
-}
-
-/**
- * Checks the options the original validates (exact messages), then everything else, and
- * returns the normalized configuration.
- * @param {unknown} operation
- * @param {Record<string, any> | undefined} options
- */
-function normalize(operation, options) {
-  if (!options || atMostZero(options.failureThreshold)) {
-    throw optionError(options && typeof options === 'object' ? RangeError : TypeError, 'failureThreshold must be positive');
-  }
-  if (atMostZero(options.recoveryTimeoutMs)) throw optionError(RangeError, 'recoveryTimeoutMs must be positive');
-  if (typeof operation !== 'function') throw optionError(TypeError, 'operation must be a function');
-
-  const failureThreshold = intOption(options, 'failureThreshold', 5, 1, 2 ** 32 - 1);
-  const recovery = intOption(options, 'recoveryTimeoutMs', 30000, 1, MAX_TIMER_MS);
-  const monitoring = intOption(options, 'monitoringPeriodMs', 60000, 1, MAX_TIMER_MS);
-  const timeoutMs = options.timeoutMs === false ? false : intOption(options, 'timeoutMs', 0, 0, MAX_TIMER_MS);
-  let timeout = timeoutMs === false ? 0 : timeoutMs || 10000;
-  if (options.timeout !== undefined) {
-    timeout = options.timeout === false ? 0 : intOption(options, 'timeout', 0, 0, MAX_TIMER_MS);
-  }
-  const pct = options.errorThresholdPercentage;
-  if (pct !== undefined && pct !== false && (typeof pct !== 'number' || !(pct >= 0 && pct <= 100))) {
-    throw optionError(typeof pct === 'number' ? RangeError : TypeError, 'errorThresholdPercentage must be a number from 0 to 100, or false to disable');
-  }
-  for (const name of ['fallback', 'errorFilter']) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw optionError(TypeError, `${name} must be a function`);
-    }
-  }
-  if (options.enabled !== undefined && typeof options.enabled !== 'boolean') throw optionError(TypeError, 'enabled must be a boolean');
-  if (options.log !== undefined && typeof options.log !== 'boolean') throw optionError(TypeError, 'log must be a boolean');
-  if (options.clock !== undefined && !(options.clock instanceof native.CircuitBreakerFakeClock)) {
-    throw optionError(TypeError, 'clock must be a CircuitBreakerFakeClock');
-  }
-  const resetTimeout = intOption(options, 'resetTimeout', recovery, 1, MAX_TIMER_MS);
-  const rollingCountTimeout = intOption(options, 'rollingCountTimeout', monitoring, 1, MAX_TIMER_MS);
-  const rollingCountBuckets = intOption(options, 'rollingCountBuckets', 10, 1, 1000);
-  if (rollingCountBuckets > rollingCountTimeout) {
-    throw optionError(RangeError, 'rollingCountBuckets must not exceed rollingCountTimeout (ms)');
-  }
-  return {
-    timeout,
-    fallback: options.fallback,
-    errorFilter: options.errorFilter,
-    enabled: options.enabled !== false,
-    log: options.log !== false,
-    clock: options.clock,
-    resetTimeout,
-    bucketMs: Math.ceil(rollingCountTimeout / rollingCountBuckets),
-    native: {
-      failureThreshold,
-      resetTimeout,
-      rollingCountTimeout,
-      rollingCountBuckets,
-      errorThresholdPercentage: pct === undefined ? 50 : pct,
-      volumeThreshold: intOption(options, 'volumeThreshold', Math.max(10, failureThreshold), 0, 2 ** 32 - 1),
-      halfOpenMaxProbes: intOption(options, 'halfOpenMaxProbes', 1, 1, 2 ** 32 - 1),
-    },
-  };
-}
-
-const MAX_FAILURES_DEPRECATION = 'options.maxFailures is deprecated. Please use options.errorThresholdPercentage';
-
-/**
- * opossum's `(action, options)` form: opossum's defaults filled into a copy of the
- * options (`breaker.options`), opossum's tolerance (0 for the window sizes means the
- * default) and its rule: open when more than `errorThresholdPercentage` % of the fires in
- * the window failed, once `volumeThreshold` fires were seen; no consecutive-failure rule.
- * A `fallback` key is ignored, as opossum does: use `breaker.fallback(fn)`.
- * @param {unknown} action
- * @param {Record<string, any> | undefined} given
- */
-function normalizeOpossum(action, given) {
-  if (!action) {
-    throw optionError(TypeError, 'No action provided. Cannot construct a CircuitBreaker without an invocable action.');
-  }
-  if (given !== undefined && (given === null || typeof given !== 'object')) throw optionError(TypeError, 'options must be an object');
-  const o = { ...given };
-  o.timeout = o.timeout ?? 10000;
-  o.resetTimeout = o.resetTimeout ?? 30000;
-  o.errorThresholdPercentage = o.errorThresholdPercentage ?? 50;
-  o.rollingCountTimeout = o.rollingCountTimeout ?? 10000;
-  o.rollingCountBuckets = o.rollingCountBuckets ?? 10;
-  o.rollingPercentilesEnabled = o.rollingPercentilesEnabled !== false;
-  o.capacity = Number.isInteger(o.capacity) ? o.capacity : Number.MAX_SAFE_INTEGER;
-  o.cacheTTL = o.cacheTTL ?? 0;
-  o.cacheGetKey = o.cacheGetKey ?? ((...args) => JSON.stringify(args));
-  o.enableSnapshots = o.enableSnapshots !== false;
-  o.coalesce = Boolean(o.coalesce);
-  o.coalesceTTL = o.coalesceTTL ?? o.timeout;
-  o.coalesceResetOn = Array.isArray(o.coalesceResetOn) ? o.coalesceResetOn.filter((e) => e === 'error' || e === 'success' || e === 'timeout') : [];
-  if (o.cache) {
-    if (o.cacheTransport === undefined) o.cacheTransport = new MemoryCache(o.cacheSize);
-    else if (!o.cacheTransport || typeof o.cacheTransport !== 'object' || !o.cacheTransport.get || !o.cacheTransport.set || !o.cacheTransport.flush) {
-      throw optionError(TypeError, 'options.cacheTransport should be an object with `get`, `set` and `flush` methods');
-    }
-  }
-  if (o.coalesce) o.coalesceCache = new MemoryCache(o.coalesceSize);
-  if (o.autoRenewAbortController && !o.abortController) o.abortController = new AbortController();
-  if (o.abortController && typeof o.abortController.abort !== 'function') {
-    throw optionError(TypeError, 'AbortController does not contain `abort()` method');
-  }
-  if (o.errorFilter !== undefined && typeof o.errorFilter !== 'function') throw optionError(TypeError, 'errorFilter must be a function');
-  if (o.clock !== undefined && !(o.clock instanceof native.CircuitBreakerFakeClock)) {
-    throw optionError(TypeError, 'clock must be a CircuitBreakerFakeClock');
-  }
-  const pct = o.errorThresholdPercentage;
-  if (pct !== false && (typeof pct !== 'number' || !(pct >= 0 && pct <= 100))) {
-    throw optionError(typeof pct === 'number' ? RangeError : TypeError, 'errorThresholdPercentage must be a number from 0 to 100, or false to disable');
-  }
-  if (o.maxFailures) console.error(MAX_FAILURES_DEPRECATION);
-  const win = windowOf(o);
-  const rollingCountTimeout = intOption(win, 'rollingCountTimeout', 10000, 1, MAX_TIMER_MS);
-  const rollingCountBuckets = intOption(win, 'rollingCountBuckets', 10, 1, 1000);
-  if (rollingCountBuckets > rollingCountTimeout) {
-    throw optionError(RangeError, 'rollingCountBuckets must not exceed rollingCountTimeout (ms)');
-  }
-  const timeout = o.timeout === false ? 0 : intOption(o, 'timeout', 0, 0, MAX_TIMER_MS);
-  const resetTimeout = intOption(o, 'resetTimeout', 30000, 0, MAX_TIMER_MS);
-  const warmUp = o.allowWarmUp === true || (o.state && o.state.warmUp === true);
-  return {
-    opossum: true,
-    options: o,
-    timeout,
-    fallback: undefined,
-    errorFilter: o.errorFilter,
-    enabled: o.enabled !== false,
-    log: false,
-    clock: o.clock,
-    resetTimeout,
-    bucketMs: Math.ceil(rollingCountTimeout / rollingCountBuckets),
-    native: {
-      failureThreshold: 0,
-      resetTimeout,
-      rollingCountTimeout,
-      rollingCountBuckets,
-      errorThresholdPercentage: pct,
-      volumeThreshold: Number.isInteger(o.volumeThreshold) && o.volumeThreshold >= 0 ? o.volumeThreshold : 0,
-      halfOpenMaxProbes: 1,
-      windowRule: true,
-      manualRotation: Boolean(o.rotateBucketController),
-      warmUp: warmUp ? rollingCountTimeout : 0,
-    },
-  };
-}
-
-/** FIFO of in-flight timed calls: a ring buffer, so steady traffic allocates nothing. */
-class CallQueue {
-  constructor() {
-    this.items = new Array(16).fill(undefined);
-    this.head = 0;
-    this.size = 0;
-  }
-
-  push(call) {
-    if (this.size === this.items.length) this.#resize(this.items.length * 2, false);
-    this.items[(this.head + this.size) & (this.items.length - 1)] = call;
-    this.size++;
-  }
-
-  peek() {
-    return this.items[this.head];
-  }
-
-  shift() {
-    this.items[this.head] = undefined;
-    this.head = (this.head + 1) & (this.items.length - 1);
-    this.size--;
-  }
-
-  /** Drops settled calls stuck behind a slow one. */
-  compact() {
-    this.#resize(this.items.length, true);
-  }
-
-  #resize(capacity, liveOnly) {
-    const next = new Array(capacity).fill(undefined);
-    let n = 0;
-    for (let i = 0; i < this.size; i++) {
-      const call = this.items[(this.head + i) & (this.items.length - 1)];
-      if (!liveOnly || !call.done) next[n++] = call;
-    }
-    this.items = next;
-    this.head = 0;
-    this.size = n;
-  }
-}
-
-/** `new Promise(capture)` hands its resolvers over here: no closure per call. */
-const captured = { resolve: null, reject: null };
-function capture(resolve, reject) {
-  captured.resolve = resolve;
-  captured.reject = reject;
-}
-
-/** One in-flight call with a timeout: settled once, by its result or by the timer. */
-class PendingCall {
-  constructor(ticket, start, args, resolve, reject) {
-    this.ticket = ticket; // -1 for a call admitted on the closed fast path
-    this.start = start;
-    this.deadline = 0;
-    this.args = args;
-    this.resolve = resolve;
-    this.reject = reject;
-    this.done = false;
-    this.queued = false; // waits in the timeout queue
-    this.held = false; // holds a unit of `capacity`
-  }
-}
 
 /**
  * A circuit breaker, in two forms (docs/circuit-breaker.md):
@@ -375,18 +103,17 @@ class CircuitBreaker extends EventEmitter {
     const spec = typeof serviceName === 'string' || arguments.length > 2;
     const cfg = spec ? normalize(operation, options) : normalizeOpossum(operation, serviceName);
     super();
-    // EventEmitter's bookkeeping stays out of Object.keys: the spec lists the own
-    // instance properties as operation, serviceName, options, breaker, metrics.
-    for (const key of ['_events', '_eventsCount', '_maxListeners']) {
-      if (Object.prototype.hasOwnProperty.call(this, key)) Object.defineProperty(this, key, { enumerable: false });
-    }
+    // The spec lists the own enumerable properties as operation, serviceName, options,
+    // breaker, metrics. Whatever EventEmitter's constructor put on the instance (its
+    // listener bookkeeping, under names Node does not document) is made non-enumerable,
+    // without naming it; assignments EventEmitter makes later keep that attribute.
+    for (const key of Object.keys(this)) Object.defineProperty(this, key, { enumerable: false });
     this.#cfg = cfg;
     this.#enabled = cfg.enabled;
     this.#h = native.createCircuitBreakerHandle(cfg.native, cfg.clock);
     this.#shared = this.#h.shared;
     this.#batch = this.#h.batch;
-    if (cfg.clock) this.#clock = fakeClockView(cfg.clock);
-    else this.#clock = sharedClock ??= native.circuitBreakerClock();
+    this.#clock = clockView(cfg.clock);
     if (cfg.opossum) {
       const o = cfg.options;
       this.#opossum = true;
@@ -464,7 +191,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** True for the errors the breaker raises itself (open, timeout, shutdown, capacity). */
   static isOurError(error) {
-    return Boolean(error !== null && (typeof error === 'object' || typeof error === 'function') && error[OUR_ERROR]);
+    return isOurError(error);
   }
 
   /** A standalone opossum `Status` (e.g. restored stats), to pass as the `status` option. */
@@ -910,7 +637,7 @@ class CircuitBreaker extends EventEmitter {
     if (!this.#cfg.log) return;
     try {
       // Through the logger too (files, or the only output with QERRORS_LOG_FORMAT=json).
-      if (!require('../logging/logger')._logBreakerEvent(level, this.name, text)) console[level](`[CircuitBreaker] ${this.name}: ${text}`);
+      if (!require('../../logging/logger')._logBreakerEvent(level, this.name, text)) console[level](`[CircuitBreaker] ${this.name}: ${text}`);
     } catch {
       // A broken console must not break the breaker.
     }
@@ -918,10 +645,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** Milliseconds from the shared clock, waking its ticker if it parked. */
   #time() {
-    const c = this.#clock;
-    if (c[1] !== 1) native.circuitBreakerClockWake();
-    c[2] = 1;
-    return c[0];
+    return readClock(this.#clock);
   }
 
   /** Records the queued fast-path successes (one native call). */
@@ -1028,7 +752,7 @@ class CircuitBreaker extends EventEmitter {
         forget('success');
         if (o.cache) o.cacheTransport.set(key, Promise.resolve(value), o.cacheTTL > 0 ? Date.now() + o.cacheTTL : 0);
       },
-      (err) => forget(CircuitBreaker.isOurError(err) && err.code === 'ETIMEDOUT' ? 'timeout' : 'error')
+      (err) => forget(isOurError(err) && err.code === 'ETIMEDOUT' ? 'timeout' : 'error')
     );
     return call;
   }
@@ -1237,25 +961,4 @@ class CircuitBreaker extends EventEmitter {
   }
 }
 
-/**
- * `new CircuitBreaker(operation, serviceName, options)` with the spec's defaults merged
- * under `overrides`; `instance.options` is the merged object.
- * @param {(...args: any[]) => any} operation
- * @param {string} serviceName
- * @param {Record<string, any>} [overrides]
- */
-function createCircuitBreaker(operation, serviceName, overrides = {}) {
-  const options = { failureThreshold: 5, recoveryTimeoutMs: 30000, monitoringPeriodMs: 60000, timeoutMs: 10000, ...overrides };
-  return new CircuitBreaker(operation, serviceName, options);
-}
-
-// The original's circuitBreaker namespace names the class `CircuitBreakerWrapper`; the top-level
-// export and `require('qerrors/native')` name it `CircuitBreaker`, kept here as a
-// non-enumerable alias so Object.keys matches the namespace.
-// opossum's `Status` and default cache transport, reachable from the class for code that
-// names them (`require('opossum/lib/status')` in opossum).
-Object.defineProperty(CircuitBreaker, 'Status', { value: Status, enumerable: false });
-Object.defineProperty(CircuitBreaker, 'MemoryCache', { value: MemoryCache, enumerable: false });
-
-module.exports = { CircuitBreakerWrapper: CircuitBreaker, CircuitState, createCircuitBreaker };
-Object.defineProperty(module.exports, 'CircuitBreaker', { value: CircuitBreaker, enumerable: false, writable: true, configurable: true });
+module.exports = { CircuitBreaker, CircuitState };
