@@ -63,6 +63,33 @@ test('a call over the timeout rejects with ETIMEDOUT; its late result is ignored
   b.shutdown();
 });
 
+test('call records are reused, and a timed-out call\'s late result never reaches a later call', async (t) => {
+  const { advance, clock } = timeline(t);
+  const b = new CircuitBreaker((ms, v) => after(ms, v), 'reuse', { timeout: 100, log: false, clock });
+  const state = (p) => {
+    const s = { value: undefined, err: undefined };
+    p.then((v) => (s.value = v), (e) => (s.err = e));
+    return s;
+  };
+  const a = state(b.fire(10, 'a'));
+  await advance(10);
+  assert.equal(a.value, 'a');
+  const late = state(b.fire(150, 'b')); // takes a's record, then times out
+  await advance(100);
+  assert.equal(late.err && late.err.code, 'ETIMEDOUT');
+  const c = state(b.fire(80, 'c'));
+  await advance(50); // b's result arrives now: it must settle nothing
+  assert.deepEqual([c.value, c.err], [undefined, undefined]);
+  await advance(30);
+  assert.equal(c.value, 'c');
+  const d = state(b.fire(5, 'd')); // takes c's record
+  await advance(5);
+  assert.equal(d.value, 'd');
+  const s = b.stats;
+  assert.deepEqual([s.fires, s.successes, s.failures, s.timeouts], [4, 3, 1, 1]);
+  b.shutdown();
+});
+
 test('timeouts count as failures: consecutive timeouts open the breaker; fallback serves them', async (t) => {
   const { advance, clock } = timeline(t);
   const b = new CircuitBreaker(() => after(1000, 'never in time'), 'slow', {

@@ -8,7 +8,8 @@
 // Part 1, overhead: an already-resolved async function wrapped by each breaker (closed),
 // called sequentially (await each) and 1000 at a time (Promise.all per batch). Rounds
 // alternate the candidates; the added time per call is candidate minus the bare call of
-// the same round. Decisions are checked: every call must resolve with its argument and
+// the same round. A floor row adds one empty raw N-API call (`noop`) to the bare call:
+// the distance of each breaker to it is reported. Decisions are checked: every call must resolve with its argument and
 // each breaker must count exactly the calls made.
 //
 // Part 2, failure patterns under a fake clock (native fake clock + mocked setTimeout):
@@ -70,8 +71,15 @@ async function overhead() {
   // The same class in opossum's (action, options) form: opossum's defaults and rule.
   const qoDefault = new CircuitBreaker(action);
   const qoNoTimeout = new CircuitBreaker(action, { timeout: false });
+  // The floor: one empty raw N-API call (the handle's `noop`, with the same argument),
+  // the least any design that crossed into Rust per call could cost.
+  const floorHandle = native.createCircuitBreakerHandle({});
   const candidates = {
     'bare call': action,
+    'floor: one empty raw N-API call': (x) => {
+      floorHandle.noop(x);
+      return action(x);
+    },
     'opossum default (timeout 10 s)': (x) => opDefault.fire(x),
     'opossum timeout: false': (x) => opNoTimeout.fire(x),
     'qerrors default (timeoutMs 10 s)': (x) => qDefault.fire(x),
@@ -139,7 +147,13 @@ async function overhead() {
       `\nadded-time ratio qerrors/opossum (CPU): default ${r1.toFixed(2)}, timeout disabled ${r2.toFixed(2)} ` +
         `(target <= 0.25: ${r1 <= 0.25 ? 'met' : 'NOT met'} / ${r2 <= 0.25 ? 'met' : 'NOT met'}); ` +
         `wall: ${ratio(addedWall, q1, o1).toFixed(2)} / ${ratio(addedWall, q2, o2).toFixed(2)}; ` +
-        `opossum's form: ${r3.toFixed(2)} / ${r4.toFixed(2)}\n`
+        `opossum's form: ${r3.toFixed(2)} / ${r4.toFixed(2)}`
+    );
+    const floor = median(added['floor: one empty raw N-API call']);
+    console.log(
+      `distance to the floor (added time / one empty raw N-API call's added time, CPU): ` +
+        `qerrors default ${(median(added[q1]) / floor).toFixed(2)}x, timeout disabled ${(median(added[q2]) / floor).toFixed(2)}x, ` +
+        `opossum's form ${(median(added["qerrors in opossum's form (timeout 10 s)"]) / floor).toFixed(2)}x; opossum default ${(median(added[o1]) / floor).toFixed(2)}x\n`
     );
   }
   for (const b of [opDefault, opNoTimeout, qDefault, qNoTimeout, qoDefault, qoNoTimeout]) b.shutdown();

@@ -13,7 +13,7 @@
 //!   one bucket, 0 the newest; 0 when there is none), `bucketCount()`, `rotate()` (moves
 //!   the window one bucket), `bump(counter, n)` (adds to a window counter, `Counter`
 //!   order), `seed()` (adds the first 11 numbers of `batch` to the newest bucket),
-//!   `warmUp()` (1 during the warm-up);
+//!   `warmUp()` (1 during the warm-up), `noop(x)` (does nothing: the benchmark's floor);
 //! - `shared`: a `Float64Array` over the breaker's [`Published`] slots, updated by Rust,
 //!   so JS reads the state, the transition count and the cumulative counters without a
 //!   call; `batch`: a `Float64Array(256)` JS fills with latencies before `flush`.
@@ -211,6 +211,7 @@ pub fn create_circuit_breaker_handle<'env>(
             ("bucket", bucket),
             ("bucketCount", bucket_count),
             ("warmUp", warm_up),
+            ("noop", noop),
         ],
     )?;
     // SAFETY: both buffers point into memory boxed inside the handle; each buffer's
@@ -380,6 +381,14 @@ raw_method!(seed, 0, |env, _a, h: &Handle| {
     h.core.seed(&counts);
     raw::undefined(env)
 });
+
+raw_method!(
+    /// `noop(x)`: does nothing. The floor of a raw call (argument fetch and handle lookup
+    /// included) that benchmark/circuit-breaker.js measures `fire` against.
+    noop,
+    1,
+    |env, _a, _h: &Handle| raw::undefined(env)
+);
 
 raw_method!(
     /// `bump(counter, n)`: adds `n` (default 1) to the window counter of that index

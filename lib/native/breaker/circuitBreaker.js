@@ -23,7 +23,7 @@ const { Status, seed: seedStatus } = require('./status');
 const { optionError, ourError, isOurError } = require('./errors');
 const { normalize, normalizeOpossum, MAX_TIMER_MS } = require('./options');
 const { clockView, readClock } = require('./clock');
-const { CallQueue, PendingCall, captured, capture } = require('./timeouts');
+const { CallQueue } = require('./timeouts');
 
 /** @type {{ CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' }} */
 const CircuitState = { CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' };
@@ -71,9 +71,8 @@ class CircuitBreaker extends EventEmitter {
   #enabled;
   #shutdown = false;
   #resetTimer = null;
-  #timeoutTimer = null;
-  #pending = new CallQueue();
-  #inflight = 0;
+  /** @type {CallQueue} in-flight timed (or capacity-holding) calls */
+  #calls;
   #warned = false;
   /** @type {{ 0: number, 1: number, 2: number }} */
   #clock;
@@ -114,6 +113,13 @@ class CircuitBreaker extends EventEmitter {
     this.#shared = this.#h.shared;
     this.#batch = this.#h.batch;
     this.#clock = clockView(cfg.clock);
+    this.#calls = new CallQueue(cfg.timeout, Boolean(cfg.opossum), () => this.#time(), {
+      settled: (call, value, ok) => (ok ? this.#succeeded(call.ticket, call.start, value) : this.#failed(call.ticket, call.start, value, call.args)),
+      expired: (call) => this.#timedOut(call),
+      released: () => {
+        this.#inUse--;
+      },
+    });
     if (cfg.opossum) {
       const o = cfg.options;
       this.#opossum = true;
@@ -680,7 +686,7 @@ class CircuitBreaker extends EventEmitter {
     } catch (err) {
       return this.#promiseOf(() => this.#failed(-1, start, err, args));
     }
-    if (this.#cfg.timeout !== 0) return this.#withTimeout(-1, start, result, args);
+    if (this.#cfg.timeout !== 0) return this.#calls.track(result, -1, start, args, false);
     return Promise.resolve(result).then(
       (value) => this.#succeeded(-1, start, value),
       (err) => this.#failed(-1, start, err, args)
@@ -702,7 +708,7 @@ class CircuitBreaker extends EventEmitter {
     } catch (err) {
       return this.#promiseOf(() => this.#failed(ticket, 0, err, args));
     }
-    if (this.#cfg.timeout !== 0) return this.#withTimeout(ticket, this.#time(), result, args);
+    if (this.#cfg.timeout !== 0) return this.#calls.track(result, ticket, this.#time(), args, false);
     return Promise.resolve(result).then(
       (value) => this.#succeeded(ticket, 0, value),
       (err) => this.#failed(ticket, 0, err, args)
@@ -777,7 +783,7 @@ class CircuitBreaker extends EventEmitter {
       this.#inUse--;
       return this.#promiseOf(() => this.#failed(ticket, start, err, args));
     }
-    return this.#track(ticket, start, result, args, true);
+    return this.#calls.track(result, ticket, start, args, true);
   }
 
   /** A promise of `fn()`'s value, rejected with what it throws. */
@@ -861,84 +867,7 @@ class CircuitBreaker extends EventEmitter {
     return this.#promiseOf(() => this.#fallbackOrThrow(err, args));
   }
 
-  // Timeouts: every call of a breaker has the same timeout, so deadlines are ordered
-  // like admissions. In-flight calls wait in a FIFO; one unref'd timer targets the
-  // oldest deadline. No timer is created per call; the timer stops when the queue is
-  // empty.
-
-  #withTimeout(ticket, start, result, args) {
-    return this.#track(ticket, start, result, args, false);
-  }
-
-  /** Settles `result` once, by itself or by the timeout; `held`: it holds a capacity unit. */
-  #track(ticket, start, result, args, held) {
-    const promise = new Promise(capture);
-    const call = new PendingCall(ticket, start, args, captured.resolve, captured.reject);
-    captured.resolve = captured.reject = null;
-    call.held = held;
-    if (this.#cfg.timeout !== 0) {
-      call.deadline = start + this.#cfg.timeout;
-      call.queued = true;
-      this.#pending.push(call);
-      this.#inflight++;
-      if (this.#timeoutTimer === null) this.#armTimeout(this.#cfg.timeout);
-      else if (this.#inflight === 1 && this.#opossum) this.#timeoutTimer.ref();
-    }
-    Promise.resolve(result).then(
-      (value) => this.#settle(call, value, true),
-      (err) => this.#settle(call, err, false)
-    );
-    return promise;
-  }
-
-  #settle(call, value, ok) {
-    if (call.done) return; // a late result after the timeout: ignored
-    this.#finish(call);
-    try {
-      call.resolve(ok ? this.#succeeded(call.ticket, call.start, value) : this.#failed(call.ticket, call.start, value, call.args));
-    } catch (err) {
-      call.reject(err);
-    }
-  }
-
-  #finish(call) {
-    call.done = true;
-    if (call.held) this.#inUse--;
-    if (!call.queued) return;
-    this.#inflight--;
-    // Nothing in flight: the timer (still armed for a settled call) must not hold the process.
-    if (this.#inflight === 0 && this.#opossum && this.#timeoutTimer !== null) this.#timeoutTimer.unref();
-    const q = this.#pending;
-    while (q.size !== 0 && q.peek().done) q.shift();
-    // Settled calls behind a slow one: drop them so the queue stays ~ in-flight size.
-    if (q.size > 2 * this.#inflight + 1024) q.compact();
-  }
-
-  #armTimeout(ms) {
-    this.#timeoutTimer = setTimeout(() => this.#onTimeoutTimer(), ms);
-    // opossum's form: a call in flight keeps the process alive until it settles or times
-    // out (at most `timeout` ms), as opossum does (#track and #finish ref and unref it as
-    // calls come and go); the spec's form never holds it.
-    if (!this.#opossum || this.#inflight === 0) this.#timeoutTimer.unref();
-  }
-
-  #onTimeoutTimer() {
-    this.#timeoutTimer = null;
-    const now = this.#time();
-    const q = this.#pending;
-    while (q.size !== 0) {
-      const call = q.peek();
-      if (call.done) {
-        q.shift();
-        continue;
-      }
-      if (call.deadline > now) break;
-      this.#finish(call);
-      this.#timedOut(call);
-    }
-    if (q.size !== 0) this.#armTimeout(Math.max(1, q.peek().deadline - now));
-  }
-
+  /** A call reached its deadline: records the timeout; the fallback's result or throws. */
   #timedOut(call) {
     const err = ourError('ETIMEDOUT', `Timed out after ${this.#cfg.timeout}ms`);
     this.#flush();
@@ -953,11 +882,7 @@ class CircuitBreaker extends EventEmitter {
     this.#emit('failure', err, latency, call.args);
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
     if (this.#opossum && this.options.abortController) this.options.abortController.abort();
-    try {
-      call.resolve(this.#fallbackOrThrow(err, call.args));
-    } catch (e) {
-      call.reject(e);
-    }
+    return this.#fallbackOrThrow(err, call.args);
   }
 }
 
