@@ -21,7 +21,9 @@ const native = require('../loader');
 const { breakerSlots } = require('../contract');
 const { Status, seed: seedStatus } = require('./status');
 const { optionError, ourError, isOurError } = require('./errors');
-const { normalize, normalizeOpossum, MAX_TIMER_MS } = require('./options');
+const { normalize, normalizeOpossum } = require('./options');
+const { runCached } = require('./cachedCalls');
+const { startHealthCheck } = require('./healthCheck');
 const { clockView, readClock } = require('./clock');
 const { CallQueue } = require('./timeouts');
 
@@ -45,12 +47,8 @@ const S_OPENED_AT = breakerSlots.OPENED_AT_MS;
 
 const BATCH = 256; // size of the native batch buffer
 
-// Indices of the native window counters (src/core/breaker/, `Counter::ALL`).
+// Indices of the native window counters (src/core/breaker/window.rs, `Counter::ALL`).
 const C_FIRES = 0;
-const C_CACHE_HITS = 6;
-const C_CACHE_MISSES = 7;
-const C_COALESCE_HITS = 8;
-const C_COALESCE_MISSES = 9;
 const C_SEMAPHORE = 10;
 
 /**
@@ -92,6 +90,12 @@ class CircuitBreaker extends EventEmitter {
   #probing = false;
   #rotateListener = null;
   #healthTimers = [];
+  /** What cachedCalls.js may use of the breaker. */
+  #cacheHost = {
+    bump: (counter, n) => this.#h.bump(counter, n),
+    emit: (name, ...args) => this.#emit(name, ...args),
+    run: (context, args) => this.#run(context, args, true),
+  };
 
   /**
    * @param {(...args: any[]) => any} operation
@@ -370,25 +374,11 @@ class CircuitBreaker extends EventEmitter {
     // Rest parameters keep `healthCheck.length` 0, as the spec's form has it.
     if (args.length === 0) return this.#snapshot();
     const [fn, interval] = args;
-    const ms = interval || 5000;
-    if (typeof fn !== 'function') throw optionError(TypeError, 'Health check function must be a function');
-    if (Number.isNaN(Number(ms))) throw optionError(TypeError, 'Health check interval must be a number');
-    const check = () => {
-      let result;
-      try {
-        result = Reflect.apply(fn, this, []);
-      } catch (err) {
-        result = Promise.reject(err);
-      }
-      Promise.resolve(result).catch((err) => {
-        this.#emit('healthCheckFailed', err);
-        this.open();
-      });
-    };
-    const timer = setInterval(check, Math.min(Math.max(1, Number(ms)), MAX_TIMER_MS));
-    timer.unref();
+    const timer = startHealthCheck(this, fn, interval, (err) => {
+      this.#emit('healthCheckFailed', err);
+      this.open();
+    });
     this.#healthTimers.push(timer);
-    check();
     return undefined;
   }
 
@@ -675,7 +665,11 @@ class CircuitBreaker extends EventEmitter {
       }
     }
     // `inner`: called back by #runSpecial, past the cache and coalescing.
-    if (this.#special && inner !== true) return this.#runSpecial(context, args);
+    if (this.#special && inner !== true) {
+      const o = this.options;
+      if (o.cache || o.coalesce) return runCached(o, this.#cacheHost, this, context, args);
+      return this.#run(context, args, true);
+    }
     if (this.#shared[S_STATE] !== 0) return this.#runGuarded(context, args);
     if (this.listenerCount('fire') !== 0) this.#emit('fire', args);
     if (inner === true && this.#capacity !== Infinity) return this.#runHeld(-1, this.#time(), context, args);
@@ -713,54 +707,6 @@ class CircuitBreaker extends EventEmitter {
       (value) => this.#succeeded(ticket, 0, value),
       (err) => this.#failed(ticket, 0, err, args)
     );
-  }
-
-  /**
-   * opossum's cache and coalescing around a call: a cached result (of an earlier success)
-   * or a call already in flight with the same key (`cacheGetKey`) answers without running
-   * the action; hits and misses are counted in the window.
-   */
-  #runSpecial(context, args) {
-    const o = this.options;
-    if (!o.cache && !o.coalesce) return this.#run(context, args, true);
-    const key = Reflect.apply(o.cacheGetKey, this, args);
-    if (o.cache) {
-      const cached = o.cacheTransport.get(key);
-      if (cached) {
-        this.#emit('fire', args);
-        this.#h.bump(C_FIRES, 1);
-        this.#h.bump(C_CACHE_HITS, 1);
-        this.#emit('cacheHit');
-        return cached;
-      }
-      this.#h.bump(C_CACHE_MISSES, 1);
-      this.#emit('cacheMiss');
-    }
-    if (o.coalesce) {
-      const inFlight = o.coalesceCache.get(key);
-      if (inFlight) {
-        this.#emit('fire', args);
-        this.#h.bump(C_FIRES, 1);
-        this.#h.bump(C_COALESCE_HITS, 1);
-        this.#emit('coalesceCacheHit');
-        return inFlight;
-      }
-      this.#h.bump(C_COALESCE_MISSES, 1);
-      this.#emit('coalesceCacheMiss');
-    }
-    const call = this.#run(context, args, true);
-    if (o.coalesce) o.coalesceCache.set(key, call, o.coalesceTTL > 0 ? Date.now() + o.coalesceTTL : 0);
-    const forget = (event) => {
-      if (o.coalesce && o.coalesceResetOn.includes(event)) o.coalesceCache.delete(key);
-    };
-    call.then(
-      (value) => {
-        forget('success');
-        if (o.cache) o.cacheTransport.set(key, Promise.resolve(value), o.cacheTTL > 0 ? Date.now() + o.cacheTTL : 0);
-      },
-      (err) => forget(isOurError(err) && err.code === 'ETIMEDOUT' ? 'timeout' : 'error')
-    );
-    return call;
   }
 
   /**

@@ -2,7 +2,8 @@
 
 // The circuit breaker of the qerrors API (docs/circuit-breaker.md). One module per idea:
 // circuitBreaker.js (the class), options.js, clock.js, errors.js, timeouts.js,
-// status.js (opossum's Status), memoryCache.js (opossum's default cache transport).
+// cachedCalls.js, healthCheck.js, status.js (opossum's Status), memoryCache.js (opossum's
+// default cache transport).
 
 const { CircuitBreaker, CircuitState } = require('./circuitBreaker');
 const { Status } = require('./status');
