@@ -24,7 +24,7 @@ const { optionError, ourError, isOurError } = require('./errors');
 const { normalize, normalizeOpossum } = require('./options');
 const { runCached } = require('./cachedCalls');
 const { startHealthCheck } = require('./healthCheck');
-const { clockView, readClock } = require('./clock');
+const { sharedClockView, readClock } = require('./clock');
 const { CallQueue } = require('./timeouts');
 
 /** @type {{ CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' }} */
@@ -72,8 +72,10 @@ class CircuitBreaker extends EventEmitter {
   /** @type {CallQueue} in-flight timed (or capacity-holding) calls */
   #calls;
   #warned = false;
-  /** @type {{ 0: number, 1: number, 2: number }} */
+  /** @type {Float64Array | undefined} the shared clock (no fake clock given) */
   #clock;
+  /** @type {{ now(): number } | undefined} the `clock` option */
+  #fakeClock;
   #batch;
   #batched = 0;
   #batchAt = 0;
@@ -116,7 +118,8 @@ class CircuitBreaker extends EventEmitter {
     this.#h = native.createCircuitBreakerHandle(cfg.native, cfg.clock);
     this.#shared = this.#h.shared;
     this.#batch = this.#h.batch;
-    this.#clock = clockView(cfg.clock);
+    this.#fakeClock = cfg.clock;
+    this.#clock = cfg.clock === undefined ? sharedClockView() : undefined;
     this.#calls = new CallQueue(cfg.timeout, Boolean(cfg.opossum), () => this.#time(), {
       settled: (call, value, ok) => (ok ? this.#succeeded(call.ticket, call.start, value) : this.#failed(call.ticket, call.start, value, call.args)),
       expired: (call) => this.#timedOut(call),
@@ -639,9 +642,9 @@ class CircuitBreaker extends EventEmitter {
     }
   }
 
-  /** Milliseconds from the shared clock, waking its ticker if it parked. */
+  /** Milliseconds from the breaker's clock (the fake one, else the shared one). */
   #time() {
-    return readClock(this.#clock);
+    return this.#fakeClock === undefined ? readClock(this.#clock) : this.#fakeClock.now();
   }
 
   /** Records the queued fast-path successes (one native call). */

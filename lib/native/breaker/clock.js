@@ -1,6 +1,12 @@
 'use strict';
 
 // The breakers' millisecond clock, read on every call without crossing into Rust.
+//
+// The shared clock is a Float64Array over native memory (src/binding/breaker/clock.rs):
+// [0] ms, [1] 1 while its ticker runs, [2] set on use (the ticker parks after ~100 ms
+// without use). A breaker with a fake clock asks that clock instead. The two are read at
+// separate sites, so the hot path's element read only ever sees the Float64Array: one
+// process mixing both kinds (a test suite) keeps it monomorphic.
 
 const native = require('../loader');
 
@@ -8,32 +14,16 @@ const native = require('../loader');
 let sharedClock;
 
 /**
- * The shared clock's layout (src/binding/breaker/clock.rs): [0] ms, [1] 1 while its ticker
- * runs, [2] set on use (the ticker parks after ~100 ms without use). A fake clock gets
- * the same shape, always awake, so the hot path reads both kinds alike.
+ * The shared clock, created on first use.
+ * @returns {Float64Array}
  */
-function fakeClockView(clock) {
-  return {
-    get 0() {
-      return clock.now();
-    },
-    1: 1,
-    2: 0,
-  };
-}
-
-/**
- * The clock view of a breaker: the fake clock's when one is given, else the shared one.
- * @param {{ now(): number } | undefined} fake
- */
-function clockView(fake) {
-  if (fake) return fakeClockView(fake);
+function sharedClockView() {
   return (sharedClock ??= native.circuitBreakerClock());
 }
 
 /**
- * Milliseconds from a clock view, waking the shared clock's ticker if it parked.
- * @param {{ 0: number, 1: number, 2: number }} c
+ * Milliseconds from the shared clock, waking its ticker if it parked.
+ * @param {Float64Array} c
  */
 function readClock(c) {
   if (c[1] !== 1) native.circuitBreakerClockWake();
@@ -41,4 +31,4 @@ function readClock(c) {
   return c[0];
 }
 
-module.exports = { clockView, readClock };
+module.exports = { sharedClockView, readClock };
