@@ -82,7 +82,7 @@ class CircuitBreaker extends EventEmitter {
   #batchEnd = 0;
   /** opossum's form: its defaults and rules */
   #opossum = false;
-  /** cache, coalescing or a finite capacity: calls go through #runSpecial */
+  /** cache, coalescing or a finite capacity: calls go through cachedCalls.js or the capacity path */
   #special = false;
   #inUse = 0;
   #capacity = Infinity;
@@ -667,7 +667,7 @@ class CircuitBreaker extends EventEmitter {
         return Promise.reject(err);
       }
     }
-    // `inner`: called back by #runSpecial, past the cache and coalescing.
+    // `inner`: the call past the cache and coalescing (cachedCalls.js calls back here).
     if (this.#special && inner !== true) {
       const o = this.options;
       if (o.cache || o.coalesce) return runCached(o, this.#cacheHost, this, context, args);
