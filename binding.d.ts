@@ -81,6 +81,9 @@ export interface CircuitBreakerHandleOptions {
   volumeThreshold?: number
   failureThreshold?: number
   halfOpenMaxProbes?: number
+  windowRule?: boolean
+  manualRotation?: boolean
+  warmUp?: number
 }
 
 /** Raw methods and shared arrays of a native breaker (src/binding/breaker.rs). */
@@ -99,6 +102,15 @@ export interface CircuitBreakerHandle {
   succeeded(ms: number): void
   failed(ms: number): void
   timedOut(ms: number): void
+  bump(counter: number, n?: number): void
+  seed(): void
+  halfOpen(): void
+  rotate(): void
+  bucket(age: number): 0 | 1
+  bucketCount(): number
+  warmUp(): 0 | 1
+  /** Does nothing: the floor of a raw call, for benchmark/circuit-breaker.js. */
+  noop(x?: unknown): undefined
   /** Slots named by `breakerSlots` of lib/native/contract.js. */
   readonly shared: Float64Array
   readonly batch: Float64Array

@@ -113,6 +113,8 @@ export interface CircuitBreakerHandle {
   bucket(age: number): 0 | 1
   bucketCount(): number
   warmUp(): 0 | 1
+  /** Does nothing: the floor of a raw call, for benchmark/circuit-breaker.js. */
+  noop(x?: unknown): undefined
   /** Slots named by `breakerSlots` of lib/native/contract.js. */
   readonly shared: Float64Array
   readonly batch: Float64Array

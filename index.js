@@ -10,7 +10,7 @@
 //
 // Requiring this file does no I/O and starts nothing: winston, the log files and the AI
 // pipeline are set up by their first use. The circuit-breaker exports are getters that
-// load lib/native/breaker.js (and with it the native addon) on first access; a getter
+// load lib/native/breaker/ (and with it the native addon) on first access; a getter
 // always returns the same object, so the identities hold.
 
 const qerrors = require('./lib/handler/qerrors');

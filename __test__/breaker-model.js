@@ -2,7 +2,7 @@
 
 // Reference model of the circuit breaker rules, written as plainly as possible (every
 // result kept with its time, the window filtered on demand). The native breaker
-// (src/core/breaker.rs) must produce the same admissions and transitions; the tests and
+// (src/core/breaker/) must produce the same admissions and transitions; the tests and
 // benchmark/circuit-breaker.js compare the two. State codes: 0 closed, 1 open, 2 half-open.
 
 class BreakerModel {

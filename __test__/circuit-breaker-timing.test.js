@@ -63,6 +63,71 @@ test('a call over the timeout rejects with ETIMEDOUT; its late result is ignored
   b.shutdown();
 });
 
+test('call records are reused, and a timed-out call\'s late result never reaches a later call', async (t) => {
+  const { advance, clock } = timeline(t);
+  const b = new CircuitBreaker((ms, v) => after(ms, v), 'reuse', { timeout: 100, log: false, clock });
+  const state = (p) => {
+    const s = { value: undefined, err: undefined };
+    p.then((v) => (s.value = v), (e) => (s.err = e));
+    return s;
+  };
+  const a = state(b.fire(10, 'a'));
+  await advance(10);
+  assert.equal(a.value, 'a');
+  const late = state(b.fire(150, 'b')); // takes a's record, then times out
+  await advance(100);
+  assert.equal(late.err && late.err.code, 'ETIMEDOUT');
+  const c = state(b.fire(80, 'c'));
+  await advance(50); // b's result arrives now: it must settle nothing
+  assert.deepEqual([c.value, c.err], [undefined, undefined]);
+  await advance(30);
+  assert.equal(c.value, 'c');
+  const d = state(b.fire(5, 'd')); // takes c's record
+  await advance(5);
+  assert.equal(d.value, 'd');
+  const s = b.stats;
+  assert.deepEqual([s.fires, s.successes, s.failures, s.timeouts], [4, 3, 1, 1]);
+  b.shutdown();
+});
+
+test('every number the breaker reports counts real events', async (t) => {
+  const { advance, clock } = timeline(t);
+  const op = (kind) => (kind === 'ok' ? Promise.resolve(1) : kind === 'fail' ? Promise.reject(new Error('x')) : after(50, 'slow'));
+  const b = new CircuitBreaker(op, 'all', { failureThreshold: 2, recoveryTimeoutMs: 100, timeout: 10, fallback: () => 'fb', log: false, clock });
+  assert.equal(await b.fire('ok'), 1);
+  await advance(2);
+  const slow = b.fire('slow');
+  await advance(10);
+  assert.equal(await slow, 'fb', 'timed out, served by the fallback');
+  assert.equal(await b.fire('fail'), 'fb');
+  assert.equal(b.getState(), 'OPEN', 'two consecutive failures');
+  assert.equal(await b.fire('ok'), 'fb', 'rejected while open');
+  const s = b.stats;
+  assert.deepEqual(
+    [s.fires, s.successes, s.failures, s.timeouts, s.rejects, s.fallbacks],
+    [4, 1, 2, 1, 1, 3]
+  );
+  assert.equal(s.latencyMean, 10 / 3, 'latencies 0, 10 and 0 ms');
+  assert.equal(s.percentiles[1], 10);
+  const m = b.getMetrics();
+  assert.deepEqual([m.totalRequests, m.successfulRequests, m.failedRequests], [4, 1, 2]);
+  assert.equal(m.averageResponseTime, 10 / 3);
+  assert.equal(typeof m.lastFailureTime, 'number');
+  assert.equal(typeof m.lastSuccessTime, 'number');
+  assert.deepEqual(m.opossumStats, { total: 4, successful: 1, failed: 2, timeouts: 1, circuitOpen: true, averageResponseTime: 10 / 3 });
+  assert.equal(b.getSuccessRate(), 0.25);
+  assert.equal(b.getFailureRate(), 0.5);
+  const json = b.toJSON();
+  assert.equal(json.state.open, true);
+  assert.equal(typeof json.state.lastTimerAt, 'number');
+  assert.equal(b.healthCheck().isOpen, true);
+  await advance(100);
+  assert.equal(b.pendingClose, true, 'half-open, no trial call yet');
+  await advance(50); // the slow call's late result: ignored, counted nowhere
+  assert.equal(b.stats.successes, 1);
+  b.shutdown();
+});
+
 test('timeouts count as failures: consecutive timeouts open the breaker; fallback serves them', async (t) => {
   const { advance, clock } = timeline(t);
   const b = new CircuitBreaker(() => after(1000, 'never in time'), 'slow', {

@@ -26,7 +26,7 @@ function show(v) {
 const KNOWN_UNCODED = new Set([
   // src/binding/breaker.rs: napi-rs converts a class-instance argument before the body
   // runs, and its reference conversion needs the generated glue's scope; the facade
-  // (lib/native/breaker.js) checks `clock instanceof CircuitBreakerFakeClock` first.
+  // (lib/native/breaker/circuitBreaker.js) checks `clock instanceof CircuitBreakerFakeClock` first.
   'createCircuitBreakerHandle(options, clock)',
 ]);
 

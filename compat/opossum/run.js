@@ -109,4 +109,21 @@ async function run({ suite, write }) {
   return summary.oursPass === summary.applicable ? 0 : 1;
 }
 
-module.exports = { run };
+/**
+ * Reads `--suite <dir>` (required) and `--write` (regenerate opossum's section of
+ * docs/compatibility.md), then runs the suite.
+ * @param {string[]} argv
+ */
+function main(argv) {
+  let suite;
+  let write = false;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--suite') suite = argv[++i];
+    else if (argv[i] === '--write') write = true;
+    else throw new Error(`unknown argument ${argv[i]} (expected --suite <dir> [--write])`);
+  }
+  if (!suite) throw new Error('--suite <dir> is required: a checkout of opossum ' + TAG);
+  return run({ suite: path.resolve(suite), write });
+}
+
+module.exports = { main, run };

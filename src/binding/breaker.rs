@@ -13,7 +13,7 @@
 //!   one bucket, 0 the newest; 0 when there is none), `bucketCount()`, `rotate()` (moves
 //!   the window one bucket), `bump(counter, n)` (adds to a window counter, `Counter`
 //!   order), `seed()` (adds the first 11 numbers of `batch` to the newest bucket),
-//!   `warmUp()` (1 during the warm-up);
+//!   `warmUp()` (1 during the warm-up), `noop(x)` (does nothing: the benchmark's floor);
 //! - `shared`: a `Float64Array` over the breaker's [`Published`] slots, updated by Rust,
 //!   so JS reads the state, the transition count and the cumulative counters without a
 //!   call; `batch`: a `Float64Array(256)` JS fills with latencies before `flush`.
@@ -23,20 +23,30 @@
 //! object per call.
 
 use std::ffi::c_void;
+use std::fmt;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Object, Unknown};
 use napi::{sys, Env, JsValue, Result, ValueType};
 use napi_derive::napi;
+use serde::de::{self, Deserializer, Unexpected, Visitor};
+use serde::Deserialize;
 
 use crate::binding::errors;
+use crate::binding::options::{self, Int};
 use crate::binding::raw::{self, raw_method, CallArgs};
 use crate::core::breaker::{
-    BreakerOptions, CircuitBreaker, Counter, Outcome, Permit, Published, MAX_EPOCH,
+    BreakerOptions, CircuitBreaker, Counter, Outcome, Permit, Published, MAX_BUCKETS,
+    MAX_DURATION_MS, MAX_EPOCH,
 };
-use crate::core::clock::{self, Clock, FakeClock, SharedClock};
+use crate::core::clock::SharedClock;
+
+mod clock;
+
+use clock::TickClock;
+pub use clock::{circuit_breaker_clock, circuit_breaker_clock_wake, CircuitBreakerFakeClock};
 
 const CODE_OPTION: &str = "ERR_QERRORS_INVALID_OPTION";
 const CODE_TICKET: &str = "ERR_QERRORS_INVALID_TICKET";
@@ -45,137 +55,8 @@ const PROBE_BITS: u32 = 11;
 const MAX_TICKET_MS: u64 = (1u64 << (53 - PROBE_BITS)) - 1;
 const _: () = assert!(MAX_EPOCH as u64 == (1 << PROBE_BITS) - 1);
 
-/// A clock that moves only when told to, for tests of time-dependent breaker behaviour:
-/// pass it as the second argument of `createCircuitBreakerHandle` (or as the `clock`
-/// option of the JS `CircuitBreaker`).
-#[napi]
-pub struct CircuitBreakerFakeClock {
-    inner: Arc<FakeClock>,
-}
-
-#[napi]
-impl CircuitBreakerFakeClock {
-    /// A fake clock starting at `startMs` (default 0).
-    #[napi(constructor)]
-    pub fn new(
-        env: Env,
-        #[napi(ts_arg_type = "number | undefined | null")] start_ms: Option<Unknown>,
-    ) -> Result<Self> {
-        let start = number_arg(&env, start_ms, "startMs")?.unwrap_or(0.0);
-        if !(0.0..=MAX_TICKET_MS as f64).contains(&start) || start.fract() != 0.0 {
-            return errors::range_error(
-                &env,
-                CODE_OPTION,
-                "startMs must be a non-negative integer below 2^42",
-            );
-        }
-        Ok(Self {
-            inner: Arc::new(FakeClock::new(start as u64)),
-        })
-    }
-
-    /// Moves the clock forward by `ms` (a non-negative integer).
-    #[napi]
-    pub fn advance(&self, env: Env, #[napi(ts_arg_type = "number")] ms: Unknown) -> Result<()> {
-        let ms = number_arg(&env, Some(ms), "ms")?.unwrap_or(f64::NAN);
-        if !(0.0..=MAX_TICKET_MS as f64).contains(&ms) || ms.fract() != 0.0 {
-            return errors::range_error(&env, CODE_OPTION, "ms must be a non-negative integer");
-        }
-        self.inner.advance(ms as u64);
-        Ok(())
-    }
-
-    /// Current time in ms.
-    #[napi]
-    pub fn now(&self) -> f64 {
-        self.inner.now_ms() as f64
-    }
-}
-
 /// Largest batch of fast-path successes `flush(n)` records at once.
 const BATCH: usize = 256;
-
-/// The JS clock, three `f64` slots JS maps as a `Float64Array`:
-/// `[0]` milliseconds (the [`clock::MonotonicClock`] timebase), refreshed every
-/// millisecond by a ticker thread and by every native call; `[1]` 1 while the ticker
-/// runs, 0 once it parked; `[2]` set to 1 by JS on every use. JS reads the time from
-/// here instead of calling `performance.now()` (an allocation on Node 20) or crossing
-/// into Rust. The ticker parks after [`IDLE_TICKS`] ticks without use, so an idle process
-/// has no thread waking up; JS sees `[1] == 0` and wakes it with
-/// `circuitBreakerClockWake()`, which refreshes `[0]` before it returns.
-static CLOCK: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
-static TICKER_RUNNING: AtomicBool = AtomicBool::new(false);
-const NOW: usize = 0;
-const AWAKE: usize = 1;
-const USED: usize = 2;
-const IDLE_TICKS: u32 = 100;
-
-fn set(i: usize, x: f64) {
-    CLOCK[i].store(x.to_bits(), Ordering::Release);
-}
-
-fn tick() -> u64 {
-    let now = clock::MonotonicClock.now_ms();
-    set(NOW, now as f64);
-    now
-}
-
-/// The breakers' real clock: precise, and it keeps the JS clock fresh.
-struct TickClock;
-
-impl Clock for TickClock {
-    fn now_ms(&self) -> u64 {
-        tick()
-    }
-}
-
-/// Refreshes the JS clock and makes sure the ticker runs. The ticker never blocks
-/// process exit. If the thread cannot start, JS keeps waking (refreshing) the clock on
-/// each use: slower, still correct.
-fn wake_ticker() {
-    tick();
-    set(USED, 1.0);
-    set(AWAKE, 1.0);
-    if TICKER_RUNNING.swap(true, Ordering::AcqRel) {
-        return;
-    }
-    let spawned = std::thread::Builder::new()
-        .name("qerrors-breaker-clock".into())
-        .stack_size(64 * 1024)
-        .spawn(run_ticker);
-    if spawned.is_err() {
-        TICKER_RUNNING.store(false, Ordering::Release);
-        set(AWAKE, 0.0);
-    }
-}
-
-fn run_ticker() {
-    let mut idle = 0;
-    loop {
-        tick();
-        let used = f64::from_bits(CLOCK[USED].swap(0f64.to_bits(), Ordering::AcqRel)) != 0.0;
-        idle = if used { 0 } else { idle + 1 };
-        if idle >= IDLE_TICKS {
-            TICKER_RUNNING.store(false, Ordering::Release);
-            set(AWAKE, 0.0);
-            // A wake that raced with parking either started a new ticker (then this one
-            // leaves) or found this one still running (then it carries on).
-            let used = f64::from_bits(CLOCK[USED].load(Ordering::Acquire)) != 0.0;
-            if !used || TICKER_RUNNING.swap(true, Ordering::AcqRel) {
-                return;
-            }
-            set(AWAKE, 1.0);
-            idle = 0;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-}
-
-/// Wakes the shared JS clock (see [`CLOCK`]); JS calls it when `clock[1]` reads 0.
-#[napi(catch_unwind)]
-pub fn circuit_breaker_clock_wake() {
-    wake_ticker();
-}
 
 struct Handle {
     core: CircuitBreaker,
@@ -183,159 +64,97 @@ struct Handle {
     batch: Box<[AtomicU64; BATCH]>,
 }
 
-/// Reads a number argument with a coded `TypeError` for any other type (napi-rs's own
-/// conversion error carries no `ERR_QERRORS_*` code). `None` for undefined or null.
-fn number_arg(env: &Env, v: Option<Unknown>, name: &str) -> Result<Option<f64>> {
-    let Some(v) = v else { return Ok(None) };
-    match v.get_type()? {
-        ValueType::Undefined | ValueType::Null => Ok(None),
-        // SAFETY: the value is a number of this call's env.
-        ValueType::Number => Ok(unsafe { raw::get_f64(env.raw(), v.raw()) }),
-        _ => errors::type_error(env, CODE_OPTION, &format!("{name} must be a number")),
-    }
+/// The handle's options, read by the one options reader: opossum's names plus
+/// `failureThreshold` (consecutive failures, 0 = off), `halfOpenMaxProbes`, `windowRule`,
+/// `manualRotation` and `warmUp` (ms).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct HandleOptions {
+    reset_timeout: Int<0, MAX_DURATION_MS>,
+    rolling_count_timeout: Int<1, MAX_DURATION_MS>,
+    rolling_count_buckets: Int<1, { MAX_BUCKETS as u64 }>,
+    error_threshold_percentage: Percentage,
+    volume_threshold: Int<0, { u32::MAX as u64 }>,
+    failure_threshold: Int<0, { u32::MAX as u64 }>,
+    half_open_max_probes: Int<1, { u32::MAX as u64 }>,
+    window_rule: bool,
+    manual_rotation: bool,
+    warm_up: Int<0, MAX_DURATION_MS>,
 }
 
-/// Reads an optional number option: `None` when absent (undefined).
-fn num_opt(env: &Env, o: &Object, name: &str) -> Result<Option<f64>> {
-    let Some(v) = o.get::<Unknown>(name)? else {
-        return Ok(None);
-    };
-    match v.get_type()? {
-        ValueType::Undefined => Ok(None),
-        ValueType::Number => {
-            // SAFETY: the value is a number of this call's env.
-            let x = unsafe { raw::get_f64(env.raw(), v.raw()) };
-            Ok(x)
+impl Default for HandleOptions {
+    fn default() -> Self {
+        let d = BreakerOptions::default();
+        Self {
+            reset_timeout: Int(d.reset_timeout_ms),
+            rolling_count_timeout: Int(d.rolling_count_timeout_ms),
+            rolling_count_buckets: Int(u64::from(d.rolling_count_buckets)),
+            error_threshold_percentage: Percentage(d.error_threshold_percentage),
+            volume_threshold: Int(u64::from(d.volume_threshold)),
+            failure_threshold: Int(u64::from(d.failure_threshold)),
+            half_open_max_probes: Int(u64::from(d.half_open_max_probes)),
+            window_rule: d.window_rule,
+            manual_rotation: d.manual_rotation,
+            warm_up: Int(d.warm_up_ms),
         }
-        _ => errors::type_error(env, CODE_OPTION, &format!("{name} must be a number")),
     }
 }
 
-/// Reads an optional boolean option, `false` when absent.
-fn bool_opt(env: &Env, o: &Object, name: &str) -> Result<bool> {
-    let Some(v) = o.get::<Unknown>(name)? else {
-        return Ok(false);
-    };
-    match v.get_type()? {
-        ValueType::Undefined => Ok(false),
-        // SAFETY: checked above that the value is a boolean.
-        ValueType::Boolean => unsafe {
-            <bool as napi::bindgen_prelude::FromNapiValue>::from_napi_value(env.raw(), v.raw())
-        },
-        _ => errors::type_error(env, CODE_OPTION, &format!("{name} must be a boolean")),
-    }
-}
+/// `errorThresholdPercentage`: a number from 0 to 100, or `false` (or `null`) to turn the
+/// percentage rule off.
+struct Percentage(Option<f64>);
 
-/// Reads an integer option in `min..=max`, `default` when absent.
-fn int_opt(env: &Env, o: &Object, name: &str, default: u64, min: u64, max: u64) -> Result<u64> {
-    match num_opt(env, o, name)? {
-        None => Ok(default),
-        Some(x) if x.fract() == 0.0 && x >= min as f64 && x <= max as f64 => Ok(x as u64),
-        Some(_) => errors::range_error(
-            env,
-            CODE_OPTION,
-            &format!("{name} must be an integer between {min} and {max}"),
-        ),
+impl<'de> Deserialize<'de> for Percentage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Percentage;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number from 0 to 100, or false to disable")
+            }
+            fn visit_bool<E: de::Error>(self, on: bool) -> std::result::Result<Percentage, E> {
+                if on {
+                    Err(E::invalid_type(Unexpected::Bool(true), &self))
+                } else {
+                    Ok(Percentage(None))
+                }
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Percentage, E> {
+                Ok(Percentage(None))
+            }
+            fn visit_f64<E: de::Error>(self, p: f64) -> std::result::Result<Percentage, E> {
+                if (0.0..=100.0).contains(&p) {
+                    Ok(Percentage(Some(p)))
+                } else {
+                    Err(E::invalid_value(Unexpected::Float(p), &self))
+                }
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
 fn read_options(env: &Env, o: &Object) -> Result<BreakerOptions> {
-    let d = BreakerOptions::default();
-    let max_ms = crate::core::breaker::MAX_DURATION_MS;
-    let pct = match o.get::<Unknown>("errorThresholdPercentage")? {
-        None => d.error_threshold_percentage,
-        Some(v) => {
-            match v.get_type()? {
-                ValueType::Undefined => d.error_threshold_percentage,
-                ValueType::Null | ValueType::Boolean => {
-                    // SAFETY: checked above that the value is null or a boolean.
-                    let on = v.get_type()? == ValueType::Boolean
-                        && unsafe {
-                            <bool as napi::bindgen_prelude::FromNapiValue>::from_napi_value(
-                                env.raw(),
-                                v.raw(),
-                            )?
-                        };
-                    if on {
-                        return errors::type_error(
-                        env,
-                        CODE_OPTION,
-                        "errorThresholdPercentage must be a number from 0 to 100, or false to disable",
-                    );
-                    }
-                    None
-                }
-                ValueType::Number => match num_opt(env, o, "errorThresholdPercentage")? {
-                    Some(p) if (0.0..=100.0).contains(&p) => Some(p),
-                    _ => {
-                        return errors::range_error(
-                            env,
-                            CODE_OPTION,
-                            "errorThresholdPercentage must be between 0 and 100",
-                        )
-                    }
-                },
-                _ => return errors::type_error(
-                    env,
-                    CODE_OPTION,
-                    "errorThresholdPercentage must be a number from 0 to 100, or false to disable",
-                ),
-            }
-        }
-    };
+    let r: HandleOptions = options::read(env, o, CODE_OPTION, "options")?;
+    // Every bound fits a u32 field: the `Int` types above cap them at u32::MAX.
+    let narrow = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
     let opts = BreakerOptions {
-        reset_timeout_ms: int_opt(env, o, "resetTimeout", d.reset_timeout_ms, 0, max_ms)?,
-        rolling_count_timeout_ms: int_opt(
-            env,
-            o,
-            "rollingCountTimeout",
-            d.rolling_count_timeout_ms,
-            1,
-            max_ms,
-        )?,
-        rolling_count_buckets: int_opt(
-            env,
-            o,
-            "rollingCountBuckets",
-            u64::from(d.rolling_count_buckets),
-            1,
-            u64::from(crate::core::breaker::MAX_BUCKETS),
-        )? as u32,
-        error_threshold_percentage: pct,
-        volume_threshold: int_opt(
-            env,
-            o,
-            "volumeThreshold",
-            u64::from(d.volume_threshold),
-            0,
-            u64::from(u32::MAX),
-        )? as u32,
-        failure_threshold: int_opt(
-            env,
-            o,
-            "failureThreshold",
-            u64::from(d.failure_threshold),
-            0,
-            u64::from(u32::MAX),
-        )? as u32,
-        half_open_max_probes: int_opt(
-            env,
-            o,
-            "halfOpenMaxProbes",
-            u64::from(d.half_open_max_probes),
-            1,
-            u64::from(u32::MAX),
-        )? as u32,
-        window_rule: bool_opt(env, o, "windowRule")?,
-        manual_rotation: bool_opt(env, o, "manualRotation")?,
-        warm_up_ms: int_opt(env, o, "warmUp", 0, 0, max_ms)?,
+        reset_timeout_ms: r.reset_timeout.0,
+        rolling_count_timeout_ms: r.rolling_count_timeout.0,
+        rolling_count_buckets: narrow(r.rolling_count_buckets.0),
+        error_threshold_percentage: r.error_threshold_percentage.0,
+        volume_threshold: narrow(r.volume_threshold.0),
+        failure_threshold: narrow(r.failure_threshold.0),
+        half_open_max_probes: narrow(r.half_open_max_probes.0),
+        window_rule: r.window_rule,
+        manual_rotation: r.manual_rotation,
+        warm_up_ms: r.warm_up.0,
     };
     if let Err(msg) = opts.validate() {
         return errors::range_error(env, CODE_OPTION, &msg);
     }
     Ok(opts)
 }
-
 /// Creates a native breaker and returns its handle object (see the module docs).
 /// `options` uses opossum's names plus `failureThreshold` (consecutive failures, 0 = off),
 /// `halfOpenMaxProbes`, `windowRule` (opossum's reading of the percentage rule),
@@ -392,6 +211,7 @@ pub fn create_circuit_breaker_handle<'env>(
             ("bucket", bucket),
             ("bucketCount", bucket_count),
             ("warmUp", warm_up),
+            ("noop", noop),
         ],
     )?;
     // SAFETY: both buffers point into memory boxed inside the handle; each buffer's
@@ -410,41 +230,6 @@ pub fn create_circuit_breaker_handle<'env>(
         attach_view(env, &target, c"batch", batch, BATCH * 8, &handle)?;
     }
     Ok(target)
-}
-
-/// The shared JS clock (see [`CLOCK`]): a three-element `Float64Array`, awake.
-/// Call once per thread and keep it: every call creates a new view of the same memory.
-#[napi(catch_unwind, ts_return_type = "Float64Array")]
-pub fn circuit_breaker_clock(env: &Env) -> Result<Unknown<'_>> {
-    wake_ticker();
-    let raw_env = env.raw();
-    let mut buffer = ptr::null_mut();
-    let mut view = ptr::null_mut();
-    // SAFETY: CLOCK is a static, so the memory outlives any buffer; no finalizer.
-    unsafe {
-        if sys::napi_create_external_arraybuffer(
-            raw_env,
-            CLOCK.as_ptr() as *mut c_void,
-            CLOCK.len() * 8,
-            None,
-            ptr::null_mut(),
-            &mut buffer,
-        ) != sys::Status::napi_ok
-            || sys::napi_create_typedarray(
-                raw_env,
-                sys::TypedarrayType::float64_array,
-                CLOCK.len(),
-                buffer,
-                0,
-                &mut view,
-            ) != sys::Status::napi_ok
-        {
-            return Err(napi::Error::from_reason(
-                "cannot share the breaker clock with JS",
-            ));
-        }
-        Ok(Unknown::from_raw_unchecked(raw_env, view))
-    }
 }
 
 unsafe extern "C" fn release_handle(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
@@ -596,6 +381,14 @@ raw_method!(seed, 0, |env, _a, h: &Handle| {
     h.core.seed(&counts);
     raw::undefined(env)
 });
+
+raw_method!(
+    /// `noop(x)`: does nothing. The floor of a raw call (argument fetch and handle lookup
+    /// included) that benchmark/circuit-breaker.js measures `fire` against.
+    noop,
+    1,
+    |env, _a, _h: &Handle| raw::undefined(env)
+);
 
 raw_method!(
     /// `bump(counter, n)`: adds `n` (default 1) to the window counter of that index

@@ -6,7 +6,7 @@ const { typeError } = require('./common');
 /**
  * The original's count-based breaker (`new CircuitBreaker(name, { failureThreshold, timeoutMs })`,
  * `execute(operation)`, `getState()`), as a thin adapter over the one breaker implementation,
- * lib/native/breaker.js: `failureThreshold` consecutive failures open it for `timeoutMs`, then
+ * lib/native/breaker/: `failureThreshold` consecutive failures open it for `timeoutMs`, then
  * one probe call decides (success closes, failure re-opens). The percentage rule and the call
  * timeout of the native breaker are off, so it counts exactly as the original did.
  */

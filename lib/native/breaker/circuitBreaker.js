@@ -1,7 +1,7 @@
 'use strict';
 
 // The circuit breaker of the qerrors API: a thin JS class over the native
-// state machine (src/core/breaker.rs). The class keeps what JS must keep (subclassing,
+// state machine (src/core/breaker/). The class keeps what JS must keep (subclassing,
 // `this`, promises, events, timers); Rust keeps the rules, the window and the stats.
 //
 // The boundary, per call (a raw N-API call costs ~100 ns inside promise code here):
@@ -17,9 +17,15 @@
 
 const { EventEmitter } = require('node:events');
 const { randomUUID } = require('node:crypto');
-const native = require('./loader');
-const { Status, seed: seedStatus, windowOf } = require('./breakerStatus');
-const { MemoryCache } = require('./breakerCache');
+const native = require('../loader');
+const { breakerSlots } = require('../contract');
+const { Status, seed: seedStatus } = require('./status');
+const { optionError, ourError, isOurError } = require('./errors');
+const { normalize, normalizeOpossum } = require('./options');
+const { runCached } = require('./cachedCalls');
+const { startHealthCheck } = require('./healthCheck');
+const { sharedClockView, readClock } = require('./clock');
+const { CallQueue } = require('./timeouts');
 
 /** @type {{ CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' }} */
 const CircuitState = { CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' };
@@ -28,9 +34,7 @@ const STATE_NAMES = [CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_O
 const ST_OPEN = 1;
 const ST_HALF_OPEN = 2;
 
-// Slots of the shared Float64Array, generated from the Rust layout (./contract.js).
-const { breakerSlots } = require('./contract');
-const { codedError } = require('../policy/errors');
+// Slots of the shared Float64Array, generated from the Rust layout (../contract.js).
 const S_STATE = breakerSlots.STATE;
 const S_TRANSITIONS = breakerSlots.TRANSITIONS;
 const S_FIRES = breakerSlots.FIRES;
@@ -43,287 +47,9 @@ const S_OPENED_AT = breakerSlots.OPENED_AT_MS;
 
 const BATCH = 256; // size of the native batch buffer
 
-/** @type {Float64Array | undefined} the shared clock, created by the first breaker */
-let sharedClock;
-
-/**
- * The shared clock's layout (src/binding/breaker.rs): [0] ms, [1] 1 while its ticker
- * runs, [2] set on use (the ticker parks after ~100 ms without use). A fake clock gets
- * the same shape, always awake, so the hot path reads both kinds alike.
- */
-function fakeClockView(clock) {
-  return {
-    get 0() {
-      return clock.now();
-    },
-    1: 1,
-    2: 0,
-  };
-}
-
-const MAX_TIMER_MS = 2147483647;
-const CODE = 'ERR_QERRORS_INVALID_OPTION';
-
-function optionError(Ctor, message) {
-  return codedError(Ctor, CODE, message);
-}
-
-/** Marks the errors the breaker itself raises (`CircuitBreaker.isOurError`). */
-const OUR_ERROR = Symbol('qerrors.circuitBreakerError');
-
-/** An error the breaker raises itself, with opossum's codes (`EOPENBREAKER`, `ETIMEDOUT`, …). */
-function ourError(code, message) {
-  const err = codedError(Error, code, message);
-  err[OUR_ERROR] = true;
-  return err;
-}
-
-// Indices of the native window counters (src/core/breaker.rs, `Counter::ALL`).
+// Indices of the native window counters (src/core/breaker/window.rs, `Counter::ALL`).
 const C_FIRES = 0;
-const C_CACHE_HITS = 6;
-const C_CACHE_MISSES = 7;
-const C_COALESCE_HITS = 8;
-const C_COALESCE_MISSES = 9;
 const C_SEMAPHORE = 10;
-
-/**
- * Reads an optional integer option.
- * @param {object} o
- * @param {string} name
- * @param {number} def
- * @param {number} min
- * @param {number} max
- */
-function intOption(o, name, def, min, max) {
-  const v = o[name];
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || Number.isNaN(v)) throw optionError(TypeError, `${name} must be a number`);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw optionError(RangeError, `${name} must be an integer between ${min} and ${max}`);
-  }
-  return v;
-}
-
-/**
- * `v <= 0` as the original compared, for the values that comparison can convert without
- * throwing (a Symbol or an object without a usable valueOf is left to intOption's TypeError).
- * @param {unknown} v
- */
-function atMostZero(v) {
-  const t = typeof v;
-  return (v === null || t === 'number' || t === 'string' || t === 'boolean' || t === 'bigint') && v <= 0;
-}
-
-/**
- * Checks the options the original validates (exact messages), then everything else, and
- * returns the normalized configuration.
- * @param {unknown} operation
- * @param {Record<string, any> | undefined} options
- */
-function normalize(operation, options) {
-  if (!options || atMostZero(options.failureThreshold)) {
-    throw optionError(options && typeof options === 'object' ? RangeError : TypeError, 'failureThreshold must be positive');
-  }
-  if (atMostZero(options.recoveryTimeoutMs)) throw optionError(RangeError, 'recoveryTimeoutMs must be positive');
-  if (typeof operation !== 'function') throw optionError(TypeError, 'operation must be a function');
-
-  const failureThreshold = intOption(options, 'failureThreshold', 5, 1, 2 ** 32 - 1);
-  const recovery = intOption(options, 'recoveryTimeoutMs', 30000, 1, MAX_TIMER_MS);
-  const monitoring = intOption(options, 'monitoringPeriodMs', 60000, 1, MAX_TIMER_MS);
-  const timeoutMs = options.timeoutMs === false ? false : intOption(options, 'timeoutMs', 0, 0, MAX_TIMER_MS);
-  let timeout = timeoutMs === false ? 0 : timeoutMs || 10000;
-  if (options.timeout !== undefined) {
-    timeout = options.timeout === false ? 0 : intOption(options, 'timeout', 0, 0, MAX_TIMER_MS);
-  }
-  const pct = options.errorThresholdPercentage;
-  if (pct !== undefined && pct !== false && (typeof pct !== 'number' || !(pct >= 0 && pct <= 100))) {
-    throw optionError(typeof pct === 'number' ? RangeError : TypeError, 'errorThresholdPercentage must be a number from 0 to 100, or false to disable');
-  }
-  for (const name of ['fallback', 'errorFilter']) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw optionError(TypeError, `${name} must be a function`);
-    }
-  }
-  if (options.enabled !== undefined && typeof options.enabled !== 'boolean') throw optionError(TypeError, 'enabled must be a boolean');
-  if (options.log !== undefined && typeof options.log !== 'boolean') throw optionError(TypeError, 'log must be a boolean');
-  if (options.clock !== undefined && !(options.clock instanceof native.CircuitBreakerFakeClock)) {
-    throw optionError(TypeError, 'clock must be a CircuitBreakerFakeClock');
-  }
-  const resetTimeout = intOption(options, 'resetTimeout', recovery, 1, MAX_TIMER_MS);
-  const rollingCountTimeout = intOption(options, 'rollingCountTimeout', monitoring, 1, MAX_TIMER_MS);
-  const rollingCountBuckets = intOption(options, 'rollingCountBuckets', 10, 1, 1000);
-  if (rollingCountBuckets > rollingCountTimeout) {
-    throw optionError(RangeError, 'rollingCountBuckets must not exceed rollingCountTimeout (ms)');
-  }
-  return {
-    timeout,
-    fallback: options.fallback,
-    errorFilter: options.errorFilter,
-    enabled: options.enabled !== false,
-    log: options.log !== false,
-    clock: options.clock,
-    resetTimeout,
-    bucketMs: Math.ceil(rollingCountTimeout / rollingCountBuckets),
-    native: {
-      failureThreshold,
-      resetTimeout,
-      rollingCountTimeout,
-      rollingCountBuckets,
-      errorThresholdPercentage: pct === undefined ? 50 : pct,
-      volumeThreshold: intOption(options, 'volumeThreshold', Math.max(10, failureThreshold), 0, 2 ** 32 - 1),
-      halfOpenMaxProbes: intOption(options, 'halfOpenMaxProbes', 1, 1, 2 ** 32 - 1),
-    },
-  };
-}
-
-const MAX_FAILURES_DEPRECATION = 'options.maxFailures is deprecated. Please use options.errorThresholdPercentage';
-
-/**
- * opossum's `(action, options)` form: opossum's defaults filled into a copy of the
- * options (`breaker.options`), opossum's tolerance (0 for the window sizes means the
- * default) and its rule: open when more than `errorThresholdPercentage` % of the fires in
- * the window failed, once `volumeThreshold` fires were seen; no consecutive-failure rule.
- * A `fallback` key is ignored, as opossum does: use `breaker.fallback(fn)`.
- * @param {unknown} action
- * @param {Record<string, any> | undefined} given
- */
-function normalizeOpossum(action, given) {
-  if (!action) {
-    throw optionError(TypeError, 'No action provided. Cannot construct a CircuitBreaker without an invocable action.');
-  }
-  if (given !== undefined && (given === null || typeof given !== 'object')) throw optionError(TypeError, 'options must be an object');
-  const o = { ...given };
-  o.timeout = o.timeout ?? 10000;
-  o.resetTimeout = o.resetTimeout ?? 30000;
-  o.errorThresholdPercentage = o.errorThresholdPercentage ?? 50;
-  o.rollingCountTimeout = o.rollingCountTimeout ?? 10000;
-  o.rollingCountBuckets = o.rollingCountBuckets ?? 10;
-  o.rollingPercentilesEnabled = o.rollingPercentilesEnabled !== false;
-  o.capacity = Number.isInteger(o.capacity) ? o.capacity : Number.MAX_SAFE_INTEGER;
-  o.cacheTTL = o.cacheTTL ?? 0;
-  o.cacheGetKey = o.cacheGetKey ?? ((...args) => JSON.stringify(args));
-  o.enableSnapshots = o.enableSnapshots !== false;
-  o.coalesce = Boolean(o.coalesce);
-  o.coalesceTTL = o.coalesceTTL ?? o.timeout;
-  o.coalesceResetOn = Array.isArray(o.coalesceResetOn) ? o.coalesceResetOn.filter((e) => e === 'error' || e === 'success' || e === 'timeout') : [];
-  if (o.cache) {
-    if (o.cacheTransport === undefined) o.cacheTransport = new MemoryCache(o.cacheSize);
-    else if (!o.cacheTransport || typeof o.cacheTransport !== 'object' || !o.cacheTransport.get || !o.cacheTransport.set || !o.cacheTransport.flush) {
-      throw optionError(TypeError, 'options.cacheTransport should be an object with `get`, `set` and `flush` methods');
-    }
-  }
-  if (o.coalesce) o.coalesceCache = new MemoryCache(o.coalesceSize);
-  if (o.autoRenewAbortController && !o.abortController) o.abortController = new AbortController();
-  if (o.abortController && typeof o.abortController.abort !== 'function') {
-    throw optionError(TypeError, 'AbortController does not contain `abort()` method');
-  }
-  if (o.errorFilter !== undefined && typeof o.errorFilter !== 'function') throw optionError(TypeError, 'errorFilter must be a function');
-  if (o.clock !== undefined && !(o.clock instanceof native.CircuitBreakerFakeClock)) {
-    throw optionError(TypeError, 'clock must be a CircuitBreakerFakeClock');
-  }
-  const pct = o.errorThresholdPercentage;
-  if (pct !== false && (typeof pct !== 'number' || !(pct >= 0 && pct <= 100))) {
-    throw optionError(typeof pct === 'number' ? RangeError : TypeError, 'errorThresholdPercentage must be a number from 0 to 100, or false to disable');
-  }
-  if (o.maxFailures) console.error(MAX_FAILURES_DEPRECATION);
-  const win = windowOf(o);
-  const rollingCountTimeout = intOption(win, 'rollingCountTimeout', 10000, 1, MAX_TIMER_MS);
-  const rollingCountBuckets = intOption(win, 'rollingCountBuckets', 10, 1, 1000);
-  if (rollingCountBuckets > rollingCountTimeout) {
-    throw optionError(RangeError, 'rollingCountBuckets must not exceed rollingCountTimeout (ms)');
-  }
-  const timeout = o.timeout === false ? 0 : intOption(o, 'timeout', 0, 0, MAX_TIMER_MS);
-  const resetTimeout = intOption(o, 'resetTimeout', 30000, 0, MAX_TIMER_MS);
-  const warmUp = o.allowWarmUp === true || (o.state && o.state.warmUp === true);
-  return {
-    opossum: true,
-    options: o,
-    timeout,
-    fallback: undefined,
-    errorFilter: o.errorFilter,
-    enabled: o.enabled !== false,
-    log: false,
-    clock: o.clock,
-    resetTimeout,
-    bucketMs: Math.ceil(rollingCountTimeout / rollingCountBuckets),
-    native: {
-      failureThreshold: 0,
-      resetTimeout,
-      rollingCountTimeout,
-      rollingCountBuckets,
-      errorThresholdPercentage: pct,
-      volumeThreshold: Number.isInteger(o.volumeThreshold) && o.volumeThreshold >= 0 ? o.volumeThreshold : 0,
-      halfOpenMaxProbes: 1,
-      windowRule: true,
-      manualRotation: Boolean(o.rotateBucketController),
-      warmUp: warmUp ? rollingCountTimeout : 0,
-    },
-  };
-}
-
-/** FIFO of in-flight timed calls: a ring buffer, so steady traffic allocates nothing. */
-class CallQueue {
-  constructor() {
-    this.items = new Array(16).fill(undefined);
-    this.head = 0;
-    this.size = 0;
-  }
-
-  push(call) {
-    if (this.size === this.items.length) this.#resize(this.items.length * 2, false);
-    this.items[(this.head + this.size) & (this.items.length - 1)] = call;
-    this.size++;
-  }
-
-  peek() {
-    return this.items[this.head];
-  }
-
-  shift() {
-    this.items[this.head] = undefined;
-    this.head = (this.head + 1) & (this.items.length - 1);
-    this.size--;
-  }
-
-  /** Drops settled calls stuck behind a slow one. */
-  compact() {
-    this.#resize(this.items.length, true);
-  }
-
-  #resize(capacity, liveOnly) {
-    const next = new Array(capacity).fill(undefined);
-    let n = 0;
-    for (let i = 0; i < this.size; i++) {
-      const call = this.items[(this.head + i) & (this.items.length - 1)];
-      if (!liveOnly || !call.done) next[n++] = call;
-    }
-    this.items = next;
-    this.head = 0;
-    this.size = n;
-  }
-}
-
-/** `new Promise(capture)` hands its resolvers over here: no closure per call. */
-const captured = { resolve: null, reject: null };
-function capture(resolve, reject) {
-  captured.resolve = resolve;
-  captured.reject = reject;
-}
-
-/** One in-flight call with a timeout: settled once, by its result or by the timer. */
-class PendingCall {
-  constructor(ticket, start, args, resolve, reject) {
-    this.ticket = ticket; // -1 for a call admitted on the closed fast path
-    this.start = start;
-    this.deadline = 0;
-    this.args = args;
-    this.resolve = resolve;
-    this.reject = reject;
-    this.done = false;
-    this.queued = false; // waits in the timeout queue
-    this.held = false; // holds a unit of `capacity`
-  }
-}
 
 /**
  * A circuit breaker, in two forms (docs/circuit-breaker.md):
@@ -343,19 +69,20 @@ class CircuitBreaker extends EventEmitter {
   #enabled;
   #shutdown = false;
   #resetTimer = null;
-  #timeoutTimer = null;
-  #pending = new CallQueue();
-  #inflight = 0;
+  /** @type {CallQueue} in-flight timed (or capacity-holding) calls */
+  #calls;
   #warned = false;
-  /** @type {{ 0: number, 1: number, 2: number }} */
+  /** @type {Float64Array | undefined} the shared clock (no fake clock given) */
   #clock;
+  /** @type {{ now(): number } | undefined} the `clock` option */
+  #fakeClock;
   #batch;
   #batched = 0;
   #batchAt = 0;
   #batchEnd = 0;
   /** opossum's form: its defaults and rules */
   #opossum = false;
-  /** cache, coalescing or a finite capacity: calls go through #runSpecial */
+  /** cache, coalescing or a finite capacity: calls go through cachedCalls.js or the capacity path */
   #special = false;
   #inUse = 0;
   #capacity = Infinity;
@@ -365,6 +92,12 @@ class CircuitBreaker extends EventEmitter {
   #probing = false;
   #rotateListener = null;
   #healthTimers = [];
+  /** What cachedCalls.js may use of the breaker. */
+  #cacheHost = {
+    bump: (counter, n) => this.#h.bump(counter, n),
+    emit: (name, ...args) => this.#emit(name, ...args),
+    run: (context, args) => this.#run(context, args, true),
+  };
 
   /**
    * @param {(...args: any[]) => any} operation
@@ -375,18 +108,25 @@ class CircuitBreaker extends EventEmitter {
     const spec = typeof serviceName === 'string' || arguments.length > 2;
     const cfg = spec ? normalize(operation, options) : normalizeOpossum(operation, serviceName);
     super();
-    // EventEmitter's bookkeeping stays out of Object.keys: the spec lists the own
-    // instance properties as operation, serviceName, options, breaker, metrics.
-    for (const key of ['_events', '_eventsCount', '_maxListeners']) {
-      if (Object.prototype.hasOwnProperty.call(this, key)) Object.defineProperty(this, key, { enumerable: false });
-    }
+    // The spec lists the own enumerable properties as operation, serviceName, options,
+    // breaker, metrics. Whatever EventEmitter's constructor put on the instance (its
+    // listener bookkeeping, under names Node does not document) is made non-enumerable,
+    // without naming it; assignments EventEmitter makes later keep that attribute.
+    for (const key of Object.keys(this)) Object.defineProperty(this, key, { enumerable: false });
     this.#cfg = cfg;
     this.#enabled = cfg.enabled;
     this.#h = native.createCircuitBreakerHandle(cfg.native, cfg.clock);
     this.#shared = this.#h.shared;
     this.#batch = this.#h.batch;
-    if (cfg.clock) this.#clock = fakeClockView(cfg.clock);
-    else this.#clock = sharedClock ??= native.circuitBreakerClock();
+    this.#fakeClock = cfg.clock;
+    this.#clock = cfg.clock === undefined ? sharedClockView() : undefined;
+    this.#calls = new CallQueue(cfg.timeout, Boolean(cfg.opossum), () => this.#time(), {
+      settled: (call, value, ok) => (ok ? this.#succeeded(call.ticket, call.start, value) : this.#failed(call.ticket, call.start, value, call.args)),
+      expired: (call) => this.#timedOut(call),
+      released: () => {
+        this.#inUse--;
+      },
+    });
     if (cfg.opossum) {
       const o = cfg.options;
       this.#opossum = true;
@@ -464,7 +204,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** True for the errors the breaker raises itself (open, timeout, shutdown, capacity). */
   static isOurError(error) {
-    return Boolean(error !== null && (typeof error === 'object' || typeof error === 'function') && error[OUR_ERROR]);
+    return isOurError(error);
   }
 
   /** A standalone opossum `Status` (e.g. restored stats), to pass as the `status` option. */
@@ -637,25 +377,11 @@ class CircuitBreaker extends EventEmitter {
     // Rest parameters keep `healthCheck.length` 0, as the spec's form has it.
     if (args.length === 0) return this.#snapshot();
     const [fn, interval] = args;
-    const ms = interval || 5000;
-    if (typeof fn !== 'function') throw optionError(TypeError, 'Health check function must be a function');
-    if (Number.isNaN(Number(ms))) throw optionError(TypeError, 'Health check interval must be a number');
-    const check = () => {
-      let result;
-      try {
-        result = Reflect.apply(fn, this, []);
-      } catch (err) {
-        result = Promise.reject(err);
-      }
-      Promise.resolve(result).catch((err) => {
-        this.#emit('healthCheckFailed', err);
-        this.open();
-      });
-    };
-    const timer = setInterval(check, Math.min(Math.max(1, Number(ms)), MAX_TIMER_MS));
-    timer.unref();
+    const timer = startHealthCheck(this, fn, interval, (err) => {
+      this.#emit('healthCheckFailed', err);
+      this.open();
+    });
     this.#healthTimers.push(timer);
-    check();
     return undefined;
   }
 
@@ -910,18 +636,15 @@ class CircuitBreaker extends EventEmitter {
     if (!this.#cfg.log) return;
     try {
       // Through the logger too (files, or the only output with QERRORS_LOG_FORMAT=json).
-      if (!require('../logging/logger')._logBreakerEvent(level, this.name, text)) console[level](`[CircuitBreaker] ${this.name}: ${text}`);
+      if (!require('../../logging/logger')._logBreakerEvent(level, this.name, text)) console[level](`[CircuitBreaker] ${this.name}: ${text}`);
     } catch {
       // A broken console must not break the breaker.
     }
   }
 
-  /** Milliseconds from the shared clock, waking its ticker if it parked. */
+  /** Milliseconds from the breaker's clock (the fake one, else the shared one). */
   #time() {
-    const c = this.#clock;
-    if (c[1] !== 1) native.circuitBreakerClockWake();
-    c[2] = 1;
-    return c[0];
+    return this.#fakeClock === undefined ? readClock(this.#clock) : this.#fakeClock.now();
   }
 
   /** Records the queued fast-path successes (one native call). */
@@ -944,8 +667,12 @@ class CircuitBreaker extends EventEmitter {
         return Promise.reject(err);
       }
     }
-    // `inner`: called back by #runSpecial, past the cache and coalescing.
-    if (this.#special && inner !== true) return this.#runSpecial(context, args);
+    // `inner`: the call past the cache and coalescing (cachedCalls.js calls back here).
+    if (this.#special && inner !== true) {
+      const o = this.options;
+      if (o.cache || o.coalesce) return runCached(o, this.#cacheHost, this, context, args);
+      return this.#run(context, args, true);
+    }
     if (this.#shared[S_STATE] !== 0) return this.#runGuarded(context, args);
     if (this.listenerCount('fire') !== 0) this.#emit('fire', args);
     if (inner === true && this.#capacity !== Infinity) return this.#runHeld(-1, this.#time(), context, args);
@@ -956,7 +683,7 @@ class CircuitBreaker extends EventEmitter {
     } catch (err) {
       return this.#promiseOf(() => this.#failed(-1, start, err, args));
     }
-    if (this.#cfg.timeout !== 0) return this.#withTimeout(-1, start, result, args);
+    if (this.#cfg.timeout !== 0) return this.#calls.track(result, -1, start, args, false);
     return Promise.resolve(result).then(
       (value) => this.#succeeded(-1, start, value),
       (err) => this.#failed(-1, start, err, args)
@@ -978,59 +705,11 @@ class CircuitBreaker extends EventEmitter {
     } catch (err) {
       return this.#promiseOf(() => this.#failed(ticket, 0, err, args));
     }
-    if (this.#cfg.timeout !== 0) return this.#withTimeout(ticket, this.#time(), result, args);
+    if (this.#cfg.timeout !== 0) return this.#calls.track(result, ticket, this.#time(), args, false);
     return Promise.resolve(result).then(
       (value) => this.#succeeded(ticket, 0, value),
       (err) => this.#failed(ticket, 0, err, args)
     );
-  }
-
-  /**
-   * opossum's cache and coalescing around a call: a cached result (of an earlier success)
-   * or a call already in flight with the same key (`cacheGetKey`) answers without running
-   * the action; hits and misses are counted in the window.
-   */
-  #runSpecial(context, args) {
-    const o = this.options;
-    if (!o.cache && !o.coalesce) return this.#run(context, args, true);
-    const key = Reflect.apply(o.cacheGetKey, this, args);
-    if (o.cache) {
-      const cached = o.cacheTransport.get(key);
-      if (cached) {
-        this.#emit('fire', args);
-        this.#h.bump(C_FIRES, 1);
-        this.#h.bump(C_CACHE_HITS, 1);
-        this.#emit('cacheHit');
-        return cached;
-      }
-      this.#h.bump(C_CACHE_MISSES, 1);
-      this.#emit('cacheMiss');
-    }
-    if (o.coalesce) {
-      const inFlight = o.coalesceCache.get(key);
-      if (inFlight) {
-        this.#emit('fire', args);
-        this.#h.bump(C_FIRES, 1);
-        this.#h.bump(C_COALESCE_HITS, 1);
-        this.#emit('coalesceCacheHit');
-        return inFlight;
-      }
-      this.#h.bump(C_COALESCE_MISSES, 1);
-      this.#emit('coalesceCacheMiss');
-    }
-    const call = this.#run(context, args, true);
-    if (o.coalesce) o.coalesceCache.set(key, call, o.coalesceTTL > 0 ? Date.now() + o.coalesceTTL : 0);
-    const forget = (event) => {
-      if (o.coalesce && o.coalesceResetOn.includes(event)) o.coalesceCache.delete(key);
-    };
-    call.then(
-      (value) => {
-        forget('success');
-        if (o.cache) o.cacheTransport.set(key, Promise.resolve(value), o.cacheTTL > 0 ? Date.now() + o.cacheTTL : 0);
-      },
-      (err) => forget(CircuitBreaker.isOurError(err) && err.code === 'ETIMEDOUT' ? 'timeout' : 'error')
-    );
-    return call;
   }
 
   /**
@@ -1053,7 +732,7 @@ class CircuitBreaker extends EventEmitter {
       this.#inUse--;
       return this.#promiseOf(() => this.#failed(ticket, start, err, args));
     }
-    return this.#track(ticket, start, result, args, true);
+    return this.#calls.track(result, ticket, start, args, true);
   }
 
   /** A promise of `fn()`'s value, rejected with what it throws. */
@@ -1137,84 +816,7 @@ class CircuitBreaker extends EventEmitter {
     return this.#promiseOf(() => this.#fallbackOrThrow(err, args));
   }
 
-  // Timeouts: every call of a breaker has the same timeout, so deadlines are ordered
-  // like admissions. In-flight calls wait in a FIFO; one unref'd timer targets the
-  // oldest deadline. No timer is created per call; the timer stops when the queue is
-  // empty.
-
-  #withTimeout(ticket, start, result, args) {
-    return this.#track(ticket, start, result, args, false);
-  }
-
-  /** Settles `result` once, by itself or by the timeout; `held`: it holds a capacity unit. */
-  #track(ticket, start, result, args, held) {
-    const promise = new Promise(capture);
-    const call = new PendingCall(ticket, start, args, captured.resolve, captured.reject);
-    captured.resolve = captured.reject = null;
-    call.held = held;
-    if (this.#cfg.timeout !== 0) {
-      call.deadline = start + this.#cfg.timeout;
-      call.queued = true;
-      this.#pending.push(call);
-      this.#inflight++;
-      if (this.#timeoutTimer === null) this.#armTimeout(this.#cfg.timeout);
-      else if (this.#inflight === 1 && this.#opossum) this.#timeoutTimer.ref();
-    }
-    Promise.resolve(result).then(
-      (value) => this.#settle(call, value, true),
-      (err) => this.#settle(call, err, false)
-    );
-    return promise;
-  }
-
-  #settle(call, value, ok) {
-    if (call.done) return; // a late result after the timeout: ignored
-    this.#finish(call);
-    try {
-      call.resolve(ok ? this.#succeeded(call.ticket, call.start, value) : this.#failed(call.ticket, call.start, value, call.args));
-    } catch (err) {
-      call.reject(err);
-    }
-  }
-
-  #finish(call) {
-    call.done = true;
-    if (call.held) this.#inUse--;
-    if (!call.queued) return;
-    this.#inflight--;
-    // Nothing in flight: the timer (still armed for a settled call) must not hold the process.
-    if (this.#inflight === 0 && this.#opossum && this.#timeoutTimer !== null) this.#timeoutTimer.unref();
-    const q = this.#pending;
-    while (q.size !== 0 && q.peek().done) q.shift();
-    // Settled calls behind a slow one: drop them so the queue stays ~ in-flight size.
-    if (q.size > 2 * this.#inflight + 1024) q.compact();
-  }
-
-  #armTimeout(ms) {
-    this.#timeoutTimer = setTimeout(() => this.#onTimeoutTimer(), ms);
-    // opossum's form: a call in flight keeps the process alive until it settles or times
-    // out (at most `timeout` ms), as opossum does (#track and #finish ref and unref it as
-    // calls come and go); the spec's form never holds it.
-    if (!this.#opossum || this.#inflight === 0) this.#timeoutTimer.unref();
-  }
-
-  #onTimeoutTimer() {
-    this.#timeoutTimer = null;
-    const now = this.#time();
-    const q = this.#pending;
-    while (q.size !== 0) {
-      const call = q.peek();
-      if (call.done) {
-        q.shift();
-        continue;
-      }
-      if (call.deadline > now) break;
-      this.#finish(call);
-      this.#timedOut(call);
-    }
-    if (q.size !== 0) this.#armTimeout(Math.max(1, q.peek().deadline - now));
-  }
-
+  /** A call reached its deadline: records the timeout; the fallback's result or throws. */
   #timedOut(call) {
     const err = ourError('ETIMEDOUT', `Timed out after ${this.#cfg.timeout}ms`);
     this.#flush();
@@ -1229,33 +831,8 @@ class CircuitBreaker extends EventEmitter {
     this.#emit('failure', err, latency, call.args);
     if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
     if (this.#opossum && this.options.abortController) this.options.abortController.abort();
-    try {
-      call.resolve(this.#fallbackOrThrow(err, call.args));
-    } catch (e) {
-      call.reject(e);
-    }
+    return this.#fallbackOrThrow(err, call.args);
   }
 }
 
-/**
- * `new CircuitBreaker(operation, serviceName, options)` with the spec's defaults merged
- * under `overrides`; `instance.options` is the merged object.
- * @param {(...args: any[]) => any} operation
- * @param {string} serviceName
- * @param {Record<string, any>} [overrides]
- */
-function createCircuitBreaker(operation, serviceName, overrides = {}) {
-  const options = { failureThreshold: 5, recoveryTimeoutMs: 30000, monitoringPeriodMs: 60000, timeoutMs: 10000, ...overrides };
-  return new CircuitBreaker(operation, serviceName, options);
-}
-
-// The original's circuitBreaker namespace names the class `CircuitBreakerWrapper`; the top-level
-// export and `require('qerrors/native')` name it `CircuitBreaker`, kept here as a
-// non-enumerable alias so Object.keys matches the namespace.
-// opossum's `Status` and default cache transport, reachable from the class for code that
-// names them (`require('opossum/lib/status')` in opossum).
-Object.defineProperty(CircuitBreaker, 'Status', { value: Status, enumerable: false });
-Object.defineProperty(CircuitBreaker, 'MemoryCache', { value: MemoryCache, enumerable: false });
-
-module.exports = { CircuitBreakerWrapper: CircuitBreaker, CircuitState, createCircuitBreaker };
-Object.defineProperty(module.exports, 'CircuitBreaker', { value: CircuitBreaker, enumerable: false, writable: true, configurable: true });
+module.exports = { CircuitBreaker, CircuitState };

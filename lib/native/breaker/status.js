@@ -1,15 +1,15 @@
 'use strict';
 
 // opossum's `Status`: the rolling window of a circuit breaker as an EventEmitter, read
-// from the native window (src/core/breaker.rs) rather than kept in JS. A breaker's
+// from the native window (src/core/breaker/) rather than kept in JS. A breaker's
 // `status` reads its own window; `CircuitBreaker.newStatus(options)` makes a standalone
 // one (its own native window) that a breaker adopts through the `status` option.
 
 const { EventEmitter } = require('node:events');
-const native = require('./loader');
+const native = require('../loader');
 
 // Slots of the window block, generated from the Rust layout (./contract.js).
-const { breakerSlots } = require('./contract');
+const { breakerSlots } = require('../contract');
 const S_WINDOW = breakerSlots.WINDOW;
 const S_EXTRA = breakerSlots.WINDOW_EXTRA;
 const S_OPEN_FLAG = breakerSlots.WINDOW_OPEN_FLAG;
