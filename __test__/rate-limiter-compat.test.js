@@ -227,9 +227,9 @@ test('a store with its own limit keeps it under a limit function; a foreign midd
   const own = new RateLimiterStore({ limit: 4, clock: 'manual', sweepIntervalMs: 0 });
   rateLimit({ limit: () => 4, store: own });
   assert.equal(own.limiter.limit, 4);
-  const bare = new RateLimiterStore({ sweepIntervalMs: 0 });
+  const bare = new RateLimiterStore({ sweepIntervalMs: 0, algorithm: 'gcra' });
   assert.throws(() => bare.init({ windowMs: 1000, limit: () => 5 }), { name: 'TypeError', code: 'ERR_QERRORS_STORE_NEEDS_LIMIT' });
-  const served = new RateLimiterStore({ sweepIntervalMs: 0 });
+  const served = new RateLimiterStore({ sweepIntervalMs: 0, algorithm: 'gcra' });
   rateLimit({ limit: () => 5, store: served });
   assert.rejects(served.increment('k'), { code: 'ERR_QERRORS_STORE_PER_REQUEST_LIMIT' });
 });

@@ -22,8 +22,8 @@ use super::options::{self, Int};
 use super::raw::{self, raw_method};
 use crate::core::clock::{CoarseClock, FakeClock, MonotonicClock, SharedClock};
 use crate::core::rate_limit::{
-    ip, split_keys, ConfigError, RateLimitConfig, RateLimiter, DEFAULT_MAX_KEYS, MAX_KEYS,
-    MAX_LIMIT, MAX_WINDOW_MS,
+    ip, split_keys, Algorithm, ConfigError, RateLimitConfig, RateLimiter, DEFAULT_MAX_KEYS,
+    MAX_KEYS, MAX_LIMIT, MAX_WINDOW_MS,
 };
 
 /// Most slots one `sweep(steps)` call may inspect.
@@ -55,6 +55,14 @@ struct LimiterOptions {
     max_keys: Option<Int<1, { MAX_KEYS as u64 }>>,
     ipv6_subnet: Option<Subnet>,
     clock: Option<ClockName>,
+    algorithm: Option<AlgorithmName>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+enum AlgorithmName {
+    Gcra,
+    FixedWindow,
 }
 
 #[derive(Deserialize, PartialEq, Eq, Clone, Copy)]
@@ -112,10 +120,12 @@ fn config_error<T>(env: &Env, e: ConfigError) -> Result<T> {
 }
 
 /// Creates a native rate limiter object: `{ check, consume, retryAfterMs, resetMs,
-/// remaining, penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes }`, plus
-/// `advanceTime` when `clock: 'manual'`. Options: `limit` (required), `windowMs` (60000),
-/// `burst` (= limit), `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock`
-/// (`'coarse'` default, `'precise'`, or `'manual'` starting at 0 ms).
+/// remaining, penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes }`,
+/// plus `advanceTime` when `clock: 'manual'` and `hit` when `algorithm: 'fixed-window'`.
+/// Options: `limit` (required), `windowMs` (60000), `burst` (= limit, GCRA only),
+/// `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock` (`'coarse'` default,
+/// `'precise'`, or `'manual'` starting at 0 ms), `algorithm` (`'gcra'` default or
+/// `'fixed-window'`).
 #[napi(catch_unwind)]
 pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Object<'e>> {
     if options.get_type()? != ValueType::Object {
@@ -132,6 +142,13 @@ pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Obj
     cfg.burst = o.burst.map_or(cfg.limit, |b| b.0);
     cfg.max_keys = o.max_keys.map_or(DEFAULT_MAX_KEYS, |n| n.0 as usize);
     cfg.ipv6_prefix = o.ipv6_subnet.and_then(|s| s.0);
+    let fixed = matches!(o.algorithm, Some(AlgorithmName::FixedWindow));
+    if fixed {
+        cfg.algorithm = Algorithm::FixedWindow;
+        if o.burst.is_some_and(|b| b.0 != cfg.limit) {
+            return config_error(env, ConfigError::BurstFixedWindow);
+        }
+    }
     let clock_name = o.clock.unwrap_or(ClockName::Coarse);
     let manual = (clock_name == ClockName::Manual).then(|| Arc::new(FakeClock::new(0)));
     let clock: SharedClock = match (&manual, clock_name) {
@@ -163,6 +180,9 @@ pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Obj
     ];
     if has_manual {
         methods.push(("advanceTime", advance_time));
+    }
+    if fixed {
+        methods.push(("hit", hit));
     }
     raw::bind_methods(env, &obj, &state, &methods)?;
     Ok(obj)
@@ -266,6 +286,15 @@ raw_method!(reward, 2, |env, a, st: &State| {
     match count_arg(env, a.argv[1], 1, MAX_LIMIT as f64, "reward") {
         Ok(n) => with_key(env, a.argv[0], |k| {
             raw::i32_value(env, st.limiter.reward(k, n) as i32)
+        }),
+        Err(thrown) => thrown,
+    }
+});
+
+raw_method!(hit, 2, |env, a, st: &State| {
+    match count_arg(env, a.argv[1], 1, MAX_LIMIT as f64, "hits") {
+        Ok(n) => with_key(env, a.argv[0], |k| {
+            raw::f64_value(env, st.limiter.hit(k, n) as f64)
         }),
         Err(thrown) => thrown,
     }

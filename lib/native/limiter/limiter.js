@@ -7,7 +7,7 @@ const native = require('../loader');
 const { codedError, shown } = require('../../policy/errors');
 const { SWEEP_INTERVAL_MS, LIMITER_OPTIONS, clockOf, rejectUnknownOptions } = require('./options');
 
-const CLOCKED_METHODS = ['check', 'consume', 'retryAfterMs', 'resetMs', 'remaining', 'penalty', 'reward', 'checkBatch', 'sweep'];
+const CLOCKED_METHODS = ['check', 'consume', 'retryAfterMs', 'resetMs', 'remaining', 'penalty', 'reward', 'checkBatch', 'sweep', 'hit'];
 
 /**
  * A native limiter on a manual clock that follows `Date.now()`: every call first moves the
@@ -22,6 +22,7 @@ function followDateNow(n) {
   const out = { resetAll: n.resetAll, stats: n.stats, heapBytes: n.heapBytes, reset: n.reset };
   for (const name of CLOCKED_METHODS) {
     const method = n[name];
+    if (method === undefined) continue;
     out[name] = (a, b) => {
       const t = Date.now() - origin;
       if (t > last) {
@@ -48,7 +49,7 @@ class RateLimiter {
   /**
    * @param {{ limit: number, windowMs?: number, burst?: number, maxKeys?: number,
    *   ipv6Subnet?: number | false, clock?: 'coarse' | 'precise' | 'manual' | 'js',
-   *   sweepIntervalMs?: number }} options
+   *   sweepIntervalMs?: number, algorithm?: 'gcra' | 'fixed-window' }} options
    */
   constructor(options) {
     if (options === null || typeof options !== 'object') {
@@ -71,6 +72,8 @@ class RateLimiter {
     this.windowMs = options.windowMs === undefined ? 60000 : options.windowMs;
     this.burst = options.burst === undefined ? options.limit : options.burst;
     this.maxKeys = options.maxKeys === undefined ? 100000 : options.maxKeys;
+    /** `gcra` (default) or `fixed-window`. */
+    this.algorithm = options.algorithm === undefined ? 'gcra' : options.algorithm;
     Object.freeze(this);
     if (sweepMs > 0) this.#startSweeper(sweepMs);
   }
@@ -169,6 +172,17 @@ class RateLimiter {
   /** @returns {number} bytes the native table holds (outside the V8 heap) */
   heapBytes() {
     return this.#n.heapBytes();
+  }
+
+  /**
+   * Counts `n` hits of `key` (default 1; 0 only reads): `algorithm: 'fixed-window'` only.
+   * @param {string} key @param {number} [n] @returns {number} the hits in `key`'s current window
+   */
+  hit(key, n) {
+    if (typeof this.#n.hit !== 'function') {
+      throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', "hit() needs a limiter created with algorithm: 'fixed-window' (GCRA counts no hits)");
+    }
+    return this.#n.hit(key, n);
   }
 
   /**

@@ -11,7 +11,7 @@ const { track } = require('./tracking');
 const { DEFAULT_LIMIT, DEFAULT_WINDOW_MS, UNITS, rejectUnknownOptions, validLimit } = require('./options');
 
 const MIDDLEWARE_OPTIONS = new Set([
-  'windowMs', 'limit', 'max', 'burst', 'maxKeys', 'message', 'statusCode', 'legacyHeaders', 'headers',
+  'windowMs', 'limit', 'max', 'burst', 'maxKeys', 'algorithm', 'message', 'statusCode', 'legacyHeaders', 'headers',
   'standardHeaders', 'identifier', 'retryAfter', 'requestPropertyName', 'skipFailedRequests',
   'skipSuccessfulRequests', 'requestWasSuccessful', 'keyGenerator', 'ipv6Subnet', 'handler', 'skip',
   'store', 'validate', 'passOnStoreError', 'logger',
@@ -107,8 +107,8 @@ function rateLimit(options = {}) {
   let store;
   let nativeStore;
   if (o.store !== undefined) {
-    if (o.burst !== undefined || o.maxKeys !== undefined) {
-      throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit: burst and maxKeys configure the built-in store; set them on your store instead');
+    if (o.burst !== undefined || o.maxKeys !== undefined || o.algorithm !== undefined) {
+      throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit: burst, maxKeys and algorithm configure the built-in store; set them on your store instead');
     }
     const s = o.store;
     const ok =
@@ -129,7 +129,7 @@ function rateLimit(options = {}) {
     store = adaptStore(s);
     if (s instanceof RateLimiterStore) nativeStore = s;
   } else {
-    nativeStore = new RateLimiterStore({ burst: o.burst, maxKeys: o.maxKeys });
+    nativeStore = new RateLimiterStore({ burst: o.burst, maxKeys: o.maxKeys, algorithm: o.algorithm });
     store = nativeStore;
   }
 
@@ -202,8 +202,10 @@ function rateLimit(options = {}) {
     }
   }
   const countedRequests = new WeakMap();
-  // Requests counted by a store that keeps no stats of its own.
-  const counts = nativeStore ? undefined : { allowed: 0, limited: 0 };
+  // Requests counted by a store that keeps no stats of its own, or by a fixed-window
+  // store whose native limit is not the one each request is measured against.
+  const ownCounts = nativeStore === undefined || (perRequest && nativeStore.algorithm === 'fixed-window');
+  const counts = ownCounts ? { allowed: 0, limited: 0 } : undefined;
   const watchOutcome = cfg.skipFailedRequests || cfg.skipSuccessfulRequests;
 
   const middleware = async function rateLimitMiddleware(req, res, next) {
@@ -243,8 +245,9 @@ function rateLimit(options = {}) {
       setHeaders(res, info, cfg, () => (typeof cfg.identifier === 'function' ? cfg.identifier(req, res) : cfg.identifier), key);
       const limited = totalHits > reqLimit;
       if (counts !== undefined) counts[limited ? 'limited' : 'allowed'] += 1;
-      // A request the native limiter refused took nothing, so there is nothing to give back.
-      if (outcome !== undefined && (!limited || nativeStore === undefined)) {
+      // A request the native GCRA limiter refused took nothing, so there is nothing to give
+      // back; a fixed window counted it.
+      if (outcome !== undefined && (!limited || nativeStore === undefined || nativeStore.algorithm !== 'gcra')) {
         const giveBack = perRequest ? () => nativeStore[kDecrementFor](key, r.cost) : () => store.decrement(key);
         outcome.decide(req, giveBack, resetTime);
       }
@@ -316,7 +319,12 @@ function rateLimit(options = {}) {
   };
   middleware.store = o.store ?? nativeStore;
 
-  const source = nativeStore !== undefined ? nativeStore : { stats: () => ({ ...counts }) };
+  const source = {
+    stats: () => {
+      if (counts === undefined) return nativeStore.stats();
+      return nativeStore === undefined ? { ...counts } : { ...nativeStore.stats(), ...counts };
+    },
+  };
   // The stats source lives as long as the middleware does.
   middleware.stats = () => source.stats();
   track(middleware, o.identifier);

@@ -8,7 +8,7 @@ const { codedError, shown } = require('../../policy/errors');
 /** How often an idle limiter sweeps refilled keys out of its table. */
 const SWEEP_INTERVAL_MS = 1000;
 
-const LIMITER_OPTIONS = new Set(['limit', 'windowMs', 'burst', 'maxKeys', 'ipv6Subnet', 'clock', 'sweepIntervalMs']);
+const LIMITER_OPTIONS = new Set(['limit', 'windowMs', 'burst', 'maxKeys', 'ipv6Subnet', 'clock', 'sweepIntervalMs', 'algorithm']);
 const CLOCKS = new Set(['coarse', 'precise', 'manual', 'js']);
 
 /** @param {unknown} clock */

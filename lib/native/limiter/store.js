@@ -2,7 +2,7 @@
 
 // `RateLimiterStore`: an express-rate-limit v8 Store backed by a native `RateLimiter`.
 
-const { codedError } = require('../../policy/errors');
+const { codedError, shown } = require('../../policy/errors');
 const { RateLimiter } = require('./limiter');
 const { LIMITER_OPTIONS, DEFAULT_LIMIT, DEFAULT_WINDOW_MS, UNITS, rejectUnknownOptions } = require('./options');
 
@@ -12,13 +12,17 @@ const kPerRequest = Symbol('perRequestLimit');
 const kIncrementFor = Symbol('incrementFor');
 const kDecrementFor = Symbol('decrementFor');
 
+const ALGORITHMS = new Set(['fixed-window', 'gcra']);
+
 /**
  * An express-rate-limit v8 `Store` backed by a native `RateLimiter`.
  *
- * `totalHits` is what express-rate-limit compares with its `limit`: the quota used so far
- * for an allowed request, and `limit + 1` for a limited one. `resetTime` is when the
- * quota is full again, or, for a limited request, when the next request will be allowed
- * (so `Retry-After` tells the client exactly when to come back).
+ * With `algorithm: 'fixed-window'` (the default) it counts as express-rate-limit's
+ * MemoryStore does: `totalHits` is every hit in the key's window, refused ones included,
+ * and `resetTime` the window's end. With `'gcra'` the quota refills smoothly: `totalHits`
+ * is the quota used so far for an allowed request and `limit + 1` for a limited one (which
+ * takes nothing); `resetTime` is when the quota is full again or, for a limited request,
+ * when the next one will be allowed (so `Retry-After` says exactly when to come back).
  */
 class RateLimiterStore {
   /** @type {RateLimiter | undefined} */
@@ -29,7 +33,7 @@ class RateLimiterStore {
   /** Serving a limit function through rateLimit(): costs scale with each request's limit. */
   #perRequest = false;
 
-  /** @param {{ limit?: number, windowMs?: number, burst?: number, maxKeys?: number, ipv6Subnet?: number | false, clock?: 'coarse' | 'precise' | 'manual' | 'js', sweepIntervalMs?: number }} [options] */
+  /** @param {{ limit?: number, windowMs?: number, burst?: number, maxKeys?: number, ipv6Subnet?: number | false, clock?: 'coarse' | 'precise' | 'manual' | 'js', sweepIntervalMs?: number, algorithm?: 'fixed-window' | 'gcra' }} [options] */
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
       throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'RateLimiterStore options must be an object');
@@ -37,6 +41,13 @@ class RateLimiterStore {
     rejectUnknownOptions(options, STORE_OPTIONS, 'RateLimiterStore');
     // Undefined entries must not override the middleware's values in init().
     this.#options = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    const algorithm = this.#options.algorithm ?? 'fixed-window';
+    if (!ALGORITHMS.has(algorithm)) {
+      throw codedError(typeof algorithm === 'string' ? RangeError : TypeError, 'ERR_QERRORS_INVALID_OPTION', `RateLimiterStore: algorithm must be 'fixed-window' or 'gcra', got ${shown(algorithm)}`);
+    }
+    this.#options.algorithm = algorithm;
+    /** `fixed-window` (default, as express-rate-limit's MemoryStore) or `gcra`. */
+    this.algorithm = algorithm;
     /** Keys are local to this store (express-rate-limit reads this). */
     this.localKeys = true;
     this.#fixed = options.limit !== undefined;
@@ -58,6 +69,9 @@ class RateLimiterStore {
     if (this.#fixed) return;
     const o = options !== null && typeof options === 'object' ? options : {};
     let limit = o.limit ?? DEFAULT_LIMIT;
+    // A fixed window counts hits and leaves the comparison with the limit to the
+    // middleware, so a limit function is fine; the native limit then only shapes stats().
+    if (typeof limit === 'function' && this.algorithm === 'fixed-window') limit = UNITS;
     if (typeof limit === 'function') {
       throw codedError(TypeError, 'ERR_QERRORS_STORE_NEEDS_LIMIT', "RateLimiterStore: this middleware's limit is a function it evaluates per request, and the store decides with a numeric limit; give the store its own { limit }, or use qerrors' rateLimit(), which passes each request's limit to its store");
     }
@@ -76,7 +90,8 @@ class RateLimiterStore {
   /** Prepares the store for rateLimit()'s limit function. @returns {boolean} false when the store has its own limit */
   [kPerRequest](windowMs) {
     if (this.#fixed) return false;
-    this.#replace(new RateLimiter({ windowMs, ...this.#options, limit: UNITS, burst: UNITS }));
+    const bucket = this.algorithm === 'gcra' ? { burst: UNITS } : {};
+    this.#replace(new RateLimiter({ windowMs, ...this.#options, limit: UNITS, ...bucket }));
     this.#perRequest = true;
     return true;
   }
@@ -84,6 +99,7 @@ class RateLimiterStore {
   /** One request under this request's `limit` (per-request mode). @param {string} key @param {number} limit */
   [kIncrementFor](key, limit) {
     const l = this.#need();
+    if (this.algorithm === 'fixed-window') return { ...this.incrementSync(key), cost: 1 };
     const cost = Math.max(1, Math.floor(UNITS / limit));
     const units = l.consume(key, cost);
     if (units < 0) {
@@ -106,7 +122,7 @@ class RateLimiterStore {
   }
 
   #counting() {
-    if (this.#perRequest) {
+    if (this.#perRequest && this.algorithm === 'gcra') {
       throw codedError(Error, 'ERR_QERRORS_STORE_PER_REQUEST_LIMIT', 'RateLimiterStore: this store serves a limit function of its rateLimit() middleware, so hits are counted only through it');
     }
     return this.#need();
@@ -118,8 +134,11 @@ class RateLimiterStore {
    */
   incrementSync(key) {
     const l = this.#counting();
-    const remaining = l.check(key);
-    return hitsOf(l, key, remaining);
+    if (this.algorithm === 'fixed-window') {
+      const totalHits = l.hit(key);
+      return { totalHits, resetTime: new Date(Date.now() + l.resetMs(key)) };
+    }
+    return hitsOf(l, key, l.check(key));
   }
 
   /** @param {string} key @returns {Promise<{ totalHits: number, resetTime: Date }>} */
@@ -127,7 +146,7 @@ class RateLimiterStore {
     return this.incrementSync(key);
   }
 
-  /** Gives one request back (never above a full quota). @param {string} key @returns {Promise<void>} */
+  /** Gives one hit back (never below zero hits, never above a full quota). @param {string} key @returns {Promise<void>} */
   async decrement(key) {
     this.#counting().reward(key, 1);
   }
@@ -143,13 +162,15 @@ class RateLimiterStore {
   }
 
   /**
-   * The key's usage, or `undefined` when it has a full quota (or is unknown).
+   * The key's usage, or `undefined` when it has no window (fixed window) or a full quota
+   * (GCRA), or is unknown.
    * @param {string} key @returns {Promise<{ totalHits: number, resetTime: Date } | undefined>}
    */
   async get(key) {
     const l = this.#counting();
     const resetMs = l.resetMs(key);
     if (resetMs === 0) return undefined;
+    if (this.algorithm === 'fixed-window') return { totalHits: l.hit(key, 0), resetTime: new Date(Date.now() + resetMs) };
     return { totalHits: Math.max(0, l.limit - l.remaining(key)), resetTime: new Date(Date.now() + resetMs) };
   }
 

@@ -31,6 +31,19 @@ pub struct RateLimitConfig {
     pub ipv6_prefix: Option<u8>,
     /// Slots the incremental sweep inspects per operation (0 disables it).
     pub sweep_per_op: usize,
+    /// How hits are counted.
+    pub algorithm: Algorithm,
+}
+
+/// How a [`RateLimiter`](super::RateLimiter) counts hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Algorithm {
+    /// A bucket of `burst` requests refilled smoothly at `limit` per `window_ms`.
+    #[default]
+    Gcra,
+    /// express-rate-limit's MemoryStore: every hit counts, refused ones too, until the
+    /// key's window ends `window_ms` after its first hit.
+    FixedWindow,
 }
 
 impl RateLimitConfig {
@@ -43,6 +56,7 @@ impl RateLimitConfig {
             max_keys: DEFAULT_MAX_KEYS,
             ipv6_prefix: None,
             sweep_per_op: DEFAULT_SWEEP_PER_OP,
+            algorithm: Algorithm::Gcra,
         }
     }
 
@@ -56,6 +70,9 @@ impl RateLimitConfig {
         }
         if self.burst == 0 || self.burst > MAX_LIMIT {
             return Err(ConfigError::Burst);
+        }
+        if self.algorithm == Algorithm::FixedWindow && self.burst != self.limit {
+            return Err(ConfigError::BurstFixedWindow);
         }
         if self.max_keys == 0 || self.max_keys > MAX_KEYS {
             return Err(ConfigError::MaxKeys);
@@ -73,6 +90,8 @@ pub enum ConfigError {
     Limit,
     Window,
     Burst,
+    /// `burst` set with the fixed-window algorithm, which has no bucket.
+    BurstFixedWindow,
     MaxKeys,
     Ipv6Prefix,
 }
@@ -83,7 +102,7 @@ impl ConfigError {
         match self {
             Self::Limit => "ERR_QERRORS_INVALID_LIMIT",
             Self::Window => "ERR_QERRORS_INVALID_WINDOW",
-            Self::Burst => "ERR_QERRORS_INVALID_BURST",
+            Self::Burst | Self::BurstFixedWindow => "ERR_QERRORS_INVALID_BURST",
             Self::MaxKeys => "ERR_QERRORS_INVALID_MAX_KEYS",
             Self::Ipv6Prefix => "ERR_QERRORS_INVALID_IPV6_SUBNET",
         }
@@ -99,6 +118,12 @@ impl fmt::Display for ConfigError {
                 "windowMs must be an integer from 1 to {MAX_WINDOW_MS} (about 24.8 days)"
             ),
             Self::Burst => write!(f, "burst must be an integer from 1 to {MAX_LIMIT}"),
+            Self::BurstFixedWindow => {
+                write!(
+                    f,
+                    "burst applies to algorithm 'gcra' only (a fixed window has no bucket)"
+                )
+            }
             Self::MaxKeys => write!(f, "maxKeys must be an integer from 1 to {MAX_KEYS}"),
             Self::Ipv6Prefix => write!(f, "ipv6Subnet must be an integer from 1 to 128"),
         }

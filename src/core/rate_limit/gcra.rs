@@ -1,8 +1,9 @@
-//! The limiter: GCRA decisions over the bounded key table.
+//! The limiter: GCRA decisions over the bounded key table (a limiter created with
+//! [`Algorithm::FixedWindow`] decides in `fixed_window.rs` instead).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::config::{ConfigError, RateLimitConfig, MAX_AHEAD, MAX_LIMIT};
+use super::config::{Algorithm, ConfigError, RateLimitConfig, MAX_AHEAD, MAX_LIMIT};
 use super::hash::{hash_bytes, random_seed};
 use super::ip::ip_group;
 use super::table::{Stats, Table};
@@ -23,9 +24,9 @@ pub struct KeyState {
 
 /// A keyed GCRA rate limiter. See the module documentation.
 pub struct RateLimiter {
-    config: RateLimitConfig,
+    pub(super) config: RateLimitConfig,
     /// Time units per millisecond.
-    scale: u64,
+    pub(super) scale: u64,
     /// Emission interval in time units.
     interval: u64,
     /// `burst · interval`: how far `tat` may run ahead of now.
@@ -90,7 +91,7 @@ impl RateLimiter {
     }
 
     #[inline]
-    fn lock(&self) -> MutexGuard<'_, Table> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Table> {
         // Nothing panics while the lock is held; if it ever did, the table is still
         // structurally valid, so keep serving rather than failing every later call.
         self.table.lock().unwrap_or_else(|e| e.into_inner())
@@ -98,7 +99,7 @@ impl RateLimiter {
 
     /// Current time in units since the limiter's epoch.
     #[inline]
-    fn now_units(&self) -> u64 {
+    pub(super) fn now_units(&self) -> u64 {
         self.clock
             .now_ms()
             .saturating_sub(self.epoch_ms)
@@ -106,7 +107,7 @@ impl RateLimiter {
     }
 
     #[inline]
-    fn units_to_ms_ceil(&self, units: u64) -> u64 {
+    pub(super) fn units_to_ms_ceil(&self, units: u64) -> u64 {
         units.div_ceil(self.scale)
     }
 
@@ -133,6 +134,9 @@ impl RateLimiter {
 
     #[inline]
     fn decide(&self, t: &mut Table, key: u64, cost: u64, now: u64) -> i64 {
+        if self.config.algorithm == Algorithm::FixedWindow {
+            return self.decide_fixed(t, key, cost, now);
+        }
         let cost = cost.min(MAX_LIMIT + 1);
         let slot = t.find(key);
         let tat = slot.map_or(now, |i| t.slots[i as usize].tat).max(now);
@@ -151,7 +155,7 @@ impl RateLimiter {
                 t.touch(i);
             }
             None if cost > 0 => {
-                t.insert(key, new_tat, self.config.max_keys, now);
+                t.insert(key, new_tat, 0, self.config.max_keys, now);
             }
             None => {}
         }
@@ -185,6 +189,9 @@ impl RateLimiter {
     pub fn state_hashed(&self, key: u64) -> KeyState {
         let now = self.now_units();
         let t = self.lock();
+        if self.config.algorithm == Algorithm::FixedWindow {
+            return self.state_fixed(&t, key, now);
+        }
         let (tat, present) = match t.find(key) {
             Some(i) => (t.slots[i as usize].tat.max(now), true),
             None => (now, false),
@@ -217,6 +224,10 @@ impl RateLimiter {
         let key = self.key_hash(key);
         let now = self.now_units();
         let mut t = self.lock();
+        if self.config.algorithm == Algorithm::FixedWindow {
+            let (hits, _) = self.add_hits(&mut t, key, n, now);
+            return self.remaining_fixed(hits);
+        }
         let add = n.min(MAX_LIMIT) * self.interval;
         let cap = now.saturating_add(MAX_AHEAD);
         let tat = match t.find(key) {
@@ -229,7 +240,7 @@ impl RateLimiter {
             }
             None if n > 0 => {
                 let tat = now.saturating_add(add).min(cap);
-                t.insert(key, tat, self.config.max_keys, now);
+                t.insert(key, tat, 0, self.config.max_keys, now);
                 tat
             }
             None => now,
@@ -243,6 +254,9 @@ impl RateLimiter {
         let key = self.key_hash(key);
         let now = self.now_units();
         let mut t = self.lock();
+        if self.config.algorithm == Algorithm::FixedWindow {
+            return self.give_back(&mut t, key, n, now);
+        }
         let sub = n.min(MAX_LIMIT) * self.interval;
         let tat = match t.find(key) {
             Some(i) => {

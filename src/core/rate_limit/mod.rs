@@ -43,10 +43,11 @@
 //!
 //! # Layout
 //! [`config`] holds the options and their bounds, [`hash`] the seeded key hash, [`ip`]
-//! the IPv6 grouping, [`table`] the bounded key table (eviction and sweep), and [`gcra`]
-//! the limiter that decides with them.
+//! the IPv6 grouping, [`table`] the bounded key table (eviction and sweep), [`gcra`]
+//! the limiter that decides with them, and [`fixed_window`] its other algorithm.
 
 mod config;
+mod fixed_window;
 mod gcra;
 mod hash;
 pub mod ip;
@@ -55,8 +56,8 @@ mod table;
 mod tests;
 
 pub use config::{
-    ConfigError, RateLimitConfig, DEFAULT_MAX_KEYS, DEFAULT_SWEEP_PER_OP, MAX_AHEAD, MAX_KEYS,
-    MAX_LIMIT, MAX_WINDOW_MS,
+    Algorithm, ConfigError, RateLimitConfig, DEFAULT_MAX_KEYS, DEFAULT_SWEEP_PER_OP, MAX_AHEAD,
+    MAX_KEYS, MAX_LIMIT, MAX_WINDOW_MS,
 };
 pub use gcra::{split_keys, KeyState, RateLimiter};
 pub use table::Stats;

@@ -15,12 +15,14 @@ pub struct Stats {
     pub swept: u64,
 }
 
-/// One key: its hash, its theoretical arrival time, and whether it was seen since the
-/// eviction hand last passed it.
+/// One key: its hash, its theoretical arrival time (with a fixed window: the window's
+/// end), its hits in that window (fixed window only; it fits in the slot's padding), and
+/// whether it was seen since the eviction hand last passed it.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Slot {
     pub(super) key: u64,
     pub(super) tat: u64,
+    pub(super) hits: u32,
     pub(super) seen: bool,
 }
 
@@ -101,7 +103,14 @@ impl Table {
     }
 
     /// Adds a key the table does not hold, making room first when it is full.
-    pub(super) fn insert(&mut self, key: u64, tat: u64, max_keys: usize, now: u64) -> u32 {
+    pub(super) fn insert(
+        &mut self,
+        key: u64,
+        tat: u64,
+        hits: u32,
+        max_keys: usize,
+        now: u64,
+    ) -> u32 {
         if self.slots.len() >= max_keys && !self.slots.is_empty() {
             self.evict_one(now);
         }
@@ -111,6 +120,7 @@ impl Table {
         self.slots.push(Slot {
             key,
             tat,
+            hits,
             seen: false,
         });
         self.index.insert(key, i);
