@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Object, Unknown};
@@ -32,6 +33,11 @@ const MAX_SWEEP_STEPS: f64 = 1_048_576.0;
 struct State {
     limiter: RateLimiter,
     manual: Option<Arc<FakeClock>>,
+    /// The hash of the key of the last `check`/`consume`, for `checkLast`/`consumeLast`:
+    /// a caller that sends one key again skips reading and hashing the string, the larger
+    /// part of a check after the call itself. Methods run on the JS thread only; the
+    /// atomic just makes `State` shareable.
+    last: AtomicU64,
 }
 
 const CODE_KEY: &str = "ERR_QERRORS_INVALID_KEY";
@@ -120,7 +126,8 @@ fn config_error<T>(env: &Env, e: ConfigError) -> Result<T> {
 }
 
 /// Creates a native rate limiter object: `{ check, consume, retryAfterMs, resetMs,
-/// remaining, penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes }`,
+/// remaining, penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes,
+/// checkLast, consumeLast }`,
 /// plus `advanceTime` when `clock: 'manual'` and `hit` when `algorithm: 'fixed-window'`.
 /// Options: `limit` (required), `windowMs` (60000), `burst` (= limit, GCRA only),
 /// `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock` (`'coarse'` default,
@@ -161,11 +168,17 @@ pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Obj
         Err(e) => return config_error(env, e),
     };
     let has_manual = manual.is_some();
-    let state = Arc::new(State { limiter, manual });
+    let state = Arc::new(State {
+        limiter,
+        manual,
+        last: AtomicU64::new(0),
+    });
     let obj = Object::new(env)?;
     let mut methods: Vec<(&str, raw::RawCallback)> = vec![
         ("check", check),
         ("consume", consume),
+        ("checkLast", check_last),
+        ("consumeLast", consume_last),
         ("retryAfterMs", retry_after_ms),
         ("resetMs", reset_ms),
         ("remaining", remaining),
@@ -240,17 +253,47 @@ unsafe fn count_arg(
     }
 }
 
+impl State {
+    /// Decides for `key` and remembers its hash for the `…Last` methods.
+    #[inline]
+    fn consume(&self, key: &[u8], cost: u64) -> i64 {
+        let h = self.limiter.key_hash(key);
+        self.last.store(h, Ordering::Relaxed);
+        self.limiter.consume_hashed(h, cost)
+    }
+}
+
 raw_method!(check, 1, |env, a, st: &State| {
     with_key(env, a.argv[0], |k| {
-        raw::i32_value(env, st.limiter.check(k) as i32)
+        raw::i32_value(env, st.consume(k, 1) as i32)
     })
 });
 
 raw_method!(consume, 2, |env, a, st: &State| {
     match count_arg(env, a.argv[1], 1, MAX_LIMIT as f64, "cost") {
         Ok(cost) => with_key(env, a.argv[0], |k| {
-            raw::i32_value(env, st.limiter.consume(k, cost) as i32)
+            raw::i32_value(env, st.consume(k, cost) as i32)
         }),
+        Err(thrown) => thrown,
+    }
+});
+
+raw_method!(
+    /// `check` of the key the last `check`/`consume` was given (before any, the hash 0).
+    check_last,
+    0,
+    |env, _a, st: &State| {
+        let h = st.last.load(Ordering::Relaxed);
+        raw::i32_value(env, st.limiter.consume_hashed(h, 1) as i32)
+    }
+);
+
+raw_method!(consume_last, 1, |env, a, st: &State| {
+    match count_arg(env, a.argv[0], 1, MAX_LIMIT as f64, "cost") {
+        Ok(cost) => {
+            let h = st.last.load(Ordering::Relaxed);
+            raw::i32_value(env, st.limiter.consume_hashed(h, cost) as i32)
+        }
         Err(thrown) => thrown,
     }
 });

@@ -7,7 +7,7 @@ const native = require('../loader');
 const { codedError, shown } = require('../../policy/errors');
 const { SWEEP_INTERVAL_MS, LIMITER_OPTIONS, clockOf, rejectUnknownOptions } = require('./options');
 
-const CLOCKED_METHODS = ['check', 'consume', 'retryAfterMs', 'resetMs', 'remaining', 'penalty', 'reward', 'checkBatch', 'sweep', 'hit'];
+const CLOCKED_METHODS = ['check', 'consume', 'checkLast', 'consumeLast', 'retryAfterMs', 'resetMs', 'remaining', 'penalty', 'reward', 'checkBatch', 'sweep', 'hit'];
 
 /**
  * A native limiter on a manual clock that follows `Date.now()`: every call first moves the
@@ -45,6 +45,13 @@ class RateLimiter {
   /** @type {any} */
   #n;
   #timer;
+  /**
+   * The key of the last check/consume; the native side kept its hash, so the same key
+   * again is decided by checkLast/consumeLast without reading the string (see the
+   * per-check cost in docs/rate-limiter.md). Starts as an object, equal to no key.
+   * @type {unknown}
+   */
+  #lastKey = {};
 
   /**
    * @param {{ limit: number, windowMs?: number, burst?: number, maxKeys?: number,
@@ -97,7 +104,10 @@ class RateLimiter {
    * @returns {number} requests still allowed after this one, or -1 when limited
    */
   check(key) {
-    return this.#n.check(key);
+    if (key === this.#lastKey) return this.#n.checkLast();
+    const r = this.#n.check(key);
+    this.#lastKey = key;
+    return r;
   }
 
   /**
@@ -105,7 +115,10 @@ class RateLimiter {
    * @returns {number} remaining requests, or -1 when limited (nothing is taken then)
    */
   consume(key, cost) {
-    return this.#n.consume(key, cost);
+    if (key === this.#lastKey) return this.#n.consumeLast(cost);
+    const r = this.#n.consume(key, cost);
+    this.#lastKey = key;
+    return r;
   }
 
   /** @param {string} key @returns {number} ms until `key` may make one request (0 = now) */
