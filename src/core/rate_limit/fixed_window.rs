@@ -22,6 +22,8 @@ impl RateLimiter {
     pub(super) fn add_hits(&self, t: &mut Table, key: u64, n: u64, now: u64) -> (u64, u64) {
         let n = n.min(MAX_LIMIT) as u32;
         match t.find(key) {
+            // An ended window reads as none; only a hit opens the next one.
+            Some(i) if n == 0 && t.slots[i as usize].tat <= now => (0, now),
             Some(i) => {
                 let s = &mut t.slots[i as usize];
                 if s.tat <= now {
@@ -133,6 +135,8 @@ impl RateLimiter {
 mod tests {
     use std::sync::Arc;
 
+    use proptest::prelude::*;
+
     use super::super::RateLimitConfig;
     use super::*;
     use crate::core::clock::FakeClock;
@@ -209,6 +213,81 @@ mod tests {
             cfg.validate(),
             Err(super::super::ConfigError::BurstFixedWindow)
         );
+    }
+
+    /// A plain model: per key, the hits and the end of its window, in milliseconds.
+    #[derive(Default)]
+    struct Model {
+        keys: std::collections::HashMap<u8, (u64, u64)>,
+    }
+
+    impl Model {
+        fn live(&self, k: u8, now: u64) -> Option<(u64, u64)> {
+            self.keys.get(&k).copied().filter(|&(_, end)| end > now)
+        }
+        fn add(&mut self, k: u8, n: u64, now: u64, window: u64) -> u64 {
+            let (hits, end) = self.live(k, now).unwrap_or((0, now + window));
+            if n == 0 && self.live(k, now).is_none() {
+                return 0;
+            }
+            self.keys.insert(k, (hits + n, end));
+            hits + n
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Hit(u8, u64),
+        GiveBack(u8, u64),
+        Advance(u64),
+        Sweep(usize),
+    }
+
+    proptest! {
+        /// With room for every key, hits, give-backs, sweeps and time agree with the model.
+        #[test]
+        fn same_counts_as_a_plain_model(
+            limit in 1u64..6,
+            window_ms in 1u64..2_000,
+            ops in proptest::collection::vec(prop_oneof![
+                5 => (0u8..6, 0u64..3).prop_map(|(k, n)| Op::Hit(k, n)),
+                1 => (0u8..6, 0u64..3).prop_map(|(k, n)| Op::GiveBack(k, n)),
+                2 => (0u64..1_500).prop_map(Op::Advance),
+                1 => (0usize..8).prop_map(Op::Sweep),
+            ], 1..200),
+        ) {
+            let (rl, clock) = fixed(limit, window_ms);
+            let mut m = Model::default();
+            let mut now = 0u64;
+            for op in ops {
+                match op {
+                    Op::Hit(k, n) => {
+                        let want = m.add(k, n, now, window_ms);
+                        prop_assert_eq!(rl.hit(&[k], n), want);
+                    }
+                    Op::GiveBack(k, n) => {
+                        if let Some((hits, end)) = m.live(k, now) {
+                            m.keys.insert(k, (hits.saturating_sub(n), end));
+                        }
+                        rl.reward(&[k], n);
+                    }
+                    Op::Advance(ms) => {
+                        clock.advance(ms);
+                        now += ms;
+                    }
+                    Op::Sweep(n) => {
+                        rl.sweep(n);
+                    }
+                }
+                for k in 0u8..6 {
+                    let st = rl.state(&[k]);
+                    let (hits, end) = m.live(k, now).unwrap_or((0, now));
+                    prop_assert_eq!(rl.hits(&[k]), hits);
+                    prop_assert_eq!(st.reset_ms, end - now, "key {} at {}", k, now);
+                    prop_assert_eq!(st.remaining, limit.saturating_sub(hits));
+                }
+            }
+        }
     }
 
     #[test]
