@@ -202,7 +202,8 @@ test('the default logger prints the message before the error', async () => {
 test('a limit function runs on the built-in store: each request is measured against its own limit', async () => {
   const app = express();
   const limits = { a: 2, b: 3 };
-  app.use(rateLimit({ windowMs: 60000, limit: (req) => limits[req.get('x-user')], keyGenerator: (req) => req.get('x-user') }));
+  const mw = rateLimit({ windowMs: 60000, limit: (req) => limits[req.get('x-user')], keyGenerator: (req) => req.get('x-user') });
+  app.use(mw);
   app.get('/', (req, res) => res.json(req.rateLimit));
   const { base, close } = await serve(app);
   const get = (user) => fetch(base, { headers: { 'x-user': user } });
@@ -215,6 +216,8 @@ test('a limit function runs on the built-in store: each request is measured agai
     assert.deepEqual(b.map((r) => r.status), [200, 200, 200, 429]);
     assert.deepEqual((await b[1].json()).used, 2);
     assert.equal(b[3].headers.get('x-ratelimit-limit'), '3');
+    // The fixed window counts hits; the middleware counts its own decisions for the metrics.
+    assert.deepEqual([mw.stats().allowed, mw.stats().limited, mw.stats().keys], [5, 2, 2]);
     // A bad value from the function is an error of the request, not a silent pass.
     limits.a = -1;
     assert.equal((await get('a')).status, 500);

@@ -240,3 +240,21 @@ test('the same key again (the no-argument native path) decides exactly as a fres
   assert.equal(g.check('2001:db8::2'), -1);
   assert.deepEqual(a.stats(), b.stats());
 });
+
+test("algorithm: 'fixed-window' counts every hit until the window ends; hit() is its own", () => {
+  const l = manual({ limit: 2, windowMs: 1000, algorithm: 'fixed-window' });
+  assert.equal(l.algorithm, 'fixed-window');
+  assert.equal(l.check('k'), 1);
+  assert.equal(l.check('k'), 0);
+  assert.equal(l.check('k'), -1);
+  assert.equal(l.hit('k', 0), 3, 'the refused hit counted');
+  assert.equal(l.hit('k'), 4);
+  assert.equal(l.resetMs('k'), 1000);
+  l.advanceTime(1000);
+  assert.equal(l.hit('k', 0), 0, 'the window ended');
+  assert.equal(l.check('k'), 1);
+  throwsCoded(() => manual({ limit: 1 }).hit('k'), TypeError, 'ERR_QERRORS_INVALID_OPTION');
+  throwsCoded(() => manual({ limit: 2, burst: 3, algorithm: 'fixed-window' }), RangeError, 'ERR_QERRORS_INVALID_BURST');
+  throwsCoded(() => manual({ limit: 2, algorithm: 'sliding' }), RangeError, 'ERR_QERRORS_INVALID_OPTION');
+  assert.equal(manual({ limit: 1 }).algorithm, 'gcra');
+});

@@ -4,8 +4,7 @@
 
 const { registerSourceList } = require('../../ops/metrics');
 
-// Every rateLimit() middleware, for lib/ops/metrics.js (held weakly: a dropped middleware
-// and its store can still be collected).
+// Held weakly: a dropped middleware and its store can still be collected.
 /** @type {Map<string, WeakRef<{ stats: () => object }>>} */
 const tracked = new Map();
 const untrackOnCollect = new FinalizationRegistry((name) => {
