@@ -225,6 +225,12 @@ export declare function createRateLimiter(options: unknown): RateLimiterHandle
 export declare function fillRandom(bytes: Uint8Array): void
 
 /**
+ * express-rate-limit v8's key text of an IP address (see `core::rate_limit::ip`):
+ * `null` when `ip` is not an IPv6 address; `ipv6Subnet` 0 keeps IPv6 addresses whole.
+ */
+export declare function ipKey(ip: string, ipv6Subnet: number): string | null
+
+/**
  * Validates a JSON document off the main thread and prepares the value of every RFC
  * 6901 pointer (used by `json.extractAsync`).
  */

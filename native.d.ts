@@ -230,8 +230,15 @@ export interface RateLimiterOptions {
   limit: number;
   /** Window in ms, 1 to 2^31-1 (about 24.8 days). Default 60000. */
   windowMs?: number;
-  /** Requests that may arrive at once (bucket size). Default: limit. */
+  /** Requests that may arrive at once (bucket size). Default: limit. GCRA only. */
   burst?: number;
+  /**
+   * 'gcra' (RateLimiter's default): a bucket refilled smoothly; a refused request takes
+   * nothing. 'fixed-window' (RateLimiterStore's and rateLimit()'s default): every hit counts,
+   * refused ones too, until the key's window ends windowMs after its first hit
+   * (express-rate-limit's MemoryStore).
+   */
+  algorithm?: 'gcra' | 'fixed-window';
   /** Most keys held; the least recently seen is evicted beyond it. Default 100000. */
   maxKeys?: number;
   /** Group IPv6 keys by this prefix length (1-128); false (default) does not group. */
@@ -259,6 +266,7 @@ export declare class RateLimiter {
   readonly burst: number;
   readonly maxKeys: number;
   readonly clock: 'coarse' | 'precise' | 'manual' | 'js';
+  readonly algorithm: 'gcra' | 'fixed-window';
   /** Remaining requests after this one, or -1 when limited. */
   check(key: string): number;
   /** Weighted request (cost defaults to 1; 0 only reads): remaining, or -1. */
@@ -275,6 +283,8 @@ export declare class RateLimiter {
   sweep(steps?: number): number;
   stats(): RateLimiterStats;
   heapBytes(): number;
+  /** 'fixed-window' only: counts n hits (default 1; 0 only reads), returns the window's hits. */
+  hit(key: string, n?: number): number;
   advanceTime(ms: number): number;
   close(): void;
 }
@@ -318,6 +328,8 @@ export interface RateLimitOptions {
   burst?: number;
   /** Built-in store only. */
   maxKeys?: number;
+  /** Built-in store only: 'fixed-window' (default, as express-rate-limit) or 'gcra'. */
+  algorithm?: 'gcra' | 'fixed-window';
   message?: any;
   statusCode?: number;
   legacyHeaders?: boolean;

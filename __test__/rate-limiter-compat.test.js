@@ -202,7 +202,8 @@ test('the default logger prints the message before the error', async () => {
 test('a limit function runs on the built-in store: each request is measured against its own limit', async () => {
   const app = express();
   const limits = { a: 2, b: 3 };
-  app.use(rateLimit({ windowMs: 60000, limit: (req) => limits[req.get('x-user')], keyGenerator: (req) => req.get('x-user') }));
+  const mw = rateLimit({ windowMs: 60000, limit: (req) => limits[req.get('x-user')], keyGenerator: (req) => req.get('x-user') });
+  app.use(mw);
   app.get('/', (req, res) => res.json(req.rateLimit));
   const { base, close } = await serve(app);
   const get = (user) => fetch(base, { headers: { 'x-user': user } });
@@ -215,6 +216,8 @@ test('a limit function runs on the built-in store: each request is measured agai
     assert.deepEqual(b.map((r) => r.status), [200, 200, 200, 429]);
     assert.deepEqual((await b[1].json()).used, 2);
     assert.equal(b[3].headers.get('x-ratelimit-limit'), '3');
+    // The fixed window counts hits; the middleware counts its own decisions for the metrics.
+    assert.deepEqual([mw.stats().allowed, mw.stats().limited, mw.stats().keys], [5, 2, 2]);
     // A bad value from the function is an error of the request, not a silent pass.
     limits.a = -1;
     assert.equal((await get('a')).status, 500);
@@ -227,9 +230,9 @@ test('a store with its own limit keeps it under a limit function; a foreign midd
   const own = new RateLimiterStore({ limit: 4, clock: 'manual', sweepIntervalMs: 0 });
   rateLimit({ limit: () => 4, store: own });
   assert.equal(own.limiter.limit, 4);
-  const bare = new RateLimiterStore({ sweepIntervalMs: 0 });
+  const bare = new RateLimiterStore({ sweepIntervalMs: 0, algorithm: 'gcra' });
   assert.throws(() => bare.init({ windowMs: 1000, limit: () => 5 }), { name: 'TypeError', code: 'ERR_QERRORS_STORE_NEEDS_LIMIT' });
-  const served = new RateLimiterStore({ sweepIntervalMs: 0 });
+  const served = new RateLimiterStore({ sweepIntervalMs: 0, algorithm: 'gcra' });
   rateLimit({ limit: () => 5, store: served });
   assert.rejects(served.increment('k'), { code: 'ERR_QERRORS_STORE_PER_REQUEST_LIMIT' });
 });

@@ -43,7 +43,7 @@ async function withApp(mw, fn, { framework = express, setup } = {}) {
 const manualStore = (opts = {}) => new RateLimiterStore({ clock: 'manual', sweepIntervalMs: 0, ...opts });
 
 test('built-in store: 200, 200, 429 with draft-7 + legacy headers and Retry-After', async () => {
-  const store = manualStore();
+  const store = manualStore({ algorithm: 'gcra' });
   const mw = rateLimit({ windowMs: 60000, limit: 2, standardHeaders: 'draft-7', store });
   await withApp(mw, async (base) => {
     const r1 = await fetch(base);
@@ -72,6 +72,28 @@ test('built-in store: 200, 200, 429 with draft-7 + legacy headers and Retry-Afte
   });
 });
 
+test('the default algorithm is a fixed window: every hit counts until the window ends, headers as express-rate-limit', async () => {
+  const store = manualStore();
+  assert.equal(store.algorithm, 'fixed-window');
+  const mw = rateLimit({ windowMs: 60000, limit: 2, standardHeaders: 'draft-7', store });
+  await withApp(mw, async (base) => {
+    const r1 = await fetch(base);
+    assert.equal(r1.headers.get('ratelimit'), 'limit=2, remaining=1, reset=60');
+    store.limiter.advanceTime(20000);
+    assert.equal((await fetch(base)).headers.get('ratelimit'), 'limit=2, remaining=0, reset=40');
+    const r3 = await fetch(base);
+    assert.equal(r3.status, 429);
+    assert.equal(r3.headers.get('retry-after'), '40');
+    assert.equal((await store.get('127.0.0.1')).totalHits, 3, 'the refused hit counted too');
+    store.limiter.advanceTime(39999);
+    assert.equal((await fetch(base)).status, 429, 'no refill inside the window');
+    store.limiter.advanceTime(1);
+    const fresh = await fetch(base);
+    assert.equal(fresh.status, 200);
+    assert.equal(fresh.headers.get('ratelimit'), 'limit=2, remaining=1, reset=60', 'a new window');
+  });
+});
+
 test('the default store uses the real clock and the same headers', async () => {
   const mw = rateLimit({ windowMs: 60000, limit: 1, standardHeaders: 'draft-7', legacyHeaders: false });
   await withApp(mw, async (base) => {
@@ -89,10 +111,12 @@ test('the default store uses the real clock and the same headers', async () => {
 
 test('draft-8 headers match express-rate-limit for the same key and limit', async () => {
   const ours = rateLimit({ windowMs: 60000, limit: 3, standardHeaders: 'draft-8', legacyHeaders: false, store: manualStore() });
+  const gcra = rateLimit({ windowMs: 60000, limit: 3, standardHeaders: 'draft-8', legacyHeaders: false, store: manualStore({ algorithm: 'gcra' }) });
   const theirs = erl.rateLimit({ windowMs: 60000, limit: 3, standardHeaders: 'draft-8', legacyHeaders: false });
   const app = express();
   app.get('/ours', ours, (_req, res) => res.send('ok'));
   app.get('/theirs', theirs, (_req, res) => res.send('ok'));
+  app.get('/gcra', gcra, (_req, res) => res.send('ok'));
   const { base, close } = await serve(app);
   try {
     const a = await fetch(`${base}/ours`);
@@ -100,16 +124,17 @@ test('draft-8 headers match express-rate-limit for the same key and limit', asyn
     assert.equal(a.headers.get('ratelimit-policy'), b.headers.get('ratelimit-policy'));
     assert.equal(a.headers.get('ratelimit-policy'), b.headers.get('ratelimit-policy'));
     assert.match(a.headers.get('ratelimit-policy'), /^"3-in-1min"; q=3; w=60; pk=:[A-Za-z0-9+/=]+:$/);
-    // GCRA refills one request every 20 s, so "t" is when the quota is full again.
-    assert.equal(a.headers.get('ratelimit'), '"3-in-1min"; r=2; t=20');
+    assert.equal(a.headers.get('ratelimit'), '"3-in-1min"; r=2; t=60');
     assert.equal(b.headers.get('ratelimit'), '"3-in-1min"; r=2; t=60');
+    // GCRA refills one request every 20 s, so "t" is when the quota is full again.
+    assert.equal((await fetch(`${base}/gcra`)).headers.get('ratelimit'), '"3-in-1min"; r=2; t=20');
   } finally {
     await close();
   }
 });
 
 test('draft-6 headers (standardHeaders: true)', async () => {
-  const mw = rateLimit({ windowMs: 10000, limit: 5, standardHeaders: true, legacyHeaders: false, store: manualStore() });
+  const mw = rateLimit({ windowMs: 10000, limit: 5, standardHeaders: true, legacyHeaders: false, store: manualStore({ algorithm: 'gcra' }) });
   await withApp(mw, async (base) => {
     const r = await fetch(base);
     assert.equal(r.headers.get('ratelimit-policy'), '5;w=10');

@@ -23,8 +23,8 @@ function recordingLogger() {
   return { errors, error: (...a) => errors.push(a), warn: (...a) => errors.push(a) };
 }
 
-test('increment/get/decrement/resetKey/resetAll return the shapes express-rate-limit expects', async () => {
-  const store = new RateLimiterStore({ clock: 'manual', sweepIntervalMs: 0 });
+test('increment/get/decrement/resetKey/resetAll return the shapes express-rate-limit expects (gcra)', async () => {
+  const store = new RateLimiterStore({ clock: 'manual', sweepIntervalMs: 0, algorithm: 'gcra' });
   assert.equal(store.localKeys, true);
   assert.equal(store.limiter, undefined);
   // express-rate-limit calls init with its whole options object.
@@ -57,8 +57,39 @@ test('increment/get/decrement/resetKey/resetAll return the shapes express-rate-l
   store.shutdown();
 });
 
-test('the store refills with its clock', async () => {
-  const store = new RateLimiterStore({ limit: 2, windowMs: 1000, clock: 'manual', sweepIntervalMs: 0 });
+test('fixed window (default): every hit counts, refused ones too, until the window ends; decrement stops at zero', async () => {
+  const store = new RateLimiterStore({ clock: 'manual', sweepIntervalMs: 0 });
+  assert.equal(store.algorithm, 'fixed-window');
+  store.init({ windowMs: 60000, limit: 2 });
+  const a = await store.increment('k');
+  assert.deepEqual(Object.keys(a), ['totalHits', 'resetTime']);
+  assert.equal(a.totalHits, 1);
+  assert.ok(Math.abs(a.resetTime.getTime() - (Date.now() + 60000)) < 1000, 'the window ends windowMs after the first hit');
+  store.limiter.advanceTime(10000);
+  assert.equal((await store.increment('k')).totalHits, 2);
+  const over = await store.increment('k');
+  assert.equal(over.totalHits, 3);
+  assert.ok(Math.abs(over.resetTime.getTime() - (Date.now() + 50000)) < 1000, 'same window end');
+  assert.equal((await store.get('k')).totalHits, 3);
+  for (let i = 0; i < 5; i++) await store.decrement('k');
+  assert.equal((await store.get('k')).totalHits, 0, 'never below zero; the key keeps its window');
+  assert.equal(await store.get('unknown'), undefined);
+  store.limiter.advanceTime(50000);
+  assert.equal(await store.get('k'), undefined, 'the window ended');
+  assert.equal((await store.increment('k')).totalHits, 1);
+  assert.deepEqual([store.limiter.stats().allowed, store.limiter.stats().limited], [3, 1]);
+  // A limit function is fine: the window counts hits, the middleware compares.
+  const served = new RateLimiterStore({ sweepIntervalMs: 0 });
+  assert.equal(served.init({ windowMs: 1000, limit: () => 5 }), undefined);
+  assert.equal((await served.increment('k')).totalHits, 1);
+  assert.throws(() => new RateLimiterStore({ algorithm: 'sliding' }), { name: 'RangeError', code: 'ERR_QERRORS_INVALID_OPTION' });
+  assert.throws(() => new RateLimiterStore({ limit: 5, burst: 6 }), { name: 'RangeError', code: 'ERR_QERRORS_INVALID_BURST' });
+  store.shutdown();
+  served.shutdown();
+});
+
+test('the store refills with its clock (gcra)', async () => {
+  const store = new RateLimiterStore({ limit: 2, windowMs: 1000, clock: 'manual', sweepIntervalMs: 0, algorithm: 'gcra' });
   store.init({ windowMs: 60000, limit: 99 });
   assert.equal(store.limiter.limit, 2, "the store's own options win over the middleware's");
   await store.increment('k');
@@ -75,7 +106,7 @@ test('undefined store options do not hide the middleware values', () => {
 });
 
 test('store misuse gives coded errors', async () => {
-  const store = new RateLimiterStore();
+  const store = new RateLimiterStore({ algorithm: 'gcra' });
   assert.throws(() => store.init({ windowMs: 1000, limit: () => 5 }), { name: 'TypeError', code: 'ERR_QERRORS_STORE_NEEDS_LIMIT', message: /limit is a function/ });
   assert.throws(() => new RateLimiterStore({ limit: 0 }), { name: 'RangeError', code: 'ERR_QERRORS_INVALID_LIMIT' });
   assert.throws(() => new RateLimiterStore({ prefix: 'x' }), { name: 'TypeError', code: 'ERR_QERRORS_UNKNOWN_OPTION' });
@@ -84,9 +115,9 @@ test('store misuse gives coded errors', async () => {
   await assert.rejects(store.increment(42), { name: 'TypeError', code: 'ERR_QERRORS_INVALID_KEY' });
 });
 
-test('express-rate-limit itself runs on RateLimiterStore: 200, 200, 429 with its headers', async () => {
+test('express-rate-limit itself runs on RateLimiterStore (gcra): 200, 200, 429 with its headers', async () => {
   const logger = recordingLogger();
-  const store = new RateLimiterStore({ clock: 'manual', sweepIntervalMs: 0 });
+  const store = new RateLimiterStore({ clock: 'manual', sweepIntervalMs: 0, algorithm: 'gcra' });
   const app = express();
   const limiter = erl.rateLimit({ windowMs: 60000, limit: 2, store, standardHeaders: 'draft-7', legacyHeaders: true, logger });
   app.use(limiter);

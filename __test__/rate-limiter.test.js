@@ -214,3 +214,47 @@ test('ESM exports the same classes', async () => {
   assert.equal(esm.RateLimiterStore, cjs.RateLimiterStore);
   assert.equal(esm.rateLimit, cjs.rateLimit);
 });
+
+test('the same key again (the no-argument native path) decides exactly as a fresh key string', () => {
+  const a = manual({ limit: 3, windowMs: 3000 });
+  const b = manual({ limit: 3, windowMs: 3000 });
+  // `b` sees a new string object every call, so it never takes the repeated-key path.
+  const fresh = (s) => JSON.parse(JSON.stringify(s));
+  const ops = [['k', 1], ['k', 1], ['x', 1], ['k', 1], ['k', 1], ['k', 0], ['x', 2], ['x', 2], ['k', 1]];
+  for (const [key, cost] of ops) {
+    assert.equal(a.consume(key, cost), b.consume(fresh(key), cost), `${key} ${cost}`);
+    assert.equal(a.check(key), b.check(fresh(key)), key);
+  }
+  a.advanceTime(1000);
+  b.advanceTime(1000);
+  assert.equal(a.check('k'), b.check(fresh('k')));
+  // A refused key string does not become the remembered key.
+  assert.throws(() => a.check(42), { code: 'ERR_QERRORS_INVALID_KEY' });
+  assert.equal(a.check('k'), b.check(fresh('k')));
+  assert.throws(() => a.consume('k', -1), { code: 'ERR_QERRORS_INVALID_COST' });
+  assert.equal(a.remaining('k'), b.remaining('k'));
+  // Grouped IPv6 keys: the remembered hash is the group's.
+  const g = manual({ limit: 2, ipv6Subnet: 64 });
+  assert.equal(g.check('2001:db8::1'), 1);
+  assert.equal(g.check('2001:db8::1'), 0);
+  assert.equal(g.check('2001:db8::2'), -1);
+  assert.deepEqual(a.stats(), b.stats());
+});
+
+test("algorithm: 'fixed-window' counts every hit until the window ends; hit() is its own", () => {
+  const l = manual({ limit: 2, windowMs: 1000, algorithm: 'fixed-window' });
+  assert.equal(l.algorithm, 'fixed-window');
+  assert.equal(l.check('k'), 1);
+  assert.equal(l.check('k'), 0);
+  assert.equal(l.check('k'), -1);
+  assert.equal(l.hit('k', 0), 3, 'the refused hit counted');
+  assert.equal(l.hit('k'), 4);
+  assert.equal(l.resetMs('k'), 1000);
+  l.advanceTime(1000);
+  assert.equal(l.hit('k', 0), 0, 'the window ended');
+  assert.equal(l.check('k'), 1);
+  throwsCoded(() => manual({ limit: 1 }).hit('k'), TypeError, 'ERR_QERRORS_INVALID_OPTION');
+  throwsCoded(() => manual({ limit: 2, burst: 3, algorithm: 'fixed-window' }), RangeError, 'ERR_QERRORS_INVALID_BURST');
+  throwsCoded(() => manual({ limit: 2, algorithm: 'sliding' }), RangeError, 'ERR_QERRORS_INVALID_OPTION');
+  assert.equal(manual({ limit: 1 }).algorithm, 'gcra');
+});

@@ -10,7 +10,9 @@
 //    manual clock, the JS peers with Date.now pinned) and must allow/deny identically.
 // 2. Speed: each workload with real clocks, ns per check, median and min-max over rounds.
 //    Async peers are awaited call by call, the way a middleware uses them.
-// 3. Memory: V8 heap, external memory and our native table after 1M fresh keys.
+// 3. Memory: V8 heap, external memory and our native table after 100k and 1M fresh keys.
+// 4. Floor: one hot-key check beside a native call that reads nothing, to show what is
+//    left to win above the N-API crossing.
 
 const { RateLimiter } = require('../native');
 const { RateLimiterMemory } = require('rate-limiter-flexible');
@@ -345,9 +347,9 @@ async function batch() {
 
 // ---- 3. memory -----------------------------------------------------------------------
 
-async function memory() {
-  const keys = ipKeys(N, 1 << 25);
-  const idx = Int32Array.from({ length: N }, (_, i) => i);
+async function memory(n) {
+  const keys = ipKeys(n, 1 << 25);
+  const idx = Int32Array.from({ length: n }, (_, i) => i);
   const rows = [];
   for (const p of peers) {
     gc();
@@ -378,14 +380,17 @@ function floor() {
   const map = new Map([[key, { tokens: 100, last: Date.now() }]]);
   const n = 2_000_000;
   const cases = {
-    'native call, no argument (heapBytes: call + lock)': () => {
-      for (let i = 0; i < n; i++) l.heapBytes();
+    'floor: native call given the key, reading nothing (heapBytes(key): call + lock)': () => {
+      for (let i = 0; i < n; i++) l.heapBytes(key);
     },
     'native reset(unknown key): call + string read + hash + lock + lookup': () => {
       for (let i = 0; i < n; i++) l.reset(absent);
     },
-    'native check(hot key): the above + clock + decision': () => {
+    'native check(hot key): the same key again, so checkLast (floor + clock + decision)': () => {
       for (let i = 0; i < n; i++) l.check(key);
+    },
+    'native check, two keys alternating: every call reads and hashes its string': () => {
+      for (let i = 0; i < n; i++) l.check(i & 1 ? key : absent);
     },
     'JS Date.now()': () => {
       let s = 0;
@@ -442,9 +447,11 @@ async function main() {
   console.log('\n## Where a hot-key check spends its time (CPU ns per call)\n\n| call | ns | min-max |\n| --- | --- | --- |');
   for (const r of floor()) console.log(r);
 
-  console.log('\n## Memory after 1M fresh keys (forced GC before and after)\n');
-  console.log('| peer | V8 heap growth | external growth | native table | full GC with the keys live |\n| --- | --- | --- | --- | --- |');
-  for (const r of await memory()) console.log(r);
+  for (const n of [100_000, N]) {
+    console.log(`\n## Memory after ${n} fresh keys (forced GC before and after)\n`);
+    console.log('| peer | V8 heap growth | external growth | native table | full GC with the keys live |\n| --- | --- | --- | --- | --- |');
+    for (const r of await memory(n)) console.log(r);
+  }
 }
 
 main().catch((e) => {

@@ -122,10 +122,32 @@ pub fn read_type_errors<T: DeserializeOwned>(
     read_with(env, obj, code, what, false)
 }
 
+/// [`read`] for an API whose options have codes of their own (`ERR_QERRORS_INVALID_LIMIT`
+/// for `limit`, …): `code_of` gives the code for the option that was refused (`None` when
+/// the error names no option).
+pub fn read_coded<T: DeserializeOwned>(
+    env: &Env,
+    obj: &Object<'_>,
+    code_of: fn(Option<&str>) -> &'static str,
+    what: &str,
+) -> Result<T> {
+    read_by(env, obj, code_of, what, true)
+}
+
 fn read_with<T: DeserializeOwned>(
     env: &Env,
     obj: &Object<'_>,
     code: &str,
+    what: &str,
+    range_errors: bool,
+) -> Result<T> {
+    read_by(env, obj, |_| code, what, range_errors)
+}
+
+fn read_by<'c, T: DeserializeOwned>(
+    env: &Env,
+    obj: &Object<'_>,
+    code_of: impl Fn(Option<&str>) -> &'c str,
     what: &str,
     range_errors: bool,
 ) -> Result<T> {
@@ -137,7 +159,9 @@ fn read_with<T: DeserializeOwned>(
     match T::deserialize(&mut de) {
         Ok(v) => Ok(v),
         Err(e) => {
-            let msg = match de.failed_key.or(e.field) {
+            let key = de.failed_key.or(e.field);
+            let code = code_of(key);
+            let msg = match key {
                 Some(key) => format!("{what}.{key} {}", e.msg),
                 None => format!("{what}: {}", e.msg),
             };

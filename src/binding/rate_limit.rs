@@ -6,20 +6,25 @@
 //! and returns a number costs 30-50 ns (measured in docs/rate-limiter.md). Every method is bound to its own
 //! `Arc<State>` by [`raw::bind_methods`], so detached methods stay valid.
 
-use std::ffi::CString;
+use std::fmt;
 use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Object, Unknown};
-use napi::{sys, Env, JsValue, Result};
+use napi::{sys, Env, Result, ValueType};
 use napi_derive::napi;
+use serde::de::{self, Deserializer, Unexpected, Visitor};
+use serde::Deserialize;
 
 use super::errors;
 use super::keys::{self, Wtf8Key};
+use super::options::{self, Int};
 use super::raw::{self, raw_method};
 use crate::core::clock::{CoarseClock, FakeClock, MonotonicClock, SharedClock};
 use crate::core::rate_limit::{
-    split_keys, ConfigError, RateLimitConfig, RateLimiter, DEFAULT_MAX_KEYS, MAX_LIMIT,
+    ip, split_keys, Algorithm, ConfigError, RateLimitConfig, RateLimiter, DEFAULT_MAX_KEYS,
+    MAX_KEYS, MAX_LIMIT, MAX_WINDOW_MS,
 };
 
 /// Most slots one `sweep(steps)` call may inspect.
@@ -28,6 +33,11 @@ const MAX_SWEEP_STEPS: f64 = 1_048_576.0;
 struct State {
     limiter: RateLimiter,
     manual: Option<Arc<FakeClock>>,
+    /// The hash of the key of the last `check`/`consume`, for `checkLast`/`consumeLast`:
+    /// a caller that sends one key again skips reading and hashing the string, the larger
+    /// part of a check after the call itself. Methods run on the JS thread only; the
+    /// atomic just makes `State` shareable.
+    last: AtomicU64,
 }
 
 const CODE_KEY: &str = "ERR_QERRORS_INVALID_KEY";
@@ -35,203 +45,140 @@ const CODE_COST: &str = "ERR_QERRORS_INVALID_COST";
 const CODE_OPTIONS: &str = "ERR_QERRORS_INVALID_OPTION";
 const CODE_BATCH: &str = "ERR_QERRORS_INVALID_BATCH";
 
-/// Reads one named property of `obj` (`undefined` when absent).
-unsafe fn property(env: sys::napi_env, obj: sys::napi_value, name: &str) -> sys::napi_value {
-    let cname = CString::new(name).unwrap_or_default();
-    let mut out = ptr::null_mut();
-    if sys::napi_get_named_property(env, obj, cname.as_ptr(), &mut out) != sys::Status::napi_ok {
-        return raw::undefined(env);
-    }
-    out
-}
-
 unsafe fn type_of(env: sys::napi_env, v: sys::napi_value) -> sys::napi_valuetype {
     let mut t = sys::ValueType::napi_undefined;
     sys::napi_typeof(env, v, &mut t);
     t
 }
 
-/// Validation failure of an option: which error class, code and message.
-struct Invalid {
-    range: bool,
-    code: &'static str,
-    msg: String,
+/// `createRateLimiter`'s options, read by the one options reader.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LimiterOptions {
+    limit: Int<1, MAX_LIMIT>,
+    window_ms: Option<Int<1, MAX_WINDOW_MS>>,
+    burst: Option<Int<1, MAX_LIMIT>>,
+    max_keys: Option<Int<1, { MAX_KEYS as u64 }>>,
+    ipv6_subnet: Option<Subnet>,
+    clock: Option<ClockName>,
+    algorithm: Option<AlgorithmName>,
 }
 
-impl Invalid {
-    fn throw<T>(self, env: &Env) -> Result<T> {
-        if self.range {
-            errors::range_error(env, self.code, &self.msg)
-        } else {
-            errors::type_error(env, self.code, &self.msg)
-        }
-    }
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+enum AlgorithmName {
+    Gcra,
+    FixedWindow,
 }
 
-/// An optional integer option: `None` when undefined, a TypeError for a non-number, a
-/// RangeError for NaN, infinities, fractions and values outside `min..=max`.
-unsafe fn int_option(
-    env: sys::napi_env,
-    obj: sys::napi_value,
-    name: &str,
-    min: f64,
-    max: f64,
-    code: &'static str,
-) -> std::result::Result<Option<u64>, Invalid> {
-    let v = property(env, obj, name);
-    match type_of(env, v) {
-        sys::ValueType::napi_undefined => Ok(None),
-        sys::ValueType::napi_number => {
-            let x = raw::get_f64(env, v).unwrap_or(f64::NAN);
-            if x.is_finite() && x.fract() == 0.0 && x >= min && x <= max {
-                Ok(Some(x as u64))
-            } else {
-                Err(Invalid {
-                    range: true,
-                    code,
-                    msg: format!("{name} must be an integer from {min} to {max}, got {x}"),
-                })
+#[derive(Deserialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum ClockName {
+    Coarse,
+    Precise,
+    Manual,
+}
+
+/// `ipv6Subnet`: `false` (no grouping) or a prefix length 1-128.
+struct Subnet(Option<u8>);
+
+impl<'de> Deserialize<'de> for Subnet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Subnet;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("false or an integer from 1 to 128")
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> std::result::Result<Subnet, E> {
+                if b {
+                    Err(E::invalid_type(Unexpected::Bool(b), &self))
+                } else {
+                    Ok(Subnet(None))
+                }
+            }
+            fn visit_f64<E: de::Error>(self, x: f64) -> std::result::Result<Subnet, E> {
+                if x.fract() == 0.0 && (1.0..=128.0).contains(&x) {
+                    Ok(Subnet(Some(x as u8)))
+                } else {
+                    Err(E::invalid_value(Unexpected::Float(x), &self))
+                }
             }
         }
-        _ => Err(Invalid {
-            range: false,
-            code,
-            msg: format!("{name} must be a number"),
-        }),
+        d.deserialize_any(V)
     }
 }
 
-fn config_error(e: ConfigError) -> Invalid {
-    Invalid {
-        range: true,
-        code: e.code(),
-        msg: e.to_string(),
+/// The code of a refused option: the option's own code where it has one.
+fn code_of(option: Option<&str>) -> &'static str {
+    match option {
+        Some("limit") => ConfigError::Limit.code(),
+        Some("windowMs") => ConfigError::Window.code(),
+        Some("burst") => ConfigError::Burst.code(),
+        Some("maxKeys") => ConfigError::MaxKeys.code(),
+        Some("ipv6Subnet") => ConfigError::Ipv6Prefix.code(),
+        _ => CODE_OPTIONS,
     }
 }
 
-unsafe fn read_config(
-    env: sys::napi_env,
-    obj: sys::napi_value,
-) -> std::result::Result<(RateLimitConfig, String), Invalid> {
-    let limit_code = ConfigError::Limit.code();
-    let limit =
-        int_option(env, obj, "limit", 1.0, MAX_LIMIT as f64, limit_code)?.ok_or(Invalid {
-            range: false,
-            code: limit_code,
-            msg: "limit is required: the number of requests allowed per windowMs".into(),
-        })?;
-    let window_ms = int_option(
-        env,
-        obj,
-        "windowMs",
-        1.0,
-        crate::core::rate_limit::MAX_WINDOW_MS as f64,
-        ConfigError::Window.code(),
-    )?
-    .unwrap_or(60_000);
-    let burst = int_option(
-        env,
-        obj,
-        "burst",
-        1.0,
-        MAX_LIMIT as f64,
-        ConfigError::Burst.code(),
-    )?
-    .unwrap_or(limit);
-    let max_keys = int_option(
-        env,
-        obj,
-        "maxKeys",
-        1.0,
-        crate::core::rate_limit::MAX_KEYS as f64,
-        ConfigError::MaxKeys.code(),
-    )?
-    .map_or(DEFAULT_MAX_KEYS, |n| n as usize);
-    let subnet_v = property(env, obj, "ipv6Subnet");
-    let ipv6_prefix = match type_of(env, subnet_v) {
-        sys::ValueType::napi_boolean if !bool_of(env, subnet_v) => None,
-        _ => int_option(
-            env,
-            obj,
-            "ipv6Subnet",
-            1.0,
-            128.0,
-            ConfigError::Ipv6Prefix.code(),
-        )?
-        .map(|p| p as u8),
-    };
-    let clock_v = property(env, obj, "clock");
-    let clock = match type_of(env, clock_v) {
-        sys::ValueType::napi_undefined => "coarse".to_owned(),
-        sys::ValueType::napi_string => raw::read_string(env, clock_v).unwrap_or_default(),
-        _ => {
-            return Err(Invalid {
-                range: false,
-                code: CODE_OPTIONS,
-                msg: "clock must be 'coarse', 'precise' or 'manual'".into(),
-            })
-        }
-    };
-    if !matches!(clock.as_str(), "coarse" | "precise" | "manual") {
-        return Err(Invalid {
-            range: true,
-            code: CODE_OPTIONS,
-            msg: format!("clock must be 'coarse', 'precise' or 'manual', got '{clock}'"),
-        });
-    }
-    let mut cfg = RateLimitConfig::new(limit, window_ms);
-    cfg.burst = burst;
-    cfg.max_keys = max_keys;
-    cfg.ipv6_prefix = ipv6_prefix;
-    cfg.validate().map_err(config_error)?;
-    Ok((cfg, clock))
-}
-
-unsafe fn bool_of(env: sys::napi_env, v: sys::napi_value) -> bool {
-    let mut b = false;
-    sys::napi_get_value_bool(env, v, &mut b);
-    b
+fn config_error<T>(env: &Env, e: ConfigError) -> Result<T> {
+    errors::range_error(env, e.code(), &e.to_string())
 }
 
 /// Creates a native rate limiter object: `{ check, consume, retryAfterMs, resetMs,
-/// remaining, penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes }`, plus
-/// `advanceTime` when `clock: 'manual'`. Options: `limit` (required), `windowMs` (60000),
-/// `burst` (= limit), `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock`
-/// (`'coarse'` default, `'precise'`, or `'manual'` starting at 0 ms).
+/// remaining, penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes,
+/// checkLast, consumeLast }`,
+/// plus `advanceTime` when `clock: 'manual'` and `hit` when `algorithm: 'fixed-window'`.
+/// Options: `limit` (required), `windowMs` (60000), `burst` (= limit, GCRA only),
+/// `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock` (`'coarse'` default,
+/// `'precise'`, or `'manual'` starting at 0 ms), `algorithm` (`'gcra'` default or
+/// `'fixed-window'`).
 #[napi(catch_unwind)]
 pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Object<'e>> {
-    let raw_env = env.raw();
-    // SAFETY: raw_env and options belong to this call.
-    let parsed = unsafe {
-        if type_of(raw_env, options.raw()) != sys::ValueType::napi_object {
-            return errors::type_error(
-                env,
-                CODE_OPTIONS,
-                "rate limiter options must be an object such as { limit: 100, windowMs: 60000 }",
-            );
+    if options.get_type()? != ValueType::Object {
+        return errors::type_error(
+            env,
+            CODE_OPTIONS,
+            "rate limiter options must be an object such as { limit: 100, windowMs: 60000 }",
+        );
+    }
+    // SAFETY: checked to be an object just above.
+    let obj: Object<'e> = unsafe { options.cast()? };
+    let o: LimiterOptions = options::read_coded(env, &obj, code_of, "RateLimiter")?;
+    let mut cfg = RateLimitConfig::new(o.limit.0, o.window_ms.map_or(60_000, |w| w.0));
+    cfg.burst = o.burst.map_or(cfg.limit, |b| b.0);
+    cfg.max_keys = o.max_keys.map_or(DEFAULT_MAX_KEYS, |n| n.0 as usize);
+    cfg.ipv6_prefix = o.ipv6_subnet.and_then(|s| s.0);
+    let fixed = matches!(o.algorithm, Some(AlgorithmName::FixedWindow));
+    if fixed {
+        cfg.algorithm = Algorithm::FixedWindow;
+        if o.burst.is_some_and(|b| b.0 != cfg.limit) {
+            return config_error(env, ConfigError::BurstFixedWindow);
         }
-        read_config(raw_env, options.raw())
-    };
-    let (cfg, clock_name) = match parsed {
-        Ok(v) => v,
-        Err(e) => return e.throw(env),
-    };
-    let manual = (clock_name == "manual").then(|| Arc::new(FakeClock::new(0)));
-    let clock: SharedClock = match (&manual, clock_name.as_str()) {
+    }
+    let clock_name = o.clock.unwrap_or(ClockName::Coarse);
+    let manual = (clock_name == ClockName::Manual).then(|| Arc::new(FakeClock::new(0)));
+    let clock: SharedClock = match (&manual, clock_name) {
         (Some(m), _) => m.clone(),
-        (None, "precise") => Arc::new(MonotonicClock),
+        (None, ClockName::Precise) => Arc::new(MonotonicClock),
         _ => Arc::new(CoarseClock::new()),
     };
     let limiter = match RateLimiter::new(cfg, clock) {
         Ok(l) => l,
-        Err(e) => return config_error(e).throw(env),
+        Err(e) => return config_error(env, e),
     };
     let has_manual = manual.is_some();
-    let state = Arc::new(State { limiter, manual });
+    let state = Arc::new(State {
+        limiter,
+        manual,
+        last: AtomicU64::new(0),
+    });
     let obj = Object::new(env)?;
     let mut methods: Vec<(&str, raw::RawCallback)> = vec![
         ("check", check),
         ("consume", consume),
+        ("checkLast", check_last),
+        ("consumeLast", consume_last),
         ("retryAfterMs", retry_after_ms),
         ("resetMs", reset_ms),
         ("remaining", remaining),
@@ -246,6 +193,9 @@ pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Obj
     ];
     if has_manual {
         methods.push(("advanceTime", advance_time));
+    }
+    if fixed {
+        methods.push(("hit", hit));
     }
     raw::bind_methods(env, &obj, &state, &methods)?;
     Ok(obj)
@@ -263,6 +213,16 @@ unsafe fn with_key(
     f: impl FnOnce(&[u8]) -> sys::napi_value,
 ) -> sys::napi_value {
     keys::with_key::<Wtf8Key>(env, v, (CODE_KEY, "rate limiter key must be a string"), f)
+}
+
+/// express-rate-limit v8's key text of an IP address (see `core::rate_limit::ip`):
+/// `null` when `ip` is not an IPv6 address; `ipv6Subnet` 0 keeps IPv6 addresses whole.
+#[napi]
+pub fn ip_key(ip: String, ipv6_subnet: u32) -> Option<String> {
+    let prefix = u8::try_from(ipv6_subnet)
+        .ok()
+        .filter(|p| (1..=128).contains(p));
+    ip::key_text(&ip, prefix)
 }
 
 /// An optional non-negative integer count argument (`undefined` gives `default`).
@@ -293,17 +253,47 @@ unsafe fn count_arg(
     }
 }
 
+impl State {
+    /// Decides for `key` and remembers its hash for the `…Last` methods.
+    #[inline]
+    fn consume(&self, key: &[u8], cost: u64) -> i64 {
+        let h = self.limiter.key_hash(key);
+        self.last.store(h, Ordering::Relaxed);
+        self.limiter.consume_hashed(h, cost)
+    }
+}
+
 raw_method!(check, 1, |env, a, st: &State| {
     with_key(env, a.argv[0], |k| {
-        raw::i32_value(env, st.limiter.check(k) as i32)
+        raw::i32_value(env, st.consume(k, 1) as i32)
     })
 });
 
 raw_method!(consume, 2, |env, a, st: &State| {
     match count_arg(env, a.argv[1], 1, MAX_LIMIT as f64, "cost") {
         Ok(cost) => with_key(env, a.argv[0], |k| {
-            raw::i32_value(env, st.limiter.consume(k, cost) as i32)
+            raw::i32_value(env, st.consume(k, cost) as i32)
         }),
+        Err(thrown) => thrown,
+    }
+});
+
+raw_method!(
+    /// `check` of the key the last `check`/`consume` was given (before any, the hash 0).
+    check_last,
+    0,
+    |env, _a, st: &State| {
+        let h = st.last.load(Ordering::Relaxed);
+        raw::i32_value(env, st.limiter.consume_hashed(h, 1) as i32)
+    }
+);
+
+raw_method!(consume_last, 1, |env, a, st: &State| {
+    match count_arg(env, a.argv[0], 1, MAX_LIMIT as f64, "cost") {
+        Ok(cost) => {
+            let h = st.last.load(Ordering::Relaxed);
+            raw::i32_value(env, st.limiter.consume_hashed(h, cost) as i32)
+        }
         Err(thrown) => thrown,
     }
 });
@@ -339,6 +329,15 @@ raw_method!(reward, 2, |env, a, st: &State| {
     match count_arg(env, a.argv[1], 1, MAX_LIMIT as f64, "reward") {
         Ok(n) => with_key(env, a.argv[0], |k| {
             raw::i32_value(env, st.limiter.reward(k, n) as i32)
+        }),
+        Err(thrown) => thrown,
+    }
+});
+
+raw_method!(hit, 2, |env, a, st: &State| {
+    match count_arg(env, a.argv[1], 1, MAX_LIMIT as f64, "hits") {
+        Ok(n) => with_key(env, a.argv[0], |k| {
+            raw::f64_value(env, st.limiter.hit(k, n) as f64)
         }),
         Err(thrown) => thrown,
     }
