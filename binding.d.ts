@@ -131,6 +131,21 @@ export interface RedisStoreHot {
   close(): void
 }
 
+/** Options of `new ErrorLog()` (src/binding/error_path.rs): the log directory, its two files, rotation, queue bound and the fields every line shares. */
+export interface ErrorLogOptions {
+  dir: string
+  errorFile: string
+  combinedFile: string
+  maxSize: number
+  maxFiles: number
+  queue: number
+  environment?: string
+  hostname: string
+  pid: number
+  service: string
+  version: string
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -151,6 +166,20 @@ export declare class CircuitBreakerFakeClock {
   advance(ms: number): void
   /** Current time in ms. */
   now(): number
+}
+
+/** The log thread and its bounded queue. */
+export declare class ErrorLog {
+  constructor(options: ErrorLogOptions)
+  /** Queues a handled error's entry; false when it was dropped (queue full or closed). */
+  writeError(entry: ErrorLogEntry): boolean
+  /** Queues formatted lines (joined by the end of line) for file `file`; false when dropped. */
+  writeLines(file: number, text: string): boolean
+  /** Waits until every entry accepted so far is written to its file. */
+  flush(): void
+  /** Writes what was accepted and ends the thread; later entries are dropped. */
+  close(): void
+  stats(): ErrorLogStats
 }
 
 /** The native half of `redisStore()`. */
@@ -208,6 +237,36 @@ export declare function createLruCache(options?: LruCacheOptions | undefined | n
  * (`'coarse'` default, `'precise'`, or `'manual'` starting at 0 ms).
  */
 export declare function createRateLimiter(options: unknown): RateLimiterHandle
+
+/** A handled error's entry; see `ErrorEntry` (src/core/error_log/line.rs) for each field. */
+export interface ErrorLogEntry {
+  warn: boolean
+  contextJson: string
+  code?: string
+  fingerprint?: string
+  id: string
+  isOperational: boolean
+  errorMessage: string
+  name: string
+  severity: string
+  stack?: string
+  status: number
+  uniqueErrorName: string
+  memoryJson: string
+  message: string
+  method?: string
+  requestId?: string
+  timestamp: string
+  url?: string
+}
+
+/** Counters of the log thread. */
+export interface ErrorLogStats {
+  accepted: number
+  written: number
+  dropped: number
+  failed: number
+}
 
 /** Fills `bytes` with random bytes from the operating system's generator. */
 export declare function fillRandom(bytes: Uint8Array): void
