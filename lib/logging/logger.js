@@ -801,6 +801,8 @@ Object.defineProperties(loggerPromise, {
   _logBreakerEvent: { value: logBreakerEvent },
   _getMainLogger: { value: getMainLogger },
   _pendingCount: { value: () => pending.length },
+  // Waits until the log thread has written what it accepted (benchmarks count that work).
+  _flushLogThread: { value: () => outputs && outputs.native && outputs.native.flush() },
   // The log thread's counters ({ accepted, written, dropped, failed }), or null without it.
   _logThreadStats: { value: () => (outputs && outputs.native ? outputs.native.stats() : null) },
   _resetMainLogger: { value: resetMainLogger },
