@@ -622,26 +622,27 @@ function toLogThread(known, message, fields, timestamp) {
   sampleMemory();
   // Entries queued for the JavaScript path go first: the files keep the order of the calls.
   if (pending.length > 0) flushPending();
-  out.native.writeError({
-    warn: known === LOG_LEVELS.WARN,
+  const accepted = out.native.log.writeError(
+    known === LOG_LEVELS.WARN,
     contextJson,
-    code: e.code,
-    fingerprint: e.fingerprint,
-    id: e.id,
-    isOperational: e.isOperational,
-    errorMessage: e.message,
-    name: e.name,
-    severity: e.severity,
-    stack: e.stack,
+    e.code,
+    e.fingerprint,
+    e.id,
+    e.isOperational,
+    e.message,
+    e.name,
+    e.severity,
+    e.stack,
     status,
-    uniqueErrorName: e.uniqueErrorName,
+    e.uniqueErrorName,
     memoryJson,
-    message: text,
-    method: fields.method,
-    requestId: fields.requestId,
+    text,
+    fields.method,
+    fields.requestId,
     timestamp,
-    url: fields.url,
-  });
+    fields.url
+  );
+  if (!accepted) out.native.dropped();
   if (out.console) {
     consolePending.push(consoleLine({ timestamp, level: METHOD[known.name], message: text, error: e, requestId: fields.requestId, method: fields.method, url: fields.url, status, context: fields.context }));
     if (consolePending.length >= MAX_PENDING) flushConsole();

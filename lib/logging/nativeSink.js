@@ -68,11 +68,12 @@ class NativeLog {
   }
 
   /**
-   * Queues a handled error's entry (see `ErrorLogEntry` in binding.d.ts); the thread writes
-   * its line to both files, or only to the combined one for a warning.
+   * Reports the first entry the full queue dropped. `log.writeError(…)` (the arguments of
+   * `ErrorLog.writeError` in binding.d.ts) is called directly by lib/logging/logger.js and
+   * this when it returns false: a forwarding call would copy its 18 arguments.
    */
-  writeError(entry) {
-    if (!this.log.writeError(entry)) reportDrop();
+  dropped() {
+    reportDrop();
   }
 
   /**

@@ -2,7 +2,8 @@
 //!
 //! The JS side hands each entry over with one call that only queues it ([`LogThread::submit`]);
 //! a dedicated thread formats handled errors' lines ([`line`]), appends them to the log files
-//! through buffered writers (one `write` per buffer, flushed whenever the queue is empty)
+//! through buffered writers (batches gathered for a millisecond, one `write` per 64 KiB buffer,
+//! flushed whenever the queue is empty)
 //! and rotates the files as lib/logging/rotatingFile.js does. The queue is bounded: when it
 //! is full an entry is dropped and counted rather than waited for, so the event loop never
 //! blocks on a slow disk. [`LogThread::flush`] waits until everything accepted before it is
@@ -130,6 +131,9 @@ impl Drop for LogThread {
     }
 }
 
+/// How long the thread lets entries gather after the first of a batch arrives.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
+
 fn run(config: Config, rx: Receiver<Job>, counters: &Counters, report: Box<dyn Fn(&str) + Send>) {
     let mut files: Vec<LogFile> = config.files.into_iter().map(LogFile::new).collect();
     let mut reported = false;
@@ -140,6 +144,12 @@ fn run(config: Config, rx: Receiver<Job>, counters: &Counters, report: Box<dyn F
         }
     };
     while let Ok(first) = rx.recv() {
+        // Entries come in bursts: a short pause lets a burst gather in the queue, so the
+        // thread is woken once per batch (a sender wakes it only while it waits in `recv`)
+        // and writes the batch with a few large writes instead of one per entry.
+        if !matches!(first, Job::Flush(_)) {
+            std::thread::sleep(GATHER);
+        }
         let mut next = Some(first);
         while let Some(job) = next {
             match job {
