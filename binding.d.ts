@@ -143,6 +143,21 @@ export interface RedisStoreHot {
   close(): void
 }
 
+/** Options of `new ErrorLog()` (src/binding/error_path.rs): the log directory, its two files, rotation, queue bound and the fields every line shares. */
+export interface ErrorLogOptions {
+  dir: string
+  errorFile: string
+  combinedFile: string
+  maxSize: number
+  maxFiles: number
+  queue: number
+  environment?: string
+  hostname: string
+  pid: number
+  service: string
+  version: string
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -163,6 +178,24 @@ export declare class CircuitBreakerFakeClock {
   advance(ms: number): void
   /** Current time in ms. */
   now(): number
+}
+
+/** The log thread and its bounded queue. */
+export declare class ErrorLog {
+  constructor(options: ErrorLogOptions)
+  /**
+   * Queues a handled error's entry; false when it was dropped (queue full or closed). The
+   * fields are those of `ErrorEntry` (src/core/error_log/line.rs), in its order, as
+   * arguments: reading them from an object cost 4-5 µs a call, most of the call.
+   */
+  writeError(warn: boolean, contextJson: string, code: string | undefined | null, fingerprint: string | undefined | null, id: string, isOperational: boolean, errorMessage: string, name: string, severity: string, stack: string | undefined | null, status: number, uniqueErrorName: string, memoryJson: string, message: string, method?: string | undefined | null, requestId?: string | undefined | null, timestamp: string, url?: string | undefined | null): boolean
+  /** Queues formatted lines (joined by the end of line) for file `file`; false when dropped. */
+  writeLines(file: number, text: string): boolean
+  /** Waits until every entry accepted so far is written to its file. */
+  flush(): void
+  /** Writes what was accepted and ends the thread; later entries are dropped. */
+  close(): void
+  stats(): ErrorLogStats
 }
 
 /** The native half of `redisStore()`. */
@@ -220,6 +253,14 @@ export declare function createLruCache(options?: LruCacheOptions | undefined | n
  * (`'coarse'` default, `'precise'`, or `'manual'` starting at 0 ms).
  */
 export declare function createRateLimiter(options: unknown): RateLimiterHandle
+
+/** Counters of the log thread. */
+export interface ErrorLogStats {
+  accepted: number
+  written: number
+  dropped: number
+  failed: number
+}
 
 /** Fills `bytes` with random bytes from the operating system's generator. */
 export declare function fillRandom(bytes: Uint8Array): void

@@ -146,3 +146,18 @@ export interface RedisStoreHot {
   unref(): void
   close(): void
 }
+
+/** Options of `new ErrorLog()` (src/binding/error_path.rs): the log directory, its two files, rotation, queue bound and the fields every line shares. */
+export interface ErrorLogOptions {
+  dir: string
+  errorFile: string
+  combinedFile: string
+  maxSize: number
+  maxFiles: number
+  queue: number
+  environment?: string
+  hostname: string
+  pid: number
+  service: string
+  version: string
+}

@@ -7,13 +7,18 @@
 //
 //   ours:   this package's qerrors() (lib/handler/qerrors.js) → native AI pipeline
 //   legacy: the published qerrors 1.2.7 (node_modules/qerrors-legacy), same env
+//   ours, JS writer: this package with QERRORS_LOG_THREAD=false (the log files written from
+//           JavaScript, as before the log thread)
+//   pino:   `pino().error(err)` to a file through pino.destination({ sync: false }), the
+//           floor for "log an error object to a file" (no redaction, no answer, no analysis)
 //
 // A third process runs the same storm through aiPipeline.schedule() alone: the pipeline's
 // share of the per-error cost.
 //
 // Reported: time per qerrors() call (awaited one after another; the mean over the storm,
 // the steady cost from the median batch, and the first batch, which carries one-time
-// loading), CPU per call, event-loop delay max, provider calls made (ideal: one per
+// loading), CPU per call (all threads of the process, the log thread's remaining work
+// flushed before it is read), event-loop delay max, provider calls made (ideal: one per
 // distinct fingerprint), RSS and heap after the storm.
 //
 //   node --expose-gc benchmark/ai-storm.js [--errors 10000] [--rounds 3]
@@ -100,12 +105,19 @@ function storm(n) {
 
 async function runSide(side) {
   const ai = require(path.join(root, 'lib', 'native', 'ai.js'));
-  const qerrors =
-    side === 'ours'
-      ? require(path.join(root, 'lib', 'handler', 'qerrors.js'))
-      : side === 'pipeline'
-        ? async (err, ctx) => ai.schedule(err, ctx)
-        : require('qerrors-legacy').qerrors;
+  let pinoDest = null;
+  let qerrors;
+  if (side === 'ours' || side === 'oursJs') qerrors = require(path.join(root, 'lib', 'handler', 'qerrors.js'));
+  else if (side === 'pipeline') qerrors = async (err, ctx) => ai.schedule(err, ctx);
+  else if (side === 'pino') {
+    const pino = require('pino');
+    fs.mkdirSync(process.env.QERRORS_LOG_DIR, { recursive: true });
+    pinoDest = pino.destination({ dest: path.join(process.env.QERRORS_LOG_DIR, 'pino.log'), sync: false });
+    const log = pino(pinoDest);
+    qerrors = (err) => {
+      log.error(err);
+    };
+  } else qerrors = require('qerrors-legacy').qerrors;
   const { plan } = storm(ERRORS);
   const errors = plan.map(([sig, variant, unique]) => makeError(sig, variant, unique));
   for (const e of errors) void e.stack; // format stacks before timing, on both sides
@@ -133,12 +145,15 @@ async function runSide(side) {
   // batch is the steady cost of a call.
   const sortedBatches = [...batches].sort((x, y) => x - y);
   const steadyUs = (sortedBatches[sortedBatches.length >> 1] * 1000) / 100;
+  // The writes still queued are part of the storm's cost.
+  if (side === 'ours' || side === 'oursJs') require(path.join(root, 'lib', 'logging', 'logger.js'))._flushLogThread();
+  if (pinoDest) pinoDest.flushSync();
   const cpu = process.cpuUsage(cpu0);
   const perCallUs = (busy * 1000) / errors.length;
   const cpuPerCallUs = (cpu.user + cpu.system) / errors.length;
   h.disable();
   let pipelineStats = null;
-  if (side !== 'legacy') {
+  if (side === 'ours' || side === 'oursJs' || side === 'pipeline') {
     const deadline = Date.now() + 60000;
     while (ai.stats().pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     pipelineStats = ai.stats();
@@ -208,6 +223,7 @@ async function main() {
     new Promise((resolve, reject) => {
       // Each run logs to fresh files.
       const runEnv = { ...env, QERRORS_LOG_DIR: path.join(cwd, `logs-${side}-${round}`) };
+      if (side === 'oursJs') runEnv.QERRORS_LOG_THREAD = 'false';
       execFile(process.execPath, ['--expose-gc', __filename, '--side', side, '--errors', String(ERRORS)], { cwd, env: runEnv, maxBuffer: 1 << 24, timeout: 180000 }, (err, stdout, stderr) => {
         const line = stdout.trim().split('\n').pop() || '';
         try {
@@ -220,7 +236,7 @@ async function main() {
   const { uniques } = storm(ERRORS);
   // Each side runs ROUNDS times, the order rotating; the row shown is the side's median
   // run (by mean time per call), with the range over the runs.
-  const runs = { ours: [], pipeline: [], legacy: [] };
+  const runs = { ours: [], oursJs: [], pipeline: [], legacy: [], pino: [] };
   const sides = Object.keys(runs);
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < sides.length; k++) {
@@ -232,6 +248,8 @@ async function main() {
   const ours = median(runs.ours);
   const pipeline = median(runs.pipeline);
   const legacy = median(runs.legacy);
+  const oursJs = median(runs.oursJs);
+  const pinoRun = median(runs.pino);
   mock.stdin.end();
   await new Promise((r) => mock.on('exit', r));
   const lines = out.trim().split('\n');
@@ -250,9 +268,11 @@ async function main() {
     );
   const ideal = SIGNATURES + uniques;
   row('qerrors() of this package', ours, `${ours.pipeline.providerCalls} (ideal ${ideal})`);
+  row('qerrors() of this package, QERRORS_LOG_THREAD=false', oursJs, `${oursJs.pipeline.providerCalls} (ideal ${ideal})`);
   row('aiPipeline.schedule() alone', pipeline, `${pipeline.pipeline.providerCalls} (ideal ${ideal})`);
   const calls = (side) => runs[side].reduce((sum, r) => sum + r.pipeline.providerCalls, 0);
-  row('qerrors() 1.2.7', legacy, String((mockCalls - calls('ours') - calls('pipeline')) / ROUNDS));
+  row('qerrors() 1.2.7', legacy, String((mockCalls - calls('ours') - calls('oursJs') - calls('pipeline')) / ROUNDS));
+  row('pino().error(err) to a file (sync: false)', pinoRun, '-');
   const range = (side, key) => {
     const xs = runs[side].map((r) => r[key]);
     return `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
@@ -260,8 +280,11 @@ async function main() {
   for (const side of sides) console.log(`${side}: µs per call over the runs ${range(side, 'perCallUs')} (mean), ${range(side, 'steadyUs')} (steady)`);
   console.log(
     `time per call ratio ours/1.2.7: mean ${(ours.perCallUs / legacy.perCallUs).toFixed(3)}, steady ${(ours.steadyUs / legacy.steadyUs).toFixed(3)} (target <= 0.2); ` +
-      `CPU ratio ${(ours.cpuPerCallUs / legacy.cpuPerCallUs).toFixed(2)}; RSS ratio ${(ours.rssMb / legacy.rssMb).toFixed(2)}`
+      `CPU ratio ${(ours.cpuPerCallUs / legacy.cpuPerCallUs).toFixed(2)}; RSS ratio ${(ours.rssMb / legacy.rssMb).toFixed(2)}; ` +
+      `event-loop delay max ratio ${(ours.delayMaxMs / legacy.delayMaxMs).toFixed(2)}`
   );
+  const vs = (r, base) => `mean ${(r.perCallUs / base.perCallUs).toFixed(2)}, steady ${(r.steadyUs / base.steadyUs).toFixed(2)}`;
+  console.log(`time per call ratio ours/pino: ${vs(ours, pinoRun)} (target <= 1.0); QERRORS_LOG_THREAD=false/1.2.7: ${vs(oursJs, legacy)}`);
   console.log(`pipeline stats after qerrors(): ${JSON.stringify(ours.pipeline)}; mock saw ${mockCalls} requests in total`);
 }
 

@@ -17,6 +17,7 @@ const sanitization = require('../policy/redaction');
 const { FileSink, fileTransport } = require('./fileSink');
 const { fileLine, consoleLine, snapshot, sortedEntry, MESSAGE } = require('./line');
 const { RotatingFile } = require('./rotatingFile');
+const { openNativeLog } = require('./nativeSink');
 
 // winston's info symbol for the level (triple-beam's LEVEL).
 const LEVEL = Symbol.for('level');
@@ -81,6 +82,8 @@ const FILES_ONLY = Symbol('qerrors.filesOnly');
 // order, shared by the logger's own entries (see `ownEntry`).
 let memorySample = null;
 let memorySorted = null;
+/** `memorySorted` as JSON, for the log thread's lines. */
+let memoryJson = '';
 let memorySampledAt = 0;
 function sampleMemory() {
   const now = Date.now();
@@ -92,6 +95,7 @@ function sampleMemory() {
     const rss = Math.round(m.rss / MB);
     memorySample = { heapUsed, heapTotal, external, rss };
     memorySorted = { external, heapTotal, heapUsed, rss };
+    memoryJson = JSON.stringify(memorySorted);
     memorySampledAt = now;
   }
 }
@@ -226,7 +230,9 @@ function reportFailure(err) {
 /**
  * Where the main logger writes, from the environment: its level, its files (each a
  * FileSink with an optional level of its own) and whether it also writes to the console.
- * @typedef {{ level: string, service: string, files: Array<{ level?: string, sink: FileSink }>, console: boolean }} Outputs
+ * The log thread (`native`) writes the files when it runs (lib/logging/nativeSink.js).
+ * @typedef {{ level: string, service: string, files: Array<{ level?: string, sink: FileSink }>, console: boolean,
+ *   json: boolean, native: import('./nativeSink').NativeLog | null }} Outputs
  */
 
 /** @type {Outputs | null} */
@@ -238,14 +244,28 @@ function getOutputs() {
   const files = [];
   const settings = config.readSettings();
   const json = config.readSetting('QERRORS_LOG_FORMAT') === 'json';
+  let native = null;
   if (!json && !settings.disableFileLogs && settings.nodeEnv !== 'test') {
     const dir = path.resolve(settings.logDir);
     const { logMaxSize: maxSize, logMaxFiles: maxFiles, logMaxDays: maxDays } = settings;
+    native = openNativeLog({
+      dir,
+      maxSize,
+      maxFiles,
+      maxDays,
+      service: settings.serviceName,
+      version: serviceVersion(),
+      environment: ENVIRONMENT,
+      hostname: HOSTNAME,
+    });
+    // The order of the log thread's files (lib/logging/nativeSink.js): error, then combined.
     for (const [level, base] of [
       ['error', 'error'],
       [undefined, 'combined'],
     ]) {
+      const index = files.length;
       const sink = new FileSink(() => {
+        if (native !== null) return native.fileWriter(index);
         if (maxDays > 0) {
           const DailyRotateFile = require('winston-daily-rotate-file');
           return new DailyRotateFile({
@@ -270,6 +290,7 @@ function getOutputs() {
     // JSON lines on stdout for containers: every entry, whatever QERRORS_VERBOSE says.
     json,
     console: json || settings.verbose || files.length === 0,
+    native,
   };
   return outputs;
 }
@@ -445,6 +466,7 @@ function intact(logger) {
  */
 function flushPending() {
   flushScheduled = false;
+  flushConsole();
   const batch = pending;
   pending = [];
   if (mainLogger === null) {
@@ -466,6 +488,7 @@ function flushPending() {
  * an 'exit' listener (added with the first entry; it keeps nothing alive).
  */
 function flushOnExit() {
+  flushConsole();
   if (pending.length === 0 || (mainLogger !== null && !intact(mainLogger))) return;
   const batch = pending;
   pending = [];
@@ -477,6 +500,33 @@ function flushOnExit() {
 }
 
 let exitHooked = false;
+
+// The console lines of entries the log thread writes to the files (`toLogThread`): written
+// with the queued entries, before them, so the console keeps the order of the calls.
+let consolePending = [];
+
+function flushConsole() {
+  if (consolePending.length === 0) return;
+  const lines = consolePending;
+  consolePending = [];
+  try {
+    writeConsole(lines.join(os.EOL));
+  } catch {
+    // Logging never breaks the caller.
+  }
+}
+
+/** Schedules the end-of-turn flush and the 'exit' flush. */
+function scheduleFlush() {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', flushOnExit);
+  }
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushPending);
+  }
+}
 
 /** Queues an entry, or writes it at once to a logger the application changed (as winston would). */
 function submit(info) {
@@ -530,6 +580,7 @@ function logHandledError(message, fields, canonicalFields, timestamp) {
   try {
     const status = fields.status;
     const known = Number.isInteger(status) && status >= 400 && status < 500 ? LOG_LEVELS.WARN : LOG_LEVELS.ERROR;
+    if (canonicalFields && mainLogger === null && toLogThread(known, message, fields, timestamp)) return;
     const info = sortedEntry(ownEntry(known, applyCustomPatterns(message), null, null, timestamp), fields);
     // The file line then needs no check (lib/logging/line.js).
     if (canonicalFields) info[CANONICAL] = true;
@@ -537,6 +588,67 @@ function logHandledError(message, fields, canonicalFields, timestamp) {
   } catch {
     // Logging never breaks the caller.
   }
+}
+
+/** True for undefined or a string without lone surrogates (the log thread writes only those byte for byte). */
+function wellFormed(s) {
+  return s === undefined || (typeof s === 'string' && s.isWellFormed());
+}
+
+/**
+ * Hands a handled error's entry to the log thread, which writes the same line `fileLine`
+ * would: true when it went there (or its level is below the logger's), false when it must
+ * take the JavaScript path (no thread, console output, or a field the thread does not
+ * write byte for byte).
+ * @param {{ name: string, priority: number }} known
+ * @param {string} message
+ * @param {Record<string, any>} fields
+ * @param {string} timestamp
+ */
+function toLogThread(known, message, fields, timestamp) {
+  const out = getOutputs();
+  if (out.native === null || out.json) return false;
+  const e = fields.error;
+  const status = fields.status;
+  if (!Number.isInteger(status) || e.statusCode !== status || typeof e.isOperational !== 'boolean') return false;
+  if (typeof e.id !== 'string' || typeof e.name !== 'string' || typeof e.severity !== 'string' || typeof e.uniqueErrorName !== 'string') return false;
+  const text = applyCustomPatterns(message);
+  if (!wellFormed(text) || typeof e.message !== 'string' || !wellFormed(e.message) || !wellFormed(e.stack) || !wellFormed(e.name)) return false;
+  if (!wellFormed(e.severity) || !wellFormed(e.code) || !wellFormed(e.fingerprint) || !wellFormed(e.id) || !wellFormed(e.uniqueErrorName)) return false;
+  if (!wellFormed(fields.method) || !wellFormed(fields.url) || !wellFormed(fields.requestId)) return false;
+  const contextJson = JSON.stringify(fields.context);
+  if (typeof contextJson !== 'string') return false;
+  if (NPM_LEVELS[METHOD[known.name]] > NPM_LEVELS[out.level]) return true;
+  sampleMemory();
+  // Entries queued for the JavaScript path go first: the files keep the order of the calls.
+  if (pending.length > 0) flushPending();
+  const accepted = out.native.log.writeError(
+    known === LOG_LEVELS.WARN,
+    contextJson,
+    e.code,
+    e.fingerprint,
+    e.id,
+    e.isOperational,
+    e.message,
+    e.name,
+    e.severity,
+    e.stack,
+    status,
+    e.uniqueErrorName,
+    memoryJson,
+    text,
+    fields.method,
+    fields.requestId,
+    timestamp,
+    fields.url
+  );
+  if (!accepted) out.native.dropped();
+  if (out.console) {
+    consolePending.push(consoleLine({ timestamp, level: METHOD[known.name], message: text, error: e, requestId: fields.requestId, method: fields.method, url: fields.url, status, context: fields.context }));
+    if (consolePending.length >= MAX_PENDING) flushConsole();
+    else scheduleFlush();
+  }
+  return true;
 }
 
 /**
@@ -674,6 +786,7 @@ function resetMainLogger() {
   try {
     if (mainLogger) mainLogger.close();
     if (outputs) for (const f of outputs.files) f.sink.close();
+    if (outputs && outputs.native) outputs.native.close();
   } catch {
     // already closed
   }
@@ -689,6 +802,10 @@ Object.defineProperties(loggerPromise, {
   _logBreakerEvent: { value: logBreakerEvent },
   _getMainLogger: { value: getMainLogger },
   _pendingCount: { value: () => pending.length },
+  // Waits until the log thread has written what it accepted (benchmarks count that work).
+  _flushLogThread: { value: () => outputs && outputs.native && outputs.native.flush() },
+  // The log thread's counters ({ accepted, written, dropped, failed }), or null without it.
+  _logThreadStats: { value: () => (outputs && outputs.native ? outputs.native.stats() : null) },
   _resetMainLogger: { value: resetMainLogger },
 });
 

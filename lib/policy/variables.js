@@ -38,6 +38,8 @@ const VARIABLES = [
   { name: 'QERRORS_LOG_MAXSIZE', group: 'logging', kind: 'int', default: 1048576, min: 1024, max: Number.MAX_SAFE_INTEGER, doc: 'Bytes of one log file before it rotates.' },
   { name: 'QERRORS_LOG_MAXFILES', group: 'logging', kind: 'int', default: 5, min: 1, max: 1000, doc: 'Rotated files kept with size-based rotation.' },
   { name: 'QERRORS_LOG_MAX_DAYS', group: 'logging', kind: 'int', default: 0, min: 0, max: 36500, doc: 'Above 0: daily files kept this many days (each also capped by `QERRORS_LOG_MAXSIZE`). 0: size-based rotation, `QERRORS_LOG_MAXFILES` files of `QERRORS_LOG_MAXSIZE` bytes at most.' },
+  { name: 'QERRORS_LOG_THREAD', group: 'logging', kind: 'bool', default: true, doc: 'Write the log files from a native thread: the event loop only queues each entry (docs/error-path.md). `false`: the files are written from JavaScript. Size-based rotation only: with `QERRORS_LOG_MAX_DAYS` above 0 the files are written from JavaScript.' },
+  { name: 'QERRORS_LOG_QUEUE', group: 'logging', kind: 'int', default: 10000, min: 1, max: 10000000, doc: 'Entries waiting for the log thread at most; further entries are dropped, counted and reported once.' },
   { name: 'NODE_ENV', group: 'logging', kind: 'string', default: 'development', doc: 'The `environment` of log entries (read when qerrors is loaded); `test` writes no log files.' },
 
   // ---- queue and limits ----

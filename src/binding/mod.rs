@@ -4,6 +4,7 @@ pub mod ai;
 pub mod breaker;
 pub mod cache;
 pub mod contract;
+pub mod error_path;
 pub mod errors;
 pub mod json;
 pub mod keys;

@@ -4,6 +4,7 @@ pub mod ai;
 pub mod breaker;
 pub mod cache;
 pub mod clock;
+pub mod error_log;
 pub mod fingerprint;
 #[cfg(test)]
 mod fuzz;

@@ -1,0 +1,213 @@
+//! The log thread: qerrors' log lines are formatted and written here, off the JS thread.
+//!
+//! The JS side hands each entry over with one call that only queues it ([`LogThread::submit`]);
+//! a dedicated thread formats handled errors' lines ([`line`]), appends them to the log files
+//! through buffered writers (batches gathered for a millisecond, one `write` per 64 KiB buffer,
+//! flushed whenever the queue is empty)
+//! and rotates the files as lib/logging/rotatingFile.js does. The queue is bounded: when it
+//! is full an entry is dropped and counted rather than waited for, so the event loop never
+//! blocks on a slow disk. [`LogThread::flush`] waits until everything accepted before it is
+//! on disk (the process is exiting or shutting down).
+
+pub mod file;
+pub mod line;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use file::{FileSpec, LogFile};
+use line::{Constants, ErrorEntry};
+
+/// What the thread is asked to do, in order.
+pub enum Job {
+    /// A handled error: its line goes to every file, and to the errors-only file unless it
+    /// is a warning.
+    Error(Box<ErrorEntry>),
+    /// Lines already formatted (joined by the platform's end of line) for one file.
+    Lines { file: usize, text: String },
+    /// Answered once everything queued before it is written and flushed.
+    Flush(SyncSender<()>),
+}
+
+/// Counters of the thread, shared with the caller.
+#[derive(Default)]
+pub struct Counters {
+    pub accepted: AtomicU64,
+    pub written: AtomicU64,
+    pub dropped: AtomicU64,
+    /// Lines not written because their file failed.
+    pub failed: AtomicU64,
+}
+
+/// Where the thread writes and what every line shares.
+pub struct Config {
+    pub constants: Constants,
+    /// The files, in the order `Job::Lines` indexes them.
+    pub files: Vec<FileSpec>,
+    /// Entries waiting at most; more are dropped and counted.
+    pub queue: usize,
+}
+
+/// A running log thread. Dropping it ends the thread after it has written what it accepted.
+pub struct LogThread {
+    tx: Mutex<Option<SyncSender<Job>>>,
+    handle: Mutex<Option<JoinHandle<()>>>,
+    pub counters: Arc<Counters>,
+}
+
+/// Why `submit` did not queue an entry.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The queue is full: the entry was dropped and counted.
+    Full,
+    /// The thread was closed.
+    Closed,
+}
+
+impl LogThread {
+    /// Starts the thread. `report` receives the first failure of a file (once per thread).
+    pub fn start(config: Config, report: Box<dyn Fn(&str) + Send>) -> std::io::Result<LogThread> {
+        let (tx, rx) = sync_channel(config.queue.max(1));
+        let counters = Arc::new(Counters::default());
+        let shared = counters.clone();
+        let handle = std::thread::Builder::new()
+            .name("qerrors-log".into())
+            .spawn(move || run(config, rx, &shared, report))?;
+        Ok(LogThread {
+            tx: Mutex::new(Some(tx)),
+            handle: Mutex::new(Some(handle)),
+            counters,
+        })
+    }
+
+    fn sender(&self) -> Option<SyncSender<Job>> {
+        self.tx.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// Queues a job without waiting.
+    pub fn submit(&self, job: Job) -> Result<(), Refused> {
+        let Some(tx) = self.sender() else {
+            return Err(Refused::Closed);
+        };
+        match tx.try_send(job) {
+            Ok(()) => {
+                self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                Err(Refused::Full)
+            }
+            Err(TrySendError::Disconnected(_)) => Err(Refused::Closed),
+        }
+    }
+
+    /// Waits until every job accepted before this call is written and flushed to the files.
+    pub fn flush(&self) {
+        let Some(tx) = self.sender() else { return };
+        let (ack_tx, ack_rx) = sync_channel(1);
+        if tx.send(Job::Flush(ack_tx)).is_ok() {
+            let _ = ack_rx.recv();
+        }
+    }
+
+    /// Writes what was accepted, then ends the thread; later jobs are refused.
+    pub fn close(&self) {
+        if let Ok(mut g) = self.tx.lock() {
+            g.take();
+        }
+        let handle = self.handle.lock().ok().and_then(|mut g| g.take());
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for LogThread {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// How long the thread lets entries gather after the first of a batch arrives.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
+
+fn run(config: Config, rx: Receiver<Job>, counters: &Counters, report: Box<dyn Fn(&str) + Send>) {
+    let mut files: Vec<LogFile> = config.files.into_iter().map(LogFile::new).collect();
+    let mut reported = false;
+    let mut fail = |err: std::io::Error| {
+        if !reported {
+            reported = true;
+            report(&err.to_string());
+        }
+    };
+    while let Ok(first) = rx.recv() {
+        // Entries come in bursts: a short pause lets a burst gather in the queue, so the
+        // thread is woken once per batch (a sender wakes it only while it waits in `recv`)
+        // and writes the batch with a few large writes instead of one per entry.
+        if !matches!(first, Job::Flush(_)) {
+            std::thread::sleep(GATHER);
+        }
+        let mut next = Some(first);
+        while let Some(job) = next {
+            match job {
+                Job::Error(entry) => {
+                    let text = line::file_line(&config.constants, &entry);
+                    for f in files.iter_mut() {
+                        if f.spec.errors_only && entry.warn {
+                            continue;
+                        }
+                        count(f.write_line(&text), counters, &mut fail);
+                    }
+                }
+                Job::Lines { file, text } => {
+                    if let Some(f) = files.get_mut(file) {
+                        for l in text.split(file::EOL) {
+                            count(f.write_line(l), counters, &mut fail);
+                        }
+                    }
+                }
+                Job::Flush(ack) => {
+                    for f in files.iter_mut() {
+                        if let Err(e) = f.flush() {
+                            fail(e);
+                        }
+                    }
+                    let _ = ack.send(());
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        // The queue is empty: what the buffers hold goes to the files now.
+        for f in files.iter_mut() {
+            if let Err(e) = f.flush() {
+                fail(e);
+            }
+        }
+    }
+    for f in files.iter_mut() {
+        if let Err(e) = f.flush() {
+            fail(e);
+        }
+    }
+}
+
+fn count(r: std::io::Result<bool>, counters: &Counters, fail: &mut impl FnMut(std::io::Error)) {
+    match r {
+        Ok(true) => {
+            counters.written.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(false) => {
+            counters.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(e) => {
+            counters.failed.fetch_add(1, Ordering::Relaxed);
+            fail(e);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
