@@ -37,16 +37,6 @@ pub mod ai_submit {
     pub const WANT_ALL: i32 = 2;
 }
 
-/// The cache's string memo: JS keeps the last `SLOTS` strings of `MIN_UNITS..=MAX_UNITS`
-/// UTF-16 units that `get` returned, in a ring; a `get` of a value whose string is still
-/// there returns the slot number instead of a copy. Both sides advance the ring once per
-/// such string, so they stay in step without talking.
-pub mod cache_memo {
-    pub const SLOTS: usize = 256;
-    pub const MIN_UNITS: usize = 64;
-    pub const MAX_UNITS: usize = 8192;
-}
-
 /// The Redis store's completions: `SLOTS` doubles each in the results `Float64Array`
 /// (id, flags, remaining, retry-after ms, reset ms, denied hits), and the flag bits.
 pub mod redis_results {
@@ -64,12 +54,8 @@ pub mod redis_results {
 pub const ERROR_CODES: &[&str] = &[
     "ERR_QERRORS_AI_OPTION",
     "ERR_QERRORS_AI_RUNTIME",
-    "ERR_QERRORS_CACHE_INVALID_KEY",
     "ERR_QERRORS_CACHE_INVALID_OPTION",
-    "ERR_QERRORS_CACHE_INVALID_SIZE",
-    "ERR_QERRORS_CACHE_INVALID_TTL",
     "ERR_QERRORS_CACHE_INVALID_VALUE",
-    "ERR_QERRORS_CACHE_NO_FAKE_CLOCK",
     "ERR_QERRORS_CACHE_UNBOUNDED",
     "ERR_QERRORS_INTERNAL",
     "ERR_QERRORS_INVALID_ARG",
@@ -166,16 +152,6 @@ pub fn render_js() -> String {
             ("WANT_ALL", num(a::WANT_ALL)),
             ("MAX_MESSAGE_UNITS", num(MAX_MESSAGE_UNITS)),
             ("MAX_STACK_UNITS", num(MAX_STACK_UNITS)),
-        ],
-    );
-    group(
-        &mut out,
-        "cacheMemo",
-        "The cache's string-memo ring shared by get() and lib/native/cache.js.",
-        &[
-            ("SLOTS", num(cache_memo::SLOTS)),
-            ("MIN_UNITS", num(cache_memo::MIN_UNITS)),
-            ("MAX_UNITS", num(cache_memo::MAX_UNITS)),
         ],
     );
     group(

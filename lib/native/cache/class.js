@@ -1,0 +1,563 @@
+'use strict';
+
+// LruCache: an LRU + TTL cache whose values live in Rust, off the V8 heap.
+//
+// Keys stay in JS: a `Map` from key to a small integer slot (any key a Map accepts; `1`
+// and `'1'` are two keys). The native object made by `createLruCache` (see
+// src/binding/cache.rs) keeps, per slot, the value, its size, its TTL and its place in
+// the recency order, so a get is one Map lookup and one raw N-API call taking the slot.
+// The native side decides evictions and expiries and reports the slots it freed in a
+// shared Int32Array (`removals.js`), so this side trims its Map without extra calls.
+// Option and method names follow lru-cache. Details: docs/lru-cache.md.
+
+const native = require('../loader');
+const { codedError } = require('../../policy/errors');
+const { readOptions, E_OPTION } = require('./options');
+const { toNative } = require('./values');
+const { makeClock } = require('./clock');
+const { Removals, EVICT, SET, DELETE } = require('./removals');
+const { Loads } = require('./fetch');
+
+const E_TTL = 'ERR_QERRORS_CACHE_INVALID_TTL';
+const E_SIZE = 'ERR_QERRORS_CACHE_INVALID_SIZE';
+
+class LruCache {
+  /** @type {any} */
+  #h;
+  /** @type {Int32Array} */
+  #report;
+  /** Key -> slot. @type {Map<unknown, number>} */
+  #slots = new Map();
+  /** Slot -> key. @type {unknown[]} */
+  #keys = [];
+  /** Slot -> value kept by reference (see values.js). @type {unknown[]} */
+  #vals = [];
+  #o;
+  #clock;
+  // Whether an entry may have a TTL: from then on every call passes the time.
+  #timed;
+  // Whether entries carry sizes (maxSize or maxEntrySize or sizeCalculation given).
+  #sized;
+  #removals;
+  // Gets of keys this side does not hold (the native side counts the others).
+  #misses = 0;
+  #rejected = 0;
+  /** @type {Loads | undefined} */
+  #loads;
+
+  /** @param {import('./options').LruCacheOptions} options */
+  constructor(options) {
+    const o = readOptions(options);
+    this.#o = o;
+    this.#clock = makeClock(o);
+    this.#timed = o.ttl > 0;
+    this.#sized = o.maxSize > 0 || o.maxEntrySize > 0 || o.sizeCalculation !== undefined;
+    this.#h = native.createLruCache({
+      max: o.max,
+      maxSize: o.maxSize,
+      ttl: o.ttl,
+      updateAgeOnGet: o.updateAgeOnGet,
+      // The native get answers an expired value; this side decides whether to use it.
+      allowStale: true,
+      trackValues: o.dispose !== undefined || o.disposeAfter !== undefined,
+    });
+    this.#report = this.#h.removed;
+    this.#removals = new Removals(this.#h, this.#report, this.#slots, this.#keys, this.#vals, o);
+  }
+
+  get max() {
+    return this.#o.max;
+  }
+
+  get maxSize() {
+    return this.#o.maxSize;
+  }
+
+  get maxEntrySize() {
+    return this.#o.maxEntrySize;
+  }
+
+  /** Default TTL in ms (0: none). */
+  get ttl() {
+    return this.#o.ttl;
+  }
+
+  get allowStale() {
+    return this.#o.allowStale;
+  }
+
+  get fetchMethod() {
+    return this.#o.fetchMethod;
+  }
+
+  get memoMethod() {
+    return this.#o.memoMethod;
+  }
+
+  get dispose() {
+    return this.#o.dispose;
+  }
+
+  get disposeAfter() {
+    return this.#o.disposeAfter;
+  }
+
+  get sizeCalculation() {
+    return this.#o.sizeCalculation;
+  }
+
+  /** The clock TTLs follow (`performance` unless `perf` was given). */
+  get perf() {
+    return this.#o.perf ?? { now: this.#clock.now };
+  }
+
+  /** Entries held, expired ones not yet removed included. */
+  get size() {
+    return this.#slots.size;
+  }
+
+  /** Sum of the sizes of the entries held. */
+  get calculatedSize() {
+    return this.#h.totalSize();
+  }
+
+  #now() {
+    return this.#timed ? this.#clock.now() : 0;
+  }
+
+  /**
+   * The value in `slot`, made most recently used, or undefined; an expired entry is
+   * removed (and answered with `allowStale`).
+   * @param {number} slot
+   * @param {boolean} allowStale
+   */
+  #getSlot(slot, allowStale) {
+    let v = this.#timed ? this.#h.get(slot, this.#clock.now()) : this.#h.get(slot);
+    const held = v === null;
+    if (held) v = this.#vals[slot];
+    if (this.#report[0] !== 0) {
+      // A get removes nothing but its own entry, found expired.
+      this.#removals.flushAndRun();
+      if (!allowStale) return undefined;
+    }
+    return this.#o.json && !held && v !== undefined ? JSON.parse(v) : v;
+  }
+
+  /**
+   * The value of `key`, made most recently used; `undefined` when absent or expired.
+   * @param {unknown} key
+   * @param {{ allowStale?: boolean, noDeleteOnStaleGet?: boolean }} [options]
+   */
+  get(key, options) {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) {
+      this.#misses++;
+      return undefined;
+    }
+    const allowStale = options?.allowStale ?? this.#o.allowStale;
+    if (!(options?.noDeleteOnStaleGet ?? this.#o.noDeleteOnStaleGet)) {
+      return this.#getSlot(slot, allowStale);
+    }
+    const now = this.#now();
+    if (this.#h.has(slot, now)) return this.#getSlot(slot, allowStale);
+    this.#misses++;
+    return allowStale ? this.#peekSlot(slot, now, true) : undefined;
+  }
+
+  /**
+   * @param {number} slot
+   * @param {number} now
+   * @param {boolean} allowStale
+   */
+  #peekSlot(slot, now, allowStale) {
+    const v = this.#h.peek(slot, now, allowStale);
+    if (v === null) return this.#vals[slot];
+    return this.#o.json && v !== undefined ? JSON.parse(v) : v;
+  }
+
+  /**
+   * The value of `key` without changing recency or counters.
+   * @param {unknown} key
+   * @param {{ allowStale?: boolean }} [options]
+   */
+  peek(key, options) {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return undefined;
+    return this.#peekSlot(slot, this.#now(), options?.allowStale ?? this.#o.allowStale);
+  }
+
+  /**
+   * Whether `key` holds a fresh value. Does not change recency.
+   * @param {unknown} key
+   */
+  has(key) {
+    const slot = this.#slots.get(key);
+    return slot !== undefined && this.#h.has(slot, this.#now());
+  }
+
+  /**
+   * The size of an entry: `size`, else `sizeCalculation(value, key)`; checked.
+   * @param {unknown} key
+   * @param {unknown} value
+   * @param {any} options
+   */
+  #sizeOf(key, value, options) {
+    let size = options?.size;
+    if (size === undefined) {
+      const calc = options?.sizeCalculation ?? this.#o.sizeCalculation;
+      if (calc !== undefined) {
+        if (typeof calc !== 'function') {
+          throw codedError(TypeError, E_SIZE, 'sizeCalculation must be a function');
+        }
+        size = calc(value, key);
+      } else if (this.#o.maxSize > 0 || this.#o.maxEntrySize > 0) {
+        throw codedError(TypeError, E_SIZE, 'with maxSize or maxEntrySize, set needs a size or a sizeCalculation');
+      } else {
+        return 0;
+      }
+    }
+    if (!(Number.isSafeInteger(size) && size > 0)) {
+      throw codedError(TypeError, E_SIZE, `an entry size must be a positive integer, got ${String(size)}`);
+    }
+    return size;
+  }
+
+  /**
+   * Stores `value` as the most recently used entry (see values.js for where it lives).
+   * `undefined` deletes the key, as in lru-cache. An entry larger than `maxEntrySize`
+   * (default `maxSize`) is not stored and the key's old value is removed.
+   * @param {unknown} key
+   * @param {any} value
+   * @param {{ ttl?: number, size?: number, sizeCalculation?: Function, start?: number,
+   *   noDisposeOnSet?: boolean }} [options]
+   * @returns {this}
+   */
+  set(key, value, options) {
+    if (value === undefined) {
+      this.delete(key);
+      return this;
+    }
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw codedError(TypeError, E_OPTION, 'set options must be an object like { ttl }');
+    }
+    const size = this.#sized || options?.size !== undefined ? this.#sizeOf(key, value, options) : 0;
+    const ttl = options?.ttl;
+    if (ttl !== undefined && !(typeof ttl === 'number' && ttl >= 0)) {
+      throw codedError(TypeError, E_TTL, `ttl must be a non-negative number of milliseconds, got ${String(ttl)}`);
+    }
+    if (this.#loads !== undefined) this.#loads.abort(key, 'replaced');
+    if (this.#o.maxEntrySize > 0 && size > this.#o.maxEntrySize) {
+      this.#rejected++;
+      this.#remove(key, SET);
+      return this;
+    }
+    if (ttl !== undefined && ttl > 0) this.#timed = true;
+    const stored = toNative(value, this.#o.json);
+    const old = this.#slots.get(key);
+    const slot = old ?? -1;
+    // onInsert tells an update (the same value again) from a replacement: one more call.
+    const before = this.#o.onInsert !== undefined && old !== undefined ? this.#peekSlot(old, 0, true) : undefined;
+    let s;
+    if (this.#timed || size !== 0 || ttl !== undefined) {
+      const start = options?.start;
+      s = this.#h.set(slot, stored, size, ttl, typeof start === 'number' ? start : this.#now());
+    } else {
+      s = this.#h.set(slot, stored);
+    }
+    let disposals;
+    if (this.#report[0] !== 0) {
+      disposals = this.#removals.flush(value, options?.noDisposeOnSet ?? this.#o.noDisposeOnSet, true);
+    }
+    if (old === undefined) {
+      this.#slots.set(key, s);
+      this.#keys[s] = key;
+    }
+    // Always written, so a slot never keeps a value by reference it no longer holds.
+    this.#vals[s] = stored === null ? value : undefined;
+    if (disposals !== undefined) this.#removals.run(disposals);
+    if (this.#o.onInsert !== undefined) {
+      this.#o.onInsert(value, key, old === undefined ? 'add' : before === value ? 'update' : 'replace');
+    }
+    return this;
+  }
+
+  /**
+   * @param {unknown} key
+   * @param {number} reason
+   */
+  #remove(key, reason) {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return false;
+    this.#h.delete(slot, reason);
+    this.#removals.flushAndRun();
+    return true;
+  }
+
+  /**
+   * Removes `key`; returns whether it was present.
+   * @param {unknown} key
+   */
+  delete(key) {
+    if (this.#loads !== undefined) this.#loads.abort(key, 'deleted');
+    return this.#remove(key, DELETE);
+  }
+
+  /** Removes every entry; stats counters are kept. */
+  clear() {
+    if (this.#loads !== undefined) this.#loads.abortAll('deleted');
+    this.#h.clear();
+    this.#removals.flushAndRun();
+  }
+
+  /** Removes every expired entry now; returns whether any was removed. */
+  purgeStale() {
+    const n = this.#h.purgeStale(this.#now());
+    this.#removals.flushAndRun();
+    return n > 0;
+  }
+
+  /**
+   * Removes the least recently used entry and returns its value (`undefined` when
+   * empty); `dispose` sees `'evict'`.
+   */
+  pop() {
+    const order = this.#h.order(this.#now(), true);
+    if (order.length === 0) return undefined;
+    const slot = order[order.length - 1];
+    const key = this.#keys[slot];
+    const value = this.#peekSlot(slot, 0, true);
+    if (this.#loads !== undefined) this.#loads.abort(key, 'evicted');
+    this.#h.delete(slot, EVICT);
+    this.#removals.flushAndRun();
+    return value;
+  }
+
+  /**
+   * Slots listed by iteration, most recently used first: fresh ones, stale ones too
+   * with `allowStale`.
+   * @param {boolean} [allowStale]
+   * @returns {number[]}
+   */
+  #order(allowStale = this.#o.allowStale) {
+    return this.#h.order(this.#now(), allowStale);
+  }
+
+  /** @param {number} slot */
+  #value(slot) {
+    return this.#peekSlot(slot, 0, true);
+  }
+
+  /** Keys, most recently used first (a snapshot; no recency change). */
+  *keys() {
+    for (const s of this.#order()) yield this.#keys[s];
+  }
+
+  /** Values, most recently used first. */
+  *values() {
+    for (const s of this.#order()) yield this.#value(s);
+  }
+
+  /** `[key, value]` pairs, most recently used first. */
+  *entries() {
+    for (const s of this.#order()) yield [this.#keys[s], this.#value(s)];
+  }
+
+  /** Keys, least recently used first. */
+  *rkeys() {
+    const o = this.#order();
+    for (let i = o.length - 1; i >= 0; i--) yield this.#keys[o[i]];
+  }
+
+  /** Values, least recently used first. */
+  *rvalues() {
+    const o = this.#order();
+    for (let i = o.length - 1; i >= 0; i--) yield this.#value(o[i]);
+  }
+
+  /** `[key, value]` pairs, least recently used first. */
+  *rentries() {
+    const o = this.#order();
+    for (let i = o.length - 1; i >= 0; i--) yield [this.#keys[o[i]], this.#value(o[i])];
+  }
+
+  [Symbol.iterator]() {
+    return this.entries();
+  }
+
+  /**
+   * Calls `fn(value, key, cache)` for each entry, most recently used first.
+   * @param {(value: any, key: any, cache: LruCache) => void} fn
+   * @param {any} [thisArg]
+   */
+  forEach(fn, thisArg) {
+    if (typeof fn !== 'function') throw codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', 'LruCache.forEach: the callback must be a function');
+    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
+  }
+
+  /**
+   * Calls `fn(value, key, cache)` for each entry, least recently used first.
+   * @param {(value: any, key: any, cache: LruCache) => void} fn
+   * @param {any} [thisArg]
+   */
+  rforEach(fn, thisArg) {
+    for (const [k, v] of this.rentries()) fn.call(thisArg, v, k, this);
+  }
+
+  /**
+   * The value (read with `get`) of the first entry, most recently used first, for which
+   * `fn(value, key, cache)` is truthy.
+   * @param {(value: any, key: any, cache: LruCache) => unknown} fn
+   * @param {{ allowStale?: boolean }} [getOptions]
+   */
+  find(fn, getOptions) {
+    for (const [k, v] of this.entries()) {
+      if (fn(v, k, this)) return this.get(k, getOptions);
+    }
+    return undefined;
+  }
+
+  /**
+   * `{ value, ttl?, start?, size? }` of `key` (ttl: ms left; start: now as `Date.now()`),
+   * or undefined.
+   * @param {unknown} key
+   */
+  info(key) {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return undefined;
+    /** @type {{ value: any, ttl?: number, start?: number, size?: number }} */
+    const entry = { value: this.#value(slot) };
+    const [ttl, start, size] = this.#h.entryInfo(slot);
+    if (ttl !== 0) {
+      entry.ttl = ttl - (this.#clock.now() - start);
+      entry.start = Date.now();
+    }
+    if (this.#sized) entry.size = size;
+    return entry;
+  }
+
+  /**
+   * Milliseconds `key` has left: `Infinity` without a TTL, 0 when absent.
+   * @param {unknown} key
+   */
+  getRemainingTTL(key) {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return 0;
+    const [ttl, start] = this.#h.entryInfo(slot);
+    return ttl === 0 ? Infinity : ttl - (this.#clock.now() - start);
+  }
+
+  /**
+   * Every entry (expired ones too) as `[key, { value, ttl?, start?, size? }]`, least
+   * recently used first, so `load(dump())` rebuilds the same entries and order. `start`
+   * is in `Date.now()` time, so a dump can move to another process.
+   * @returns {[any, { value: any, ttl?: number, start?: number, size?: number }][]}
+   */
+  dump() {
+    /** @type {[any, any][]} */
+    const out = [];
+    const order = this.#order(true);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const slot = order[i];
+      /** @type {{ value: any, ttl?: number, start?: number, size?: number }} */
+      const entry = { value: this.#value(slot) };
+      const [ttl, start, size] = this.#h.entryInfo(slot);
+      if (ttl !== 0) {
+        entry.ttl = ttl;
+        entry.start = Math.floor(Date.now() - (this.#clock.now() - start));
+      }
+      if (this.#sized) entry.size = size;
+      out.push([this.#keys[slot], entry]);
+    }
+    return out;
+  }
+
+  /**
+   * Clears the cache, then sets each `[key, { value, ttl?, start?, size? }]` in order.
+   * @param {[any, { value: any, ttl?: number, start?: number, size?: number }][]} entries
+   */
+  load(entries) {
+    this.clear();
+    for (const [key, entry] of entries) {
+      const opts = { ...entry };
+      if (entry.start) {
+        // A dump's start is in Date.now() time: carry the age over to this clock.
+        opts.start = this.#clock.now() - (Date.now() - entry.start);
+        this.#timed = true;
+      }
+      this.set(key, entry.value, opts);
+    }
+  }
+
+  /**
+   * The value of `key`, loaded with `fetchMethod` when missing or stale (see fetch.js).
+   * @param {unknown} key
+   * @param {any} [fetchOptions]
+   * @returns {Promise<any>}
+   */
+  fetch(key, fetchOptions) {
+    this.#loads ??= new Loads(this, this.#o);
+    return this.#loads.fetch(key, fetchOptions ?? {});
+  }
+
+  /**
+   * Like `fetch`, but rejects when the value cannot be loaded (undefined).
+   * @param {unknown} key
+   * @param {any} [fetchOptions]
+   */
+  async forceFetch(key, fetchOptions) {
+    const v = await this.fetch(key, fetchOptions);
+    if (v === undefined) throw new Error('fetch() returned undefined');
+    return v;
+  }
+
+  /**
+   * The value of `key`, computed with `memoMethod` (synchronously) and stored when
+   * missing, or always with `forceRefresh`.
+   * @param {unknown} key
+   * @param {{ forceRefresh?: boolean, ttl?: number, size?: number, context?: any,
+   *   allowStale?: boolean }} [memoOptions]
+   */
+  memo(key, memoOptions = {}) {
+    const mm = this.#o.memoMethod;
+    if (mm === undefined) {
+      throw codedError(TypeError, E_OPTION, 'memo() needs a cache created with a memoMethod');
+    }
+    const { forceRefresh, context, ...options } = memoOptions;
+    const v = this.get(key, options);
+    if (!forceRefresh && v !== undefined) return v;
+    const vv = mm(key, v, { options, context });
+    this.set(key, vv, options);
+    return vv;
+  }
+
+  /**
+   * Counters since creation and current totals.
+   * @returns {{ hits: number, misses: number, evictions: number, expirations: number,
+   *   rejected: number, size: number, bytes: number }}
+   */
+  stats() {
+    const s = this.#h.stats();
+    s.misses += this.#misses;
+    s.rejected = this.#rejected;
+    return s;
+  }
+
+  /**
+   * Moves the fake clock of a cache created with `fakeClock: true`; returns its time.
+   * @param {number} ms
+   */
+  advanceClock(ms) {
+    return this.#clock.advance(ms);
+  }
+
+  /** Memory held by all native caches in this process: `{ caches, bytes }`. */
+  static nativeMemory() {
+    return native.lruCacheNativeMemory();
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'LruCache';
+  }
+}
+
+module.exports = { LruCache };
