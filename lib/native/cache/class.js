@@ -34,6 +34,10 @@ class LruCache {
   #vals = [];
   #o;
   #clock;
+  // Options read on every get, kept in fields of their own.
+  #json;
+  #allowStale;
+  #noDeleteOnStaleGet;
   // Whether an entry may have a TTL: from then on every call passes the time.
   #timed;
   // Whether entries carry sizes (maxSize or maxEntrySize or sizeCalculation given).
@@ -50,6 +54,9 @@ class LruCache {
     const o = readOptions(options);
     this.#o = o;
     this.#clock = makeClock(o);
+    this.#json = o.json;
+    this.#allowStale = o.allowStale;
+    this.#noDeleteOnStaleGet = o.noDeleteOnStaleGet;
     this.#timed = o.ttl > 0;
     this.#sized = o.maxSize > 0 || o.maxEntrySize > 0 || o.sizeCalculation !== undefined;
     this.#h = native.createLruCache({
@@ -121,8 +128,9 @@ class LruCache {
     return this.#h.totalSize();
   }
 
+  /** The time for a freshness check (a reading up to 1 ms old; see clock.js). */
   #now() {
-    return this.#timed ? this.#clock.now() : 0;
+    return this.#timed ? this.#clock.cached() : 0;
   }
 
   /**
@@ -132,7 +140,7 @@ class LruCache {
    * @param {boolean} allowStale
    */
   #getSlot(slot, allowStale) {
-    let v = this.#timed ? this.#h.get(slot, this.#clock.now()) : this.#h.get(slot);
+    let v = this.#timed ? this.#h.get(slot, this.#clock.cached()) : this.#h.get(slot);
     const held = v === null;
     if (held) v = this.#vals[slot];
     if (this.#report[0] !== 0) {
@@ -140,7 +148,7 @@ class LruCache {
       this.#removals.flushAndRun();
       if (!allowStale) return undefined;
     }
-    return this.#o.json && !held && v !== undefined ? JSON.parse(v) : v;
+    return this.#json && !held && v !== undefined ? JSON.parse(v) : v;
   }
 
   /**
@@ -154,8 +162,9 @@ class LruCache {
       this.#misses++;
       return undefined;
     }
-    const allowStale = options?.allowStale ?? this.#o.allowStale;
-    if (!(options?.noDeleteOnStaleGet ?? this.#o.noDeleteOnStaleGet)) {
+    if (options === undefined && !this.#noDeleteOnStaleGet) return this.#getSlot(slot, this.#allowStale);
+    const allowStale = options?.allowStale ?? this.#allowStale;
+    if (!(options?.noDeleteOnStaleGet ?? this.#noDeleteOnStaleGet)) {
       return this.#getSlot(slot, allowStale);
     }
     const now = this.#now();
@@ -260,7 +269,8 @@ class LruCache {
     let s;
     if (this.#timed || size !== 0 || ttl !== undefined) {
       const start = options?.start;
-      s = this.#h.set(slot, stored, size, ttl, typeof start === 'number' ? start : this.#now());
+      // A new TTL starts now, not at the last cached reading.
+      s = this.#h.set(slot, stored, size, ttl, typeof start === 'number' ? start : this.#timed ? this.#clock.now() : 0);
     } else {
       s = this.#h.set(slot, stored);
     }
