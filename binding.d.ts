@@ -202,8 +202,8 @@ export declare function createCircuitBreakerHandle(options: CircuitBreakerHandle
  * Creates the native state of an `LruCache` and returns an object holding its methods
  * and the shared removal report (`removed`, an `Int32Array`).
  *
- * Options: `max`, `maxSize`, `ttl` (non-negative integers; one of `max`/`maxSize`
- * required), `updateAgeOnGet`, `allowStale`, `trackValues`.
+ * Options: `max`, `maxSize`, `ttl` (non-negative integers; one of them required),
+ * `updateAgeOnGet`, `allowStale`, `trackValues`.
  */
 export declare function createLruCache(options?: LruCacheOptions | undefined | null): LruCacheHandle
 

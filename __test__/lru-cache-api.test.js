@@ -214,3 +214,37 @@ test('fetch: a failing background refresh keeps the stale answer and rejects not
     process.off('unhandledRejection', onUnhandled);
   }
 });
+
+test('status objects report what set/get/has/peek did, as lru-cache fills them', () => {
+  const c = new LruCache({ max: 2 });
+  const s = () => ({});
+  const st = [s(), s(), s(), s(), s(), s()];
+  c.set('a', 'A', { status: st[0] });
+  c.set('a', 'B', { status: st[1] });
+  c.get('a', { status: st[2] });
+  c.get('x', { status: st[3] });
+  c.has('a', { status: st[4] });
+  c.peek('x', { status: st[5] });
+  assert.deepEqual(st, [
+    { op: 'set', key: 'a', value: 'A', set: 'add' },
+    { op: 'set', key: 'a', value: 'B', set: 'replace', oldValue: 'A' },
+    { op: 'get', key: 'a', get: 'hit', value: 'B' },
+    { op: 'get', key: 'x', get: 'miss' },
+    { op: 'has', key: 'a', has: 'hit' },
+    { op: 'peek', key: 'x', peek: 'miss' },
+  ]);
+});
+
+test('a ttl alone bounds a cache; ttlAutopurge removes each entry by timer when it expires', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let now = 1;
+  const disposed = [];
+  const c = new LruCache({ ttl: 10, ttlAutopurge: true, perf: { now: () => now }, dispose: (v, k, r) => disposed.push([k, r]) });
+  c.set('a', 'A');
+  c.set('b', 'B', { ttl: 0 });
+  now += 11;
+  t.mock.timers.tick(11);
+  assert.deepEqual(disposed, [['a', 'expire']]);
+  assert.deepEqual([...c.keys()], ['b']);
+  assert.equal(c.size, 1);
+});

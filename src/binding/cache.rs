@@ -184,8 +184,8 @@ struct LruOptions {
 /// Creates the native state of an `LruCache` and returns an object holding its methods
 /// and the shared removal report (`removed`, an `Int32Array`).
 ///
-/// Options: `max`, `maxSize`, `ttl` (non-negative integers; one of `max`/`maxSize`
-/// required), `updateAgeOnGet`, `allowStale`, `trackValues`.
+/// Options: `max`, `maxSize`, `ttl` (non-negative integers; one of them required),
+/// `updateAgeOnGet`, `allowStale`, `trackValues`.
 #[napi(catch_unwind, ts_return_type = "LruCacheHandle")]
 pub fn create_lru_cache<'env>(
     env: &'env Env,
@@ -199,11 +199,13 @@ pub fn create_lru_cache<'env>(
         );
     };
     let parsed: LruOptions = options::read_type_errors(env, &o, E_OPTION, "options")?;
-    if parsed.max.0 == 0 && parsed.max_size.0 == 0 {
+    // A TTL bounds a cache in time (expired entries are reclaimed by reads, the sweep on
+    // each set and purgeStale); with no TTL either, nothing would.
+    if parsed.max.0 == 0 && parsed.max_size.0 == 0 && parsed.ttl.0 == 0 {
         return errors::type_error(
             env,
             E_UNBOUNDED,
-            "LruCache needs a bound: set max (entries) or maxSize to a positive integer",
+            "LruCache needs a bound: set max (entries), maxSize or ttl to a positive integer",
         );
     }
     let mut lru = SlotLru::new(SlotOptions {

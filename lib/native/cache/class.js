@@ -15,10 +15,21 @@ const { codedError } = require('../../policy/errors');
 const { readOptions, E_OPTION } = require('./options');
 const { toNative } = require('./values');
 const { makeClock } = require('./clock');
-const { Removals, EVICT, SET, DELETE } = require('./removals');
+const { Removals, EVICT, EXPIRE, SET, DELETE } = require('./removals');
 const { Loads } = require('./fetch');
 
 const E_TTL = 'ERR_QERRORS_CACHE_INVALID_TTL';
+
+let warned = false;
+
+/** Warns once per process that a cache bounded by TTL alone can grow without limit. */
+function warnUnbounded() {
+  if (warned) return;
+  warned = true;
+  const msg = 'LruCache: a cache with a ttl but no max, maxSize or ttlAutopurge keeps every entry until it is read after expiry; memory can grow without bound';
+  if (typeof process.emitWarning === 'function') process.emitWarning(msg, 'UnboundedCacheWarning', 'LRU_CACHE_UNBOUNDED');
+  else console.error(msg);
+}
 const E_SIZE = 'ERR_QERRORS_CACHE_INVALID_SIZE';
 
 class LruCache {
@@ -48,6 +59,8 @@ class LruCache {
   #rejected = 0;
   /** @type {Loads | undefined} */
   #loads;
+  /** With `ttlAutopurge`: slot -> the timer that removes its entry when it expires. */
+  #timers;
 
   /** @param {import('./options').LruCacheOptions} options */
   constructor(options) {
@@ -58,7 +71,7 @@ class LruCache {
     this.#allowStale = o.allowStale;
     this.#noDeleteOnStaleGet = o.noDeleteOnStaleGet;
     this.#timed = o.ttl > 0;
-    this.#sized = o.maxSize > 0 || o.maxEntrySize > 0 || o.sizeCalculation !== undefined;
+    this.#sized = o.maxSize > 0 || o.maxEntrySize > 0;
     this.#h = native.createLruCache({
       max: o.max,
       maxSize: o.maxSize,
@@ -69,7 +82,9 @@ class LruCache {
       trackValues: o.dispose !== undefined || o.disposeAfter !== undefined,
     });
     this.#report = this.#h.removed;
-    this.#removals = new Removals(this.#h, this.#report, this.#slots, this.#keys, this.#vals, o);
+    this.#timers = o.ttlAutopurge ? [] : undefined;
+    this.#removals = new Removals(this.#h, this.#report, this.#slots, this.#keys, this.#vals, this.#timers, o);
+    if (o.ttl > 0 && o.max === 0 && o.maxSize === 0 && !o.ttlAutopurge) warnUnbounded();
   }
 
   get max() {
@@ -154,23 +169,56 @@ class LruCache {
   /**
    * The value of `key`, made most recently used; `undefined` when absent or expired.
    * @param {unknown} key
-   * @param {{ allowStale?: boolean, noDeleteOnStaleGet?: boolean }} [options]
+   * @param {{ allowStale?: boolean, noDeleteOnStaleGet?: boolean, status?: any }} [options]
    */
   get(key, options) {
     const slot = this.#slots.get(key);
+    if (options === undefined) {
+      if (slot === undefined) {
+        this.#misses++;
+        return undefined;
+      }
+      if (!this.#noDeleteOnStaleGet) return this.#getSlot(slot, this.#allowStale);
+    }
+    const status = options?.status;
+    if (status) {
+      status.op = 'get';
+      status.key = key;
+    }
+    const result = this.#getWith(slot, options ?? {});
+    if (status && result !== undefined) status.value = result;
+    return result;
+  }
+
+  /**
+   * `get` with per-call options.
+   * @param {number | undefined} slot
+   * @param {{ allowStale?: boolean, noDeleteOnStaleGet?: boolean, status?: any }} options
+   */
+  #getWith(slot, options) {
+    const { status } = options;
     if (slot === undefined) {
       this.#misses++;
+      if (status) status.get = 'miss';
       return undefined;
     }
-    if (options === undefined && !this.#noDeleteOnStaleGet) return this.#getSlot(slot, this.#allowStale);
-    const allowStale = options?.allowStale ?? this.#allowStale;
-    if (!(options?.noDeleteOnStaleGet ?? this.#noDeleteOnStaleGet)) {
-      return this.#getSlot(slot, allowStale);
-    }
+    if (status) this.#statusTTL(status, slot);
+    const allowStale = options.allowStale ?? this.#allowStale;
     const now = this.#now();
-    if (this.#h.has(slot, now)) return this.#getSlot(slot, allowStale);
-    this.#misses++;
-    return allowStale ? this.#peekSlot(slot, now, true) : undefined;
+    if (this.#h.has(slot, now)) {
+      if (status) status.get = 'hit';
+      return this.#getSlot(slot, true);
+    }
+    if (status) {
+      status.get = 'stale';
+      if (allowStale) status.returnedStale = true;
+    }
+    if (options.noDeleteOnStaleGet ?? this.#noDeleteOnStaleGet) {
+      this.#misses++;
+      return allowStale ? this.#peekSlot(slot, now, true) : undefined;
+    }
+    const v = this.#getSlot(slot, true);
+    return allowStale ? v : undefined;
   }
 
   /**
@@ -187,48 +235,90 @@ class LruCache {
   /**
    * The value of `key` without changing recency or counters.
    * @param {unknown} key
-   * @param {{ allowStale?: boolean }} [options]
+   * @param {{ allowStale?: boolean, status?: any }} [options]
    */
   peek(key, options) {
     const slot = this.#slots.get(key);
-    if (slot === undefined) return undefined;
-    return this.#peekSlot(slot, this.#now(), options?.allowStale ?? this.#o.allowStale);
+    const status = options?.status;
+    if (status === undefined) {
+      return slot === undefined ? undefined : this.#peekSlot(slot, this.#now(), options?.allowStale ?? this.#allowStale);
+    }
+    status.op = 'peek';
+    status.key = key;
+    const allowStale = options?.allowStale ?? this.#allowStale;
+    if (slot === undefined || (!allowStale && !this.#h.has(slot, this.#now()))) {
+      status.peek = slot === undefined ? 'miss' : 'stale';
+      return undefined;
+    }
+    const v = this.#peekSlot(slot, this.#now(), true);
+    status.peek = v === undefined ? 'miss' : 'hit';
+    if (v !== undefined) status.value = v;
+    return v;
   }
 
   /**
    * Whether `key` holds a fresh value. Does not change recency.
    * @param {unknown} key
+   * @param {{ status?: any }} [options]
    */
-  has(key) {
+  has(key, options) {
     const slot = this.#slots.get(key);
-    return slot !== undefined && this.#h.has(slot, this.#now());
+    const status = options?.status;
+    if (status === undefined) return slot !== undefined && this.#h.has(slot, this.#now());
+    status.op = 'has';
+    status.key = key;
+    if (slot === undefined) {
+      status.has = 'miss';
+      return false;
+    }
+    const fresh = this.#h.has(slot, this.#now());
+    status.has = fresh ? 'hit' : 'stale';
+    this.#statusTTL(status, slot);
+    return fresh;
   }
 
   /**
-   * The size of an entry: `size`, else `sizeCalculation(value, key)`; checked.
+   * The size of an entry, as lru-cache decides it: a positive `size` option, else
+   * `sizeCalculation(value, key)`; a `TypeError` when neither gives a positive integer.
    * @param {unknown} key
    * @param {unknown} value
    * @param {any} options
    */
   #sizeOf(key, value, options) {
-    let size = options?.size;
-    if (size === undefined) {
-      const calc = options?.sizeCalculation ?? this.#o.sizeCalculation;
-      if (calc !== undefined) {
-        if (typeof calc !== 'function') {
-          throw codedError(TypeError, E_SIZE, 'sizeCalculation must be a function');
-        }
-        size = calc(value, key);
-      } else if (this.#o.maxSize > 0 || this.#o.maxEntrySize > 0) {
-        throw codedError(TypeError, E_SIZE, 'with maxSize or maxEntrySize, set needs a size or a sizeCalculation');
-      } else {
-        return 0;
+    const calc = options?.sizeCalculation ?? this.#o.sizeCalculation;
+    if (!this.#sized) {
+      if (options?.size || options?.sizeCalculation) {
+        throw codedError(TypeError, E_SIZE, 'an entry size needs a cache with maxSize or maxEntrySize');
+      }
+      return 0;
+    }
+    let size = options?.size || 0;
+    if (!(Number.isSafeInteger(size) && size > 0)) {
+      if (calc === undefined) {
+        throw codedError(TypeError, E_SIZE, 'with maxSize or maxEntrySize, set needs a positive size or a sizeCalculation');
+      }
+      if (typeof calc !== 'function') throw codedError(TypeError, E_SIZE, 'sizeCalculation must be a function');
+      size = calc(value, key);
+      if (!(Number.isSafeInteger(size) && size > 0)) {
+        throw codedError(TypeError, E_SIZE, `sizeCalculation must return a positive integer, got ${String(size)}`);
       }
     }
-    if (!(Number.isSafeInteger(size) && size > 0)) {
-      throw codedError(TypeError, E_SIZE, `an entry size must be a positive integer, got ${String(size)}`);
-    }
     return size;
+  }
+
+  /**
+   * Writes `ttl`, `start`, `now` and `remainingTTL` of `slot` to a status object.
+   * @param {any} status
+   * @param {number} slot
+   */
+  #statusTTL(status, slot) {
+    if (!this.#timed) return;
+    const [ttl, start] = this.#h.entryInfo(slot);
+    if (!ttl || !start) return;
+    status.ttl = ttl;
+    status.start = start;
+    status.now = this.#clock.cached();
+    status.remainingTTL = ttl - (status.now - start);
   }
 
   /**
@@ -242,14 +332,33 @@ class LruCache {
    * @returns {this}
    */
   set(key, value, options) {
-    if (value === undefined) {
-      this.delete(key);
-      return this;
+    const status = options?.status;
+    if (status) {
+      status.op = 'set';
+      status.key = key;
+      if (value !== undefined) status.value = value;
     }
+    return this.#set(key, value, options);
+  }
+
+  /**
+   * `set` without the `op`/`key` status fields (fetch stores through it).
+   * @param {unknown} key
+   * @param {any} value
+   * @param {any} options
+   */
+  #set(key, value, options) {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw codedError(TypeError, E_OPTION, 'set options must be an object like { ttl }');
     }
-    const size = this.#sized || options?.size !== undefined ? this.#sizeOf(key, value, options) : 0;
+    const status = options?.status;
+    if (value === undefined) {
+      if (status) status.set = 'deleted';
+      this.delete(key);
+      return this;
+    }
+    if (status) status.value = value;
+    const size = this.#sizeOf(key, value, options);
     const ttl = options?.ttl;
     if (ttl !== undefined && !(typeof ttl === 'number' && ttl >= 0)) {
       throw codedError(TypeError, E_TTL, `ttl must be a non-negative number of milliseconds, got ${String(ttl)}`);
@@ -258,14 +367,18 @@ class LruCache {
     if (this.#o.maxEntrySize > 0 && size > this.#o.maxEntrySize) {
       this.#rejected++;
       this.#remove(key, SET);
+      if (status) {
+        status.set = 'miss';
+        status.maxEntrySizeExceeded = true;
+      }
       return this;
     }
     if (ttl !== undefined && ttl > 0) this.#timed = true;
     const stored = toNative(value, this.#o.json);
     const old = this.#slots.get(key);
     const slot = old ?? -1;
-    // onInsert tells an update (the same value again) from a replacement: one more call.
-    const before = this.#o.onInsert !== undefined && old !== undefined ? this.#peekSlot(old, 0, true) : undefined;
+    // onInsert and status tell an update (the same value again) from a replacement.
+    const before = (this.#o.onInsert !== undefined || status) && old !== undefined ? this.#peekSlot(old, 0, true) : undefined;
     let s;
     if (this.#timed || size !== 0 || ttl !== undefined) {
       const start = options?.start;
@@ -284,11 +397,41 @@ class LruCache {
     }
     // Always written, so a slot never keeps a value by reference it no longer holds.
     this.#vals[s] = stored === null ? value : undefined;
+    if (this.#timers !== undefined) this.#arm(key, s, ttl ?? this.#o.ttl);
+    if (status) {
+      status.set = old === undefined ? 'add' : before === value ? 'update' : 'replace';
+      if (status.set === 'replace' && before !== undefined) status.oldValue = before;
+      if (this.#sized && status.set !== 'update') {
+        status.entrySize = size;
+        status.totalCalculatedSize = this.#h.totalSize();
+      }
+      this.#statusTTL(status, s);
+    }
     if (disposals !== undefined) this.#removals.run(disposals);
     if (this.#o.onInsert !== undefined) {
       this.#o.onInsert(value, key, old === undefined ? 'add' : before === value ? 'update' : 'replace');
     }
     return this;
+  }
+
+  /**
+   * With `ttlAutopurge`: replaces the timer of `slot` by one that removes `key` once its
+   * TTL has run out (none for an entry without TTL).
+   * @param {unknown} key
+   * @param {number} slot
+   * @param {number} ttl
+   */
+  #arm(key, slot, ttl) {
+    const timers = /** @type {any[]} */ (this.#timers);
+    if (timers[slot] !== undefined) clearTimeout(timers[slot]);
+    timers[slot] = undefined;
+    if (!(ttl > 0 && Number.isFinite(ttl))) return;
+    const t = setTimeout(() => {
+      timers[slot] = undefined;
+      if (this.#slots.get(key) === slot && !this.#h.has(slot, this.#clock.now())) this.#remove(key, EXPIRE);
+    }, ttl + 1);
+    t.unref?.();
+    timers[slot] = t;
   }
 
   /**
@@ -505,7 +648,13 @@ class LruCache {
    * @returns {Promise<any>}
    */
   fetch(key, fetchOptions) {
-    this.#loads ??= new Loads(this, this.#o);
+    this.#loads ??= new Loads(this, this.#o, {
+      set: (k, v, o) => this.#set(k, v, o),
+      statusTTL: (status, k) => {
+        const slot = this.#slots.get(k);
+        if (slot !== undefined) this.#statusTTL(status, slot);
+      },
+    });
     return this.#loads.fetch(key, fetchOptions ?? {});
   }
 

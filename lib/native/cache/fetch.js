@@ -23,16 +23,21 @@ class Loads {
   /** @type {import('./class').LruCache} */
   #cache;
   #o;
+  #hooks;
   /** @type {Map<unknown, Load>} */
   #inflight = new Map();
 
   /**
    * @param {import('./class').LruCache} cache
    * @param {ReturnType<typeof import('./options').readOptions>} o
+   * @param {{ set: (k: unknown, v: unknown, o: any) => unknown,
+   *   statusTTL: (status: any, k: unknown) => void }} hooks the cache's own `set` (which
+   *   leaves a fetch's status `op` alone) and its status TTL writer
    */
-  constructor(cache, o) {
+  constructor(cache, o, hooks) {
     this.#cache = cache;
     this.#o = o;
+    this.#hooks = hooks;
   }
 
   /**
@@ -44,8 +49,18 @@ class Loads {
     const o = this.#o;
     const cache = this.#cache;
     const allowStale = fo.allowStale ?? o.allowStale;
+    const { status } = fo;
+    if (status) {
+      status.op = 'fetch';
+      status.key = key;
+      if (fo.forceRefresh) status.forceRefresh = true;
+    }
     if (o.fetchMethod === undefined) {
-      return Promise.resolve(cache.get(key, { allowStale, noDeleteOnStaleGet: fo.noDeleteOnStaleGet }));
+      if (status) status.fetch = 'get';
+      // get() would write op 'get': keep the fetch's own.
+      const v = cache.get(key, { allowStale, noDeleteOnStaleGet: fo.noDeleteOnStaleGet, status });
+      if (status) status.op = 'fetch';
+      return Promise.resolve(v);
     }
     const options = {
       allowStale,
@@ -58,17 +73,34 @@ class Loads {
       allowStaleOnFetchAbort: fo.allowStaleOnFetchAbort ?? o.allowStaleOnFetchAbort,
       ignoreFetchAbort: fo.ignoreFetchAbort ?? o.ignoreFetchAbort,
       signal: fo.signal,
+      status,
     };
     const pending = this.#inflight.get(key);
     if (pending !== undefined) {
-      if (allowStale && pending.stale !== undefined) return Promise.resolve(pending.stale);
+      const stale = allowStale && pending.stale !== undefined;
+      if (status) {
+        status.fetch = 'inflight';
+        if (stale) status.returnedStale = true;
+      }
+      if (stale) return Promise.resolve(pending.stale);
       pending.returned = true;
       return pending.promise;
     }
-    if (!fo.forceRefresh && cache.has(key)) return Promise.resolve(cache.get(key));
+    const present = cache.peek(key, { allowStale: true }) !== undefined;
+    const fresh = present && cache.has(key);
+    if (!fo.forceRefresh && fresh) {
+      if (status) status.fetch = 'hit';
+      const v = cache.get(key);
+      if (status) this.#hooks.statusTTL(status, key);
+      return Promise.resolve(v);
+    }
     const stale = cache.peek(key, { allowStale: true });
+    if (status) status.fetch = !present ? 'miss' : fresh ? 'refresh' : 'stale';
     const load = this.#start(key, stale, options, fo.context);
-    if (allowStale && stale !== undefined) return Promise.resolve(stale);
+    if (allowStale && stale !== undefined) {
+      if (status && present && !fresh) status.returnedStale = true;
+      return Promise.resolve(stale);
+    }
     load.returned = true;
     return load.promise;
   }
@@ -105,7 +137,10 @@ class Loads {
           cache.delete(key);
         }
       }
-      if (allowStale) return load.stale;
+      if (allowStale) {
+        if (options.status && load.stale !== undefined) options.status.returnedStale = true;
+        return load.stale;
+      }
       if (load.returned) throw er;
       return undefined;
     };
@@ -115,6 +150,15 @@ class Loads {
       const { aborted } = ac.signal;
       const ignoreAbort = options.ignoreFetchAbort && v !== undefined;
       const proceed = options.ignoreFetchAbort || !!(options.allowStaleOnFetchAbort && v !== undefined);
+      if (options.status) {
+        if (aborted && !updateCache) {
+          options.status.fetchAborted = true;
+          options.status.fetchError = ac.signal.reason;
+          if (ignoreAbort) options.status.fetchAbortIgnored = true;
+        } else {
+          options.status.fetchResolved = true;
+        }
+      }
       if (aborted && !ignoreAbort && !updateCache) return fail(ac.signal.reason, proceed);
       const mine = current();
       if (mine || (!this.#inflight.has(key) && ignoreAbort && updateCache)) {
@@ -122,7 +166,8 @@ class Loads {
         if (v === undefined) {
           if (load.stale === undefined) cache.delete(key);
         } else {
-          cache.set(key, v, fetchOpts.options);
+          if (options.status) options.status.fetchUpdated = true;
+          this.#hooks.set(key, v, fetchOpts.options);
         }
       }
       return v;
@@ -139,7 +184,14 @@ class Loads {
           if (options.allowStaleOnFetchAbort) res = (v) => done(v, true);
         }
       });
-    }).then(done, (er) => fail(er, false));
+    }).then(done, (er) => {
+      if (options.status) {
+        options.status.fetchRejected = true;
+        options.status.fetchError = er;
+      }
+      return fail(er, false);
+    });
+    if (options.status) options.status.fetchDispatched = true;
     this.#inflight.set(key, load);
     return load;
   }

@@ -19,7 +19,7 @@ const E_UNBOUNDED = 'ERR_QERRORS_CACHE_UNBOUNDED';
  * @property {number} [ttl] default time to live in ms (0 or absent: no expiry)
  * @property {(value: any, key: any) => number} [sizeCalculation] size of an entry
  * @property {boolean} [updateAgeOnGet] a get restarts the entry's TTL
- * @property {boolean} [updateAgeOnHas] a has restarts the entry's TTL
+ * @property {boolean} [ttlAutopurge] a timer removes each entry when its TTL runs out
  * @property {boolean} [allowStale] get/peek/fetch may answer an expired value
  * @property {boolean} [noDeleteOnStaleGet] a get of an expired value keeps the entry
  * @property {boolean} [noDisposeOnSet] a set replacing a value does not dispose the old one
@@ -88,6 +88,9 @@ function readOptions(options) {
   const o = /** @type {Record<string, unknown>} */ (options);
   const maxSize = count(o.maxSize, 'maxSize');
   const maxEntrySize = count(o.maxEntrySize, 'maxEntrySize') || maxSize;
+  if (o.sizeCalculation !== undefined && !maxSize && !maxEntrySize) {
+    throw codedError(TypeError, E_OPTION, 'options.sizeCalculation needs maxSize or maxEntrySize');
+  }
   const perf = o.perf;
   if (perf !== undefined && typeof (/** @type {any} */ (perf)?.now) !== 'function') {
     throw codedError(TypeError, E_OPTION, 'options.perf must be an object with a now() method');
@@ -106,7 +109,7 @@ function readOptions(options) {
     json: flag(o, 'json'),
     allowStale: flag(o, 'allowStale'),
     updateAgeOnGet: flag(o, 'updateAgeOnGet'),
-    updateAgeOnHas: flag(o, 'updateAgeOnHas'),
+    ttlAutopurge: flag(o, 'ttlAutopurge'),
     noDeleteOnStaleGet: flag(o, 'noDeleteOnStaleGet'),
     noDisposeOnSet: flag(o, 'noDisposeOnSet'),
     noDeleteOnFetchRejection: flag(o, 'noDeleteOnFetchRejection'),

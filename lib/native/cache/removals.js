@@ -20,6 +20,7 @@ class Removals {
   #slots;
   #keys;
   #vals;
+  #timers;
   #o;
   #tracked;
 
@@ -29,15 +30,17 @@ class Removals {
    * @param {Map<unknown, number>} slots
    * @param {unknown[]} keys
    * @param {unknown[]} vals
+   * @param {any[] | undefined} timers slot -> autopurge timer (with `ttlAutopurge`)
    * @param {{ json: boolean, dispose?: Function, disposeAfter?: Function,
    *   noDisposeOnSet: boolean }} o
    */
-  constructor(h, report, slots, keys, vals, o) {
+  constructor(h, report, slots, keys, vals, timers, o) {
     this.#h = h;
     this.#report = report;
     this.#slots = slots;
     this.#keys = keys;
     this.#vals = vals;
+    this.#timers = timers;
     this.#o = o;
     this.#tracked = o.dispose !== undefined || o.disposeAfter !== undefined;
   }
@@ -71,6 +74,11 @@ class Removals {
         if (reason !== SET) {
           this.#slots.delete(key);
           this.#keys[slot] = undefined;
+          const t = this.#timers?.[slot];
+          if (t !== undefined) {
+            clearTimeout(t);
+            /** @type {any[]} */ (this.#timers)[slot] = undefined;
+          }
         }
         if (values === undefined) continue;
         if (reason === SET && (noDisposeOnSet || (setting && value === incoming))) continue;
