@@ -248,3 +248,25 @@ test('a ttl alone bounds a cache; ttlAutopurge removes each entry by timer when 
   assert.deepEqual([...c.keys()], ['b']);
   assert.equal(c.size, 1);
 });
+
+test('fetch: a first load holds a placeholder that counts in size, reads as absent and aborts when evicted', async () => {
+  let resolve;
+  let aborted = false;
+  const c = new LruCache({
+    max: 2,
+    fetchMethod: (k, stale, { signal }) => {
+      signal.addEventListener('abort', () => (aborted = true));
+      return new Promise((r) => (resolve = r));
+    },
+  });
+  const p = c.fetch('a');
+  assert.equal(c.size, 1);
+  assert.equal(c.has('a'), false);
+  assert.equal(c.get('a'), undefined);
+  assert.deepEqual([...c.keys()], []);
+  c.set('b', 'B').set('c', 'C');
+  assert.equal(aborted, true, 'the bound evicted the placeholder');
+  resolve('A');
+  await assert.rejects(p);
+  assert.deepEqual([...c.keys()], ['c', 'b']);
+});

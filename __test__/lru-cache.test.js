@@ -194,8 +194,8 @@ test('TTL: allowStale returns an expired value once from get, always from peek',
   assert.equal(c.get('a'), undefined);
 });
 
-test('TTL: purgeStale and the incremental sweep on set reclaim expired entries', () => {
-  const c = new LruCache({ max: 1000, ttl: 50, fakeClock: true });
+test('TTL: purgeStale and, in a cache bounded by ttl alone, the sweep on set reclaim expired entries', () => {
+  const c = new LruCache({ ttl: 50, ttlAutopurge: true, fakeClock: true });
   for (let i = 0; i < 100; i++) c.set(`old-${i}`, 'x'.repeat(100));
   c.advanceClock(51);
   assert.equal(c.size, 100);
@@ -285,7 +285,7 @@ test('dispose gets every removal with its reason, and may use the cache', () => 
 
 test('dispose sees expirations found by the sweep on set and by purgeStale', () => {
   const log = [];
-  const c = new LruCache({ max: 100, ttl: 10, fakeClock: true, dispose: (v, k, r) => log.push(`${k}:${r}`) });
+  const c = new LruCache({ ttl: 10, ttlAutopurge: true, fakeClock: true, dispose: (v, k, r) => log.push(`${k}:${r}`) });
   for (let i = 0; i < 20; i++) c.set(`old${i}`, 'v');
   c.advanceClock(11);
   for (let i = 0; i < 5; i++) c.set(`new${i}`, 'v', { ttl: 0 });

@@ -13,7 +13,7 @@
 const native = require('../loader');
 const { codedError } = require('../../policy/errors');
 const { readOptions, E_OPTION } = require('./options');
-const { toNative } = require('./values');
+const { toNative, PENDING } = require('./values');
 const { makeClock } = require('./clock');
 const { Removals, EVICT, EXPIRE, SET, DELETE } = require('./removals');
 const { Loads } = require('./fetch');
@@ -83,7 +83,9 @@ class LruCache {
     });
     this.#report = this.#h.removed;
     this.#timers = o.ttlAutopurge ? [] : undefined;
-    this.#removals = new Removals(this.#h, this.#report, this.#slots, this.#keys, this.#vals, this.#timers, o);
+    this.#removals = new Removals(this.#h, this.#report, this.#slots, this.#keys, this.#vals, this.#timers, o, (key) =>
+      this.#loads?.abort(key, 'evicted')
+    );
     if (o.ttl > 0 && o.max === 0 && o.maxSize === 0 && !o.ttlAutopurge) warnUnbounded();
   }
 
@@ -128,6 +130,15 @@ class LruCache {
     return this.#o.sizeCalculation;
   }
 
+  /** Whether a set replacing a value skips disposing the old one (may be changed). */
+  get noDisposeOnSet() {
+    return this.#o.noDisposeOnSet;
+  }
+
+  set noDisposeOnSet(on) {
+    this.#o.noDisposeOnSet = on === true;
+  }
+
   /** The clock TTLs follow (`performance` unless `perf` was given). */
   get perf() {
     return this.#o.perf ?? { now: this.#clock.now };
@@ -157,7 +168,10 @@ class LruCache {
   #getSlot(slot, allowStale) {
     let v = this.#timed ? this.#h.get(slot, this.#clock.cached()) : this.#h.get(slot);
     const held = v === null;
-    if (held) v = this.#vals[slot];
+    if (held) {
+      v = this.#vals[slot];
+      if (v === PENDING) v = undefined;
+    }
     if (this.#report[0] !== 0) {
       // A get removes nothing but its own entry, found expired.
       this.#removals.flushAndRun();
@@ -228,7 +242,7 @@ class LruCache {
    */
   #peekSlot(slot, now, allowStale) {
     const v = this.#h.peek(slot, now, allowStale);
-    if (v === null) return this.#vals[slot];
+    if (v === null) return this.#vals[slot] === PENDING ? undefined : this.#vals[slot];
     return this.#o.json && v !== undefined ? JSON.parse(v) : v;
   }
 
@@ -264,13 +278,14 @@ class LruCache {
   has(key, options) {
     const slot = this.#slots.get(key);
     const status = options?.status;
-    if (status === undefined) return slot !== undefined && this.#h.has(slot, this.#now());
+    if (status === undefined) return slot !== undefined && this.#vals[slot] !== PENDING && this.#h.has(slot, this.#now());
     status.op = 'has';
     status.key = key;
     if (slot === undefined) {
       status.has = 'miss';
       return false;
     }
+    if (this.#vals[slot] === PENDING) return false;
     const fresh = this.#h.has(slot, this.#now());
     status.has = fresh ? 'hit' : 'stale';
     this.#statusTTL(status, slot);
@@ -379,6 +394,7 @@ class LruCache {
     const slot = old ?? -1;
     // onInsert and status tell an update (the same value again) from a replacement.
     const before = (this.#o.onInsert !== undefined || status) && old !== undefined ? this.#peekSlot(old, 0, true) : undefined;
+    const holding = value === PENDING;
     let s;
     if (this.#timed || size !== 0 || ttl !== undefined) {
       const start = options?.start;
@@ -408,7 +424,7 @@ class LruCache {
       this.#statusTTL(status, s);
     }
     if (disposals !== undefined) this.#removals.run(disposals);
-    if (this.#o.onInsert !== undefined) {
+    if (this.#o.onInsert !== undefined && !holding) {
       this.#o.onInsert(value, key, old === undefined ? 'add' : before === value ? 'update' : 'replace');
     }
     return this;
@@ -475,14 +491,17 @@ class LruCache {
    */
   pop() {
     const order = this.#h.order(this.#now(), true);
-    if (order.length === 0) return undefined;
-    const slot = order[order.length - 1];
-    const key = this.#keys[slot];
-    const value = this.#peekSlot(slot, 0, true);
-    if (this.#loads !== undefined) this.#loads.abort(key, 'evicted');
-    this.#h.delete(slot, EVICT);
-    this.#removals.flushAndRun();
-    return value;
+    // An entry whose first load is in flight is removed (its load aborted) and skipped.
+    for (let i = order.length - 1; i >= 0; i--) {
+      const slot = order[i];
+      const key = this.#keys[slot];
+      const value = this.#peekSlot(slot, 0, true);
+      if (this.#loads !== undefined) this.#loads.abort(key, 'evicted');
+      this.#h.delete(slot, EVICT);
+      this.#removals.flushAndRun();
+      if (value !== undefined) return value;
+    }
+    return undefined;
   }
 
   /**
@@ -492,7 +511,8 @@ class LruCache {
    * @returns {number[]}
    */
   #order(allowStale = this.#o.allowStale) {
-    return this.#h.order(this.#now(), allowStale);
+    const order = this.#h.order(this.#now(), allowStale);
+    return this.#loads === undefined ? order : order.filter((s) => this.#vals[s] !== PENDING);
   }
 
   /** @param {number} slot */
@@ -579,6 +599,7 @@ class LruCache {
     if (slot === undefined) return undefined;
     /** @type {{ value: any, ttl?: number, start?: number, size?: number }} */
     const entry = { value: this.#value(slot) };
+    if (entry.value === undefined) return undefined;
     const [ttl, start, size] = this.#h.entryInfo(slot);
     if (ttl !== 0) {
       entry.ttl = ttl - (this.#clock.now() - start);
@@ -650,6 +671,8 @@ class LruCache {
   fetch(key, fetchOptions) {
     this.#loads ??= new Loads(this, this.#o, {
       set: (k, v, o) => this.#set(k, v, o),
+      get: (k, o) => this.#getWith(this.#slots.get(k), o),
+      hold: (k) => this.#set(k, PENDING, { ttl: 0, size: this.#sized ? 1 : undefined }),
       statusTTL: (status, k) => {
         const slot = this.#slots.get(k);
         if (slot !== undefined) this.#statusTTL(status, slot);

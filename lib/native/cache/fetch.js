@@ -31,8 +31,10 @@ class Loads {
    * @param {import('./class').LruCache} cache
    * @param {ReturnType<typeof import('./options').readOptions>} o
    * @param {{ set: (k: unknown, v: unknown, o: any) => unknown,
-   *   statusTTL: (status: any, k: unknown) => void }} hooks the cache's own `set` (which
-   *   leaves a fetch's status `op` alone) and its status TTL writer
+   *   get: (k: unknown, o: any) => unknown, hold: (k: unknown) => unknown,
+   *   statusTTL: (status: any, k: unknown) => void }} hooks the cache's own `set` and
+   *   `get` (which leave a fetch's status `op`, `key` and `value` alone), `hold` (stores
+   *   the placeholder of a key's first load) and its status TTL writer
    */
   constructor(cache, o, hooks) {
     this.#cache = cache;
@@ -57,10 +59,7 @@ class Loads {
     }
     if (o.fetchMethod === undefined) {
       if (status) status.fetch = 'get';
-      // get() would write op 'get': keep the fetch's own.
-      const v = cache.get(key, { allowStale, noDeleteOnStaleGet: fo.noDeleteOnStaleGet, status });
-      if (status) status.op = 'fetch';
-      return Promise.resolve(v);
+      return Promise.resolve(this.#hooks.get(key, { allowStale, noDeleteOnStaleGet: fo.noDeleteOnStaleGet, status }));
     }
     const options = {
       allowStale,
@@ -168,6 +167,12 @@ class Loads {
         } else {
           if (options.status) options.status.fetchUpdated = true;
           this.#hooks.set(key, v, fetchOpts.options);
+          // The result takes the place of the load, as lru-cache's placeholder entry,
+          // whose old value is the stale one the load started from.
+          if (options.status) {
+            options.status.set = 'replace';
+            if (load.stale !== undefined) options.status.oldValue = load.stale;
+          }
         }
       }
       return v;
@@ -192,6 +197,8 @@ class Loads {
       return fail(er, false);
     });
     if (options.status) options.status.fetchDispatched = true;
+    // A key with no value at all holds a placeholder while it loads, as in lru-cache.
+    if (stale === undefined && !this.#cache.has(key)) this.#hooks.hold(key);
     this.#inflight.set(key, load);
     return load;
   }

@@ -13,6 +13,7 @@ const EXPIRE = 1;
 const SET = 2;
 const DELETE = 3;
 const REASONS = ['evict', 'expire', 'set', 'delete'];
+const { PENDING } = require('./values');
 
 class Removals {
   #h;
@@ -22,6 +23,7 @@ class Removals {
   #vals;
   #timers;
   #o;
+  #evictedLoad;
   #tracked;
 
   /**
@@ -33,8 +35,10 @@ class Removals {
    * @param {any[] | undefined} timers slot -> autopurge timer (with `ttlAutopurge`)
    * @param {{ json: boolean, dispose?: Function, disposeAfter?: Function,
    *   noDisposeOnSet: boolean }} o
+   * @param {(key: unknown) => void} evictedLoad called for an entry whose first load was in
+   *   flight when a bound evicted it (the load is aborted)
    */
-  constructor(h, report, slots, keys, vals, timers, o) {
+  constructor(h, report, slots, keys, vals, timers, o, evictedLoad) {
     this.#h = h;
     this.#report = report;
     this.#slots = slots;
@@ -42,6 +46,7 @@ class Removals {
     this.#vals = vals;
     this.#timers = timers;
     this.#o = o;
+    this.#evictedLoad = evictedLoad;
     this.#tracked = o.dispose !== undefined || o.disposeAfter !== undefined;
   }
 
@@ -65,6 +70,16 @@ class Removals {
         const reason = r[3 + 2 * i];
         const key = this.#keys[slot];
         let value;
+        if (this.#vals[slot] === PENDING) {
+          this.#vals[slot] = undefined;
+          if (reason !== SET) {
+            this.#slots.delete(key);
+            this.#keys[slot] = undefined;
+          }
+          // Nothing to dispose: the entry held no value yet.
+          if (reason === EVICT) this.#evictedLoad(key);
+          continue;
+        }
         if (values !== undefined) {
           value = values[i];
           if (value === null) value = this.#vals[slot];

@@ -42,4 +42,11 @@ function toNative(value, json) {
   return null;
 }
 
-module.exports = { toNative };
+/**
+ * The value of an entry whose first load is in flight (see fetch.js): held by reference
+ * like any JS value, it counts towards `size` and the bounds as lru-cache's placeholder
+ * does, and reads as absent.
+ */
+const PENDING = Object.freeze({ pending: true });
+
+module.exports = { toNative, PENDING };

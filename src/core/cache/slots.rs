@@ -37,6 +37,15 @@ pub struct SlotOptions {
     pub allow_stale: bool,
 }
 
+impl SlotOptions {
+    /// Whether inserts sweep a few slots for expired entries: only a cache bounded by
+    /// TTL alone needs it (in a bounded one, expired entries age out as least recently
+    /// used, and stay readable as stale until then, as in lru-cache).
+    fn sweeps(&self) -> bool {
+        self.max == 0 && self.max_size == 0
+    }
+}
+
 /// The slot-indexed cache. See the module documentation.
 pub struct SlotLru<V> {
     entries: Vec<Option<Entry<V>>>,
@@ -275,7 +284,7 @@ impl<V> SlotLru<V> {
                 self.remove_slot(self.tail, RemovalReason::Evict);
             }
         }
-        if self.timed != 0 {
+        if self.timed != 0 && self.opts.sweeps() {
             for _ in 0..SWEEP_STEP {
                 if self.sweep_cursor >= self.entries.len() {
                     self.sweep_cursor = 0;
@@ -468,6 +477,24 @@ mod tests {
         assert_eq!(slots, vec![(a, RemovalReason::Set)]);
         assert_eq!(values, vec![1]);
         assert!(!c.replace(99, 3, 0, None, 0.0));
+    }
+
+    #[test]
+    fn only_a_cache_bounded_by_ttl_alone_sweeps() {
+        for (max, swept) in [(0, true), (10, false)] {
+            let mut c = SlotLru::new(SlotOptions {
+                max,
+                ttl: 5.0,
+                ..SlotOptions::default()
+            });
+            let a = c.insert(1u32, 0, None, 0.0);
+            c.take_removed();
+            for i in 0..8 {
+                c.insert(i, 0, Some(0.0), 10.0);
+            }
+            let expired = c.take_removed().0.contains(&(a, RemovalReason::Expire));
+            assert_eq!(expired, swept, "max {max}");
+        }
     }
 
     #[test]
