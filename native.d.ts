@@ -503,14 +503,16 @@ export type LruCacheDisposeReason = 'evict' | 'expire' | 'set' | 'delete';
 export type LruCacheValue = string | Buffer;
 
 export interface LruCacheOptions<K = string, V = LruCacheValue> {
-  /** Most entries held; 0 or absent = bounded by `maxSize` only. One of `max`/`maxSize` is required. */
+  /** Most entries held; 0 or absent = no count bound. */
   max?: number;
   /** Most total size held; needs `size` or `sizeCalculation` on every `set`. 0 or absent = no size bound. */
   maxSize?: number;
   /** Largest entry stored (default `maxSize`); needs `size` or `sizeCalculation` on every `set`. */
   maxEntrySize?: number;
-  /** Default time to live in ms; 0 or absent = no expiry. */
+  /** Default time to live in ms; 0 or absent = no expiry. One of `max`/`maxSize`/`ttl` is required. */
   ttl?: number;
+  /** A timer per entry with a TTL removes it when the TTL runs out. */
+  ttlAutopurge?: boolean;
   /** Size of an entry counted against `maxSize` (a positive integer). */
   sizeCalculation?: (value: V, key: K) => number;
   /** A `get` restarts the entry's TTL. */
@@ -551,6 +553,35 @@ export interface LruCacheOptions<K = string, V = LruCacheValue> {
   fakeClock?: boolean;
 }
 
+/** What a call did, filled in when passed as the `status` option (fields as lru-cache's). */
+export interface LruCacheStatus<K = string, V = LruCacheValue> {
+  op?: 'get' | 'set' | 'has' | 'peek' | 'fetch';
+  key?: K;
+  value?: V;
+  get?: 'hit' | 'miss' | 'stale';
+  set?: 'add' | 'update' | 'replace' | 'miss' | 'deleted';
+  has?: 'hit' | 'miss' | 'stale';
+  peek?: 'hit' | 'miss' | 'stale';
+  fetch?: 'hit' | 'miss' | 'stale' | 'refresh' | 'inflight' | 'get';
+  oldValue?: V;
+  returnedStale?: true;
+  forceRefresh?: true;
+  maxEntrySizeExceeded?: true;
+  fetchDispatched?: true;
+  fetchResolved?: true;
+  fetchUpdated?: true;
+  fetchRejected?: true;
+  fetchAborted?: true;
+  fetchAbortIgnored?: true;
+  fetchError?: unknown;
+  ttl?: number;
+  start?: number;
+  now?: number;
+  remainingTTL?: number;
+  entrySize?: number;
+  totalCalculatedSize?: number;
+}
+
 export interface LruCacheStats {
   hits: number;
   misses: number;
@@ -576,14 +607,23 @@ export declare class LruCache<K = string, V = LruCacheValue> implements Iterable
   readonly size: number;
   /** Sum of the sizes of the entries held. */
   readonly calculatedSize: number;
-  get(key: K, options?: { allowStale?: boolean; noDeleteOnStaleGet?: boolean }): V | undefined;
+  /** Changeable: a `set` replacing a value does not dispose the old one. */
+  noDisposeOnSet: boolean;
+  get(key: K, options?: { allowStale?: boolean; noDeleteOnStaleGet?: boolean; status?: LruCacheStatus<K, V> }): V | undefined;
   set(
     key: K,
     value: V | NodeJS.TypedArray | undefined,
-    options?: { ttl?: number; size?: number; sizeCalculation?: (value: V, key: K) => number; start?: number; noDisposeOnSet?: boolean }
+    options?: {
+      ttl?: number;
+      size?: number;
+      sizeCalculation?: (value: V, key: K) => number;
+      start?: number;
+      noDisposeOnSet?: boolean;
+      status?: LruCacheStatus<K, V>;
+    }
   ): this;
-  has(key: K): boolean;
-  peek(key: K, options?: { allowStale?: boolean }): V | undefined;
+  has(key: K, options?: { status?: LruCacheStatus<K, V> }): boolean;
+  peek(key: K, options?: { allowStale?: boolean; status?: LruCacheStatus<K, V> }): V | undefined;
   delete(key: K): boolean;
   clear(): void;
   /** Removes every expired entry now; true if any was removed. */
@@ -610,6 +650,7 @@ export declare class LruCache<K = string, V = LruCacheValue> implements Iterable
       allowStaleOnFetchRejection?: boolean;
       allowStaleOnFetchAbort?: boolean;
       ignoreFetchAbort?: boolean;
+      status?: LruCacheStatus<K, V>;
     }
   ): Promise<V | undefined>;
   /** Like `fetch`, but rejects when no value can be loaded. */

@@ -17,19 +17,10 @@ const { toNative, PENDING } = require('./values');
 const { makeClock } = require('./clock');
 const { Removals, EVICT, EXPIRE, SET, DELETE } = require('./removals');
 const { Loads } = require('./fetch');
+const { Views } = require('./iteration');
+const { Autopurge } = require('./ttl');
 
 const E_TTL = 'ERR_QERRORS_CACHE_INVALID_TTL';
-
-let warned = false;
-
-/** Warns once per process that a cache bounded by TTL alone can grow without limit. */
-function warnUnbounded() {
-  if (warned) return;
-  warned = true;
-  const msg = 'LruCache: a cache with a ttl but no max, maxSize or ttlAutopurge keeps every entry until it is read after expiry; memory can grow without bound';
-  if (typeof process.emitWarning === 'function') process.emitWarning(msg, 'UnboundedCacheWarning', 'LRU_CACHE_UNBOUNDED');
-  else console.error(msg);
-}
 const E_SIZE = 'ERR_QERRORS_CACHE_INVALID_SIZE';
 
 class LruCache {
@@ -59,8 +50,9 @@ class LruCache {
   #rejected = 0;
   /** @type {Loads | undefined} */
   #loads;
-  /** With `ttlAutopurge`: slot -> the timer that removes its entry when it expires. */
+  /** @type {Autopurge | undefined} */
   #timers;
+  #views;
 
   /** @param {import('./options').LruCacheOptions} options */
   constructor(options) {
@@ -82,11 +74,22 @@ class LruCache {
       trackValues: o.dispose !== undefined || o.disposeAfter !== undefined,
     });
     this.#report = this.#h.removed;
-    this.#timers = o.ttlAutopurge ? [] : undefined;
+    this.#timers = o.ttlAutopurge ? new Autopurge() : undefined;
     this.#removals = new Removals(this.#h, this.#report, this.#slots, this.#keys, this.#vals, this.#timers, o, (key) =>
       this.#loads?.abort(key, 'evicted')
     );
-    if (o.ttl > 0 && o.max === 0 && o.maxSize === 0 && !o.ttlAutopurge) warnUnbounded();
+    this.#views = new Views(this, {
+      order: (allowStale = this.#allowStale) => this.#order(allowStale),
+      key: (slot) => this.#keys[slot],
+      value: (slot) => this.#peekSlot(slot, 0, true),
+      slotOf: (key) => this.#slots.get(key),
+      entryInfo: (slot) => this.#h.entryInfo(slot),
+      now: () => this.#clock.now(),
+      sized: this.#sized,
+      timed: () => {
+        this.#timed = true;
+      },
+    });
   }
 
   get max() {
@@ -413,7 +416,11 @@ class LruCache {
     }
     // Always written, so a slot never keeps a value by reference it no longer holds.
     this.#vals[s] = stored === null ? value : undefined;
-    if (this.#timers !== undefined) this.#arm(key, s, ttl ?? this.#o.ttl);
+    if (this.#timers !== undefined) {
+      this.#timers.arm(s, ttl ?? this.#o.ttl, () => {
+        if (this.#slots.get(key) === s && !this.#h.has(s, this.#clock.now())) this.#remove(key, EXPIRE);
+      });
+    }
     if (status) {
       status.set = old === undefined ? 'add' : before === value ? 'update' : 'replace';
       if (status.set === 'replace' && before !== undefined) status.oldValue = before;
@@ -428,26 +435,6 @@ class LruCache {
       this.#o.onInsert(value, key, old === undefined ? 'add' : before === value ? 'update' : 'replace');
     }
     return this;
-  }
-
-  /**
-   * With `ttlAutopurge`: replaces the timer of `slot` by one that removes `key` once its
-   * TTL has run out (none for an entry without TTL).
-   * @param {unknown} key
-   * @param {number} slot
-   * @param {number} ttl
-   */
-  #arm(key, slot, ttl) {
-    const timers = /** @type {any[]} */ (this.#timers);
-    if (timers[slot] !== undefined) clearTimeout(timers[slot]);
-    timers[slot] = undefined;
-    if (!(ttl > 0 && Number.isFinite(ttl))) return;
-    const t = setTimeout(() => {
-      timers[slot] = undefined;
-      if (this.#slots.get(key) === slot && !this.#h.has(slot, this.#clock.now())) this.#remove(key, EXPIRE);
-    }, ttl + 1);
-    t.unref?.();
-    timers[slot] = t;
   }
 
   /**
@@ -515,46 +502,38 @@ class LruCache {
     return this.#loads === undefined ? order : order.filter((s) => this.#vals[s] !== PENDING);
   }
 
-  /** @param {number} slot */
-  #value(slot) {
-    return this.#peekSlot(slot, 0, true);
-  }
-
   /** Keys, most recently used first (a snapshot; no recency change). */
-  *keys() {
-    for (const s of this.#order()) yield this.#keys[s];
+  keys() {
+    return this.#views.keys();
   }
 
   /** Values, most recently used first. */
-  *values() {
-    for (const s of this.#order()) yield this.#value(s);
+  values() {
+    return this.#views.values();
   }
 
   /** `[key, value]` pairs, most recently used first. */
-  *entries() {
-    for (const s of this.#order()) yield [this.#keys[s], this.#value(s)];
+  entries() {
+    return this.#views.entries();
   }
 
   /** Keys, least recently used first. */
-  *rkeys() {
-    const o = this.#order();
-    for (let i = o.length - 1; i >= 0; i--) yield this.#keys[o[i]];
+  rkeys() {
+    return this.#views.rkeys();
   }
 
   /** Values, least recently used first. */
-  *rvalues() {
-    const o = this.#order();
-    for (let i = o.length - 1; i >= 0; i--) yield this.#value(o[i]);
+  rvalues() {
+    return this.#views.rvalues();
   }
 
   /** `[key, value]` pairs, least recently used first. */
-  *rentries() {
-    const o = this.#order();
-    for (let i = o.length - 1; i >= 0; i--) yield [this.#keys[o[i]], this.#value(o[i])];
+  rentries() {
+    return this.#views.rentries();
   }
 
   [Symbol.iterator]() {
-    return this.entries();
+    return this.#views.entries();
   }
 
   /**
@@ -563,8 +542,7 @@ class LruCache {
    * @param {any} [thisArg]
    */
   forEach(fn, thisArg) {
-    if (typeof fn !== 'function') throw codedError(TypeError, 'ERR_QERRORS_INVALID_ARG', 'LruCache.forEach: the callback must be a function');
-    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
+    this.#views.forEach(fn, thisArg, false);
   }
 
   /**
@@ -573,7 +551,7 @@ class LruCache {
    * @param {any} [thisArg]
    */
   rforEach(fn, thisArg) {
-    for (const [k, v] of this.rentries()) fn.call(thisArg, v, k, this);
+    this.#views.forEach(fn, thisArg, true);
   }
 
   /**
@@ -583,30 +561,15 @@ class LruCache {
    * @param {{ allowStale?: boolean }} [getOptions]
    */
   find(fn, getOptions) {
-    for (const [k, v] of this.entries()) {
-      if (fn(v, k, this)) return this.get(k, getOptions);
-    }
-    return undefined;
+    return this.#views.find(fn, getOptions);
   }
 
   /**
-   * `{ value, ttl?, start?, size? }` of `key` (ttl: ms left; start: now as `Date.now()`),
-   * or undefined.
+   * `{ value, ttl?, start?, size? }` of `key` (ttl: ms left; start: now as `Date.now()`).
    * @param {unknown} key
    */
   info(key) {
-    const slot = this.#slots.get(key);
-    if (slot === undefined) return undefined;
-    /** @type {{ value: any, ttl?: number, start?: number, size?: number }} */
-    const entry = { value: this.#value(slot) };
-    if (entry.value === undefined) return undefined;
-    const [ttl, start, size] = this.#h.entryInfo(slot);
-    if (ttl !== 0) {
-      entry.ttl = ttl - (this.#clock.now() - start);
-      entry.start = Date.now();
-    }
-    if (this.#sized) entry.size = size;
-    return entry;
+    return this.#views.info(key);
   }
 
   /**
@@ -614,35 +577,12 @@ class LruCache {
    * @param {unknown} key
    */
   getRemainingTTL(key) {
-    const slot = this.#slots.get(key);
-    if (slot === undefined) return 0;
-    const [ttl, start] = this.#h.entryInfo(slot);
-    return ttl === 0 ? Infinity : ttl - (this.#clock.now() - start);
+    return this.#views.remainingTTL(key);
   }
 
-  /**
-   * Every entry (expired ones too) as `[key, { value, ttl?, start?, size? }]`, least
-   * recently used first, so `load(dump())` rebuilds the same entries and order. `start`
-   * is in `Date.now()` time, so a dump can move to another process.
-   * @returns {[any, { value: any, ttl?: number, start?: number, size?: number }][]}
-   */
+  /** Every entry as `[key, { value, ttl?, start?, size? }]`, least recently used first. */
   dump() {
-    /** @type {[any, any][]} */
-    const out = [];
-    const order = this.#order(true);
-    for (let i = order.length - 1; i >= 0; i--) {
-      const slot = order[i];
-      /** @type {{ value: any, ttl?: number, start?: number, size?: number }} */
-      const entry = { value: this.#value(slot) };
-      const [ttl, start, size] = this.#h.entryInfo(slot);
-      if (ttl !== 0) {
-        entry.ttl = ttl;
-        entry.start = Math.floor(Date.now() - (this.#clock.now() - start));
-      }
-      if (this.#sized) entry.size = size;
-      out.push([this.#keys[slot], entry]);
-    }
-    return out;
+    return this.#views.dump();
   }
 
   /**
@@ -650,16 +590,7 @@ class LruCache {
    * @param {[any, { value: any, ttl?: number, start?: number, size?: number }][]} entries
    */
   load(entries) {
-    this.clear();
-    for (const [key, entry] of entries) {
-      const opts = { ...entry };
-      if (entry.start) {
-        // A dump's start is in Date.now() time: carry the age over to this clock.
-        opts.start = this.#clock.now() - (Date.now() - entry.start);
-        this.#timed = true;
-      }
-      this.set(key, entry.value, opts);
-    }
+    this.#views.load(entries);
   }
 
   /**

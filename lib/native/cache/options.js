@@ -39,6 +39,17 @@ const E_UNBOUNDED = 'ERR_QERRORS_CACHE_UNBOUNDED';
  * @property {boolean} [fakeClock] TTLs follow a clock moved only by advanceClock (tests)
  */
 
+let warned = false;
+
+/** Warns once per process that a cache bounded by TTL alone can grow without limit. */
+function warnUnbounded() {
+  if (warned) return;
+  warned = true;
+  const msg = 'LruCache: a cache with a ttl but no max, maxSize or ttlAutopurge keeps every entry until it is read after expiry; memory can grow without bound';
+  if (typeof process.emitWarning === 'function') process.emitWarning(msg, 'UnboundedCacheWarning', 'LRU_CACHE_UNBOUNDED');
+  else console.error(msg);
+}
+
 /**
  * @param {Record<string, unknown>} options
  * @param {string} name
@@ -95,11 +106,15 @@ function readOptions(options) {
   if (perf !== undefined && typeof (/** @type {any} */ (perf)?.now) !== 'function') {
     throw codedError(TypeError, E_OPTION, 'options.perf must be an object with a now() method');
   }
+  const max = count(o.max, 'max');
+  const ttl = count(o.ttl, 'ttl');
+  const ttlAutopurge = flag(o, 'ttlAutopurge');
+  if (ttl > 0 && max === 0 && maxSize === 0 && !ttlAutopurge) warnUnbounded();
   return {
-    max: count(o.max, 'max'),
+    max,
     maxSize,
     maxEntrySize,
-    ttl: count(o.ttl, 'ttl'),
+    ttl,
     sizeCalculation: optionalFunction(o, 'sizeCalculation'),
     dispose: optionalFunction(o, 'dispose'),
     disposeAfter: optionalFunction(o, 'disposeAfter'),
@@ -109,7 +124,7 @@ function readOptions(options) {
     json: flag(o, 'json'),
     allowStale: flag(o, 'allowStale'),
     updateAgeOnGet: flag(o, 'updateAgeOnGet'),
-    ttlAutopurge: flag(o, 'ttlAutopurge'),
+    ttlAutopurge,
     noDeleteOnStaleGet: flag(o, 'noDeleteOnStaleGet'),
     noDisposeOnSet: flag(o, 'noDisposeOnSet'),
     noDeleteOnFetchRejection: flag(o, 'noDeleteOnFetchRejection'),

@@ -32,7 +32,7 @@ class Removals {
    * @param {Map<unknown, number>} slots
    * @param {unknown[]} keys
    * @param {unknown[]} vals
-   * @param {any[] | undefined} timers slot -> autopurge timer (with `ttlAutopurge`)
+   * @param {import('./ttl').Autopurge | undefined} timers (with `ttlAutopurge`)
    * @param {{ json: boolean, dispose?: Function, disposeAfter?: Function,
    *   noDisposeOnSet: boolean }} o
    * @param {(key: unknown) => void} evictedLoad called for an entry whose first load was in
@@ -89,11 +89,7 @@ class Removals {
         if (reason !== SET) {
           this.#slots.delete(key);
           this.#keys[slot] = undefined;
-          const t = this.#timers?.[slot];
-          if (t !== undefined) {
-            clearTimeout(t);
-            /** @type {any[]} */ (this.#timers)[slot] = undefined;
-          }
+          this.#timers?.disarm(slot);
         }
         if (values === undefined) continue;
         if (reason === SET && (noDisposeOnSet || (setting && value === incoming))) continue;
