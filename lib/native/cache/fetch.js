@@ -56,6 +56,7 @@ class Loads {
       status.op = 'fetch';
       status.key = key;
       if (fo.forceRefresh) status.forceRefresh = true;
+      if (fo.context) status.context = fo.context;
     }
     if (o.fetchMethod === undefined) {
       if (status) status.fetch = 'get';
