@@ -47,6 +47,15 @@ module.exports = Object.freeze({
     NO_QUOTA: 4,
     COUNT_DENIED: 1,
   }),
+  /** The cache's removal report (src/binding/cache.rs, lib/native/cache/removals.js). */
+  cacheReport: Object.freeze({
+    HEADER: 2,
+    PAIRS: 64,
+    EVICT: 0,
+    EXPIRE: 1,
+    SET: 2,
+    DELETE: 3,
+  }),
   /** The ERR_QERRORS_* codes the addon throws, by their short names. */
   errorCodes: Object.freeze({
     AI_OPTION: 'ERR_QERRORS_AI_OPTION',

@@ -26,6 +26,7 @@ use napi::{sys, Env, JsValue, Result};
 use napi_derive::napi;
 use serde::Deserialize;
 
+use super::contract::cache_report as report;
 use super::errors;
 use super::keys::fits_latin1;
 use super::options::{self, Int, MAX_SAFE};
@@ -36,9 +37,6 @@ use crate::core::cache::{RemovalReason, SlotLru, SlotOptions};
 static LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
 /// Native caches not yet freed.
 static LIVE_CACHES: AtomicI64 = AtomicI64::new(0);
-
-/// Removals reported per call in the shared array; more wait for `drain()`.
-const REPORT_SLOTS: usize = 64;
 
 const E_VALUE: &str = "ERR_QERRORS_CACHE_INVALID_VALUE";
 const E_OPTION: &str = "ERR_QERRORS_CACHE_INVALID_OPTION";
@@ -137,10 +135,10 @@ impl Handle {
         if inner.queue.is_empty() {
             return;
         }
-        let n = inner.queue.len().min(REPORT_SLOTS);
+        let n = inner.queue.len().min(report::PAIRS);
         for (i, (slot, reason)) in inner.queue.drain(..n).enumerate() {
-            self.report[2 + 2 * i].store(slot as i32, Ordering::Relaxed);
-            self.report[3 + 2 * i].store(reason_code(reason), Ordering::Relaxed);
+            self.report[report::HEADER + 2 * i].store(slot as i32, Ordering::Relaxed);
+            self.report[report::HEADER + 1 + 2 * i].store(reason_code(reason), Ordering::Relaxed);
         }
         let m = n.min(inner.queue_values.len());
         inner.shown = inner.queue_values.drain(..m).collect();
@@ -149,13 +147,13 @@ impl Handle {
     }
 }
 
-/// Reason codes in the shared array (`REASONS` in `lib/native/cache/removals.js`).
+/// Reason codes in the shared array (`contract::cache_report`).
 fn reason_code(r: RemovalReason) -> i32 {
     match r {
-        RemovalReason::Evict => 0,
-        RemovalReason::Expire => 1,
-        RemovalReason::Set => 2,
-        RemovalReason::Delete => 3,
+        RemovalReason::Evict => report::EVICT,
+        RemovalReason::Expire => report::EXPIRE,
+        RemovalReason::Set => report::SET,
+        RemovalReason::Delete => report::DELETE,
     }
 }
 
@@ -226,7 +224,7 @@ pub fn create_lru_cache<'env>(
             queue_values: Default::default(),
             shown: Vec::new(),
         }),
-        report: (0..2 + 2 * REPORT_SLOTS)
+        report: (0..report::HEADER + 2 * report::PAIRS)
             .map(|_| AtomicI32::new(0))
             .collect(),
     });
@@ -460,9 +458,9 @@ raw_method!(
 
 fn reason_from(code: f64) -> RemovalReason {
     match code as i32 {
-        0 => RemovalReason::Evict,
-        1 => RemovalReason::Expire,
-        2 => RemovalReason::Set,
+        report::EVICT => RemovalReason::Evict,
+        report::EXPIRE => RemovalReason::Expire,
+        report::SET => RemovalReason::Set,
         _ => RemovalReason::Delete,
     }
 }

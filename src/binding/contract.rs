@@ -49,6 +49,18 @@ pub mod redis_results {
     pub const COUNT_DENIED: u32 = 1;
 }
 
+/// The cache's removal report, an `Int32Array` the native side writes after each call:
+/// `HEADER` numbers (the count shown, the count still waiting for `drain()`), then
+/// `(slot, reason)` pairs, at most `PAIRS`; the reason codes.
+pub mod cache_report {
+    pub const HEADER: usize = 2;
+    pub const PAIRS: usize = 64;
+    pub const EVICT: i32 = 0;
+    pub const EXPIRE: i32 = 1;
+    pub const SET: i32 = 2;
+    pub const DELETE: i32 = 3;
+}
+
 /// Every `ERR_QERRORS_*` code the addon throws (the test
 /// `every_thrown_code_is_listed` keeps this list complete); docs/api.md says what each means.
 pub const ERROR_CODES: &[&str] = &[
@@ -163,6 +175,19 @@ pub fn render_js() -> String {
             ("ALLOWED", num(redis_results::ALLOWED)),
             ("NO_QUOTA", num(redis_results::NO_QUOTA)),
             ("COUNT_DENIED", num(redis_results::COUNT_DENIED)),
+        ],
+    );
+    group(
+        &mut out,
+        "cacheReport",
+        "The cache's removal report (src/binding/cache.rs, lib/native/cache/removals.js).",
+        &[
+            ("HEADER", num(cache_report::HEADER)),
+            ("PAIRS", num(cache_report::PAIRS)),
+            ("EVICT", num(cache_report::EVICT)),
+            ("EXPIRE", num(cache_report::EXPIRE)),
+            ("SET", num(cache_report::SET)),
+            ("DELETE", num(cache_report::DELETE)),
         ],
     );
     let codes: Vec<(&str, String)> = ERROR_CODES

@@ -7,12 +7,16 @@
 // the cache is consistent again (so a callback may use the cache). `pending` counts
 // removals that did not fit; `drain()` shows the next ones.
 
-// Reason codes, as written by src/binding/cache.rs (`reason_code`).
-const EVICT = 0;
-const EXPIRE = 1;
-const SET = 2;
-const DELETE = 3;
-const REASONS = ['evict', 'expire', 'set', 'delete'];
+// The layout and reason codes (`cacheReport` of the generated ../contract.js).
+const { cacheReport } = require('../contract');
+
+const { HEADER, EVICT, EXPIRE, SET, DELETE } = cacheReport;
+/** Reason names by code, as `dispose` receives them. */
+const REASONS = [];
+REASONS[EVICT] = 'evict';
+REASONS[EXPIRE] = 'expire';
+REASONS[SET] = 'set';
+REASONS[DELETE] = 'delete';
 const { PENDING } = require('./values');
 
 class Removals {
@@ -66,8 +70,8 @@ class Removals {
       const n = r[0];
       const values = this.#tracked ? this.#h.removedValues() : undefined;
       for (let i = 0; i < n; i++) {
-        const slot = r[2 + 2 * i];
-        const reason = r[3 + 2 * i];
+        const slot = r[HEADER + 2 * i];
+        const reason = r[HEADER + 1 + 2 * i];
         const key = this.#keys[slot];
         let value;
         if (this.#vals[slot] === PENDING) {
