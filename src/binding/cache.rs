@@ -128,9 +128,13 @@ impl Handle {
     /// Moves queued removals into the shared array (JS has consumed what was there).
     fn publish(&self, inner: &mut Inner) {
         if !inner.lru.removed().is_empty() {
-            let (slots, values) = inner.lru.take_removed();
-            inner.queue.extend(slots);
-            inner.queue_values.extend(values);
+            let Inner {
+                lru,
+                queue,
+                queue_values,
+                ..
+            } = inner;
+            lru.drain_removed(queue, queue_values);
         }
         if inner.queue.is_empty() {
             return;

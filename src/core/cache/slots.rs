@@ -93,7 +93,7 @@ impl<V> SlotLru<V> {
         }
     }
 
-    /// Keeps removed values for [`Self::take_removed_values`] from now on.
+    /// Keeps removed values for [`Self::drain_removed`] from now on.
     pub fn track_values(&mut self) {
         self.removed_values.get_or_insert_with(Vec::new);
     }
@@ -119,16 +119,22 @@ impl<V> SlotLru<V> {
         }
     }
 
-    /// Removals queued since the last [`Self::take_removed`].
+    /// Removals queued since the last [`Self::drain_removed`].
     pub fn removed(&self) -> &[(u32, RemovalReason)] {
         &self.removed
     }
 
-    /// Takes the queued removals (and their values, when tracked).
-    pub fn take_removed(&mut self) -> (Vec<(u32, RemovalReason)>, Vec<V>) {
-        let slots = std::mem::take(&mut self.removed);
-        let values = self.removed_values.as_mut().map(std::mem::take);
-        (slots, values.unwrap_or_default())
+    /// Moves the queued removals (and their values, when tracked) into `slots` and
+    /// `values`, keeping the queues' memory for the next ones.
+    pub fn drain_removed(
+        &mut self,
+        slots: &mut impl Extend<(u32, RemovalReason)>,
+        values: &mut impl Extend<V>,
+    ) {
+        slots.extend(self.removed.drain(..));
+        if let Some(log) = &mut self.removed_values {
+            values.extend(log.drain(..));
+        }
     }
 
     fn entry(&self, slot: u32) -> Option<&Entry<V>> {
@@ -412,6 +418,14 @@ impl<V> SlotLru<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl<V> SlotLru<V> {
+        fn take_removed(&mut self) -> (Vec<(u32, RemovalReason)>, Vec<V>) {
+            let (mut slots, mut values) = (Vec::new(), Vec::new());
+            self.drain_removed(&mut slots, &mut values);
+            (slots, values)
+        }
+    }
 
     fn lru(max: usize, max_size: u64) -> SlotLru<u32> {
         SlotLru::new(SlotOptions {
