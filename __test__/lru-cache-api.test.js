@@ -270,3 +270,11 @@ test('fetch: a first load holds a placeholder that counts in size, reads as abse
   await assert.rejects(p);
   assert.deepEqual([...c.keys()], ['c', 'b']);
 });
+
+test('fetch with json: true: the placeholder stays a placeholder, the result is stored as JSON', async () => {
+  const c = new LruCache({ max: 2, json: true, fetchMethod: async (k) => ({ k }) });
+  const p = c.fetch('a');
+  assert.equal(c.get('a'), undefined);
+  assert.deepEqual(await p, { k: 'a' });
+  assert.deepEqual(c.get('a'), { k: 'a' });
+});

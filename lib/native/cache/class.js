@@ -392,12 +392,13 @@ class LruCache {
       return this;
     }
     if (ttl !== undefined && ttl > 0) this.#timed = true;
-    const stored = toNative(value, this.#o.json);
+    // A placeholder is always held by reference, even where `json` would serialize it.
+    const holding = value === PENDING;
+    const stored = holding ? null : toNative(value, this.#o.json);
     const old = this.#slots.get(key);
     const slot = old ?? -1;
     // onInsert and status tell an update (the same value again) from a replacement.
     const before = (this.#o.onInsert !== undefined || status) && old !== undefined ? this.#peekSlot(old, 0, true) : undefined;
-    const holding = value === PENDING;
     let s;
     if (this.#timed || size !== 0 || ttl !== undefined) {
       const start = options?.start;
