@@ -52,25 +52,32 @@ export interface LruCacheOptions {
   ttl?: number
   updateAgeOnGet?: boolean
   allowStale?: boolean
-  trackRemovals?: boolean
-  fakeClock?: boolean
+  trackValues?: boolean
 }
 
-/** Raw methods of a native cache (src/binding/cache.rs). `get` may return a memo slot number. */
+/**
+ * Raw methods of a native cache (src/binding/cache.rs), addressed by slot. A value kept
+ * by reference on the JS side reads as `null`. `removed` is the shared removal report:
+ * `[count, pending, slot0, reason0, ...]`.
+ */
 export interface LruCacheHandle {
-  get(key: string): string | Buffer | number | undefined
-  set(key: string, value: string | Buffer | ArrayBufferView, ttl?: number, size?: number): boolean
-  has(key: string): boolean
-  peek(key: string): string | Buffer | undefined
-  delete(key: string): boolean
+  readonly removed: Int32Array
+  get(slot: number, now?: number): string | Buffer | null | undefined
+  set(slot: number, value: string | ArrayBufferView | null, size?: number, ttl?: number, now?: number): number
+  has(slot: number, now?: number): boolean
+  peek(slot: number, now?: number, allowStale?: boolean): string | Buffer | null | undefined
+  delete(slot: number, reason?: number): boolean
   clear(): void
-  purgeStale(): number
+  purgeStale(now?: number): number
   size(): number
-  bytes(): number
-  stats(): { hits: number; misses: number; evictions: number; expirations: number; rejected: number; size: number; bytes: number }
-  list(mode: 0 | 1 | 2): Array<string | Buffer>
-  takeRemoved(): Array<string | Buffer> | undefined
-  advanceClock(ms: number): number
+  totalSize(): number
+  stats(): { hits: number; misses: number; evictions: number; expirations: number; size: number; bytes: number }
+  order(now: number, withStale: boolean): number[]
+  entryInfo(slot: number): [ttl: number, start: number, size: number] | undefined
+  drain(): void
+  removedValues(): Array<string | Buffer | null>
+  /** Does nothing with the slot it reads: the floor `benchmark/lru-cache.js` measures. */
+  probe(slot: number): void
 }
 
 export interface CircuitBreakerHandleOptions {
@@ -237,11 +244,11 @@ export declare function createAiPipeline(settings: AiSettings, onResult: (arg: s
 export declare function createCircuitBreakerHandle(options: CircuitBreakerHandleOptions, clock?: CircuitBreakerFakeClock | undefined | null): CircuitBreakerHandle
 
 /**
- * Creates the native state of an `LruCache` and returns an object holding its methods.
+ * Creates the native state of an `LruCache` and returns an object holding its methods
+ * and the shared removal report (`removed`, an `Int32Array`).
  *
- * Options: `max`, `maxSize`, `ttl` (non-negative integers; one of `max`/`maxSize`
- * required), `updateAgeOnGet`, `allowStale`, `trackRemovals` (keep removed entries for
- * `takeRemoved`, used for `dispose`), `fakeClock` (a clock moved by `advanceClock`).
+ * Options: `max`, `maxSize`, `ttl` (non-negative integers; one of them required),
+ * `updateAgeOnGet`, `allowStale`, `trackValues`.
  */
 export declare function createLruCache(options?: LruCacheOptions | undefined | null): LruCacheHandle
 

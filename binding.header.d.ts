@@ -52,29 +52,32 @@ export interface LruCacheOptions {
   ttl?: number
   updateAgeOnGet?: boolean
   allowStale?: boolean
-  trackRemovals?: boolean
-  fakeClock?: boolean
+  trackValues?: boolean
 }
 
 /**
- * Raw methods of a native cache (src/binding/cache.rs). `get` may return a memo slot
- * number (>= 0); a value stored as a reference id (a positive number) comes back negated.
+ * Raw methods of a native cache (src/binding/cache.rs), addressed by slot. A value kept
+ * by reference on the JS side reads as `null`. `removed` is the shared removal report:
+ * `[count, pending, slot0, reason0, ...]`.
  */
 export interface LruCacheHandle {
-  get(key: string): string | Buffer | number | undefined
-  set(key: string, value: string | Buffer | ArrayBufferView | number, ttl?: number, size?: number): boolean
-  has(key: string): boolean
-  peek(key: string): string | Buffer | number | undefined
-  delete(key: string): boolean
+  readonly removed: Int32Array
+  get(slot: number, now?: number): string | Buffer | null | undefined
+  set(slot: number, value: string | ArrayBufferView | null, size?: number, ttl?: number, now?: number): number
+  has(slot: number, now?: number): boolean
+  peek(slot: number, now?: number, allowStale?: boolean): string | Buffer | null | undefined
+  delete(slot: number, reason?: number): boolean
   clear(): void
-  purgeStale(): number
+  purgeStale(now?: number): number
   size(): number
-  bytes(): number
-  stats(): { hits: number; misses: number; evictions: number; expirations: number; rejected: number; size: number; bytes: number }
-  list(mode: 0 | 1 | 2): Array<string | Buffer | number>
-  takeRemoved(): Array<string | Buffer | number> | undefined
-  trackRemovals(): void
-  advanceClock(ms: number): number
+  totalSize(): number
+  stats(): { hits: number; misses: number; evictions: number; expirations: number; size: number; bytes: number }
+  order(now: number, withStale: boolean): number[]
+  entryInfo(slot: number): [ttl: number, start: number, size: number] | undefined
+  drain(): void
+  removedValues(): Array<string | Buffer | null>
+  /** Does nothing with the slot it reads: the floor `benchmark/lru-cache.js` measures. */
+  probe(slot: number): void
 }
 
 export interface CircuitBreakerHandleOptions {

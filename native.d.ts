@@ -515,20 +515,26 @@ export type LruCacheDisposeReason = 'evict' | 'expire' | 'set' | 'delete';
 export type LruCacheValue = string | Buffer;
 
 export interface LruCacheOptions<K = string, V = LruCacheValue> {
-  /** Most entries held; 0 or absent = bounded by `maxSize` only. One of `max`/`maxSize` is required. */
+  /** Most entries held; 0 or absent = no count bound. */
   max?: number;
-  /** Most total size held (by default the bytes of key + value as stored); 0 or absent = no size bound. */
+  /** Most total size held; needs `size` or `sizeCalculation` on every `set`. 0 or absent = no size bound. */
   maxSize?: number;
-  /** Largest entry stored; needs `size` or `sizeCalculation` on every `set`. */
+  /** Largest entry stored (default `maxSize`); needs `size` or `sizeCalculation` on every `set`. */
   maxEntrySize?: number;
-  /** Default time to live in ms; 0 or absent = no expiry. */
+  /** Default time to live in ms; 0 or absent = no expiry. One of `max`/`maxSize`/`ttl` is required. */
   ttl?: number;
+  /** A timer per entry with a TTL removes it when the TTL runs out. */
+  ttlAutopurge?: boolean;
   /** Size of an entry counted against `maxSize` (a positive integer). */
   sizeCalculation?: (value: V, key: K) => number;
   /** A `get` restarts the entry's TTL. */
   updateAgeOnGet?: boolean;
-  /** `get`/`peek` return an expired value (`get` once, removing it). */
+  /** `get`/`peek`/`fetch` return an expired value (`get` once, removing it). */
   allowStale?: boolean;
+  /** A `get` of an expired value leaves the entry in place. */
+  noDeleteOnStaleGet?: boolean;
+  /** A `set` replacing a value does not call `dispose` for the old one. */
+  noDisposeOnSet?: boolean;
   /** Called after an entry leaves the cache. */
   dispose?: (value: V, key: K, reason: LruCacheDisposeReason) => void;
   /** Called right after `dispose` for the same entry. */
@@ -549,8 +555,43 @@ export interface LruCacheOptions<K = string, V = LruCacheValue> {
   allowStaleOnFetchRejection?: boolean;
   /** An aborted `fetch` load answers the stale value. */
   allowStaleOnFetchAbort?: boolean;
+  /** A failed `fetch` load keeps the stale entry. */
+  noDeleteOnFetchRejection?: boolean;
+  /** A `fetch` load whose signal was aborted still stores what it loads. */
+  ignoreFetchAbort?: boolean;
+  /** The clock TTLs follow (default `performance`). */
+  perf?: { now(): number };
   /** TTLs follow a clock moved only by `advanceClock` (for tests). */
   fakeClock?: boolean;
+}
+
+/** What a call did, filled in when passed as the `status` option (fields as lru-cache's). */
+export interface LruCacheStatus<K = string, V = LruCacheValue> {
+  op?: 'get' | 'set' | 'has' | 'peek' | 'fetch';
+  key?: K;
+  value?: V;
+  get?: 'hit' | 'miss' | 'stale';
+  set?: 'add' | 'update' | 'replace' | 'miss' | 'deleted';
+  has?: 'hit' | 'miss' | 'stale';
+  peek?: 'hit' | 'miss' | 'stale';
+  fetch?: 'hit' | 'miss' | 'stale' | 'refresh' | 'inflight' | 'get';
+  oldValue?: V;
+  returnedStale?: true;
+  forceRefresh?: true;
+  maxEntrySizeExceeded?: true;
+  fetchDispatched?: true;
+  fetchResolved?: true;
+  fetchUpdated?: true;
+  fetchRejected?: true;
+  fetchAborted?: true;
+  fetchAbortIgnored?: true;
+  fetchError?: unknown;
+  ttl?: number;
+  start?: number;
+  now?: number;
+  remainingTTL?: number;
+  entrySize?: number;
+  totalCalculatedSize?: number;
 }
 
 export interface LruCacheStats {
@@ -558,7 +599,7 @@ export interface LruCacheStats {
   misses: number;
   evictions: number;
   expirations: number;
-  /** `set` calls refused because the entry alone is larger than `maxSize`. */
+  /** `set` calls refused because the entry alone is larger than `maxEntrySize` (default `maxSize`). */
   rejected: number;
   size: number;
   bytes: number;
@@ -572,15 +613,29 @@ export declare class LruCache<K = string, V = LruCacheValue> implements Iterable
   constructor(options: LruCacheOptions<K, V>);
   readonly max: number;
   readonly maxSize: number;
+  readonly maxEntrySize: number;
   readonly ttl: number;
   /** Entries held (expired ones not yet removed included). */
   readonly size: number;
   /** Sum of the sizes of the entries held. */
   readonly calculatedSize: number;
-  get(key: K): V | undefined;
-  set(key: K, value: V | NodeJS.TypedArray | undefined, options?: { ttl?: number; size?: number }): this;
-  has(key: K): boolean;
-  peek(key: K): V | undefined;
+  /** Changeable: a `set` replacing a value does not dispose the old one. */
+  noDisposeOnSet: boolean;
+  get(key: K, options?: { allowStale?: boolean; noDeleteOnStaleGet?: boolean; status?: LruCacheStatus<K, V> }): V | undefined;
+  set(
+    key: K,
+    value: V | NodeJS.TypedArray | undefined,
+    options?: {
+      ttl?: number;
+      size?: number;
+      sizeCalculation?: (value: V, key: K) => number;
+      start?: number;
+      noDisposeOnSet?: boolean;
+      status?: LruCacheStatus<K, V>;
+    }
+  ): this;
+  has(key: K, options?: { status?: LruCacheStatus<K, V> }): boolean;
+  peek(key: K, options?: { allowStale?: boolean; status?: LruCacheStatus<K, V> }): V | undefined;
   delete(key: K): boolean;
   clear(): void;
   /** Removes every expired entry now; true if any was removed. */
@@ -596,13 +651,31 @@ export declare class LruCache<K = string, V = LruCacheValue> implements Iterable
   rforEach(fn: (value: V, key: K, cache: this) => void, thisArg?: unknown): void;
   fetch(
     key: K,
-    options?: { forceRefresh?: boolean; allowStale?: boolean; ttl?: number; size?: number; signal?: AbortSignal; context?: unknown }
+    options?: {
+      forceRefresh?: boolean;
+      allowStale?: boolean;
+      ttl?: number;
+      size?: number;
+      signal?: AbortSignal;
+      context?: unknown;
+      noDeleteOnFetchRejection?: boolean;
+      allowStaleOnFetchRejection?: boolean;
+      allowStaleOnFetchAbort?: boolean;
+      ignoreFetchAbort?: boolean;
+      status?: LruCacheStatus<K, V>;
+    }
   ): Promise<V | undefined>;
+  /** Like `fetch`, but rejects when no value can be loaded. */
+  forceFetch(key: K, options?: { forceRefresh?: boolean; allowStale?: boolean; ttl?: number; size?: number; signal?: AbortSignal; context?: unknown }): Promise<V>;
   memo(key: K, options?: { forceRefresh?: boolean; ttl?: number; size?: number; context?: unknown }): V;
   pop(): V | undefined;
   find(fn: (value: V, key: K, cache: this) => unknown): V | undefined;
-  dump(): [K, { value: V }][];
-  load(entries: [K, { value: V; ttl?: number; size?: number }][]): void;
+  /** `value`, ms of TTL left, `start` (now, as `Date.now()`) and size of an entry. */
+  info(key: K): { value: V; ttl?: number; start?: number; size?: number } | undefined;
+  /** Ms left before `key` expires: `Infinity` without a TTL, 0 when absent. */
+  getRemainingTTL(key: K): number;
+  dump(): [K, { value: V; ttl?: number; start?: number; size?: number }][];
+  load(entries: [K, { value: V; ttl?: number; start?: number; size?: number }][]): void;
   stats(): LruCacheStats;
   /** Moves the fake clock of a cache made with `fakeClock: true`; returns its time in ms. */
   advanceClock(ms: number): number;

@@ -178,12 +178,13 @@ test('maxEntrySize: larger entries are not stored and remove the old value', () 
   c.set('a', 'abc');
   c.set('a', 'abcd');
   assert.equal(c.has('a'), false);
-  assert.deepEqual(disposed, [['abc', 'a', 'delete']]);
+  // The reason lru-cache gives: the set of the key removed its old value.
+  assert.deepEqual(disposed, [['abc', 'a', 'set']]);
   assert.equal(c.set('b', 'xy').get('b'), 'xy');
-  for (const bad of [0, -1, 1.5, Infinity, 'banana']) {
+  for (const bad of [-1, 1.5, Infinity, 'banana']) {
     assert.throws(() => new LruCache({ max: 1, maxEntrySize: bad }), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_OPTION' });
   }
-  assert.throws(() => new LruCache({ max: 1, maxEntrySize: 5 }).set('k', 'v'), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_OPTION' });
+  assert.throws(() => new LruCache({ max: 1, maxEntrySize: 5 }).set('k', 'v'), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
 });
 
 test('fetch: a failing background refresh keeps the stale answer and rejects nothing unhandled', async () => {
@@ -212,4 +213,68 @@ test('fetch: a failing background refresh keeps the stale answer and rejects not
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
+});
+
+test('status objects report what set/get/has/peek did, as lru-cache fills them', () => {
+  const c = new LruCache({ max: 2 });
+  const s = () => ({});
+  const st = [s(), s(), s(), s(), s(), s()];
+  c.set('a', 'A', { status: st[0] });
+  c.set('a', 'B', { status: st[1] });
+  c.get('a', { status: st[2] });
+  c.get('x', { status: st[3] });
+  c.has('a', { status: st[4] });
+  c.peek('x', { status: st[5] });
+  assert.deepEqual(st, [
+    { op: 'set', key: 'a', value: 'A', set: 'add' },
+    { op: 'set', key: 'a', value: 'B', set: 'replace', oldValue: 'A' },
+    { op: 'get', key: 'a', get: 'hit', value: 'B' },
+    { op: 'get', key: 'x', get: 'miss' },
+    { op: 'has', key: 'a', has: 'hit' },
+    { op: 'peek', key: 'x', peek: 'miss' },
+  ]);
+});
+
+test('a ttl alone bounds a cache; ttlAutopurge removes each entry by timer when it expires', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let now = 1;
+  const disposed = [];
+  const c = new LruCache({ ttl: 10, ttlAutopurge: true, perf: { now: () => now }, dispose: (v, k, r) => disposed.push([k, r]) });
+  c.set('a', 'A');
+  c.set('b', 'B', { ttl: 0 });
+  now += 11;
+  t.mock.timers.tick(11);
+  assert.deepEqual(disposed, [['a', 'expire']]);
+  assert.deepEqual([...c.keys()], ['b']);
+  assert.equal(c.size, 1);
+});
+
+test('fetch: a first load holds a placeholder that counts in size, reads as absent and aborts when evicted', async () => {
+  let resolve;
+  let aborted = false;
+  const c = new LruCache({
+    max: 2,
+    fetchMethod: (k, stale, { signal }) => {
+      signal.addEventListener('abort', () => (aborted = true));
+      return new Promise((r) => (resolve = r));
+    },
+  });
+  const p = c.fetch('a');
+  assert.equal(c.size, 1);
+  assert.equal(c.has('a'), false);
+  assert.equal(c.get('a'), undefined);
+  assert.deepEqual([...c.keys()], []);
+  c.set('b', 'B').set('c', 'C');
+  assert.equal(aborted, true, 'the bound evicted the placeholder');
+  resolve('A');
+  await assert.rejects(p);
+  assert.deepEqual([...c.keys()], ['c', 'b']);
+});
+
+test('fetch with json: true: the placeholder stays a placeholder, the result is stored as JSON', async () => {
+  const c = new LruCache({ max: 2, json: true, fetchMethod: async (k) => ({ k }) });
+  const p = c.fetch('a');
+  assert.equal(c.get('a'), undefined);
+  assert.deepEqual(await p, { k: 'a' });
+  assert.deepEqual(c.get('a'), { k: 'a' });
 });

@@ -97,24 +97,23 @@ test('count bound: a same-millisecond burst of 10k inserts never exceeds max', (
   assert.equal(c.stats().evictions, 9_990);
 });
 
-test('byte bound: default size is key + value bytes; eviction until it fits; oversize is a counted rejection', () => {
-  const c = new LruCache({ maxSize: 20 });
-  c.set('a', '123456789'); // 1 + 9 = 10
-  c.set('b', '12345'); // 1 + 5 = 6
-  assert.equal(c.calculatedSize, 16);
-  c.set('c', '12345'); // 6 more: 22 > 20, a goes
+test('byte bound: maxSize needs sizes; eviction until it fits; oversize is a counted rejection', () => {
+  // As lru-cache: with maxSize and no sizeCalculation, a set must say its size.
+  assert.throws(() => new LruCache({ maxSize: 20 }).set('a', 'x'), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
+  const c = new LruCache({ maxSize: 20, sizeCalculation: (v) => v.length });
+  c.set('a', '123456789');
+  c.set('b', '12345');
+  assert.equal(c.calculatedSize, 14);
+  c.set('c', '12345678'); // 22 > 20: a goes
   assert.deepEqual(keysOf(c), ['c', 'b']);
-  assert.equal(c.calculatedSize, 12);
+  assert.equal(c.calculatedSize, 13);
   c.set('b', 'x'.repeat(30)); // alone larger than maxSize
   assert.equal(c.has('b'), false, 'the old value of a rejected key is not served');
   assert.deepEqual(keysOf(c), ['c']);
   const s = c.stats();
   assert.equal(s.rejected, 1);
   assert.equal(s.evictions, 1);
-  assert.equal(s.bytes, 6);
-  // Non-Latin-1 text counts two bytes per UTF-16 unit, as stored.
-  c.set('é', '😀');
-  assert.equal(c.calculatedSize, 6 + 1 + 4);
+  assert.equal(s.bytes, 8);
 });
 
 test('sizeCalculation and per-set size', () => {
@@ -135,11 +134,15 @@ test('sizeCalculation and per-set size', () => {
   assert.deepEqual(keysOf(c), ['c', 'b']);
   assert.equal(c.calculatedSize, 9);
   assert.throws(() => c.set('d', ''), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
-  assert.throws(() => c.set('d', 'q', { size: -1 }), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
-  assert.throws(() => c.set('d', 'q', { size: NaN }), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
-  assert.throws(() => c.set('d', 'q', { size: 1.5 }), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
-  assert.throws(() => c.set('d', 'q', { size: '3' }), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
   assert.deepEqual(keysOf(c), ['c', 'b'], 'failed sets change nothing');
+  // As lru-cache: a size that is not a positive integer falls back to sizeCalculation,
+  // and throws without one.
+  const plain = new LruCache({ maxSize: 10 });
+  for (const size of [-1, NaN, 1.5, '3']) {
+    assert.throws(() => plain.set('d', 'q', { size }), { name: 'TypeError', code: 'ERR_QERRORS_CACHE_INVALID_SIZE' });
+  }
+  c.set('d', 'qq', { size: -1 });
+  assert.equal(c.calculatedSize, 11 - 4, 'b (4) evicted for d (2)');
 });
 
 test('TTL: default, per entry, lazy expiry on get, no expiry with ttl 0', () => {
@@ -150,6 +153,8 @@ test('TTL: default, per entry, lazy expiry on get, no expiry with ttl 0', () => 
   c.set('long', 'L', { ttl: 1000 });
   assert.equal(c.advanceClock(99), 99);
   assert.equal(c.get('a'), 'A');
+  c.advanceClock(1);
+  assert.equal(c.has('a'), true, 'an entry expires once its age is greater than its ttl');
   c.advanceClock(1);
   assert.equal(c.has('a'), false);
   assert.equal(c.peek('a'), undefined);
@@ -180,7 +185,7 @@ test('TTL: updateAgeOnGet restarts the TTL; without it the TTL runs from set', (
 test('TTL: allowStale returns an expired value once from get, always from peek', () => {
   const c = new LruCache({ max: 10, ttl: 10, allowStale: true, fakeClock: true });
   c.set('a', 'A');
-  c.advanceClock(10);
+  c.advanceClock(11);
   assert.equal(c.has('a'), false);
   assert.equal(c.peek('a'), 'A');
   assert.equal(c.peek('a'), 'A');
@@ -189,17 +194,17 @@ test('TTL: allowStale returns an expired value once from get, always from peek',
   assert.equal(c.get('a'), undefined);
 });
 
-test('TTL: purgeStale and the incremental sweep on set reclaim expired entries', () => {
-  const c = new LruCache({ max: 1000, ttl: 50, fakeClock: true });
+test('TTL: purgeStale and, in a cache bounded by ttl alone, the sweep on set reclaim expired entries', () => {
+  const c = new LruCache({ ttl: 50, ttlAutopurge: true, fakeClock: true });
   for (let i = 0; i < 100; i++) c.set(`old-${i}`, 'x'.repeat(100));
-  c.advanceClock(50);
+  c.advanceClock(51);
   assert.equal(c.size, 100);
   // Each set examines a few slots: 100 sets reach every dead entry without any get.
   for (let i = 0; i < 100; i++) c.set(`new-${i}`, 'y', { ttl: 0 });
   assert.equal(c.size, 100);
   assert.equal(c.stats().expirations, 100);
   for (let i = 0; i < 10; i++) c.set(`t-${i}`, 'z', { ttl: 5 });
-  c.advanceClock(5);
+  c.advanceClock(6);
   assert.equal(c.purgeStale(), true);
   assert.equal(c.purgeStale(), false);
   assert.equal(c.size, 100);
@@ -270,7 +275,7 @@ test('dispose gets every removal with its reason, and may use the cache', () => 
   assert.deepEqual(log.splice(0), [['b', 'B', 'set']]);
   c.delete('c');
   assert.deepEqual(log.splice(0), [['c', 'C', 'delete']]);
-  c.advanceClock(10);
+  c.advanceClock(11);
   assert.equal(c.get('b'), undefined);
   assert.deepEqual(log.splice(0), [['b', 'B2', 'expire']]);
   c.set('x', 'X').set('y', 'Y');
@@ -280,9 +285,9 @@ test('dispose gets every removal with its reason, and may use the cache', () => 
 
 test('dispose sees expirations found by the sweep on set and by purgeStale', () => {
   const log = [];
-  const c = new LruCache({ max: 100, ttl: 10, fakeClock: true, dispose: (v, k, r) => log.push(`${k}:${r}`) });
+  const c = new LruCache({ ttl: 10, ttlAutopurge: true, fakeClock: true, dispose: (v, k, r) => log.push(`${k}:${r}`) });
   for (let i = 0; i < 20; i++) c.set(`old${i}`, 'v');
-  c.advanceClock(10);
+  c.advanceClock(11);
   for (let i = 0; i < 5; i++) c.set(`new${i}`, 'v', { ttl: 0 });
   const swept = log.length;
   assert.ok(swept > 0 && log.every((e) => /^old\d+:expire$/.test(e)), log.join());
@@ -315,15 +320,15 @@ test('dispose with json: the parsed value', () => {
 });
 
 test('stats counts hits, misses, evictions, expirations, rejections, size and bytes', () => {
-  const c = new LruCache({ max: 2, maxSize: 100, ttl: 5, fakeClock: true });
+  const c = new LruCache({ max: 2, maxSize: 100, sizeCalculation: (v) => v.length, ttl: 5, fakeClock: true });
   c.set('a', 'x');
   c.get('a');
   c.get('nope');
   c.set('b', 'y').set('c', 'z'); // evicts a
   c.set('big', 'q'.repeat(200));
-  c.advanceClock(5);
+  c.advanceClock(6);
   c.get('b');
-  assert.deepEqual(c.stats(), { hits: 1, misses: 2, evictions: 1, expirations: 1, rejected: 1, size: 1, bytes: 2 });
+  assert.deepEqual(c.stats(), { hits: 1, misses: 2, evictions: 1, expirations: 1, rejected: 1, size: 1, bytes: 1 });
 });
 
 test('keys of every primitive type stay distinct; identity keys by reference', () => {
@@ -401,7 +406,6 @@ test('bad options: TypeError with a code, as lru-cache throws', () => {
     [null, TypeError, 'ERR_QERRORS_CACHE_UNBOUNDED'],
     [{}, TypeError, 'ERR_QERRORS_CACHE_UNBOUNDED'],
     [{ max: 0 }, TypeError, 'ERR_QERRORS_CACHE_UNBOUNDED'],
-    [{ ttl: 100 }, TypeError, 'ERR_QERRORS_CACHE_UNBOUNDED'],
     [{ max: -1 }, TypeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
     [{ max: 1.5 }, TypeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
     [{ max: NaN }, TypeError, 'ERR_QERRORS_CACHE_INVALID_OPTION'],
@@ -432,7 +436,7 @@ test('the native handle is not reachable from the instance', () => {
   assert.deepEqual(Object.getOwnPropertySymbols(c), []);
 });
 
-test('gets of unchanged long strings reuse the string; changes always show', () => {
+test('gets of long strings follow every change; a stale one is returned once', () => {
   const c = new LruCache({ max: 1000, ttl: 100, fakeClock: true, allowStale: true });
   const long = (tag) => `${tag}:`.padEnd(100, '.');
   c.set('a', long('a1'));
@@ -448,7 +452,7 @@ test('gets of unchanged long strings reuse the string; changes always show', () 
   c.clear();
   c.set('a', long('a4'));
   assert.equal(c.get('a'), long('a4'));
-  c.advanceClock(100);
+  c.advanceClock(101);
   assert.equal(c.get('a'), long('a4'), 'stale, returned once');
   assert.equal(c.get('a'), undefined);
   assert.equal(c.stats().hits, 5);

@@ -1,6 +1,8 @@
 'use strict';
 
-// LruCache (native, values off the V8 heap) vs lru-cache 11 (with ttl) vs a JS Map LRU.
+// LruCache (native, values off the V8 heap) vs lru-cache 11 (with ttl) vs a JS Map LRU, and
+// the floor: what any design with keys in a JS Map and state behind N-API pays at least
+// (one Map lookup plus one empty raw N-API call taking the slot).
 //
 //   node --expose-gc benchmark/lru-cache.js            all workloads (~1.5 min)
 //   node --expose-gc benchmark/lru-cache.js --quick    fewer rounds
@@ -14,6 +16,7 @@
 const { spawnSync } = require('node:child_process');
 const { LRUCache } = require('lru-cache');
 const { LruCache } = require('../lib/native/cache');
+const native = require('../lib/native/loader');
 const { median, rng } = require('./support');
 
 if (typeof global.gc !== 'function') {
@@ -93,6 +96,32 @@ class MapLru {
   }
 }
 
+/**
+ * The floor: a Map from key to slot and one raw N-API call taking the slot that does
+ * nothing (`probe`). Stores no values: its get answers the slot, so hit counts agree.
+ */
+class Floor {
+  constructor(max) {
+    this.max = max;
+    this.map = new Map();
+    this.h = native.createLruCache({ max });
+  }
+  get(k) {
+    const s = this.map.get(k);
+    this.h.probe(s);
+    return s;
+  }
+  set(k) {
+    const s = this.map.get(k);
+    this.h.probe(s);
+    if (s === undefined && this.map.size < this.max) this.map.set(k, this.map.size);
+    return this;
+  }
+  get size() {
+    return this.map.size;
+  }
+}
+
 const PEERS = {
   native: (max) => new LruCache({ max, ttl: TTL }),
   'lru-cache': (max) => new LRUCache({ max, ttl: TTL }),
@@ -138,6 +167,7 @@ function ownCopy(work) {
  */
 function compare(title, max, work, d, peers = Object.keys(PEERS), make = (p, m) => PEERS[p](m)) {
   const times = Object.fromEntries(peers.map((p) => [p, []]));
+  if (peers.includes('floor')) make = (p, m) => (p === 'floor' ? new Floor(m) : PEERS[p](m));
   const copies = Object.fromEntries(peers.map((p) => [p, ownCopy(work)]));
   let checks = null;
   for (let round = 0; round <= ROUNDS; round++) {
@@ -150,21 +180,26 @@ function compare(title, max, work, d, peers = Object.keys(PEERS), make = (p, m) 
       roundChecks[p] = check;
       if (round > 0) times[p].push(ns); // round 0 is the warm-up
     }
-    const vals = Object.values(roundChecks).map((c) => JSON.stringify(c));
+    // The floor stores nothing: it takes no part in the agreement check.
+    const vals = Object.entries(roundChecks)
+      .filter(([p]) => p !== 'floor')
+      .map(([, c]) => JSON.stringify(c));
     if (new Set(vals).size !== 1) {
       throw new Error(`${title}: peers disagree: ${JSON.stringify(roundChecks)}`);
     }
     checks = roundChecks[peers[0]];
   }
   const base = median(times['lru-cache']);
+  const floor = times.floor === undefined ? undefined : median(times.floor);
   console.log(`\n${title}   (check: ${JSON.stringify(checks)})`);
-  console.log('| peer | CPU ns/op median | min-max | vs lru-cache |');
-  console.log('| --- | ---: | ---: | ---: |');
+  console.log(`| peer | CPU ns/op median | min-max | vs lru-cache |${floor === undefined ? '' : ' above floor ns |'}`);
+  console.log(`| --- | ---: | ---: | ---: |${floor === undefined ? '' : ' ---: |'}`);
   for (const p of peers) {
     const m = median(times[p]);
     const lo = Math.min(...times[p]);
     const hi = Math.max(...times[p]);
-    console.log(`| ${p} | ${fmt(m)} | ${fmt(lo)}-${fmt(hi)} | ${(m / base).toFixed(2)}x |`);
+    const above = floor === undefined ? '' : ` ${fmt(m - floor)} |`;
+    console.log(`| ${p} | ${fmt(m)} | ${fmt(lo)}-${fmt(hi)} | ${(m / base).toFixed(2)}x |${above}`);
   }
 }
 
@@ -210,7 +245,8 @@ function timing() {
       for (let j = 0; j < d.seq.length; j++) if (c.get(d.keys[d.seq[j]]) !== undefined) hits++;
       return { ops: d.seq.length, check: { hits } };
     },
-    { seq: seqU, keys, vals: vals1k }
+    { seq: seqU, keys, vals: vals1k },
+    [...Object.keys(PEERS), 'floor']
   );
   compare(
     'set, 100% evicting: 1k capacity, 10k keys in turn, 1 KB values',
@@ -223,7 +259,8 @@ function timing() {
       }
       return { ops: n, check: { size: c.size } };
     },
-    { keys, vals: vals1k }
+    { keys, vals: vals1k },
+    [...Object.keys(PEERS), 'floor']
   );
 
   // 10k inserts in the same millisecond into a 10-entry cache: never above max.
@@ -243,10 +280,9 @@ function timing() {
 
   // TTL churn: a 1 s TTL under a fake clock that moves 3 ms every 100 operations (9 s in
   // all), with and without updateAgeOnGet. The cache holds every key (max = key count),
-  // so only expiry decides hits, and the two caches must agree exactly: ages are multiples
-  // of 3 ms, never exactly the 1000 ms TTL, where lru-cache (age > ttl) and this cache
-  // (age >= ttl) would differ by definition. lru-cache reads the same fake time through
-  // its `perf` option.
+  // so only expiry decides hits, and the two caches must agree exactly (both expire an
+  // entry when its age is greater than its TTL). lru-cache reads the same fake time
+  // through its `perf` option.
   for (const updateAgeOnGet of [false, true]) {
     const seq = zipfSequence(10_000, 1.2, 300_000, 13);
     compare(
@@ -281,28 +317,6 @@ function timing() {
       }
     );
   }
-
-  // The alternative layout: key index in Rust, values in a JS array at a native slot.
-  // Its per-op cost is a key-only native call plus one array access, so `has` and a
-  // JS array measure it without a second implementation.
-  compare(
-    'values in a JS array by native slot (proxy): key-only calls, 1k entries',
-    1000,
-    (c, d) => {
-      for (let i = 0; i < 1000; i++) c.set(d.keys[i], 'x');
-      let hits = 0;
-      for (let j = 0; j < d.seq.length; j++) {
-        const i = d.seq[j];
-        if (c.has(d.keys[i])) {
-          hits++;
-          d.slots[i] = d.vals[i];
-        }
-      }
-      return { ops: d.seq.length, check: { hits } };
-    },
-    { seq: seqU, keys, vals: vals1k, slots: new Array(1000) },
-    ['native', 'lru-cache']
-  );
 }
 
 // ---------- memory (child process per peer) ----------
@@ -315,20 +329,6 @@ function timing() {
 const MEMORY_PEERS = {
   none: () => ({ set() {}, get: () => undefined, size: 0, hits: 0 }),
   ...PEERS,
-  'native index + JS values': (max) => {
-    const index = new LruCache({ max, ttl: TTL });
-    const values = new Array(max);
-    return {
-      setAt(k, v, i) {
-        index.set(k, '');
-        values[i] = v;
-      },
-      getAt: (k, i) => (index.has(k) ? values[i] : undefined),
-      get size() {
-        return index.size;
-      },
-    };
-  },
 };
 
 function memoryChild(peer, n, bytes) {
@@ -336,14 +336,12 @@ function memoryChild(peer, n, bytes) {
   global.gc();
   const m0 = process.memoryUsage();
   const cache = MEMORY_PEERS[peer](n);
-  const slots = typeof cache.setAt === 'function';
   {
     // Keys are dropped after populating (as a service's request strings would be), so
     // the heap and the GC see only what the cache itself keeps.
     const keys = makeKeys(n);
     for (let i = 0; i < n; i++) {
-      if (slots) cache.setAt(keys[i], makeValue(i, bytes), i);
-      else cache.set(keys[i], makeValue(i, bytes));
+      cache.set(keys[i], makeValue(i, bytes));
     }
   }
   for (let i = 0; i < 4; i++) global.gc();
@@ -365,11 +363,7 @@ function memoryChild(peer, n, bytes) {
   for (let pass = 0; pass < 6; pass++) {
     hits = 0;
     const c0 = process.cpuUsage();
-    if (slots) {
-      for (let j = 0; j < order.length; j++) if (cache.getAt(keys[order[j]], order[j]) !== undefined) hits++;
-    } else {
-      for (let j = 0; j < order.length; j++) if (cache.get(keys[order[j]]) !== undefined) hits++;
-    }
+    for (let j = 0; j < order.length; j++) if (cache.get(keys[order[j]]) !== undefined) hits++;
     if (pass > 0) getTimes.push(cpuNs(c0) / order.length);
   }
   const getNs = median(getTimes);
@@ -417,10 +411,31 @@ function memory(n, bytes) {
   console.log(`(no cache at all: full GC pause ${none.gcMs.toFixed(2)} ms, CPU ${none.gcCpuMs.toFixed(2)} ms)`);
 }
 
+/**
+ * The JS side of LruCache is its key map (key -> slot, slot -> key): its V8 heap is the
+ * heap of a native cache whose values are tiny, minus the same without a cache.
+ * @param {number[]} sizes entry counts
+ */
+function keyMap(sizes) {
+  console.log('\nJS key map of LruCache (16-hex keys, 1-byte values): V8 heap growth after populating and 4 GCs');
+  console.log('| entries | key map MB | bytes per entry |');
+  console.log('| ---: | ---: | ---: |');
+  for (const n of sizes) {
+    const run = (peer) => {
+      const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--memory-child', peer, String(n), '1'], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`memory child ${peer} failed: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    };
+    const mb = run('native').heapMB - run('none').heapMB;
+    console.log(`| ${n} | ${mb.toFixed(1)} | ${((mb * 2 ** 20) / n).toFixed(0)} |`);
+  }
+}
+
 if (process.argv[2] === '--memory-child') {
   memoryChild(process.argv[3], Number(process.argv[4]), Number(process.argv[5]));
 } else {
   timing();
   memory(100_000, 1024);
   memory(100_000, 32);
+  keyMap([100_000, 1_000_000]);
 }

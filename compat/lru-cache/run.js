@@ -94,7 +94,7 @@ function makeShimmedCopy(suite) {
       );
     }
   }
-  const shim = pathToFileURL(path.join(REPO, 'lib', 'native', 'cache.js')).href;
+  const shim = pathToFileURL(path.join(REPO, 'lib', 'native', 'cache', 'index.js')).href;
   fs.writeFileSync(
     path.join(dst, 'qerrors-shim.mjs'),
     `export { LruCache as LRUCache } from ${JSON.stringify(shim)}\n`

@@ -40,12 +40,6 @@ module.exports = Object.freeze({
     MAX_MESSAGE_UNITS: 4096,
     MAX_STACK_UNITS: 8192,
   }),
-  /** The cache's string-memo ring shared by get() and lib/native/cache.js. */
-  cacheMemo: Object.freeze({
-    SLOTS: 256,
-    MIN_UNITS: 64,
-    MAX_UNITS: 8192,
-  }),
   /** The Redis store's completion records and flag bits. */
   redisResults: Object.freeze({
     SLOTS: 6,
@@ -53,16 +47,21 @@ module.exports = Object.freeze({
     NO_QUOTA: 4,
     COUNT_DENIED: 1,
   }),
+  /** The cache's removal report (src/binding/cache.rs, lib/native/cache/removals.js). */
+  cacheReport: Object.freeze({
+    HEADER: 2,
+    PAIRS: 64,
+    EVICT: 0,
+    EXPIRE: 1,
+    SET: 2,
+    DELETE: 3,
+  }),
   /** The ERR_QERRORS_* codes the addon throws, by their short names. */
   errorCodes: Object.freeze({
     AI_OPTION: 'ERR_QERRORS_AI_OPTION',
     AI_RUNTIME: 'ERR_QERRORS_AI_RUNTIME',
-    CACHE_INVALID_KEY: 'ERR_QERRORS_CACHE_INVALID_KEY',
     CACHE_INVALID_OPTION: 'ERR_QERRORS_CACHE_INVALID_OPTION',
-    CACHE_INVALID_SIZE: 'ERR_QERRORS_CACHE_INVALID_SIZE',
-    CACHE_INVALID_TTL: 'ERR_QERRORS_CACHE_INVALID_TTL',
     CACHE_INVALID_VALUE: 'ERR_QERRORS_CACHE_INVALID_VALUE',
-    CACHE_NO_FAKE_CLOCK: 'ERR_QERRORS_CACHE_NO_FAKE_CLOCK',
     CACHE_UNBOUNDED: 'ERR_QERRORS_CACHE_UNBOUNDED',
     INTERNAL: 'ERR_QERRORS_INTERNAL',
     INVALID_ARG: 'ERR_QERRORS_INVALID_ARG',

@@ -1,133 +1,89 @@
-//! Native half of `LruCache` (`lib/native/cache.js`).
+//! Native half of `LruCache` (`lib/native/cache/`).
 //!
-//! `createLruCache(options)` validates the options once and returns a plain object whose
-//! methods are raw N-API callbacks (see `raw.rs`): a napi-rs class method costs
-//! 300-400 ns of glue, a raw one 20-50 ns, and lru-cache does a whole get in ~100 ns.
+//! JS keeps a `Map` from key to slot; this side keeps, per slot, the value, its size, its
+//! TTL and its place in the recency order ([`SlotLru`]). A `get` is one raw N-API call
+//! taking the slot number: no key crosses the boundary (reading a JS string key cost
+//! 54-71 ns, about lru-cache's whole get). Raw callbacks (see `raw.rs`) cost 20-50 ns
+//! where a napi-rs class method costs 300-400 ns of glue.
 //!
-//! Strings cross as UTF-16 (V8's own units: exact for every JS string, lone surrogates
-//! included, and faster to read than UTF-8) and are stored as Latin-1 bytes when every
-//! unit fits in a byte, which is the common case and halves the memory.
+//! Removals (evictions, expiries, deletes, replacements) are reported in an `Int32Array`
+//! this side owns and JS reads without a call: `[count, pending, slot0, reason0, …]`.
+//! JS drops the keys of those slots after each call; `pending` counts removals that did
+//! not fit, fetched with `drain()`.
 //!
-//! Values live off the V8 heap: copied into Rust memory on `set` and into a new JS
-//! string (or Buffer, for Buffer/TypedArray values) on `get`. No JS object is created
-//! per get/set/has/peek/delete. The choice against keeping values in a JS array indexed
-//! by a native slot is measured in docs/lru-cache.md.
+//! Values: strings (stored as Latin-1 bytes when every UTF-16 unit fits in a byte, else
+//! as UTF-16) and Buffers/TypedArrays live here, off the V8 heap; `null` marks a value JS
+//! keeps by reference in its own array under the same slot (`get` answers `null` then).
+//! Time is the caller's: methods that may compare an entry's age take `now` (ms) last.
 
-use std::cell::{Cell, RefCell};
+use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::bindgen_prelude::Object;
-use napi::{sys, Env, Result};
+use napi::{sys, Env, JsValue, Result};
 use napi_derive::napi;
 use serde::Deserialize;
 
-use super::contract::cache_memo::SLOTS as MEMO_SLOTS;
-use super::contract::cache_memo::{MAX_UNITS as MEMO_MAX_UNITS, MIN_UNITS as MEMO_MIN_UNITS};
+use super::contract::cache_report as report;
 use super::errors;
-use super::keys::{fits_latin1, key_to_js, with_key, BadKey, ExactKey};
+use super::keys::fits_latin1;
 use super::options::{self, Int, MAX_SAFE};
 use super::raw::{self, raw_method};
-use crate::core::cache::{CacheOptions, RemovalReason, SetOutcome, SyncLruCache};
-use crate::core::clock::{self, CoarseClock, FakeClock, SharedClock};
+use crate::core::cache::{RemovalReason, SlotLru, SlotOptions};
 
-/// Bytes of keys and values held by all live native caches (the finalization test and
-/// `LruCache.nativeMemory()` read it).
+/// Bytes of values held by all live native caches (`LruCache.nativeMemory()`).
 static LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
 /// Native caches not yet freed.
 static LIVE_CACHES: AtomicI64 = AtomicI64::new(0);
 
-/// Scratch space kept between `set` calls for reading string values.
-const SCRATCH_KEEP: usize = 64 * 1024;
-
-/// The string memo shared with `lib/native/cache.js` (`MEMO_*`, see
-/// `contract::cache_memo`): a `get` of an entry whose string JS still holds in its ring
-/// returns the slot number instead of copying the value into a new string (for 1 KB that
-/// copy is most of a get).
-const NO_MEMO: u16 = u16::MAX;
-
-const BAD_KEY: BadKey = (
-    "ERR_QERRORS_CACHE_INVALID_KEY",
-    "LruCache native keys must be strings",
-);
 const E_VALUE: &str = "ERR_QERRORS_CACHE_INVALID_VALUE";
-const E_TTL: &str = "ERR_QERRORS_CACHE_INVALID_TTL";
-const E_SIZE: &str = "ERR_QERRORS_CACHE_INVALID_SIZE";
 const E_OPTION: &str = "ERR_QERRORS_CACHE_INVALID_OPTION";
 const E_UNBOUNDED: &str = "ERR_QERRORS_CACHE_UNBOUNDED";
-const E_NO_FAKE_CLOCK: &str = "ERR_QERRORS_CACHE_NO_FAKE_CLOCK";
 
 /// A stored value, in the form cheapest to turn back into its JS value.
-enum Data {
+enum Stored {
     /// A string whose UTF-16 units all fit in a byte.
     Latin1(Box<[u8]>),
     /// Any other string.
     Utf16(Box<[u16]>),
     /// A Buffer or TypedArray; comes back as a Buffer.
     Bytes(Box<[u8]>),
-    /// A value kept by reference on the JS side (`lib/native/cache.js`), under this
-    /// positive id; comes back as the negative id so it never reads as a memo slot.
-    Ref(f64),
-}
-
-impl Data {
-    fn byte_len(&self) -> usize {
-        match self {
-            Data::Latin1(b) | Data::Bytes(b) => b.len(),
-            Data::Utf16(u) => u.len() * 2,
-            Data::Ref(_) => 0,
-        }
-    }
-}
-
-struct Stored {
-    data: Data,
-    /// Key and value bytes added to `LIVE_BYTES` for this entry.
-    counted: usize,
-    /// Unique per `set` in this cache (from 1); ties a memo slot to this value.
-    version: u64,
-    /// The memo slot this value's last returned string went to, or `NO_MEMO`.
-    memo: Cell<u16>,
+    /// Kept by reference on the JS side under the same slot.
+    Js,
 }
 
 impl Stored {
-    fn new(data: Data, key_len: usize, version: u64) -> Self {
-        let counted = data.byte_len() + key_len;
-        LIVE_BYTES.fetch_add(counted as i64, Ordering::Relaxed);
-        Self {
-            data,
-            counted,
-            version,
-            memo: Cell::new(NO_MEMO),
+    fn byte_len(&self) -> usize {
+        match self {
+            Stored::Latin1(b) | Stored::Bytes(b) => b.len(),
+            Stored::Utf16(u) => u.len() * 2,
+            Stored::Js => 0,
         }
     }
 
-    /// Length in UTF-16 units when the value is a string.
-    fn text_units(&self) -> Option<usize> {
-        match &self.data {
-            Data::Latin1(b) => Some(b.len()),
-            Data::Utf16(u) => Some(u.len()),
-            Data::Bytes(_) | Data::Ref(_) => None,
-        }
+    fn counted(self) -> Self {
+        LIVE_BYTES.fetch_add(self.byte_len() as i64, Ordering::Relaxed);
+        self
     }
 
     /// # Safety
     /// `env` must be valid for the running callback.
     unsafe fn to_js(&self, env: sys::napi_env) -> sys::napi_value {
         let mut out = ptr::null_mut();
-        match &self.data {
-            Data::Latin1(b) => {
+        match self {
+            Stored::Latin1(b) => {
                 sys::napi_create_string_latin1(env, b.as_ptr().cast(), b.len() as isize, &mut out);
             }
-            Data::Utf16(u) => {
+            Stored::Utf16(u) => {
                 sys::napi_create_string_utf16(env, u.as_ptr(), u.len() as isize, &mut out);
             }
-            Data::Bytes(b) => {
+            Stored::Bytes(b) => {
                 let mut data = ptr::null_mut();
                 sys::napi_create_buffer_copy(env, b.len(), b.as_ptr().cast(), &mut data, &mut out);
             }
-            Data::Ref(id) => out = raw::f64_value(env, -id),
+            Stored::Js => out = raw::null(env),
         }
         out
     }
@@ -135,31 +91,73 @@ impl Stored {
 
 impl Drop for Stored {
     fn drop(&mut self) {
-        LIVE_BYTES.fetch_sub(self.counted as i64, Ordering::Relaxed);
+        LIVE_BYTES.fetch_sub(self.byte_len() as i64, Ordering::Relaxed);
     }
 }
 
-/// Keys are the exact encodings made by `keys::with_key::<ExactKey>`; SipHash would cost ~15 ns per call,
-/// so the hasher is hashbrown's seeded foldhash (V8 hashes Map keys with a seeded
-/// non-cryptographic hash too).
-type Cache = SyncLruCache<Box<[u8]>, Stored, hashbrown::DefaultHashBuilder>;
+/// The cache and the removals not yet shown to JS.
+struct Inner {
+    lru: SlotLru<Stored>,
+    /// Removals waiting for room in the shared array.
+    queue: std::collections::VecDeque<(u32, RemovalReason)>,
+    /// Their values, when tracked.
+    queue_values: std::collections::VecDeque<Stored>,
+    /// Values of the removals shown in the shared array now (for `removedValues`).
+    shown: Vec<Stored>,
+}
 
 /// The state behind one JS cache object, shared by its raw methods.
 struct Handle {
-    cache: Cache,
-    /// Present when the cache was created with `fakeClock: true` (tests).
-    fake: Option<Arc<FakeClock>>,
-    /// Source of `Stored::version`.
-    next_version: AtomicU64,
-    /// Version of the value whose string JS holds in each memo slot (0: none).
-    memo: [AtomicU64; MEMO_SLOTS],
-    /// Next memo slot to fill, in the same order as `lib/native/cache.js` fills its array.
-    memo_next: AtomicUsize,
+    inner: Mutex<Inner>,
+    /// The shared removal report, viewed by JS as an `Int32Array`.
+    report: Box<[AtomicI32]>,
 }
 
 impl Drop for Handle {
     fn drop(&mut self) {
         LIVE_CACHES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Handle {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // No user code runs under the lock, so a poisoned lock is still consistent.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Moves queued removals into the shared array (JS has consumed what was there).
+    fn publish(&self, inner: &mut Inner) {
+        if !inner.lru.removed().is_empty() {
+            let Inner {
+                lru,
+                queue,
+                queue_values,
+                ..
+            } = inner;
+            lru.drain_removed(queue, queue_values);
+        }
+        if inner.queue.is_empty() {
+            return;
+        }
+        let n = inner.queue.len().min(report::PAIRS);
+        for (i, (slot, reason)) in inner.queue.drain(..n).enumerate() {
+            self.report[report::HEADER + 2 * i].store(slot as i32, Ordering::Relaxed);
+            self.report[report::HEADER + 1 + 2 * i].store(reason_code(reason), Ordering::Relaxed);
+        }
+        let m = n.min(inner.queue_values.len());
+        inner.shown = inner.queue_values.drain(..m).collect();
+        self.report[0].store(n as i32, Ordering::Relaxed);
+        self.report[1].store(inner.queue.len() as i32, Ordering::Relaxed);
+    }
+}
+
+/// Reason codes in the shared array (`contract::cache_report`).
+fn reason_code(r: RemovalReason) -> i32 {
+    match r {
+        RemovalReason::Evict => report::EVICT,
+        RemovalReason::Expire => report::EXPIRE,
+        RemovalReason::Set => report::SET,
+        RemovalReason::Delete => report::DELETE,
     }
 }
 
@@ -180,15 +178,21 @@ struct LruOptions {
     update_age_on_get: bool,
     #[serde(default)]
     allow_stale: bool,
-    /// Keep removed entries for `takeRemoved` (used for `dispose`).
+    /// Keep removed values for `removedValues` (used for `dispose`).
     #[serde(default)]
-    track_removals: bool,
-    /// A clock moved by `advanceClock` (tests).
-    #[serde(default)]
-    fake_clock: bool,
+    track_values: bool,
 }
 
-fn parse_options(env: &Env, options: Option<Object<'_>>) -> Result<LruOptions> {
+/// Creates the native state of an `LruCache` and returns an object holding its methods
+/// and the shared removal report (`removed`, an `Int32Array`).
+///
+/// Options: `max`, `maxSize`, `ttl` (non-negative integers; one of them required),
+/// `updateAgeOnGet`, `allowStale`, `trackValues`.
+#[napi(catch_unwind, ts_return_type = "LruCacheHandle")]
+pub fn create_lru_cache<'env>(
+    env: &'env Env,
+    #[napi(ts_arg_type = "LruCacheOptions | undefined | null")] options: Option<Object<'env>>,
+) -> Result<Object<'env>> {
     let Some(o) = options else {
         return errors::type_error(
             env,
@@ -197,55 +201,36 @@ fn parse_options(env: &Env, options: Option<Object<'_>>) -> Result<LruOptions> {
         );
     };
     let parsed: LruOptions = options::read_type_errors(env, &o, E_OPTION, "options")?;
-    if parsed.max.0 == 0 && parsed.max_size.0 == 0 {
+    // A TTL bounds a cache in time (expired entries are reclaimed by reads, the sweep on
+    // each set and purgeStale); with no TTL either, nothing would.
+    if parsed.max.0 == 0 && parsed.max_size.0 == 0 && parsed.ttl.0 == 0 {
         return errors::type_error(
             env,
             E_UNBOUNDED,
-            "LruCache needs a bound: set max (entries) or maxSize (bytes) to a positive integer",
+            "LruCache needs a bound: set max (entries), maxSize or ttl to a positive integer",
         );
     }
-    Ok(parsed)
-}
-
-/// Creates the native state of an `LruCache` and returns an object holding its methods.
-///
-/// Options: `max`, `maxSize`, `ttl` (non-negative integers; one of `max`/`maxSize`
-/// required), `updateAgeOnGet`, `allowStale`, `trackRemovals` (keep removed entries for
-/// `takeRemoved`, used for `dispose`), `fakeClock` (a clock moved by `advanceClock`).
-#[napi(catch_unwind, ts_return_type = "LruCacheHandle")]
-pub fn create_lru_cache<'env>(
-    env: &'env Env,
-    #[napi(ts_arg_type = "LruCacheOptions | undefined | null")] options: Option<Object<'env>>,
-) -> Result<Object<'env>> {
-    let parsed = parse_options(env, options)?;
-    let core = CacheOptions {
+    let mut lru = SlotLru::new(SlotOptions {
         max: parsed.max.0 as usize,
         max_size: parsed.max_size.0,
-        ttl_ms: parsed.ttl.0,
+        ttl: parsed.ttl.0 as f64,
         update_age_on_get: parsed.update_age_on_get,
         allow_stale: parsed.allow_stale,
-        ..CacheOptions::default()
-    };
-    let (clock, fake): (SharedClock, _) = if parsed.fake_clock {
-        let f = Arc::new(FakeClock::new(0));
-        (f.clone(), Some(f))
-    } else {
-        (Arc::new(CoarseClock::new()), None)
-    };
-    let cache = match Cache::with_hasher(core, clock, hashbrown::DefaultHashBuilder::default()) {
-        Ok(c) => c,
-        Err(e) => return errors::type_error(env, E_UNBOUNDED, &e.to_string()),
-    };
-    if parsed.track_removals {
-        cache.lock().track_removals(true);
+    });
+    if parsed.track_values {
+        lru.track_values();
     }
     LIVE_CACHES.fetch_add(1, Ordering::Relaxed);
     let state = Arc::new(Handle {
-        cache,
-        fake,
-        next_version: AtomicU64::new(1),
-        memo: std::array::from_fn(|_| AtomicU64::new(0)),
-        memo_next: AtomicUsize::new(0),
+        inner: Mutex::new(Inner {
+            lru,
+            queue: Default::default(),
+            queue_values: Default::default(),
+            shown: Vec::new(),
+        }),
+        report: (0..report::HEADER + 2 * report::PAIRS)
+            .map(|_| AtomicI32::new(0))
+            .collect(),
     });
     let target = Object::new(env)?;
     raw::bind_methods(
@@ -261,15 +246,49 @@ pub fn create_lru_cache<'env>(
             ("clear", clear),
             ("purgeStale", purge_stale),
             ("size", size),
-            ("bytes", bytes),
+            ("totalSize", total_size),
             ("stats", stats),
-            ("list", list),
-            ("takeRemoved", take_removed),
-            ("trackRemovals", track_removals),
-            ("advanceClock", advance_clock),
+            ("order", order),
+            ("entryInfo", entry_info),
+            ("drain", drain),
+            ("removedValues", removed_values),
+            ("probe", probe),
         ],
     )?;
+    // SAFETY: the array views `report`, owned by the Handle; the finalizer drops the
+    // strong reference passed as its hint, so the memory outlives the array.
+    unsafe {
+        let raw_env = env.raw();
+        let hint = Arc::into_raw(Arc::clone(&state)) as *mut c_void;
+        let mut ab = ptr::null_mut();
+        let status = sys::napi_create_external_arraybuffer(
+            raw_env,
+            state.report.as_ptr() as *mut c_void,
+            state.report.len() * 4,
+            Some(release_report),
+            hint,
+            &mut ab,
+        );
+        if status != sys::Status::napi_ok {
+            drop(Arc::from_raw(hint as *const Handle));
+            return Err(napi::Error::from_reason("cannot share the removal report"));
+        }
+        let mut arr = ptr::null_mut();
+        sys::napi_create_typedarray(
+            raw_env,
+            sys::TypedarrayType::int32_array,
+            state.report.len(),
+            ab,
+            0,
+            &mut arr,
+        );
+        sys::napi_set_named_property(raw_env, target.raw(), c"removed".as_ptr(), arr);
+    }
     Ok(target)
+}
+
+unsafe extern "C" fn release_report(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    drop(Arc::from_raw(hint as *const Handle));
 }
 
 /// Memory held by native caches in this process.
@@ -277,7 +296,7 @@ pub fn create_lru_cache<'env>(
 pub struct LruCacheNativeMemory {
     /// Native caches not yet freed.
     pub caches: f64,
-    /// Bytes of keys and values they hold.
+    /// Bytes of the values they hold.
     pub bytes: f64,
 }
 
@@ -292,21 +311,24 @@ pub fn lru_cache_native_memory() -> LruCacheNativeMemory {
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
+    /// Scratch space for reading string values, kept between calls (up to
+    /// `SCRATCH_KEEP` units) so a `set` allocates only the stored copy.
+    static SCRATCH: std::cell::RefCell<Vec<u16>> = const { std::cell::RefCell::new(Vec::new()) };
 }
+
+const SCRATCH_KEEP: usize = 64 * 1024;
 
 /// Copies a JS string into Rust memory, as Latin-1 when every unit fits in a byte.
 ///
 /// # Safety
 /// `env` and `v` must be valid for the running callback and `v` a string.
-unsafe fn read_string_value(env: sys::napi_env, v: sys::napi_value) -> Data {
+unsafe fn read_string_value(env: sys::napi_env, v: sys::napi_value) -> Stored {
     SCRATCH.with(|cell| {
         let mut s = cell.borrow_mut();
         s.clear();
-        s.reserve(1024);
+        s.reserve(2048);
         // One read into the scratch space as it is; N-API writes at most capacity - 1
-        // units plus a NUL, so a full buffer may be cut: then ask the length (O(1) in
-        // UTF-16 units) and read again.
+        // units plus a NUL, so a full buffer may be cut: then ask the length and read again.
         let mut n = 0usize;
         sys::napi_get_value_string_utf16(env, v, s.as_mut_ptr(), s.capacity(), &mut n);
         if n + 1 >= s.capacity() {
@@ -317,214 +339,172 @@ unsafe fn read_string_value(env: sys::napi_env, v: sys::napi_value) -> Data {
         }
         // SAFETY: N-API initialized the first `n` units of the capacity.
         s.set_len(n);
-        let data = if fits_latin1(&s) {
-            let mut bytes = vec![0u8; s.len()].into_boxed_slice();
-            for (b, &u) in bytes.iter_mut().zip(s.iter()) {
-                *b = u as u8;
-            }
-            Data::Latin1(bytes)
+        let out = if fits_latin1(&s) {
+            Stored::Latin1(s.iter().map(|&u| u as u8).collect())
         } else {
-            Data::Utf16(Box::from(&s[..]))
+            Stored::Utf16(Box::from(&s[..]))
         };
         if s.capacity() > SCRATCH_KEEP {
             *s = Vec::new();
         }
-        data
+        out
     })
 }
 
-/// Reads the value argument: a string, a Buffer or a TypedArray, or a positive number
-/// (the id of a value the JS side keeps by reference).
+/// Reads a value argument: a string, a Buffer or TypedArray, or `null` (kept by JS).
 ///
 /// # Safety
 /// `env` and `v` must be valid for the running callback.
-unsafe fn read_value(env: sys::napi_env, v: sys::napi_value) -> Option<Data> {
+unsafe fn read_value(env: sys::napi_env, v: sys::napi_value) -> Option<Stored> {
     let mut t = 0;
     sys::napi_typeof(env, v, &mut t);
     if t == sys::ValueType::napi_string {
         return Some(read_string_value(env, v));
     }
-    if t == sys::ValueType::napi_number {
-        return raw::get_f64(env, v)
-            .filter(|id| *id >= 1.0 && *id <= MAX_SAFE as f64)
-            .map(Data::Ref);
+    if t == sys::ValueType::napi_null {
+        return Some(Stored::Js);
     }
-    raw::bytes(env, v).map(|b| Data::Bytes(Box::from(b)))
+    raw::bytes(env, v).map(|b| Stored::Bytes(Box::from(b)))
 }
 
-/// `undefined` → `Ok(None)`; a number ≥ 0 → milliseconds (Infinity = no expiry).
+/// The number at `argv[i]`, or `or` when absent or not a number.
 ///
 /// # Safety
-/// `env` and `v` must be valid for the running callback.
-unsafe fn read_ttl(env: sys::napi_env, v: sys::napi_value) -> std::result::Result<Option<u64>, ()> {
-    let mut t = 0;
-    sys::napi_typeof(env, v, &mut t);
-    if t == sys::ValueType::napi_undefined {
-        return Ok(None);
-    }
-    match raw::get_f64(env, v) {
-        Some(x) if x == f64::INFINITY => Ok(Some(0)),
-        Some(x) if x >= 0.0 => Ok(Some(x.ceil() as u64)),
-        Some(x) => {
-            raw::throw_type_error(
-                env,
-                E_TTL,
-                &format!("ttl must be a non-negative number of milliseconds, got {x}"),
-            );
-            Err(())
-        }
-        None => {
-            raw::throw_type_error(env, E_TTL, "ttl must be a number of milliseconds");
-            Err(())
-        }
+/// `env` must be valid for the running callback.
+unsafe fn num<const N: usize>(env: sys::napi_env, a: &raw::CallArgs<N>, i: usize, or: f64) -> f64 {
+    if i < a.argc {
+        raw::get_f64(env, a.argv[i]).unwrap_or(or)
+    } else {
+        or
     }
 }
 
-/// `undefined` → `Ok(None)`; otherwise a positive safe integer.
-///
-/// # Safety
-/// `env` and `v` must be valid for the running callback.
-unsafe fn read_size(
-    env: sys::napi_env,
-    v: sys::napi_value,
-) -> std::result::Result<Option<u64>, ()> {
-    let mut t = 0;
-    sys::napi_typeof(env, v, &mut t);
-    if t == sys::ValueType::napi_undefined {
-        return Ok(None);
-    }
-    match raw::get_f64(env, v) {
-        Some(x) if (1.0..=MAX_SAFE as f64).contains(&x) && x.fract() == 0.0 => Ok(Some(x as u64)),
-        Some(x) => {
-            raw::throw_type_error(
-                env,
-                E_SIZE,
-                &format!("size must be a positive integer, got {x}"),
-            );
-            Err(())
-        }
-        None => {
-            raw::throw_type_error(env, E_SIZE, "size must be a number");
-            Err(())
-        }
+/// A slot argument; `u32::MAX` (no slot) for anything else.
+unsafe fn slot<const N: usize>(env: sys::napi_env, a: &raw::CallArgs<N>, i: usize) -> u32 {
+    let s = num(env, a, i, -1.0);
+    if s >= 0.0 && s < u32::MAX as f64 {
+        s as u32
+    } else {
+        u32::MAX
     }
 }
 
 raw_method!(
-    /// `get(key)` → the value, `undefined`, or the number of the memo slot where JS holds
-    /// this value's string already (see `MEMO_SLOTS`).
-    get, 1, |env, a, h: &Handle| {
-    with_key::<ExactKey>(env, a.argv[0], BAD_KEY, |key| {
-        let found = h.cache.lock().get_with(key, |v, stale| {
-            if let Some(units) = v.text_units() {
-                let slot = v.memo.get();
-                if !stale
-                    && slot != NO_MEMO
-                    && h.memo[usize::from(slot)].load(Ordering::Relaxed) == v.version
-                {
-                    return raw::i32_value(env, i32::from(slot));
-                }
-                if (MEMO_MIN_UNITS..=MEMO_MAX_UNITS).contains(&units) {
-                    // JS stores this string at the next ring slot; a stale value is
-                    // removed right after, so its slot is marked as holding nothing.
-                    let next = h.memo_next.fetch_add(1, Ordering::Relaxed) % MEMO_SLOTS;
-                    h.memo[next].store(if stale { 0 } else { v.version }, Ordering::Relaxed);
-                    v.memo.set(if stale { NO_MEMO } else { next as u16 });
-                }
-            }
-            v.to_js(env)
-        });
-        found.unwrap_or_else(|| raw::undefined(env))
-    })
+    /// `get(slot, now?)` → the value (`null`: kept by JS) or `undefined`; an expired
+    /// entry is removed (answered once with `allowStale`).
+    get, 2, |env, a, h: &Handle| {
+    let s = slot(env, &a, 0);
+    let now = num(env, &a, 1, 0.0);
+    let mut inner = h.lock();
+    let out = inner.lru.get_with(s, now, |v, _| v.to_js(env));
+    h.publish(&mut inner);
+    out.unwrap_or_else(|| raw::undefined(env))
     }
 );
 
 raw_method!(
-    /// `set(key, value, ttl?, size?)` → `true` when stored, `false` when rejected because
-    /// the entry alone exceeds `maxSize` (counted in `stats().rejected`).
-    set, 4, |env, a, h: &Handle| {
-    with_key::<ExactKey>(env, a.argv[0], BAD_KEY, |key| {
-        let Some(data) = read_value(env, a.argv[1]) else {
-            return raw::throw_type_error(
-                env,
-                E_VALUE,
-                "LruCache native values must be strings, Buffers or reference ids",
-            );
-        };
-        // The facade passes only key and value when there are no options: two
-        // N-API type checks saved on the common path.
-        let (ttl, size) = if a.argc > 2 {
-            let Ok(ttl) = read_ttl(env, a.argv[2]) else {
-                return ptr::null_mut();
-            };
-            let Ok(size) = read_size(env, a.argv[3]) else {
-                return ptr::null_mut();
-            };
-            (ttl, size)
-        } else {
-            (None, None)
-        };
-        // Default size: the bytes stored for key (less its tag) and value.
-        let size = size.unwrap_or((key.len() - 1 + data.byte_len()) as u64);
-        let version = h.next_version.fetch_add(1, Ordering::Relaxed);
-        let value = Stored::new(data, key.len(), version);
-        let outcome = h.cache.lock().set(Box::from(key), value, size, ttl);
-        raw::bool_value(env, matches!(outcome, SetOutcome::Stored))
-    })
+    /// `set(slot, value, size?, ttl?, now?)` → the entry's slot. A negative `slot` adds
+    /// a new entry; otherwise the value of `slot` is replaced. `size` 0 = unsized; `ttl`
+    /// undefined = the default, 0 = none. The caller refuses entries over `maxSize`.
+    set, 5, |env, a, h: &Handle| {
+    let Some(value) = read_value(env, a.argv[1]) else {
+        return raw::throw_type_error(
+            env,
+            E_VALUE,
+            "LruCache native values must be strings, Buffers or null",
+        );
+    };
+    let value = value.counted();
+    let (size, ttl, now) = if a.argc > 2 {
+        let size = num(env, &a, 2, 0.0).clamp(0.0, MAX_SAFE as f64) as u64;
+        let ttl = raw::get_f64(env, a.argv[3]).map(|t| if t.is_finite() { t.max(0.0) } else { 0.0 });
+        (size, ttl, num(env, &a, 4, 0.0))
+    } else {
+        (0, None, 0.0)
+    };
+    let s = slot(env, &a, 0);
+    let mut inner = h.lock();
+    let out = if s == u32::MAX {
+        inner.lru.insert(value, size, ttl, now)
+    } else if inner.lru.replace(s, value, size, ttl, now) {
+        s
+    } else {
+        return raw::throw_type_error(env, E_VALUE, "LruCache: no entry at this slot");
+    };
+    h.publish(&mut inner);
+    raw::f64_value(env, f64::from(out))
     }
 );
 
 raw_method!(
-    /// `has(key)` → whether a fresh value is stored; no recency change.
-    has, 1, |env, a, h: &Handle| {
-    with_key::<ExactKey>(env, a.argv[0], BAD_KEY, |key| {
-        raw::bool_value(env, h.cache.lock().contains(key))
-    })
+    /// `has(slot, now?)` → whether a fresh value is stored; no recency change.
+    has, 2, |env, a, h: &Handle| {
+    let fresh = h.lock().lru.has(slot(env, &a, 0), num(env, &a, 1, 0.0));
+    raw::bool_value(env, fresh)
     }
 );
 
 raw_method!(
-    /// `peek(key)` → the value without changing recency, or `undefined`.
-    peek, 1, |env, a, h: &Handle| {
-    with_key::<ExactKey>(env, a.argv[0], BAD_KEY, |key| {
-        let c = h.cache.lock();
-        match c.peek(key) {
-            Some(v) => v.to_js(env),
-            None => raw::undefined(env),
-        }
-    })
+    /// `peek(slot, now?, allowStale?)` → the value without changing recency, or
+    /// `undefined`.
+    peek, 3, |env, a, h: &Handle| {
+    let mut stale = false;
+    if a.argc > 2 {
+        sys::napi_get_value_bool(env, a.argv[2], &mut stale);
+    }
+    let inner = h.lock();
+    match inner.lru.peek(slot(env, &a, 0), num(env, &a, 1, 0.0), stale) {
+        Some(v) => v.to_js(env),
+        None => raw::undefined(env),
+    }
     }
 );
 
+fn reason_from(code: f64) -> RemovalReason {
+    match code as i32 {
+        report::EVICT => RemovalReason::Evict,
+        report::EXPIRE => RemovalReason::Expire,
+        report::SET => RemovalReason::Set,
+        _ => RemovalReason::Delete,
+    }
+}
+
 raw_method!(
-    /// `delete(key)` → whether the key was present.
-    delete, 1, |env, a, h: &Handle| {
-    with_key::<ExactKey>(env, a.argv[0], BAD_KEY, |key| {
-        raw::bool_value(env, h.cache.lock().delete(key))
-    })
+    /// `delete(slot, reason?)` → whether the slot was in use (reason code as reported,
+    /// default delete).
+    delete, 2, |env, a, h: &Handle| {
+    let reason = reason_from(num(env, &a, 1, 3.0));
+    let mut inner = h.lock();
+    let found = inner.lru.remove(slot(env, &a, 0), reason);
+    h.publish(&mut inner);
+    raw::bool_value(env, found)
     }
 );
 
 raw_method!(clear, 0, |env, a, h: &Handle| {
-    h.cache.lock().clear();
+    let mut inner = h.lock();
+    inner.lru.clear();
+    h.publish(&mut inner);
     raw::undefined(env)
 });
 
 raw_method!(
-    /// `purgeStale()` → how many expired entries were removed.
-    purge_stale, 0, |env, a, h: &Handle| {
-    let n = h.cache.lock().purge_stale();
+    /// `purgeStale(now)` → how many expired entries were removed.
+    purge_stale, 1, |env, a, h: &Handle| {
+    let mut inner = h.lock();
+    let n = inner.lru.purge_stale(num(env, &a, 0, 0.0));
+    h.publish(&mut inner);
     raw::f64_value(env, n as f64)
     }
 );
 
 raw_method!(size, 0, |env, a, h: &Handle| {
-    let n = h.cache.lock().len();
+    let n = h.lock().lru.len();
     raw::f64_value(env, n as f64)
 });
 
-raw_method!(bytes, 0, |env, a, h: &Handle| {
-    let n = h.cache.lock().bytes();
+raw_method!(total_size, 0, |env, a, h: &Handle| {
+    let n = h.lock().lru.total_size();
     raw::f64_value(env, n as f64)
 });
 
@@ -533,16 +513,16 @@ unsafe fn set_number(env: sys::napi_env, obj: sys::napi_value, name: &std::ffi::
 }
 
 raw_method!(
-    /// `stats()` → `{ hits, misses, evictions, expirations, rejected, size, bytes }`.
+    /// `stats()` → `{ hits, misses, evictions, expirations, size, bytes }` (JS adds the
+    /// misses of keys it does not hold and its refusals).
     stats, 0, |env, a, h: &Handle| {
-    let s = h.cache.lock().stats();
+    let s = h.lock().lru.stats();
     let mut obj = ptr::null_mut();
     sys::napi_create_object(env, &mut obj);
     set_number(env, obj, c"hits", s.hits);
     set_number(env, obj, c"misses", s.misses);
     set_number(env, obj, c"evictions", s.evictions);
     set_number(env, obj, c"expirations", s.expirations);
-    set_number(env, obj, c"rejected", s.rejected);
     set_number(env, obj, c"size", s.size);
     set_number(env, obj, c"bytes", s.bytes);
     obj
@@ -550,21 +530,20 @@ raw_method!(
 );
 
 raw_method!(
-    /// `list(mode)` → fresh entries, most recently used first, without changing recency:
-    /// mode 0 keys, 1 values, 2 `[key0, value0, key1, value1, …]`.
-    list, 1, |env, a, h: &Handle| {
-    let mode = raw::get_f64(env, a.argv[0]).unwrap_or(0.0) as u32;
-    let c = h.cache.lock();
+    /// `order(now, withStale)` → used slots, most recently used first (expired ones only
+    /// with `withStale`), without changing recency.
+    order, 2, |env, a, h: &Handle| {
+    let mut with_stale = false;
+    if a.argc > 1 {
+        sys::napi_get_value_bool(env, a.argv[1], &mut with_stale);
+    }
+    let slots = h.lock().lru.order(num(env, &a, 0, 0.0));
     let mut arr = ptr::null_mut();
     sys::napi_create_array(env, &mut arr);
     let mut i = 0u32;
-    for (k, v) in c.iter() {
-        if mode != 1 {
-            sys::napi_set_element(env, arr, i, key_to_js(env, k));
-            i += 1;
-        }
-        if mode != 0 {
-            sys::napi_set_element(env, arr, i, v.to_js(env));
+    for (s, stale) in slots {
+        if with_stale || !stale {
+            sys::napi_set_element(env, arr, i, raw::f64_value(env, f64::from(s)));
             i += 1;
         }
     }
@@ -572,65 +551,53 @@ raw_method!(
     }
 );
 
-fn reason_name(r: RemovalReason) -> &'static str {
-    match r {
-        RemovalReason::Evict => "evict",
-        RemovalReason::Expire => "expire",
-        RemovalReason::Set => "set",
-        RemovalReason::Delete => "delete",
-    }
-}
-
 raw_method!(
-    /// `takeRemoved()` → `[key, value, reason, …]` removed since the last call, or
-    /// `undefined` when none (only with `trackRemovals`).
-    take_removed, 0, |env, a, h: &Handle| {
-    // Taken under the lock, turned into JS values after it: nothing here runs JS,
-    // but the caller's dispose callback will, and it may use the cache again.
-    let removed = {
-        let mut c = h.cache.lock();
-        if !c.has_removed() {
-            return raw::undefined(env);
-        }
-        c.take_removed()
-    };
-    let mut arr = ptr::null_mut();
-    sys::napi_create_array_with_length(env, removed.len() * 3, &mut arr);
-    for (i, (k, v, r)) in removed.iter().enumerate() {
-        let base = (i * 3) as u32;
-        sys::napi_set_element(env, arr, base, key_to_js(env, k));
-        sys::napi_set_element(env, arr, base + 1, v.to_js(env));
-        sys::napi_set_element(env, arr, base + 2, raw::string_value(env, reason_name(*r)));
+    /// `entryInfo(slot)` → `[ttl, start, size]` of a used slot (ttl 0: none), or
+    /// `undefined`.
+    entry_info, 1, |env, a, h: &Handle| {
+    let inner = h.lock();
+    let s = slot(env, &a, 0);
+    match (inner.lru.timing(s), inner.lru.size_of(s)) {
+        (Some((ttl, start)), Some(size)) => raw::array_of(
+            env,
+            &[
+                raw::f64_value(env, ttl),
+                raw::f64_value(env, start),
+                raw::f64_value(env, size as f64),
+            ],
+        ),
+        _ => raw::undefined(env),
     }
-    arr
     }
 );
 
 raw_method!(
-    /// `trackRemovals()`: from now on keep removed entries for `takeRemoved` (the JS side
-    /// turns this on once it holds a value or key by reference, to drop it on removal).
-    track_removals, 0, |env, _a, h: &Handle| {
-    h.cache.lock().track_removals(true);
+    /// `drain()`: shows the next waiting removals in the shared array (JS calls it while
+    /// the array's `pending` count is not 0).
+    drain, 0, |env, a, h: &Handle| {
+    let mut inner = h.lock();
+    h.report[0].store(0, Ordering::Relaxed);
+    h.report[1].store(0, Ordering::Relaxed);
+    h.publish(&mut inner);
     raw::undefined(env)
     }
 );
 
 raw_method!(
-    /// `advanceClock(ms)` → the fake clock's new time (only with `fakeClock: true`).
-    advance_clock, 1, |env, a, h: &Handle| {
-    let Some(fake) = &h.fake else {
-        return raw::throw_error(
-            env,
-            E_NO_FAKE_CLOCK,
-            "advanceClock needs a cache created with { fakeClock: true }",
-        );
-    };
-    match raw::get_f64(env, a.argv[0]) {
-        Some(ms) if ms >= 0.0 && ms.is_finite() => {
-            fake.advance(ms as u64);
-            raw::f64_value(env, clock::Clock::now_ms(fake.as_ref()) as f64)
-        }
-        _ => raw::throw_range_error(env, E_TTL, "advanceClock(ms) needs a finite ms >= 0"),
+    /// `removedValues()` → the values of the removals shown in the shared array, in
+    /// order (`null` for values kept by JS); only with `trackValues`.
+    removed_values, 0, |env, a, h: &Handle| {
+    let shown = std::mem::take(&mut h.lock().shown);
+    let items: Vec<_> = shown.iter().map(|v| v.to_js(env)).collect();
+    raw::array_of(env, &items)
     }
+);
+
+raw_method!(
+    /// `probe(slot)`: reads the slot argument and does nothing else. The floor the
+    /// benchmark measures a `get` against: the cost of one raw call taking a slot.
+    probe, 1, |env, a, _h: &Handle| {
+    let _ = slot(env, &a, 0);
+    raw::undefined(env)
     }
 );

@@ -37,16 +37,6 @@ pub mod ai_submit {
     pub const WANT_ALL: i32 = 2;
 }
 
-/// The cache's string memo: JS keeps the last `SLOTS` strings of `MIN_UNITS..=MAX_UNITS`
-/// UTF-16 units that `get` returned, in a ring; a `get` of a value whose string is still
-/// there returns the slot number instead of a copy. Both sides advance the ring once per
-/// such string, so they stay in step without talking.
-pub mod cache_memo {
-    pub const SLOTS: usize = 256;
-    pub const MIN_UNITS: usize = 64;
-    pub const MAX_UNITS: usize = 8192;
-}
-
 /// The Redis store's completions: `SLOTS` doubles each in the results `Float64Array`
 /// (id, flags, remaining, retry-after ms, reset ms, denied hits), and the flag bits.
 pub mod redis_results {
@@ -59,17 +49,25 @@ pub mod redis_results {
     pub const COUNT_DENIED: u32 = 1;
 }
 
+/// The cache's removal report, an `Int32Array` the native side writes after each call:
+/// `HEADER` numbers (the count shown, the count still waiting for `drain()`), then
+/// `(slot, reason)` pairs, at most `PAIRS`; the reason codes.
+pub mod cache_report {
+    pub const HEADER: usize = 2;
+    pub const PAIRS: usize = 64;
+    pub const EVICT: i32 = 0;
+    pub const EXPIRE: i32 = 1;
+    pub const SET: i32 = 2;
+    pub const DELETE: i32 = 3;
+}
+
 /// Every `ERR_QERRORS_*` code the addon throws (the test
 /// `every_thrown_code_is_listed` keeps this list complete); docs/api.md says what each means.
 pub const ERROR_CODES: &[&str] = &[
     "ERR_QERRORS_AI_OPTION",
     "ERR_QERRORS_AI_RUNTIME",
-    "ERR_QERRORS_CACHE_INVALID_KEY",
     "ERR_QERRORS_CACHE_INVALID_OPTION",
-    "ERR_QERRORS_CACHE_INVALID_SIZE",
-    "ERR_QERRORS_CACHE_INVALID_TTL",
     "ERR_QERRORS_CACHE_INVALID_VALUE",
-    "ERR_QERRORS_CACHE_NO_FAKE_CLOCK",
     "ERR_QERRORS_CACHE_UNBOUNDED",
     "ERR_QERRORS_INTERNAL",
     "ERR_QERRORS_INVALID_ARG",
@@ -170,16 +168,6 @@ pub fn render_js() -> String {
     );
     group(
         &mut out,
-        "cacheMemo",
-        "The cache's string-memo ring shared by get() and lib/native/cache.js.",
-        &[
-            ("SLOTS", num(cache_memo::SLOTS)),
-            ("MIN_UNITS", num(cache_memo::MIN_UNITS)),
-            ("MAX_UNITS", num(cache_memo::MAX_UNITS)),
-        ],
-    );
-    group(
-        &mut out,
         "redisResults",
         "The Redis store's completion records and flag bits.",
         &[
@@ -187,6 +175,19 @@ pub fn render_js() -> String {
             ("ALLOWED", num(redis_results::ALLOWED)),
             ("NO_QUOTA", num(redis_results::NO_QUOTA)),
             ("COUNT_DENIED", num(redis_results::COUNT_DENIED)),
+        ],
+    );
+    group(
+        &mut out,
+        "cacheReport",
+        "The cache's removal report (src/binding/cache.rs, lib/native/cache/removals.js).",
+        &[
+            ("HEADER", num(cache_report::HEADER)),
+            ("PAIRS", num(cache_report::PAIRS)),
+            ("EVICT", num(cache_report::EVICT)),
+            ("EXPIRE", num(cache_report::EXPIRE)),
+            ("SET", num(cache_report::SET)),
+            ("DELETE", num(cache_report::DELETE)),
         ],
     );
     let codes: Vec<(&str, String)> = ERROR_CODES

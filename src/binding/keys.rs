@@ -2,7 +2,7 @@
 //! a stack buffer (a heap buffer only for long keys) and runs the method body on its
 //! bytes, or throws a coded `TypeError` when the argument is not a string.
 //!
-//! Two byte forms, chosen by the caller's type parameter:
+//! The byte form is chosen by the caller's type parameter:
 //! - [`Wtf8Key`]: the key's UTF-8 bytes; the rate limiter uses it because `checkBatch`
 //!   hands it keys as UTF-8 bytes in a Buffer, and a key must hash the same either way.
 //!   N-API's UTF-8 read turns every lone surrogate into U+FFFD, so `user-\ud800`,
@@ -10,19 +10,14 @@
 //!   is read again as UTF-16 and encoded as WTF-8 ([`wtf8`]: UTF-8 extended to lone
 //!   surrogates, `ED A0 80`..`ED BF BF`, which well-formed UTF-8 never holds), so a
 //!   well-formed key keeps its bytes, and its bucket.
-//! - [`ExactKey`]: lossless for every JS string. A tag byte, then one byte per UTF-16 unit
-//!   when every unit fits in a byte (`KEY_LATIN1`), else the units' little-endian bytes
-//!   (`KEY_UTF16LE`). Distinct JS strings always give distinct keys. The cache stores keys
-//!   in this form and turns them back into JS strings with [`key_to_js`].
 //!
 //! The Redis store names keys by strings instead: [`escaped_string`] keeps distinct JS
 //! strings distinct there (see [`escaped`]).
 //!
-//! Both forms are `#[inline]` and monomorphized, so a method pays exactly the reads it did when
+//! The form is `#[inline]` and monomorphized, so a method pays exactly the reads it did when
 //! each facade carried its own copy.
 
 use std::fmt::Write;
-use std::mem::MaybeUninit;
 use std::ptr;
 
 use napi::sys;
@@ -32,12 +27,6 @@ use super::raw::{self, StrRead};
 /// UTF-8 keys up to this many bytes are read into a stack buffer; longer keys are read into
 /// one heap allocation and hashed the same way (never rejected, never truncated).
 pub const STACK_KEY_BYTES: usize = 256;
-/// Exact keys up to this many UTF-16 units are read into a stack buffer.
-const STACK_KEY_UNITS: usize = 128;
-
-/// First byte of an exact key: how the rest encodes the JS string.
-pub const KEY_LATIN1: u8 = 0;
-pub const KEY_UTF16LE: u8 = 1;
 
 /// The error thrown when a key argument is not a string: `(code, message)`.
 pub type BadKey = (&'static str, &'static str);
@@ -57,8 +46,6 @@ pub trait KeyForm {
 
 /// UTF-8 bytes of the key (WTF-8 when it holds a lone surrogate).
 pub struct Wtf8Key;
-/// The lossless tagged form of the key.
-pub struct ExactKey;
 
 /// Reads the key argument `v` in form `K` and runs `f` on its bytes; throws a `TypeError`
 /// with `bad` when `v` is not a string.
@@ -187,69 +174,6 @@ pub unsafe fn escaped_string(env: sys::napi_env, v: sys::napi_value) -> Option<S
     read_units(env, v).map(|u| escaped(&u))
 }
 
-impl KeyForm for ExactKey {
-    #[inline]
-    unsafe fn with(
-        env: sys::napi_env,
-        v: sys::napi_value,
-        f: impl FnOnce(&[u8]) -> sys::napi_value,
-    ) -> Option<sys::napi_value> {
-        let mut units = MaybeUninit::<[u16; STACK_KEY_UNITS]>::uninit();
-        let up = units.as_mut_ptr().cast::<u16>();
-        let mut n = 0usize;
-        if sys::napi_get_value_string_utf16(env, v, up, STACK_KEY_UNITS, &mut n)
-            != sys::Status::napi_ok
-        {
-            return None;
-        }
-        // N-API writes at most STACK_KEY_UNITS - 1 units plus a NUL: a full buffer may be cut.
-        if n + 1 < STACK_KEY_UNITS {
-            // SAFETY: N-API initialized the first `n` units.
-            let units = std::slice::from_raw_parts(up, n);
-            let mut key = [MaybeUninit::<u8>::uninit(); 2 * STACK_KEY_UNITS + 1];
-            let len = encode_key(units, &mut key);
-            // SAFETY: encode_key initialized the first `len` bytes.
-            return Some(f(std::slice::from_raw_parts(
-                key.as_ptr().cast::<u8>(),
-                len,
-            )));
-        }
-        let mut full = 0usize;
-        sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut full);
-        let mut units = vec![0u16; full + 1];
-        sys::napi_get_value_string_utf16(env, v, units.as_mut_ptr(), full + 1, &mut n);
-        units.truncate(n);
-        let mut key: Vec<u8> = Vec::with_capacity(2 * n + 1);
-        let len = encode_key(&units, key.spare_capacity_mut());
-        // SAFETY: encode_key initialized the first `len` bytes of the capacity.
-        key.set_len(len);
-        Some(f(&key))
-    }
-}
-
-/// Writes the exact form of a key to `out`, which must hold at least
-/// `2 * units.len() + 1` bytes; returns how many leading bytes it initialized.
-#[inline]
-fn encode_key(units: &[u16], out: &mut [MaybeUninit<u8>]) -> usize {
-    // Slices (not raw pointers) so the compiler knows they do not overlap and
-    // vectorizes both loops.
-    if fits_latin1(units) {
-        out[0].write(KEY_LATIN1);
-        for (o, &u) in out[1..=units.len()].iter_mut().zip(units) {
-            o.write(u as u8);
-        }
-        units.len() + 1
-    } else {
-        out[0].write(KEY_UTF16LE);
-        for (o, &u) in out[1..=2 * units.len()].chunks_exact_mut(2).zip(units) {
-            let [lo, hi] = u.to_le_bytes();
-            o[0].write(lo);
-            o[1].write(hi);
-        }
-        2 * units.len() + 1
-    }
-}
-
 /// Whether every unit fits in a byte. A branch-free OR over the slice: the compiler
 /// vectorizes it, where an early-exit `all` runs one unit per cycle.
 #[inline]
@@ -257,76 +181,9 @@ pub fn fits_latin1(units: &[u16]) -> bool {
     units.iter().fold(0u16, |acc, &u| acc | u) < 0x100
 }
 
-/// The UTF-16 units of an exact key (the inverse of [`encode_key`]).
-fn decode_key(key: &[u8]) -> Vec<u16> {
-    match key.split_first() {
-        Some((&KEY_UTF16LE, rest)) => rest
-            .chunks_exact(2)
-            .map(|p| u16::from_le_bytes([p[0], p[1]]))
-            .collect(),
-        Some((_, rest)) => rest.iter().map(|&b| u16::from(b)).collect(),
-        None => Vec::new(),
-    }
-}
-
-/// The JS string of an exact key.
-///
-/// # Safety
-/// `env` must be valid for the running callback.
-pub unsafe fn key_to_js(env: sys::napi_env, key: &[u8]) -> sys::napi_value {
-    let mut out = ptr::null_mut();
-    match key.split_first() {
-        Some((&KEY_LATIN1, rest)) => {
-            sys::napi_create_string_latin1(
-                env,
-                rest.as_ptr().cast(),
-                rest.len() as isize,
-                &mut out,
-            );
-        }
-        _ => {
-            let units = decode_key(key);
-            sys::napi_create_string_utf16(env, units.as_ptr(), units.len() as isize, &mut out);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    fn encode(units: &[u16]) -> Vec<u8> {
-        let mut out = vec![MaybeUninit::<u8>::uninit(); 2 * units.len() + 1];
-        let len = encode_key(units, &mut out);
-        // SAFETY: encode_key initialized the first `len` bytes.
-        out[..len]
-            .iter()
-            .map(|b| unsafe { b.assume_init() })
-            .collect()
-    }
-
-    fn units() -> impl Strategy<Value = Vec<u16>> {
-        // Mostly small units, so Latin-1 and UTF-16 forms and their borders all occur.
-        proptest::collection::vec(
-            prop_oneof![0u16..0x100, 0xd800u16..0xe000, any::<u16>()],
-            0..40,
-        )
-    }
-
-    proptest! {
-        /// Every JS string (any UTF-16 sequence, lone surrogates included) has one exact
-        /// form, it decodes back, and different strings never share one.
-        #[test]
-        fn key_encoding_is_lossless_and_injective(a in units(), b in units()) {
-            let (ea, eb) = (encode(&a), encode(&b));
-            prop_assert_eq!(decode_key(&ea), a.clone());
-            prop_assert_eq!(ea == eb, a == b);
-            let latin1 = a.iter().all(|&u| u < 0x100);
-            prop_assert_eq!(ea.len(), if latin1 { a.len() + 1 } else { 2 * a.len() + 1 });
-        }
-    }
 
     fn utf16(s: &str) -> Vec<u16> {
         s.encode_utf16().collect()
@@ -384,13 +241,5 @@ mod tests {
         assert!(may_be_lossy("user-\u{FFFD}".as_bytes()));
         assert!(!may_be_lossy("user-é日本".as_bytes()));
         assert!(!may_be_lossy(b"\xEF\xBF"));
-    }
-
-    #[test]
-    fn latin1_and_utf16_forms_of_look_alike_bytes_differ() {
-        // U+0001 U+0000 U+0001 vs U+0100: the same bytes after the tag would collide
-        // without it.
-        assert_ne!(encode(&[1, 0, 1]), encode(&[0x0100]));
-        assert_eq!(encode(&[]), vec![KEY_LATIN1]);
     }
 }

@@ -24,9 +24,11 @@ use hashbrown::HashTable;
 use super::clock::SharedClock;
 
 mod lru;
+mod slots;
 mod sync;
 
 pub use lru::*;
+pub use slots::*;
 pub use sync::*;
 
 const NIL: u32 = u32::MAX;
