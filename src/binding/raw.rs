@@ -174,14 +174,17 @@ pub unsafe fn read_string(env: sys::napi_env, v: sys::napi_value) -> Option<Stri
     String::from_utf8(bytes).ok()
 }
 
-/// Borrows the bytes of a Buffer or any TypedArray (zero copy). `None` otherwise.
+/// A TypedArray's (kind, element count, data pointer), or `None` for any other value.
 ///
 /// # Safety
-/// The slice is valid only during the running callback, while JS cannot run.
-pub unsafe fn bytes<'a>(env: sys::napi_env, v: sys::napi_value) -> Option<&'a [u8]> {
+/// The pointer is valid only during the running callback, while JS cannot run.
+pub unsafe fn typed_array(
+    env: sys::napi_env,
+    v: sys::napi_value,
+) -> Option<(sys::napi_typedarray_type, usize, *mut std::ffi::c_void)> {
     let mut is_ta = false;
-    sys::napi_is_typedarray(env, v, &mut is_ta);
-    if !is_ta {
+    if v.is_null() || sys::napi_is_typedarray(env, v, &mut is_ta) != sys::Status::napi_ok || !is_ta
+    {
         return None;
     }
     let mut kind = 0;
@@ -201,6 +204,15 @@ pub unsafe fn bytes<'a>(env: sys::napi_env, v: sys::napi_value) -> Option<&'a [u
     {
         return None;
     }
+    Some((kind, len, data))
+}
+
+/// Borrows the bytes of a Buffer or any TypedArray (zero copy). `None` otherwise.
+///
+/// # Safety
+/// The slice is valid only during the running callback, while JS cannot run.
+pub unsafe fn bytes<'a>(env: sys::napi_env, v: sys::napi_value) -> Option<&'a [u8]> {
+    let (kind, len, data) = typed_array(env, v)?;
     let bytes_len = len * typed_array_element_size(kind);
     if bytes_len == 0 || data.is_null() {
         return Some(&[]);
@@ -213,27 +225,8 @@ pub unsafe fn bytes<'a>(env: sys::napi_env, v: sys::napi_value) -> Option<&'a [u
 /// # Safety
 /// The slice is valid only during the running callback, while JS cannot run.
 pub unsafe fn int32_array<'a>(env: sys::napi_env, v: sys::napi_value) -> Option<&'a mut [i32]> {
-    let mut is_ta = false;
-    sys::napi_is_typedarray(env, v, &mut is_ta);
-    if !is_ta {
-        return None;
-    }
-    let mut kind = 0;
-    let mut len = 0usize;
-    let mut data = ptr::null_mut();
-    let mut buffer = ptr::null_mut();
-    let mut offset = 0usize;
-    if sys::napi_get_typedarray_info(
-        env,
-        v,
-        &mut kind,
-        &mut len,
-        &mut data,
-        &mut buffer,
-        &mut offset,
-    ) != sys::Status::napi_ok
-        || kind != sys::TypedarrayType::int32_array
-    {
+    let (kind, len, data) = typed_array(env, v)?;
+    if kind != sys::TypedarrayType::int32_array {
         return None;
     }
     if len == 0 || data.is_null() {

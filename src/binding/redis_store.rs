@@ -456,26 +456,14 @@ unsafe extern "C" fn deliver(
     };
     let mut array = ptr::null_mut();
     sys::napi_get_reference_value(env, bridge.results.load(Ordering::Acquire), &mut array);
-    let mut kind = 0;
-    let mut len = 0usize;
-    let mut data = ptr::null_mut();
-    let mut buffer = ptr::null_mut();
-    let mut offset = 0usize;
-    if array.is_null()
-        || sys::napi_get_typedarray_info(
-            env,
-            array,
-            &mut kind,
-            &mut len,
-            &mut data,
-            &mut buffer,
-            &mut offset,
-        ) != sys::Status::napi_ok
-        || kind != sys::TypedarrayType::float64_array
-        || data.is_null()
-    {
-        return;
-    }
+    let (len, data) = match raw::typed_array(env, array) {
+        Some((kind, len, data))
+            if kind == sys::TypedarrayType::float64_array && !data.is_null() =>
+        {
+            (len, data)
+        }
+        _ => return,
+    };
     let capacity = len / SLOTS;
     let mut this = ptr::null_mut();
     sys::napi_get_undefined(env, &mut this);
