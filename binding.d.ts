@@ -127,6 +127,10 @@ export interface CircuitBreakerHandle {
 export interface RateLimiterHandle {
   check(key: string): number
   consume(key: string, cost?: number): number
+  /** `check` of the key of the previous keyed call, without reading it again. */
+  checkLast(): number
+  /** `consume` of the key of the previous keyed call, without reading it again. */
+  consumeLast(cost?: number): number
   retryAfterMs(key: string): number
   resetMs(key: string): number
   remaining(key: string): number
@@ -139,6 +143,19 @@ export interface RateLimiterHandle {
   stats(): { keys: number; allowed: number; limited: number; evicted: number; swept: number }
   heapBytes(): number
   advanceTime?(ms: number): number
+  /** Fixed window only (`algorithm: 'fixed-window'`): counts `n` hits (default 1), returns the window's total. */
+  hit?(key: string, n?: number): number
+}
+
+/** Options of `createRateLimiter` (src/binding/rate_limit.rs). */
+export interface RateLimiterHandleOptions {
+  limit: number
+  windowMs?: number
+  burst?: number
+  maxKeys?: number
+  ipv6Subnet?: number | false
+  clock?: 'coarse' | 'precise' | 'manual'
+  algorithm?: 'gcra' | 'fixed-window'
 }
 
 /** Per-check entry points of a Redis store (src/binding/redis_store.rs). */
@@ -166,14 +183,6 @@ export interface ErrorLogOptions {
 }
 
 /**
- * Which binding artifact the generated loader actually loaded: `'native'` for
- * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
- * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
- * can point the loader at a WASI artifact this package does not build itself.
- */
-export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
-
-/**
  * A clock that moves only when told to, for tests of time-dependent breaker behaviour:
  * pass it as the second argument of `createCircuitBreakerHandle` (or as the `clock`
  * option of the JS `CircuitBreaker`).
@@ -195,7 +204,7 @@ export declare class ErrorLog {
    * fields are those of `ErrorEntry` (src/core/error_log/line.rs), in its order, as
    * arguments: reading them from an object cost 4-5 µs a call, most of the call.
    */
-  writeError(warn: boolean, contextJson: string, code: string | undefined | null, fingerprint: string | undefined | null, id: string, isOperational: boolean, errorMessage: string, name: string, severity: string, stack: string | undefined | null, status: number, uniqueErrorName: string, memoryJson: string, message: string, method?: string | undefined | null, requestId?: string | undefined | null, timestamp: string, url?: string | undefined | null): boolean
+  writeError(warn: boolean, contextJson: string, code: string | undefined | null, fingerprint: string | undefined | null, id: string, isOperational: boolean, errorMessage: string, name: string, severity: string, stack: string | undefined | null, status: number, uniqueErrorName: string, memoryJson: string, message: string, method: string | undefined | null, requestId: string | undefined | null, timestamp: string, url?: string | undefined | null): boolean
   /** Queues formatted lines (joined by the end of line) for file `file`; false when dropped. */
   writeLines(file: number, text: string): boolean
   /** Waits until every entry accepted so far is written to its file. */
@@ -238,8 +247,10 @@ export declare function createAiPipeline(settings: AiSettings, onResult: (arg: s
 
 /**
  * Creates a native breaker and returns its handle object (see the module docs).
- * `options` uses opossum's names plus `failureThreshold` (consecutive failures, 0 = off)
- * and `halfOpenMaxProbes`; `errorThresholdPercentage: false` disables the percentage rule.
+ * `options` uses opossum's names plus `failureThreshold` (consecutive failures, 0 = off),
+ * `halfOpenMaxProbes`, `windowRule` (opossum's reading of the percentage rule),
+ * `manualRotation` and `warmUp` (ms); `errorThresholdPercentage: false` disables the
+ * percentage rule.
  */
 export declare function createCircuitBreakerHandle(options: CircuitBreakerHandleOptions, clock?: CircuitBreakerFakeClock | undefined | null): CircuitBreakerHandle
 
@@ -254,12 +265,15 @@ export declare function createLruCache(options?: LruCacheOptions | undefined | n
 
 /**
  * Creates a native rate limiter object: `{ check, consume, retryAfterMs, resetMs,
- * remaining, penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes }`, plus
- * `advanceTime` when `clock: 'manual'`. Options: `limit` (required), `windowMs` (60000),
- * `burst` (= limit), `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock`
- * (`'coarse'` default, `'precise'`, or `'manual'` starting at 0 ms).
+ * remaining, penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes,
+ * checkLast, consumeLast }`,
+ * plus `advanceTime` when `clock: 'manual'` and `hit` when `algorithm: 'fixed-window'`.
+ * Options: `limit` (required), `windowMs` (60000), `burst` (= limit, GCRA only),
+ * `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock` (`'coarse'` default,
+ * `'precise'`, or `'manual'` starting at 0 ms), `algorithm` (`'gcra'` default or
+ * `'fixed-window'`).
  */
-export declare function createRateLimiter(options: unknown): RateLimiterHandle
+export declare function createRateLimiter(options: RateLimiterHandleOptions): RateLimiterHandle
 
 /** Counters of the log thread. */
 export interface ErrorLogStats {
@@ -306,7 +320,7 @@ export declare function lruCacheNativeMemory(): LruCacheNativeMemory
 export interface LruCacheNativeMemory {
   /** Native caches not yet freed. */
   caches: number
-  /** Bytes of keys and values they hold. */
+  /** Bytes of the values they hold. */
   bytes: number
 }
 
@@ -353,8 +367,8 @@ export interface NativeRedisStoreOptions {
   cluster: boolean
 }
 
-/** Version of the native addon; `lib/native.js` compares it with package.json. */
+/** Version of the native addon; `lib/native/loader.js` compares it with package.json. */
 export declare function nativeVersion(): string
 
-/** Redacts secrets with the same rules as `sanitizeMessage`; `null` when unchanged. */
+/** Redacts secrets with the text rules of `crate::core::sanitize`; `null` when unchanged. */
 export declare function sanitizeRedact(text: string): string | null

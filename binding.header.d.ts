@@ -127,6 +127,10 @@ export interface CircuitBreakerHandle {
 export interface RateLimiterHandle {
   check(key: string): number
   consume(key: string, cost?: number): number
+  /** `check` of the key of the previous keyed call, without reading it again. */
+  checkLast(): number
+  /** `consume` of the key of the previous keyed call, without reading it again. */
+  consumeLast(cost?: number): number
   retryAfterMs(key: string): number
   resetMs(key: string): number
   remaining(key: string): number
@@ -139,6 +143,19 @@ export interface RateLimiterHandle {
   stats(): { keys: number; allowed: number; limited: number; evicted: number; swept: number }
   heapBytes(): number
   advanceTime?(ms: number): number
+  /** Fixed window only (`algorithm: 'fixed-window'`): counts `n` hits (default 1), returns the window's total. */
+  hit?(key: string, n?: number): number
+}
+
+/** Options of `createRateLimiter` (src/binding/rate_limit.rs). */
+export interface RateLimiterHandleOptions {
+  limit: number
+  windowMs?: number
+  burst?: number
+  maxKeys?: number
+  ipv6Subnet?: number | false
+  clock?: 'coarse' | 'precise' | 'manual'
+  algorithm?: 'gcra' | 'fixed-window'
 }
 
 /** Per-check entry points of a Redis store (src/binding/redis_store.rs). */

@@ -133,7 +133,11 @@ fn config_error<T>(env: &Env, e: ConfigError) -> Result<T> {
 /// `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock` (`'coarse'` default,
 /// `'precise'`, or `'manual'` starting at 0 ms), `algorithm` (`'gcra'` default or
 /// `'fixed-window'`).
-#[napi(catch_unwind)]
+#[napi(
+    catch_unwind,
+    ts_args_type = "options: RateLimiterHandleOptions",
+    ts_return_type = "RateLimiterHandle"
+)]
 pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Object<'e>> {
     if options.get_type()? != ValueType::Object {
         return errors::type_error(
