@@ -12,10 +12,10 @@
 // every change of a slot's value goes through this side (a `set` of the slot, or a
 // removal reported by the native side, see removals.js), and each one forgets the slot.
 
-const SIZE = 512;
+const SIZE = 1024;
 const MASK = SIZE - 1;
-/** Longer strings are not memoised, to bound the memo's heap (~2 MB Latin-1 at most). */
-const MAX_LENGTH = 4096;
+/** Longer strings are not memoised, to bound the memo's heap (2 MB of Latin-1 text at most, 4 MB of UTF-16). */
+const MAX_LENGTH = 2048;
 
 class StringMemo {
   /** Which slot each place holds (-1: none). */
