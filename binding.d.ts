@@ -63,6 +63,8 @@ export interface LruCacheOptions {
 export interface LruCacheHandle {
   readonly removed: Int32Array
   get(slot: number, now?: number): string | Buffer | null | undefined
+  /** `get` that makes no value: `true` when found (recency and hit counted). */
+  touch(slot: number, now?: number): true | undefined
   set(slot: number, value: string | ArrayBufferView | null, size?: number, ttl?: number, now?: number): number
   has(slot: number, now?: number): boolean
   peek(slot: number, now?: number, allowStale?: boolean): string | Buffer | null | undefined

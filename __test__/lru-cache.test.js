@@ -529,3 +529,59 @@ test('same results and recency order as lru-cache 11 over random operation seque
     }
   }
 });
+
+test('memo of returned strings: a hot key returns the same string, never a stale one', () => {
+  const c = make({ max: 2, ttl: 100 });
+  c.set('a', 'A1');
+  const first = c.get('a');
+  assert.equal(first, 'A1');
+  assert.equal(c.get('a'), 'A1', 'a memoised hit answers the value');
+  assert.equal(c.stats().hits, 2, 'and counts as a hit');
+  // A set of the key invalidates its memoised string.
+  c.set('a', 'A2');
+  assert.equal(c.get('a'), 'A2');
+  // A memoised hit still updates recency: b is evicted, not a.
+  c.set('b', 'B');
+  assert.equal(c.get('a'), 'A2');
+  c.set('c', 'C');
+  assert.equal(c.has('b'), false);
+  assert.equal(c.get('a'), 'A2');
+  // Eviction frees the slot; the key that reuses it must not read a's string.
+  c.get('c');
+  c.set('d', 'D'); // evicts a
+  assert.equal(c.get('a'), undefined);
+  assert.equal(c.get('d'), 'D');
+  assert.equal(c.get('c'), 'C');
+  // Expiry: a memoised entry past its TTL is gone (answered once with allowStale).
+  c.advanceClock(101);
+  assert.equal(c.get('d'), undefined);
+  assert.equal(c.size, 1);
+  c.set('e', 'E');
+  assert.equal(c.get('e'), 'E');
+  c.advanceClock(101);
+  assert.equal(c.get('e', { allowStale: true }), 'E');
+  assert.equal(c.get('e', { allowStale: true }), undefined);
+  // delete and clear forget memoised strings; a reused slot reads its own value.
+  c.set('f', 'F');
+  c.get('f');
+  c.delete('f');
+  c.set('g', 'G');
+  assert.equal(c.get('g'), 'G');
+  c.clear();
+  c.set('h', 'H');
+  assert.equal(c.get('h'), 'H');
+  assert.equal(c.get('g'), undefined);
+});
+
+test('memo: Buffers and json values are fresh copies on every get', () => {
+  const c = make();
+  c.set('b', Buffer.from('xy'));
+  const b1 = c.get('b');
+  b1[0] = 0;
+  assert.deepEqual(c.get('b'), Buffer.from('xy'));
+  const j = make({ json: true });
+  j.set('o', { n: 1 });
+  const o1 = j.get('o');
+  o1.n = 2;
+  assert.deepEqual(j.get('o'), { n: 1 });
+});

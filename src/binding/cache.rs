@@ -239,6 +239,7 @@ pub fn create_lru_cache<'env>(
         &state,
         &[
             ("get", get),
+            ("touch", touch),
             ("set", set),
             ("has", has),
             ("peek", peek),
@@ -399,6 +400,25 @@ raw_method!(
     let out = inner.lru.get_with(s, now, |v, _| v.to_js(env));
     h.publish(&mut inner);
     out.unwrap_or_else(|| raw::undefined(env))
+    }
+);
+
+raw_method!(
+    /// `touch(slot, now?)` → `get` without making the value: `true` when found (made
+    /// most recently used, counted as a hit), `undefined` when absent; an expired entry
+    /// is removed and answers `true` only with `allowStale`. For values JS already holds
+    /// a copy of (its memo of returned strings), so a hit makes no new string.
+    touch, 2, |env, a, h: &Handle| {
+    let s = slot(env, &a, 0);
+    let now = num(env, &a, 1, 0.0);
+    let mut inner = h.lock();
+    let found = inner.lru.get_with(s, now, |_, _| ()).is_some();
+    h.publish(&mut inner);
+    if found {
+        raw::bool_value(env, true)
+    } else {
+        raw::undefined(env)
+    }
     }
 );
 

@@ -19,6 +19,7 @@ const { Removals, EVICT, EXPIRE, SET, DELETE } = require('./removals');
 const { Loads } = require('./fetch');
 const { Views } = require('./iteration');
 const { Autopurge } = require('./ttl');
+const { StringMemo } = require('./memo');
 
 const E_TTL = 'ERR_QERRORS_CACHE_INVALID_TTL';
 const E_SIZE = 'ERR_QERRORS_CACHE_INVALID_SIZE';
@@ -45,6 +46,8 @@ class LruCache {
   // Whether entries carry sizes (maxSize or maxEntrySize or sizeCalculation given).
   #sized;
   #removals;
+  /** Strings recently returned by get (see memo.js); undefined with `json`. */
+  #memo;
   // Gets of keys this side does not hold (the native side counts the others).
   #misses = 0;
   #rejected = 0;
@@ -75,7 +78,8 @@ class LruCache {
     });
     this.#report = this.#h.removed;
     this.#timers = o.ttlAutopurge ? new Autopurge() : undefined;
-    this.#removals = new Removals(this.#h, this.#report, this.#slots, this.#keys, this.#vals, this.#timers, o, (key) =>
+    this.#memo = o.json ? undefined : new StringMemo();
+    this.#removals = new Removals(this.#h, this.#report, this.#slots, this.#keys, this.#vals, this.#timers, this.#memo, o, (key) =>
       this.#loads?.abort(key, 'evicted')
     );
     this.#views = new Views(this, {
@@ -169,11 +173,24 @@ class LruCache {
    * @param {boolean} allowStale
    */
   #getSlot(slot, allowStale) {
+    const memo = this.#memo;
+    const m = memo?.get(slot);
+    if (m !== undefined) {
+      // The string is at hand: only the recency update (and expiry check) crosses.
+      const found = this.#timed ? this.#h.touch(slot, this.#clock.cached()) : this.#h.touch(slot);
+      if (this.#report[0] !== 0) {
+        this.#removals.flushAndRun();
+        if (!allowStale) return undefined;
+      }
+      return found ? m : undefined;
+    }
     let v = this.#timed ? this.#h.get(slot, this.#clock.cached()) : this.#h.get(slot);
     const held = v === null;
     if (held) {
       v = this.#vals[slot];
       if (v === PENDING) v = undefined;
+    } else if (memo !== undefined && typeof v === 'string') {
+      memo.remember(slot, v);
     }
     if (this.#report[0] !== 0) {
       // A get removes nothing but its own entry, found expired.
@@ -407,6 +424,7 @@ class LruCache {
     } else {
       s = this.#h.set(slot, stored);
     }
+    this.#memo?.forget(s);
     let disposals;
     if (this.#report[0] !== 0) {
       disposals = this.#removals.flush(value, options?.noDisposeOnSet ?? this.#o.noDisposeOnSet, true);
@@ -463,6 +481,7 @@ class LruCache {
   clear() {
     if (this.#loads !== undefined) this.#loads.abortAll('deleted');
     this.#h.clear();
+    this.#memo?.clear();
     this.#removals.flushAndRun();
   }
 

@@ -26,6 +26,7 @@ class Removals {
   #keys;
   #vals;
   #timers;
+  #memo;
   #o;
   #evictedLoad;
   #tracked;
@@ -37,18 +38,20 @@ class Removals {
    * @param {unknown[]} keys
    * @param {unknown[]} vals
    * @param {import('./ttl').Autopurge | undefined} timers (with `ttlAutopurge`)
+   * @param {import('./memo').StringMemo | undefined} memo strings returned by get
    * @param {{ json: boolean, dispose?: Function, disposeAfter?: Function,
    *   noDisposeOnSet: boolean }} o
    * @param {(key: unknown) => void} evictedLoad called for an entry whose first load was in
    *   flight when a bound evicted it (the load is aborted)
    */
-  constructor(h, report, slots, keys, vals, timers, o, evictedLoad) {
+  constructor(h, report, slots, keys, vals, timers, memo, o, evictedLoad) {
     this.#h = h;
     this.#report = report;
     this.#slots = slots;
     this.#keys = keys;
     this.#vals = vals;
     this.#timers = timers;
+    this.#memo = memo;
     this.#o = o;
     this.#evictedLoad = evictedLoad;
     this.#tracked = o.dispose !== undefined || o.disposeAfter !== undefined;
@@ -73,6 +76,7 @@ class Removals {
         const slot = r[HEADER + 2 * i];
         const reason = r[HEADER + 1 + 2 * i];
         const key = this.#keys[slot];
+        this.#memo?.forget(slot);
         let value;
         if (this.#vals[slot] === PENDING) {
           this.#vals[slot] = undefined;
