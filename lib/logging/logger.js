@@ -18,6 +18,7 @@ const { FileSink, fileTransport } = require('./fileSink');
 const { fileLine, consoleLine, snapshot, snapshotJson, sortedEntry, MESSAGE } = require('./line');
 const { RotatingFile } = require('./rotatingFile');
 const { openNativeLog } = require('./nativeSink');
+const keptStack = require('../native/keptStack');
 
 // winston's info symbol for the level (triple-beam's LEVEL).
 const LEVEL = Symbol.for('level');
@@ -636,7 +637,8 @@ function toLogThread(known, message, fields, timestamp) {
     e.message,
     e.name,
     e.severity,
-    e.stack,
+    // The intake kept this stack natively: the entry takes it from there, not copied again.
+    keptStack.take(e.stack) || e.stack,
     status,
     e.uniqueErrorName,
     memoryJson,

@@ -4,6 +4,7 @@
 //! was dropped, or the log was closed); `flush()` waits until what was accepted is on disk.
 //! lib/logging/nativeSink.js is the JS side.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -103,7 +104,8 @@ impl ErrorLog {
     /// was dropped (queue full or closed). The fields are those of `ErrorEntry`
     /// (src/core/error_log/line.rs), in its order, as arguments (reading them from an object
     /// cost 4-5 µs a call). A raw method (src/binding/raw.rs): napi-rs's conversion of 18
-    /// arguments cost ~0.8 µs more per call.
+    /// arguments cost ~0.8 µs more per call. The stack may be `true`: the one the last
+    /// redacting intake on this thread kept (see `keep_stack`).
     #[napi(ts_return_type = "ErrorEntryWriter")]
     pub fn entry_writer<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let obj = Object::new(env)?;
@@ -171,6 +173,31 @@ unsafe fn boolean(env: sys::napi_env, v: sys::napi_value) -> bool {
     out
 }
 
+thread_local! {
+    /// The stack the last redacting intake on this thread (src/binding/ai.rs `submit`)
+    /// redacted: a log entry given `true` for its stack takes it from here instead of
+    /// reading the same text from JS again (lib/native/keptStack.js says when it may).
+    static KEPT_STACK: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Keeps the stack a redacting intake read and redacted, replacing the one kept before.
+pub(super) fn keep_stack(stack: String) {
+    KEPT_STACK.with(|k| *k.borrow_mut() = Some(stack));
+}
+
+/// The stack argument: `true` for the kept one, else a string or nothing.
+unsafe fn stack_arg(env: sys::napi_env, v: sys::napi_value) -> Option<String> {
+    let mut kept = false;
+    if sys::napi_get_value_bool(env, v, &mut kept) == sys::Status::napi_ok {
+        return if kept {
+            KEPT_STACK.with(|k| k.borrow_mut().take())
+        } else {
+            None
+        };
+    }
+    opt_string(env, v)
+}
+
 raw_method!(write_error, 18, |env, a, thread: &LogThread| {
     let v = &a.argv;
     let mut status = 0i64;
@@ -185,7 +212,7 @@ raw_method!(write_error, 18, |env, a, thread: &LogThread| {
         error_message: string(env, v[6]),
         name: string(env, v[7]),
         severity: string(env, v[8]),
-        stack: opt_string(env, v[9]),
+        stack: stack_arg(env, v[9]),
         status,
         unique_error_name: string(env, v[11]),
         memory_json: string(env, v[12]),
