@@ -8,7 +8,9 @@
 // event loop's part, reading the 18 arguments. The kept slot is empty here (no intake ran),
 // so the `true` side reads no stack at all, as when the intake has kept it.
 //
-//   node benchmark/log-entry.js [--calls 100000] [--rounds 5]
+//   node benchmark/log-entry.js [--calls 100000] [--rounds 5] [--frames 10]
+//
+// --frames: the stack's depth; 10 is what Node keeps by default (Error.stackTraceLimit).
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -22,13 +24,13 @@ const argOf = (name, def) => {
 };
 const CALLS = argOf('calls', 100000);
 const ROUNDS = argOf('rounds', 5);
+const FRAMES = argOf('frames', 10);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qerrors-log-entry-'));
 const log = new native.ErrorLog({ dir, errorFile: 'error.log', combinedFile: 'combined.log', maxSize: 1e9, maxFiles: 2, queue: 1, hostname: 'h', pid: 1, service: 's', version: '1' });
 const { writeError } = log.entryWriter();
 
-// A stack of 30 frames, as the storm's (benchmark/ai-storm.js) are 10-40 deep.
-const frames = Array.from({ length: 30 }, (_, i) => `    at handler${i} (/srv/app/src/routes/orders/handler${i}.js:${10 + i}:${5 + i})`);
+const frames = Array.from({ length: FRAMES }, (_, i) => `    at handler${i} (/srv/app/src/routes/orders/handler${i}.js:${10 + i}:${5 + i})`);
 const stack = `Error: connect ECONNREFUSED 10.0.0.1:5000\n${frames.join('\n')}`;
 const contextJson = JSON.stringify({ location: 'orders', user: 'u-1' });
 
@@ -47,7 +49,7 @@ for (let r = 0; r < ROUNDS; r++) for (const [label, arg] of Object.entries(sides
 log.close();
 fs.rmSync(dir, { recursive: true, force: true });
 
-console.log(`writeError, ${CALLS} calls x ${ROUNDS} rounds (median µs per call)`);
+console.log(`writeError, ${CALLS} calls x ${ROUNDS} rounds, a stack of ${FRAMES} frames (median µs per call)`);
 for (const [label, ts] of Object.entries(times)) console.log(`| ${label} | ${median(ts).toFixed(2)} |`);
 const [a, b] = Object.values(times).map(median);
 console.log(`ratio kept/string: ${(b / a).toFixed(2)}`);
