@@ -166,3 +166,45 @@ const logger = require(process.argv[1] + '/lib/logging/logger');
   assert.strictEqual(stats.dropped, 0);
   assert.ok(stats.accepted >= 21);
 });
+
+// The intake keeps the redacted stack natively for the entry (lib/native/keptStack.js): a
+// qerrors() call made from a hook between another call's intake and its entry must leave
+// each entry its own stack.
+const NESTED = `
+const qerrors = require(process.argv[1]);
+const logger = require(process.argv[1] + '/lib/logging/logger');
+const handler = qerrors.middleware({
+  shouldLog(err) {
+    if (err.message === 'outer') qerrors(function innerFrame() { return new Error('inner from hook'); }());
+    return err.message !== 'quiet';
+  },
+});
+const res = () => ({ headersSent: false, statusCode: 200, headers: {}, status(c) { this.statusCode = c; return this; }, setHeader(k, v) { this.headers[k] = v; }, getHeader() {}, json() { this.headersSent = true; return this; }, send() { this.headersSent = true; return this; }, end() { this.headersSent = true; } });
+const req = { method: 'GET', url: '/n', originalUrl: '/n', headers: {}, get() {} };
+(async () => {
+  handler(function outerFrame() { return new Error('outer'); }(), req, res(), () => {});
+  handler(function quietFrame() { return new Error('quiet'); }(), req, res(), () => {});
+  await qerrors(function lastFrame() { return new Error('last'); }(), 'after');
+  await new Promise((r) => setImmediate(r));
+  console.log('STATS ' + JSON.stringify(logger._logThreadStats()));
+  process.exit(0);
+})();
+`;
+
+test('an error handled from a hook keeps each entry its own stack', () => {
+  const native = runChild(NESTED, { QERRORS_LOG_THREAD: 'true' });
+  const js = runChild(NESTED, { QERRORS_LOG_THREAD: 'false' });
+  assert.strictEqual(native.status, 0, native.stderr);
+  assert.strictEqual(js.status, 0, js.stderr);
+  assert.match(native.stdout, /STATS \{"accepted":\d+/);
+  const lines = read(native.dir, 'error.log').trim().split('\n').map((l) => JSON.parse(l));
+  const byMessage = Object.fromEntries(lines.map((l) => [l.error.message, l.error.stack]));
+  assert.deepStrictEqual(Object.keys(byMessage).sort(), ['inner from hook', 'last', 'outer']);
+  assert.match(byMessage['inner from hook'], /innerFrame/);
+  assert.match(byMessage.outer, /outerFrame/);
+  assert.doesNotMatch(byMessage.outer, /innerFrame/);
+  assert.match(byMessage.last, /lastFrame/);
+  // The middleware generates the request ids.
+  const same = (dir) => normalize(read(dir, 'error.log')).replace(/"requestId":"[^"]*"/g, '');
+  assert.strictEqual(same(native.dir), same(js.dir));
+});

@@ -15,7 +15,6 @@ const isSensitiveKey = sanitization._isSensitiveKey;
 const { ErrorSeverity, ErrorTypes, _statusForType, _severityForType } = require('./errorTypes');
 const memoryPressure = require('../ops/memoryPressure');
 const { readSetting } = require('../policy/config');
-const { snapshot } = require('../logging/line');
 const { statusOf, errorStatus, ERROR_TYPE_VALUES } = require('./statusPolicy');
 const { publicView, writeAnswer, writeFallback, codeOf } = require('./answer');
 const { requestIdOf: requestIdOfRequest, DEFAULT_HEADER: DEFAULT_REQUEST_ID_HEADER } = require('./requestId');
@@ -237,17 +236,16 @@ function httpOf(req, requestId) {
 /**
  * The log entry's fields for a record: the error under `error`, its context under `context`
  * (never nested twice), and the request's `requestId`, `method`, `url` and `status` at the top,
- * where a log search finds them. Keys are inserted sorted and the values copied in `snapshot`'s
- * form (lib/logging/line.js), so the logger writes them without another check; `canonical` is
- * false when the context cannot take that form (index keys) and the line is written the slow way.
+ * where a log search finds them. Keys are inserted sorted. The context is the record's own
+ * (less the request's fields): the logger copies it when the line is written later
+ * (lib/logging/logger.js `logHandledError`).
  * @param {object} record
  * @param {{ method?: string, url?: string, requestId?: string }} http
- * @returns {{ fields: Record<string, unknown>, canonical: boolean }}
+ * @returns {Record<string, unknown>}
  */
 function logFields(record, http) {
   const ctx = record.context;
   let context = ctx;
-  let canonical = true;
   if (ctx !== null && typeof ctx === 'object') {
     context = {};
     for (const k of Object.keys(ctx)) {
@@ -256,16 +254,13 @@ function logFields(record, http) {
         if (http[k] === undefined) http[k] = ctx[k];
       } else context[k] = ctx[k];
     }
-    const copy = snapshot(context);
-    if (copy === null) canonical = false;
-    else context = copy;
   }
   const fields = { context, error: errorFields(record) };
   if (http.method !== undefined) fields.method = http.method;
   if (http.requestId !== undefined) fields.requestId = http.requestId;
   fields.status = record.statusCode;
   if (http.url !== undefined) fields.url = http.url;
-  return { fields, canonical };
+  return fields;
 }
 
 /** The record without its context, keys sorted. */
@@ -326,9 +321,8 @@ function handle(error, context, rest, opts, progress) {
     if (mapped !== undefined) record.statusCode = mapped;
   }
   if (!opts.shouldLog || callHook('shouldLog', opts.shouldLog, [error, record, req]) !== false) {
-    const { fields, canonical } = logFields(record, httpOf(req, requestId));
     // The record is redacted already: the entry only applies the custom patterns on top.
-    logger._logHandledError(`${record.name}: ${record.message}`, fields, canonical, record.timestamp);
+    logger._logHandledError(`${record.name}: ${record.message}`, logFields(record, httpOf(req, requestId)), record.timestamp);
   }
   let answered = false;
   if (isResponse(res) && !res.headersSent) {

@@ -202,6 +202,21 @@ function snapshot(value) {
 }
 
 /**
+ * `JSON.stringify(snapshot(value))` without the copy, for a value written at once (nothing
+ * can change it before it is): undefined when `snapshot` would give null (index keys).
+ * @param {unknown} value
+ * @returns {string | undefined}
+ */
+function snapshotJson(value) {
+  try {
+    return JSON.stringify(canonical(value, '', [], false, false));
+  } catch (err) {
+    if (err !== SLOW) throw err;
+    return undefined;
+  }
+}
+
+/**
  * A new entry with the keys of `info` and `fields` in sorted order (the order the JSON line
  * is written in), `fields` winning.
  * @param {Record<string, unknown>} info
@@ -254,4 +269,4 @@ function consoleLine(info) {
   return `${time} ${info.level}: ${info.message}${errorSuffix(info)}${advice}${info.stack ? `\n${info.stack}` : ''}`;
 }
 
-module.exports = { stableJson, snapshot, sortedEntry, fileLine, consoleLine, MESSAGE };
+module.exports = { stableJson, snapshot, snapshotJson, sortedEntry, fileLine, consoleLine, MESSAGE };

@@ -15,9 +15,10 @@ const path = require('node:path');
 const config = require('../policy/config');
 const sanitization = require('../policy/redaction');
 const { FileSink, fileTransport } = require('./fileSink');
-const { fileLine, consoleLine, snapshot, sortedEntry, MESSAGE } = require('./line');
+const { fileLine, consoleLine, snapshot, snapshotJson, sortedEntry, MESSAGE } = require('./line');
 const { RotatingFile } = require('./rotatingFile');
 const { openNativeLog } = require('./nativeSink');
+const keptStack = require('../native/keptStack');
 
 // winston's info symbol for the level (triple-beam's LEVEL).
 const LEVEL = Symbol.for('level');
@@ -567,23 +568,26 @@ async function write(level, message, context, requestId) {
 /**
  * Logs qerrors' record of a handled error (already redacted but for the custom patterns): at
  * `warn` for a client error (4xx), at `error` otherwise. The entry's own fields are the
- * record's, copied by the caller: the caller gets the record back and may change it before
- * it is written. Never throws.
+ * record's, copied by the caller, but for the context: the caller gets the record back and
+ * may change its context before a line written later is, so the JavaScript path copies it
+ * here (`snapshot`); the log thread takes its JSON at once. Never throws.
  * @param {string} message
  * @param {Record<string, unknown>} fields `error`, `context`, `requestId`, `method`, `url`,
  *   `status`: the entry's fields beyond the logger's own
- * @param {boolean} canonicalFields `fields` is in `snapshot`'s form (sorted keys, only JSON
- *   values throughout)
  * @param {string} timestamp ISO time of the record: the entry's time
  */
-function logHandledError(message, fields, canonicalFields, timestamp) {
+function logHandledError(message, fields, timestamp) {
   try {
     const status = fields.status;
     const known = Number.isInteger(status) && status >= 400 && status < 500 ? LOG_LEVELS.WARN : LOG_LEVELS.ERROR;
-    if (canonicalFields && mainLogger === null && toLogThread(known, message, fields, timestamp)) return;
+    if (mainLogger === null && toLogThread(known, message, fields, timestamp)) return;
+    // Sorted keys, only JSON values throughout: the file line then needs no check
+    // (lib/logging/line.js); index keys keep the context as it is, written the slow way.
+    const ctx = fields.context;
+    const copy = ctx !== null && typeof ctx === 'object' ? snapshot(ctx) : ctx;
+    if (copy !== null) fields.context = copy;
     const info = sortedEntry(ownEntry(known, applyCustomPatterns(message), null, null, timestamp), fields);
-    // The file line then needs no check (lib/logging/line.js).
-    if (canonicalFields) info[CANONICAL] = true;
+    if (copy !== null) info[CANONICAL] = true;
     submit(info);
   } catch {
     // Logging never breaks the caller.
@@ -616,13 +620,14 @@ function toLogThread(known, message, fields, timestamp) {
   if (!wellFormed(text) || typeof e.message !== 'string' || !wellFormed(e.message) || !wellFormed(e.stack) || !wellFormed(e.name)) return false;
   if (!wellFormed(e.severity) || !wellFormed(e.code) || !wellFormed(e.fingerprint) || !wellFormed(e.id) || !wellFormed(e.uniqueErrorName)) return false;
   if (!wellFormed(fields.method) || !wellFormed(fields.url) || !wellFormed(fields.requestId)) return false;
-  const contextJson = JSON.stringify(fields.context);
+  // Written now: nothing can change the context before, so it is not copied.
+  const contextJson = snapshotJson(fields.context);
   if (typeof contextJson !== 'string') return false;
   if (NPM_LEVELS[METHOD[known.name]] > NPM_LEVELS[out.level]) return true;
   sampleMemory();
   // Entries queued for the JavaScript path go first: the files keep the order of the calls.
   if (pending.length > 0) flushPending();
-  const accepted = out.native.log.writeError(
+  const accepted = out.native.writeError(
     known === LOG_LEVELS.WARN,
     contextJson,
     e.code,
@@ -632,7 +637,8 @@ function toLogThread(known, message, fields, timestamp) {
     e.message,
     e.name,
     e.severity,
-    e.stack,
+    // The intake kept this stack natively: the entry takes it from there, not copied again.
+    keptStack.take(e.stack) || e.stack,
     status,
     e.uniqueErrorName,
     memoryJson,

@@ -62,16 +62,19 @@ function openNativeLog(o) {
 class NativeLog {
   constructor(log) {
     this.log = log;
+    /**
+     * Queues a handled error's entry (the arguments of `ErrorEntryWriter.writeError` in
+     * binding.header.d.ts); false when the queue was full or the log closed. A raw native
+     * method, called directly by lib/logging/logger.js: a forwarding call would copy its 18
+     * arguments.
+     */
+    this.writeError = log.entryWriter().writeError;
     this.closed = false;
     this.onExit = () => this.flush();
     process.once('exit', this.onExit);
   }
 
-  /**
-   * Reports the first entry the full queue dropped. `log.writeError(…)` (the arguments of
-   * `ErrorLog.writeError` in binding.d.ts) is called directly by lib/logging/logger.js and
-   * this when it returns false: a forwarding call would copy its 18 arguments.
-   */
+  /** Reports the first entry the full queue dropped (called when `writeError` returns false). */
   dropped() {
     reportDrop();
   }

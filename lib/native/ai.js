@@ -8,6 +8,7 @@
 
 const config = require('../policy/config');
 const { codedError } = require('../policy/errors');
+const keptStack = require('./keptStack');
 
 const OWN_ERROR = Symbol.for('qerrors.aiPipelineError');
 const NO_FINGERPRINT = '0000000000000000';
@@ -345,6 +346,7 @@ function scheduled({ fp, status, text }, errorLike) {
  *   (the caller then redacts in JS)
  */
 function intake(errorLike, context, message, stack) {
+  keptStack.forget();
   try {
     const msg = typeof message === 'string' ? message : '';
     const stk = typeof stack === 'string' ? stack : '';
@@ -358,9 +360,15 @@ function intake(errorLike, context, message, stack) {
       return { fp, message: sanitizeMessage(msg), stack: sanitizeMessage(stk) };
     }
     const r = p.submit(name, code, msg, stk, contextArg(context), wantNew(), true);
-    if (typeof r === 'string') return { fp: scheduled(decode(r), errorLike), message: msg, stack: stk };
+    // The native side keeps the redacted stack for the log entry (lib/native/keptStack.js).
+    if (typeof r === 'string') {
+      keptStack.keep(stk);
+      return { fp: scheduled(decode(r), errorLike), message: msg, stack: stk };
+    }
+    const redactedStack = r[2] === null ? stk : r[2];
+    keptStack.keep(redactedStack);
     const fp = scheduled(decode(r[0]), errorLike);
-    return { fp, message: r[1] === null ? msg : r[1], stack: r[2] === null ? stk : r[2] };
+    return { fp, message: r[1] === null ? msg : r[1], stack: redactedStack };
   } catch {
     return null;
   }

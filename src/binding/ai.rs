@@ -13,7 +13,8 @@
 //!   given (the stack line by line through the cache of recent lines) and, when either
 //!   changed, returns `[r, messageOrNull, stackOrNull]` instead of the string `r` (`null`:
 //!   unchanged). The fingerprint and the analysis still use the raw strings; only the first
-//!   4096 / 8192 UTF-16 units of message / stack take part, as when JS slices them.
+//!   4096 / 8192 UTF-16 units of message / stack take part, as when JS slices them. The
+//!   redacted stack is also kept for the error's log entry (src/binding/error_path.rs).
 //! - `fingerprint(name, code, message, stack) -> string`: the fingerprint alone.
 //! - `get(fingerprint) -> string | undefined`, `stats() -> string` (JSON), `clear()`,
 //!   `shutdown()`.
@@ -378,15 +379,19 @@ raw_method!(submit, 7, |env, a, p: &Pipeline| {
     let Some((m, s)) = redacted else {
         return r;
     };
-    if matches!((&m, &s), (Cow::Borrowed(_), Cow::Borrowed(_))) {
-        return r;
-    }
-    // Unchanged text goes back as null: JS keeps its own string, none is copied.
-    let changed = |c: &Cow<'_, str>| match c {
-        Cow::Borrowed(_) => raw::null(env),
-        Cow::Owned(t) => raw::string_value(env, t),
+    let result = if matches!((&m, &s), (Cow::Borrowed(_), Cow::Borrowed(_))) {
+        r
+    } else {
+        // Unchanged text goes back as null: JS keeps its own string, none is copied.
+        let changed = |c: &Cow<'_, str>| match c {
+            Cow::Borrowed(_) => raw::null(env),
+            Cow::Owned(t) => raw::string_value(env, t),
+        };
+        raw::array_of(env, &[r, changed(&m), changed(&s)])
     };
-    raw::array_of(env, &[r, changed(&m), changed(&s)])
+    // The log entry of this error takes the redacted stack from here (lib/native/keptStack.js).
+    super::error_path::keep_stack(s.into_owned());
+    result
 });
 
 raw_method!(fingerprint_of, 4, |env, a, _p: &Pipeline| {

@@ -1,16 +1,19 @@
 //! napi glue for the log thread (src/core/error_log): `new ErrorLog(options)` starts it;
-//! `writeError(…fields)` queues a handled error's entry and `writeLines(file, text)` lines
+//! `entryWriter().writeError(…fields)` queues a handled error's entry and `writeLines(file, text)` lines
 //! the JS logger formatted, both without waiting (false: the queue was full and the entry
 //! was dropped, or the log was closed); `flush()` waits until what was accepted is on disk.
 //! lib/logging/nativeSink.js is the JS side.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use napi::bindgen_prelude::Object;
-use napi::{Env, Result};
+use napi::{sys, Env, Result};
 use napi_derive::napi;
 use serde::Deserialize;
 
+use super::raw::{self, raw_method};
 use super::{errors, options};
 use crate::core::error_log::file::FileSpec;
 use crate::core::error_log::line::{Constants, ErrorEntry};
@@ -50,7 +53,7 @@ pub struct ErrorLogStats {
 /// The log thread and its bounded queue.
 #[napi]
 pub struct ErrorLog {
-    thread: LogThread,
+    thread: Arc<LogThread>,
 }
 
 #[napi]
@@ -86,7 +89,9 @@ impl ErrorLog {
         // The first failure of a file, worded as the JS logger reports its own.
         let report = Box::new(|msg: &str| eprintln!("qerrors: log transport failed: {msg}"));
         match LogThread::start(config, report) {
-            Ok(thread) => Ok(ErrorLog { thread }),
+            Ok(thread) => Ok(ErrorLog {
+                thread: Arc::new(thread),
+            }),
             Err(e) => errors::error(
                 &env,
                 "ERR_QERRORS_INTERNAL",
@@ -95,53 +100,17 @@ impl ErrorLog {
         }
     }
 
-    /// Queues a handled error's entry; false when it was dropped (queue full or closed). The
-    /// fields are those of `ErrorEntry` (src/core/error_log/line.rs), in its order, as
-    /// arguments: reading them from an object cost 4-5 µs a call, most of the call.
-    #[napi]
-    #[allow(clippy::too_many_arguments)]
-    pub fn write_error(
-        &self,
-        warn: bool,
-        context_json: String,
-        code: Option<String>,
-        fingerprint: Option<String>,
-        id: String,
-        is_operational: bool,
-        error_message: String,
-        name: String,
-        severity: String,
-        stack: Option<String>,
-        status: i64,
-        unique_error_name: String,
-        memory_json: String,
-        message: String,
-        method: Option<String>,
-        request_id: Option<String>,
-        timestamp: String,
-        url: Option<String>,
-    ) -> bool {
-        let e = ErrorEntry {
-            warn,
-            context_json,
-            code,
-            fingerprint,
-            id,
-            is_operational,
-            error_message,
-            name,
-            severity,
-            stack,
-            status,
-            unique_error_name,
-            memory_json,
-            message,
-            method,
-            request_id,
-            timestamp,
-            url,
-        };
-        self.thread.submit(Job::Error(Box::new(e))).is_ok()
+    /// An object whose `writeError(…fields)` queues a handled error's entry: false when it
+    /// was dropped (queue full or closed). The fields are those of `ErrorEntry`
+    /// (src/core/error_log/line.rs), in its order, as arguments (reading them from an object
+    /// cost 4-5 µs a call). A raw method (src/binding/raw.rs): napi-rs's conversion of 18
+    /// arguments cost ~0.8 µs more per call. The stack may be `true`: the one the last
+    /// redacting intake on this thread kept (see `keep_stack`).
+    #[napi(ts_return_type = "ErrorEntryWriter")]
+    pub fn entry_writer<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let obj = Object::new(env)?;
+        raw::bind_methods(env, &obj, &self.thread, &[("writeError", write_error)])?;
+        Ok(obj)
     }
 
     /// Queues formatted lines (joined by the end of line) for file `file`; false when dropped.
@@ -179,3 +148,79 @@ impl ErrorLog {
         }
     }
 }
+
+/// A string argument; `None` for anything else (`undefined` for an absent optional field).
+/// Most fields are short: read through a stack buffer, one N-API call instead of two (the
+/// length, then the text).
+unsafe fn opt_string(env: sys::napi_env, v: sys::napi_value) -> Option<String> {
+    let mut buf = [0u8; 256];
+    match raw::read_str(env, v, &mut buf) {
+        // N-API writes valid UTF-8 (lone surrogates become U+FFFD).
+        raw::StrRead::Ok(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        raw::StrRead::TooLong(_) => raw::read_string(env, v),
+        raw::StrRead::NotString => None,
+    }
+}
+
+/// A required string argument (lib/logging/logger.js checks the types before the call).
+unsafe fn string(env: sys::napi_env, v: sys::napi_value) -> String {
+    opt_string(env, v).unwrap_or_default()
+}
+
+unsafe fn boolean(env: sys::napi_env, v: sys::napi_value) -> bool {
+    let mut out = false;
+    sys::napi_get_value_bool(env, v, &mut out);
+    out
+}
+
+thread_local! {
+    /// The stack the last redacting intake on this thread (src/binding/ai.rs `submit`)
+    /// redacted: a log entry given `true` for its stack takes it from here instead of
+    /// reading the same text from JS again (lib/native/keptStack.js says when it may).
+    static KEPT_STACK: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Keeps the stack a redacting intake read and redacted, replacing the one kept before.
+pub(super) fn keep_stack(stack: String) {
+    KEPT_STACK.with(|k| *k.borrow_mut() = Some(stack));
+}
+
+/// The stack argument: `true` for the kept one, else a string or nothing.
+unsafe fn stack_arg(env: sys::napi_env, v: sys::napi_value) -> Option<String> {
+    let mut kept = false;
+    if sys::napi_get_value_bool(env, v, &mut kept) == sys::Status::napi_ok {
+        return if kept {
+            KEPT_STACK.with(|k| k.borrow_mut().take())
+        } else {
+            None
+        };
+    }
+    opt_string(env, v)
+}
+
+raw_method!(write_error, 18, |env, a, thread: &LogThread| {
+    let v = &a.argv;
+    let mut status = 0i64;
+    sys::napi_get_value_int64(env, v[10], &mut status);
+    let e = ErrorEntry {
+        warn: boolean(env, v[0]),
+        context_json: string(env, v[1]),
+        code: opt_string(env, v[2]),
+        fingerprint: opt_string(env, v[3]),
+        id: string(env, v[4]),
+        is_operational: boolean(env, v[5]),
+        error_message: string(env, v[6]),
+        name: string(env, v[7]),
+        severity: string(env, v[8]),
+        stack: stack_arg(env, v[9]),
+        status,
+        unique_error_name: string(env, v[11]),
+        memory_json: string(env, v[12]),
+        message: string(env, v[13]),
+        method: opt_string(env, v[14]),
+        request_id: opt_string(env, v[15]),
+        timestamp: string(env, v[16]),
+        url: opt_string(env, v[17]),
+    };
+    raw::bool_value(env, thread.submit(Job::Error(Box::new(e))).is_ok())
+});
