@@ -238,11 +238,18 @@ async function main() {
   // run (by mean time per call), with the range over the runs.
   const runs = { ours: [], oursJs: [], pipeline: [], legacy: [], pino: [] };
   const sides = Object.keys(runs);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < sides.length; k++) {
-      const side = sides[(round + k) % sides.length];
-      runs[side].push(await run(side, round));
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < sides.length; k++) {
+        const side = sides[(round + k) % sides.length];
+        runs[side].push(await run(side, round));
+      }
     }
+  } catch (err) {
+    // A failed side must end the run: the mock provider would otherwise keep it alive.
+    mock.kill();
+    fs.rmSync(cwd, { recursive: true, force: true });
+    throw err;
   }
   const median = (xs) => [...xs].sort((a, b) => a.perCallUs - b.perCallUs)[xs.length >> 1];
   const ours = median(runs.ours);
