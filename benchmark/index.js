@@ -1,7 +1,8 @@
 'use strict';
 
 // Runs every benchmark in its own process, one after another (they compete for the
-// same two cores otherwise). `npm run bench -- rate-limiter json` runs a subset.
+// same two cores otherwise). `npm run bench -- rate-limiter json` runs a subset;
+// benchmark/compare.js alternates the same benchmarks between two checkouts.
 
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -10,7 +11,7 @@ const path = require('node:path');
 const only = process.argv.slice(2);
 const files = fs
   .readdirSync(__dirname)
-  .filter((f) => f.endsWith('.js') && f !== 'index.js' && f !== 'support.js')
+  .filter((f) => f.endsWith('.js') && !['index.js', 'support.js', 'compare.js'].includes(f))
   .filter((f) => only.length === 0 || only.includes(path.basename(f, '.js')))
   .sort();
 
