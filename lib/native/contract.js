@@ -25,6 +25,20 @@ module.exports = Object.freeze({
     WINDOW_OPEN_FLAG: 37,
     LEN: 40,
   }),
+  /** Indices of the breaker's window counters, as `bump(counter, n)` takes them. */
+  breakerCounters: Object.freeze({
+    FIRES: 0,
+    SUCCESSES: 1,
+    FAILURES: 2,
+    TIMEOUTS: 3,
+    REJECTS: 4,
+    FALLBACKS: 5,
+    CACHE_HITS: 6,
+    CACHE_MISSES: 7,
+    COALESCE_CACHE_HITS: 8,
+    COALESCE_CACHE_MISSES: 9,
+    SEMAPHORE_REJECTIONS: 10,
+  }),
   /** The AI submit result: status letter, HEX_DIGITS of fingerprint, advice JSON. */
   aiSubmit: Object.freeze({
     CACHED: 'c',

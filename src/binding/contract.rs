@@ -10,7 +10,7 @@
 //! per-call code; see docs/native-contract.md.
 
 use crate::core::ai::pipeline::{MAX_MESSAGE_UNITS, MAX_STACK_UNITS};
-use crate::core::breaker::slot;
+use crate::core::breaker::{slot, Counter};
 
 /// `submit` of the AI pipeline returns one string: a status letter, the 16-hex-digit
 /// fingerprint, then advice JSON when the call asked for it.
@@ -122,6 +122,23 @@ fn group(out: &mut String, name: &str, doc: &str, entries: &[(&str, String)]) {
     out.push_str("  }),\n");
 }
 
+/// The JS name of a window counter (a new counter fails to compile until it has one).
+fn counter_name(c: Counter) -> &'static str {
+    match c {
+        Counter::Fires => "FIRES",
+        Counter::Successes => "SUCCESSES",
+        Counter::Failures => "FAILURES",
+        Counter::Timeouts => "TIMEOUTS",
+        Counter::Rejects => "REJECTS",
+        Counter::Fallbacks => "FALLBACKS",
+        Counter::CacheHits => "CACHE_HITS",
+        Counter::CacheMisses => "CACHE_MISSES",
+        Counter::CoalesceCacheHits => "COALESCE_CACHE_HITS",
+        Counter::CoalesceCacheMisses => "COALESCE_CACHE_MISSES",
+        Counter::SemaphoreRejections => "SEMAPHORE_REJECTIONS",
+    }
+}
+
 fn num(x: impl ToString) -> String {
     x.to_string()
 }
@@ -145,6 +162,16 @@ pub fn render_js() -> String {
         "breakerSlots",
         "Slots of the breaker's shared Float64Array (window statistics from WINDOW on, the five extra counters from WINDOW_EXTRA, then the bucket's open flag).",
         &slots,
+    );
+    let counters: Vec<(&str, String)> = Counter::ALL
+        .iter()
+        .map(|c| (counter_name(*c), num(*c as usize)))
+        .collect();
+    group(
+        &mut out,
+        "breakerCounters",
+        "Indices of the breaker's window counters, as `bump(counter, n)` takes them.",
+        &counters,
     );
     use ai_submit as a;
     group(

@@ -6,12 +6,13 @@
 
 const { isOurError } = require('./errors');
 
-// Indices of the native window counters (src/core/breaker/window.rs, `Counter::ALL`).
-const C_FIRES = 0;
-const C_CACHE_HITS = 6;
-const C_CACHE_MISSES = 7;
-const C_COALESCE_HITS = 8;
-const C_COALESCE_MISSES = 9;
+const { breakerCounters } = require('../contract');
+
+const C_FIRES = breakerCounters.FIRES;
+const C_CACHE_HITS = breakerCounters.CACHE_HITS;
+const C_CACHE_MISSES = breakerCounters.CACHE_MISSES;
+const C_COALESCE_HITS = breakerCounters.COALESCE_CACHE_HITS;
+const C_COALESCE_MISSES = breakerCounters.COALESCE_CACHE_MISSES;
 
 /**
  * What the breaker lends the cache: its window counters, its guarded emit, and its call

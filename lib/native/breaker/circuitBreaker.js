@@ -18,7 +18,7 @@
 const { EventEmitter } = require('node:events');
 const { randomUUID } = require('node:crypto');
 const native = require('../loader');
-const { breakerSlots } = require('../contract');
+const { breakerSlots, breakerCounters } = require('../contract');
 const { Status, seed: seedStatus } = require('./status');
 const { optionError, ourError, isOurError } = require('./errors');
 const { normalize, normalizeOpossum } = require('./options');
@@ -47,9 +47,8 @@ const S_OPENED_AT = breakerSlots.OPENED_AT_MS;
 
 const BATCH = 256; // size of the native batch buffer
 
-// Indices of the native window counters (src/core/breaker/window.rs, `Counter::ALL`).
-const C_FIRES = 0;
-const C_SEMAPHORE = 10;
+const C_FIRES = breakerCounters.FIRES;
+const C_SEMAPHORE = breakerCounters.SEMAPHORE_REJECTIONS;
 
 /**
  * A circuit breaker, in two forms (docs/circuit-breaker.md):
