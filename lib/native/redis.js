@@ -7,6 +7,7 @@
 // Redis availability changes once per outage.
 
 const native = require('./loader');
+const { redisResults } = require('./contract');
 const { readSetting } = require('../policy/config');
 const { codedError, shown } = require('../policy/errors');
 
@@ -16,11 +17,9 @@ const DEFAULT_TIMEOUT_MS = 200;
 const DEFAULT_PROBE_INTERVAL_MS = 1000;
 const DEFAULT_MAX_IN_FLIGHT = 10000;
 const MAX_KEY_CHARS = 4096;
-/** Completions per delivery batch; each takes 6 doubles (see src/binding/redis_store.rs). */
+/** Completions per delivery batch; each takes SLOTS doubles (see src/binding/redis_store.rs). */
 const BATCH = 256;
-const ALLOWED = 1;
-const NO_QUOTA = 4;
-const COUNT_DENIED = 1;
+const { SLOTS, ALLOWED, NO_QUOTA, COUNT_DENIED } = redisResults;
 const MODE_CHECK = 0;
 const MODE_INCREMENT = 1;
 const MODE_DECREMENT = 2;
@@ -115,11 +114,11 @@ class RedisStore {
     /** @private */
     this._native = new native.NativeRedisStore({ url, prefix, timeoutMs, probeIntervalMs, insurance, maxInFlight, cluster });
     // Checks go through raw entry points: submit() returns at once and completions come
-    // back in batches through one callback, written into this array (6 doubles each).
+    // back in batches through one callback, written into this array (SLOTS doubles each).
     /** @private */
     this._hot = this._native.hot();
     /** @private */
-    this._results = new Float64Array(BATCH * 6);
+    this._results = new Float64Array(BATCH * SLOTS);
     /** @private @type {Map<number, { resolve: Function, reject: Function, mode: number }>} */
     this._pending = new Map();
     /** @private */
@@ -209,7 +208,7 @@ class RedisStore {
     }
     const r = this._results;
     const limit = this._quota ? this._quota.limit : 0;
-    for (let i = 0, o = 0; i < count; i++, o += 6) {
+    for (let i = 0, o = 0; i < count; i++, o += SLOTS) {
       const id = r[o];
       const p = this._pending.get(id);
       if (p === undefined) continue;
