@@ -43,7 +43,7 @@ use crate::core::ai::deps::Deps;
 use crate::core::ai::pipeline::{ErrorParts, Notifier, Pipeline, Submitted};
 use crate::core::clock::monotonic;
 use crate::core::fingerprint::{fingerprint, from_hex, to_hex};
-use crate::core::sanitize::{redact, redact_lines};
+use crate::core::sanitize::redact_lines;
 
 const CODE: &str = "ERR_QERRORS_AI_OPTION";
 
@@ -356,7 +356,7 @@ raw_method!(submit, 7, |env, a, p: &Pipeline| {
     // Redacted before the analysis is spawned: the regexes keep a fast search cache for
     // the first thread that uses them, which must be this one, not a runtime thread
     // building a prompt.
-    let redacted = redacting.then(|| (redact(&message), redact_lines(&stack)));
+    let redacted = redacting.then(|| (redact_lines(&message), redact_lines(&stack)));
     let (fp, status) = p.submit(&parts, || context_of(env, a.argv[4]));
     let (letter, advice) = match &status {
         Submitted::Cached(s) => (

@@ -157,45 +157,67 @@ fn redact_ungated(input: &str) -> Cow<'_, str> {
     redact_with(&rules().1, input, |_, _| true)
 }
 
-/// Lines longer than this are redacted without the cache: frame lines are ~100 bytes, and a
-/// long line is rarely repeated verbatim.
+/// Frame lines longer than this are redacted without the cache: frame lines are ~100 bytes,
+/// and a long one is rarely repeated verbatim.
 const LINE_CACHE_MAX_LINE: usize = 1024;
-/// Entry bound of the per-thread line cache: an error storm's frames are a few hundred lines.
+/// Entry bound of the per-thread frame-line cache: an error storm's frames are a few hundred
+/// lines.
 const LINE_CACHE_MAX_ENTRIES: usize = 4096;
-/// Byte bound (lines, their redactions and a per-entry overhead) of the per-thread cache.
+/// Byte bound (lines, their redactions and a per-entry overhead) of the frame-line cache.
 const LINE_CACHE_MAX_BYTES: usize = 512 * 1024;
+/// Other lines (an error's message, the stack's first line) longer than this are redacted
+/// without the cache. qerrors() passes messages of at most 10 000 characters.
+const TEXT_CACHE_MAX_LINE: usize = 16 * 1024;
+/// Entry bound of the per-thread message-line cache.
+const TEXT_CACHE_MAX_ENTRIES: usize = 1024;
+/// Byte bound of the message-line cache.
+const TEXT_CACHE_MAX_BYTES: usize = 1024 * 1024;
 
-/// Recent lines and their redaction (`None`: unchanged).
-struct LineCache(LineMemo<Option<Box<str>>>);
+/// Recent lines and their redaction (`None`: unchanged): frame lines (`at …`) in one memo,
+/// other lines in another. An error storm repeats its frames, and mostly its messages too
+/// (`connect ECONNREFUSED …`, `Request failed with status code 503`): scanning a message
+/// of 2 KB with the rule set costs microseconds, looking it up a hash of its bytes. The two
+/// are apart so that unique messages, which fill and clear their memo, never clear the
+/// frames.
+struct LineCache {
+    frames: LineMemo<Option<Box<str>>>,
+    texts: LineMemo<Option<Box<str>>>,
+}
 
 impl Default for LineCache {
     fn default() -> Self {
-        Self(LineMemo::new(
-            LINE_CACHE_MAX_LINE,
-            LINE_CACHE_MAX_ENTRIES,
-            LINE_CACHE_MAX_BYTES,
-        ))
+        Self {
+            frames: LineMemo::new(
+                LINE_CACHE_MAX_LINE,
+                LINE_CACHE_MAX_ENTRIES,
+                LINE_CACHE_MAX_BYTES,
+            ),
+            texts: LineMemo::new(
+                TEXT_CACHE_MAX_LINE,
+                TEXT_CACHE_MAX_ENTRIES,
+                TEXT_CACHE_MAX_BYTES,
+            ),
+        }
     }
 }
 
 impl LineCache {
     /// Calls `f` with the redaction of `line` (`None` when unchanged), from the cache when
-    /// it is a frame line seen recently.
+    /// the line was seen recently.
     fn with_line<R>(&mut self, line: &str, f: impl FnOnce(Option<&str>) -> R) -> R {
-        // Only frame lines repeat; the message line is new with every error, and keeping
-        // it would only churn the cache.
-        let kept = if !line.trim_start().starts_with("at ") {
-            None
+        let memo = if line.trim_start().starts_with("at ") {
+            &mut self.frames
         } else {
-            self.0.get_or_make(
-                line,
-                |v| v.as_ref().map_or(0, |v| v.len()),
-                |l| match redact(l) {
-                    Cow::Borrowed(_) => None,
-                    Cow::Owned(s) => Some(s.into_boxed_str()),
-                },
-            )
+            &mut self.texts
         };
+        let kept = memo.get_or_make(
+            line,
+            |v| v.as_ref().map_or(0, |v| v.len()),
+            |l| match redact(l) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(s) => Some(s.into_boxed_str()),
+            },
+        );
         match kept {
             Some(v) => f(v.as_deref()),
             None => match redact(line) {
@@ -392,8 +414,9 @@ mod tests {
         LINE_CACHE.with(|c| {
             let mut c = c.borrow_mut();
             let line = "    at next (/srv/app/node_modules/express/lib/router/route.js:149:13)";
-            let kept =
-                c.0.get_or_make(line, |_| 0, |_| panic!("the line was cached"));
+            let kept = c
+                .frames
+                .get_or_make(line, |_| 0, |_| panic!("the line was cached"));
             assert_eq!(kept, Some(&None));
         });
         let secret = format!("{STACK}\n    at x (token=abc:1:1)");
@@ -414,9 +437,9 @@ mod tests {
                 format!("    at token={i} {}", "x".repeat(i % LINE_CACHE_MAX_LINE))
             };
             assert_eq!(cache.redact(&line), redact(&line));
-            assert!(cache.0.entries() <= LINE_CACHE_MAX_ENTRIES);
-            assert!(cache.0.bytes() <= LINE_CACHE_MAX_BYTES);
-            max_bytes = max_bytes.max(cache.0.bytes());
+            assert!(cache.frames.entries() <= LINE_CACHE_MAX_ENTRIES);
+            assert!(cache.frames.bytes() <= LINE_CACHE_MAX_BYTES);
+            max_bytes = max_bytes.max(cache.frames.bytes());
         }
         assert!(
             max_bytes > LINE_CACHE_MAX_BYTES / 2,
@@ -424,9 +447,39 @@ mod tests {
         );
         // Lines above the length limit are never stored.
         let long = format!("    at password={}", "y".repeat(LINE_CACHE_MAX_LINE));
-        let before = cache.0.entries();
+        let before = cache.frames.entries();
         assert_eq!(cache.redact(&long), redact(&long));
-        assert_eq!(cache.0.entries(), before);
+        assert_eq!(cache.frames.entries(), before);
+    }
+
+    #[test]
+    fn message_cache_stays_bounded_and_equal() {
+        let mut cache = LineCache::default();
+        let mut max_bytes = 0;
+        for i in 0..2 * TEXT_CACHE_MAX_ENTRIES {
+            // Unique messages, every third one with a secret, up to 8 KB long.
+            let line = format!(
+                "failure {i} password=p{} {}",
+                i % 3,
+                "x".repeat((i * 97) % 8192)
+            );
+            for _ in 0..2 {
+                assert_eq!(cache.redact(&line), redact(&line));
+            }
+            assert!(cache.texts.entries() <= TEXT_CACHE_MAX_ENTRIES);
+            assert!(cache.texts.bytes() <= TEXT_CACHE_MAX_BYTES);
+            max_bytes = max_bytes.max(cache.texts.bytes());
+        }
+        assert!(
+            max_bytes > TEXT_CACHE_MAX_BYTES / 2,
+            "the byte bound was reached"
+        );
+        // Message lines never take room from the frames.
+        assert_eq!(cache.frames.entries(), 0);
+        let long = format!("token={}", "y".repeat(TEXT_CACHE_MAX_LINE));
+        let before = cache.texts.entries();
+        assert_eq!(cache.redact(&long), redact(&long));
+        assert_eq!(cache.texts.entries(), before);
     }
 
     fn token() -> impl Strategy<Value = String> {
