@@ -175,12 +175,13 @@ function isSensitiveKey(key) {
  */
 function binarySummary(v) {
   const t = util.types;
+  // Two checks for the common case, a plain object: views (Buffers, typed arrays,
+  // DataViews) and buffers.
+  const view = ArrayBuffer.isView(v);
+  if (!view && !t.isAnyArrayBuffer(v)) return undefined;
   if (Buffer.isBuffer(v)) return `[Buffer ${v.length} bytes]`;
-  if (t.isTypedArray(v) || t.isDataView(v) || t.isAnyArrayBuffer(v)) {
-    const kind = t.isSharedArrayBuffer(v) ? 'SharedArrayBuffer' : t.isArrayBuffer(v) ? 'ArrayBuffer' : t.isDataView(v) ? 'DataView' : typedArrayName(v);
-    return `[${kind} ${v.byteLength} bytes]`;
-  }
-  return undefined;
+  const kind = t.isSharedArrayBuffer(v) ? 'SharedArrayBuffer' : t.isArrayBuffer(v) ? 'ArrayBuffer' : t.isDataView(v) ? 'DataView' : typedArrayName(v);
+  return `[${kind} ${v.byteLength} bytes]`;
 }
 
 const TYPED_ARRAY_NAME = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag).get;
@@ -310,35 +311,48 @@ function mapKey(k) {
   return typeof k === 'symbol' ? safeString(k) : '[Object]';
 }
 
-function walkEntries(entries, size, level, maxDepth, depth, ancestors, budget, what) {
-  const out = {};
-  let n = 0;
-  for (const [key, v] of entries) {
-    if (n >= MAX_OBJECT_KEYS || budget.nodes <= 0) break;
-    budget.nodes--;
-    budget.visited++;
-    n++;
-    put(out, key, isSensitiveKey(key) ? redactedValue(v) : walkValue(v, level, maxDepth, 0, depth + 1, ancestors, budget));
-  }
-  if (size > n) put(out, '...', `and ${size - n} more ${what}`);
-  return out;
+/** One entry of an object or Map into `out`: a sensitive key's value redacted, else walked. */
+function putEntry(out, key, v, level, maxDepth, depth, ancestors, budget) {
+  budget.nodes--;
+  budget.visited++;
+  put(out, key, isSensitiveKey(key) ? redactedValue(v) : walkValue(v, level, maxDepth, 0, depth + 1, ancestors, budget));
 }
 
-/** Own enumerable entries of an object, read one at a time (a getter that throws gives a marker). */
-function* objectEntries(value, keys) {
-  for (const key of keys) {
+/**
+ * An object's own enumerable entries, read one at a time (a getter that throws gives a
+ * marker). A plain loop, not an iterator: contexts are small objects, walked on every
+ * handled error.
+ */
+function walkObject(value, level, maxDepth, depth, ancestors, budget) {
+  const keys = Object.keys(value);
+  const out = {};
+  let n = 0;
+  for (; n < keys.length; n++) {
+    if (n >= MAX_OBJECT_KEYS || budget.nodes <= 0) break;
+    const key = keys[n];
     let v;
     try {
       v = value[key];
     } catch {
       v = '[Unreadable]';
     }
-    yield [key, v];
+    putEntry(out, key, v, level, maxDepth, depth, ancestors, budget);
   }
+  if (keys.length > n) put(out, '...', `and ${keys.length - n} more keys`);
+  return out;
 }
 
-function* mapEntries(map) {
-  for (const [k, v] of map) yield [mapKey(k), v];
+/** A Map's entries as an object's, keys made property names (`mapKey`). */
+function walkMap(map, level, maxDepth, depth, ancestors, budget) {
+  const out = {};
+  let n = 0;
+  for (const [k, v] of map) {
+    if (n >= MAX_OBJECT_KEYS || budget.nodes <= 0) break;
+    n++;
+    putEntry(out, mapKey(k), v, level, maxDepth, depth, ancestors, budget);
+  }
+  if (map.size > n) put(out, '...', `and ${map.size - n} more entries`);
+  return out;
 }
 
 /** One value of a context; a value that throws when looked at becomes a marker. */
@@ -355,10 +369,10 @@ function walkNode(value, level, maxDepth, arrayDepth, depth, ancestors, budget) 
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   const binary = binarySummary(value);
   if (binary !== undefined) return binary;
-  if (ancestors.has(value)) return '[Circular]';
+  if (ancestors.includes(value)) return '[Circular]';
   if (depth >= HARD_DEPTH) return '[Depth-Limited]';
   if (budget.nodes <= 0) return '[Truncated]';
-  ancestors.add(value);
+  ancestors.push(value);
   try {
     if (Array.isArray(value) || util.types.isSet(value)) {
       const isSet = !Array.isArray(value);
@@ -376,13 +390,12 @@ function walkNode(value, level, maxDepth, arrayDepth, depth, ancestors, budget) 
       if (n > i) out.push(`... and ${n - i} more items`);
       return out;
     }
-    if (util.types.isMap(value)) return walkEntries(mapEntries(value), value.size, level, maxDepth, depth, ancestors, budget, 'entries');
-    const keys = Object.keys(value);
+    if (util.types.isMap(value)) return walkMap(value, level, maxDepth, depth, ancestors, budget);
     // Nested objects restart the array depth (as the original), but the hard depth, the
     // cycle check and the budget still apply.
-    return walkEntries(objectEntries(value, keys), keys.length, level, maxDepth, depth, ancestors, budget, 'keys');
+    return walkObject(value, level, maxDepth, depth, ancestors, budget);
   } finally {
-    ancestors.delete(value);
+    ancestors.pop();
   }
 }
 
@@ -421,7 +434,8 @@ function sanitizeContextCounted(context, level = 'INFO', maxDepth = 3, currentDe
   const budget = new Budget();
   if (currentDepth >= maxDepth) return { value: '[Depth-Limited]', visited: 0 };
   if (!context || typeof context !== 'object') return { value: context, visited: 0 };
-  return { value: walk(context, level, maxDepth, currentDepth, 0, new Set(), budget), visited: budget.visited };
+  // The objects on the path from the root: at most HARD_DEPTH, so a short array beats a Set.
+  return { value: walk(context, level, maxDepth, currentDepth, 0, [], budget), visited: budget.visited };
 }
 
 const MAX_CUSTOM_PATTERNS = 100;
