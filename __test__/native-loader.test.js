@@ -6,7 +6,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { PLATFORMS, packageName, binaryName, platformKey } = require('../lib/native/platforms');
+const { PLATFORMS, packageName, binaryName, platformKey, _elfInterpreter: elfInterpreter, _reportSaysMusl: reportSaysMusl } = require('../lib/native/platforms');
 const { manifest } = require('../scripts/build-platforms');
 
 const root = path.resolve(__dirname, '..');
@@ -38,6 +38,57 @@ catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, stack
 test('the addon loads and reports the package version', () => {
   const native = require('../native');
   assert.equal(native.nativeVersion(), pkg.version);
+});
+
+/** A minimal ELF executable header with one PT_INTERP program header naming `interp`. */
+function elfWithInterpreter(interp, { wide = true, le = true } = {}) {
+  const ehsize = wide ? 64 : 52;
+  const phentsize = wide ? 56 : 32;
+  const text = Buffer.from(`${interp}\0`, 'latin1');
+  const buf = Buffer.alloc(ehsize + phentsize + text.length);
+  buf.writeUInt32BE(0x7f454c46, 0);
+  buf[4] = wide ? 2 : 1;
+  buf[5] = le ? 1 : 2;
+  const u16 = (v, o) => (le ? buf.writeUInt16LE(v, o) : buf.writeUInt16BE(v, o));
+  const u32 = (v, o) => (le ? buf.writeUInt32LE(v, o) : buf.writeUInt32BE(v, o));
+  const addr = (v, o) => (wide ? (le ? buf.writeBigUInt64LE(BigInt(v), o) : buf.writeBigUInt64BE(BigInt(v), o)) : u32(v, o));
+  addr(ehsize, wide ? 32 : 28); // e_phoff
+  u16(phentsize, wide ? 54 : 42);
+  u16(1, wide ? 56 : 44); // e_phnum
+  u32(3, ehsize); // PT_INTERP
+  addr(ehsize + phentsize, ehsize + (wide ? 8 : 4)); // p_offset
+  addr(text.length, ehsize + (wide ? 32 : 16)); // p_filesz
+  text.copy(buf, ehsize + phentsize);
+  return buf;
+}
+
+test('the libc is read from the ELF interpreter of the executable, in agreement with the diagnostic report', (t) => {
+  if (process.platform !== 'linux') return t.skip('ELF executables are a Linux matter');
+  const interp = elfInterpreter(process.execPath);
+  assert.equal(typeof interp, 'string');
+  assert.equal(interp.includes('ld-musl-'), reportSaysMusl(), interp);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qerrors-elf-'));
+  try {
+    const cases = [
+      ['/lib/ld-musl-x86_64.so.1', { wide: true, le: true }],
+      ['/lib/ld-linux-aarch64.so.1', { wide: true, le: true }],
+      ['/lib/ld-linux.so.2', { wide: false, le: true }],
+      ['/lib/ld-musl-powerpc.so.1', { wide: false, le: false }],
+    ];
+    for (const [name, shape] of cases) {
+      const file = path.join(dir, 'exe');
+      fs.writeFileSync(file, elfWithInterpreter(name, shape));
+      assert.equal(elfInterpreter(file), name);
+    }
+    // Not an ELF file, a truncated one, a missing one: no answer (the report decides).
+    fs.writeFileSync(path.join(dir, 'text'), '#!/bin/sh\necho hi\n');
+    assert.equal(elfInterpreter(path.join(dir, 'text')), undefined);
+    fs.writeFileSync(path.join(dir, 'short'), elfWithInterpreter('/lib/ld-musl-x86_64.so.1').subarray(0, 80));
+    assert.equal(elfInterpreter(path.join(dir, 'short')), undefined);
+    assert.equal(elfInterpreter(path.join(dir, 'missing')), undefined);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('platform keys follow the napi-rs naming', () => {
