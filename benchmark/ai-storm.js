@@ -9,6 +9,8 @@
 //   legacy: the published qerrors 1.2.7 (node_modules/qerrors-legacy), same env
 //   ours, JS writer: this package with QERRORS_LOG_THREAD=false (the log files written from
 //           JavaScript, as before the log thread)
+//   none:   an empty async function: the harness alone (its errors, stacks and loop), the
+//           floor under every side's time and memory
 //   pino:   `pino().error(err)` to a file through pino.destination({ sync: false }), the
 //           floor for "log an error object to a file" (no redaction, no answer, no analysis)
 //
@@ -110,6 +112,7 @@ async function runSide(side) {
   let qerrors;
   if (side === 'ours' || side === 'oursJs') qerrors = require(path.join(root, 'lib', 'handler', 'qerrors.js'));
   else if (side === 'pipeline') qerrors = async (err, ctx) => ai.schedule(err, ctx);
+  else if (side === 'none') qerrors = async () => {};
   else if (side === 'pino') {
     const pino = require('pino');
     fs.mkdirSync(process.env.QERRORS_LOG_DIR, { recursive: true });
@@ -242,7 +245,7 @@ async function main() {
   const { uniques } = storm(ERRORS);
   // Each side runs ROUNDS times, the order rotating; the row shown is the side's median
   // run (by mean time per call), with the range over the runs.
-  const runs = { ours: [], oursJs: [], pipeline: [], legacy: [], pino: [] };
+  const runs = { ours: [], oursJs: [], pipeline: [], legacy: [], pino: [], none: [] };
   const sides = Object.keys(runs);
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -263,6 +266,7 @@ async function main() {
   const legacy = median(runs.legacy);
   const oursJs = median(runs.oursJs);
   const pinoRun = median(runs.pino);
+  const noneRun = median(runs.none);
   mock.stdin.end();
   await new Promise((r) => mock.on('exit', r));
   const lines = out.trim().split('\n');
@@ -286,6 +290,7 @@ async function main() {
   const calls = (side) => runs[side].reduce((sum, r) => sum + r.pipeline.providerCalls, 0);
   row('qerrors() 1.2.7', legacy, String((mockCalls - calls('ours') - calls('oursJs') - calls('pipeline')) / ROUNDS));
   row('pino().error(err) to a file (sync: false)', pinoRun, '-');
+  row('an empty async function (the harness alone)', noneRun, '-');
   const range = (side, key) => {
     const xs = runs[side].map((r) => r[key]);
     return `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
@@ -298,6 +303,10 @@ async function main() {
   );
   const vs = (r, base) => `mean ${(r.perCallUs / base.perCallUs).toFixed(2)}, steady ${(r.steadyUs / base.steadyUs).toFixed(2)}, event loop ${(r.loopUs / base.loopUs).toFixed(2)}`;
   console.log(`time per call ratio ours/pino: ${vs(ours, pinoRun)} (target <= 1.0); QERRORS_LOG_THREAD=false/1.2.7: ${vs(oursJs, legacy)}`);
+  // The harness's own memory (the storm's error objects and their stacks) is in every
+  // side's RSS; above it is what each side added.
+  const above = (r) => r.rssMb - noneRun.rssMb;
+  console.log(`RSS above the harness's ${noneRun.rssMb.toFixed(1)} MB: ours ${above(ours).toFixed(1)} MB, 1.2.7 ${above(legacy).toFixed(1)} MB, pino ${above(pinoRun).toFixed(1)} MB (ours/1.2.7 ${(above(ours) / above(legacy)).toFixed(2)})`);
   console.log(`pipeline stats after qerrors(): ${JSON.stringify(ours.pipeline)}; mock saw ${mockCalls} requests in total`);
 }
 
