@@ -16,12 +16,13 @@
 // Nothing here creates a JS object for accounting.
 
 const { EventEmitter } = require('node:events');
-const { randomUUID } = require('node:crypto');
 const native = require('../loader');
 const { breakerSlots, breakerCounters } = require('../contract');
 const { Status, seed: seedStatus } = require('./status');
 const { optionError, ourError, isOurError } = require('./errors');
-const { normalize, normalizeOpossum } = require('./options');
+const { configure, opossumIdentity, restoredState } = require('./construction');
+const { emitGuarded, warnListenerError, logLine, logStateChanges } = require('./events');
+const metrics = require('./metrics');
 const { runCached } = require('./cachedCalls');
 const { startHealthCheck } = require('./healthCheck');
 const { sharedClockView, readClock } = require('./clock');
@@ -37,12 +38,6 @@ const ST_HALF_OPEN = 2;
 // Slots of the shared Float64Array, generated from the Rust layout (../contract.js).
 const S_STATE = breakerSlots.STATE;
 const S_TRANSITIONS = breakerSlots.TRANSITIONS;
-const S_FIRES = breakerSlots.FIRES;
-const S_SUCCESSES = breakerSlots.SUCCESSES;
-const S_FAILURES = breakerSlots.FAILURES;
-const S_LATENCY_SUM = breakerSlots.LATENCY_SUM;
-const S_LAST_SUCCESS = breakerSlots.LAST_SUCCESS_MS;
-const S_LAST_FAILURE = breakerSlots.LAST_FAILURE_MS;
 const S_OPENED_AT = breakerSlots.OPENED_AT_MS;
 
 const BATCH = 256; // size of the native batch buffer
@@ -91,6 +86,14 @@ class CircuitBreaker extends EventEmitter {
   #probing = false;
   #rotateListener = null;
   #healthTimers = [];
+  /** @type {import('./metrics').Source} what Status and the metrics read */
+  #source;
+  /** Warns once per breaker about listeners that throw (events.js). */
+  #onListenerError = (event, err) => {
+    if (this.#warned) return;
+    this.#warned = true;
+    warnListenerError(this.name, event, err);
+  };
   /** What cachedCalls.js may use of the breaker. */
   #cacheHost = {
     bump: (counter, n) => this.#h.bump(counter, n),
@@ -104,8 +107,7 @@ class CircuitBreaker extends EventEmitter {
    * @param {Record<string, any>} options
    */
   constructor(operation, serviceName, options) {
-    const spec = typeof serviceName === 'string' || arguments.length > 2;
-    const cfg = spec ? normalize(operation, options) : normalizeOpossum(operation, serviceName);
+    const cfg = configure(operation, serviceName, options, arguments.length);
     super();
     // The spec lists the own enumerable properties as operation, serviceName, options,
     // breaker, metrics. Whatever EventEmitter's constructor put on the instance (its
@@ -117,6 +119,7 @@ class CircuitBreaker extends EventEmitter {
     this.#h = native.createCircuitBreakerHandle(cfg.native, cfg.clock);
     this.#shared = this.#h.shared;
     this.#batch = this.#h.batch;
+    this.#source = { h: this.#h, shared: this.#shared, flush: () => this.#flush() };
     this.#fakeClock = cfg.clock;
     this.#clock = cfg.clock === undefined ? sharedClockView() : undefined;
     this.#calls = new CallQueue(cfg.timeout, Boolean(cfg.opossum), () => this.#time(), {
@@ -127,16 +130,15 @@ class CircuitBreaker extends EventEmitter {
       },
     });
     if (cfg.opossum) {
-      const o = cfg.options;
+      const id = opossumIdentity(cfg.options, operation);
       this.#opossum = true;
-      this.#name = String(o.name || (typeof operation === 'function' && operation.name) || randomUUID());
-      this.#group = String(o.group || this.#name);
-      this.#capacity = o.capacity;
-      this.#special = Boolean(o.cache || o.coalesce) || o.capacity !== Number.MAX_SAFE_INTEGER;
-      // A value instead of a function: every call resolves to it (opossum).
-      this.operation = typeof operation === 'function' ? operation : () => Promise.resolve(operation);
+      this.#name = id.name;
+      this.#group = id.group;
+      this.#capacity = id.capacity;
+      this.#special = id.special;
+      this.operation = id.operation;
       this.serviceName = undefined;
-      this.options = o;
+      this.options = cfg.options;
     } else {
       this.operation = operation;
       this.serviceName = serviceName;
@@ -162,28 +164,20 @@ class CircuitBreaker extends EventEmitter {
       const adopted = o.status instanceof Status;
       seedStatus(this.#h, adopted ? o.status.stats : o.status);
       if (adopted) {
-        Status.rebind(o.status, this.#statusSource());
+        Status.rebind(o.status, this.#source);
         this.#status = o.status;
       }
     }
-    const st = o.state;
-    if (!st || typeof st !== 'object') return;
-    this.#enabled = st.enabled !== false;
-    const closed = st.closed !== false;
-    const halfOpen = Boolean(st.halfOpen);
-    if (st.shutdown) {
+    const st = restoredState(o.state, this.#cfg.resetTimeout);
+    if (st === null) return;
+    this.#enabled = st.enabled;
+    if (st.enter === 'shutdown') {
       this.shutdown();
-    } else if (!closed && halfOpen) {
+    } else if (st.enter === 'halfOpen') {
       this.#h.halfOpen();
       this.#seen = this.#shared[S_TRANSITIONS]; // restored, not a change to announce
-    } else if (!closed) {
-      const last = Number(st.lastTimerAt);
-      if (st.lastTimerAt !== undefined && Date.now() - last > this.#cfg.resetTimeout) {
-        this.#h.halfOpen();
-        this.#seen = this.#shared[S_TRANSITIONS];
-      } else {
-        this.open();
-      }
+    } else if (st.enter === 'open') {
+      this.open();
     }
   }
 
@@ -195,10 +189,6 @@ class CircuitBreaker extends EventEmitter {
   #unlistenRotation() {
     const c = this.options.rotateBucketController;
     if (c && this.#rotateListener) c.removeListener('rotate', this.#rotateListener);
-  }
-
-  #statusSource() {
-    return { h: this.#h, flush: () => this.#flush() };
   }
 
   /** True for the errors the breaker raises itself (open, timeout, shutdown, capacity). */
@@ -304,7 +294,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** opossum's window as an EventEmitter ('snapshot' events); created on first use. */
   get status() {
-    if (this.#status === null) this.#status = new Status(this.#opossum ? this.options : { rollingCountTimeout: this.#cfg.native.rollingCountTimeout, rollingCountBuckets: this.#cfg.native.rollingCountBuckets }, this.#statusSource());
+    if (this.#status === null) this.#status = new Status(this.#opossum ? this.options : { rollingCountTimeout: this.#cfg.native.rollingCountTimeout, rollingCountBuckets: this.#cfg.native.rollingCountBuckets }, this.#source);
     return this.#status;
   }
 
@@ -374,7 +364,7 @@ class CircuitBreaker extends EventEmitter {
    */
   healthCheck(...args) {
     // Rest parameters keep `healthCheck.length` 0, as the spec's form has it.
-    if (args.length === 0) return this.#snapshot();
+    if (args.length === 0) return metrics.snapshot(this);
     const [fn, interval] = args;
     const timer = startHealthCheck(this, fn, interval, (err) => {
       this.#emit('healthCheckFailed', err);
@@ -395,7 +385,7 @@ class CircuitBreaker extends EventEmitter {
         halfOpen: state === ST_HALF_OPEN,
         warmUp: this.warmUp,
         shutdown: this.#shutdown,
-        lastTimerAt: this.#shared[S_OPENED_AT] < 0 ? undefined : this.#wallTime(this.#shared[S_OPENED_AT]),
+        lastTimerAt: this.#shared[S_OPENED_AT] < 0 ? undefined : metrics.wallTime(this.#h, this.#shared[S_OPENED_AT]),
       },
       status: this.stats,
     };
@@ -414,38 +404,17 @@ class CircuitBreaker extends EventEmitter {
   }
 
   getMetrics() {
-    const m = this.metrics;
-    const s = this.stats;
-    return {
-      totalRequests: m.totalRequests,
-      successfulRequests: m.successfulRequests,
-      failedRequests: m.failedRequests,
-      averageResponseTime: m.averageResponseTime,
-      lastFailureTime: m.lastFailureTime,
-      lastSuccessTime: m.lastSuccessTime,
-      opossumStats: {
-        total: s.fires,
-        successful: s.successes,
-        failed: s.failures,
-        timeouts: s.timeouts,
-        circuitOpen: this.isOpen(),
-        averageResponseTime: s.latencyMean,
-      },
-    };
+    return metrics.metricsReport(this);
   }
 
   /** Successes per fire since creation; 1 before the first call. */
   getSuccessRate() {
-    this.#flush();
-    const fires = this.#shared[S_FIRES];
-    return fires === 0 ? 1 : this.#shared[S_SUCCESSES] / fires;
+    return metrics.successRate(this.#source);
   }
 
   /** Failures (timeouts included) per fire since creation; 0 before the first call. */
   getFailureRate() {
-    this.#flush();
-    const fires = this.#shared[S_FIRES];
-    return fires === 0 ? 0 : this.#shared[S_FAILURES] / fires;
+    return metrics.failureRate(this.#source);
   }
 
   /** Closes the breaker and forgets the failure streak. */
@@ -471,68 +440,24 @@ class CircuitBreaker extends EventEmitter {
     return this.#state() === ST_OPEN;
   }
 
-  /** Synchronous snapshot (the qerrors form's `healthCheck()`). */
-  #snapshot() {
-    return {
-      state: this.getState(),
-      isRequestAllowed: this.isRequestAllowed(),
-      isOpen: this.isOpen(),
-      stats: this.getStats(),
-      metrics: this.getMetrics(),
-    };
-  }
-
   /** Logs state changes and timeouts (the console lines the original printed), unless `log: false`. */
   _setupEventListeners() {
-    if (!this.#cfg.log) return;
-    this.on('open', () => this.#log('log', 'transitioning to OPEN'));
-    this.on('halfOpen', () => this.#log('log', 'transitioning to HALF_OPEN'));
-    this.on('close', () => this.#log('log', 'transitioning to CLOSED'));
-    this.on('timeout', () => this.#log('warn', 'operation timeout'));
+    if (this.#cfg.log) logStateChanges(this, (level, text) => this.#log(level, text));
   }
 
   /** Live counters since creation, read from the native side when accessed. */
   _initializeMetrics() {
-    const self = this;
-    const sh = this.#shared;
-    return {
-      get totalRequests() {
-        self.#flush();
-        return sh[S_FIRES];
-      },
-      get successfulRequests() {
-        self.#flush();
-        return sh[S_SUCCESSES];
-      },
-      get failedRequests() {
-        self.#flush();
-        return sh[S_FAILURES];
-      },
-      get averageResponseTime() {
-        return self._updateAverageResponseTime();
-      },
-      get lastFailureTime() {
-        return sh[S_LAST_FAILURE] < 0 ? null : self.#wallTime(sh[S_LAST_FAILURE]);
-      },
-      get lastSuccessTime() {
-        return self._trackSuccess();
-      },
-    };
+    return metrics.liveMetrics(this, this.#source);
   }
 
   /** Mean latency (ms) of all recorded results since creation. */
   _updateAverageResponseTime() {
-    this.#flush();
-    const sh = this.#shared;
-    const n = sh[S_SUCCESSES] + sh[S_FAILURES];
-    return n === 0 ? 0 : sh[S_LATENCY_SUM] / n;
+    return metrics.meanLatency(this.#source);
   }
 
   /** Wall-clock time (ms since epoch) of the last success, or null. */
   _trackSuccess() {
-    this.#flush();
-    const t = this.#shared[S_LAST_SUCCESS];
-    return t < 0 ? null : this.#wallTime(t);
+    return metrics.lastSuccessTime(this.#source);
   }
 
   /** Closes the native breaker, clearing the consecutive-failure count and the window rule. */
@@ -541,11 +466,6 @@ class CircuitBreaker extends EventEmitter {
   }
 
   // ---- internals -------------------------------------------------------------------
-
-  /** Converts a breaker-clock time to wall-clock ms. */
-  #wallTime(t) {
-    return Date.now() - (this.#h.now() - t);
-  }
 
   /** Current state code, turning open into half-open when due. */
   #state() {
@@ -613,32 +533,11 @@ class CircuitBreaker extends EventEmitter {
    */
   #emit(name, ...args) {
     if (this.listenerCount(name) === 0) return;
-    for (const fn of this.rawListeners(name)) {
-      try {
-        Reflect.apply(fn, this, args);
-      } catch (err) {
-        this.#listenerError(name, err);
-      }
-    }
-  }
-
-  #listenerError(event, err) {
-    if (this.#warned) return;
-    this.#warned = true;
-    process.emitWarning(
-      `circuit breaker "${this.name}": a '${event}' listener threw (${err && err.message}); later listener errors of this breaker are ignored`,
-      { code: 'QERRORS_BREAKER_LISTENER_ERROR' }
-    );
+    emitGuarded(this, name, args, this.#onListenerError);
   }
 
   #log(level, text) {
-    if (!this.#cfg.log) return;
-    try {
-      // Through the logger too (files, or the only output with QERRORS_LOG_FORMAT=json).
-      if (!require('../../logging/logger')._logBreakerEvent(level, this.name, text)) console[level](`[CircuitBreaker] ${this.name}: ${text}`);
-    } catch {
-      // A broken console must not break the breaker.
-    }
+    if (this.#cfg.log) logLine(level, this.name, text);
   }
 
   /** Milliseconds from the breaker's clock (the fake one, else the shared one). */
