@@ -4,29 +4,21 @@
 // state machine (src/core/breaker/). The class keeps what JS must keep (subclassing,
 // `this`, promises, events, timers); Rust keeps the rules, the window and the stats.
 //
-// The boundary, per call (a raw N-API call costs ~100 ns inside promise code here):
-// - closed (the common case): no native call. JS reads the state from a Float64Array
-//   the native side updates, times the call with a millisecond clock shared the same
-//   way (a native ticker refreshes it while breakers are in use), and queues successes
-//   in a native-owned batch buffer that is flushed in one call (before any failure, any
-//   state change, any stats read, at a window-bucket boundary or every 256 calls). A
-//   failure is recorded at once (it may open the breaker).
-// - open or half-open: one raw call to acquire a ticket (admit, probe or reject), one
-//   to record its result.
-// Nothing here creates a JS object for accounting.
+// The per-call path (admission, timing, the success batch, recording results) is in
+// callPath.js; this class holds one and keeps the public surface, the events of state
+// changes and the reset timer.
 
 const { EventEmitter } = require('node:events');
 const native = require('../loader');
-const { breakerSlots, breakerCounters } = require('../contract');
+const { breakerSlots } = require('../contract');
 const { Status, seed: seedStatus } = require('./status');
-const { optionError, ourError, isOurError } = require('./errors');
+const { optionError, isOurError } = require('./errors');
 const { configure, opossumIdentity, restoredState } = require('./construction');
-const { emitGuarded, warnListenerError, logLine, logStateChanges } = require('./events');
+const { warnListenerError, logLine, logStateChanges } = require('./events');
 const metrics = require('./metrics');
-const { runCached } = require('./cachedCalls');
 const { startHealthCheck } = require('./healthCheck');
-const { sharedClockView, readClock } = require('./clock');
-const { CallQueue } = require('./timeouts');
+const { sharedClockView } = require('./clock');
+const { CallPath } = require('./callPath');
 
 /** @type {{ CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' }} */
 const CircuitState = { CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' };
@@ -39,11 +31,6 @@ const ST_HALF_OPEN = 2;
 const S_STATE = breakerSlots.STATE;
 const S_TRANSITIONS = breakerSlots.TRANSITIONS;
 const S_OPENED_AT = breakerSlots.OPENED_AT_MS;
-
-const BATCH = 256; // size of the native batch buffer
-
-const C_FIRES = breakerCounters.FIRES;
-const C_SEMAPHORE = breakerCounters.SEMAPHORE_REJECTIONS;
 
 /**
  * A circuit breaker, in two forms (docs/circuit-breaker.md):
@@ -58,32 +45,16 @@ const C_SEMAPHORE = breakerCounters.SEMAPHORE_REJECTIONS;
 class CircuitBreaker extends EventEmitter {
   #h;
   #shared;
-  #seen = 0;
   #cfg;
-  #enabled;
-  #shutdown = false;
+  /** @type {CallPath} the per-call state and path */
+  #path;
   #resetTimer = null;
-  /** @type {CallQueue} in-flight timed (or capacity-holding) calls */
-  #calls;
   #warned = false;
-  /** @type {Float64Array | undefined} the shared clock (no fake clock given) */
-  #clock;
-  /** @type {{ now(): number } | undefined} the `clock` option */
-  #fakeClock;
-  #batch;
-  #batched = 0;
-  #batchAt = 0;
-  #batchEnd = 0;
   /** opossum's form: its defaults and rules */
   #opossum = false;
-  /** cache, coalescing or a finite capacity: calls go through cachedCalls.js or the capacity path */
-  #special = false;
-  #inUse = 0;
-  #capacity = Infinity;
   #status = null;
   #name;
   #group;
-  #probing = false;
   #rotateListener = null;
   #healthTimers = [];
   /** @type {import('./metrics').Source} what Status and the metrics read */
@@ -93,12 +64,6 @@ class CircuitBreaker extends EventEmitter {
     if (this.#warned) return;
     this.#warned = true;
     warnListenerError(this.name, event, err);
-  };
-  /** What cachedCalls.js may use of the breaker. */
-  #cacheHost = {
-    bump: (counter, n) => this.#h.bump(counter, n),
-    emit: (name, ...args) => this.#emit(name, ...args),
-    run: (context, args) => this.#run(context, args, true),
   };
 
   /**
@@ -115,27 +80,21 @@ class CircuitBreaker extends EventEmitter {
     // without naming it; assignments EventEmitter makes later keep that attribute.
     for (const key of Object.keys(this)) Object.defineProperty(this, key, { enumerable: false });
     this.#cfg = cfg;
-    this.#enabled = cfg.enabled;
     this.#h = native.createCircuitBreakerHandle(cfg.native, cfg.clock);
     this.#shared = this.#h.shared;
-    this.#batch = this.#h.batch;
-    this.#source = { h: this.#h, shared: this.#shared, flush: () => this.#flush() };
-    this.#fakeClock = cfg.clock;
-    this.#clock = cfg.clock === undefined ? sharedClockView() : undefined;
-    this.#calls = new CallQueue(cfg.timeout, Boolean(cfg.opossum), () => this.#time(), {
-      settled: (call, value, ok) => (ok ? this.#succeeded(call.ticket, call.start, value) : this.#failed(call.ticket, call.start, value, call.args)),
-      expired: (call) => this.#timedOut(call),
-      released: () => {
-        this.#inUse--;
-      },
+    const path = new CallPath(this, this.#h, cfg, cfg.clock === undefined ? sharedClockView() : undefined, {
+      sync: () => this.#sync(),
+      onListenerError: this.#onListenerError,
     });
+    this.#path = path;
+    this.#source = { h: this.#h, shared: this.#shared, flush: () => path.flush() };
     if (cfg.opossum) {
       const id = opossumIdentity(cfg.options, operation);
       this.#opossum = true;
       this.#name = id.name;
       this.#group = id.group;
-      this.#capacity = id.capacity;
-      this.#special = id.special;
+      path.capacity = id.capacity;
+      path.special = id.special;
       this.operation = id.operation;
       this.serviceName = undefined;
       this.options = cfg.options;
@@ -155,7 +114,7 @@ class CircuitBreaker extends EventEmitter {
   #restore(o) {
     if (o.rotateBucketController) {
       this.#rotateListener = () => {
-        this.#flush();
+        this.#path.flush();
         this.#h.rotate();
       };
       this.#listenRotation();
@@ -170,12 +129,12 @@ class CircuitBreaker extends EventEmitter {
     }
     const st = restoredState(o.state, this.#cfg.resetTimeout);
     if (st === null) return;
-    this.#enabled = st.enabled;
+    this.#path.enabled = st.enabled;
     if (st.enter === 'shutdown') {
       this.shutdown();
     } else if (st.enter === 'halfOpen') {
       this.#h.halfOpen();
-      this.#seen = this.#shared[S_TRANSITIONS]; // restored, not a change to announce
+      this.#path.seen = this.#shared[S_TRANSITIONS]; // restored, not a change to announce
     } else if (st.enter === 'open') {
       this.open();
     }
@@ -205,12 +164,12 @@ class CircuitBreaker extends EventEmitter {
 
   /** Runs the operation through the breaker; resolves or rejects with its outcome. */
   fire(...args) {
-    return this.#run(this.operation, args);
+    return this.#path.run(this.operation, args);
   }
 
   /** Like `fire`, with `this` of the operation set to `context`. */
   call(context, ...args) {
-    return this.#run(context, args);
+    return this.#path.run(context, args);
   }
 
   /** Sets the fallback run when a call fails, times out or is rejected. */
@@ -226,26 +185,26 @@ class CircuitBreaker extends EventEmitter {
 
   /** Opens the breaker now (no-op when open). */
   open() {
-    this.#flush();
+    this.#path.flush();
     this.#h.open();
     this.#sync();
   }
 
   /** Closes the breaker now (no-op when closed). */
   close() {
-    this.#flush();
+    this.#path.flush();
     this.#h.close();
     this.#sync();
   }
 
   /** Calls go straight to the operation, without accounting, until `enable()`. */
   disable() {
-    this.#enabled = false;
+    this.#path.enabled = false;
     this.#unlistenRotation();
   }
 
   enable() {
-    this.#enabled = true;
+    this.#path.enabled = true;
     this.#listenRotation();
   }
 
@@ -255,11 +214,11 @@ class CircuitBreaker extends EventEmitter {
    * stops once they have all settled).
    */
   shutdown() {
-    if (this.#shutdown) return;
-    this.#flush();
+    if (this.#path.shutdown) return;
+    this.#path.flush();
     this.#emit('shutdown');
-    this.#shutdown = true;
-    this.#enabled = false;
+    this.#path.shutdown = true;
+    this.#path.enabled = false;
     this.#unlistenRotation();
     this.removeAllListeners();
     clearTimeout(this.#resetTimer);
@@ -289,7 +248,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** Half-open and no trial call admitted yet: the next call goes through. */
   get pendingClose() {
-    return this.#state() === ST_HALF_OPEN && !this.#probing;
+    return this.#state() === ST_HALF_OPEN && !this.#path.probing;
   }
 
   /** opossum's window as an EventEmitter ('snapshot' events); created on first use. */
@@ -303,7 +262,8 @@ class CircuitBreaker extends EventEmitter {
     const self = this;
     return {
       get count() {
-        return self.#capacity === Infinity ? Number.MAX_SAFE_INTEGER : self.#capacity - self.#inUse;
+        const p = self.#path;
+        return p.capacity === Infinity ? Number.MAX_SAFE_INTEGER : p.capacity - p.inUse;
       },
     };
   }
@@ -323,11 +283,11 @@ class CircuitBreaker extends EventEmitter {
   }
 
   get enabled() {
-    return this.#enabled;
+    return this.#path.enabled;
   }
 
   get isShutdown() {
-    return this.#shutdown;
+    return this.#path.shutdown;
   }
 
   get opened() {
@@ -379,12 +339,12 @@ class CircuitBreaker extends EventEmitter {
     return {
       state: {
         name: this.name,
-        enabled: this.#enabled,
+        enabled: this.#path.enabled,
         closed: state === 0,
         open: state === ST_OPEN,
         halfOpen: state === ST_HALF_OPEN,
         warmUp: this.warmUp,
-        shutdown: this.#shutdown,
+        shutdown: this.#path.shutdown,
         lastTimerAt: this.#shared[S_OPENED_AT] < 0 ? undefined : metrics.wallTime(this.#h, this.#shared[S_OPENED_AT]),
       },
       status: this.stats,
@@ -395,7 +355,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** Runs the operation through the breaker (`fire`). */
   async execute(...args) {
-    return this.#run(this.operation, args);
+    return this.#path.run(this.operation, args);
   }
 
   /** @returns {'CLOSED' | 'OPEN' | 'HALF_OPEN'} */
@@ -469,8 +429,8 @@ class CircuitBreaker extends EventEmitter {
 
   /** Current state code, turning open into half-open when due. */
   #state() {
-    if (this.#shared[S_STATE] === ST_OPEN && !this.#shutdown) {
-      this.#flush();
+    if (this.#shared[S_STATE] === ST_OPEN && !this.#path.shutdown) {
+      this.#path.flush();
       this.#h.state();
       this.#sync();
     }
@@ -480,12 +440,12 @@ class CircuitBreaker extends EventEmitter {
   /** Emits the event of a state change the native side made since the last look. */
   #sync() {
     const sh = this.#shared;
-    if (sh[S_TRANSITIONS] === this.#seen) return;
-    this.#seen = sh[S_TRANSITIONS];
+    if (sh[S_TRANSITIONS] === this.#path.seen) return;
+    this.#path.seen = sh[S_TRANSITIONS];
     const state = sh[S_STATE];
     clearTimeout(this.#resetTimer);
     this.#resetTimer = null;
-    this.#probing = false;
+    this.#path.probing = false;
     if (state !== ST_OPEN && this.#opossum) this.#renewAbortController();
     if (state === ST_OPEN) {
       this.#armReset(this.#cfg.resetTimeout);
@@ -512,10 +472,10 @@ class CircuitBreaker extends EventEmitter {
    * left); on a fake clock only the clock does.
    */
   #armReset(ms) {
-    if (this.#shutdown) return;
+    if (this.#path.shutdown) return;
     this.#resetTimer = setTimeout(() => {
       this.#resetTimer = null;
-      this.#flush();
+      this.#path.flush();
       if (this.#cfg.clock === undefined && this.#shared[S_STATE] === ST_OPEN) this.#h.halfOpen();
       else this.#h.state();
       this.#sync();
@@ -532,204 +492,11 @@ class CircuitBreaker extends EventEmitter {
    * turn into a rejected call or an unhandled rejection. Other listeners still run.
    */
   #emit(name, ...args) {
-    if (this.listenerCount(name) === 0) return;
-    emitGuarded(this, name, args, this.#onListenerError);
+    this.#path.emit(name, ...args);
   }
 
   #log(level, text) {
     if (this.#cfg.log) logLine(level, this.name, text);
-  }
-
-  /** Milliseconds from the breaker's clock (the fake one, else the shared one). */
-  #time() {
-    return this.#fakeClock === undefined ? readClock(this.#clock) : this.#fakeClock.now();
-  }
-
-  /** Records the queued fast-path successes (one native call). */
-  #flush() {
-    if (this.#batched === 0) return;
-    const n = this.#batched;
-    this.#batched = 0;
-    this.#h.flush(n, this.#batchAt);
-  }
-
-  /** Closed (the common case): the fast path; otherwise the native side admits. */
-  #run(context, args, inner) {
-    if (this.#shutdown) return Promise.reject(ourError('ESHUTDOWN', 'The circuit has been shutdown.'));
-    if (!this.#enabled) {
-      this.#emit('fire', args);
-      if (this.#opossum) this.#h.bump(C_FIRES, 1); // opossum counts every fire
-      try {
-        return Promise.resolve(Reflect.apply(this.operation, context, args));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    // `inner`: the call past the cache and coalescing (cachedCalls.js calls back here).
-    if (this.#special && inner !== true) {
-      const o = this.options;
-      if (o.cache || o.coalesce) return runCached(o, this.#cacheHost, this, context, args);
-      return this.#run(context, args, true);
-    }
-    if (this.#shared[S_STATE] !== 0) return this.#runGuarded(context, args);
-    if (this.listenerCount('fire') !== 0) this.#emit('fire', args);
-    if (inner === true && this.#capacity !== Infinity) return this.#runHeld(-1, this.#time(), context, args);
-    const start = this.#time();
-    let result;
-    try {
-      result = Reflect.apply(this.operation, context, args);
-    } catch (err) {
-      return this.#promiseOf(() => this.#failed(-1, start, err, args));
-    }
-    if (this.#cfg.timeout !== 0) return this.#calls.track(result, -1, start, args, false);
-    return Promise.resolve(result).then(
-      (value) => this.#succeeded(-1, start, value),
-      (err) => this.#failed(-1, start, err, args)
-    );
-  }
-
-  /** Open or half-open: the native side admits (a ticket), probes or rejects. */
-  #runGuarded(context, args) {
-    this.#flush();
-    const ticket = this.#h.acquire();
-    if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
-    this.#emit('fire', args);
-    if (ticket < 0) return this.#rejected(args);
-    if (ticket % 2048 !== 0) this.#probing = true; // a half-open trial call
-    if (this.#capacity !== Infinity) return this.#runHeld(ticket, this.#time(), context, args);
-    let result;
-    try {
-      result = Reflect.apply(this.operation, context, args);
-    } catch (err) {
-      return this.#promiseOf(() => this.#failed(ticket, 0, err, args));
-    }
-    if (this.#cfg.timeout !== 0) return this.#calls.track(result, ticket, this.#time(), args, false);
-    return Promise.resolve(result).then(
-      (value) => this.#succeeded(ticket, 0, value),
-      (err) => this.#failed(ticket, 0, err, args)
-    );
-  }
-
-  /**
-   * A call under a finite `capacity`: refused (ESEMLOCKED, counted as a failure, as in
-   * opossum) when every unit is in use; otherwise it holds a unit until it settles or
-   * times out.
-   */
-  #runHeld(ticket, start, context, args) {
-    if (this.#inUse >= this.#capacity) {
-      const err = ourError('ESEMLOCKED', 'Semaphore locked');
-      this.#h.bump(C_SEMAPHORE, 1);
-      this.#emit('semaphoreLocked', err, 0);
-      return this.#promiseOf(() => this.#failed(ticket, start, err, args));
-    }
-    this.#inUse++;
-    let result;
-    try {
-      result = Reflect.apply(this.operation, context, args);
-    } catch (err) {
-      this.#inUse--;
-      return this.#promiseOf(() => this.#failed(ticket, start, err, args));
-    }
-    return this.#calls.track(result, ticket, start, args, true);
-  }
-
-  /** A promise of `fn()`'s value, rejected with what it throws. */
-  #promiseOf(fn) {
-    try {
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  /**
-   * Records a success: a fast-path call (ticket -1) goes to the batch while the
-   * breaker stays closed; a ticket is settled natively (it may close the breaker).
-   */
-  #succeeded(ticket, start, value) {
-    let latency;
-    if (ticket < 0) {
-      const now = this.#time();
-      latency = now - start;
-      if (this.#shared[S_STATE] === 0) {
-        if (this.#batched !== 0 && (now >= this.#batchEnd || this.#batched === BATCH)) this.#flush();
-        if (this.#batched === 0) {
-          this.#batchAt = now;
-          this.#batchEnd = (Math.floor(now / this.#cfg.bucketMs) + 1) * this.#cfg.bucketMs;
-        }
-        this.#batch[this.#batched++] = latency;
-      } else {
-        this.#flush();
-        this.#h.succeeded(latency); // admitted while closed, settled after a change: counted only
-      }
-    } else {
-      latency = this.#h.success(ticket);
-    }
-    if (this.listenerCount('success') !== 0) this.#emit('success', value, latency);
-    if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
-    return value;
-  }
-
-  /** Records a failure; returns the fallback's result or throws the error. */
-  #failed(ticket, start, err, args) {
-    let filtered = false;
-    if (this.#cfg.errorFilter !== undefined) {
-      try {
-        filtered = Boolean(Reflect.apply(this.#cfg.errorFilter, undefined, [err, ...args]));
-      } catch {
-        filtered = false; // a broken filter counts the error, it does not hide it
-      }
-    }
-    if (filtered) {
-      this.#succeeded(ticket, start, err);
-      throw err;
-    }
-    this.#flush();
-    let latency;
-    if (ticket < 0) {
-      latency = this.#time() - start;
-      this.#h.failed(latency);
-    } else {
-      latency = this.#h.failure(ticket);
-    }
-    this.#emit('failure', err, latency, args);
-    if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
-    return this.#fallbackOrThrow(err, args);
-  }
-
-  #fallbackOrThrow(err, args) {
-    const fb = this.#cfg.fallback;
-    if (fb === undefined) throw err;
-    this.#h.fallback();
-    const result = Reflect.apply(fb, fb, [...args, err]);
-    this.#emit('fallback', result, err);
-    return result;
-  }
-
-  #rejected(args) {
-    const err = ourError('EOPENBREAKER', 'Breaker is open');
-    // When the breaker lets a probe through: the error middleware's Retry-After.
-    if (this.#shared[S_STATE] === ST_OPEN) err.retryAfterMs = Math.max(0, this.#shared[S_OPENED_AT] + this.#cfg.resetTimeout - this.#h.now());
-    this.#emit('reject', err);
-    return this.#promiseOf(() => this.#fallbackOrThrow(err, args));
-  }
-
-  /** A call reached its deadline: records the timeout; the fallback's result or throws. */
-  #timedOut(call) {
-    const err = ourError('ETIMEDOUT', `Timed out after ${this.#cfg.timeout}ms`);
-    this.#flush();
-    let latency;
-    if (call.ticket < 0) {
-      latency = this.#time() - call.start;
-      this.#h.timedOut(latency);
-    } else {
-      latency = this.#h.timeout(call.ticket);
-    }
-    this.#emit('timeout', err, latency, call.args);
-    this.#emit('failure', err, latency, call.args);
-    if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
-    if (this.#opossum && this.options.abortController) this.options.abortController.abort();
-    return this.#fallbackOrThrow(err, call.args);
   }
 }
 
