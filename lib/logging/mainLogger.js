@@ -7,7 +7,7 @@
 const { fileTransport } = require('./fileSink');
 const { fileLine, consoleLine, MESSAGE } = require('./line');
 const { FILES_ONLY } = require('./entry');
-const { getOutputs, reportFailure, closeOutputs } = require('./outputs');
+const { getOutputs, reportFailure, closeOutputs, forgetOutputs } = require('./outputs');
 const { winston, jsonFormat, consoleFormat, redactFormat, createSimpleWinstonLogger } = require('./winston');
 
 // winston's info symbol for the level (triple-beam's LEVEL).
@@ -125,12 +125,13 @@ function settleLogger() {
 function resetMainLogger() {
   try {
     if (main.logger) main.logger.close();
+    closeOutputs();
   } catch {
     // already closed
   }
-  closeOutputs();
   main.logger = null;
   main.setup = null;
+  forgetOutputs();
 }
 
 module.exports = { main, loggerPromise, getMainLogger, dispatch, intact, resetMainLogger };

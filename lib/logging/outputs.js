@@ -148,15 +148,15 @@ function currentOutputs() {
   return outputs;
 }
 
-/** Closes the files and the log thread; the next entry configures the outputs anew. */
+/** Closes the files and the log thread (throws what a close throws). */
 function closeOutputs() {
-  try {
-    if (outputs) for (const f of outputs.files) f.sink.close();
-    if (outputs && outputs.native) outputs.native.close();
-  } catch {
-    // already closed
-  }
+  if (outputs) for (const f of outputs.files) f.sink.close();
+  if (outputs && outputs.native) outputs.native.close();
+}
+
+/** Forgets the outputs: the next entry configures them anew. */
+function forgetOutputs() {
   outputs = null;
 }
 
-module.exports = { NPM_LEVELS, reportFailure, getOutputs, currentOutputs, closeOutputs, writeConsole, writeOwn };
+module.exports = { NPM_LEVELS, reportFailure, getOutputs, currentOutputs, closeOutputs, forgetOutputs, writeConsole, writeOwn };

@@ -14,7 +14,6 @@ const MAX_PENDING = 1024;
 let pending = [];
 let flushScheduled = false;
 
-
 /**
  * Writes the queued entries to the outputs they were queued for: qerrors' own, even when
  * the application has changed the winston logger since.
