@@ -52,7 +52,7 @@ test('requiring the tools modules and using them does no I/O and leaves nothing 
   const { before, after } = JSON.parse(line.slice('RESULT '.length));
   assert.deepEqual([after.sigterm, after.sigint], [before.sigterm, before.sigint], 'no signal listeners added');
   // The logger's one 'exit' listener writes entries still queued when the process exits
-  // (lib/logging/logger.js); it keeps nothing alive, as the exit time below shows.
+  // (lib/logging/queue.js); it keeps nothing alive, as the exit time below shows.
   assert.ok(after.exit - before.exit <= 1, `at most the logger's exit listener added (${after.exit - before.exit})`);
   assert.ok(elapsed < 3000, `exited by itself (${elapsed} ms)`);
   assert.deepEqual(fs.readdirSync(cwd), [], 'nothing written to the working directory');

@@ -90,7 +90,7 @@ class FileSink extends EventEmitter {
   }
 
   /**
-   * Writes entries synchronously when the process exits (see lib/logging/logger.js); a writer
+   * Writes entries synchronously when the process exits (see lib/logging/queue.js); a writer
    * without `writeNow` gets them as usual, which an exiting process may not finish.
    * Never throws.
    * @param {Record<string | symbol, unknown>} info

@@ -172,7 +172,7 @@ function canonical(value, key, stack, copy, deep) {
  * Deterministic JSON of a log entry, byte for byte what winston's `format.json()` writes:
  * object keys sorted, `toJSON` honoured, bigints as strings, an object inside itself as
  * "[Circular]". Entries are brought into a form JSON.stringify writes that way (usually
- * they are in it already, see lib/logging/logger.js) and written by it: three times faster than
+ * they are in it already, see `ownEntry` in lib/logging/entry.js) and written by it: three times faster than
  * walking them here.
  * @param {unknown} value
  * @returns {string | undefined}

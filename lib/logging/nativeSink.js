@@ -65,7 +65,7 @@ class NativeLog {
     /**
      * Queues a handled error's entry (the arguments of `ErrorEntryWriter.writeError` in
      * binding.header.d.ts); false when the queue was full or the log closed. A raw native
-     * method, called directly by lib/logging/logger.js: a forwarding call would copy its 18
+     * method, called directly by lib/logging/logThread.js: a forwarding call would copy its 18
      * arguments.
      */
     this.writeError = log.entryWriter().writeError;

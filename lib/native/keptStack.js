@@ -2,7 +2,7 @@
 
 // qerrors() reads an error's stack into Rust twice otherwise: the intake call redacts it
 // (lib/native/ai.js `intake`), and the log entry would carry it to the log thread again
-// (lib/logging/logger.js). The intake keeps the redacted stack on the native side of this
+// (lib/logging/logThread.js). The intake keeps the redacted stack on the native side of this
 // thread; this remembers which JavaScript string that is, so the entry can refer to it
 // (`true` in place of the stack) instead of copying it a second time. Every intake replaces
 // both, so a qerrors() call made from a hook in between (mapStatus, shouldLog) can never

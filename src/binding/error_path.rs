@@ -162,7 +162,7 @@ unsafe fn opt_string(env: sys::napi_env, v: sys::napi_value) -> Option<String> {
     }
 }
 
-/// A required string argument (lib/logging/logger.js checks the types before the call).
+/// A required string argument (lib/logging/logThread.js checks the types before the call).
 unsafe fn string(env: sys::napi_env, v: sys::napi_value) -> String {
     opt_string(env, v).unwrap_or_default()
 }

@@ -4,28 +4,21 @@
 // state machine (src/core/breaker/). The class keeps what JS must keep (subclassing,
 // `this`, promises, events, timers); Rust keeps the rules, the window and the stats.
 //
-// The boundary, per call (a raw N-API call costs ~100 ns inside promise code here):
-// - closed (the common case): no native call. JS reads the state from a Float64Array
-//   the native side updates, times the call with a millisecond clock shared the same
-//   way (a native ticker refreshes it while breakers are in use), and queues successes
-//   in a native-owned batch buffer that is flushed in one call (before any failure, any
-//   state change, any stats read, at a window-bucket boundary or every 256 calls). A
-//   failure is recorded at once (it may open the breaker).
-// - open or half-open: one raw call to acquire a ticket (admit, probe or reject), one
-//   to record its result.
-// Nothing here creates a JS object for accounting.
+// The per-call path (admission, timing, the success batch, recording results) is in
+// callPath.js; this class holds one and keeps the public surface, the events of state
+// changes and the reset timer.
 
 const { EventEmitter } = require('node:events');
-const { randomUUID } = require('node:crypto');
 const native = require('../loader');
-const { breakerSlots, breakerCounters } = require('../contract');
+const { breakerSlots } = require('../contract');
 const { Status, seed: seedStatus } = require('./status');
-const { optionError, ourError, isOurError } = require('./errors');
-const { normalize, normalizeOpossum } = require('./options');
-const { runCached } = require('./cachedCalls');
+const { optionError, isOurError } = require('./errors');
+const { configure, opossumIdentity, restoredState } = require('./construction');
+const { warnListenerError, logLine, logStateChanges } = require('./events');
+const metrics = require('./metrics');
 const { startHealthCheck } = require('./healthCheck');
-const { sharedClockView, readClock } = require('./clock');
-const { CallQueue } = require('./timeouts');
+const { sharedClockView } = require('./clock');
+const { CallPath } = require('./callPath');
 
 /** @type {{ CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' }} */
 const CircuitState = { CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' };
@@ -37,18 +30,7 @@ const ST_HALF_OPEN = 2;
 // Slots of the shared Float64Array, generated from the Rust layout (../contract.js).
 const S_STATE = breakerSlots.STATE;
 const S_TRANSITIONS = breakerSlots.TRANSITIONS;
-const S_FIRES = breakerSlots.FIRES;
-const S_SUCCESSES = breakerSlots.SUCCESSES;
-const S_FAILURES = breakerSlots.FAILURES;
-const S_LATENCY_SUM = breakerSlots.LATENCY_SUM;
-const S_LAST_SUCCESS = breakerSlots.LAST_SUCCESS_MS;
-const S_LAST_FAILURE = breakerSlots.LAST_FAILURE_MS;
 const S_OPENED_AT = breakerSlots.OPENED_AT_MS;
-
-const BATCH = 256; // size of the native batch buffer
-
-const C_FIRES = breakerCounters.FIRES;
-const C_SEMAPHORE = breakerCounters.SEMAPHORE_REJECTIONS;
 
 /**
  * A circuit breaker, in two forms (docs/circuit-breaker.md):
@@ -63,39 +45,25 @@ const C_SEMAPHORE = breakerCounters.SEMAPHORE_REJECTIONS;
 class CircuitBreaker extends EventEmitter {
   #h;
   #shared;
-  #seen = 0;
   #cfg;
-  #enabled;
-  #shutdown = false;
+  /** @type {CallPath} the per-call state and path */
+  #path;
   #resetTimer = null;
-  /** @type {CallQueue} in-flight timed (or capacity-holding) calls */
-  #calls;
   #warned = false;
-  /** @type {Float64Array | undefined} the shared clock (no fake clock given) */
-  #clock;
-  /** @type {{ now(): number } | undefined} the `clock` option */
-  #fakeClock;
-  #batch;
-  #batched = 0;
-  #batchAt = 0;
-  #batchEnd = 0;
   /** opossum's form: its defaults and rules */
   #opossum = false;
-  /** cache, coalescing or a finite capacity: calls go through cachedCalls.js or the capacity path */
-  #special = false;
-  #inUse = 0;
-  #capacity = Infinity;
   #status = null;
   #name;
   #group;
-  #probing = false;
   #rotateListener = null;
   #healthTimers = [];
-  /** What cachedCalls.js may use of the breaker. */
-  #cacheHost = {
-    bump: (counter, n) => this.#h.bump(counter, n),
-    emit: (name, ...args) => this.#emit(name, ...args),
-    run: (context, args) => this.#run(context, args, true),
+  /** @type {import('./metrics').Source} what Status and the metrics read */
+  #source;
+  /** Warns once per breaker about listeners that throw (events.js). */
+  #onListenerError = (event, err) => {
+    if (this.#warned) return;
+    this.#warned = true;
+    warnListenerError(this.name, event, err);
   };
 
   /**
@@ -104,8 +72,7 @@ class CircuitBreaker extends EventEmitter {
    * @param {Record<string, any>} options
    */
   constructor(operation, serviceName, options) {
-    const spec = typeof serviceName === 'string' || arguments.length > 2;
-    const cfg = spec ? normalize(operation, options) : normalizeOpossum(operation, serviceName);
+    const cfg = configure(operation, serviceName, options, arguments.length);
     super();
     // The spec lists the own enumerable properties as operation, serviceName, options,
     // breaker, metrics. Whatever EventEmitter's constructor put on the instance (its
@@ -113,30 +80,24 @@ class CircuitBreaker extends EventEmitter {
     // without naming it; assignments EventEmitter makes later keep that attribute.
     for (const key of Object.keys(this)) Object.defineProperty(this, key, { enumerable: false });
     this.#cfg = cfg;
-    this.#enabled = cfg.enabled;
     this.#h = native.createCircuitBreakerHandle(cfg.native, cfg.clock);
     this.#shared = this.#h.shared;
-    this.#batch = this.#h.batch;
-    this.#fakeClock = cfg.clock;
-    this.#clock = cfg.clock === undefined ? sharedClockView() : undefined;
-    this.#calls = new CallQueue(cfg.timeout, Boolean(cfg.opossum), () => this.#time(), {
-      settled: (call, value, ok) => (ok ? this.#succeeded(call.ticket, call.start, value) : this.#failed(call.ticket, call.start, value, call.args)),
-      expired: (call) => this.#timedOut(call),
-      released: () => {
-        this.#inUse--;
-      },
+    const path = new CallPath(this, this.#h, cfg, cfg.clock === undefined ? sharedClockView() : undefined, {
+      sync: () => this.#sync(),
+      onListenerError: this.#onListenerError,
     });
+    this.#path = path;
+    this.#source = { h: this.#h, shared: this.#shared, flush: () => path.flush() };
     if (cfg.opossum) {
-      const o = cfg.options;
+      const id = opossumIdentity(cfg.options, operation);
       this.#opossum = true;
-      this.#name = String(o.name || (typeof operation === 'function' && operation.name) || randomUUID());
-      this.#group = String(o.group || this.#name);
-      this.#capacity = o.capacity;
-      this.#special = Boolean(o.cache || o.coalesce) || o.capacity !== Number.MAX_SAFE_INTEGER;
-      // A value instead of a function: every call resolves to it (opossum).
-      this.operation = typeof operation === 'function' ? operation : () => Promise.resolve(operation);
+      this.#name = id.name;
+      this.#group = id.group;
+      path.capacity = id.capacity;
+      path.special = id.special;
+      this.operation = id.operation;
       this.serviceName = undefined;
-      this.options = o;
+      this.options = cfg.options;
     } else {
       this.operation = operation;
       this.serviceName = serviceName;
@@ -153,7 +114,7 @@ class CircuitBreaker extends EventEmitter {
   #restore(o) {
     if (o.rotateBucketController) {
       this.#rotateListener = () => {
-        this.#flush();
+        this.#path.flush();
         this.#h.rotate();
       };
       this.#listenRotation();
@@ -162,28 +123,20 @@ class CircuitBreaker extends EventEmitter {
       const adopted = o.status instanceof Status;
       seedStatus(this.#h, adopted ? o.status.stats : o.status);
       if (adopted) {
-        Status.rebind(o.status, this.#statusSource());
+        Status.rebind(o.status, this.#source);
         this.#status = o.status;
       }
     }
-    const st = o.state;
-    if (!st || typeof st !== 'object') return;
-    this.#enabled = st.enabled !== false;
-    const closed = st.closed !== false;
-    const halfOpen = Boolean(st.halfOpen);
-    if (st.shutdown) {
+    const st = restoredState(o.state, this.#cfg.resetTimeout);
+    if (st === null) return;
+    this.#path.enabled = st.enabled;
+    if (st.enter === 'shutdown') {
       this.shutdown();
-    } else if (!closed && halfOpen) {
+    } else if (st.enter === 'halfOpen') {
       this.#h.halfOpen();
-      this.#seen = this.#shared[S_TRANSITIONS]; // restored, not a change to announce
-    } else if (!closed) {
-      const last = Number(st.lastTimerAt);
-      if (st.lastTimerAt !== undefined && Date.now() - last > this.#cfg.resetTimeout) {
-        this.#h.halfOpen();
-        this.#seen = this.#shared[S_TRANSITIONS];
-      } else {
-        this.open();
-      }
+      this.#path.seen = this.#shared[S_TRANSITIONS]; // restored, not a change to announce
+    } else if (st.enter === 'open') {
+      this.open();
     }
   }
 
@@ -195,10 +148,6 @@ class CircuitBreaker extends EventEmitter {
   #unlistenRotation() {
     const c = this.options.rotateBucketController;
     if (c && this.#rotateListener) c.removeListener('rotate', this.#rotateListener);
-  }
-
-  #statusSource() {
-    return { h: this.#h, flush: () => this.#flush() };
   }
 
   /** True for the errors the breaker raises itself (open, timeout, shutdown, capacity). */
@@ -215,12 +164,12 @@ class CircuitBreaker extends EventEmitter {
 
   /** Runs the operation through the breaker; resolves or rejects with its outcome. */
   fire(...args) {
-    return this.#run(this.operation, args);
+    return this.#path.run(this.operation, args);
   }
 
   /** Like `fire`, with `this` of the operation set to `context`. */
   call(context, ...args) {
-    return this.#run(context, args);
+    return this.#path.run(context, args);
   }
 
   /** Sets the fallback run when a call fails, times out or is rejected. */
@@ -236,26 +185,26 @@ class CircuitBreaker extends EventEmitter {
 
   /** Opens the breaker now (no-op when open). */
   open() {
-    this.#flush();
+    this.#path.flush();
     this.#h.open();
     this.#sync();
   }
 
   /** Closes the breaker now (no-op when closed). */
   close() {
-    this.#flush();
+    this.#path.flush();
     this.#h.close();
     this.#sync();
   }
 
   /** Calls go straight to the operation, without accounting, until `enable()`. */
   disable() {
-    this.#enabled = false;
+    this.#path.enabled = false;
     this.#unlistenRotation();
   }
 
   enable() {
-    this.#enabled = true;
+    this.#path.enabled = true;
     this.#listenRotation();
   }
 
@@ -265,11 +214,11 @@ class CircuitBreaker extends EventEmitter {
    * stops once they have all settled).
    */
   shutdown() {
-    if (this.#shutdown) return;
-    this.#flush();
+    if (this.#path.shutdown) return;
+    this.#path.flush();
     this.#emit('shutdown');
-    this.#shutdown = true;
-    this.#enabled = false;
+    this.#path.shutdown = true;
+    this.#path.enabled = false;
     this.#unlistenRotation();
     this.removeAllListeners();
     clearTimeout(this.#resetTimer);
@@ -299,12 +248,12 @@ class CircuitBreaker extends EventEmitter {
 
   /** Half-open and no trial call admitted yet: the next call goes through. */
   get pendingClose() {
-    return this.#state() === ST_HALF_OPEN && !this.#probing;
+    return this.#state() === ST_HALF_OPEN && !this.#path.probing;
   }
 
   /** opossum's window as an EventEmitter ('snapshot' events); created on first use. */
   get status() {
-    if (this.#status === null) this.#status = new Status(this.#opossum ? this.options : { rollingCountTimeout: this.#cfg.native.rollingCountTimeout, rollingCountBuckets: this.#cfg.native.rollingCountBuckets }, this.#statusSource());
+    if (this.#status === null) this.#status = new Status(this.#opossum ? this.options : { rollingCountTimeout: this.#cfg.native.rollingCountTimeout, rollingCountBuckets: this.#cfg.native.rollingCountBuckets }, this.#source);
     return this.#status;
   }
 
@@ -313,7 +262,8 @@ class CircuitBreaker extends EventEmitter {
     const self = this;
     return {
       get count() {
-        return self.#capacity === Infinity ? Number.MAX_SAFE_INTEGER : self.#capacity - self.#inUse;
+        const p = self.#path;
+        return p.capacity === Infinity ? Number.MAX_SAFE_INTEGER : p.capacity - p.inUse;
       },
     };
   }
@@ -333,11 +283,11 @@ class CircuitBreaker extends EventEmitter {
   }
 
   get enabled() {
-    return this.#enabled;
+    return this.#path.enabled;
   }
 
   get isShutdown() {
-    return this.#shutdown;
+    return this.#path.shutdown;
   }
 
   get opened() {
@@ -374,7 +324,7 @@ class CircuitBreaker extends EventEmitter {
    */
   healthCheck(...args) {
     // Rest parameters keep `healthCheck.length` 0, as the spec's form has it.
-    if (args.length === 0) return this.#snapshot();
+    if (args.length === 0) return metrics.snapshot(this);
     const [fn, interval] = args;
     const timer = startHealthCheck(this, fn, interval, (err) => {
       this.#emit('healthCheckFailed', err);
@@ -389,13 +339,13 @@ class CircuitBreaker extends EventEmitter {
     return {
       state: {
         name: this.name,
-        enabled: this.#enabled,
+        enabled: this.#path.enabled,
         closed: state === 0,
         open: state === ST_OPEN,
         halfOpen: state === ST_HALF_OPEN,
         warmUp: this.warmUp,
-        shutdown: this.#shutdown,
-        lastTimerAt: this.#shared[S_OPENED_AT] < 0 ? undefined : this.#wallTime(this.#shared[S_OPENED_AT]),
+        shutdown: this.#path.shutdown,
+        lastTimerAt: this.#shared[S_OPENED_AT] < 0 ? undefined : metrics.wallTime(this.#h, this.#shared[S_OPENED_AT]),
       },
       status: this.stats,
     };
@@ -405,7 +355,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** Runs the operation through the breaker (`fire`). */
   async execute(...args) {
-    return this.#run(this.operation, args);
+    return this.#path.run(this.operation, args);
   }
 
   /** @returns {'CLOSED' | 'OPEN' | 'HALF_OPEN'} */
@@ -414,38 +364,17 @@ class CircuitBreaker extends EventEmitter {
   }
 
   getMetrics() {
-    const m = this.metrics;
-    const s = this.stats;
-    return {
-      totalRequests: m.totalRequests,
-      successfulRequests: m.successfulRequests,
-      failedRequests: m.failedRequests,
-      averageResponseTime: m.averageResponseTime,
-      lastFailureTime: m.lastFailureTime,
-      lastSuccessTime: m.lastSuccessTime,
-      opossumStats: {
-        total: s.fires,
-        successful: s.successes,
-        failed: s.failures,
-        timeouts: s.timeouts,
-        circuitOpen: this.isOpen(),
-        averageResponseTime: s.latencyMean,
-      },
-    };
+    return metrics.metricsReport(this);
   }
 
   /** Successes per fire since creation; 1 before the first call. */
   getSuccessRate() {
-    this.#flush();
-    const fires = this.#shared[S_FIRES];
-    return fires === 0 ? 1 : this.#shared[S_SUCCESSES] / fires;
+    return metrics.successRate(this.#source);
   }
 
   /** Failures (timeouts included) per fire since creation; 0 before the first call. */
   getFailureRate() {
-    this.#flush();
-    const fires = this.#shared[S_FIRES];
-    return fires === 0 ? 0 : this.#shared[S_FAILURES] / fires;
+    return metrics.failureRate(this.#source);
   }
 
   /** Closes the breaker and forgets the failure streak. */
@@ -471,68 +400,24 @@ class CircuitBreaker extends EventEmitter {
     return this.#state() === ST_OPEN;
   }
 
-  /** Synchronous snapshot (the qerrors form's `healthCheck()`). */
-  #snapshot() {
-    return {
-      state: this.getState(),
-      isRequestAllowed: this.isRequestAllowed(),
-      isOpen: this.isOpen(),
-      stats: this.getStats(),
-      metrics: this.getMetrics(),
-    };
-  }
-
   /** Logs state changes and timeouts (the console lines the original printed), unless `log: false`. */
   _setupEventListeners() {
-    if (!this.#cfg.log) return;
-    this.on('open', () => this.#log('log', 'transitioning to OPEN'));
-    this.on('halfOpen', () => this.#log('log', 'transitioning to HALF_OPEN'));
-    this.on('close', () => this.#log('log', 'transitioning to CLOSED'));
-    this.on('timeout', () => this.#log('warn', 'operation timeout'));
+    if (this.#cfg.log) logStateChanges(this, (level, text) => this.#log(level, text));
   }
 
   /** Live counters since creation, read from the native side when accessed. */
   _initializeMetrics() {
-    const self = this;
-    const sh = this.#shared;
-    return {
-      get totalRequests() {
-        self.#flush();
-        return sh[S_FIRES];
-      },
-      get successfulRequests() {
-        self.#flush();
-        return sh[S_SUCCESSES];
-      },
-      get failedRequests() {
-        self.#flush();
-        return sh[S_FAILURES];
-      },
-      get averageResponseTime() {
-        return self._updateAverageResponseTime();
-      },
-      get lastFailureTime() {
-        return sh[S_LAST_FAILURE] < 0 ? null : self.#wallTime(sh[S_LAST_FAILURE]);
-      },
-      get lastSuccessTime() {
-        return self._trackSuccess();
-      },
-    };
+    return metrics.liveMetrics(this, this.#source);
   }
 
   /** Mean latency (ms) of all recorded results since creation. */
   _updateAverageResponseTime() {
-    this.#flush();
-    const sh = this.#shared;
-    const n = sh[S_SUCCESSES] + sh[S_FAILURES];
-    return n === 0 ? 0 : sh[S_LATENCY_SUM] / n;
+    return metrics.meanLatency(this.#source);
   }
 
   /** Wall-clock time (ms since epoch) of the last success, or null. */
   _trackSuccess() {
-    this.#flush();
-    const t = this.#shared[S_LAST_SUCCESS];
-    return t < 0 ? null : this.#wallTime(t);
+    return metrics.lastSuccessTime(this.#source);
   }
 
   /** Closes the native breaker, clearing the consecutive-failure count and the window rule. */
@@ -542,15 +427,10 @@ class CircuitBreaker extends EventEmitter {
 
   // ---- internals -------------------------------------------------------------------
 
-  /** Converts a breaker-clock time to wall-clock ms. */
-  #wallTime(t) {
-    return Date.now() - (this.#h.now() - t);
-  }
-
   /** Current state code, turning open into half-open when due. */
   #state() {
-    if (this.#shared[S_STATE] === ST_OPEN && !this.#shutdown) {
-      this.#flush();
+    if (this.#shared[S_STATE] === ST_OPEN && !this.#path.shutdown) {
+      this.#path.flush();
       this.#h.state();
       this.#sync();
     }
@@ -560,12 +440,12 @@ class CircuitBreaker extends EventEmitter {
   /** Emits the event of a state change the native side made since the last look. */
   #sync() {
     const sh = this.#shared;
-    if (sh[S_TRANSITIONS] === this.#seen) return;
-    this.#seen = sh[S_TRANSITIONS];
+    if (sh[S_TRANSITIONS] === this.#path.seen) return;
+    this.#path.seen = sh[S_TRANSITIONS];
     const state = sh[S_STATE];
     clearTimeout(this.#resetTimer);
     this.#resetTimer = null;
-    this.#probing = false;
+    this.#path.probing = false;
     if (state !== ST_OPEN && this.#opossum) this.#renewAbortController();
     if (state === ST_OPEN) {
       this.#armReset(this.#cfg.resetTimeout);
@@ -592,10 +472,10 @@ class CircuitBreaker extends EventEmitter {
    * left); on a fake clock only the clock does.
    */
   #armReset(ms) {
-    if (this.#shutdown) return;
+    if (this.#path.shutdown) return;
     this.#resetTimer = setTimeout(() => {
       this.#resetTimer = null;
-      this.#flush();
+      this.#path.flush();
       if (this.#cfg.clock === undefined && this.#shared[S_STATE] === ST_OPEN) this.#h.halfOpen();
       else this.#h.state();
       this.#sync();
@@ -612,225 +492,11 @@ class CircuitBreaker extends EventEmitter {
    * turn into a rejected call or an unhandled rejection. Other listeners still run.
    */
   #emit(name, ...args) {
-    if (this.listenerCount(name) === 0) return;
-    for (const fn of this.rawListeners(name)) {
-      try {
-        Reflect.apply(fn, this, args);
-      } catch (err) {
-        this.#listenerError(name, err);
-      }
-    }
-  }
-
-  #listenerError(event, err) {
-    if (this.#warned) return;
-    this.#warned = true;
-    process.emitWarning(
-      `circuit breaker "${this.name}": a '${event}' listener threw (${err && err.message}); later listener errors of this breaker are ignored`,
-      { code: 'QERRORS_BREAKER_LISTENER_ERROR' }
-    );
+    this.#path.emit(name, ...args);
   }
 
   #log(level, text) {
-    if (!this.#cfg.log) return;
-    try {
-      // Through the logger too (files, or the only output with QERRORS_LOG_FORMAT=json).
-      if (!require('../../logging/logger')._logBreakerEvent(level, this.name, text)) console[level](`[CircuitBreaker] ${this.name}: ${text}`);
-    } catch {
-      // A broken console must not break the breaker.
-    }
-  }
-
-  /** Milliseconds from the breaker's clock (the fake one, else the shared one). */
-  #time() {
-    return this.#fakeClock === undefined ? readClock(this.#clock) : this.#fakeClock.now();
-  }
-
-  /** Records the queued fast-path successes (one native call). */
-  #flush() {
-    if (this.#batched === 0) return;
-    const n = this.#batched;
-    this.#batched = 0;
-    this.#h.flush(n, this.#batchAt);
-  }
-
-  /** Closed (the common case): the fast path; otherwise the native side admits. */
-  #run(context, args, inner) {
-    if (this.#shutdown) return Promise.reject(ourError('ESHUTDOWN', 'The circuit has been shutdown.'));
-    if (!this.#enabled) {
-      this.#emit('fire', args);
-      if (this.#opossum) this.#h.bump(C_FIRES, 1); // opossum counts every fire
-      try {
-        return Promise.resolve(Reflect.apply(this.operation, context, args));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    // `inner`: the call past the cache and coalescing (cachedCalls.js calls back here).
-    if (this.#special && inner !== true) {
-      const o = this.options;
-      if (o.cache || o.coalesce) return runCached(o, this.#cacheHost, this, context, args);
-      return this.#run(context, args, true);
-    }
-    if (this.#shared[S_STATE] !== 0) return this.#runGuarded(context, args);
-    if (this.listenerCount('fire') !== 0) this.#emit('fire', args);
-    if (inner === true && this.#capacity !== Infinity) return this.#runHeld(-1, this.#time(), context, args);
-    const start = this.#time();
-    let result;
-    try {
-      result = Reflect.apply(this.operation, context, args);
-    } catch (err) {
-      return this.#promiseOf(() => this.#failed(-1, start, err, args));
-    }
-    if (this.#cfg.timeout !== 0) return this.#calls.track(result, -1, start, args, false);
-    return Promise.resolve(result).then(
-      (value) => this.#succeeded(-1, start, value),
-      (err) => this.#failed(-1, start, err, args)
-    );
-  }
-
-  /** Open or half-open: the native side admits (a ticket), probes or rejects. */
-  #runGuarded(context, args) {
-    this.#flush();
-    const ticket = this.#h.acquire();
-    if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
-    this.#emit('fire', args);
-    if (ticket < 0) return this.#rejected(args);
-    if (ticket % 2048 !== 0) this.#probing = true; // a half-open trial call
-    if (this.#capacity !== Infinity) return this.#runHeld(ticket, this.#time(), context, args);
-    let result;
-    try {
-      result = Reflect.apply(this.operation, context, args);
-    } catch (err) {
-      return this.#promiseOf(() => this.#failed(ticket, 0, err, args));
-    }
-    if (this.#cfg.timeout !== 0) return this.#calls.track(result, ticket, this.#time(), args, false);
-    return Promise.resolve(result).then(
-      (value) => this.#succeeded(ticket, 0, value),
-      (err) => this.#failed(ticket, 0, err, args)
-    );
-  }
-
-  /**
-   * A call under a finite `capacity`: refused (ESEMLOCKED, counted as a failure, as in
-   * opossum) when every unit is in use; otherwise it holds a unit until it settles or
-   * times out.
-   */
-  #runHeld(ticket, start, context, args) {
-    if (this.#inUse >= this.#capacity) {
-      const err = ourError('ESEMLOCKED', 'Semaphore locked');
-      this.#h.bump(C_SEMAPHORE, 1);
-      this.#emit('semaphoreLocked', err, 0);
-      return this.#promiseOf(() => this.#failed(ticket, start, err, args));
-    }
-    this.#inUse++;
-    let result;
-    try {
-      result = Reflect.apply(this.operation, context, args);
-    } catch (err) {
-      this.#inUse--;
-      return this.#promiseOf(() => this.#failed(ticket, start, err, args));
-    }
-    return this.#calls.track(result, ticket, start, args, true);
-  }
-
-  /** A promise of `fn()`'s value, rejected with what it throws. */
-  #promiseOf(fn) {
-    try {
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  /**
-   * Records a success: a fast-path call (ticket -1) goes to the batch while the
-   * breaker stays closed; a ticket is settled natively (it may close the breaker).
-   */
-  #succeeded(ticket, start, value) {
-    let latency;
-    if (ticket < 0) {
-      const now = this.#time();
-      latency = now - start;
-      if (this.#shared[S_STATE] === 0) {
-        if (this.#batched !== 0 && (now >= this.#batchEnd || this.#batched === BATCH)) this.#flush();
-        if (this.#batched === 0) {
-          this.#batchAt = now;
-          this.#batchEnd = (Math.floor(now / this.#cfg.bucketMs) + 1) * this.#cfg.bucketMs;
-        }
-        this.#batch[this.#batched++] = latency;
-      } else {
-        this.#flush();
-        this.#h.succeeded(latency); // admitted while closed, settled after a change: counted only
-      }
-    } else {
-      latency = this.#h.success(ticket);
-    }
-    if (this.listenerCount('success') !== 0) this.#emit('success', value, latency);
-    if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
-    return value;
-  }
-
-  /** Records a failure; returns the fallback's result or throws the error. */
-  #failed(ticket, start, err, args) {
-    let filtered = false;
-    if (this.#cfg.errorFilter !== undefined) {
-      try {
-        filtered = Boolean(Reflect.apply(this.#cfg.errorFilter, undefined, [err, ...args]));
-      } catch {
-        filtered = false; // a broken filter counts the error, it does not hide it
-      }
-    }
-    if (filtered) {
-      this.#succeeded(ticket, start, err);
-      throw err;
-    }
-    this.#flush();
-    let latency;
-    if (ticket < 0) {
-      latency = this.#time() - start;
-      this.#h.failed(latency);
-    } else {
-      latency = this.#h.failure(ticket);
-    }
-    this.#emit('failure', err, latency, args);
-    if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
-    return this.#fallbackOrThrow(err, args);
-  }
-
-  #fallbackOrThrow(err, args) {
-    const fb = this.#cfg.fallback;
-    if (fb === undefined) throw err;
-    this.#h.fallback();
-    const result = Reflect.apply(fb, fb, [...args, err]);
-    this.#emit('fallback', result, err);
-    return result;
-  }
-
-  #rejected(args) {
-    const err = ourError('EOPENBREAKER', 'Breaker is open');
-    // When the breaker lets a probe through: the error middleware's Retry-After.
-    if (this.#shared[S_STATE] === ST_OPEN) err.retryAfterMs = Math.max(0, this.#shared[S_OPENED_AT] + this.#cfg.resetTimeout - this.#h.now());
-    this.#emit('reject', err);
-    return this.#promiseOf(() => this.#fallbackOrThrow(err, args));
-  }
-
-  /** A call reached its deadline: records the timeout; the fallback's result or throws. */
-  #timedOut(call) {
-    const err = ourError('ETIMEDOUT', `Timed out after ${this.#cfg.timeout}ms`);
-    this.#flush();
-    let latency;
-    if (call.ticket < 0) {
-      latency = this.#time() - call.start;
-      this.#h.timedOut(latency);
-    } else {
-      latency = this.#h.timeout(call.ticket);
-    }
-    this.#emit('timeout', err, latency, call.args);
-    this.#emit('failure', err, latency, call.args);
-    if (this.#shared[S_TRANSITIONS] !== this.#seen) this.#sync();
-    if (this.#opossum && this.options.abortController) this.options.abortController.abort();
-    return this.#fallbackOrThrow(err, call.args);
+    if (this.#cfg.log) logLine(level, this.name, text);
   }
 }
 

@@ -1,9 +1,10 @@
 'use strict';
 
 // The circuit breaker of the qerrors API (docs/circuit-breaker.md). One module per idea:
-// circuitBreaker.js (the class), options.js, clock.js, errors.js, timeouts.js,
-// cachedCalls.js, healthCheck.js, status.js (opossum's Status), memoryCache.js (opossum's
-// default cache transport).
+// circuitBreaker.js (the class), callPath.js (each call's path), construction.js,
+// events.js, metrics.js, options.js, clock.js, errors.js, timeouts.js, cachedCalls.js,
+// healthCheck.js, status.js (opossum's Status), memoryCache.js (opossum's default cache
+// transport).
 
 const { CircuitBreaker, CircuitState } = require('./circuitBreaker');
 const { Status } = require('./status');

@@ -11,91 +11,34 @@
 //! `submit` runs on the caller's thread (the JS main thread) and does only the cheap part;
 //! everything from redaction on runs on the runtime. Results reach the caller through a
 //! [`Notifier`] as the fingerprint plus the advice JSON text (or `None` on failure).
+//!
+//! This module holds `submit` and the bounds; `input` the error as taken and cut to what JS
+//! slices, `worker` one scheduled analysis and how it settles, `stats` the counters and
+//! [`Pipeline::stats_json`].
+
+mod input;
+mod stats;
+mod worker;
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Map, Value};
 use tokio::sync::{watch, OnceCell, Semaphore};
 
 use super::advisor;
 use super::client::HttpClient;
 use super::config::{AiConfig, Provider};
 use super::deps::Deps;
-use super::prompt::build_prompt;
-use super::providers::{build_request, extract_content, parse_advice};
-use crate::core::fingerprint::{fingerprint, to_hex};
-use crate::core::redis::{HealthEvent, Shared};
-
-/// While another process analyses the same error, how often this one looks for its advice.
-const SHARED_POLL_MS: u64 = 25;
-
-/// Largest advice document handed to JS; real advice is a few KB.
-pub const MAX_ADVICE_BYTES: usize = 64 * 1024;
+use crate::core::fingerprint::fingerprint;
+use input::ErrorInput;
+pub use input::{ErrorParts, MAX_MESSAGE_UNITS, MAX_STACK_UNITS};
+use stats::{bump, Counters};
+pub use worker::MAX_ADVICE_BYTES;
+use worker::{finalize, Settle};
 
 /// Cache slots examined per lock hold by [`Pipeline::purge_expired`].
 const PURGE_STEP: usize = 64;
-
-/// How much of a message and a stack (in UTF-16 units, as JS counts) the pipeline uses,
-/// the bounds `lib/native/ai.js` slices to: the fingerprint reads 2 KB of message and ten
-/// frames, the prompt less. Callers that also redact the full strings pass them longer.
-pub const MAX_MESSAGE_UNITS: usize = 4096;
-pub const MAX_STACK_UNITS: usize = 8192;
-
-/// The longest prefix of `s` of at most `max` UTF-16 units, cut on a char boundary: what
-/// JS's `s.slice(0, max)` keeps, so fingerprints match those of JS-sliced input (except
-/// when JS would split a surrogate pair, which it turns into U+FFFD).
-fn prefix_utf16(s: &str, max: usize) -> &str {
-    // A char has at least as many UTF-8 bytes as UTF-16 units.
-    if s.len() <= max {
-        return s;
-    }
-    // ASCII prefix (stack traces): one unit per byte, and `max` is a char boundary.
-    if s.as_bytes()[..max].is_ascii() {
-        return &s[..max];
-    }
-    let mut units = 0;
-    for (i, c) in s.char_indices() {
-        units += c.len_utf16();
-        if units > max {
-            return &s[..i];
-        }
-    }
-    s
-}
-
-/// An error owned by a scheduled analysis.
-#[derive(Debug, Clone, Default)]
-struct ErrorInput {
-    name: String,
-    message: String,
-    stack: String,
-    context: String,
-}
-
-/// One error as borrowed strings, for [`Pipeline::submit`]; copied only when an analysis
-/// is actually scheduled.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ErrorParts<'a> {
-    pub name: &'a str,
-    pub code: &'a str,
-    pub message: &'a str,
-    pub stack: &'a str,
-}
-
-impl<'a> ErrorParts<'a> {
-    /// The parts the pipeline uses: message and stack cut to what JS slices them to, so
-    /// longer input neither changes the fingerprint nor grows a scheduled analysis.
-    fn bounded(&self) -> Self {
-        Self {
-            message: prefix_utf16(self.message, MAX_MESSAGE_UNITS),
-            stack: prefix_utf16(self.stack, MAX_STACK_UNITS),
-            ..*self
-        }
-    }
-}
 
 /// Receives finished analyses. Called on a runtime thread; must not block.
 pub trait Notifier: Send + Sync {
@@ -118,48 +61,6 @@ pub enum Submitted {
     Rejected,
     /// The pipeline was shut down.
     Closed,
-}
-
-#[derive(Default)]
-struct Counters {
-    hits: AtomicU64,
-    misses: AtomicU64,
-    offline: AtomicU64,
-    scheduled: AtomicU64,
-    deduplicated: AtomicU64,
-    rejected: AtomicU64,
-    queued: AtomicU64,
-    running: AtomicU64,
-    provider_calls: AtomicU64,
-    rate_limited: AtomicU64,
-    breaker_rejected: AtomicU64,
-    succeeded: AtomicU64,
-    failed: AtomicU64,
-    cancelled: AtomicU64,
-    skipped_failed: AtomicU64,
-    /// Advice found in the Redis-shared cache (often computed by another process).
-    shared_hits: AtomicU64,
-    purged: AtomicU64,
-}
-
-fn bump(c: &AtomicU64) {
-    c.fetch_add(1, Ordering::Relaxed);
-}
-
-/// Decrements a gauge when dropped, so cancellation cannot leave it high.
-struct Gauge<'a>(&'a AtomicU64);
-
-impl<'a> Gauge<'a> {
-    fn up(c: &'a AtomicU64) -> Self {
-        c.fetch_add(1, Ordering::Relaxed);
-        Self(c)
-    }
-}
-
-impl Drop for Gauge<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
 }
 
 struct Inner {
@@ -336,235 +237,19 @@ impl Pipeline {
         self.inner.closed.store(true, Ordering::Release);
         self.inner.cancel.send_replace(true);
     }
-
-    /// Counters and gauges as a JSON object (plain numbers and a few strings).
-    pub fn stats_json(&self) -> String {
-        let i = &self.inner;
-        let c = &i.counters;
-        let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let v = serde_json::json!({
-            "provider": i.cfg.provider.source(),
-            "model": i.cfg.model,
-            "cacheHits": n(&c.hits),
-            "cacheMisses": n(&c.misses),
-            "cacheSize": i.deps.cache_len(),
-            "cacheLimit": i.cache_limit.load(Ordering::Relaxed),
-            "configuredCacheLimit": i.cfg.cache_limit,
-            "purged": n(&c.purged),
-            "cacheEvictions": i.deps.cache_evictions(),
-            "offline": n(&c.offline),
-            "scheduled": n(&c.scheduled),
-            "deduplicated": n(&c.deduplicated),
-            "rejected": n(&c.rejected),
-            "queued": n(&c.queued),
-            "inFlight": n(&c.running),
-            "pending": lock(&i.in_flight).len(),
-            "concurrency": i.cfg.concurrency,
-            "queueLimit": i.queue_limit.load(Ordering::Relaxed),
-            "configuredQueueLimit": i.cfg.queue_limit,
-            "providerCalls": n(&c.provider_calls),
-            "rateLimited": n(&c.rate_limited),
-            "breakerRejected": n(&c.breaker_rejected),
-            "breakerState": i.deps.breaker_state(),
-            "succeeded": n(&c.succeeded),
-            "failed": n(&c.failed),
-            "cancelled": n(&c.cancelled),
-            "skippedRecentFailure": n(&c.skipped_failed),
-            "sharedCache": i.deps.shared().is_some(),
-            "sharedHits": n(&c.shared_hits),
-            "redisUp": i.deps.shared().is_none_or(|s| !s.conn().health().is_down()),
-            "redisOutages": i.deps.shared().map_or(0, |s| s.conn().stats.outages.load(Ordering::Relaxed)),
-            "closed": i.closed.load(Ordering::Acquire),
-            "lastError": *lock(&i.last_error),
-        });
-        v.to_string()
-    }
-}
-
-/// Ends one analysis when its task ends, however it ends (result, cancellation, or a panic
-/// unwinding through the task): caches a result, leaves the in-flight set, and notifies, so
-/// no JS promise can be left waiting.
-struct Settle {
-    inner: Arc<Inner>,
-    fp: u64,
-    /// The advice, or whether the failure is remembered for `failure_ttl_ms` (a refusal by
-    /// the breaker, a cancellation or a panic is not: the error itself is not at fault).
-    result: Result<Arc<str>, bool>,
-}
-
-impl Drop for Settle {
-    fn drop(&mut self) {
-        let inner = &self.inner;
-        let result = std::mem::replace(&mut self.result, Err(false));
-        let closed = inner.closed.load(Ordering::Acquire);
-        match &result {
-            Ok(advice) => inner.deps.cache_insert(self.fp, advice.clone()),
-            Err(true) if !closed => inner.deps.mark_failed(self.fp),
-            Err(_) => {}
-        }
-        lock(&inner.in_flight).remove(&self.fp);
-        if !closed {
-            inner.notifier.deliver(self.fp, result.ok());
-        }
-    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl Inner {
-    /// Records a failed analysis; the error is remembered for `failure_ttl_ms`.
-    fn fail(&self, why: String) -> Result<Arc<str>, bool> {
-        bump(&self.counters.failed);
-        *lock(&self.last_error) = Some(why);
-        Err(true)
-    }
-
-    /// [`analyse`](Self::analyse) through the Redis-shared advice cache when configured:
-    /// advice another process cached is used as is, and while another process analyses
-    /// the same fingerprint this one waits for its advice instead of calling the provider
-    /// too. A Redis outage degrades to analysing locally, with one log line per outage.
-    async fn analyse_shared(&self, fp: u64, input: &ErrorInput) -> Result<Arc<str>, bool> {
-        let Some(shared) = self.deps.shared() else {
-            return self.analyse(fp, input).await;
-        };
-        // The in-flight marker must outlive one whole analysis: every attempt's timeout
-        // and the backoff between them, plus a margin.
-        let attempts = u64::from(self.cfg.retry.retries) + 1;
-        let lock_ms = self
-            .cfg
-            .timeout_ms
-            .saturating_add(self.cfg.retry.max_ms)
-            .saturating_mul(attempts)
-            .saturating_add(1000);
-        let mut events = Vec::new();
-        // `analyse`'s error (whether the failure is remembered) survives the shared path.
-        let mut failed = true;
-        let got = shared
-            .get_or_compute(
-                &to_hex(fp),
-                self.cfg.cache_ttl_ms,
-                lock_ms,
-                SHARED_POLL_MS,
-                || async {
-                    self.analyse(fp, input)
-                        .await
-                        .map_err(|remember| failed = remember)
-                        .ok()
-                },
-                &mut events,
-            )
-            .await;
-        for e in events {
-            let line = e.message(&shared.conn().target(), "the local advice cache");
-            eprintln!("{line}");
-            if matches!(e, HealthEvent::Down(_)) {
-                *lock(&self.last_error) = Some(line);
-            }
-        }
-        match got {
-            Some(Shared::Hit(advice)) => {
-                bump(&self.counters.shared_hits);
-                Ok(advice)
-            }
-            Some(Shared::Computed(advice)) => Ok(advice),
-            None => Err(failed),
-        }
-    }
-
-    async fn analyse(&self, fp: u64, input: &ErrorInput) -> Result<Arc<str>, bool> {
-        let permit = {
-            let _queued = Gauge::up(&self.counters.queued);
-            self.slots.acquire().await.map_err(|_| false)?
-        };
-        let _running = Gauge::up(&self.counters.running);
-        let r = &self.deps;
-        let prompt = build_prompt(
-            &r.redact(&input.name),
-            &r.redact(&input.message),
-            &r.redact(&input.context),
-            &r.redact(&input.stack),
-        );
-        let Some(req) = build_request(&self.cfg, &prompt) else {
-            return self.fail("no provider configured".into());
-        };
-        let built = self
-            .client
-            .get_or_init(|| async {
-                let c = &self.cfg;
-                HttpClient::new(
-                    c.retry,
-                    c.timeout_ms,
-                    c.connect_timeout_ms,
-                    c.max_response_bytes,
-                    c.concurrency,
-                )
-            })
-            .await;
-        let client = match built {
-            Ok(c) => c,
-            Err(e) => return self.fail(format!("cannot build the HTTP client: {e}")),
-        };
-        while let Err(wait_ms) = self.deps.acquire_call() {
-            bump(&self.counters.rate_limited);
-            tokio::time::sleep(Duration::from_millis(wait_ms.min(60_000))).await;
-        }
-        let Some(breaker_permit) = self.deps.breaker_acquire() else {
-            bump(&self.counters.breaker_rejected);
-            *lock(&self.last_error) = Some("circuit breaker is open".into());
-            return Err(false);
-        };
-        let sent = client
-            .send(&req, &|| bump(&self.counters.provider_calls))
-            .await;
-        drop(permit);
-        let body = match sent {
-            Ok(b) => {
-                self.deps.breaker_record(breaker_permit, true);
-                b
-            }
-            Err(e) => {
-                self.deps.breaker_record(breaker_permit, false);
-                return self.fail(e.to_string());
-            }
-        };
-        let parsed = extract_content(self.cfg.provider, &body).and_then(|c| parse_advice(&c));
-        drop(body);
-        match parsed {
-            Ok(map) => match finalize(map, fp, self.cfg.provider) {
-                Some(advice) => {
-                    bump(&self.counters.succeeded);
-                    Ok(advice)
-                }
-                None => self.fail("advice is larger than 64 KB".into()),
-            },
-            Err(e) => self.fail(e.to_string()),
-        }
-    }
-}
-
-/// The advice document: the model's object plus `fingerprint`, `source` and `createdAt`
-/// (ms since the epoch). `None` when it exceeds [`MAX_ADVICE_BYTES`].
-fn finalize(mut map: Map<String, Value>, fp: u64, provider: Provider) -> Option<Arc<str>> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    map.insert(
-        "fingerprint".into(),
-        Value::String(crate::core::fingerprint::to_hex(fp)),
-    );
-    map.insert("source".into(), Value::String(provider.source().into()));
-    map.insert("createdAt".into(), Value::from(now));
-    let text = Value::Object(map).to_string();
-    (text.len() <= MAX_ADVICE_BYTES).then(|| Arc::from(text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::clock::monotonic;
+    use serde_json::Value;
     use std::sync::mpsc;
+    use std::time::Duration;
 
     type Delivery = (u64, Option<Arc<str>>);
 
@@ -725,17 +410,6 @@ mod tests {
     }
 
     #[test]
-    fn prefixes_count_utf16_units_like_js() {
-        assert_eq!(prefix_utf16("abc", 2), "ab");
-        assert_eq!(prefix_utf16("abc", 3), "abc");
-        // 'é' is one unit (two bytes), '😀' two units (four bytes).
-        assert_eq!(prefix_utf16("éééé", 3), "ééé");
-        assert_eq!(prefix_utf16("a😀b", 3), "a😀");
-        assert_eq!(prefix_utf16("a😀b", 2), "a");
-        assert_eq!(prefix_utf16("ab😀", 2), "ab");
-    }
-
-    #[test]
     fn long_input_is_fingerprinted_and_kept_as_js_slices_it() {
         let rt = runtime();
         let (p, _rx) = pipeline(AiConfig::default(), &rt);
@@ -757,35 +431,5 @@ mod tests {
             p.submit(&long, String::new).0,
             p.submit(&sliced, String::new).0
         );
-    }
-
-    #[test]
-    fn bounded_parts_keep_what_js_keeps() {
-        let message = "é".repeat(10_000);
-        let stack = "s".repeat(20_000);
-        let parts = ErrorParts {
-            name: "Error",
-            code: "E",
-            message: &message,
-            stack: &stack,
-        }
-        .bounded();
-        assert_eq!(parts.message.chars().count(), MAX_MESSAGE_UNITS);
-        assert_eq!(parts.stack.len(), MAX_STACK_UNITS);
-        assert_eq!((parts.name, parts.code), ("Error", "E"));
-        let short = ErrorParts {
-            message: "m",
-            stack: "s",
-            ..parts
-        }
-        .bounded();
-        assert_eq!((short.message, short.stack), ("m", "s"));
-    }
-
-    #[test]
-    fn advice_documents_are_bounded() {
-        let mut m = Map::new();
-        m.insert("advice".into(), Value::String("x".repeat(MAX_ADVICE_BYTES)));
-        assert!(finalize(m, 1, Provider::OpenAi).is_none());
     }
 }

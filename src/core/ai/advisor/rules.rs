@@ -1,21 +1,17 @@
-//! The built-in offline advisor: specific advice for the common Node.js failures, with no
-//! network call. Used when no API key is configured (a fresh install, the demo, CI).
-//!
-//! Advice is cached by fingerprint, and a fingerprint deliberately ignores numbers, ids and
-//! paths, so the text here never quotes those parts of a message (a port or path quoted for
-//! one occurrence could be wrong for the next); it only quotes names that are part of the
-//! fingerprint, such as the property or function name.
+//! What the offline advisor says for each kind of failure: its category, cause, advice
+//! and steps. [`pick`](super::classify::pick) decides which one applies.
 
-use serde_json::{json, Map, Value};
-
-struct Rule {
-    category: &'static str,
-    cause: &'static str,
-    advice: &'static str,
-    steps: &'static [&'static str],
+pub(super) struct Rule {
+    pub(super) category: &'static str,
+    pub(super) cause: &'static str,
+    pub(super) advice: &'static str,
+    pub(super) steps: &'static [&'static str],
 }
 
-const ECONNREFUSED: Rule = Rule {
+// Statics, not consts: each has one address, and `advise` tells two rules apart by it
+// (`std::ptr::eq`) across modules.
+
+pub(super) static ECONNREFUSED: Rule = Rule {
     category: "ECONNREFUSED",
     cause: "Nothing is listening on the host and port this process connects to: the service (database, cache, API) is down, not started yet, or the address or port is wrong.",
     advice: "Check that the target service is running and reachable at the configured host and port, and retry the connection with backoff instead of failing at startup.",
@@ -27,7 +23,7 @@ const ECONNREFUSED: Rule = Rule {
     ],
 };
 
-const ENOTFOUND: Rule = Rule {
+pub(super) static ENOTFOUND: Rule = Rule {
     category: "ENOTFOUND",
     cause: "DNS could not resolve the host name: it is misspelled, does not exist in this network, or DNS is unavailable.",
     advice: "Check the host name in the URL or configuration for typos and make sure it resolves from this machine or container.",
@@ -39,7 +35,7 @@ const ENOTFOUND: Rule = Rule {
     ],
 };
 
-const EADDRINUSE: Rule = Rule {
+pub(super) static EADDRINUSE: Rule = Rule {
     category: "EADDRINUSE",
     cause: "Another process (often a previous instance of this server) is already listening on the port.",
     advice: "Stop the other process or choose another port (for example through PORT), and make sure the server only calls listen() once.",
@@ -51,7 +47,7 @@ const EADDRINUSE: Rule = Rule {
     ],
 };
 
-const ENOENT: Rule = Rule {
+pub(super) static ENOENT: Rule = Rule {
     category: "ENOENT",
     cause: "A file or directory the code opens does not exist at that path, usually because of a relative path resolved against an unexpected working directory.",
     advice: "Build the path from __dirname (or import.meta.url) instead of the working directory, and create or check the file before using it.",
@@ -63,7 +59,7 @@ const ENOENT: Rule = Rule {
     ],
 };
 
-const EACCES: Rule = Rule {
+pub(super) static EACCES: Rule = Rule {
     category: "EACCES",
     cause: "The process lacks permission for the file, directory or port it uses (ports below 1024 need privileges).",
     advice: "Fix the ownership or mode of the path for the user the process runs as, or use a port above 1024 behind a proxy.",
@@ -75,7 +71,7 @@ const EACCES: Rule = Rule {
     ],
 };
 
-const ETIMEDOUT: Rule = Rule {
+pub(super) static ETIMEDOUT: Rule = Rule {
     category: "ETIMEDOUT",
     cause: "A connection or request to a remote service took longer than the allowed time: the service is slow or overloaded, or a firewall drops the packets.",
     advice: "Set explicit connect and request timeouts, retry idempotent calls with backoff, and check network reachability of the remote host.",
@@ -87,7 +83,7 @@ const ETIMEDOUT: Rule = Rule {
     ],
 };
 
-const ECONNRESET: Rule = Rule {
+pub(super) static ECONNRESET: Rule = Rule {
     category: "ECONNRESET",
     cause: "The remote side closed the connection abruptly, typically an idle keep-alive socket closed by the server or a proxy, or a crash on the other side.",
     advice: "Retry idempotent requests once on ECONNRESET and keep the client's keep-alive idle timeout shorter than the server's.",
@@ -99,7 +95,7 @@ const ECONNRESET: Rule = Rule {
     ],
 };
 
-const EPIPE: Rule = Rule {
+pub(super) static EPIPE: Rule = Rule {
     category: "EPIPE",
     cause: "The code wrote to a socket, pipe or stream whose other end was already closed, such as a client that disconnected or a child process that exited.",
     advice: "Stop writing once the peer has closed: listen for 'close' and 'error' on the stream and check writable before writing.",
@@ -111,7 +107,7 @@ const EPIPE: Rule = Rule {
     ],
 };
 
-const EMFILE: Rule = Rule {
+pub(super) static EMFILE: Rule = Rule {
     category: "EMFILE",
     cause: "The process has reached its limit of open file descriptors: files or sockets are opened faster than they are closed, or leaked.",
     advice: "Limit concurrency of file and socket operations and make sure every handle is closed; raise `ulimit -n` only after fixing leaks.",
@@ -123,7 +119,7 @@ const EMFILE: Rule = Rule {
     ],
 };
 
-const PROPERTY_OF_NOTHING: Rule = Rule {
+pub(super) static PROPERTY_OF_NOTHING: Rule = Rule {
     category: "TypeError: property of undefined/null",
     cause: "The code reads a property from a value that is undefined or null: a missing field in input data, an async result used before it arrived, or a wrong variable.",
     advice: "Check where the object comes from and guard it: validate input, await async results, and use optional chaining (obj?.prop) only where absence is legitimate.",
@@ -135,7 +131,7 @@ const PROPERTY_OF_NOTHING: Rule = Rule {
     ],
 };
 
-const NOT_A_FUNCTION: Rule = Rule {
+pub(super) static NOT_A_FUNCTION: Rule = Rule {
     category: "TypeError: not a function",
     cause: "The code calls something that is not a function: a misspelled method, a wrong import (default vs named export, CommonJS vs ESM), or an object that is not what the code expects.",
     advice: "Check how the value is imported and what it really is (console.log(typeof x)); fix default vs named import mismatches and method names.",
@@ -147,7 +143,7 @@ const NOT_A_FUNCTION: Rule = Rule {
     ],
 };
 
-const JSON_SYNTAX: Rule = Rule {
+pub(super) static JSON_SYNTAX: Rule = Rule {
     category: "SyntaxError: invalid JSON",
     cause: "JSON.parse received text that is not valid JSON, often an HTML error page, an empty body, or a value that is already an object.",
     advice: "Check the response status and content-type before parsing, and wrap JSON.parse in try/catch with a clear error for bad input.",
@@ -159,7 +155,7 @@ const JSON_SYNTAX: Rule = Rule {
     ],
 };
 
-const STACK_OVERFLOW: Rule = Rule {
+pub(super) static STACK_OVERFLOW: Rule = Rule {
     category: "RangeError: maximum call stack",
     cause: "Unbounded recursion: a function calls itself (directly or through others) without reaching a base case, or a setter/getter or event handler re-triggers itself.",
     advice: "Find the repeating frames in the stack and add or fix the recursion's base case; turn deep recursion over data into an iterative loop.",
@@ -171,7 +167,7 @@ const STACK_OVERFLOW: Rule = Rule {
     ],
 };
 
-const OUT_OF_MEMORY: Rule = Rule {
+pub(super) static OUT_OF_MEMORY: Rule = Rule {
     category: "heap out of memory",
     cause: "The V8 heap reached its limit: a memory leak (growing caches, listeners, closures) or a workload that loads too much data at once.",
     advice: "Find what grows with a heap snapshot, bound caches and queues, and stream large data instead of loading it whole; raise --max-old-space-size only for legitimate needs.",
@@ -183,7 +179,7 @@ const OUT_OF_MEMORY: Rule = Rule {
     ],
 };
 
-const UNHANDLED_REJECTION: Rule = Rule {
+pub(super) static UNHANDLED_REJECTION: Rule = Rule {
     category: "unhandled rejection",
     cause: "A promise rejected and nothing handled it: a missing await, a missing .catch(), or an async function called without handling its result.",
     advice: "Await every promise (or attach .catch) where it is created, and wrap async route handlers so rejections reach the error handler.",
@@ -195,7 +191,7 @@ const UNHANDLED_REJECTION: Rule = Rule {
     ],
 };
 
-const HEADERS_SENT: Rule = Rule {
+pub(super) static HEADERS_SENT: Rule = Rule {
     category: "ERR_HTTP_HEADERS_SENT",
     cause: "The handler sends a response twice: res.send/json/redirect after a response was already sent, often a missing return after an early response or next() called after responding.",
     advice: "Return right after sending a response, and check res.headersSent in error handlers before writing (delegate to next(err) when already sent).",
@@ -207,7 +203,7 @@ const HEADERS_SENT: Rule = Rule {
     ],
 };
 
-const MODULE_NOT_FOUND: Rule = Rule {
+pub(super) static MODULE_NOT_FOUND: Rule = Rule {
     category: "MODULE_NOT_FOUND",
     cause: "require() or import could not resolve a module: the package is not installed in this environment (a devDependency in production, a missing npm install), or a relative path or file extension is wrong.",
     advice: "Install the package as a regular dependency (or fix the relative path and extension), and make sure the deployment runs npm ci with the same lockfile.",
@@ -219,7 +215,7 @@ const MODULE_NOT_FOUND: Rule = Rule {
     ],
 };
 
-const REQUIRE_ESM: Rule = Rule {
+pub(super) static REQUIRE_ESM: Rule = Rule {
     category: "ERR_REQUIRE_ESM",
     cause: "A CommonJS require() loads a package that is published only as an ES module (a newer major version of the dependency).",
     advice: "Load the package with a dynamic import() from CommonJS, switch the caller to ESM, or pin the last CommonJS major version of the dependency.",
@@ -231,7 +227,7 @@ const REQUIRE_ESM: Rule = Rule {
     ],
 };
 
-const TLS_CERT: Rule = Rule {
+pub(super) static TLS_CERT: Rule = Rule {
     category: "TLS certificate",
     cause: "The TLS certificate of the server could not be verified: it is self-signed or issued by a private CA, expired, or issued for another host name.",
     advice: "Give Node the issuing CA (NODE_EXTRA_CA_CERTS or the ca option) or fix the server's certificate; never disable verification with NODE_TLS_REJECT_UNAUTHORIZED=0 in production.",
@@ -243,7 +239,7 @@ const TLS_CERT: Rule = Rule {
     ],
 };
 
-const DUPLICATE_KEY: Rule = Rule {
+pub(super) static DUPLICATE_KEY: Rule = Rule {
     category: "duplicate key",
     cause: "An insert or update violates a unique index or constraint (MongoDB E11000, SQL unique violation): the record already exists, often from a retried or concurrent request.",
     advice: "Treat the duplicate as a conflict: return 409 to the client, or use an upsert / ON CONFLICT clause when the operation should be idempotent.",
@@ -255,7 +251,7 @@ const DUPLICATE_KEY: Rule = Rule {
     ],
 };
 
-const JWT: Rule = Rule {
+pub(super) static JWT: Rule = Rule {
     category: "JWT",
     cause: "A JSON Web Token was rejected: it expired, its signature does not match the secret or key, or it is malformed.",
     advice: "Answer 401 and let the client refresh or re-authenticate; check that issuer and verifier use the same secret or key pair and that clocks are in sync.",
@@ -267,7 +263,7 @@ const JWT: Rule = Rule {
     ],
 };
 
-const PAYLOAD_TOO_LARGE: Rule = Rule {
+pub(super) static PAYLOAD_TOO_LARGE: Rule = Rule {
     category: "payload too large",
     cause: "The request body is larger than the body parser's limit (express.json() defaults to 100 kB).",
     advice: "Raise the limit only on the routes that need it (express.json({ limit: '1mb' })) and stream large uploads instead of parsing them into memory.",
@@ -279,7 +275,7 @@ const PAYLOAD_TOO_LARGE: Rule = Rule {
     ],
 };
 
-const INVALID_ARG_TYPE: Rule = Rule {
+pub(super) static INVALID_ARG_TYPE: Rule = Rule {
     category: "ERR_INVALID_ARG_TYPE",
     cause: "A Node.js API received an argument of the wrong type, typically undefined where a string, Buffer or number was expected (a missing env var or config value).",
     advice: "Find the value passed to the Node API in the stack and validate it before the call; a missing environment variable is the most common source.",
@@ -291,7 +287,7 @@ const INVALID_ARG_TYPE: Rule = Rule {
     ],
 };
 
-const BREAKER_OPEN: Rule = Rule {
+pub(super) static BREAKER_OPEN: Rule = Rule {
     category: "circuit breaker open",
     cause: "A circuit breaker refused the call without trying it: the dependency behind it failed repeatedly and the breaker is open until its reset timeout passes.",
     advice: "Treat this as the dependency being down: answer 503 with Retry-After or serve a fallback, and look at the failures that opened the breaker, not at this error.",
@@ -303,7 +299,7 @@ const BREAKER_OPEN: Rule = Rule {
     ],
 };
 
-const VALIDATION: Rule = Rule {
+pub(super) static VALIDATION: Rule = Rule {
     category: "validation",
     cause: "The request or input failed validation: a required field is missing or a value has the wrong type, format or range. This is the client's error, not a server fault.",
     advice: "Answer 400 with the fields that failed and why, validate at the edge (route or schema) before any work, and keep these errors out of the error-rate alerts.",
@@ -315,7 +311,7 @@ const VALIDATION: Rule = Rule {
     ],
 };
 
-const NOT_FOUND: Rule = Rule {
+pub(super) static NOT_FOUND: Rule = Rule {
     category: "not found",
     cause: "The requested route or resource does not exist: a wrong URL or method, a stale link, or an id that was deleted or never existed.",
     advice: "Answer 404 without a stack trace; if the path should exist, compare the method and path with the registered routes and the client's base URL.",
@@ -327,7 +323,7 @@ const NOT_FOUND: Rule = Rule {
     ],
 };
 
-const GENERIC: Rule = Rule {
+pub(super) static GENERIC: Rule = Rule {
     category: "generic",
     cause: "The error does not match a known pattern; the message and the first stack frame in your own code are the best starting point.",
     advice: "Start at the first stack frame in your own code, log the inputs that reach it, and reproduce the failure in a test before changing code.",
@@ -338,340 +334,3 @@ const GENERIC: Rule = Rule {
         "Add context (ids, route, input size) to the log entry so the next occurrence is easier to diagnose.",
     ],
 };
-
-fn pick(name: &str, code: &str, message: &str) -> &'static Rule {
-    let has = |s: &str| code == s || message.contains(s);
-    let lower = message.to_ascii_lowercase();
-    if has("ECONNREFUSED") {
-        &ECONNREFUSED
-    } else if has("ENOTFOUND") || has("EAI_AGAIN") {
-        &ENOTFOUND
-    } else if has("EADDRINUSE") {
-        &EADDRINUSE
-    } else if has("ENOENT") {
-        &ENOENT
-    } else if has("EACCES") || has("EPERM") {
-        &EACCES
-    } else if has("ETIMEDOUT") || has("ESOCKETTIMEDOUT") {
-        &ETIMEDOUT
-    } else if has("ECONNRESET") || lower.contains("socket hang up") {
-        &ECONNRESET
-    } else if has("EPIPE") {
-        &EPIPE
-    } else if has("EMFILE") || has("ENFILE") {
-        &EMFILE
-    } else if has("MODULE_NOT_FOUND") || message.starts_with("Cannot find module") {
-        &MODULE_NOT_FOUND
-    } else if has("ERR_REQUIRE_ESM") {
-        &REQUIRE_ESM
-    } else if code.starts_with("CERT_")
-        || code.contains("SELF_SIGNED_CERT")
-        || code == "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
-        || code == "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"
-        || code == "ERR_TLS_CERT_ALTNAME_INVALID"
-        || lower.contains("self-signed certificate")
-        || lower.contains("unable to verify the first certificate")
-    {
-        &TLS_CERT
-    } else if message.contains("E11000") || lower.contains("duplicate key") {
-        &DUPLICATE_KEY
-    } else if name == "TokenExpiredError" || name == "JsonWebTokenError" || name == "NotBeforeError"
-    {
-        &JWT
-    } else if name == "PayloadTooLargeError" || lower.contains("request entity too large") {
-        &PAYLOAD_TOO_LARGE
-    } else if has("ERR_INVALID_ARG_TYPE") {
-        &INVALID_ARG_TYPE
-    } else if code == "EOPENBREAKER" || message == "Breaker is open" {
-        &BREAKER_OPEN
-    } else if code == "VALIDATION_ERROR" || name == "ValidationError" {
-        &VALIDATION
-    } else if code == "NOT_FOUND"
-        || code == "ROUTE_NOT_FOUND"
-        || name == "NotFoundError"
-        || message.starts_with("No route for ")
-    {
-        &NOT_FOUND
-    } else if has("ERR_HTTP_HEADERS_SENT") || lower.contains("headers after they are sent") {
-        &HEADERS_SENT
-    } else if lower.contains("heap out of memory") || lower.contains("allocation failed") {
-        &OUT_OF_MEMORY
-    } else if lower.contains("maximum call stack") {
-        &STACK_OVERFLOW
-    } else if code == "ERR_UNHANDLED_REJECTION"
-        || name.contains("UnhandledPromiseRejection")
-        || lower.contains("unhandled promise rejection")
-        || lower.contains("unhandled rejection")
-    {
-        &UNHANDLED_REJECTION
-    } else if lower.contains("cannot read propert")
-        && (lower.contains("undefined") || lower.contains("null"))
-        || (lower.contains("undefined is not an object") || lower.contains("null is not an object"))
-        || lower.contains("cannot set propert")
-            && (lower.contains("undefined") || lower.contains("null"))
-    {
-        &PROPERTY_OF_NOTHING
-    } else if lower.contains("is not a function") {
-        &NOT_A_FUNCTION
-    } else if name == "SyntaxError"
-        && (lower.contains("json")
-            || lower.contains("unexpected token")
-            || lower.contains("unexpected end"))
-    {
-        &JSON_SYNTAX
-    } else {
-        &GENERIC
-    }
-}
-
-/// The quoted name in `(reading 'x')` or `x.y is not a function`, when there is one.
-fn subject(message: &str) -> Option<&str> {
-    if let Some(i) = message.find("(reading '") {
-        let rest = &message[i + 10..];
-        return rest.find('\'').map(|j| &rest[..j]);
-    }
-    if let Some(i) = message.find(" is not a function") {
-        let head = &message[..i];
-        let start = head
-            .rfind(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '$')))
-            .map_or(0, |p| p + 1);
-        let s = &head[start..];
-        return (!s.is_empty()).then_some(s);
-    }
-    None
-}
-
-/// Offline advice for an error, as a JSON object with `advice`, `cause`, `steps`,
-/// `category` and `offline: true`.
-pub fn advise(name: &str, code: &str, message: &str) -> Map<String, Value> {
-    let rule = pick(name, code, message);
-    let mut advice = rule.advice.to_owned();
-    if let Some(s) = subject(message).filter(|s| s.len() <= 80) {
-        if std::ptr::eq(rule, &PROPERTY_OF_NOTHING) {
-            advice = format!(
-                "The object whose '{s}' property is read is undefined or null here. {advice}"
-            );
-        } else if std::ptr::eq(rule, &NOT_A_FUNCTION) {
-            advice = format!("'{s}' is not callable at this point. {advice}");
-        }
-    }
-    let mut m = Map::new();
-    m.insert("advice".into(), Value::String(advice));
-    m.insert("cause".into(), Value::String(rule.cause.to_owned()));
-    m.insert("steps".into(), json!(rule.steps));
-    m.insert("category".into(), Value::String(rule.category.to_owned()));
-    m.insert("offline".into(), Value::Bool(true));
-    m
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn category(name: &str, code: &str, message: &str) -> String {
-        advise(name, code, message)["category"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    #[test]
-    fn recognises_common_node_errors() {
-        let cases = [
-            (
-                "Error",
-                "ECONNREFUSED",
-                "connect ECONNREFUSED 127.0.0.1:5432",
-                "ECONNREFUSED",
-            ),
-            (
-                "Error",
-                "",
-                "getaddrinfo ENOTFOUND db.internal",
-                "ENOTFOUND",
-            ),
-            (
-                "Error",
-                "EADDRINUSE",
-                "listen EADDRINUSE: address already in use :::3000",
-                "EADDRINUSE",
-            ),
-            (
-                "Error",
-                "ENOENT",
-                "ENOENT: no such file or directory, open 'config.json'",
-                "ENOENT",
-            ),
-            (
-                "Error",
-                "EACCES",
-                "listen EACCES: permission denied 0.0.0.0:80",
-                "EACCES",
-            ),
-            (
-                "Error",
-                "ETIMEDOUT",
-                "connect ETIMEDOUT 10.0.0.1:443",
-                "ETIMEDOUT",
-            ),
-            ("Error", "ECONNRESET", "socket hang up", "ECONNRESET"),
-            ("Error", "EPIPE", "write EPIPE", "EPIPE"),
-            (
-                "Error",
-                "EMFILE",
-                "EMFILE: too many open files, open 'a.txt'",
-                "EMFILE",
-            ),
-            (
-                "TypeError",
-                "",
-                "Cannot read properties of undefined (reading 'id')",
-                "TypeError: property of undefined/null",
-            ),
-            (
-                "TypeError",
-                "",
-                "Cannot read property 'x' of null",
-                "TypeError: property of undefined/null",
-            ),
-            (
-                "TypeError",
-                "",
-                "user.save is not a function",
-                "TypeError: not a function",
-            ),
-            (
-                "SyntaxError",
-                "",
-                "Unexpected token < in JSON at position 0",
-                "SyntaxError: invalid JSON",
-            ),
-            (
-                "SyntaxError",
-                "",
-                "Unexpected end of JSON input",
-                "SyntaxError: invalid JSON",
-            ),
-            (
-                "RangeError",
-                "",
-                "Maximum call stack size exceeded",
-                "RangeError: maximum call stack",
-            ),
-            (
-                "Error",
-                "",
-                "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
-                "heap out of memory",
-            ),
-            (
-                "UnhandledPromiseRejection",
-                "ERR_UNHANDLED_REJECTION",
-                "This error originated either by throwing inside of an async function",
-                "unhandled rejection",
-            ),
-            (
-                "Error",
-                "ERR_HTTP_HEADERS_SENT",
-                "Cannot set headers after they are sent to the client",
-                "ERR_HTTP_HEADERS_SENT",
-            ),
-            ("Error", "", "socket hang up", "ECONNRESET"),
-            (
-                "Error",
-                "MODULE_NOT_FOUND",
-                "Cannot find module 'pg'",
-                "MODULE_NOT_FOUND",
-            ),
-            (
-                "Error",
-                "ERR_REQUIRE_ESM",
-                "require() of ES Module /app/node_modules/x/index.js not supported",
-                "ERR_REQUIRE_ESM",
-            ),
-            (
-                "Error",
-                "SELF_SIGNED_CERT_IN_CHAIN",
-                "self-signed certificate in certificate chain",
-                "TLS certificate",
-            ),
-            (
-                "Error",
-                "CERT_HAS_EXPIRED",
-                "certificate has expired",
-                "TLS certificate",
-            ),
-            (
-                "MongoServerError",
-                "",
-                "E11000 duplicate key error collection: app.users index: email_1",
-                "duplicate key",
-            ),
-            ("TokenExpiredError", "", "jwt expired", "JWT"),
-            (
-                "PayloadTooLargeError",
-                "",
-                "request entity too large",
-                "payload too large",
-            ),
-            (
-                "TypeError",
-                "ERR_INVALID_ARG_TYPE",
-                "The \"path\" argument must be of type string. Received undefined",
-                "ERR_INVALID_ARG_TYPE",
-            ),
-            (
-                "Error",
-                "EOPENBREAKER",
-                "Breaker is open",
-                "circuit breaker open",
-            ),
-            (
-                "ServiceError",
-                "VALIDATION_ERROR",
-                "email is required",
-                "validation",
-            ),
-            (
-                "ValidationError",
-                "",
-                "\"qty\" must be a number",
-                "validation",
-            ),
-            (
-                "ServiceError",
-                "ROUTE_NOT_FOUND",
-                "No route for GET /api/v1/orders",
-                "not found",
-            ),
-            ("NotFoundError", "", "user not found", "not found"),
-            ("Error", "", "something odd happened", "generic"),
-        ];
-        for (name, code, msg, want) in cases {
-            assert_eq!(category(name, code, msg), want, "{msg}");
-        }
-    }
-
-    #[test]
-    fn advice_is_specific_and_marked_offline() {
-        let a = advise(
-            "TypeError",
-            "",
-            "Cannot read properties of undefined (reading 'email')",
-        );
-        assert!(a["advice"].as_str().unwrap_or_default().contains("'email'"));
-        assert_eq!(a["offline"], true);
-        assert!(a["steps"].as_array().is_some_and(|s| s.len() >= 3));
-        let f = advise("TypeError", "", "db.collection is not a function");
-        assert!(f["advice"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("'db.collection'"));
-        let p = advise(
-            "Error",
-            "ECONNREFUSED",
-            "connect ECONNREFUSED 127.0.0.1:5432",
-        );
-        assert!(!p["advice"].as_str().unwrap_or_default().contains("5432"));
-    }
-}

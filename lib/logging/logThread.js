@@ -1,0 +1,96 @@
+'use strict';
+
+// A handled error's entry written at once: handed to the log thread (lib/logging/nativeSink.js),
+// which writes the same line the JavaScript path would, when every field is one it writes
+// byte for byte; or, when the console is the only output, turned into its console line.
+
+const { _applyCustomPatterns: applyCustomPatterns } = require('../policy/redaction');
+const { consoleLine, snapshotJson } = require('./line');
+const keptStack = require('../native/keptStack');
+const { LOG_LEVELS, METHOD, memory, sampleMemory } = require('./entry');
+const { NPM_LEVELS, getOutputs } = require('./outputs');
+const { flushPendingFirst, queueConsoleLine } = require('./queue');
+
+/** True for undefined or a string without lone surrogates (the log thread writes only those byte for byte). */
+function wellFormed(s) {
+  return s === undefined || (typeof s === 'string' && s.isWellFormed());
+}
+
+/**
+ * Hands a handled error's entry to the log thread, which writes the same line `fileLine`
+ * would: true when it went there (or its level is below the logger's), false when it must
+ * take the JavaScript path (no thread, console output, or a field the thread does not
+ * write byte for byte).
+ * @param {{ name: string, priority: number }} known
+ * @param {string} message
+ * @param {Record<string, any>} fields
+ * @param {string} timestamp
+ */
+function toLogThread(known, message, fields, timestamp) {
+  const out = getOutputs();
+  if (out.native === null || out.json) return false;
+  const e = fields.error;
+  const status = fields.status;
+  if (!Number.isInteger(status) || e.statusCode !== status || typeof e.isOperational !== 'boolean') return false;
+  if (typeof e.id !== 'string' || typeof e.name !== 'string' || typeof e.severity !== 'string' || typeof e.uniqueErrorName !== 'string') return false;
+  const text = applyCustomPatterns(message);
+  if (!wellFormed(text) || typeof e.message !== 'string' || !wellFormed(e.message) || !wellFormed(e.stack) || !wellFormed(e.name)) return false;
+  if (!wellFormed(e.severity) || !wellFormed(e.code) || !wellFormed(e.fingerprint) || !wellFormed(e.id) || !wellFormed(e.uniqueErrorName)) return false;
+  if (!wellFormed(fields.method) || !wellFormed(fields.url) || !wellFormed(fields.requestId)) return false;
+  // Written now: nothing can change the context before, so it is not copied.
+  const contextJson = snapshotJson(fields.context);
+  if (typeof contextJson !== 'string') return false;
+  if (NPM_LEVELS[METHOD[known.name]] > NPM_LEVELS[out.level]) return true;
+  sampleMemory();
+  // Entries queued for the JavaScript path go first: the files keep the order of the calls.
+  flushPendingFirst();
+  const accepted = out.native.writeError(
+    known === LOG_LEVELS.WARN,
+    contextJson,
+    e.code,
+    e.fingerprint,
+    e.id,
+    e.isOperational,
+    e.message,
+    e.name,
+    e.severity,
+    // The intake kept this stack natively: the entry takes it from there, not copied again.
+    keptStack.take(e.stack) || e.stack,
+    status,
+    e.uniqueErrorName,
+    memory.json,
+    text,
+    fields.method,
+    fields.requestId,
+    timestamp,
+    fields.url
+  );
+  if (!accepted) out.native.dropped();
+  if (out.console) {
+    queueConsoleLine(consoleLine({ timestamp, level: METHOD[known.name], message: text, error: e, requestId: fields.requestId, method: fields.method, url: fields.url, status, context: fields.context }));
+  }
+  return true;
+}
+
+/**
+ * With the console as the only output (no files, no JSON lines), a handled error's entry is
+ * its console line, made now: the sorted copy of the entry and of its context that the
+ * JavaScript path makes for the files would be thrown away. True when handled so.
+ * @param {{ name: string, priority: number }} known
+ * @param {string} message
+ * @param {Record<string, any>} fields
+ * @param {string} timestamp
+ */
+function toConsoleOnly(known, message, fields, timestamp) {
+  const out = getOutputs();
+  if (out.files.length > 0 || out.json || !out.console) return false;
+  const level = METHOD[known.name];
+  if (NPM_LEVELS[level] > NPM_LEVELS[out.level]) return true;
+  // Entries queued before this one go first: the console keeps the order of the calls.
+  flushPendingFirst();
+  const { error, requestId, method, url, status, context } = fields;
+  queueConsoleLine(consoleLine({ timestamp, level, message: applyCustomPatterns(message), error, requestId, method, url, status, context }));
+  return true;
+}
+
+module.exports = { toLogThread, toConsoleOnly };
