@@ -80,6 +80,10 @@ export interface LruCacheHandle {
   removedValues(): Array<string | Buffer | null>
   /** Does nothing with the slot it reads: the floor `benchmark/lru-cache.js` measures. */
   probe(slot: number): void
+  /** Replaces the by-reference marker of `slot` by a copy of `value` (nothing else changes). */
+  adopt(slot: number, value: string): boolean
+  /** `set(slot, null, 0, undefined, now)`: a value kept by JS, unsized, the default TTL. */
+  setHeld(slot: number, now?: number): number
 }
 
 export interface CircuitBreakerHandleOptions {

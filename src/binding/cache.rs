@@ -254,6 +254,8 @@ pub fn create_lru_cache<'env>(
             ("drain", drain),
             ("removedValues", removed_values),
             ("probe", probe),
+            ("adopt", adopt),
+            ("setHeld", set_held),
         ],
     )?;
     // SAFETY: the array views `report`, owned by the Handle; the finalizer drops the
@@ -453,6 +455,50 @@ raw_method!(
     };
     h.publish(&mut inner);
     raw::f64_value(env, f64::from(out))
+    }
+);
+
+raw_method!(
+    /// `setHeld(slot, now?)` → the entry's slot: `set(slot, null, 0, undefined, now)`
+    /// (a value JS keeps by reference, no size, the default TTL) without reading the
+    /// arguments that call would pass as constants.
+    set_held, 2, |env, a, h: &Handle| {
+    let now = num(env, &a, 1, 0.0);
+    let s = slot(env, &a, 0);
+    let mut inner = h.lock();
+    let out = if s == u32::MAX {
+        inner.lru.insert(Stored::Js, 0, None, now)
+    } else if inner.lru.replace(s, Stored::Js, 0, None, now) {
+        s
+    } else {
+        return raw::throw_type_error(env, E_VALUE, "LruCache: no entry at this slot");
+    };
+    h.publish(&mut inner);
+    raw::f64_value(env, f64::from(out))
+    }
+);
+
+raw_method!(
+    /// `adopt(slot, string)` → whether `slot` held a value kept by JS, now replaced by a
+    /// copy of `string`. Recency, TTL, size and counters do not change: JS holds a
+    /// recently set string by reference for a while (lib/native/cache/young.js) and
+    /// moves it here with this call once it has lived long enough.
+    adopt, 2, |env, a, h: &Handle| {
+    let mut t = 0;
+    sys::napi_typeof(env, a.argv[1], &mut t);
+    if t != sys::ValueType::napi_string {
+        return raw::throw_type_error(env, E_VALUE, "LruCache: adopt takes a string");
+    }
+    let s = slot(env, &a, 0);
+    let mut inner = h.lock();
+    let moved = match inner.lru.value_mut(s) {
+        Some(v) if matches!(v, Stored::Js) => {
+            *v = read_string_value(env, a.argv[1]).counted();
+            true
+        }
+        _ => false,
+    };
+    raw::bool_value(env, moved)
     }
 );
 

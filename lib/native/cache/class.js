@@ -20,6 +20,7 @@ const { Loads } = require('./fetch');
 const { Views } = require('./iteration');
 const { Autopurge } = require('./ttl');
 const { StringMemo } = require('./memo');
+const { YoungStrings, MAX_LENGTH } = require('./young');
 
 const E_TTL = 'ERR_QERRORS_CACHE_INVALID_TTL';
 const E_SIZE = 'ERR_QERRORS_CACHE_INVALID_SIZE';
@@ -45,9 +46,14 @@ class LruCache {
   #timed;
   // Whether entries carry sizes (maxSize or maxEntrySize or sizeCalculation given).
   #sized;
+  // Whether a set without options needs none of sizes, callbacks, timers or `json`
+  // (decided once, so the common set skips their checks; see #setPlain).
+  #plain;
   #removals;
   /** Strings recently returned by get (see memo.js); undefined with `json`. */
   #memo;
+  /** Strings recently set, not yet copied off the heap (see young.js); plain caches only. */
+  #young;
   // Gets of keys this side does not hold (the native side counts the others).
   #misses = 0;
   #rejected = 0;
@@ -67,6 +73,13 @@ class LruCache {
     this.#noDeleteOnStaleGet = o.noDeleteOnStaleGet;
     this.#timed = o.ttl > 0;
     this.#sized = o.maxSize > 0 || o.maxEntrySize > 0;
+    this.#plain =
+      !this.#sized &&
+      !o.json &&
+      !o.ttlAutopurge &&
+      o.dispose === undefined &&
+      o.disposeAfter === undefined &&
+      o.onInsert === undefined;
     this.#h = native.createLruCache({
       max: o.max,
       maxSize: o.maxSize,
@@ -79,6 +92,7 @@ class LruCache {
     this.#report = this.#h.removed;
     this.#timers = o.ttlAutopurge ? new Autopurge() : undefined;
     this.#memo = o.json ? undefined : new StringMemo();
+    this.#young = this.#plain ? new YoungStrings(this.#h, this.#vals) : undefined;
     this.#removals = new Removals(this.#h, this.#report, this.#slots, this.#keys, this.#vals, this.#timers, this.#memo, o, (key) =>
       this.#loads?.abort(key, 'evicted')
     );
@@ -367,6 +381,9 @@ class LruCache {
    * @returns {this}
    */
   set(key, value, options) {
+    if (options === undefined && this.#plain && this.#loads === undefined && value !== undefined) {
+      return this.#setPlain(key, value);
+    }
     const status = options?.status;
     if (status) {
       status.op = 'set';
@@ -374,6 +391,33 @@ class LruCache {
       if (value !== undefined) status.value = value;
     }
     return this.#set(key, value, options);
+  }
+
+  /**
+   * `set(key, value)` on a plain cache (see #plain) with no load ever started: what #set
+   * does, less the checks of what such a cache cannot have.
+   * @param {unknown} key
+   * @param {any} value not undefined
+   * @returns {this}
+   */
+  #setPlain(key, value) {
+    const old = this.#slots.get(key);
+    const h = this.#h;
+    // A short string is held by reference while young (see young.js).
+    const young = typeof value === 'string' && value.length <= MAX_LENGTH;
+    const stored = young ? null : toNative(value, false);
+    let s;
+    if (stored === null) s = this.#timed ? h.setHeld(old ?? -1, this.#clock.now()) : h.setHeld(old ?? -1);
+    else s = this.#timed ? h.set(old ?? -1, stored, 0, undefined, this.#clock.now()) : h.set(old ?? -1, stored);
+    this.#memo.forget(s);
+    if (this.#report[0] !== 0) this.#removals.drop();
+    if (old === undefined) {
+      this.#slots.set(key, s);
+      this.#keys[s] = key;
+    }
+    this.#vals[s] = stored === null ? value : undefined;
+    if (young) this.#young.add(s);
+    return this;
   }
 
   /**
@@ -482,6 +526,7 @@ class LruCache {
     if (this.#loads !== undefined) this.#loads.abortAll('deleted');
     this.#h.clear();
     this.#memo?.clear();
+    this.#young?.clear();
     this.#removals.flushAndRun();
   }
 
