@@ -62,6 +62,10 @@ export interface LruCacheOptions {
  */
 export interface LruCacheHandle {
   readonly removed: Int32Array
+  /** Hits recorded by JS, `[count, slot, ...]`, applied before any other call. */
+  readonly hits: Int32Array
+  /** `[start, ttl]` of the entry the last `get` found. */
+  readonly timing: Float64Array
   get(slot: number, now?: number): string | Buffer | null | undefined
   /** `get` that makes no value: `true` when found (recency and hit counted). */
   touch(slot: number, now?: number): true | undefined
@@ -84,6 +88,8 @@ export interface LruCacheHandle {
   adopt(slot: number, value: string): boolean
   /** `set(slot, null, 0, undefined, now)`: a value kept by JS, unsized, the default TTL. */
   setHeld(slot: number, now?: number): number
+  /** Applies the hits recorded in `hits`. */
+  applyHits(): void
 }
 
 export interface CircuitBreakerHandleOptions {

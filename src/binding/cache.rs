@@ -18,7 +18,7 @@
 
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::bindgen_prelude::Object;
@@ -106,11 +106,22 @@ struct Inner {
     shown: Vec<Stored>,
 }
 
+/// Hits JS may record before it must call `applyHits` (the buffer holds a count, then
+/// the slots).
+const HITS: usize = 256;
+
 /// The state behind one JS cache object, shared by its raw methods.
 struct Handle {
     inner: Mutex<Inner>,
     /// The shared removal report, viewed by JS as an `Int32Array`.
     report: Box<[AtomicI32]>,
+    /// Hits JS answered from its memo without a call, `[count, slot, …]` (an
+    /// `Int32Array`): applied in order under the lock before anything else, so recency
+    /// and counters are what they would be had each hit been a call.
+    hits: Box<[AtomicI32]>,
+    /// `[start, ttl]` of the entry the last `get` found (a `Float64Array`), so JS can
+    /// tell when a memoised string's entry expires.
+    timing: Box<[AtomicU64]>,
 }
 
 impl Drop for Handle {
@@ -122,7 +133,15 @@ impl Drop for Handle {
 impl Handle {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // No user code runs under the lock, so a poisoned lock is still consistent.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let n = self.hits[0].load(Ordering::Relaxed).clamp(0, HITS as i32) as usize;
+        if n != 0 {
+            for h in &self.hits[1..=n] {
+                inner.lru.hit(h.load(Ordering::Relaxed) as u32);
+            }
+            self.hits[0].store(0, Ordering::Relaxed);
+        }
+        inner
     }
 
     /// Moves queued removals into the shared array (JS has consumed what was there).
@@ -231,6 +250,8 @@ pub fn create_lru_cache<'env>(
         report: (0..report::HEADER + 2 * report::PAIRS)
             .map(|_| AtomicI32::new(0))
             .collect(),
+        hits: (0..=HITS).map(|_| AtomicI32::new(0)).collect(),
+        timing: (0..2).map(|_| AtomicU64::new(0)).collect(),
     });
     let target = Object::new(env)?;
     raw::bind_methods(
@@ -256,38 +277,79 @@ pub fn create_lru_cache<'env>(
             ("probe", probe),
             ("adopt", adopt),
             ("setHeld", set_held),
+            ("applyHits", apply_hits),
         ],
     )?;
-    // SAFETY: the array views `report`, owned by the Handle; the finalizer drops the
-    // strong reference passed as its hint, so the memory outlives the array.
+    share(
+        env,
+        &target,
+        &state,
+        c"removed",
+        state.report.as_ptr().cast(),
+        state.report.len(),
+        sys::TypedarrayType::int32_array,
+    )?;
+    share(
+        env,
+        &target,
+        &state,
+        c"hits",
+        state.hits.as_ptr().cast(),
+        state.hits.len(),
+        sys::TypedarrayType::int32_array,
+    )?;
+    share(
+        env,
+        &target,
+        &state,
+        c"timing",
+        state.timing.as_ptr().cast(),
+        state.timing.len(),
+        sys::TypedarrayType::float64_array,
+    )?;
+    Ok(target)
+}
+
+/// Sets `target[name]` to a typed array of `len` elements of `kind` viewing `data`, memory
+/// owned by `state`.
+fn share(
+    env: &Env,
+    target: &Object,
+    state: &Arc<Handle>,
+    name: &std::ffi::CStr,
+    data: *const c_void,
+    len: usize,
+    kind: sys::napi_typedarray_type,
+) -> Result<()> {
+    let width = if kind == sys::TypedarrayType::float64_array {
+        8
+    } else {
+        4
+    };
+    // SAFETY: the array views memory owned by the Handle (`data` points into one of its
+    // boxed slices, never reallocated); the finalizer drops the strong reference passed
+    // as its hint, so the memory outlives the array.
     unsafe {
         let raw_env = env.raw();
-        let hint = Arc::into_raw(Arc::clone(&state)) as *mut c_void;
+        let hint = Arc::into_raw(Arc::clone(state)) as *mut c_void;
         let mut ab = ptr::null_mut();
         let status = sys::napi_create_external_arraybuffer(
             raw_env,
-            state.report.as_ptr() as *mut c_void,
-            state.report.len() * 4,
+            data as *mut c_void,
+            len * width,
             Some(release_report),
             hint,
             &mut ab,
         );
         if status != sys::Status::napi_ok {
             drop(Arc::from_raw(hint as *const Handle));
-            return Err(napi::Error::from_reason("cannot share the removal report"));
+            return Err(napi::Error::from_reason("cannot share a native array"));
         }
         let mut arr = ptr::null_mut();
-        sys::napi_create_typedarray(
-            raw_env,
-            sys::TypedarrayType::int32_array,
-            state.report.len(),
-            ab,
-            0,
-            &mut arr,
-        );
-        sys::napi_set_named_property(raw_env, target.raw(), c"removed".as_ptr(), arr);
+        sys::napi_create_typedarray(raw_env, kind, len, ab, 0, &mut arr);
+        sys::napi_set_named_property(raw_env, target.raw(), name.as_ptr(), arr);
     }
-    Ok(target)
+    Ok(())
 }
 
 unsafe extern "C" fn release_report(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
@@ -400,6 +462,10 @@ raw_method!(
     let now = num(env, &a, 1, 0.0);
     let mut inner = h.lock();
     let out = inner.lru.get_with(s, now, |v, _| v.to_js(env));
+    if let (Some(_), Some((ttl, start))) = (out, inner.lru.timing(s)) {
+        h.timing[0].store(start.to_bits(), Ordering::Relaxed);
+        h.timing[1].store(ttl.to_bits(), Ordering::Relaxed);
+    }
     h.publish(&mut inner);
     out.unwrap_or_else(|| raw::undefined(env))
     }
@@ -455,6 +521,15 @@ raw_method!(
     };
     h.publish(&mut inner);
     raw::f64_value(env, f64::from(out))
+    }
+);
+
+raw_method!(
+    /// `applyHits()`: applies the hits JS recorded in `hits` (JS calls it when the
+    /// buffer is full; every other call applies them first too, see `Handle::lock`).
+    apply_hits, 0, |env, a, h: &Handle| {
+    drop(h.lock());
+    raw::undefined(env)
     }
 );
 

@@ -30,6 +30,12 @@ class LruCache {
   #h;
   /** @type {Int32Array} */
   #report;
+  /** Hits recorded for the native side, `[count, slot, ...]` (see memo.js). @type {Int32Array} */
+  #hits;
+  /** `[start, ttl]` of the entry the last native get found. @type {Float64Array} */
+  #timing;
+  // Whether a memoised hit may be recorded instead of called (not with updateAgeOnGet).
+  #recordHits;
   /** Key -> slot. @type {Map<unknown, number>} */
   #slots = new Map();
   /** Slot -> key. @type {unknown[]} */
@@ -90,6 +96,9 @@ class LruCache {
       trackValues: o.dispose !== undefined || o.disposeAfter !== undefined,
     });
     this.#report = this.#h.removed;
+    this.#hits = this.#h.hits;
+    this.#timing = this.#h.timing;
+    this.#recordHits = !o.updateAgeOnGet;
     this.#timers = o.ttlAutopurge ? new Autopurge() : undefined;
     this.#memo = o.json ? undefined : new StringMemo();
     this.#young = this.#plain ? new YoungStrings(this.#h, this.#vals) : undefined;
@@ -190,7 +199,16 @@ class LruCache {
     const memo = this.#memo;
     const m = memo?.get(slot);
     if (m !== undefined) {
-      // The string is at hand: only the recency update (and expiry check) crosses.
+      if (this.#recordHits && !memo.expired(slot, this.#now())) {
+        // A fresh hit: recorded, applied by the native side before its next call.
+        const hits = this.#hits;
+        const n = hits[0] + 1;
+        hits[n] = slot;
+        hits[0] = n;
+        if (n === hits.length - 1) this.#h.applyHits();
+        return m;
+      }
+      // Only the recency update (and expiry check) crosses.
       const found = this.#timed ? this.#h.touch(slot, this.#clock.cached()) : this.#h.touch(slot);
       if (this.#report[0] !== 0) {
         this.#removals.flushAndRun();
@@ -203,9 +221,9 @@ class LruCache {
     if (held) {
       v = this.#vals[slot];
       if (v === PENDING) v = undefined;
-    } else if (memo !== undefined && typeof v === 'string') {
-      memo.remember(slot, v);
     }
+    // A young string held by reference is memoised too: its next hit needs no call.
+    if (memo !== undefined && typeof v === 'string') memo.remember(slot, v, this.#timing[0], this.#timing[1]);
     if (this.#report[0] !== 0) {
       // A get removes nothing but its own entry, found expired.
       this.#removals.flushAndRun();
