@@ -84,10 +84,8 @@ export interface LruCacheHandle {
   removedValues(): Array<string | Buffer | null>
   /** Does nothing with the slot it reads: the floor `benchmark/lru-cache.js` measures. */
   probe(slot: number): void
-  /** Replaces the by-reference marker of `slot` by a copy of `value` (nothing else changes). */
-  adopt(slot: number, value: string): boolean
-  /** `set(slot, null, 0, undefined, now)`: a value kept by JS, unsized, the default TTL. */
-  setHeld(slot: number, now?: number): number
+  /** `set(slot, null, 0, undefined, now)`: a value kept by JS, unsized, the default TTL; with `adoptSlot`, first replaces that slot's by-reference marker by a copy of `adoptString` (nothing else of it changes). */
+  setHeld(slot: number, now?: number, adoptSlot?: number, adoptString?: string): number
   /** Applies the hits recorded in `hits`. */
   applyHits(): void
 }

@@ -275,7 +275,6 @@ pub fn create_lru_cache<'env>(
             ("drain", drain),
             ("removedValues", removed_values),
             ("probe", probe),
-            ("adopt", adopt),
             ("setHeld", set_held),
             ("applyHits", apply_hits),
         ],
@@ -534,13 +533,23 @@ raw_method!(
 );
 
 raw_method!(
-    /// `setHeld(slot, now?)` → the entry's slot: `set(slot, null, 0, undefined, now)`
-    /// (a value JS keeps by reference, no size, the default TTL) without reading the
-    /// arguments that call would pass as constants.
-    set_held, 2, |env, a, h: &Handle| {
+    /// `setHeld(slot, now?, adoptSlot?, adoptString?)` → the entry's slot: `set(slot,
+    /// null, 0, undefined, now)` (a value JS keeps by reference, no size, the default TTL)
+    /// without reading the arguments that call would pass as constants. With
+    /// `adoptSlot`, first replaces that slot's by-reference marker by a copy of
+    /// `adoptString` (see `adopt_into`), in the same call.
+    set_held, 4, |env, a, h: &Handle| {
     let now = num(env, &a, 1, 0.0);
     let s = slot(env, &a, 0);
+    let adopted = if a.argc > 3 && is_string(env, a.argv[3]) {
+        Some((slot(env, &a, 2), read_string_value(env, a.argv[3]).counted()))
+    } else {
+        None
+    };
     let mut inner = h.lock();
+    if let Some((t, v)) = adopted {
+        adopt_into(&mut inner, t, v);
+    }
     let out = if s == u32::MAX {
         inner.lru.insert(Stored::Js, 0, None, now)
     } else if inner.lru.replace(s, Stored::Js, 0, None, now) {
@@ -553,29 +562,26 @@ raw_method!(
     }
 );
 
-raw_method!(
-    /// `adopt(slot, string)` → whether `slot` held a value kept by JS, now replaced by a
-    /// copy of `string`. Recency, TTL, size and counters do not change: JS holds a
-    /// recently set string by reference for a while (lib/native/cache/young.js) and
-    /// moves it here with this call once it has lived long enough.
-    adopt, 2, |env, a, h: &Handle| {
+/// Whether `v` is a string.
+///
+/// # Safety
+/// `env` and `v` must be valid for the running callback.
+unsafe fn is_string(env: sys::napi_env, v: sys::napi_value) -> bool {
     let mut t = 0;
-    sys::napi_typeof(env, a.argv[1], &mut t);
-    if t != sys::ValueType::napi_string {
-        return raw::throw_type_error(env, E_VALUE, "LruCache: adopt takes a string");
-    }
-    let s = slot(env, &a, 0);
-    let mut inner = h.lock();
-    let moved = match inner.lru.value_mut(s) {
-        Some(v) if matches!(v, Stored::Js) => {
-            *v = read_string_value(env, a.argv[1]).counted();
-            true
+    sys::napi_typeof(env, v, &mut t);
+    t == sys::ValueType::napi_string
+}
+
+/// Replaces the by-reference marker of `slot` by `value` (already counted; dropped when
+/// `slot` holds no marker): JS moves a young string off the heap this way
+/// (lib/native/cache/young.js). Recency, TTL, size and counters do not change.
+fn adopt_into(inner: &mut Inner, slot: u32, value: Stored) {
+    if let Some(v) = inner.lru.value_mut(slot) {
+        if matches!(v, Stored::Js) {
+            *v = value;
         }
-        _ => false,
-    };
-    raw::bool_value(env, moved)
     }
-);
+}
 
 raw_method!(
     /// `has(slot, now?)` → whether a fresh value is stored; no recency change.

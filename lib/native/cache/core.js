@@ -108,7 +108,7 @@ class CacheCore {
     this.#recordHits = !o.updateAgeOnGet;
     this.#timers = o.ttlAutopurge ? new Autopurge() : undefined;
     this.#memo = o.json ? undefined : new StringMemo();
-    this.#young = this.#plain ? new YoungStrings(this.#h, this.#vals) : undefined;
+    this.#young = this.#plain ? new YoungStrings(this.#vals) : undefined;
     this.#removals = new Removals(this.#h, this.#report, this.#slots, this.#keys, this.#vals, this.#timers, this.#memo, o, (key) =>
       this.#loads?.abort(key, 'evicted')
     );
@@ -390,8 +390,20 @@ class CacheCore {
     const young = typeof value === 'string' && value.length <= MAX_LENGTH;
     const stored = young ? null : toNative(value, false);
     let s;
-    if (stored === null) s = this.#timed ? h.setHeld(old ?? -1, this.#clock.now()) : h.setHeld(old ?? -1);
-    else s = this.#timed ? h.set(old ?? -1, stored, 0, undefined, this.#clock.now()) : h.set(old ?? -1, stored);
+    if (stored === null) {
+      const now = this.#timed ? this.#clock.now() : 0;
+      // The young string due to move off the heap moves in the same call (not when this
+      // set replaces it anyway).
+      const due = young ? this.#young.due() : -1;
+      if (due === -1 || due === old) {
+        s = h.setHeld(old ?? -1, now);
+      } else {
+        s = h.setHeld(old ?? -1, now, due, this.#vals[due]);
+        this.#vals[due] = undefined;
+      }
+    } else {
+      s = this.#timed ? h.set(old ?? -1, stored, 0, undefined, this.#clock.now()) : h.set(old ?? -1, stored);
+    }
     this.#memo.forget(s);
     if (this.#report[0] !== 0) this.#removals.drop();
     if (old === undefined) {
@@ -399,7 +411,7 @@ class CacheCore {
       this.#keys[s] = key;
     }
     this.#vals[s] = stored === null ? value : undefined;
-    if (young) this.#young.add(s);
+    if (young) this.#young.record(s);
     return this;
   }
 

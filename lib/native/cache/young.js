@@ -7,9 +7,9 @@
 // deleted soon after they are set, and those never need the copy.
 //
 // Bounded: a ring of `SIZE` places, filled in turn. When the ring comes round to a place,
-// the string recorded there is moved off the heap (`adopt`: the native side copies it in
-// place of its by-reference marker; recency, TTL and counters do not change), unless its
-// slot no longer holds that string (its entry left the cache or took another value). So
+// the string recorded there is moved off the heap: the set that reuses the place passes
+// it to `setHeld`, which copies it in place of its by-reference marker in the same call
+// (recency, TTL and counters do not change); unless its slot no longer holds that string (its entry left the cache or took another value). So
 // at most `SIZE` strings of at most `MAX_LENGTH` units each are held this way, whatever
 // the cache's size: 2 MB of Latin-1 text (4 MB of UTF-16) at most. Until it is moved, a
 // young string is not counted in `stats().bytes` or `LruCache.nativeMemory()`.
@@ -25,7 +25,6 @@ const { SIZE, MAX_LENGTH } = require('./memo');
 const MASK = SIZE - 1;
 
 class YoungStrings {
-  #h;
   #vals;
   /** Which slot each place recorded (-1: none). */
   #slots = new Int32Array(SIZE).fill(-1);
@@ -34,30 +33,30 @@ class YoungStrings {
   #next = 0;
 
   /**
-   * @param {any} h the native handle (its `adopt`)
    * @param {unknown[]} vals the cache's slot -> value kept by reference
    */
-  constructor(h, vals) {
-    this.#h = h;
+  constructor(vals) {
     this.#vals = vals;
   }
 
   /**
-   * Records that `slot` now holds a young string by reference; first moves off the heap
-   * the string recorded `SIZE` calls ago, if its slot still holds it.
+   * The slot whose young string is due to move off the heap now (recorded `SIZE` calls
+   * ago and still held), or -1. The caller moves it, then calls record().
+   */
+  due() {
+    const old = this.#slots[this.#next];
+    if (old === -1 || this.#placeOf[old] !== this.#next || typeof this.#vals[old] !== 'string') return -1;
+    return old;
+  }
+
+  /**
+   * Records that `slot` now holds a young string by reference, in the place due() looked
+   * at, and moves on to the next place.
    * @param {number} slot
    */
-  add(slot) {
+  record(slot) {
     const i = this.#next;
     this.#next = (i + 1) & MASK;
-    const old = this.#slots[i];
-    if (old !== -1 && this.#placeOf[old] === i) {
-      const s = this.#vals[old];
-      if (typeof s === 'string') {
-        this.#h.adopt(old, s);
-        this.#vals[old] = undefined;
-      }
-    }
     this.#slots[i] = slot;
     this.#placeOf[slot] = i;
   }
