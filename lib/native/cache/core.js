@@ -23,9 +23,9 @@ const { Views } = require('./iteration');
 const { Autopurge } = require('./ttl');
 const { StringMemo } = require('./memo');
 const { YoungStrings, MAX_LENGTH } = require('./young');
+const { entrySize } = require('./entry-size');
 
 const E_TTL = 'ERR_QERRORS_CACHE_INVALID_TTL';
-const E_SIZE = 'ERR_QERRORS_CACHE_INVALID_SIZE';
 
 /** What class.js reads of the core's state (not part of the public API). */
 const VIEWS = Symbol('views');
@@ -310,35 +310,6 @@ class CacheCore {
   }
 
   /**
-   * The size of an entry, as lru-cache decides it: a positive `size` option, else
-   * `sizeCalculation(value, key)`; a `TypeError` when neither gives a positive integer.
-   * @param {unknown} key
-   * @param {unknown} value
-   * @param {any} options
-   */
-  #sizeOf(key, value, options) {
-    const calc = options?.sizeCalculation ?? this.#o.sizeCalculation;
-    if (!this.#sized) {
-      if (options?.size || options?.sizeCalculation) {
-        throw codedError(TypeError, E_SIZE, 'an entry size needs a cache with maxSize or maxEntrySize');
-      }
-      return 0;
-    }
-    let size = options?.size || 0;
-    if (!(Number.isSafeInteger(size) && size > 0)) {
-      if (calc === undefined) {
-        throw codedError(TypeError, E_SIZE, 'with maxSize or maxEntrySize, set needs a positive size or a sizeCalculation');
-      }
-      if (typeof calc !== 'function') throw codedError(TypeError, E_SIZE, 'sizeCalculation must be a function');
-      size = calc(value, key);
-      if (!(Number.isSafeInteger(size) && size > 0)) {
-        throw codedError(TypeError, E_SIZE, `sizeCalculation must return a positive integer, got ${String(size)}`);
-      }
-    }
-    return size;
-  }
-
-  /**
    * Writes `ttl`, `start`, `now` and `remainingTTL` of `slot` to a status object.
    * @param {any} status
    * @param {number} slot
@@ -432,7 +403,7 @@ class CacheCore {
       return this;
     }
     if (status) status.value = value;
-    const size = this.#sizeOf(key, value, options);
+    const size = entrySize(this.#o, this.#sized, key, value, options);
     const ttl = options?.ttl;
     if (ttl !== undefined && !(typeof ttl === 'number' && ttl >= 0)) {
       throw codedError(TypeError, E_TTL, `ttl must be a non-negative number of milliseconds, got ${String(ttl)}`);
