@@ -93,6 +93,24 @@ test('young strings: held by reference until SIZE later sets, never copied when 
   for (let i = 2 * SIZE - 10; i < 2 * SIZE; i++) assert.equal(c.get(`z${i % 10}`), `v${i}`);
 });
 
+test('young strings: a set replacing the string due to move off the heap copies nothing', () => {
+  const { SIZE } = require('../lib/native/cache/memo');
+  const base = LruCache.nativeMemory().bytes;
+  const c = new LruCache({ max: 4 * SIZE });
+  c.set('a', 'a'.repeat(100));
+  for (let i = 0; i < SIZE - 1; i++) c.set(`k${i}`, 'k');
+  // The ring is back at a's place: this set replaces a's value, so a is not copied first.
+  c.set('a', 'b'.repeat(50));
+  assert.equal(LruCache.nativeMemory().bytes - base, 0);
+  assert.equal(c.get('a'), 'b'.repeat(50));
+  // The next set moves k0 (1 byte); the SIZE - 1 after it move the other k's, then a.
+  c.set('x', 'x');
+  assert.equal(LruCache.nativeMemory().bytes - base, 1);
+  for (let i = 0; i < SIZE - 1; i++) c.set(`y${i}`, 'y');
+  assert.equal(LruCache.nativeMemory().bytes - base, SIZE - 1 + 50); // every k, then a
+  assert.equal(c.get('a'), 'b'.repeat(50));
+});
+
 test('many short-lived caches do not accumulate', { skip: typeof global.gc !== 'function' && 'needs --expose-gc' }, async () => {
   await collect(() => false);
   const before = LruCache.nativeMemory();
