@@ -62,6 +62,10 @@ export interface LruCacheOptions {
  */
 export interface LruCacheHandle {
   readonly removed: Int32Array
+  /** Hits recorded by JS, `[count, slot, ...]`, applied before any other call. */
+  readonly hits: Int32Array
+  /** `[start, ttl]` of the entry the last `get` found. */
+  readonly timing: Float64Array
   get(slot: number, now?: number): string | Buffer | null | undefined
   /** `get` that makes no value: `true` when found (recency and hit counted). */
   touch(slot: number, now?: number): true | undefined
@@ -80,6 +84,10 @@ export interface LruCacheHandle {
   removedValues(): Array<string | Buffer | null>
   /** Does nothing with the slot it reads: the floor `benchmark/lru-cache.js` measures. */
   probe(slot: number): void
+  /** `set(slot, null, 0, undefined, now)`: a value kept by JS, unsized, the default TTL; with `adoptSlot`, first replaces that slot's by-reference marker by a copy of `adoptString` (nothing else of it changes). */
+  setHeld(slot: number, now?: number, adoptSlot?: number, adoptString?: string): number
+  /** Applies the hits recorded in `hits`. */
+  applyHits(): void
 }
 
 export interface CircuitBreakerHandleOptions {

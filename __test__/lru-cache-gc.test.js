@@ -23,7 +23,8 @@ async function collect(until) {
 
 function fill(n) {
   const c = new LruCache({ max: n, ttl: 60_000 });
-  const value = 'v'.repeat(1024);
+  // Longer than a young string (lib/native/cache/young.js): copied off the heap at once.
+  const value = 'v'.repeat(4096);
   for (let i = 0; i < n; i++) c.set(`key-${i}`, value);
   return c;
 }
@@ -34,7 +35,7 @@ test('a dropped cache frees its native memory', { skip: typeof global.gc !== 'fu
   let c = fill(2000);
   const during = LruCache.nativeMemory();
   assert.equal(during.caches, before.caches + 1);
-  assert.ok(during.bytes - before.bytes >= 2000 * 1024, `native bytes grew by ${during.bytes - before.bytes}`);
+  assert.ok(during.bytes - before.bytes >= 2000 * 4096, `native bytes grew by ${during.bytes - before.bytes}`);
   assert.equal(c.size, 2000);
   c = null;
   const freed = await collect(() => {
@@ -46,7 +47,8 @@ test('a dropped cache frees its native memory', { skip: typeof global.gc !== 'fu
 
 test('live bytes (values only) follow eviction, delete, expiry and clear exactly', async () => {
   const base = LruCache.nativeMemory().bytes;
-  const c = new LruCache({ max: 2, ttl: 10, fakeClock: true });
+  // With dispose, every string is copied at set (no young strings, see young.js).
+  const c = new LruCache({ max: 2, ttl: 10, fakeClock: true, dispose() {} });
   c.set('a', 'x'.repeat(100)); // keys stay in JS: only the value counts
   assert.equal(LruCache.nativeMemory().bytes - base, 100);
   c.set('b', 'é'.repeat(10)); // Latin-1: 1 byte a unit
@@ -60,6 +62,53 @@ test('live bytes (values only) follow eviction, delete, expiry and clear exactly
   c.set('d', Buffer.alloc(50));
   c.clear();
   assert.equal(LruCache.nativeMemory().bytes - base, 0);
+});
+
+test('young strings: held by reference until SIZE later sets, never copied when they leave first', () => {
+  const { SIZE } = require('../lib/native/cache/memo');
+  const base = LruCache.nativeMemory().bytes;
+  const c = new LruCache({ max: 4 * SIZE });
+  c.set('first', 'f'.repeat(100));
+  c.set('gone', 'g'.repeat(100));
+  c.delete('gone');
+  assert.equal(LruCache.nativeMemory().bytes - base, 0, 'young strings are on the JS heap');
+  assert.equal(c.get('first'), 'f'.repeat(100));
+  for (let i = 0; i < SIZE - 2; i++) c.set(`k${i}`, 'k');
+  assert.equal(LruCache.nativeMemory().bytes - base, 0, 'nothing moved before the ring comes round');
+  c.set('next', 'n');
+  // The ring came round to `first`: copied off the heap, its recency and value unchanged.
+  assert.equal(LruCache.nativeMemory().bytes - base, 100);
+  assert.equal(c.get('first'), 'f'.repeat(100));
+  assert.deepEqual([...c.keys()].slice(0, 2), ['first', 'next']);
+  c.set('k0', 'replaced');
+  c.set('k1', 'x'.repeat(5000)); // too long to be young: copied at once
+  assert.equal(LruCache.nativeMemory().bytes - base, 100 + 5000);
+  assert.equal(c.get('k0'), 'replaced');
+  assert.equal(c.peek('k1'), 'x'.repeat(5000));
+  c.clear();
+  assert.equal(LruCache.nativeMemory().bytes - base, 0);
+  // After clear, the ring's old records find nothing to move.
+  for (let i = 0; i < 2 * SIZE; i++) c.set(`z${i % 10}`, `v${i}`);
+  assert.equal(c.size, 10);
+  for (let i = 2 * SIZE - 10; i < 2 * SIZE; i++) assert.equal(c.get(`z${i % 10}`), `v${i}`);
+});
+
+test('young strings: a set replacing the string due to move off the heap copies nothing', () => {
+  const { SIZE } = require('../lib/native/cache/memo');
+  const base = LruCache.nativeMemory().bytes;
+  const c = new LruCache({ max: 4 * SIZE });
+  c.set('a', 'a'.repeat(100));
+  for (let i = 0; i < SIZE - 1; i++) c.set(`k${i}`, 'k');
+  // The ring is back at a's place: this set replaces a's value, so a is not copied first.
+  c.set('a', 'b'.repeat(50));
+  assert.equal(LruCache.nativeMemory().bytes - base, 0);
+  assert.equal(c.get('a'), 'b'.repeat(50));
+  // The next set moves k0 (1 byte); the SIZE - 1 after it move the other k's, then a.
+  c.set('x', 'x');
+  assert.equal(LruCache.nativeMemory().bytes - base, 1);
+  for (let i = 0; i < SIZE - 1; i++) c.set(`y${i}`, 'y');
+  assert.equal(LruCache.nativeMemory().bytes - base, SIZE - 1 + 50); // every k, then a
+  assert.equal(c.get('a'), 'b'.repeat(50));
 });
 
 test('many short-lived caches do not accumulate', { skip: typeof global.gc !== 'function' && 'needs --expose-gc' }, async () => {

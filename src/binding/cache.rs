@@ -18,7 +18,7 @@
 
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::bindgen_prelude::Object;
@@ -26,9 +26,12 @@ use napi::{sys, Env, JsValue, Result};
 use napi_derive::napi;
 use serde::Deserialize;
 
+mod values;
+
+use values::{read_string_value, read_value, Stored};
+
 use super::contract::cache_report as report;
 use super::errors;
-use super::keys::fits_latin1;
 use super::options::{self, Int, MAX_SAFE};
 use super::raw::{self, raw_method};
 use crate::core::cache::{RemovalReason, SlotLru, SlotOptions};
@@ -42,59 +45,6 @@ const E_VALUE: &str = "ERR_QERRORS_CACHE_INVALID_VALUE";
 const E_OPTION: &str = "ERR_QERRORS_CACHE_INVALID_OPTION";
 const E_UNBOUNDED: &str = "ERR_QERRORS_CACHE_UNBOUNDED";
 
-/// A stored value, in the form cheapest to turn back into its JS value.
-enum Stored {
-    /// A string whose UTF-16 units all fit in a byte.
-    Latin1(Box<[u8]>),
-    /// Any other string.
-    Utf16(Box<[u16]>),
-    /// A Buffer or TypedArray; comes back as a Buffer.
-    Bytes(Box<[u8]>),
-    /// Kept by reference on the JS side under the same slot.
-    Js,
-}
-
-impl Stored {
-    fn byte_len(&self) -> usize {
-        match self {
-            Stored::Latin1(b) | Stored::Bytes(b) => b.len(),
-            Stored::Utf16(u) => u.len() * 2,
-            Stored::Js => 0,
-        }
-    }
-
-    fn counted(self) -> Self {
-        LIVE_BYTES.fetch_add(self.byte_len() as i64, Ordering::Relaxed);
-        self
-    }
-
-    /// # Safety
-    /// `env` must be valid for the running callback.
-    unsafe fn to_js(&self, env: sys::napi_env) -> sys::napi_value {
-        let mut out = ptr::null_mut();
-        match self {
-            Stored::Latin1(b) => {
-                sys::napi_create_string_latin1(env, b.as_ptr().cast(), b.len() as isize, &mut out);
-            }
-            Stored::Utf16(u) => {
-                sys::napi_create_string_utf16(env, u.as_ptr(), u.len() as isize, &mut out);
-            }
-            Stored::Bytes(b) => {
-                let mut data = ptr::null_mut();
-                sys::napi_create_buffer_copy(env, b.len(), b.as_ptr().cast(), &mut data, &mut out);
-            }
-            Stored::Js => out = raw::null(env),
-        }
-        out
-    }
-}
-
-impl Drop for Stored {
-    fn drop(&mut self) {
-        LIVE_BYTES.fetch_sub(self.byte_len() as i64, Ordering::Relaxed);
-    }
-}
-
 /// The cache and the removals not yet shown to JS.
 struct Inner {
     lru: SlotLru<Stored>,
@@ -106,11 +56,22 @@ struct Inner {
     shown: Vec<Stored>,
 }
 
+/// Hits JS may record before it must call `applyHits` (the buffer holds a count, then
+/// the slots).
+const HITS: usize = 256;
+
 /// The state behind one JS cache object, shared by its raw methods.
 struct Handle {
     inner: Mutex<Inner>,
     /// The shared removal report, viewed by JS as an `Int32Array`.
     report: Box<[AtomicI32]>,
+    /// Hits JS answered from its memo without a call, `[count, slot, …]` (an
+    /// `Int32Array`): applied in order under the lock before anything else, so recency
+    /// and counters are what they would be had each hit been a call.
+    hits: Box<[AtomicI32]>,
+    /// `[start, ttl]` of the entry the last `get` found (a `Float64Array`), so JS can
+    /// tell when a memoised string's entry expires.
+    timing: Box<[AtomicU64]>,
 }
 
 impl Drop for Handle {
@@ -122,7 +83,15 @@ impl Drop for Handle {
 impl Handle {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // No user code runs under the lock, so a poisoned lock is still consistent.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let n = self.hits[0].load(Ordering::Relaxed).clamp(0, HITS as i32) as usize;
+        if n != 0 {
+            for h in &self.hits[1..=n] {
+                inner.lru.hit(h.load(Ordering::Relaxed) as u32);
+            }
+            self.hits[0].store(0, Ordering::Relaxed);
+        }
+        inner
     }
 
     /// Moves queued removals into the shared array (JS has consumed what was there).
@@ -231,6 +200,8 @@ pub fn create_lru_cache<'env>(
         report: (0..report::HEADER + 2 * report::PAIRS)
             .map(|_| AtomicI32::new(0))
             .collect(),
+        hits: (0..=HITS).map(|_| AtomicI32::new(0)).collect(),
+        timing: (0..2).map(|_| AtomicU64::new(0)).collect(),
     });
     let target = Object::new(env)?;
     raw::bind_methods(
@@ -254,38 +225,80 @@ pub fn create_lru_cache<'env>(
             ("drain", drain),
             ("removedValues", removed_values),
             ("probe", probe),
+            ("setHeld", set_held),
+            ("applyHits", apply_hits),
         ],
     )?;
-    // SAFETY: the array views `report`, owned by the Handle; the finalizer drops the
-    // strong reference passed as its hint, so the memory outlives the array.
+    share(
+        env,
+        &target,
+        &state,
+        c"removed",
+        state.report.as_ptr().cast(),
+        state.report.len(),
+        sys::TypedarrayType::int32_array,
+    )?;
+    share(
+        env,
+        &target,
+        &state,
+        c"hits",
+        state.hits.as_ptr().cast(),
+        state.hits.len(),
+        sys::TypedarrayType::int32_array,
+    )?;
+    share(
+        env,
+        &target,
+        &state,
+        c"timing",
+        state.timing.as_ptr().cast(),
+        state.timing.len(),
+        sys::TypedarrayType::float64_array,
+    )?;
+    Ok(target)
+}
+
+/// Sets `target[name]` to a typed array of `len` elements of `kind` viewing `data`, memory
+/// owned by `state`.
+fn share(
+    env: &Env,
+    target: &Object,
+    state: &Arc<Handle>,
+    name: &std::ffi::CStr,
+    data: *const c_void,
+    len: usize,
+    kind: sys::napi_typedarray_type,
+) -> Result<()> {
+    let width = if kind == sys::TypedarrayType::float64_array {
+        8
+    } else {
+        4
+    };
+    // SAFETY: the array views memory owned by the Handle (`data` points into one of its
+    // boxed slices, never reallocated); the finalizer drops the strong reference passed
+    // as its hint, so the memory outlives the array.
     unsafe {
         let raw_env = env.raw();
-        let hint = Arc::into_raw(Arc::clone(&state)) as *mut c_void;
+        let hint = Arc::into_raw(Arc::clone(state)) as *mut c_void;
         let mut ab = ptr::null_mut();
         let status = sys::napi_create_external_arraybuffer(
             raw_env,
-            state.report.as_ptr() as *mut c_void,
-            state.report.len() * 4,
+            data as *mut c_void,
+            len * width,
             Some(release_report),
             hint,
             &mut ab,
         );
         if status != sys::Status::napi_ok {
             drop(Arc::from_raw(hint as *const Handle));
-            return Err(napi::Error::from_reason("cannot share the removal report"));
+            return Err(napi::Error::from_reason("cannot share a native array"));
         }
         let mut arr = ptr::null_mut();
-        sys::napi_create_typedarray(
-            raw_env,
-            sys::TypedarrayType::int32_array,
-            state.report.len(),
-            ab,
-            0,
-            &mut arr,
-        );
-        sys::napi_set_named_property(raw_env, target.raw(), c"removed".as_ptr(), arr);
+        sys::napi_create_typedarray(raw_env, kind, len, ab, 0, &mut arr);
+        sys::napi_set_named_property(raw_env, target.raw(), name.as_ptr(), arr);
     }
-    Ok(target)
+    Ok(())
 }
 
 unsafe extern "C" fn release_report(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
@@ -309,63 +322,6 @@ pub fn lru_cache_native_memory() -> LruCacheNativeMemory {
         caches: LIVE_CACHES.load(Ordering::Relaxed) as f64,
         bytes: LIVE_BYTES.load(Ordering::Relaxed) as f64,
     }
-}
-
-thread_local! {
-    /// Scratch space for reading string values, kept between calls (up to
-    /// `SCRATCH_KEEP` units) so a `set` allocates only the stored copy.
-    static SCRATCH: std::cell::RefCell<Vec<u16>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-const SCRATCH_KEEP: usize = 64 * 1024;
-
-/// Copies a JS string into Rust memory, as Latin-1 when every unit fits in a byte.
-///
-/// # Safety
-/// `env` and `v` must be valid for the running callback and `v` a string.
-unsafe fn read_string_value(env: sys::napi_env, v: sys::napi_value) -> Stored {
-    SCRATCH.with(|cell| {
-        let mut s = cell.borrow_mut();
-        s.clear();
-        s.reserve(2048);
-        // One read into the scratch space as it is; N-API writes at most capacity - 1
-        // units plus a NUL, so a full buffer may be cut: then ask the length and read again.
-        let mut n = 0usize;
-        sys::napi_get_value_string_utf16(env, v, s.as_mut_ptr(), s.capacity(), &mut n);
-        if n + 1 >= s.capacity() {
-            let mut len = 0usize;
-            sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len);
-            s.reserve(len + 1);
-            sys::napi_get_value_string_utf16(env, v, s.as_mut_ptr(), len + 1, &mut n);
-        }
-        // SAFETY: N-API initialized the first `n` units of the capacity.
-        s.set_len(n);
-        let out = if fits_latin1(&s) {
-            Stored::Latin1(s.iter().map(|&u| u as u8).collect())
-        } else {
-            Stored::Utf16(Box::from(&s[..]))
-        };
-        if s.capacity() > SCRATCH_KEEP {
-            *s = Vec::new();
-        }
-        out
-    })
-}
-
-/// Reads a value argument: a string, a Buffer or TypedArray, or `null` (kept by JS).
-///
-/// # Safety
-/// `env` and `v` must be valid for the running callback.
-unsafe fn read_value(env: sys::napi_env, v: sys::napi_value) -> Option<Stored> {
-    let mut t = 0;
-    sys::napi_typeof(env, v, &mut t);
-    if t == sys::ValueType::napi_string {
-        return Some(read_string_value(env, v));
-    }
-    if t == sys::ValueType::napi_null {
-        return Some(Stored::Js);
-    }
-    raw::bytes(env, v).map(|b| Stored::Bytes(Box::from(b)))
 }
 
 /// The number at `argv[i]`, or `or` when absent or not a number.
@@ -398,6 +354,10 @@ raw_method!(
     let now = num(env, &a, 1, 0.0);
     let mut inner = h.lock();
     let out = inner.lru.get_with(s, now, |v, _| v.to_js(env));
+    if let (Some(_), Some((ttl, start))) = (out, inner.lru.timing(s)) {
+        h.timing[0].store(start.to_bits(), Ordering::Relaxed);
+        h.timing[1].store(ttl.to_bits(), Ordering::Relaxed);
+    }
     h.publish(&mut inner);
     out.unwrap_or_else(|| raw::undefined(env))
     }
@@ -455,6 +415,66 @@ raw_method!(
     raw::f64_value(env, f64::from(out))
     }
 );
+
+raw_method!(
+    /// `applyHits()`: applies the hits JS recorded in `hits` (JS calls it when the
+    /// buffer is full; every other call applies them first too, see `Handle::lock`).
+    apply_hits, 0, |env, a, h: &Handle| {
+    drop(h.lock());
+    raw::undefined(env)
+    }
+);
+
+raw_method!(
+    /// `setHeld(slot, now?, adoptSlot?, adoptString?)` → the entry's slot: `set(slot,
+    /// null, 0, undefined, now)` (a value JS keeps by reference, no size, the default TTL)
+    /// without reading the arguments that call would pass as constants. With
+    /// `adoptSlot`, first replaces that slot's by-reference marker by a copy of
+    /// `adoptString` (see `adopt_into`), in the same call.
+    set_held, 4, |env, a, h: &Handle| {
+    let now = num(env, &a, 1, 0.0);
+    let s = slot(env, &a, 0);
+    let adopted = if a.argc > 3 && is_string(env, a.argv[3]) {
+        Some((slot(env, &a, 2), read_string_value(env, a.argv[3]).counted()))
+    } else {
+        None
+    };
+    let mut inner = h.lock();
+    if let Some((t, v)) = adopted {
+        adopt_into(&mut inner, t, v);
+    }
+    let out = if s == u32::MAX {
+        inner.lru.insert(Stored::Js, 0, None, now)
+    } else if inner.lru.replace(s, Stored::Js, 0, None, now) {
+        s
+    } else {
+        return raw::throw_type_error(env, E_VALUE, "LruCache: no entry at this slot");
+    };
+    h.publish(&mut inner);
+    raw::f64_value(env, f64::from(out))
+    }
+);
+
+/// Whether `v` is a string.
+///
+/// # Safety
+/// `env` and `v` must be valid for the running callback.
+unsafe fn is_string(env: sys::napi_env, v: sys::napi_value) -> bool {
+    let mut t = 0;
+    sys::napi_typeof(env, v, &mut t);
+    t == sys::ValueType::napi_string
+}
+
+/// Replaces the by-reference marker of `slot` by `value` (already counted; dropped when
+/// `slot` holds no marker): JS moves a young string off the heap this way
+/// (lib/native/cache/young.js). Recency, TTL, size and counters do not change.
+fn adopt_into(inner: &mut Inner, slot: u32, value: Stored) {
+    if let Some(v) = inner.lru.value_mut(slot) {
+        if matches!(v, Stored::Js) {
+            *v = value;
+        }
+    }
+}
 
 raw_method!(
     /// `has(slot, now?)` → whether a fresh value is stored; no recency change.

@@ -1,559 +1,104 @@
 'use strict';
 
-// LruCache: an LRU + TTL cache whose values live in Rust, off the V8 heap.
-//
-// Keys stay in JS: a `Map` from key to a small integer slot (any key a Map accepts; `1`
-// and `'1'` are two keys). The native object made by `createLruCache` (see
-// src/binding/cache.rs) keeps, per slot, the value, its size, its TTL and its place in
-// the recency order, so a get is one Map lookup and one raw N-API call taking the slot.
-// The native side decides evictions and expiries and reports the slots it freed in a
-// shared Int32Array (`removals.js`), so this side trims its Map without extra calls.
-// Option and method names follow lru-cache. Details: docs/lru-cache.md.
+// LruCache: an LRU + TTL cache whose values live in Rust, off the V8 heap. core.js holds
+// the state and every call that reaches the native side (get, set, peek, has, delete,
+// fetch, ...); this class adds what is built on those: the option getters, iteration,
+// dump/load, info, forceFetch and memo. Option and method names follow lru-cache.
+// Details: docs/lru-cache.md.
 
 const native = require('../loader');
 const { codedError } = require('../../policy/errors');
-const { readOptions, E_OPTION } = require('./options');
-const { toNative, PENDING } = require('./values');
-const { makeClock } = require('./clock');
-const { Removals, EVICT, EXPIRE, SET, DELETE } = require('./removals');
-const { Loads } = require('./fetch');
-const { Views } = require('./iteration');
-const { Autopurge } = require('./ttl');
-const { StringMemo } = require('./memo');
+const { E_OPTION } = require('./options');
+const { CacheCore, VIEWS, OPTIONS, CLOCK } = require('./core');
 
-const E_TTL = 'ERR_QERRORS_CACHE_INVALID_TTL';
-const E_SIZE = 'ERR_QERRORS_CACHE_INVALID_SIZE';
-
-class LruCache {
-  /** @type {any} */
-  #h;
-  /** @type {Int32Array} */
-  #report;
-  /** Key -> slot. @type {Map<unknown, number>} */
-  #slots = new Map();
-  /** Slot -> key. @type {unknown[]} */
-  #keys = [];
-  /** Slot -> value kept by reference (see values.js). @type {unknown[]} */
-  #vals = [];
-  #o;
-  #clock;
-  // Options read on every get, kept in fields of their own.
-  #json;
-  #allowStale;
-  #noDeleteOnStaleGet;
-  // Whether an entry may have a TTL: from then on every call passes the time.
-  #timed;
-  // Whether entries carry sizes (maxSize or maxEntrySize or sizeCalculation given).
-  #sized;
-  #removals;
-  /** Strings recently returned by get (see memo.js); undefined with `json`. */
-  #memo;
-  // Gets of keys this side does not hold (the native side counts the others).
-  #misses = 0;
-  #rejected = 0;
-  /** @type {Loads | undefined} */
-  #loads;
-  /** @type {Autopurge | undefined} */
-  #timers;
-  #views;
-
-  /** @param {import('./options').LruCacheOptions} options */
-  constructor(options) {
-    const o = readOptions(options);
-    this.#o = o;
-    this.#clock = makeClock(o);
-    this.#json = o.json;
-    this.#allowStale = o.allowStale;
-    this.#noDeleteOnStaleGet = o.noDeleteOnStaleGet;
-    this.#timed = o.ttl > 0;
-    this.#sized = o.maxSize > 0 || o.maxEntrySize > 0;
-    this.#h = native.createLruCache({
-      max: o.max,
-      maxSize: o.maxSize,
-      ttl: o.ttl,
-      updateAgeOnGet: o.updateAgeOnGet,
-      // The native get answers an expired value; this side decides whether to use it.
-      allowStale: true,
-      trackValues: o.dispose !== undefined || o.disposeAfter !== undefined,
-    });
-    this.#report = this.#h.removed;
-    this.#timers = o.ttlAutopurge ? new Autopurge() : undefined;
-    this.#memo = o.json ? undefined : new StringMemo();
-    this.#removals = new Removals(this.#h, this.#report, this.#slots, this.#keys, this.#vals, this.#timers, this.#memo, o, (key) =>
-      this.#loads?.abort(key, 'evicted')
-    );
-    this.#views = new Views(this, {
-      order: (allowStale = this.#allowStale) => this.#order(allowStale),
-      key: (slot) => this.#keys[slot],
-      value: (slot) => this.#peekSlot(slot, 0, true),
-      slotOf: (key) => this.#slots.get(key),
-      entryInfo: (slot) => this.#h.entryInfo(slot),
-      now: () => this.#clock.now(),
-      sized: this.#sized,
-      timed: () => {
-        this.#timed = true;
-      },
-    });
-  }
-
+class LruCache extends CacheCore {
   get max() {
-    return this.#o.max;
+    return this[OPTIONS].max;
   }
 
   get maxSize() {
-    return this.#o.maxSize;
+    return this[OPTIONS].maxSize;
   }
 
   get maxEntrySize() {
-    return this.#o.maxEntrySize;
+    return this[OPTIONS].maxEntrySize;
   }
 
   /** Default TTL in ms (0: none). */
   get ttl() {
-    return this.#o.ttl;
+    return this[OPTIONS].ttl;
   }
 
   get allowStale() {
-    return this.#o.allowStale;
+    return this[OPTIONS].allowStale;
   }
 
   get fetchMethod() {
-    return this.#o.fetchMethod;
+    return this[OPTIONS].fetchMethod;
   }
 
   get memoMethod() {
-    return this.#o.memoMethod;
+    return this[OPTIONS].memoMethod;
   }
 
   get dispose() {
-    return this.#o.dispose;
+    return this[OPTIONS].dispose;
   }
 
   get disposeAfter() {
-    return this.#o.disposeAfter;
+    return this[OPTIONS].disposeAfter;
   }
 
   get sizeCalculation() {
-    return this.#o.sizeCalculation;
+    return this[OPTIONS].sizeCalculation;
   }
 
   /** Whether a set replacing a value skips disposing the old one (may be changed). */
   get noDisposeOnSet() {
-    return this.#o.noDisposeOnSet;
+    return this[OPTIONS].noDisposeOnSet;
   }
 
   set noDisposeOnSet(on) {
-    this.#o.noDisposeOnSet = on === true;
+    this[OPTIONS].noDisposeOnSet = on === true;
   }
 
   /** The clock TTLs follow (`performance` unless `perf` was given). */
   get perf() {
-    return this.#o.perf ?? { now: this.#clock.now };
-  }
-
-  /** Entries held, expired ones not yet removed included. */
-  get size() {
-    return this.#slots.size;
-  }
-
-  /** Sum of the sizes of the entries held. */
-  get calculatedSize() {
-    return this.#h.totalSize();
-  }
-
-  /** The time for a freshness check (a reading up to 1 ms old; see clock.js). */
-  #now() {
-    return this.#timed ? this.#clock.cached() : 0;
-  }
-
-  /**
-   * The value in `slot`, made most recently used, or undefined; an expired entry is
-   * removed (and answered with `allowStale`).
-   * @param {number} slot
-   * @param {boolean} allowStale
-   */
-  #getSlot(slot, allowStale) {
-    const memo = this.#memo;
-    const m = memo?.get(slot);
-    if (m !== undefined) {
-      // The string is at hand: only the recency update (and expiry check) crosses.
-      const found = this.#timed ? this.#h.touch(slot, this.#clock.cached()) : this.#h.touch(slot);
-      if (this.#report[0] !== 0) {
-        this.#removals.flushAndRun();
-        if (!allowStale) return undefined;
-      }
-      return found ? m : undefined;
-    }
-    let v = this.#timed ? this.#h.get(slot, this.#clock.cached()) : this.#h.get(slot);
-    const held = v === null;
-    if (held) {
-      v = this.#vals[slot];
-      if (v === PENDING) v = undefined;
-    } else if (memo !== undefined && typeof v === 'string') {
-      memo.remember(slot, v);
-    }
-    if (this.#report[0] !== 0) {
-      // A get removes nothing but its own entry, found expired.
-      this.#removals.flushAndRun();
-      if (!allowStale) return undefined;
-    }
-    return this.#json && !held && v !== undefined ? JSON.parse(v) : v;
-  }
-
-  /**
-   * The value of `key`, made most recently used; `undefined` when absent or expired.
-   * @param {unknown} key
-   * @param {{ allowStale?: boolean, noDeleteOnStaleGet?: boolean, status?: any }} [options]
-   */
-  get(key, options) {
-    const slot = this.#slots.get(key);
-    if (options === undefined) {
-      if (slot === undefined) {
-        this.#misses++;
-        return undefined;
-      }
-      if (!this.#noDeleteOnStaleGet) return this.#getSlot(slot, this.#allowStale);
-    }
-    const status = options?.status;
-    if (status) {
-      status.op = 'get';
-      status.key = key;
-    }
-    const result = this.#getWith(slot, options ?? {});
-    if (status && result !== undefined) status.value = result;
-    return result;
-  }
-
-  /**
-   * `get` with per-call options.
-   * @param {number | undefined} slot
-   * @param {{ allowStale?: boolean, noDeleteOnStaleGet?: boolean, status?: any }} options
-   */
-  #getWith(slot, options) {
-    const { status } = options;
-    if (slot === undefined) {
-      this.#misses++;
-      if (status) status.get = 'miss';
-      return undefined;
-    }
-    if (status) this.#statusTTL(status, slot);
-    const allowStale = options.allowStale ?? this.#allowStale;
-    const now = this.#now();
-    if (this.#h.has(slot, now)) {
-      if (status) status.get = 'hit';
-      return this.#getSlot(slot, true);
-    }
-    if (status) {
-      status.get = 'stale';
-      if (allowStale) status.returnedStale = true;
-    }
-    if (options.noDeleteOnStaleGet ?? this.#noDeleteOnStaleGet) {
-      this.#misses++;
-      return allowStale ? this.#peekSlot(slot, now, true) : undefined;
-    }
-    const v = this.#getSlot(slot, true);
-    return allowStale ? v : undefined;
-  }
-
-  /**
-   * @param {number} slot
-   * @param {number} now
-   * @param {boolean} allowStale
-   */
-  #peekSlot(slot, now, allowStale) {
-    const v = this.#h.peek(slot, now, allowStale);
-    if (v === null) return this.#vals[slot] === PENDING ? undefined : this.#vals[slot];
-    return this.#o.json && v !== undefined ? JSON.parse(v) : v;
-  }
-
-  /**
-   * The value of `key` without changing recency or counters.
-   * @param {unknown} key
-   * @param {{ allowStale?: boolean, status?: any }} [options]
-   */
-  peek(key, options) {
-    const slot = this.#slots.get(key);
-    const status = options?.status;
-    if (status === undefined) {
-      return slot === undefined ? undefined : this.#peekSlot(slot, this.#now(), options?.allowStale ?? this.#allowStale);
-    }
-    status.op = 'peek';
-    status.key = key;
-    const allowStale = options?.allowStale ?? this.#allowStale;
-    if (slot === undefined || (!allowStale && !this.#h.has(slot, this.#now()))) {
-      status.peek = slot === undefined ? 'miss' : 'stale';
-      return undefined;
-    }
-    const v = this.#peekSlot(slot, this.#now(), true);
-    status.peek = v === undefined ? 'miss' : 'hit';
-    if (v !== undefined) status.value = v;
-    return v;
-  }
-
-  /**
-   * Whether `key` holds a fresh value. Does not change recency.
-   * @param {unknown} key
-   * @param {{ status?: any }} [options]
-   */
-  has(key, options) {
-    const slot = this.#slots.get(key);
-    const status = options?.status;
-    if (status === undefined) return slot !== undefined && this.#vals[slot] !== PENDING && this.#h.has(slot, this.#now());
-    status.op = 'has';
-    status.key = key;
-    if (slot === undefined) {
-      status.has = 'miss';
-      return false;
-    }
-    if (this.#vals[slot] === PENDING) return false;
-    const fresh = this.#h.has(slot, this.#now());
-    status.has = fresh ? 'hit' : 'stale';
-    this.#statusTTL(status, slot);
-    return fresh;
-  }
-
-  /**
-   * The size of an entry, as lru-cache decides it: a positive `size` option, else
-   * `sizeCalculation(value, key)`; a `TypeError` when neither gives a positive integer.
-   * @param {unknown} key
-   * @param {unknown} value
-   * @param {any} options
-   */
-  #sizeOf(key, value, options) {
-    const calc = options?.sizeCalculation ?? this.#o.sizeCalculation;
-    if (!this.#sized) {
-      if (options?.size || options?.sizeCalculation) {
-        throw codedError(TypeError, E_SIZE, 'an entry size needs a cache with maxSize or maxEntrySize');
-      }
-      return 0;
-    }
-    let size = options?.size || 0;
-    if (!(Number.isSafeInteger(size) && size > 0)) {
-      if (calc === undefined) {
-        throw codedError(TypeError, E_SIZE, 'with maxSize or maxEntrySize, set needs a positive size or a sizeCalculation');
-      }
-      if (typeof calc !== 'function') throw codedError(TypeError, E_SIZE, 'sizeCalculation must be a function');
-      size = calc(value, key);
-      if (!(Number.isSafeInteger(size) && size > 0)) {
-        throw codedError(TypeError, E_SIZE, `sizeCalculation must return a positive integer, got ${String(size)}`);
-      }
-    }
-    return size;
-  }
-
-  /**
-   * Writes `ttl`, `start`, `now` and `remainingTTL` of `slot` to a status object.
-   * @param {any} status
-   * @param {number} slot
-   */
-  #statusTTL(status, slot) {
-    if (!this.#timed) return;
-    const [ttl, start] = this.#h.entryInfo(slot);
-    if (!ttl || !start) return;
-    status.ttl = ttl;
-    status.start = start;
-    status.now = this.#clock.cached();
-    status.remainingTTL = ttl - (status.now - start);
-  }
-
-  /**
-   * Stores `value` as the most recently used entry (see values.js for where it lives).
-   * `undefined` deletes the key, as in lru-cache. An entry larger than `maxEntrySize`
-   * (default `maxSize`) is not stored and the key's old value is removed.
-   * @param {unknown} key
-   * @param {any} value
-   * @param {{ ttl?: number, size?: number, sizeCalculation?: Function, start?: number,
-   *   noDisposeOnSet?: boolean }} [options]
-   * @returns {this}
-   */
-  set(key, value, options) {
-    const status = options?.status;
-    if (status) {
-      status.op = 'set';
-      status.key = key;
-      if (value !== undefined) status.value = value;
-    }
-    return this.#set(key, value, options);
-  }
-
-  /**
-   * `set` without the `op`/`key` status fields (fetch stores through it).
-   * @param {unknown} key
-   * @param {any} value
-   * @param {any} options
-   */
-  #set(key, value, options) {
-    if (options !== undefined && (options === null || typeof options !== 'object')) {
-      throw codedError(TypeError, E_OPTION, 'set options must be an object like { ttl }');
-    }
-    const status = options?.status;
-    if (value === undefined) {
-      if (status) status.set = 'deleted';
-      this.delete(key);
-      return this;
-    }
-    if (status) status.value = value;
-    const size = this.#sizeOf(key, value, options);
-    const ttl = options?.ttl;
-    if (ttl !== undefined && !(typeof ttl === 'number' && ttl >= 0)) {
-      throw codedError(TypeError, E_TTL, `ttl must be a non-negative number of milliseconds, got ${String(ttl)}`);
-    }
-    if (this.#loads !== undefined) this.#loads.abort(key, 'replaced');
-    if (this.#o.maxEntrySize > 0 && size > this.#o.maxEntrySize) {
-      this.#rejected++;
-      this.#remove(key, SET);
-      if (status) {
-        status.set = 'miss';
-        status.maxEntrySizeExceeded = true;
-      }
-      return this;
-    }
-    if (ttl !== undefined && ttl > 0) this.#timed = true;
-    // A placeholder is always held by reference, even where `json` would serialize it.
-    const holding = value === PENDING;
-    const stored = holding ? null : toNative(value, this.#o.json);
-    const old = this.#slots.get(key);
-    const slot = old ?? -1;
-    // onInsert and status tell an update (the same value again) from a replacement.
-    const before = (this.#o.onInsert !== undefined || status) && old !== undefined ? this.#peekSlot(old, 0, true) : undefined;
-    let s;
-    if (this.#timed || size !== 0 || ttl !== undefined) {
-      const start = options?.start;
-      // A new TTL starts now, not at the last cached reading.
-      s = this.#h.set(slot, stored, size, ttl, typeof start === 'number' ? start : this.#timed ? this.#clock.now() : 0);
-    } else {
-      s = this.#h.set(slot, stored);
-    }
-    this.#memo?.forget(s);
-    let disposals;
-    if (this.#report[0] !== 0) {
-      disposals = this.#removals.flush(value, options?.noDisposeOnSet ?? this.#o.noDisposeOnSet, true);
-    }
-    if (old === undefined) {
-      this.#slots.set(key, s);
-      this.#keys[s] = key;
-    }
-    // Always written, so a slot never keeps a value by reference it no longer holds.
-    this.#vals[s] = stored === null ? value : undefined;
-    if (this.#timers !== undefined) {
-      this.#timers.arm(s, ttl ?? this.#o.ttl, () => {
-        if (this.#slots.get(key) === s && !this.#h.has(s, this.#clock.now())) this.#remove(key, EXPIRE);
-      });
-    }
-    if (status) {
-      status.set = old === undefined ? 'add' : before === value ? 'update' : 'replace';
-      if (status.set === 'replace' && before !== undefined) status.oldValue = before;
-      if (this.#sized && status.set !== 'update') {
-        status.entrySize = size;
-        status.totalCalculatedSize = this.#h.totalSize();
-      }
-      this.#statusTTL(status, s);
-    }
-    if (disposals !== undefined) this.#removals.run(disposals);
-    if (this.#o.onInsert !== undefined && !holding) {
-      this.#o.onInsert(value, key, old === undefined ? 'add' : before === value ? 'update' : 'replace');
-    }
-    return this;
-  }
-
-  /**
-   * @param {unknown} key
-   * @param {number} reason
-   */
-  #remove(key, reason) {
-    const slot = this.#slots.get(key);
-    if (slot === undefined) return false;
-    this.#h.delete(slot, reason);
-    this.#removals.flushAndRun();
-    return true;
-  }
-
-  /**
-   * Removes `key`; returns whether it was present.
-   * @param {unknown} key
-   */
-  delete(key) {
-    if (this.#loads !== undefined) this.#loads.abort(key, 'deleted');
-    return this.#remove(key, DELETE);
-  }
-
-  /** Removes every entry; stats counters are kept. */
-  clear() {
-    if (this.#loads !== undefined) this.#loads.abortAll('deleted');
-    this.#h.clear();
-    this.#memo?.clear();
-    this.#removals.flushAndRun();
-  }
-
-  /** Removes every expired entry now; returns whether any was removed. */
-  purgeStale() {
-    const n = this.#h.purgeStale(this.#now());
-    this.#removals.flushAndRun();
-    return n > 0;
-  }
-
-  /**
-   * Removes the least recently used entry and returns its value (`undefined` when
-   * empty); `dispose` sees `'evict'`.
-   */
-  pop() {
-    const order = this.#h.order(this.#now(), true);
-    // An entry whose first load is in flight is removed (its load aborted) and skipped.
-    for (let i = order.length - 1; i >= 0; i--) {
-      const slot = order[i];
-      const key = this.#keys[slot];
-      const value = this.#peekSlot(slot, 0, true);
-      if (this.#loads !== undefined) this.#loads.abort(key, 'evicted');
-      this.#h.delete(slot, EVICT);
-      this.#removals.flushAndRun();
-      if (value !== undefined) return value;
-    }
-    return undefined;
-  }
-
-  /**
-   * Slots listed by iteration, most recently used first: fresh ones, stale ones too
-   * with `allowStale`.
-   * @param {boolean} [allowStale]
-   * @returns {number[]}
-   */
-  #order(allowStale = this.#o.allowStale) {
-    const order = this.#h.order(this.#now(), allowStale);
-    return this.#loads === undefined ? order : order.filter((s) => this.#vals[s] !== PENDING);
+    return this[OPTIONS].perf ?? { now: this[CLOCK].now };
   }
 
   /** Keys, most recently used first (a snapshot; no recency change). */
   keys() {
-    return this.#views.keys();
+    return this[VIEWS].keys();
   }
 
   /** Values, most recently used first. */
   values() {
-    return this.#views.values();
+    return this[VIEWS].values();
   }
 
   /** `[key, value]` pairs, most recently used first. */
   entries() {
-    return this.#views.entries();
+    return this[VIEWS].entries();
   }
 
   /** Keys, least recently used first. */
   rkeys() {
-    return this.#views.rkeys();
+    return this[VIEWS].rkeys();
   }
 
   /** Values, least recently used first. */
   rvalues() {
-    return this.#views.rvalues();
+    return this[VIEWS].rvalues();
   }
 
   /** `[key, value]` pairs, least recently used first. */
   rentries() {
-    return this.#views.rentries();
+    return this[VIEWS].rentries();
   }
 
   [Symbol.iterator]() {
-    return this.#views.entries();
+    return this[VIEWS].entries();
   }
 
   /**
@@ -562,7 +107,7 @@ class LruCache {
    * @param {any} [thisArg]
    */
   forEach(fn, thisArg) {
-    this.#views.forEach(fn, thisArg, false);
+    this[VIEWS].forEach(fn, thisArg, false);
   }
 
   /**
@@ -571,7 +116,7 @@ class LruCache {
    * @param {any} [thisArg]
    */
   rforEach(fn, thisArg) {
-    this.#views.forEach(fn, thisArg, true);
+    this[VIEWS].forEach(fn, thisArg, true);
   }
 
   /**
@@ -581,7 +126,7 @@ class LruCache {
    * @param {{ allowStale?: boolean }} [getOptions]
    */
   find(fn, getOptions) {
-    return this.#views.find(fn, getOptions);
+    return this[VIEWS].find(fn, getOptions);
   }
 
   /**
@@ -589,7 +134,7 @@ class LruCache {
    * @param {unknown} key
    */
   info(key) {
-    return this.#views.info(key);
+    return this[VIEWS].info(key);
   }
 
   /**
@@ -597,12 +142,12 @@ class LruCache {
    * @param {unknown} key
    */
   getRemainingTTL(key) {
-    return this.#views.remainingTTL(key);
+    return this[VIEWS].remainingTTL(key);
   }
 
   /** Every entry as `[key, { value, ttl?, start?, size? }]`, least recently used first. */
   dump() {
-    return this.#views.dump();
+    return this[VIEWS].dump();
   }
 
   /**
@@ -610,26 +155,7 @@ class LruCache {
    * @param {[any, { value: any, ttl?: number, start?: number, size?: number }][]} entries
    */
   load(entries) {
-    this.#views.load(entries);
-  }
-
-  /**
-   * The value of `key`, loaded with `fetchMethod` when missing or stale (see fetch.js).
-   * @param {unknown} key
-   * @param {any} [fetchOptions]
-   * @returns {Promise<any>}
-   */
-  fetch(key, fetchOptions) {
-    this.#loads ??= new Loads(this, this.#o, {
-      set: (k, v, o) => this.#set(k, v, o),
-      get: (k, o) => this.#getWith(this.#slots.get(k), o),
-      hold: (k) => this.#set(k, PENDING, { ttl: 0, size: this.#sized ? 1 : undefined }),
-      statusTTL: (status, k) => {
-        const slot = this.#slots.get(k);
-        if (slot !== undefined) this.#statusTTL(status, slot);
-      },
-    });
-    return this.#loads.fetch(key, fetchOptions ?? {});
+    this[VIEWS].load(entries);
   }
 
   /**
@@ -651,7 +177,7 @@ class LruCache {
    *   allowStale?: boolean }} [memoOptions]
    */
   memo(key, memoOptions = {}) {
-    const mm = this.#o.memoMethod;
+    const mm = this[OPTIONS].memoMethod;
     if (mm === undefined) {
       throw codedError(TypeError, E_OPTION, 'memo() needs a cache created with a memoMethod');
     }
@@ -664,23 +190,11 @@ class LruCache {
   }
 
   /**
-   * Counters since creation and current totals.
-   * @returns {{ hits: number, misses: number, evictions: number, expirations: number,
-   *   rejected: number, size: number, bytes: number }}
-   */
-  stats() {
-    const s = this.#h.stats();
-    s.misses += this.#misses;
-    s.rejected = this.#rejected;
-    return s;
-  }
-
-  /**
    * Moves the fake clock of a cache created with `fakeClock: true`; returns its time.
    * @param {number} ms
    */
   advanceClock(ms) {
-    return this.#clock.advance(ms);
+    return this[CLOCK].advance(ms);
   }
 
   /** Memory held by all native caches in this process: `{ caches, bytes }`. */

@@ -2,7 +2,10 @@
 
 // A bounded memo of the strings `get` recently returned, by slot. Making a JS string
 // from a native value copies it (about 80 ns for 1 KB); a hot key read again returns the
-// memoised string after a call that only updates recency (`touch`), so it makes no copy.
+// memoised string and makes no copy. The memo keeps each entry's TTL start and TTL too,
+// so a hit on a fresh entry needs no call at all: the cache records the slot in the
+// native side's hit buffer (class.js), applied before the next native call. With
+// `updateAgeOnGet` a hit restarts the TTL, so it is a call (`touch`) instead.
 // Strings are immutable, so sharing one between gets is invisible to callers (lru-cache
 // returns the same stored string too). Buffers and `json` values are not memoised: each
 // get must hand out its own copy of those.
@@ -22,6 +25,9 @@ class StringMemo {
   #slots = new Int32Array(SIZE).fill(-1);
   /** @type {(string | undefined)[]} */
   #strings = new Array(SIZE).fill(undefined);
+  /** TTL start and TTL (0: none) of each place's entry, as the native side has them. */
+  #start = new Float64Array(SIZE);
+  #ttl = new Float64Array(SIZE);
 
   /**
    * The memoised string of `slot`, or undefined.
@@ -33,15 +39,32 @@ class StringMemo {
   }
 
   /**
-   * Remembers `value` as the string of `slot` (replacing whatever held its place).
+   * Whether the entry of `slot`, memoised, is expired at `now`: the native side's rule
+   * (age greater than TTL), on the same numbers.
+   * @param {number} slot
+   * @param {number} now
+   */
+  expired(slot, now) {
+    const i = slot & MASK;
+    const ttl = this.#ttl[i];
+    return ttl !== 0 && now - this.#start[i] > ttl;
+  }
+
+  /**
+   * Remembers `value` as the string of `slot` (replacing whatever held its place), with
+   * its entry's TTL start and TTL.
    * @param {number} slot
    * @param {string} value
+   * @param {number} start
+   * @param {number} ttl
    */
-  remember(slot, value) {
+  remember(slot, value, start, ttl) {
     if (value.length > MAX_LENGTH) return;
     const i = slot & MASK;
     this.#slots[i] = slot;
     this.#strings[i] = value;
+    this.#start[i] = start;
+    this.#ttl[i] = ttl;
   }
 
   /**

@@ -132,6 +132,29 @@ class Removals {
     if (failed) throw failure;
   }
 
+  /**
+   * flush() for a cache with no dispose callbacks, no ttlAutopurge timers and no load
+   * ever started (so no placeholder): only the key map, the arrays and the memo change.
+   */
+  drop() {
+    const r = this.#report;
+    for (;;) {
+      const n = r[0];
+      for (let i = 0; i < n; i++) {
+        const slot = r[HEADER + 2 * i];
+        this.#memo?.forget(slot);
+        this.#vals[slot] = undefined;
+        if (r[HEADER + 1 + 2 * i] !== SET) {
+          this.#slots.delete(this.#keys[slot]);
+          this.#keys[slot] = undefined;
+        }
+      }
+      r[0] = 0;
+      if (r[1] === 0) return;
+      this.#h.drain();
+    }
+  }
+
   /** flush() then run(), for calls that store nothing afterwards. */
   flushAndRun() {
     if (this.#report[0] === 0) return;

@@ -330,6 +330,16 @@ impl<V> SlotLru<V> {
         Some(f(&e.value, false))
     }
 
+    /// A hit on `slot` found fresh by the caller: made most recently used and counted,
+    /// as [`Self::get_with`] does for a fresh entry without `update_age_on_get`. No-op
+    /// for an unused slot.
+    pub fn hit(&mut self, slot: u32) {
+        if self.entry(slot).is_some() {
+            self.stats.hits += 1;
+            self.touch(slot);
+        }
+    }
+
     /// The value of `slot` without changing recency or counters; an expired one only
     /// when `allow_stale`.
     pub fn peek(&self, slot: u32, now: f64, allow_stale: bool) -> Option<&V> {
@@ -356,6 +366,15 @@ impl<V> SlotLru<V> {
     /// TTL and start of `slot` (for `dump` and `info`).
     pub fn timing(&self, slot: u32) -> Option<(f64, f64)> {
         self.entry(slot).map(|e| (e.ttl, e.start))
+    }
+
+    /// The value of `slot` to change in place, with no change of recency, TTL, size or
+    /// counters (for a value the caller moves into this cache from its own storage).
+    pub fn value_mut(&mut self, slot: u32) -> Option<&mut V> {
+        self.entries
+            .get_mut(slot as usize)?
+            .as_mut()
+            .map(|e| &mut e.value)
     }
 
     /// Size of `slot`.
@@ -479,6 +498,35 @@ mod tests {
         let a = c.insert(7u32, 0, Some(1.0), 0.0);
         assert_eq!(c.get_with(a, 5.0, |v, stale| (*v, stale)), Some((7, true)));
         assert_eq!(c.get_with(a, 5.0, |v, stale| (*v, stale)), None);
+    }
+
+    #[test]
+    fn hit_moves_to_front_and_counts() {
+        let mut c = lru(2, 0);
+        let a = c.insert(1, 0, None, 0.0);
+        let b = c.insert(2, 0, None, 0.0);
+        c.hit(a);
+        c.hit(99);
+        assert_eq!(c.stats().hits, 1);
+        c.insert(3, 0, None, 0.0);
+        assert_eq!(c.removed(), &[(b, RemovalReason::Evict)]);
+    }
+
+    #[test]
+    fn value_mut_changes_the_value_only() {
+        let mut c = lru(2, 0);
+        let a = c.insert(1, 0, None, 0.0);
+        let b = c.insert(2, 0, None, 0.0);
+        if let Some(v) = c.value_mut(a) {
+            *v = 10;
+        }
+        assert_eq!(c.peek(a, 0.0, false), Some(&10));
+        assert!(c.removed().is_empty());
+        // `a` is still the least recently used: the next insert evicts it.
+        c.insert(3, 0, None, 0.0);
+        assert_eq!(c.removed(), &[(a, RemovalReason::Evict)]);
+        assert_eq!(c.peek(b, 0.0, false), Some(&2));
+        assert!(c.value_mut(99).is_none());
     }
 
     #[test]
