@@ -23,7 +23,7 @@ const { Views } = require('./iteration');
 const { Autopurge } = require('./ttl');
 const { StringMemo } = require('./memo');
 const { YoungStrings, MAX_LENGTH } = require('./young');
-const { entrySize } = require('./entry-size');
+const { entrySize } = require('./entrySize');
 
 const E_TTL = 'ERR_QERRORS_CACHE_INVALID_TTL';
 
