@@ -6,12 +6,19 @@
 //! value. When a bound is reached the whole memo is cleared rather than evicting one entry:
 //! a hit (the hot path) then needs no recency bookkeeping, and after a clear the few hot
 //! frame lines of a storm are back after one miss each. Unique lines (the message line of
-//! each error) are what fills it, so a clear happens at most once per few thousand new lines.
+//! each error) are what fills it, so a clear happens at most once per few thousand new lines;
+//! a memo with a doorkeeper (`admitting_repeats`) keeps only lines seen twice, so unique
+//! lines cost a hash instead.
+
+use std::hash::BuildHasher;
 
 use hashbrown::HashMap;
 
 /// Rough heap and table cost of one entry beyond its line and value.
 const ENTRY_OVERHEAD: usize = 48;
+
+/// Slots of the doorkeeper (a power of two): hashes of lines seen once, not yet kept.
+const DOOR_SLOTS: usize = 4096;
 
 /// Recent lines and a value computed from each.
 pub struct LineMemo<V> {
@@ -20,6 +27,10 @@ pub struct LineMemo<V> {
     max_line: usize,
     max_entries: usize,
     max_bytes: usize,
+    /// With a doorkeeper, a line is kept on its second sighting only: the hashes of lines
+    /// seen once sit here (one per slot, a newer one replacing an older one). Lines that
+    /// never repeat then cost a hash, not a copy into the memo.
+    door: Option<Box<[u64]>>,
 }
 
 impl<V> LineMemo<V> {
@@ -32,6 +43,15 @@ impl<V> LineMemo<V> {
             max_line,
             max_entries,
             max_bytes,
+            door: None,
+        }
+    }
+
+    /// [`new`](Self::new), keeping a line only the second time it is seen (recently).
+    pub fn admitting_repeats(max_line: usize, max_entries: usize, max_bytes: usize) -> Self {
+        Self {
+            door: Some(vec![0; DOOR_SLOTS].into_boxed_slice()),
+            ..Self::new(max_line, max_entries, max_bytes)
         }
     }
 
@@ -48,6 +68,15 @@ impl<V> LineMemo<V> {
         }
         if self.map.contains_key(line) {
             return self.map.get(line);
+        }
+        if let Some(door) = self.door.as_mut() {
+            let h = self.map.hasher().hash_one(line);
+            let slot = &mut door[h as usize & (DOOR_SLOTS - 1)];
+            if *slot != h {
+                // First sighting: remembered by its hash only; the caller computes it.
+                *slot = h;
+                return None;
+            }
         }
         let value = make(line);
         let cost = line.len() + size(&value) + ENTRY_OVERHEAD;
@@ -89,6 +118,24 @@ mod tests {
             );
             assert_eq!(v, Some(&15));
         }
+        assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn a_doorkeeper_keeps_lines_seen_twice() {
+        let mut m = LineMemo::admitting_repeats(100, 10, 10_000);
+        let mut calls = 0;
+        let mut make = |l: &str| {
+            calls += 1;
+            l.len()
+        };
+        assert_eq!(m.get_or_make("once", |v: &usize| *v, &mut make), None);
+        assert_eq!(m.entries(), 0);
+        assert_eq!(m.get_or_make("twice", |v: &usize| *v, &mut make), None);
+        assert_eq!(m.get_or_make("twice", |v: &usize| *v, &mut make), Some(&5));
+        assert_eq!(m.get_or_make("twice", |v: &usize| *v, &mut make), Some(&5));
+        assert_eq!(m.entries(), 1);
+        // Computed once, on the sighting that kept it.
         assert_eq!(calls, 1);
     }
 

@@ -177,8 +177,8 @@ const TEXT_CACHE_MAX_BYTES: usize = 1024 * 1024;
 /// other lines in another. An error storm repeats its frames, and mostly its messages too
 /// (`connect ECONNREFUSED …`, `Request failed with status code 503`): scanning a message
 /// of 2 KB with the rule set costs microseconds, looking it up a hash of its bytes. The two
-/// are apart so that unique messages, which fill and clear their memo, never clear the
-/// frames.
+/// are apart so that unique messages never clear the frames, and a message line is kept
+/// only when it is seen a second time: one that never repeats costs a hash, not a copy.
 struct LineCache {
     frames: LineMemo<Option<Box<str>>>,
     texts: LineMemo<Option<Box<str>>>,
@@ -192,7 +192,7 @@ impl Default for LineCache {
                 LINE_CACHE_MAX_ENTRIES,
                 LINE_CACHE_MAX_BYTES,
             ),
-            texts: LineMemo::new(
+            texts: LineMemo::admitting_repeats(
                 TEXT_CACHE_MAX_LINE,
                 TEXT_CACHE_MAX_ENTRIES,
                 TEXT_CACHE_MAX_BYTES,
