@@ -1,20 +1,20 @@
 'use strict';
 
-// Finalization: a cache that JS drops frees its native memory. Run with --expose-gc
-// (npm test does).
+// Finalization: a cache that JS drops frees its native memory.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const { LruCache } = require('../native');
+const { fullGc } = require('./helpers/gc');
 
 const root = path.resolve(__dirname, '..');
 
 /** Several full GCs with turns of the event loop between them: N-API finalizers run after GC. */
 async function collect(until) {
   for (let i = 0; i < 20; i++) {
-    global.gc();
+    fullGc();
     await new Promise((resolve) => setImmediate(resolve));
     if (until()) return true;
   }
@@ -29,7 +29,7 @@ function fill(n) {
   return c;
 }
 
-test('a dropped cache frees its native memory', { skip: typeof global.gc !== 'function' && 'needs --expose-gc' }, async () => {
+test('a dropped cache frees its native memory', async () => {
   await collect(() => false);
   const before = LruCache.nativeMemory();
   let c = fill(2000);
@@ -111,7 +111,7 @@ test('young strings: a set replacing the string due to move off the heap copies 
   assert.equal(c.get('a'), 'b'.repeat(50));
 });
 
-test('many short-lived caches do not accumulate', { skip: typeof global.gc !== 'function' && 'needs --expose-gc' }, async () => {
+test('many short-lived caches do not accumulate', async () => {
   await collect(() => false);
   const before = LruCache.nativeMemory();
   for (let i = 0; i < 200; i++) fill(20);

@@ -2,6 +2,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const { fullGc } = require('./helpers/gc');
 const { LRUCache } = require('lru-cache');
 const { LruCache } = require('../native');
 
@@ -385,7 +386,7 @@ test('values held by reference leave with their entries (bounded)', async () => 
   })();
   for (let i = 0; i < 1000; i++) c.set({ i }, { i });
   await new Promise((resolve) => setImmediate(resolve));
-  global.gc();
+  fullGc();
   assert.equal(first[0].deref(), undefined, 'an evicted identity key is not kept');
   assert.equal(first[1].deref(), undefined, 'an evicted value is not kept');
   assert.equal(c.size, 3);

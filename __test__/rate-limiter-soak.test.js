@@ -8,11 +8,12 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { RateLimiter } = require('../native');
+const { fullGc } = require('./helpers/gc');
 
 const MB = (n) => `${(n / 1048576).toFixed(1)} MB`;
 
 function memory() {
-  if (global.gc) global.gc();
+  fullGc();
   const m = process.memoryUsage();
   return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
 }
