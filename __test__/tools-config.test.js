@@ -163,7 +163,8 @@ test('loadDotenv reads ./.env once, never overwrites, and resolves false without
 });
 
 test('readSettings: corrected defaults when nothing is set', async () => {
-  await withEnv(ALL_VARS, () => {
+  // NODE_ENV too: nothing set means Node's own default, development.
+  await withEnv({ ...ALL_VARS, NODE_ENV: undefined }, () => {
     assert.deepEqual(config.readSettings(), {
       concurrency: 5,
       queueLimit: 100,
@@ -187,7 +188,7 @@ test('readSettings: corrected defaults when nothing is set', async () => {
       disableFileLogs: false,
       serviceName: 'qerrors',
       logLevel: 'info',
-      nodeEnv: 'test',
+      nodeEnv: 'development',
       metricIntervalMs: 60000,
       memoryCheckIntervalMs: 30000,
       cleanupIntervalMs: 300000,
