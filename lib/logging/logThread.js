@@ -16,6 +16,12 @@ function wellFormed(s) {
   return s === undefined || (typeof s === 'string' && s.isWellFormed());
 }
 
+/** Queues the console line of a handled error's entry, made now from its fields. */
+function queueHandledConsoleLine(level, message, fields, timestamp) {
+  const { error, requestId, method, url, status, context } = fields;
+  queueConsoleLine(consoleLine({ timestamp, level, message, error, requestId, method, url, status, context }));
+}
+
 /**
  * Hands a handled error's entry to the log thread, which writes the same line `fileLine`
  * would: true when it went there (or its level is below the logger's), false when it must
@@ -67,7 +73,7 @@ function toLogThread(known, message, fields, timestamp) {
   );
   if (!accepted) out.native.dropped();
   if (out.console) {
-    queueConsoleLine(consoleLine({ timestamp, level: METHOD[known.name], message: text, error: e, requestId: fields.requestId, method: fields.method, url: fields.url, status, context: fields.context }));
+    queueHandledConsoleLine(METHOD[known.name], text, fields, timestamp);
   }
   return true;
 }
@@ -88,8 +94,7 @@ function toConsoleOnly(known, message, fields, timestamp) {
   if (NPM_LEVELS[level] > NPM_LEVELS[out.level]) return true;
   // Entries queued before this one go first: the console keeps the order of the calls.
   flushPendingFirst();
-  const { error, requestId, method, url, status, context } = fields;
-  queueConsoleLine(consoleLine({ timestamp, level, message: applyCustomPatterns(message), error, requestId, method, url, status, context }));
+  queueHandledConsoleLine(level, applyCustomPatterns(message), fields, timestamp);
   return true;
 }
 
