@@ -209,33 +209,34 @@ pub fn create_lru_cache<'env>(
     });
     let target = Object::new(env)?;
     raw::bind_methods(env, &target, &state, &methods::TABLE)?;
-    share(
-        env,
-        &target,
-        &state,
-        c"removed",
-        state.report.as_ptr().cast(),
-        state.report.len(),
-        sys::TypedarrayType::int32_array,
-    )?;
-    share(
-        env,
-        &target,
-        &state,
-        c"hits",
-        state.hits.as_ptr().cast(),
-        state.hits.len(),
-        sys::TypedarrayType::int32_array,
-    )?;
-    share(
-        env,
-        &target,
-        &state,
-        c"timing",
-        state.timing.as_ptr().cast(),
-        state.timing.len(),
-        sys::TypedarrayType::float64_array,
-    )?;
+    let shared: [(
+        &std::ffi::CStr,
+        *const c_void,
+        usize,
+        sys::napi_typedarray_type,
+    ); 3] = [
+        (
+            c"removed",
+            state.report.as_ptr().cast(),
+            state.report.len(),
+            sys::TypedarrayType::int32_array,
+        ),
+        (
+            c"hits",
+            state.hits.as_ptr().cast(),
+            state.hits.len(),
+            sys::TypedarrayType::int32_array,
+        ),
+        (
+            c"timing",
+            state.timing.as_ptr().cast(),
+            state.timing.len(),
+            sys::TypedarrayType::float64_array,
+        ),
+    ];
+    for (name, data, len, kind) in shared {
+        share(env, &target, &state, name, data, len, kind)?;
+    }
     Ok(target)
 }
 
