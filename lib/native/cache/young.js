@@ -9,10 +9,11 @@
 // Bounded: a ring of `SIZE` places, filled in turn. When the ring comes round to a place,
 // the string recorded there is moved off the heap: the set that reuses the place passes
 // it to `setHeld`, which copies it in place of its by-reference marker in the same call
-// (recency, TTL and counters do not change); unless its slot no longer holds that string (its entry left the cache or took another value). So
-// at most `SIZE` strings of at most `MAX_LENGTH` units each are held this way, whatever
-// the cache's size: 2 MB of Latin-1 text (4 MB of UTF-16) at most. Until it is moved, a
-// young string is not counted in `stats().bytes` or `LruCache.nativeMemory()`.
+// (recency, TTL and counters do not change). A string whose slot no longer holds it (its
+// entry left the cache or took another value) is not moved. So at most `SIZE` strings of
+// at most `MAX_LENGTH` units each are held this way, whatever the cache's size: 2 MB of
+// Latin-1 text (4 MB of UTF-16) at most. Until it is moved, a young string is not counted
+// in `stats().bytes` or `LruCache.nativeMemory()`.
 //
 // The ring holds slots only, and each slot remembers the place that recorded its latest
 // young string: a place finds its string still there when the slot still points back at
