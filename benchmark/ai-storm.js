@@ -20,7 +20,11 @@
 // Reported: time per qerrors() call (awaited one after another; the mean over the storm,
 // the steady cost from the median batch, and the first batch, which carries one-time
 // loading), event-loop time per call (performance.eventLoopUtilization() over the storm:
-// the calls and every later turn they cause, such as a writer formatting its lines), CPU per call (all threads of the process, the log thread's remaining work
+// the calls and every later turn they cause, such as a writer formatting its lines),
+// main-thread CPU per call (the same span, the CPU time of the event loop's thread alone:
+// unlike the event-loop time it does not count the turns the thread waits for a core that
+// other threads or processes hold, so it is the steadier figure on a busy machine; Linux
+// only), CPU per call (all threads of the process, the log thread's remaining work
 // flushed before it is read), event-loop delay max, provider calls made (ideal: one per
 // distinct fingerprint), RSS and heap after the storm.
 //
@@ -106,6 +110,15 @@ function storm(n) {
   return { plan, uniques };
 }
 
+/** CPU time of this process's main thread in ns (Linux schedstat), or null where unavailable. */
+function mainThreadNs() {
+  try {
+    return Number(fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
+
 async function runSide(side) {
   const ai = require(path.join(root, 'lib', 'native', 'ai.js'));
   let pinoDest = null;
@@ -138,6 +151,7 @@ async function runSide(side) {
   // Event-loop time: the batches and the turns between them, where deferred work (a
   // JavaScript writer's lines, advice callbacks) runs; the final flush's wait is not in it.
   const elu0 = performance.eventLoopUtilization();
+  const main0 = mainThreadNs();
   for (let b = 0; b < errors.length; b += 100) {
     const t = performance.now();
     for (let i = b; i < Math.min(b + 100, errors.length); i++) {
@@ -153,6 +167,8 @@ async function runSide(side) {
   const sortedBatches = [...batches].sort((x, y) => x - y);
   const steadyUs = (sortedBatches[sortedBatches.length >> 1] * 1000) / 100;
   const loopUs = (performance.eventLoopUtilization(elu0).active * 1000) / errors.length;
+  const main1 = mainThreadNs();
+  const mainCpuUs = main0 === null || main1 === null ? null : (main1 - main0) / 1000 / errors.length;
   // The writes still queued are part of the storm's cost.
   if (side === 'ours' || side === 'oursJs') require(path.join(root, 'lib', 'logging', 'logger.js'))._flushLogThread();
   if (pinoDest) pinoDest.flushSync();
@@ -175,6 +191,7 @@ async function runSide(side) {
       perCallUs,
       steadyUs,
       loopUs,
+      mainCpuUs,
       firstBatchMs: batches[0],
       cpuPerCallUs,
       delayMaxMs: h.max / 1e6,
@@ -276,12 +293,13 @@ async function main() {
     `Error storm: ${ERRORS} errors, ${SIGNATURES} signatures (Zipf 1.1) + ${uniques} unique, mock provider at 200 ms; each side in its own process, ${ROUNDS} runs each (median run shown)`
   );
   console.log(
-    '| side | µs per call (wall, mean) | steady µs per call (median batch) | event-loop µs per call | first batch ms | CPU µs per call | event-loop delay max / p99 ms | provider calls | RSS MB | heap MB | external MB |'
+    '| side | µs per call (wall, mean) | steady µs per call (median batch) | event-loop µs per call | main-thread CPU µs per call | first batch ms | CPU µs per call | event-loop delay max / p99 ms | provider calls | RSS MB | heap MB | external MB |'
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const mainCpu = (r) => (r.mainCpuUs === null ? '-' : r.mainCpuUs.toFixed(1));
   const row = (label, r, calls) =>
     console.log(
-      `| ${label} | ${r.perCallUs.toFixed(1)} | ${r.steadyUs.toFixed(1)} | ${r.loopUs.toFixed(1)} | ${r.firstBatchMs.toFixed(1)} | ${r.cpuPerCallUs.toFixed(1)} | ${r.delayMaxMs.toFixed(1)} / ${r.delayP99Ms.toFixed(1)} | ${calls} | ${r.rssMb.toFixed(1)} | ${r.heapMb.toFixed(1)} | ${r.externalMb.toFixed(1)} |`
+      `| ${label} | ${r.perCallUs.toFixed(1)} | ${r.steadyUs.toFixed(1)} | ${r.loopUs.toFixed(1)} | ${mainCpu(r)} | ${r.firstBatchMs.toFixed(1)} | ${r.cpuPerCallUs.toFixed(1)} | ${r.delayMaxMs.toFixed(1)} / ${r.delayP99Ms.toFixed(1)} | ${calls} | ${r.rssMb.toFixed(1)} | ${r.heapMb.toFixed(1)} | ${r.externalMb.toFixed(1)} |`
     );
   const ideal = SIGNATURES + uniques;
   row('qerrors() of this package', ours, `${ours.pipeline.providerCalls} (ideal ${ideal})`);
@@ -297,11 +315,13 @@ async function main() {
   };
   for (const side of sides) console.log(`${side}: µs per call over the runs ${range(side, 'perCallUs')} (mean), ${range(side, 'steadyUs')} (steady)`);
   console.log(
-    `time per call ratio ours/1.2.7: mean ${(ours.perCallUs / legacy.perCallUs).toFixed(3)}, steady ${(ours.steadyUs / legacy.steadyUs).toFixed(3)}, event loop ${(ours.loopUs / legacy.loopUs).toFixed(3)} (target <= 0.2); ` +
+    `time per call ratio ours/1.2.7: mean ${(ours.perCallUs / legacy.perCallUs).toFixed(3)}, steady ${(ours.steadyUs / legacy.steadyUs).toFixed(3)}, event loop ${(ours.loopUs / legacy.loopUs).toFixed(3)} (target <= 0.2), main-thread CPU ${ours.mainCpuUs === null ? '-' : (ours.mainCpuUs / legacy.mainCpuUs).toFixed(3)}; ` +
       `CPU ratio ${(ours.cpuPerCallUs / legacy.cpuPerCallUs).toFixed(2)}; RSS ratio ${(ours.rssMb / legacy.rssMb).toFixed(2)}; ` +
       `event-loop delay max ratio ${(ours.delayMaxMs / legacy.delayMaxMs).toFixed(2)}`
   );
-  const vs = (r, base) => `mean ${(r.perCallUs / base.perCallUs).toFixed(2)}, steady ${(r.steadyUs / base.steadyUs).toFixed(2)}, event loop ${(r.loopUs / base.loopUs).toFixed(2)}`;
+  const vs = (r, base) =>
+    `mean ${(r.perCallUs / base.perCallUs).toFixed(2)}, steady ${(r.steadyUs / base.steadyUs).toFixed(2)}, event loop ${(r.loopUs / base.loopUs).toFixed(2)}` +
+    (r.mainCpuUs === null ? '' : `, main-thread CPU ${(r.mainCpuUs / base.mainCpuUs).toFixed(2)}`);
   console.log(`time per call ratio ours/pino: ${vs(ours, pinoRun)} (target <= 1.0); QERRORS_LOG_THREAD=false/1.2.7: ${vs(oursJs, legacy)}`);
   // The harness's own memory (the storm's error objects and their stacks) is in every
   // side's RSS; above it is what each side added.
