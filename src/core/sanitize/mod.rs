@@ -29,8 +29,17 @@ pub use keys::{is_sensitive_key, split_words};
 use rules::Action;
 
 struct Rule {
-    re: Regex,
+    pattern: String,
+    /// Compiled by the first text the set says this rule can match: most texts match no
+    /// rule, and compiling all of them took 3.3 ms of the first redaction (the set 2.6 ms).
+    re: OnceLock<Option<Regex>>,
     action: Action,
+}
+
+impl Rule {
+    fn regex(&self) -> Option<&Regex> {
+        self.re.get_or_init(|| compile(&self.pattern)).as_ref()
+    }
 }
 
 /// The rules, and all their patterns as one set: one scan of the input tells which rules
@@ -46,23 +55,26 @@ fn rules() -> &'static (Option<RegexSet>, Vec<Rule>) {
             .dfa_size_limit(32 << 20)
             .build()
             .ok();
-        let compiled = specs
+        // One rule per pattern, in the set's order; the patterns are constants and
+        // `all_rules_compile` below proves they compile.
+        let rules = specs
             .into_iter()
-            .filter_map(|s| {
-                compile(&s.pattern).map(|re| Rule {
-                    re,
-                    action: s.action,
-                })
+            .map(|s| Rule {
+                pattern: s.pattern,
+                re: OnceLock::new(),
+                action: s.action,
             })
             .collect();
-        // The patterns are constants; `all_rules_compile` below proves they compile.
-        (gate, compiled)
+        (gate, rules)
     })
 }
 
-/// Compiles the rules now (they are otherwise compiled by the first redaction).
+/// Compiles the set and every rule now (otherwise the first redaction compiles the set, and
+/// each rule waits for a text it can match).
 pub fn warm() {
-    rules();
+    for rule in &rules().1 {
+        rule.regex();
+    }
 }
 
 /// A bigger lazy-DFA cache than the default, so long inputs do not thrash it.
@@ -77,7 +89,7 @@ fn apply_rule(rule: &Rule, text: &str) -> Option<String> {
     let mut last = 0;
     let mut pos = 0;
     while pos <= text.len() {
-        let Some(m) = rule.re.find_at(text, pos) else {
+        let Some(m) = rule.regex().and_then(|re| re.find_at(text, pos)) else {
             break;
         };
         let mut piece = String::new();
