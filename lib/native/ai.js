@@ -78,14 +78,18 @@ function watchPressure(p) {
   }
 }
 
-function unwatchPressure() {
-  const detach = detachPressure;
-  detachPressure = null;
-  if (detach) detach();
-}
+/** The pending attachment of a new pipeline to the policy and the metrics (`attachOps`). */
+let attaching = null;
 
-function ensure() {
-  if (!pipeline) pipeline = native().createAiPipeline(resolveOptions(overrides), onResult);
+/**
+ * Puts the pipeline under the memory-pressure policy and registers its metrics source, the
+ * first time in the turn after the first use: loading and starting both (2-5 ms) would
+ * otherwise lengthen the turn that handles the first error, the longest of an error storm.
+ * Later attachments (after `cleanup()` or a new configuration) are immediate.
+ */
+function attachOps() {
+  attaching = null;
+  if (!pipeline) return;
   if (!detachPressure) watchPressure(pipeline);
   if (!tracked) {
     tracked = true;
@@ -95,6 +99,24 @@ function ensure() {
       // Metrics are optional; the pipeline works without them.
     }
   }
+}
+
+function unwatchPressure() {
+  if (attaching !== null) {
+    clearImmediate(attaching);
+    attaching = null;
+  }
+  const detach = detachPressure;
+  detachPressure = null;
+  if (detach) detach();
+}
+
+function ensure() {
+  if (!pipeline) pipeline = native().createAiPipeline(resolveOptions(overrides), onResult);
+  if (!tracked) {
+    // unref: a process that handled one error and is done still exits.
+    if (attaching === null) attaching = setImmediate(attachOps).unref();
+  } else if (!detachPressure) watchPressure(pipeline);
   return pipeline;
 }
 
