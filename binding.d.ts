@@ -152,6 +152,8 @@ export interface RateLimiterHandle {
   sweep(steps?: number): number
   stats(): { keys: number; allowed: number; limited: number; evicted: number; swept: number }
   heapBytes(): number
+  /** Returns 0 and reads nothing: the floor of a raw call, for benchmarks. */
+  noop(key?: unknown, cost?: unknown): number
   advanceTime?(ms: number): number
   /** Fixed window only (`algorithm: 'fixed-window'`): counts `n` hits (default 1), returns the window's total. */
   hit?(key: string, n?: number): number
@@ -284,7 +286,7 @@ export declare function createLruCache(options?: LruCacheOptions | undefined | n
 /**
  * Creates a native rate limiter object: `{ check, consume, retryAfterMs, resetMs,
  * remaining, penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes,
- * checkLast, consumeLast }`,
+ * checkLast, consumeLast, noop }`,
  * plus `advanceTime` when `clock: 'manual'` and `hit` when `algorithm: 'fixed-window'`.
  * Options: `limit` (required), `windowMs` (60000), `burst` (= limit, GCRA only),
  * `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock` (`'coarse'` default,

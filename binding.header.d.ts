@@ -152,6 +152,8 @@ export interface RateLimiterHandle {
   sweep(steps?: number): number
   stats(): { keys: number; allowed: number; limited: number; evicted: number; swept: number }
   heapBytes(): number
+  /** Returns 0 and reads nothing: the floor of a raw call, for benchmarks. */
+  noop(key?: unknown, cost?: unknown): number
   advanceTime?(ms: number): number
   /** Fixed window only (`algorithm: 'fixed-window'`): counts `n` hits (default 1), returns the window's total. */
   hit?(key: string, n?: number): number

@@ -258,3 +258,14 @@ test("algorithm: 'fixed-window' counts every hit until the window ends; hit() is
   throwsCoded(() => manual({ limit: 2, algorithm: 'sliding' }), RangeError, 'ERR_QERRORS_INVALID_OPTION');
   assert.equal(manual({ limit: 1 }).algorithm, 'gcra');
 });
+
+test("the native handle's noop (the benchmark's floor) answers 0, reads nothing and changes nothing", () => {
+  const native = require('../lib/native/loader');
+  const h = native.createRateLimiter({ limit: 1, windowMs: 60000, clock: 'manual' });
+  assert.equal(h.check('k'), 0);
+  // Not a string, not a number: a method that read its arguments would throw here.
+  assert.equal(h.noop({}, Symbol('x')), 0);
+  assert.equal(h.noop('k', 5), 0);
+  assert.deepEqual(h.stats(), { keys: 1, allowed: 1, limited: 0, evicted: 0, swept: 0 });
+  assert.equal(h.check('k'), -1, 'the key kept its state');
+});

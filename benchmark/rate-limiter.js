@@ -11,10 +11,19 @@
 // 2. Speed: each workload with real clocks, ns per check, median and min-max over rounds.
 //    Async peers are awaited call by call, the way a middleware uses them.
 // 3. Memory: V8 heap, external memory and our native table after 100k and 1M fresh keys.
-// 4. Floor: one hot-key check beside a native call that reads nothing, to show what is
-//    left to win above the N-API crossing.
+// 4. Floor: every workload also times an empty raw N-API call given the same key
+//    (`noop(key)` of the native handle: it reads nothing and returns 0) through the same
+//    loop, and reports each peer's distance to it; a breakdown of one hot-key check.
+// 5. Directions not taken: lower bounds of a JS key map (key -> native slot) and of a key
+//    hashed in JS, and the V8 heap such a key map would hold (docs/rate-limiter.md).
+//
+// Timing starts after a forced GC *and* a pause of SETTLE_MS: V8 finishes a collection's
+// sweeping on background threads, and without the pause that work (the garbage of the
+// peer that ran before) was billed to whichever peer ran next, adding 10-40 ns per check
+// to the fast peers (measured: hot key 57-77 ns without the pause, 33 ns with it).
 
 const { RateLimiter } = require('../native');
+const native = require('../lib/native/loader');
 const { RateLimiterMemory } = require('rate-limiter-flexible');
 const { MemoryStore } = require('express-rate-limit');
 const { median, rng } = require('./support');
@@ -23,6 +32,7 @@ const argRounds = process.argv.indexOf('--rounds');
 const ROUNDS = argRounds > 0 ? Number(process.argv[argRounds + 1]) : 3;
 const N = 1_000_000;
 const WINDOW_MS = 60_000;
+const SETTLE_MS = 200;
 
 // ---- keys ----------------------------------------------------------------------------
 
@@ -190,10 +200,33 @@ const peers = [
   },
 ];
 
+/**
+ * The floor: an empty raw N-API call given the key, through the same loop as the peers.
+ * Not a limiter (it decides nothing), so it is timed but left out of the decision check.
+ */
+const floorPeer = {
+  name: 'floor: empty raw N-API call, noop(key)',
+  make: () => native.createRateLimiter({ limit: 1 }),
+  run(h, keys, idx, out, src) {
+    let allowed = 0;
+    for (let i = 0; i < idx.length; i++) {
+      const ok = h.noop(keyAt(keys, src, idx[i])) >= 0;
+      if (ok) allowed++;
+      if (out) out[i] = ok ? 1 : 0;
+    }
+    return allowed;
+  },
+};
+
 // ---- helpers -------------------------------------------------------------------------
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const gc = () => global.gc && global.gc();
+/** A forced GC, then a pause so its background sweeping is not billed to the next run. */
+async function settle() {
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+}
 /**
  * CPU time of this process in ns. The machine is shared (load often above its core
  * count), so wall time mostly measures the neighbours; CPU time measures our work,
@@ -257,17 +290,18 @@ async function speed() {
     { name: 'Zipf (s = 1.1) over 1M IPs (our table bounded at 100k keys)', limit: 100, keys: ipKeys(N, 3 << 24), idx: zipfIndex(N, N, 1.1, 4) },
   ];
   const results = [];
+  const timed = [...peers, floorPeer];
   for (const w of workloads) {
-    const times = new Map(peers.map((p) => [p.name, []]));
+    const times = new Map(timed.map((p) => [p.name, []]));
     const allowedBy = new Map();
     // The decision pass already ran every peer's code hot, so every round counts.
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate the order so no peer always runs first on a warm CPU.
-      const order = round % 2 ? [...peers].reverse() : peers;
+      const order = round % 2 ? [...timed].reverse() : timed;
       for (const p of order) {
         const inst = p.make(w.limit, false);
         if (w.warm) await p.run(inst, w.keys, Int32Array.from({ length: w.keys.length }, (_, i) => i));
-        gc();
+        await settle();
         const t0 = cpuNs();
         const allowed = await p.run(inst, w.keys, w.idx, undefined, w.src);
         const ns = (cpuNs() - t0) / w.idx.length;
@@ -334,7 +368,7 @@ async function batch() {
     for (const [name, fn] of Object.entries(variants)) {
       const inst = name.startsWith('JS') ? new JsMapBucket(100, WINDOW_MS) : new RateLimiter({ limit: 100, windowMs: WINDOW_MS, sweepIntervalMs: 0 });
       fn(inst);
-      gc();
+      await settle();
       const t0 = cpuNs();
       const allowed = fn(inst);
       const ns = (cpuNs() - t0) / (B * calls);
@@ -372,38 +406,14 @@ async function memory(n) {
 
 // ---- 4. where a hot-key check spends its time --------------------------------------
 
-/** Single calls on one hot key, to separate the boundary from the limiter's own work. */
-function floor() {
-  const l = new RateLimiter({ limit: 100, windowMs: WINDOW_MS, sweepIntervalMs: 0 });
-  const key = JSON.parse('"10.11.12.13"');
-  const absent = JSON.parse('"10.99.99.99"');
-  const map = new Map([[key, { tokens: 100, last: Date.now() }]]);
-  const n = 2_000_000;
-  const cases = {
-    'floor: native call given the key, reading nothing (heapBytes(key): call + lock)': () => {
-      for (let i = 0; i < n; i++) l.heapBytes(key);
-    },
-    'native reset(unknown key): call + string read + hash + lock + lookup': () => {
-      for (let i = 0; i < n; i++) l.reset(absent);
-    },
-    'native check(hot key): the same key again, so checkLast (floor + clock + decision)': () => {
-      for (let i = 0; i < n; i++) l.check(key);
-    },
-    'native check, two keys alternating: every call reads and hashes its string': () => {
-      for (let i = 0; i < n; i++) l.check(i & 1 ? key : absent);
-    },
-    'JS Date.now()': () => {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += Date.now();
-      return s;
-    },
-    'JS Map.get(hot key)': () => {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += map.get(key).tokens;
-      return s;
-    },
-  };
+/**
+ * Runs each case `n` times per round (5 counted rounds after a warm-up) and returns
+ * `| name | median ns | min-max |` rows.
+ * @param {Record<string, () => unknown>} cases @param {number} n
+ */
+async function perCall(cases, n) {
   const times = new Map(Object.keys(cases).map((k) => [k, []]));
+  await settle();
   for (let round = 0; round <= 5; round++) {
     for (const [name, fn] of Object.entries(cases)) {
       const t0 = cpuNs();
@@ -411,7 +421,145 @@ function floor() {
       if (round > 0) times.get(name).push((cpuNs() - t0) / n);
     }
   }
-  return [...times].map(([name, ts]) => `| ${name} | ${fmt(median(ts))} | ${fmt(Math.min(...ts))}-${fmt(Math.max(...ts))} |`);
+  return [...times].map(([name, ts]) => ({ name, ns: median(ts), row: `| ${name} | ${fmt(median(ts))} | ${fmt(Math.min(...ts))}-${fmt(Math.max(...ts))} |` }));
+}
+
+/** Single calls on one hot key, to separate the boundary from the limiter's own work. */
+async function floor() {
+  const l = new RateLimiter({ limit: 100, windowMs: WINDOW_MS, sweepIntervalMs: 0 });
+  const h = native.createRateLimiter({ limit: 100, windowMs: WINDOW_MS });
+  const key = JSON.parse('"10.11.12.13"');
+  const absent = JSON.parse('"10.99.99.99"');
+  const map = new Map([[key, { tokens: 100, last: Date.now() }]]);
+  const n = 2_000_000;
+  return perCall(
+    {
+      'floor: empty raw N-API call given the key, noop(key)': () => {
+        for (let i = 0; i < n; i++) h.noop(key);
+      },
+      'native reset(unknown key): floor + string read + hash + lookup': () => {
+        for (let i = 0; i < n; i++) l.reset(absent);
+      },
+      'native check(hot key): the same key again, so checkLast (floor + clock + decision)': () => {
+        for (let i = 0; i < n; i++) l.check(key);
+      },
+      'native check, two keys alternating: every call reads and hashes its string': () => {
+        for (let i = 0; i < n; i++) l.check(i & 1 ? key : absent);
+      },
+      'JS Date.now()': () => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += Date.now();
+        return s;
+      },
+      'JS Map.get(hot key)': () => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += map.get(key).tokens;
+        return s;
+      },
+    },
+    n
+  );
+}
+
+// ---- 5. directions not taken ---------------------------------------------------------
+
+/**
+ * A 64-bit key hash computed in JS as two 32-bit lanes (the cheapest form that a JS
+ * caller could hand over as two int32 arguments). Only timed here, never used to decide.
+ * @param {string} s @param {Int32Array} out
+ */
+function hashInJs(s, out) {
+  let a = 0x2f1b7c35 ^ s.length;
+  let b = 0x6a09e667 ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  out[0] = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+  out[1] = b;
+}
+
+/**
+ * Lower bounds of the two ways to avoid reading the key string natively, on uniform
+ * keys: (a) a JS Map from key to a native slot, then a raw call; (b) the key hashed in
+ * JS, then a raw call. Each is timed as its JS part plus `checkLast()`, a raw call that
+ * decides for a hot remembered key: the real designs pass one or two integers and touch
+ * a random slot, so they cost at least this.
+ */
+async function directions() {
+  const rows = [];
+  for (const k of [10_000, 100_000]) {
+    const keys = ipKeys(k, 5 << 24);
+    const idx = uniformIndex(N, k, 9);
+    const slots = new Map(keys.map((key, i) => [key, i]));
+    const l = new RateLimiter({ limit: 10_000_000, windowMs: WINDOW_MS, sweepIntervalMs: 0 });
+    const h = native.createRateLimiter({ limit: 10_000_000, windowMs: WINDOW_MS });
+    h.check('remembered');
+    const out = new Int32Array(2);
+    for (const r of await perCall(
+      {
+        [`${k} keys: check(key) (this package)`]: () => {
+          for (let i = 0; i < idx.length; i++) l.check(keys[idx[i]]);
+        },
+        [`${k} keys: floor, noop(key)`]: () => {
+          for (let i = 0; i < idx.length; i++) h.noop(keys[idx[i]]);
+        },
+        [`${k} keys: key map, lower bound: Map.get(key) + checkLast()`]: () => {
+          let s = 0;
+          for (let i = 0; i < idx.length; i++) s += slots.get(keys[idx[i]]) + h.checkLast();
+          return s;
+        },
+        [`${k} keys: hash in JS, lower bound: hash + checkLast()`]: () => {
+          let s = 0;
+          for (let i = 0; i < idx.length; i++) {
+            hashInJs(keys[idx[i]], out);
+            s += h.checkLast();
+          }
+          return s;
+        },
+      },
+      idx.length
+    )) {
+      rows.push(r.row);
+    }
+  }
+  return rows;
+}
+
+/**
+ * V8 heap a key map would hold: `Map<key, slot>` plus the slot -> key array that trims
+ * it, with the key strings made per request (so the map is what keeps them alive).
+ * @param {number} n
+ */
+async function keyMapHeap(n) {
+  // The keys as bytes only (no JS strings yet), so the heap holds nothing of them before.
+  const buf = Buffer.allocUnsafe(n * 16);
+  const off = new Int32Array(n + 1);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const x = i + (7 << 24);
+    off[i] = pos;
+    pos += buf.latin1Write(`${10 + ((x >>> 24) & 127)}.${(x >>> 16) & 255}.${(x >>> 8) & 255}.${x & 255}`, pos);
+    buf[pos++] = 10;
+  }
+  off[n] = pos;
+  const src = { buf, off };
+  gc();
+  await settle();
+  const h0 = process.memoryUsage().heapUsed;
+  const slots = new Map();
+  const back = [];
+  for (let i = 0; i < n; i++) {
+    const key = keyAt(undefined, src, i);
+    slots.set(key, i);
+    back.push(key);
+  }
+  gc();
+  await settle();
+  const grown = process.memoryUsage().heapUsed - h0;
+  return `| key map of ${n} keys | ${(grown / 1048576).toFixed(1)} MB | ${(grown / n).toFixed(0)} B/key | ${slots.size === back.length ? 'held' : '?'} |`;
 }
 
 // ---- report --------------------------------------------------------------------------
@@ -424,12 +572,15 @@ async function main() {
   console.log('\n## Speed: CPU ns per check, median (min-max); ratio = peer time / native time\n');
   for (const { w, times, allowedBy } of await speed()) {
     const ours = median(times.get('qerrors native'));
+    const floorNs = median(times.get(floorPeer.name));
+    allowedBy.delete(floorPeer.name);
     const counts = new Set(allowedBy.values());
     console.log(`### ${w.name}: ${w.idx.length} checks over ${w.keys.length} keys, limit ${w.limit} per 60 s\n`);
-    console.log('| peer | ns/check | min-max | ratio | allowed |\n| --- | --- | --- | --- | --- |');
+    console.log('| peer | ns/check | min-max | ratio | above the floor | allowed |\n| --- | --- | --- | --- | --- | --- |');
     for (const [name, ts] of times) {
       const m = median(ts);
-      console.log(`| ${name} | ${fmt(m)} | ${fmt(Math.min(...ts))}-${fmt(Math.max(...ts))} | ${(m / ours).toFixed(2)}x | ${allowedBy.get(name)} |`);
+      const isFloor = name === floorPeer.name;
+      console.log(`| ${name} | ${fmt(m)} | ${fmt(Math.min(...ts))}-${fmt(Math.max(...ts))} | ${(m / ours).toFixed(2)}x | ${isFloor ? '-' : fmt(m - floorNs) + ' ns'} | ${isFloor ? '-' : allowedBy.get(name)} |`);
     }
     if (counts.size > 1) console.log('\nAllowed counts differ here because real time passed during the run (a smooth refill vs fixed windows); the frozen-time pass above is the decision check.');
     console.log('');
@@ -445,7 +596,12 @@ async function main() {
   }
 
   console.log('\n## Where a hot-key check spends its time (CPU ns per call)\n\n| call | ns | min-max |\n| --- | --- | --- |');
-  for (const r of floor()) console.log(r);
+  for (const r of await floor()) console.log(r.row);
+
+  console.log('\n## Directions not taken: lower bounds (CPU ns per check)\n\n| call | ns | min-max |\n| --- | --- | --- |');
+  for (const r of await directions()) console.log(r);
+  console.log('\n## V8 heap a key map would hold (forced GC before and after)\n\n| | heap growth | per key | |\n| --- | --- | --- | --- |');
+  for (const n of [100_000, N]) console.log(await keyMapHeap(n));
 
   for (const n of [100_000, N]) {
     console.log(`\n## Memory after ${n} fresh keys (forced GC before and after)\n`);

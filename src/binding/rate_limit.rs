@@ -127,7 +127,7 @@ fn config_error<T>(env: &Env, e: ConfigError) -> Result<T> {
 
 /// Creates a native rate limiter object: `{ check, consume, retryAfterMs, resetMs,
 /// remaining, penalty, reward, reset, resetAll, checkBatch, sweep, stats, heapBytes,
-/// checkLast, consumeLast }`,
+/// checkLast, consumeLast, noop }`,
 /// plus `advanceTime` when `clock: 'manual'` and `hit` when `algorithm: 'fixed-window'`.
 /// Options: `limit` (required), `windowMs` (60000), `burst` (= limit, GCRA only),
 /// `maxKeys` (100000), `ipv6Subnet` (false or 1-128), `clock` (`'coarse'` default,
@@ -167,7 +167,7 @@ pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Obj
         (None, ClockName::Precise) => Arc::new(MonotonicClock),
         _ => Arc::new(CoarseClock::new()),
     };
-    let limiter = match RateLimiter::new(cfg, clock) {
+    let limiter = match RateLimiter::new_thread_owned(cfg, clock) {
         Ok(l) => l,
         Err(e) => return config_error(env, e),
     };
@@ -194,6 +194,7 @@ pub fn create_rate_limiter<'e>(env: &'e Env, options: Unknown<'e>) -> Result<Obj
         ("sweep", sweep),
         ("stats", stats),
         ("heapBytes", heap_bytes),
+        ("noop", noop),
     ];
     if has_manual {
         methods.push(("advanceTime", advance_time));
@@ -406,6 +407,15 @@ raw_method!(stats, 0, |env, _a, st: &State| {
     }
     obj
 });
+
+raw_method!(
+    /// `noop(key, cost)`: returns 0 and reads nothing. The floor of a raw call with a
+    /// check's arguments (argument fetch and state lookup included) that
+    /// benchmark/rate-limiter.js measures every check against.
+    noop,
+    2,
+    |env, _a, _st: &State| raw::i32_value(env, 0)
+);
 
 raw_method!(heap_bytes, 0, |env, _a, st: &State| {
     raw::f64_value(env, st.limiter.heap_bytes() as f64)

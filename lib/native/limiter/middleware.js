@@ -17,12 +17,18 @@ const MIDDLEWARE_OPTIONS = new Set([
   'store', 'validate', 'passOnStoreError', 'logger',
 ]);
 const DRAFTS = new Set(['draft-6', 'draft-7', 'draft-8']);
-const VALIDATIONS = ['ip', 'trustProxy', 'xForwardedForHeader', 'positiveHits', 'singleCount'];
+// express-rate-limit's validation names, so `validate: { name: false }` turns off the same checks.
+const VALIDATIONS = ['ip', 'trustProxy', 'xForwardedForHeader', 'positiveHits', 'singleCount', 'headersDraftVersion', 'ipv6Subnet'];
 const usedStores = new WeakSet();
 
+/** @param {unknown} n @returns {boolean} whether `n` is an `ipv6Subnet` value (false or 1-128) */
+function validSubnet(n) {
+  return n === false || (Number.isInteger(n) && /** @type {number} */ (n) >= 1 && /** @type {number} */ (n) <= 128);
+}
+
 /**
- * A misconfiguration found while serving requests: reported once through the logger,
- * never thrown into the request.
+ * A misconfiguration reported once through the logger rather than thrown: found while
+ * serving requests, or an option express-rate-limit also logs and ignores at setup.
  */
 class RateLimitValidationError extends Error {
   constructor(code, message) {
@@ -85,23 +91,38 @@ function rateLimit(options = {}) {
   if (typeof limit !== 'function' && !validLimit(limit)) {
     throw codedError(typeof limit === 'number' ? RangeError : TypeError, 'ERR_QERRORS_INVALID_LIMIT', `rateLimit: limit must be an integer from 0 (refuse every request) to ${UNITS}, or a function returning one, got ${shown(limit)}`);
   }
-  let standardHeaders = o.standardHeaders ?? false;
-  if (standardHeaders === true) standardHeaders = 'draft-6';
-  if (standardHeaders !== false && !DRAFTS.has(standardHeaders)) {
-    throw codedError(RangeError, 'ERR_QERRORS_HEADERS_DRAFT', `rateLimit: standardHeaders must be false, true, 'draft-6', 'draft-7' or 'draft-8', got ${shown(standardHeaders)}`);
-  }
   const logger = o.logger ?? consoleLogger;
   if (logger === null || typeof logger !== 'object' || typeof logger.error !== 'function' || typeof logger.warn !== 'function') {
     throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', 'rateLimit: logger must have error() and warn() methods');
+  }
+
+  // Each validation reports at most once per middleware, like express-rate-limit.
+  const enabled = {};
+  const v = o.validate ?? true;
+  for (const name of VALIDATIONS) enabled[name] = typeof v === 'boolean' ? v : (v[name] ?? v.default ?? true);
+  const report = (name, code, message) => {
+    if (!enabled[name]) return;
+    enabled[name] = false;
+    logger.error(new RateLimitValidationError(code, message));
+  };
+
+  // An unsupported draft or subnet is logged at once and replaced by the default, as
+  // express-rate-limit does, so a service moving from it starts with the same options.
+  let standardHeaders = o.standardHeaders ?? false;
+  if (standardHeaders === true) standardHeaders = 'draft-6';
+  if (standardHeaders !== false && !DRAFTS.has(standardHeaders)) {
+    report('headersDraftVersion', 'ERR_QERRORS_HEADERS_DRAFT', `rateLimit: standardHeaders must be false, true, 'draft-6', 'draft-7' or 'draft-8', got ${shown(standardHeaders)}; sending no standard headers`);
+    standardHeaders = false;
   }
   for (const name of ['keyGenerator', 'handler', 'skip', 'requestWasSuccessful']) {
     if (o[name] !== undefined && typeof o[name] !== 'function') {
       throw codedError(TypeError, 'ERR_QERRORS_INVALID_OPTION', `rateLimit: ${name} must be a function`);
     }
   }
-  const ipv6Subnet = o.ipv6Subnet ?? 56;
-  if (ipv6Subnet !== false && typeof ipv6Subnet !== 'function' && (!Number.isInteger(ipv6Subnet) || ipv6Subnet < 1 || ipv6Subnet > 128)) {
-    throw codedError(RangeError, 'ERR_QERRORS_INVALID_IPV6_SUBNET', `rateLimit: ipv6Subnet must be false or an integer from 1 to 128, got ${shown(ipv6Subnet)}`);
+  let ipv6Subnet = o.ipv6Subnet ?? 56;
+  if (typeof ipv6Subnet !== 'function' && !validSubnet(ipv6Subnet)) {
+    report('ipv6Subnet', 'ERR_QERRORS_INVALID_IPV6_SUBNET', `rateLimit: ipv6Subnet must be false or an integer from 1 to 128, got ${shown(ipv6Subnet)}; using 56`);
+    ipv6Subnet = 56;
   }
 
   let store;
@@ -152,16 +173,6 @@ function rateLimit(options = {}) {
     logger,
   };
 
-  // Each validation reports at most once per middleware, like express-rate-limit.
-  const enabled = {};
-  const v = o.validate ?? true;
-  for (const name of VALIDATIONS) enabled[name] = typeof v === 'boolean' ? v : (v[name] ?? v.default ?? true);
-  const report = (name, code, message) => {
-    if (!enabled[name]) return;
-    enabled[name] = false;
-    logger.error(new RateLimitValidationError(code, message));
-  };
-
   const defaultKeyGenerator = async (req, res) => {
     const ip = req.ip;
     if (ip === undefined) {
@@ -174,7 +185,14 @@ function rateLimit(options = {}) {
     if (req.headers && req.headers['x-forwarded-for'] && trust === false) {
       report('xForwardedForHeader', 'ERR_QERRORS_UNEXPECTED_X_FORWARDED_FOR', "rateLimit: the request has an X-Forwarded-For header but Express 'trust proxy' is unset, so every client behind the proxy shares one limit; set app.set('trust proxy', <number of proxies>)");
     }
-    const subnet = typeof cfg.ipv6Subnet === 'function' ? await cfg.ipv6Subnet(req, res) : cfg.ipv6Subnet;
+    let subnet = cfg.ipv6Subnet;
+    if (typeof subnet === 'function') {
+      subnet = await subnet(req, res);
+      if (!validSubnet(subnet)) {
+        report('ipv6Subnet', 'ERR_QERRORS_INVALID_IPV6_SUBNET', `rateLimit: the ipv6Subnet function returned ${shown(subnet)}; it must return false or an integer from 1 to 128; using 56`);
+        subnet = 56;
+      }
+    }
     return ipKeyGenerator(String(ip), subnet);
   };
   const keyGenerator = o.keyGenerator ?? defaultKeyGenerator;

@@ -1,8 +1,9 @@
 //! The limiter: GCRA decisions over the bounded key table (a limiter created with
 //! [`Algorithm::FixedWindow`] decides in `fixed_window.rs` instead).
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
+use super::cell::{Guard, TableCell};
 use super::config::{Algorithm, ConfigError, RateLimitConfig, MAX_AHEAD, MAX_LIMIT};
 use super::hash::{hash_bytes, random_seed};
 use super::ip::ip_group;
@@ -34,7 +35,7 @@ pub struct RateLimiter {
     seed: u64,
     epoch_ms: u64,
     clock: SharedClock,
-    table: Mutex<Table>,
+    table: TableCell,
 }
 
 pub(super) fn gcd(mut a: u64, mut b: u64) -> u64 {
@@ -45,8 +46,26 @@ pub(super) fn gcd(mut a: u64, mut b: u64) -> u64 {
 }
 
 impl RateLimiter {
-    /// A limiter reading `clock`; fails when an option is out of range.
+    /// A limiter reading `clock`, usable from any thread; fails when an option is out of
+    /// range.
     pub fn new(config: RateLimitConfig, clock: SharedClock) -> Result<Self, ConfigError> {
+        Self::with_table(config, clock, TableCell::shared(Table::new()))
+    }
+
+    /// A limiter for the calling thread only (the addon's JS thread): no mutex on any
+    /// call; a call from another thread panics. See `cell.rs`.
+    pub fn new_thread_owned(
+        config: RateLimitConfig,
+        clock: SharedClock,
+    ) -> Result<Self, ConfigError> {
+        Self::with_table(config, clock, TableCell::owned(Table::new()))
+    }
+
+    fn with_table(
+        config: RateLimitConfig,
+        clock: SharedClock,
+        table: TableCell,
+    ) -> Result<Self, ConfigError> {
         config.validate()?;
         let g = gcd(config.limit, config.window_ms);
         let scale = config.limit / g;
@@ -60,7 +79,7 @@ impl RateLimiter {
             seed: random_seed(),
             epoch_ms,
             clock,
-            table: Mutex::new(Table::new()),
+            table,
         })
     }
 
@@ -91,10 +110,8 @@ impl RateLimiter {
     }
 
     #[inline]
-    pub(super) fn lock(&self) -> MutexGuard<'_, Table> {
-        // Nothing panics while the lock is held; if it ever did, the table is still
-        // structurally valid, so keep serving rather than failing every later call.
-        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    pub(super) fn lock(&self) -> Guard<'_> {
+        self.table.borrow()
     }
 
     /// Current time in units since the limiter's epoch.

@@ -1,26 +1,4 @@
-//! The seeded 64-bit key hash, and the pass-through hasher of the index that stores it.
-
-use std::hash::Hasher;
-
-/// Passes an already-mixed 64-bit hash through unchanged.
-#[derive(Default)]
-pub(super) struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8)) ^ u64::from(*b);
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
+//! The seeded 64-bit key hash.
 
 const P0: u64 = 0xa076_1d64_78bd_642f;
 const P1: u64 = 0xe703_7ed1_a0b4_28db;

@@ -38,14 +38,18 @@
 //! (a saturated key stays limited for 2^62 units: at least 14 years at the finest scale).
 //!
 //! # Threads
-//! [`RateLimiter`] is `Send + Sync`; every method takes `&self` and holds one uncontended
-//! mutex for a few dozen nanoseconds, so tokio tasks can share it through an `Arc`.
+//! [`RateLimiter`] is `Send + Sync`; every method takes `&self`. One made by
+//! [`RateLimiter::new`] holds one uncontended mutex for a few dozen nanoseconds per call,
+//! so tokio tasks can share it through an `Arc`; one made by
+//! [`RateLimiter::new_thread_owned`] (the addon's, called from the JS thread only) takes
+//! no lock and panics when called from another thread (`cell.rs`).
 //!
 //! # Layout
 //! [`config`] holds the options and their bounds, [`hash`] the seeded key hash, [`ip`]
 //! the IPv6 grouping, [`table`] the bounded key table (eviction and sweep), [`gcra`]
 //! the limiter that decides with them, and [`fixed_window`] its other algorithm.
 
+mod cell;
 mod config;
 mod fixed_window;
 mod gcra;

@@ -13,6 +13,13 @@ fn limiter(cfg: RateLimitConfig) -> (RateLimiter, Arc<FakeClock>) {
     (rl, clock)
 }
 
+/// The same, with the table owned by this thread (no mutex), as the addon makes it.
+fn owned_limiter(cfg: RateLimitConfig) -> (RateLimiter, Arc<FakeClock>) {
+    let clock = Arc::new(FakeClock::new(1_000));
+    let rl = RateLimiter::new_thread_owned(cfg, clock.clone()).expect("valid config");
+    (rl, clock)
+}
+
 #[test]
 fn allows_limit_then_denies_then_refills_smoothly() {
     let (rl, clock) = limiter(RateLimitConfig::new(3, 3_000));
@@ -234,6 +241,22 @@ fn shared_across_threads() {
     assert_eq!(rl.stats().limited, 1_000);
 }
 
+#[test]
+fn a_thread_owned_limiter_refuses_other_threads() {
+    let (rl, _c) = owned_limiter(RateLimitConfig::new(2, 60_000));
+    assert_eq!(rl.check(b"k"), 1);
+    let rl = Arc::new(rl);
+    let other = rl.clone();
+    let joined = std::thread::spawn(move || other.check(b"k")).join();
+    assert!(joined.is_err(), "a call from another thread panics");
+    assert_eq!(
+        rl.check(b"k"),
+        0,
+        "the owner still decides, and the refused call took nothing"
+    );
+    assert_eq!(rl.stats().allowed, 2);
+}
+
 /// A deliberately plain model: a token bucket per key with exact rationals (tokens
 /// measured in units of `1 / interval` tokens). Which key a full table evicts is the
 /// limiter's policy; the model forgets the same keys, so decisions stay comparable.
@@ -356,13 +379,18 @@ fn run_against_model(
     burst: u64,
     max_keys: usize,
     sweep_per_op: usize,
+    owned: bool,
     ops: &[Op],
 ) -> Result<(), TestCaseError> {
     let mut cfg = RateLimitConfig::new(limit, window_ms);
     cfg.burst = burst;
     cfg.max_keys = max_keys;
     cfg.sweep_per_op = sweep_per_op;
-    let (rl, clock) = limiter(cfg);
+    let (rl, clock) = if owned {
+        owned_limiter(cfg)
+    } else {
+        limiter(cfg)
+    };
     let g = gcd(limit, window_ms);
     let scale = (limit / g) as i128;
     let interval = (window_ms / g) as i128;
@@ -552,9 +580,10 @@ proptest! {
         window_ms in 1u64..5_000,
         burst in 1u64..14,
         sweep_per_op in 0usize..4,
+        owned in any::<bool>(),
         ops in proptest::collection::vec(op(), 1..300),
     ) {
-        run_against_model(limit, window_ms, burst, 8, sweep_per_op, &ops)?;
+        run_against_model(limit, window_ms, burst, 8, sweep_per_op, owned, &ops)?;
     }
 
     /// A small table: evictions happen, are counted, and never change the decision
@@ -566,8 +595,9 @@ proptest! {
         burst in 1u64..14,
         max_keys in 1usize..8,
         sweep_per_op in 0usize..3,
+        owned in any::<bool>(),
         ops in proptest::collection::vec(op(), 1..300),
     ) {
-        run_against_model(limit, window_ms, burst, max_keys, sweep_per_op, &ops)?;
+        run_against_model(limit, window_ms, burst, max_keys, sweep_per_op, owned, &ops)?;
     }
 }
