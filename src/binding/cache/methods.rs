@@ -46,7 +46,7 @@ raw_method!(
         h.timing[0].store(start.to_bits(), Ordering::Relaxed);
         h.timing[1].store(ttl.to_bits(), Ordering::Relaxed);
     }
-    h.publish(&mut inner);
+    h.publish(&mut inner, h.is_listed(s));
     out.unwrap_or_else(|| raw::undefined(env))
     }
 );
@@ -61,7 +61,7 @@ raw_method!(
     let now = num(env, &a, 1, 0.0);
     let mut inner = h.lock();
     let found = inner.lru.get_with(s, now, |_, _| ()).is_some();
-    h.publish(&mut inner);
+    h.publish(&mut inner, h.is_listed(s));
     if found {
         raw::bool_value(env, true)
     } else {
@@ -99,16 +99,19 @@ raw_method!(
     } else {
         return raw::throw_type_error(env, E_VALUE, "LruCache: no entry at this slot");
     };
-    h.publish(&mut inner);
+    let moved = if s == u32::MAX { h.took_victim(out) } else { h.is_listed(s) };
+    h.publish(&mut inner, moved);
     raw::f64_value(env, f64::from(out))
     }
 );
 
 raw_method!(
-    /// `applyHits()`: applies the hits JS recorded in `hits` (JS calls it when the
-    /// buffer is full; every other call applies them first too, see `Handle::lock`).
+    /// `applyHits()`: applies the hits and deferred sets JS recorded in `hits` (JS calls
+    /// it when the buffer is full; every other call applies them first too, see
+    /// `Handle::lock`), and lists the next victims when JS took half of them.
     apply_hits, 0, |env, a, h: &Handle| {
-    drop(h.lock());
+    let mut inner = h.lock();
+    h.list_victims(&mut inner, false);
     raw::undefined(env)
     }
 );
@@ -138,7 +141,8 @@ raw_method!(
     } else {
         return raw::throw_type_error(env, E_VALUE, "LruCache: no entry at this slot");
     };
-    h.publish(&mut inner);
+    let moved = if s == u32::MAX { h.took_victim(out) } else { h.is_listed(s) };
+    h.publish(&mut inner, moved);
     raw::f64_value(env, f64::from(out))
     }
 );
@@ -204,7 +208,7 @@ raw_method!(
     let reason = reason_from(num(env, &a, 1, 3.0));
     let mut inner = h.lock();
     let found = inner.lru.remove(slot(env, &a, 0), reason);
-    h.publish(&mut inner);
+    h.publish(&mut inner, true);
     raw::bool_value(env, found)
     }
 );
@@ -212,7 +216,7 @@ raw_method!(
 raw_method!(clear, 0, |env, a, h: &Handle| {
     let mut inner = h.lock();
     inner.lru.clear();
-    h.publish(&mut inner);
+    h.publish(&mut inner, true);
     raw::undefined(env)
 });
 
@@ -221,7 +225,7 @@ raw_method!(
     purge_stale, 1, |env, a, h: &Handle| {
     let mut inner = h.lock();
     let n = inner.lru.purge_stale(num(env, &a, 0, 0.0));
-    h.publish(&mut inner);
+    h.publish(&mut inner, true);
     raw::f64_value(env, n as f64)
     }
 );
@@ -306,7 +310,7 @@ raw_method!(
     let mut inner = h.lock();
     h.report[0].store(0, Ordering::Relaxed);
     h.report[1].store(0, Ordering::Relaxed);
-    h.publish(&mut inner);
+    h.publish(&mut inner, false);
     raw::undefined(env)
     }
 );
