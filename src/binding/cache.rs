@@ -66,7 +66,7 @@ struct Inner {
 /// holds a count, then the operations).
 const HITS: usize = 256;
 
-/// The next victims listed for deferred sets (JS calls once it has taken them all).
+/// Victims listed at a time for deferred sets (a set makes a call once they are taken).
 const VICTIMS: usize = 64;
 
 /// Largest `max` whose cache defers sets (its `listed` flags take a byte per slot).
@@ -86,10 +86,10 @@ struct Handle {
     /// Times of the deferred sets in `hits` (a `Float64Array`, same indices).
     op_times: Box<[AtomicU64]>,
     /// The slots a deferred set may evict, least recently used first, `[next, end,
-    /// slot…]` (an `Int32Array`): JS takes `slot[next]` and advances `next`. Listed
-    /// only while the cache is full (a set then evicts), and again whenever a call may
-    /// have moved or removed a listed slot, so the list is always the cache's next
-    /// evictions.
+    /// slot…]` (an `Int32Array`): JS takes `slot[next]` and advances `next`. Listed by a
+    /// set made by a call into a full cache (so by the call of a set that found the list
+    /// used up); ended before a listed slot a call moves, and emptied by any removal,
+    /// so the list is always the cache's next evictions.
     victims: Box<[AtomicI32]>,
     /// Per slot, 1 while listed in `victims` (a `Uint8Array`; empty when the cache does
     /// not defer sets). A hit on a listed slot is a call, since it reorders the list.
@@ -132,36 +132,54 @@ impl Handle {
             .is_some_and(|f| f.load(Ordering::Relaxed) != 0)
     }
 
-    /// Lists the next victims again when the call may have `moved` (or removed) a listed
-    /// slot, when JS has taken half of them, or when the cache is not full (nothing to
-    /// list then).
-    fn list_victims(&self, inner: &mut Inner, moved: bool) {
+    /// Keeps `victims` the cache's next evictions after a call that did `what`.
+    fn update_victims(&self, inner: &mut Inner, what: Listing) {
         if self.listed.is_empty() {
             return;
         }
-        let next = self.victims[0].load(Ordering::Relaxed);
-        let end = self.victims[1].load(Ordering::Relaxed);
-        let full = inner.lru.is_full();
-        if !moved && full && end - next >= (VICTIMS / 2) as i32 {
-            return;
-        }
-        for s in inner.published.drain(..) {
-            self.listed[s as usize].store(0, Ordering::Relaxed);
-        }
-        if full {
-            for (i, s) in inner.lru.lru_slots().take(VICTIMS).enumerate() {
-                self.victims[2 + i].store(s as i32, Ordering::Relaxed);
-                self.listed[s as usize].store(1, Ordering::Relaxed);
-                inner.published.push(s);
+        match what {
+            Listing::Kept => {}
+            // An entry that expired on the way was removed: the cache is not full.
+            Listing::Moved(_) if !inner.lru.is_full() => self.unlist(inner, 0),
+            Listing::Moved(slot) if self.is_listed(slot) => {
+                // The listed slots before it are still the next evictions, in order.
+                let next = self.victims[0].load(Ordering::Relaxed).max(0) as usize;
+                if let Some(p) = inner.published.iter().skip(next).position(|&s| s == slot) {
+                    self.unlist(inner, next + p);
+                }
             }
+            Listing::Moved(_) => {}
+            Listing::Inserted(slot) if self.took_victim(slot) => {}
+            Listing::Inserted(_) => {
+                // Sets make the calls that list: a list used up is listed again here.
+                self.unlist(inner, 0);
+                if inner.lru.is_full() {
+                    for (i, s) in inner.lru.lru_slots().take(VICTIMS).enumerate() {
+                        self.victims[2 + i].store(s as i32, Ordering::Relaxed);
+                        self.listed[s as usize].store(1, Ordering::Relaxed);
+                        inner.published.push(s);
+                    }
+                    self.victims[1].store(inner.published.len() as i32, Ordering::Relaxed);
+                }
+            }
+            Listing::Removed => self.unlist(inner, 0),
         }
-        self.victims[0].store(0, Ordering::Relaxed);
-        self.victims[1].store(inner.published.len() as i32, Ordering::Relaxed);
     }
 
-    /// After an insert that took `slot` by a call: when it evicted the next listed
-    /// victim (the cache was full), takes it off the list as a deferred set would, and
-    /// answers false; otherwise the list no longer holds (true: list again).
+    /// Ends the list at index `from` (0: lists nothing, from the start).
+    fn unlist(&self, inner: &mut Inner, from: usize) {
+        for &s in inner.published.get(from..).unwrap_or_default() {
+            self.listed[s as usize].store(0, Ordering::Relaxed);
+        }
+        inner.published.truncate(from);
+        if from == 0 {
+            self.victims[0].store(0, Ordering::Relaxed);
+        }
+        self.victims[1].store(from as i32, Ordering::Relaxed);
+    }
+
+    /// After an insert by a call into `slot`: when it evicted the next listed victim,
+    /// takes it off the list as a deferred set would, and answers true.
     fn took_victim(&self, slot: u32) -> bool {
         let next = self.victims[0].load(Ordering::Relaxed);
         if next < self.victims[1].load(Ordering::Relaxed)
@@ -169,16 +187,15 @@ impl Handle {
         {
             self.victims[0].store(next + 1, Ordering::Relaxed);
             self.listed[slot as usize].store(0, Ordering::Relaxed);
-            return false;
+            return true;
         }
-        true
+        false
     }
 
     /// Moves queued removals into the shared array (JS has consumed what was there),
-    /// and lists the next victims (see `list_victims`; `moved`: whether the call may
-    /// have moved or removed a listed slot).
-    fn publish(&self, inner: &mut Inner, moved: bool) {
-        self.list_victims(inner, moved);
+    /// and keeps the victims listed right after a call that did `what`.
+    fn publish(&self, inner: &mut Inner, what: Listing) {
+        self.update_victims(inner, what);
         if !inner.lru.removed().is_empty() {
             let Inner {
                 lru,
@@ -201,6 +218,20 @@ impl Handle {
         self.report[0].store(n as i32, Ordering::Relaxed);
         self.report[1].store(inner.queue.len() as i32, Ordering::Relaxed);
     }
+}
+
+/// What a call did to the recency order, for the victims listed (`Handle::victims`).
+#[derive(Clone, Copy)]
+enum Listing {
+    /// Nothing that moves or removes a listed entry.
+    Kept,
+    /// Made `slot` the most recently used (a get, touch or replace), or removed it as
+    /// expired.
+    Moved(u32),
+    /// Stored a new entry in `slot`, evicting the least recently used one when full.
+    Inserted(u32),
+    /// Removed entries: the cache is no longer full.
+    Removed,
 }
 
 /// Reason codes in the shared array (`contract::cache_report`).

@@ -9,9 +9,10 @@
 // - A set of a new key into a full plain cache (#setPlain): `~slot`, with its time. The
 //   native side lists the slots the next sets evict, least recently used first
 //   (`victims`, `[next, end, slot, ...]`, flagged per slot in `listed`); such a set
-//   takes the next one. A hit on a listed slot is a call, since it reorders them, and
-//   every call that may move or remove a listed slot lists them again, so a slot taken
-//   here is the one the call would have evicted.
+//   takes the next one. A hit on a listed slot is a call, since it reorders them; a call
+//   that moves a listed slot ends the list before it, one that removes entries empties
+//   it, and a set by a call into a full cache lists them again. So a slot taken here is
+//   the one the call would have evicted (docs/lru-cache.md, "Deferred sets").
 
 class Deferred {
   #h;
