@@ -53,6 +53,8 @@ export interface LruCacheOptions {
   updateAgeOnGet?: boolean
   allowStale?: boolean
   trackValues?: boolean
+  /** List victims for sets JS makes without a call (`victims`, `listed`), when `max` is at most 2^20. */
+  deferSets?: boolean
 }
 
 /**
@@ -62,8 +64,18 @@ export interface LruCacheOptions {
  */
 export interface LruCacheHandle {
   readonly removed: Int32Array
-  /** Hits recorded by JS, `[count, slot, ...]`, applied before any other call. */
+  /**
+   * Operations recorded by JS, `[count, op, ...]`, applied in order before any other
+   * call: `slot` a hit, `~slot` a set that evicts the listed victim `slot` and stores a
+   * value JS keeps, at `opTimes[i]`.
+   */
   readonly hits: Int32Array
+  /** Times of the sets in `hits`, same indices. */
+  readonly opTimes: Float64Array
+  /** The next evictions, least recently used first, `[next, end, slot, ...]`; listed while the cache is full. */
+  readonly victims: Int32Array
+  /** Per slot, 1 while listed in `victims`; absent unless `deferSets`. */
+  readonly listed?: Uint8Array
   /** `[start, ttl]` of the entry the last `get` found. */
   readonly timing: Float64Array
   get(slot: number, now?: number): string | Buffer | null | undefined
@@ -86,7 +98,7 @@ export interface LruCacheHandle {
   probe(slot: number): void
   /** `set(slot, null, 0, undefined, now)`: a value kept by JS, unsized, the default TTL; with `adoptSlot`, first replaces that slot's by-reference marker by a copy of `adoptString` (nothing else of it changes). */
   setHeld(slot: number, now?: number, adoptSlot?: number, adoptString?: string): number
-  /** Applies the hits recorded in `hits`. */
+  /** Applies the operations recorded in `hits` (and lists victims again when half are taken). */
   applyHits(): void
 }
 
@@ -279,7 +291,7 @@ export declare function createCircuitBreakerHandle(options: CircuitBreakerHandle
  * and the shared removal report (`removed`, an `Int32Array`).
  *
  * Options: `max`, `maxSize`, `ttl` (non-negative integers; one of them required),
- * `updateAgeOnGet`, `allowStale`, `trackValues`.
+ * `updateAgeOnGet`, `allowStale`, `trackValues`, `deferSets`.
  */
 export declare function createLruCache(options?: LruCacheOptions | undefined | null): LruCacheHandle
 

@@ -4,6 +4,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
 const { LruCache } = require('../lib/native/cache');
 
 /** A promise with its resolve/reject exposed, so a test decides when a load ends. */
@@ -247,6 +248,33 @@ test('a ttl alone bounds a cache; ttlAutopurge removes each entry by timer when 
   assert.deepEqual(disposed, [['a', 'expire']]);
   assert.deepEqual([...c.keys()], ['b']);
   assert.equal(c.size, 1);
+});
+
+test('a cache bounded by ttl alone warns once per process, in lru-cache\'s words, on stderr without emitWarning', () => {
+  // The warning is once per process: each case runs in a child of its own.
+  const run = (script) => {
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: __dirname });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const prelude = "const { LruCache } = require('../lib/native/cache'); const seen = [];";
+  const msg = 'TTL caching without ttlAutopurge, max, or maxSize can result in unbounded memory consumption.';
+  const emitted = run(
+    `${prelude} process.emitWarning = (...a) => seen.push(a);` +
+      'new LruCache({ ttl: 100 }); new LruCache({ ttl: 100 }); new LruCache({ max: 1, ttl: 100 });' +
+      'new LruCache({ ttl: 100, ttlAutopurge: true }); process.stdout.write(JSON.stringify(seen));'
+  );
+  assert.deepEqual(emitted, [[msg, 'UnboundedCacheWarning', 'LRU_CACHE_UNBOUNDED']]);
+  const printed = run(
+    `${prelude} process.emitWarning = undefined; console.error = (m) => seen.push(m);` +
+      'new LruCache({ ttl: 100 }); new LruCache({ ttl: 100 }); process.stdout.write(JSON.stringify(seen));'
+  );
+  assert.deepEqual(printed, [`[LRU_CACHE_UNBOUNDED] UnboundedCacheWarning: ${msg}`]);
+  assert.throws(() => new LruCache({ max: 1, perf: {} }), {
+    name: 'TypeError',
+    code: 'ERR_QERRORS_CACHE_INVALID_OPTION',
+    message: 'perf option must have a now() method if specified',
+  });
 });
 
 test('fetch: a first load holds a placeholder that counts in size, reads as absent and aborts when evicted', async () => {

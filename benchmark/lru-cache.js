@@ -5,8 +5,9 @@
 // pays at least (one Map lookup plus one empty raw N-API call taking the slot). LruCache's
 // hits on memoised strings make no call (docs/lru-cache.md), so its get can go below it.
 //
-//   node --expose-gc benchmark/lru-cache.js            all workloads (~1.5 min)
-//   node --expose-gc benchmark/lru-cache.js --quick    fewer rounds
+//   node --expose-gc benchmark/lru-cache.js            all workloads (~3 min)
+//   node --expose-gc benchmark/lru-cache.js --quick    fewer rounds and children
+//   node --expose-gc benchmark/lru-cache.js --memory   the memory and GC tables only
 //
 // Per-op times are CPU time (user + system), not wall time: the machine is shared and
 // CPU time leaves out waiting for a core. Timing workloads run the peers side by side in
@@ -27,6 +28,8 @@ if (typeof global.gc !== 'function') {
 
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = QUICK ? 3 : 7;
+/** Child processes per peer in the memory and GC tables. */
+const REPS = QUICK ? 2 : 5;
 const TTL = 300_000;
 
 // ---------- data ----------
@@ -401,34 +404,48 @@ function memoryChild(peer, n, bytes) {
   process.stdout.write(JSON.stringify(out));
 }
 
+/**
+ * Memory and GC of each peer, each measured in `REPS` fresh children (peers alternating,
+ * so a burst of load from the neighbours falls on all of them): the medians, and for the
+ * GC pause and its CPU time the spread across children and of the paired ratios.
+ */
 function memory(n, bytes) {
-  console.log(`\n${n} entries of ${bytes} B values, 16-hex keys: one child process per peer; memory = growth after populating and 4 GCs, minus the same for \`none\` (no cache); full GC = pause of a forced GC with only the cache alive, wall time, best of 15 (the least disturbed by other load), and its CPU time, median of 15 (V8 marks on helper threads too); get = CPU ns per uniform get over all entries, median of 5 passes`);
-  console.log('| peer | V8 heap MB | external MB | RSS MB | full GC pause ms | full GC CPU ms | get CPU ns/op | heap vs lru-cache | GC CPU vs lru-cache | GC pause vs lru-cache | get vs lru-cache |');
+  console.log(`\n${n} entries of ${bytes} B values, 16-hex keys: ${REPS} child processes per peer, alternating; memory = growth after populating and 4 GCs, minus the same for \`none\` (no cache); full GC = pause of a forced GC with only the cache alive, wall time, best of 15 in a child (the least disturbed by other load), and its CPU time, median of 15 (V8 marks on helper threads too); get = CPU ns per uniform get over all entries, median of 5 passes. Each figure is the median over the children (min-max); a ratio is the median of the children's paired ratios (min-max)`);
+  console.log('| peer | V8 heap MB | external MB | RSS MB | full GC pause ms | full GC CPU ms | get CPU ns/op | heap vs lru-cache | GC pause vs lru-cache | GC CPU vs lru-cache | get vs lru-cache |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  const rows = {};
-  for (const peer of Object.keys(MEMORY_PEERS)) {
-    const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--memory-child', peer, String(n), String(bytes)], {
-      encoding: 'utf8',
-    });
-    if (r.status !== 0) throw new Error(`memory child ${peer} failed: ${r.stderr}`);
-    rows[peer] = JSON.parse(r.stdout);
+  /** @type {Record<string, any[]>} */
+  const runs = Object.fromEntries(Object.keys(MEMORY_PEERS).map((p) => [p, []]));
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const peer of Object.keys(MEMORY_PEERS)) {
+      const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--memory-child', peer, String(n), String(bytes)], {
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`memory child ${peer} failed: ${r.stderr}`);
+      runs[peer].push(JSON.parse(r.stdout));
+    }
   }
-  const none = rows.none;
-  delete rows.none;
-  const hits = new Set(Object.values(rows).map((r) => `${r.hits}/${r.size}`));
+  const none = runs.none;
+  delete runs.none;
+  const hits = new Set(Object.values(runs).flatMap((rs) => rs.map((r) => `${r.hits}/${r.size}`)));
   if (hits.size !== 1) throw new Error(`memory: peers disagree on hits/size: ${[...hits]}`);
-  for (const r of Object.values(rows)) {
-    r.heapMB -= none.heapMB;
-    r.externalMB -= none.externalMB;
-    r.rssMB -= none.rssMB;
+  for (const rs of Object.values(runs)) {
+    rs.forEach((r, i) => {
+      r.heapMB -= none[i].heapMB;
+      r.externalMB -= none[i].externalMB;
+      r.rssMB -= none[i].rssMB;
+    });
   }
-  const base = rows['lru-cache'];
-  for (const r of Object.values(rows)) {
+  const med = (rs, f) => median(rs.map(f));
+  const spread = (xs, digits, unit = '') =>
+    `${median(xs).toFixed(digits)}${unit} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
+  const base = runs['lru-cache'];
+  const ratio = (rs, f) => spread(rs.map((r, i) => f(r) / f(base[i])), 2, 'x');
+  for (const [peer, rs] of Object.entries(runs)) {
     console.log(
-      `| ${r.peer} | ${r.heapMB.toFixed(1)} | ${r.externalMB.toFixed(1)} | ${r.rssMB.toFixed(1)} | ${r.gcMs.toFixed(2)} | ${r.gcCpuMs.toFixed(2)} | ${r.getNs.toFixed(0)} | ${(r.heapMB / base.heapMB).toFixed(3)}x | ${(r.gcCpuMs / base.gcCpuMs).toFixed(2)}x | ${(r.gcMs / base.gcMs).toFixed(2)}x | ${(r.getNs / base.getNs).toFixed(2)}x |`
+      `| ${peer} | ${med(rs, (r) => r.heapMB).toFixed(1)} | ${med(rs, (r) => r.externalMB).toFixed(1)} | ${med(rs, (r) => r.rssMB).toFixed(1)} | ${spread(rs.map((r) => r.gcMs), 2)} | ${spread(rs.map((r) => r.gcCpuMs), 2)} | ${med(rs, (r) => r.getNs).toFixed(0)} | ${(med(rs, (r) => r.heapMB) / med(base, (r) => r.heapMB)).toFixed(3)}x | ${ratio(rs, (r) => r.gcMs)} | ${ratio(rs, (r) => r.gcCpuMs)} | ${(med(rs, (r) => r.getNs) / med(base, (r) => r.getNs)).toFixed(2)}x |`
     );
   }
-  console.log(`(no cache at all: full GC pause ${none.gcMs.toFixed(2)} ms, CPU ${none.gcCpuMs.toFixed(2)} ms)`);
+  console.log(`(no cache at all: full GC pause ${spread(none.map((r) => r.gcMs), 2)} ms, CPU ${spread(none.map((r) => r.gcCpuMs), 2)} ms)`);
 }
 
 /**
@@ -454,7 +471,7 @@ function keyMap(sizes) {
 if (process.argv[2] === '--memory-child') {
   memoryChild(process.argv[3], Number(process.argv[4]), Number(process.argv[5]));
 } else {
-  timing();
+  if (!process.argv.includes('--memory')) timing();
   memory(100_000, 1024);
   memory(100_000, 32);
   keyMap([100_000, 1_000_000]);

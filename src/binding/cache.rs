@@ -21,7 +21,7 @@
 
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::bindgen_prelude::Object;
@@ -58,21 +58,42 @@ struct Inner {
     queue_values: std::collections::VecDeque<Stored>,
     /// Values of the removals shown in the shared array now (for `removedValues`).
     shown: Vec<Stored>,
+    /// The slots listed in `victims` (flagged in `listed`).
+    published: Vec<u32>,
 }
 
-/// Hits JS may record before it must call `applyHits` (the buffer holds a count, then
-/// the slots).
+/// Hits and deferred sets JS may record before it must call `applyHits` (the buffer
+/// holds a count, then the operations).
 const HITS: usize = 256;
+
+/// Victims listed at a time for deferred sets (a set makes a call once they are taken).
+const VICTIMS: usize = 64;
+
+/// Largest `max` whose cache defers sets (its `listed` flags take a byte per slot).
+const MAX_DEFERRING: u64 = 1 << 20;
 
 /// The state behind one JS cache object, shared by its raw methods.
 struct Handle {
     inner: Mutex<Inner>,
     /// The shared removal report, viewed by JS as an `Int32Array`.
     report: Box<[AtomicI32]>,
-    /// Hits JS answered from its memo without a call, `[count, slot, …]` (an
-    /// `Int32Array`): applied in order under the lock before anything else, so recency
-    /// and counters are what they would be had each hit been a call.
+    /// Operations JS made without a call, `[count, op, …]` (an `Int32Array`), applied in
+    /// order under the lock before anything else, so recency and counters are what they
+    /// would be had each been a call: `slot` (>= 0) a hit JS answered from its memo;
+    /// `!slot` (< 0) a deferred set evicting the listed victim `slot` and storing a
+    /// value JS keeps, at the time `op_times` holds at the same index.
     hits: Box<[AtomicI32]>,
+    /// Times of the deferred sets in `hits` (a `Float64Array`, same indices).
+    op_times: Box<[AtomicU64]>,
+    /// The slots a deferred set may evict, least recently used first, `[next, end,
+    /// slot…]` (an `Int32Array`): JS takes `slot[next]` and advances `next`. Listed by a
+    /// set made by a call into a full cache (so by the call of a set that found the list
+    /// used up); ended before a listed slot a call moves, and emptied by any removal,
+    /// so the list is always the cache's next evictions.
+    victims: Box<[AtomicI32]>,
+    /// Per slot, 1 while listed in `victims` (a `Uint8Array`; empty when the cache does
+    /// not defer sets). A hit on a listed slot is a call, since it reorders the list.
+    listed: Box<[AtomicU8]>,
     /// `[start, ttl]` of the entry the last `get` found (a `Float64Array`), so JS can
     /// tell when a memoised string's entry expires.
     timing: Box<[AtomicU64]>,
@@ -90,16 +111,91 @@ impl Handle {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let n = self.hits[0].load(Ordering::Relaxed).clamp(0, HITS as i32) as usize;
         if n != 0 {
-            for h in &self.hits[1..=n] {
-                inner.lru.hit(h.load(Ordering::Relaxed) as u32);
+            for (op, t) in self.hits[1..=n].iter().zip(&self.op_times[1..=n]) {
+                let op = op.load(Ordering::Relaxed);
+                if op >= 0 {
+                    inner.lru.hit(op as u32);
+                } else {
+                    let now = f64::from_bits(t.load(Ordering::Relaxed));
+                    inner.lru.insert_over(!op as u32, Stored::Js, 0, None, now);
+                }
             }
             self.hits[0].store(0, Ordering::Relaxed);
         }
         inner
     }
 
-    /// Moves queued removals into the shared array (JS has consumed what was there).
-    fn publish(&self, inner: &mut Inner) {
+    /// Whether `slot` is listed in `victims`.
+    fn is_listed(&self, slot: u32) -> bool {
+        self.listed
+            .get(slot as usize)
+            .is_some_and(|f| f.load(Ordering::Relaxed) != 0)
+    }
+
+    /// Keeps `victims` the cache's next evictions after a call that did `what`.
+    fn update_victims(&self, inner: &mut Inner, what: Listing) {
+        if self.listed.is_empty() {
+            return;
+        }
+        match what {
+            Listing::Kept => {}
+            // An entry that expired on the way was removed: the cache is not full.
+            Listing::Moved(_) if !inner.lru.is_full() => self.unlist(inner, 0),
+            Listing::Moved(slot) if self.is_listed(slot) => {
+                // The listed slots before it are still the next evictions, in order.
+                let next = self.victims[0].load(Ordering::Relaxed).max(0) as usize;
+                if let Some(p) = inner.published.iter().skip(next).position(|&s| s == slot) {
+                    self.unlist(inner, next + p);
+                }
+            }
+            Listing::Moved(_) => {}
+            Listing::Inserted(slot) if self.took_victim(slot) => {}
+            Listing::Inserted(_) => {
+                // Sets make the calls that list: a list used up is listed again here.
+                self.unlist(inner, 0);
+                if inner.lru.is_full() {
+                    for (i, s) in inner.lru.lru_slots().take(VICTIMS).enumerate() {
+                        self.victims[2 + i].store(s as i32, Ordering::Relaxed);
+                        self.listed[s as usize].store(1, Ordering::Relaxed);
+                        inner.published.push(s);
+                    }
+                    self.victims[1].store(inner.published.len() as i32, Ordering::Relaxed);
+                }
+            }
+            Listing::Removed => self.unlist(inner, 0),
+        }
+    }
+
+    /// Ends the list at index `from` (0: lists nothing, from the start).
+    fn unlist(&self, inner: &mut Inner, from: usize) {
+        for &s in inner.published.get(from..).unwrap_or_default() {
+            self.listed[s as usize].store(0, Ordering::Relaxed);
+        }
+        inner.published.truncate(from);
+        if from == 0 {
+            self.victims[0].store(0, Ordering::Relaxed);
+        }
+        self.victims[1].store(from as i32, Ordering::Relaxed);
+    }
+
+    /// After an insert by a call into `slot`: when it evicted the next listed victim,
+    /// takes it off the list as a deferred set would, and answers true.
+    fn took_victim(&self, slot: u32) -> bool {
+        let next = self.victims[0].load(Ordering::Relaxed);
+        if next < self.victims[1].load(Ordering::Relaxed)
+            && self.victims[2 + next as usize].load(Ordering::Relaxed) == slot as i32
+        {
+            self.victims[0].store(next + 1, Ordering::Relaxed);
+            self.listed[slot as usize].store(0, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+
+    /// Moves queued removals into the shared array (JS has consumed what was there),
+    /// and keeps the victims listed right after a call that did `what`.
+    fn publish(&self, inner: &mut Inner, what: Listing) {
+        self.update_victims(inner, what);
         if !inner.lru.removed().is_empty() {
             let Inner {
                 lru,
@@ -122,6 +218,20 @@ impl Handle {
         self.report[0].store(n as i32, Ordering::Relaxed);
         self.report[1].store(inner.queue.len() as i32, Ordering::Relaxed);
     }
+}
+
+/// What a call did to the recency order, for the victims listed (`Handle::victims`).
+#[derive(Clone, Copy)]
+enum Listing {
+    /// Nothing that moves or removes a listed entry.
+    Kept,
+    /// Made `slot` the most recently used (a get, touch or replace), or removed it as
+    /// expired.
+    Moved(u32),
+    /// Stored a new entry in `slot`, evicting the least recently used one when full.
+    Inserted(u32),
+    /// Removed entries: the cache is no longer full.
+    Removed,
 }
 
 /// Reason codes in the shared array (`contract::cache_report`).
@@ -154,13 +264,17 @@ struct LruOptions {
     /// Keep removed values for `removedValues` (used for `dispose`).
     #[serde(default)]
     track_values: bool,
+    /// List victims for deferred sets (`victims`, `listed`): only when `max` is at most
+    /// `MAX_DEFERRING`.
+    #[serde(default)]
+    defer_sets: bool,
 }
 
 /// Creates the native state of an `LruCache` and returns an object holding its methods
 /// and the shared removal report (`removed`, an `Int32Array`).
 ///
 /// Options: `max`, `maxSize`, `ttl` (non-negative integers; one of them required),
-/// `updateAgeOnGet`, `allowStale`, `trackValues`.
+/// `updateAgeOnGet`, `allowStale`, `trackValues`, `deferSets`.
 #[napi(catch_unwind, ts_return_type = "LruCacheHandle")]
 pub fn create_lru_cache<'env>(
     env: &'env Env,
@@ -193,6 +307,11 @@ pub fn create_lru_cache<'env>(
     if parsed.track_values {
         lru.track_values();
     }
+    let listed = if parsed.defer_sets && parsed.max.0 > 0 && parsed.max.0 <= MAX_DEFERRING {
+        parsed.max.0 as usize
+    } else {
+        0
+    };
     LIVE_CACHES.fetch_add(1, Ordering::Relaxed);
     let state = Arc::new(Handle {
         inner: Mutex::new(Inner {
@@ -200,11 +319,15 @@ pub fn create_lru_cache<'env>(
             queue: Default::default(),
             queue_values: Default::default(),
             shown: Vec::new(),
+            published: Vec::new(),
         }),
         report: (0..report::HEADER + 2 * report::PAIRS)
             .map(|_| AtomicI32::new(0))
             .collect(),
         hits: (0..=HITS).map(|_| AtomicI32::new(0)).collect(),
+        op_times: (0..=HITS).map(|_| AtomicU64::new(0)).collect(),
+        victims: (0..2 + VICTIMS).map(|_| AtomicI32::new(0)).collect(),
+        listed: (0..listed).map(|_| AtomicU8::new(0)).collect(),
         timing: (0..2).map(|_| AtomicU64::new(0)).collect(),
     });
     let target = Object::new(env)?;
@@ -214,7 +337,7 @@ pub fn create_lru_cache<'env>(
         *const c_void,
         usize,
         sys::napi_typedarray_type,
-    ); 3] = [
+    ); 6] = [
         (
             c"removed",
             state.report.as_ptr().cast(),
@@ -233,8 +356,27 @@ pub fn create_lru_cache<'env>(
             state.timing.len(),
             sys::TypedarrayType::float64_array,
         ),
+        (
+            c"opTimes",
+            state.op_times.as_ptr().cast(),
+            state.op_times.len(),
+            sys::TypedarrayType::float64_array,
+        ),
+        (
+            c"victims",
+            state.victims.as_ptr().cast(),
+            state.victims.len(),
+            sys::TypedarrayType::int32_array,
+        ),
+        (
+            c"listed",
+            state.listed.as_ptr().cast(),
+            state.listed.len(),
+            sys::TypedarrayType::uint8_array,
+        ),
     ];
-    for (name, data, len, kind) in shared {
+    // An empty array is not shared (no memory to view): JS reads `listed` as absent.
+    for (name, data, len, kind) in shared.into_iter().filter(|s| s.2 != 0) {
         share(env, &target, &state, name, data, len, kind)?;
     }
     Ok(target)
@@ -251,10 +393,10 @@ fn share(
     len: usize,
     kind: sys::napi_typedarray_type,
 ) -> Result<()> {
-    let width = if kind == sys::TypedarrayType::float64_array {
-        8
-    } else {
-        4
+    let width = match kind {
+        sys::TypedarrayType::float64_array => 8,
+        sys::TypedarrayType::uint8_array => 1,
+        _ => 4,
     };
     // SAFETY: the array views memory owned by the Handle (`data` points into one of its
     // boxed slices, never reallocated); the finalizer drops the strong reference passed

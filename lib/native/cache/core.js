@@ -24,6 +24,7 @@ const { Autopurge } = require('./ttl');
 const { StringMemo } = require('./memo');
 const { YoungStrings, MAX_LENGTH } = require('./young');
 const { entrySize } = require('./entrySize');
+const { Deferred } = require('./deferred');
 
 const E_TTL = 'ERR_QERRORS_CACHE_INVALID_TTL';
 
@@ -37,8 +38,8 @@ class CacheCore {
   #h;
   /** @type {Int32Array} */
   #report;
-  /** Hits recorded for the native side, `[count, slot, ...]` (see memo.js). @type {Int32Array} */
-  #hits;
+  /** Hits and sets made without a call (deferred.js). @type {Deferred} */
+  #deferred;
   /** `[start, ttl]` of the entry the last native get found. @type {Float64Array} */
   #timing;
   // Whether a memoised hit may be recorded instead of called (not with updateAgeOnGet).
@@ -101,9 +102,11 @@ class CacheCore {
       // The native get answers an expired value; this side decides whether to use it.
       allowStale: true,
       trackValues: o.dispose !== undefined || o.disposeAfter !== undefined,
+      // A plain set may then skip its call (see #setPlain).
+      deferSets: this.#plain && o.max > 0,
     });
     this.#report = this.#h.removed;
-    this.#hits = this.#h.hits;
+    this.#deferred = new Deferred(this.#h);
     this.#timing = this.#h.timing;
     this.#recordHits = !o.updateAgeOnGet;
     this.#timers = o.ttlAutopurge ? new Autopurge() : undefined;
@@ -164,13 +167,9 @@ class CacheCore {
     const memo = this.#memo;
     const m = memo?.get(slot);
     if (m !== undefined) {
-      if (this.#recordHits && !memo.expired(slot, this.#now())) {
+      if (this.#recordHits && this.#deferred.mayRecord(slot) && !memo.expired(slot, this.#now())) {
         // A fresh hit: recorded, applied by the native side before its next call.
-        const hits = this.#hits;
-        const n = hits[0] + 1;
-        hits[n] = slot;
-        hits[0] = n;
-        if (n === hits.length - 1) this.#h.applyHits();
+        this.#deferred.hit(slot);
         return m;
       }
       // Only the recency update (and expiry check) crosses.
@@ -350,6 +349,8 @@ class CacheCore {
   /**
    * `set(key, value)` on a plain cache (see #plain) with no load ever started: what #set
    * does, less the checks of what such a cache cannot have.
+   * A new key in a full cache, with a value held by reference and no young string due,
+   * makes no call: it takes the next listed victim (deferred.js).
    * @param {unknown} key
    * @param {any} value not undefined
    * @returns {this}
@@ -360,20 +361,23 @@ class CacheCore {
     // A short string is held by reference while young (see young.js).
     const young = typeof value === 'string' && value.length <= MAX_LENGTH;
     const stored = young ? null : toNative(value, false);
+    const now = this.#timed ? this.#clock.now() : 0;
     let s;
     if (stored === null) {
-      const now = this.#timed ? this.#clock.now() : 0;
       // The young string due to move off the heap moves in the same call (not when this
       // set replaces it anyway).
       const due = young ? this.#young.due() : -1;
-      if (due === -1 || due === old) {
+      if (old === undefined && due === -1 && (s = this.#deferred.takeVictim()) !== -1) {
+        this.#slots.delete(this.#keys[s]);
+        this.#deferred.set(s, now);
+      } else if (due === -1 || due === old) {
         s = h.setHeld(old ?? -1, now);
       } else {
         s = h.setHeld(old ?? -1, now, due, this.#vals[due]);
         this.#vals[due] = undefined;
       }
     } else {
-      s = this.#timed ? h.set(old ?? -1, stored, 0, undefined, this.#clock.now()) : h.set(old ?? -1, stored);
+      s = this.#timed ? h.set(old ?? -1, stored, 0, undefined, now) : h.set(old ?? -1, stored);
     }
     this.#memo.forget(s);
     if (this.#report[0] !== 0) this.#removals.drop();
@@ -382,7 +386,12 @@ class CacheCore {
       this.#keys[s] = key;
     }
     this.#vals[s] = stored === null ? value : undefined;
-    if (young) this.#young.record(s);
+    if (young) {
+      this.#young.record(s);
+      // Memoised with the TTL the native side gives it (the default, from `now`), so
+      // its first get is a hit without a call too.
+      this.#memo.remember(s, value, now, this.#o.ttl);
+    }
     return this;
   }
 

@@ -6,6 +6,7 @@
 // options.js, entrySize.js (the size of an entry), values.js (what lives off the V8
 // heap), clock.js (the time TTLs follow), removals.js (trimming the key map after native
 // evictions; dispose), memo.js (strings get returned, and hits answered without a call),
+// deferred.js (hits and sets made without a call, applied by the native side later),
 // young.js (strings set recently, held by reference for a while), fetch.js (loads),
 // iteration.js (iteration, dump/load, info), ttl.js (ttlAutopurge timers).
 

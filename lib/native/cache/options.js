@@ -41,13 +41,18 @@ const E_UNBOUNDED = 'ERR_QERRORS_CACHE_UNBOUNDED';
 
 let warned = false;
 
+// lru-cache's warning, word for word with its type and code: code that filters or
+// matches it keeps working when it switches caches (docs/lru-cache.md, "Differences").
+const UNBOUNDED_TYPE = 'UnboundedCacheWarning';
+const UNBOUNDED_CODE = 'LRU_CACHE_UNBOUNDED';
+const UNBOUNDED_MSG = 'TTL caching without ttlAutopurge, max, or maxSize can result in unbounded memory consumption.';
+
 /** Warns once per process that a cache bounded by TTL alone can grow without limit. */
 function warnUnbounded() {
   if (warned) return;
   warned = true;
-  const msg = 'LruCache: a cache with a ttl but no max, maxSize or ttlAutopurge keeps every entry until it is read after expiry; memory can grow without bound';
-  if (typeof process.emitWarning === 'function') process.emitWarning(msg, 'UnboundedCacheWarning', 'LRU_CACHE_UNBOUNDED');
-  else console.error(msg);
+  if (typeof process.emitWarning === 'function') process.emitWarning(UNBOUNDED_MSG, UNBOUNDED_TYPE, UNBOUNDED_CODE);
+  else console.error(`[${UNBOUNDED_CODE}] ${UNBOUNDED_TYPE}: ${UNBOUNDED_MSG}`);
 }
 
 /**
@@ -104,7 +109,8 @@ function readOptions(options) {
   }
   const perf = o.perf;
   if (perf !== undefined && typeof (/** @type {any} */ (perf)?.now) !== 'function') {
-    throw codedError(TypeError, E_OPTION, 'options.perf must be an object with a now() method');
+    // lru-cache's wording, which its users' tests may compare.
+    throw codedError(TypeError, E_OPTION, 'perf option must have a now() method if specified');
   }
   const max = count(o.max, 'max');
   const ttl = count(o.ttl, 'ttl');

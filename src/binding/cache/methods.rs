@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use napi::sys;
 
 use super::values::{read_string_value, read_value, Stored};
-use super::{report, Handle, Inner, E_VALUE};
+use super::{report, Handle, Inner, Listing, E_VALUE};
 use crate::binding::options::MAX_SAFE;
 use crate::binding::raw::{self, raw_method};
 use crate::core::cache::RemovalReason;
@@ -46,7 +46,7 @@ raw_method!(
         h.timing[0].store(start.to_bits(), Ordering::Relaxed);
         h.timing[1].store(ttl.to_bits(), Ordering::Relaxed);
     }
-    h.publish(&mut inner);
+    h.publish(&mut inner, Listing::Moved(s));
     out.unwrap_or_else(|| raw::undefined(env))
     }
 );
@@ -61,7 +61,7 @@ raw_method!(
     let now = num(env, &a, 1, 0.0);
     let mut inner = h.lock();
     let found = inner.lru.get_with(s, now, |_, _| ()).is_some();
-    h.publish(&mut inner);
+    h.publish(&mut inner, Listing::Moved(s));
     if found {
         raw::bool_value(env, true)
     } else {
@@ -99,14 +99,20 @@ raw_method!(
     } else {
         return raw::throw_type_error(env, E_VALUE, "LruCache: no entry at this slot");
     };
-    h.publish(&mut inner);
+    let what = if s == u32::MAX {
+        Listing::Inserted(out)
+    } else {
+        Listing::Moved(s)
+    };
+    h.publish(&mut inner, what);
     raw::f64_value(env, f64::from(out))
     }
 );
 
 raw_method!(
-    /// `applyHits()`: applies the hits JS recorded in `hits` (JS calls it when the
-    /// buffer is full; every other call applies them first too, see `Handle::lock`).
+    /// `applyHits()`: applies the hits and deferred sets JS recorded in `hits` (JS calls
+    /// it when the buffer is full; every other call applies them first too, see
+    /// `Handle::lock`).
     apply_hits, 0, |env, a, h: &Handle| {
     drop(h.lock());
     raw::undefined(env)
@@ -138,7 +144,12 @@ raw_method!(
     } else {
         return raw::throw_type_error(env, E_VALUE, "LruCache: no entry at this slot");
     };
-    h.publish(&mut inner);
+    let what = if s == u32::MAX {
+        Listing::Inserted(out)
+    } else {
+        Listing::Moved(s)
+    };
+    h.publish(&mut inner, what);
     raw::f64_value(env, f64::from(out))
     }
 );
@@ -204,7 +215,7 @@ raw_method!(
     let reason = reason_from(num(env, &a, 1, 3.0));
     let mut inner = h.lock();
     let found = inner.lru.remove(slot(env, &a, 0), reason);
-    h.publish(&mut inner);
+    h.publish(&mut inner, Listing::Removed);
     raw::bool_value(env, found)
     }
 );
@@ -212,7 +223,7 @@ raw_method!(
 raw_method!(clear, 0, |env, a, h: &Handle| {
     let mut inner = h.lock();
     inner.lru.clear();
-    h.publish(&mut inner);
+    h.publish(&mut inner, Listing::Removed);
     raw::undefined(env)
 });
 
@@ -221,7 +232,7 @@ raw_method!(
     purge_stale, 1, |env, a, h: &Handle| {
     let mut inner = h.lock();
     let n = inner.lru.purge_stale(num(env, &a, 0, 0.0));
-    h.publish(&mut inner);
+    h.publish(&mut inner, Listing::Removed);
     raw::f64_value(env, n as f64)
     }
 );
@@ -306,7 +317,7 @@ raw_method!(
     let mut inner = h.lock();
     h.report[0].store(0, Ordering::Relaxed);
     h.report[1].store(0, Ordering::Relaxed);
-    h.publish(&mut inner);
+    h.publish(&mut inner, Listing::Kept);
     raw::undefined(env)
     }
 );
