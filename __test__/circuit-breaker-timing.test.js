@@ -262,8 +262,11 @@ test('the real clock moves while breakers exist', async () => {
   const clockView = native.circuitBreakerClock();
   const h = createCircuitBreakerHandle({});
   const t0 = clockView[0];
+  const started = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 25));
-  assert.ok(clockView[0] - t0 >= 15, `advanced ${clockView[0] - t0} ms in 25 ms`);
+  // On a loaded machine the ticker thread may wait for a core: poll, with no call made.
+  while (clockView[0] - t0 < 15 && Date.now() - started < 2000) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(clockView[0] - t0 >= 15, `advanced ${clockView[0] - t0} ms in ${Date.now() - started} ms`);
   assert.ok(Math.abs(h.now() - clockView[0]) <= 2);
 });
 
