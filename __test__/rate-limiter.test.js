@@ -269,3 +269,15 @@ test("the native handle's noop (the benchmark's floor) answers 0, reads nothing 
   assert.deepEqual(h.stats(), { keys: 1, allowed: 1, limited: 0, evicted: 0, swept: 0 });
   assert.equal(h.check('k'), -1, 'the key kept its state');
 });
+
+test('keys are read exactly: lone surrogates, U+FFFD, non-ASCII and long keys each have their own bucket, the same as in checkBatch', () => {
+  const l = manual({ limit: 1 });
+  for (const k of ['user-\ud800', 'user-\udfff', 'user-\ufffd', 'user-?', 'é', 'e', '日本', 'a'.repeat(300), 'a'.repeat(299) + 'é']) {
+    assert.equal(l.check(k), 0, `${JSON.stringify(k).slice(0, 20)} is a new key`);
+  }
+  assert.equal(l.stats().keys, 9);
+  const out = new Int32Array(4);
+  assert.equal(l.checkBatch(Buffer.from(['user-\ufffd', 'é', '日本', 'a'.repeat(299) + 'é'].join('\n')), out), 4);
+  assert.deepEqual([...out], [-1, -1, -1, -1], 'the UTF-8 bytes of a key are the same key');
+  assert.equal(l.check('a'.repeat(300)), -1);
+});
