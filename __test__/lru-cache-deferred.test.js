@@ -161,3 +161,23 @@ test('a hit on a listed victim reorders them: the next set evicts the right entr
   assert.deepEqual([...c.keys()], ['g', 'f', 'e']);
   assert.equal(c.stats().evictions, 3);
 });
+
+test('a set after a get that missed the same key adds it once, whatever came between', async () => {
+  const c = new LruCache({ max: 4, fetchMethod: async (k) => `f${k}` });
+  assert.equal(c.get('a'), undefined);
+  c.set('a', 1, { ttl: 0 }); // added by the general path
+  c.set('a', 2); // the plain path must see it held
+  assert.deepEqual([...c.entries()], [['a', 2]]);
+  assert.equal(c.get('b'), undefined);
+  assert.equal(await c.fetch('b'), 'fb'); // added by a load
+  c.set('b', 'B');
+  assert.deepEqual([...c.keys()], ['b', 'a']);
+  // undefined and NaN are keys like any other.
+  c.set(undefined, 'u');
+  assert.equal(c.get(NaN), undefined);
+  c.set(NaN, 'n');
+  c.set(NaN, 'n2');
+  c.set(undefined, 'u2');
+  assert.equal(c.size, 4);
+  assert.deepEqual([c.get(undefined), c.get(NaN)], ['u2', 'n2']);
+});
