@@ -1,8 +1,8 @@
 'use strict';
 
-// Deferred sets (lib/native/cache/core.js, #setPlain): a new key set into a full plain
-// cache takes the next listed victim and makes no native call; the native side applies
-// it, in order with the recorded hits, before its next call.
+// Operations made without a native call (lib/native/cache/deferred.js): hits on memoised
+// strings, and sets of new keys into a full plain cache, which take the next listed
+// victim; the native side applies them, in order, before its next call.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -49,6 +49,32 @@ function countCalls(body) {
   }
   return counts;
 }
+
+test('recorded hits (no call): exact recency and counts, past the buffer, through expiry', () => {
+  for (const updateAgeOnGet of [false, true]) {
+    const c = new LruCache({ max: 3, ttl: 100, updateAgeOnGet, fakeClock: true });
+    c.set('a', 'A');
+    c.set('b', 'B');
+    c.set('c', 'C');
+    for (const k of ['a', 'b', 'c']) c.get(k); // memoises all three
+    // More hits than the shared buffer holds (256): applied in order, none lost.
+    for (let i = 0; i < 1000; i++) assert.equal(c.get(i % 2 ? 'a' : 'c'), i % 2 ? 'A' : 'C');
+    assert.equal(c.stats().hits, 1003);
+    // b is least recently used: a new key evicts it, then the next-oldest (c).
+    c.set('d', 'D');
+    assert.deepEqual([...c.keys()], ['d', 'a', 'c']);
+    c.set('e', 'E');
+    assert.deepEqual([...c.keys()], ['e', 'd', 'a']);
+    // A memoised entry past its TTL is not a recorded hit: it expires as a get would.
+    c.get('a');
+    c.advanceClock(60);
+    assert.equal(c.get('a'), 'A');
+    c.advanceClock(60);
+    // Without updateAgeOnGet a's TTL ran out at 100 ms; with it, the last get restarted it.
+    assert.equal(c.get('a'), updateAgeOnGet ? 'A' : undefined, `updateAgeOnGet ${updateAgeOnGet}`);
+    assert.equal(c.stats().hits, updateAgeOnGet ? 1006 : 1005);
+  }
+});
 
 test('sets of new keys into a full plain cache make no call but one per listed batch', () => {
   let c;
@@ -134,4 +160,24 @@ test('a hit on a listed victim reorders them: the next set evicts the right entr
   c.set('g', 'G'); // evicts b
   assert.deepEqual([...c.keys()], ['g', 'f', 'e']);
   assert.equal(c.stats().evictions, 3);
+});
+
+test('a set after a get that missed the same key adds it once, whatever came between', async () => {
+  const c = new LruCache({ max: 4, fetchMethod: async (k) => `f${k}` });
+  assert.equal(c.get('a'), undefined);
+  c.set('a', 1, { ttl: 0 }); // added by the general path
+  c.set('a', 2); // the plain path must see it held
+  assert.deepEqual([...c.entries()], [['a', 2]]);
+  assert.equal(c.get('b'), undefined);
+  assert.equal(await c.fetch('b'), 'fb'); // added by a load
+  c.set('b', 'B');
+  assert.deepEqual([...c.keys()], ['b', 'a']);
+  // undefined and NaN are keys like any other.
+  c.set(undefined, 'u');
+  assert.equal(c.get(NaN), undefined);
+  c.set(NaN, 'n');
+  c.set(NaN, 'n2');
+  c.set(undefined, 'u2');
+  assert.equal(c.size, 4);
+  assert.deepEqual([c.get(undefined), c.get(NaN)], ['u2', 'n2']);
 });

@@ -65,7 +65,7 @@ test('live bytes (values only) follow eviction, delete, expiry and clear exactly
 });
 
 test('young strings: held by reference until SIZE later sets, never copied when they leave first', () => {
-  const { SIZE } = require('../lib/native/cache/memo');
+  const { SIZE } = require('../lib/native/cache/young');
   const base = LruCache.nativeMemory().bytes;
   const c = new LruCache({ max: 4 * SIZE });
   c.set('first', 'f'.repeat(100));
@@ -94,7 +94,7 @@ test('young strings: held by reference until SIZE later sets, never copied when 
 });
 
 test('young strings: a set replacing the string due to move off the heap copies nothing', () => {
-  const { SIZE } = require('../lib/native/cache/memo');
+  const { SIZE } = require('../lib/native/cache/young');
   const base = LruCache.nativeMemory().bytes;
   const c = new LruCache({ max: 4 * SIZE });
   c.set('a', 'a'.repeat(100));

@@ -182,11 +182,15 @@ impl Handle {
     /// takes it off the list as a deferred set would, and answers true.
     fn took_victim(&self, slot: u32) -> bool {
         let next = self.victims[0].load(Ordering::Relaxed);
-        if next < self.victims[1].load(Ordering::Relaxed)
-            && self.victims[2 + next as usize].load(Ordering::Relaxed) == slot as i32
-        {
+        let listed_next = usize::try_from(next)
+            .ok()
+            .filter(|_| next < self.victims[1].load(Ordering::Relaxed))
+            .and_then(|i| self.victims.get(2 + i));
+        if listed_next.is_some_and(|v| v.load(Ordering::Relaxed) == slot as i32) {
             self.victims[0].store(next + 1, Ordering::Relaxed);
-            self.listed[slot as usize].store(0, Ordering::Relaxed);
+            if let Some(f) = self.listed.get(slot as usize) {
+                f.store(0, Ordering::Relaxed);
+            }
             return true;
         }
         false

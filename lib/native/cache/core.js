@@ -32,6 +32,8 @@ const E_TTL = 'ERR_QERRORS_CACHE_INVALID_TTL';
 const VIEWS = Symbol('views');
 const OPTIONS = Symbol('options');
 const CLOCK = Symbol('clock');
+/** No key: what #missed holds when no get has just missed (callers cannot pass it). */
+const NO_KEY = Symbol('no key');
 
 class CacheCore {
   /** @type {any} */
@@ -70,6 +72,9 @@ class CacheCore {
   #young;
   // Gets of keys this side does not hold (the native side counts the others).
   #misses = 0;
+  // The key the last get missed, until a key is added: a set of it (cache-aside) then
+  // needs no second Map lookup to know it is new.
+  #missed = /** @type {unknown} */ (NO_KEY);
   #rejected = 0;
   /** @type {Loads | undefined} */
   #loads;
@@ -206,6 +211,7 @@ class CacheCore {
     if (options === undefined) {
       if (slot === undefined) {
         this.#misses++;
+        this.#missed = key;
         return undefined;
       }
       if (!this.#noDeleteOnStaleGet) return this.#getSlot(slot, this.#allowStale);
@@ -356,7 +362,7 @@ class CacheCore {
    * @returns {this}
    */
   #setPlain(key, value) {
-    const old = this.#slots.get(key);
+    const old = key === this.#missed ? undefined : this.#slots.get(key);
     const h = this.#h;
     // A short string is held by reference while young (see young.js).
     const young = typeof value === 'string' && value.length <= MAX_LENGTH;
@@ -384,6 +390,7 @@ class CacheCore {
     if (old === undefined) {
       this.#slots.set(key, s);
       this.#keys[s] = key;
+      this.#missed = NO_KEY;
     }
     this.#vals[s] = stored === null ? value : undefined;
     if (young) {
@@ -451,6 +458,7 @@ class CacheCore {
     if (old === undefined) {
       this.#slots.set(key, s);
       this.#keys[s] = key;
+      this.#missed = NO_KEY;
     }
     // Always written, so a slot never keeps a value by reference it no longer holds.
     this.#vals[s] = stored === null ? value : undefined;

@@ -284,14 +284,24 @@ impl<V> SlotLru<V> {
         if self.entry(victim).is_none() {
             return false;
         }
-        self.remove_slot(victim, RemovalReason::Evict);
-        self.removed.pop();
-        if let Some(log) = &mut self.removed_values {
-            log.pop();
+        self.stats.evictions += 1;
+        // The entry is reused in place: what removing it and inserting into the slot it
+        // frees would leave, without the moves through the free list and the queue.
+        let ttl = ttl.unwrap_or(self.opts.ttl);
+        let e = self.entry_mut(victim);
+        let old_size = std::mem::replace(&mut e.size, size);
+        let had_ttl = e.ttl != 0.0;
+        e.ttl = ttl;
+        e.start = now;
+        e.value = value;
+        self.total = self.total - old_size + size;
+        match (had_ttl, ttl != 0.0) {
+            (false, true) => self.timed += 1,
+            (true, false) => self.timed -= 1,
+            _ => {}
         }
-        // `victim` is now the last slot freed, so the insert takes it.
-        let slot = self.insert(value, size, ttl, now);
-        debug_assert_eq!(slot, victim);
+        self.touch(victim);
+        self.fit(victim, now);
         true
     }
 
