@@ -11,6 +11,7 @@ const assert = require('node:assert/strict');
 const { CircuitBreaker } = require('../lib/native/breaker');
 const native = require('../lib/native/loader');
 const { BreakerModel } = require('./breaker-model');
+const { rng } = require('../benchmark/support');
 
 const { CircuitBreakerFakeClock, createCircuitBreakerHandle } = native;
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -286,18 +287,6 @@ test('the clock ticker parks when unused and a breaker call wakes it with a fres
   assert.ok(view[0] - parkedAt >= 25, 'the time was refreshed on wake');
   b.shutdown();
 });
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('random sequences: admissions and transitions equal the reference model', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });

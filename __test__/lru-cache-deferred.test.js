@@ -9,18 +9,7 @@ const assert = require('node:assert/strict');
 const { LRUCache } = require('lru-cache');
 const native = require('../lib/native/loader');
 const { LruCache } = require('../lib/native/cache');
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { rng } = require('../benchmark/support');
 
 /**
  * Runs `body` with every native call of the caches it creates counted by method name.

@@ -5,6 +5,7 @@ const assert = require('node:assert/strict');
 const { fullGc } = require('./helpers/gc');
 const { LRUCache } = require('lru-cache');
 const { LruCache } = require('../native');
+const { rng } = require('../benchmark/support');
 
 /** @param {Partial<import('../native').LruCacheOptions>} [o] */
 const make = (o) => new LruCache({ max: 3, fakeClock: true, ...o });
@@ -460,7 +461,7 @@ test('gets of long strings follow every change; a stale one is returned once', (
 });
 
 test('gets stay right across many entries, mixed value kinds and failed calls', () => {
-  const rnd = mulberry32(99);
+  const rnd = rng(99);
   const c = new LruCache({ max: 700 });
   const want = new Map();
   const make = (i, step) => {
@@ -496,21 +497,9 @@ test('gets stay right across many entries, mixed value kinds and failed calls', 
   }
 });
 
-/** Deterministic PRNG for the model test. */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('same results and recency order as lru-cache 11 over random operation sequences', () => {
   for (let seed = 1; seed <= 20; seed++) {
-    const rnd = mulberry32(seed);
+    const rnd = rng(seed);
     const max = 1 + Math.floor(rnd() * 8);
     const ours = new LruCache({ max });
     const ref = new LRUCache({ max });
