@@ -70,6 +70,34 @@ raw_method!(
     }
 );
 
+/// Stores `value` as a new entry (`s` is `u32::MAX`) or as the new value of slot `s`, and
+/// answers the entry's slot; throws when `s` holds no entry.
+///
+/// # Safety
+/// `env` must be valid for the running callback.
+#[allow(clippy::too_many_arguments)]
+unsafe fn store(
+    env: sys::napi_env,
+    h: &Handle,
+    inner: &mut Inner,
+    s: u32,
+    value: Stored,
+    size: u64,
+    ttl: Option<f64>,
+    now: f64,
+) -> sys::napi_value {
+    let (out, what) = if s == u32::MAX {
+        let slot = inner.lru.insert(value, size, ttl, now);
+        (slot, Listing::Inserted(slot))
+    } else if inner.lru.replace(s, value, size, ttl, now) {
+        (s, Listing::Moved(s))
+    } else {
+        return raw::throw_type_error(env, E_VALUE, "LruCache: no entry at this slot");
+    };
+    h.publish(inner, what);
+    raw::f64_value(env, f64::from(out))
+}
+
 raw_method!(
     /// `set(slot, value, size?, ttl?, now?)` → the entry's slot. A negative `slot` adds
     /// a new entry; otherwise the value of `slot` is replaced. `size` 0 = unsized; `ttl`
@@ -92,20 +120,7 @@ raw_method!(
     };
     let s = slot(env, &a, 0);
     let mut inner = h.lock();
-    let out = if s == u32::MAX {
-        inner.lru.insert(value, size, ttl, now)
-    } else if inner.lru.replace(s, value, size, ttl, now) {
-        s
-    } else {
-        return raw::throw_type_error(env, E_VALUE, "LruCache: no entry at this slot");
-    };
-    let what = if s == u32::MAX {
-        Listing::Inserted(out)
-    } else {
-        Listing::Moved(s)
-    };
-    h.publish(&mut inner, what);
-    raw::f64_value(env, f64::from(out))
+    store(env, h, &mut inner, s, value, size, ttl, now)
     }
 );
 
@@ -137,20 +152,7 @@ raw_method!(
     if let Some((t, v)) = adopted {
         adopt_into(&mut inner, t, v);
     }
-    let out = if s == u32::MAX {
-        inner.lru.insert(Stored::Js, 0, None, now)
-    } else if inner.lru.replace(s, Stored::Js, 0, None, now) {
-        s
-    } else {
-        return raw::throw_type_error(env, E_VALUE, "LruCache: no entry at this slot");
-    };
-    let what = if s == u32::MAX {
-        Listing::Inserted(out)
-    } else {
-        Listing::Moved(s)
-    };
-    h.publish(&mut inner, what);
-    raw::f64_value(env, f64::from(out))
+    store(env, h, &mut inner, s, Stored::Js, 0, None, now)
     }
 );
 

@@ -287,19 +287,7 @@ impl<V> SlotLru<V> {
         self.stats.evictions += 1;
         // The entry is reused in place: what removing it and inserting into the slot it
         // frees would leave, without the moves through the free list and the queue.
-        let ttl = ttl.unwrap_or(self.opts.ttl);
-        let e = self.entry_mut(victim);
-        let old_size = std::mem::replace(&mut e.size, size);
-        let had_ttl = e.ttl != 0.0;
-        e.ttl = ttl;
-        e.start = now;
-        e.value = value;
-        self.total = self.total - old_size + size;
-        match (had_ttl, ttl != 0.0) {
-            (false, true) => self.timed += 1,
-            (true, false) => self.timed -= 1,
-            _ => {}
-        }
+        drop(self.rewrite(victim, value, size, ttl, now));
         self.touch(victim);
         self.fit(victim, now);
         true
@@ -313,6 +301,19 @@ impl<V> SlotLru<V> {
             return false;
         }
         self.touch(slot);
+        let old = self.rewrite(slot, value, size, ttl, now);
+        self.removed.push((slot, RemovalReason::Set));
+        if let Some(log) = &mut self.removed_values {
+            log.push(old);
+        }
+        self.fit(slot, now);
+        true
+    }
+
+    /// Gives the used `slot` a new value, size and TTL (the default when `None`) started
+    /// at `now`, keeping the size total and the count of timed entries; returns the old
+    /// value. Its place in the recency list is the caller's.
+    fn rewrite(&mut self, slot: u32, value: V, size: u64, ttl: Option<f64>, now: f64) -> V {
         let ttl = ttl.unwrap_or(self.opts.ttl);
         let e = self.entry_mut(slot);
         let old_size = std::mem::replace(&mut e.size, size);
@@ -326,12 +327,7 @@ impl<V> SlotLru<V> {
             (true, false) => self.timed -= 1,
             _ => {}
         }
-        self.removed.push((slot, RemovalReason::Set));
-        if let Some(log) = &mut self.removed_values {
-            log.push(old);
-        }
-        self.fit(slot, now);
-        true
+        old
     }
 
     /// Evicts down to the size bound (never `keep`, which fits alone) and sweeps a few
