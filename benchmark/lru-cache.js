@@ -268,7 +268,7 @@ function timing() {
   );
 
   // The same in a cache of 10k entries: each value now lives 10k sets, longer than
-  // LruCache's young strings (1024 sets, lib/native/cache/young.js), so every value is
+  // LruCache's young strings (2048 sets, lib/native/cache/young.js), so every value is
   // copied off the heap once, as in any cache of more than ~1000 entries.
   const keys20k = makeKeys(20_000);
   const vals20k = keys20k.map((_, i) => makeValue(i, 1024));
