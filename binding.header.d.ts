@@ -191,9 +191,9 @@ export interface RedisStoreHot {
   close(): void
 }
 
-/** `ErrorLog.entryWriter()` (src/binding/error_path.rs): queues a handled error's entry, the fields of `ErrorEntry` (src/core/error_log/line.rs) in its order (`stack` true: the one the last redacting intake on this thread kept); false when dropped. */
+/** `ErrorLog.entryWriter()` (src/binding/error_path.rs): queues a handled error's entry, its fields (src/core/error_log/entry.rs) as arguments (`stack` true: the one the last redacting intake on this thread kept; `message` true: `<name>: <errorMessage>`); false when dropped. */
 export interface ErrorEntryWriter {
-  writeError(warn: boolean, contextJson: string, code: string | undefined, fingerprint: string | undefined, id: string, isOperational: boolean, errorMessage: string, name: string, severity: string, stack: string | true | undefined, status: number, uniqueErrorName: string, memoryJson: string, message: string, method: string | undefined, requestId: string | undefined, timestamp: string, url: string | undefined): boolean
+  writeError(warn: boolean, contextJson: string, code: string | undefined, fingerprint: string | undefined, id: string, isOperational: boolean, errorMessage: string, name: string, severity: string, stack: string | true | undefined, status: number, uniqueErrorName: string, memoryJson: string, message: string | true, method: string | undefined, requestId: string | undefined, timestamp: string, url: string | undefined): boolean
 }
 
 /** Options of `new ErrorLog()` (src/binding/error_path.rs): the log directory, its two files, rotation, queue bound and the fields every line shares. */

@@ -84,6 +84,24 @@ test('the log thread writes the lines, console included, the JavaScript writer w
   assert.strictEqual(consoleText(native), consoleText(js));
 });
 
+test('with a custom pattern, the thread and the JavaScript writer write the same message', () => {
+  // The entry's message is composed on the thread only when no custom pattern may change it.
+  const code = VARIED.replace(
+    "const logger = require(process.argv[1] + '/lib/logging/logger');",
+    "const logger = require(process.argv[1] + '/lib/logging/logger');\nqerrors.addCustomSanitizationPattern(/boom|TypeError: /g, '[custom]');"
+  );
+  assert.notStrictEqual(code, VARIED);
+  const native = runChild(code, { QERRORS_LOG_THREAD: 'true' });
+  const js = runChild(code, { QERRORS_LOG_THREAD: 'false' });
+  assert.strictEqual(native.status, 0, native.stderr);
+  assert.strictEqual(js.status, 0, js.stderr);
+  const a = read(native.dir, 'combined.log');
+  assert.match(a, /"message":"Error: \[custom\] \\"q\\"/);
+  // The pattern spans the name and the message: only the entry's own message shows it.
+  assert.match(a, /"message":"\[custom\]type"/);
+  assert.strictEqual(normalize(a), normalize(read(js.dir, 'combined.log')));
+});
+
 test('every accepted entry of 100 000 errors is in the files after process.exit()', () => {
   const code = `
 const qerrors = require(process.argv[1]);

@@ -322,7 +322,7 @@ function handle(error, context, rest, opts, progress) {
   }
   if (!opts.shouldLog || callHook('shouldLog', opts.shouldLog, [error, record, req]) !== false) {
     // The record is redacted already: the entry only applies the custom patterns on top.
-    logger._logHandledError(`${record.name}: ${record.message}`, logFields(record, httpOf(req, requestId)), record.timestamp);
+    logger._logHandledError(logFields(record, httpOf(req, requestId)), record.timestamp);
   }
   let answered = false;
   if (isResponse(res) && !res.headersSent) {

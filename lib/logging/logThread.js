@@ -4,7 +4,7 @@
 // which writes the same line the JavaScript path would, when every field is one it writes
 // byte for byte; or, when the console is the only output, turned into its console line.
 
-const { _applyCustomPatterns: applyCustomPatterns } = require('../policy/redaction');
+const { _applyCustomPatterns: applyCustomPatterns, _hasCustomPatterns: hasCustomPatterns } = require('../policy/redaction');
 const { consoleLine, snapshotJson } = require('./line');
 const keptStack = require('../native/keptStack');
 const { LOG_LEVELS, METHOD, memory, sampleMemory } = require('./entry');
@@ -26,21 +26,24 @@ function queueHandledConsoleLine(level, message, fields, timestamp) {
  * Hands a handled error's entry to the log thread, which writes the same line `fileLine`
  * would: true when it went there (or its level is below the logger's), false when it must
  * take the JavaScript path (no thread, console output, or a field the thread does not
- * write byte for byte).
+ * write byte for byte). The entry's message is `<name>: <message>` of `fields.error`, the
+ * custom patterns applied.
  * @param {{ name: string, priority: number }} known
- * @param {string} message
  * @param {Record<string, any>} fields
  * @param {string} timestamp
  */
-function toLogThread(known, message, fields, timestamp) {
+function toLogThread(known, fields, timestamp) {
   const out = getOutputs();
   if (out.native === null || out.json) return false;
   const e = fields.error;
   const status = fields.status;
   if (!Number.isInteger(status) || e.statusCode !== status || typeof e.isOperational !== 'boolean') return false;
   if (typeof e.id !== 'string' || typeof e.name !== 'string' || typeof e.severity !== 'string' || typeof e.uniqueErrorName !== 'string') return false;
-  const text = applyCustomPatterns(message);
-  if (!wellFormed(text) || typeof e.message !== 'string' || !wellFormed(e.message) || !wellFormed(e.stack) || !wellFormed(e.name)) return false;
+  if (typeof e.message !== 'string' || !wellFormed(e.message) || !wellFormed(e.stack) || !wellFormed(e.name)) return false;
+  // Without custom patterns the message is `<name>: <message>`, which the thread composes
+  // from the two fields it is given anyway (`true`): no third copy crosses.
+  const text = hasCustomPatterns() ? applyCustomPatterns(`${e.name}: ${e.message}`) : true;
+  if (text !== true && !wellFormed(text)) return false;
   if (!wellFormed(e.severity) || !wellFormed(e.code) || !wellFormed(e.fingerprint) || !wellFormed(e.id) || !wellFormed(e.uniqueErrorName)) return false;
   if (!wellFormed(fields.method) || !wellFormed(fields.url) || !wellFormed(fields.requestId)) return false;
   // Written now: nothing can change the context before, so it is not copied.
@@ -73,7 +76,7 @@ function toLogThread(known, message, fields, timestamp) {
   );
   if (!accepted) out.native.dropped();
   if (out.console) {
-    queueHandledConsoleLine(METHOD[known.name], text, fields, timestamp);
+    queueHandledConsoleLine(METHOD[known.name], text === true ? `${e.name}: ${e.message}` : text, fields, timestamp);
   }
   return true;
 }

@@ -48,17 +48,19 @@ async function write(level, message, context, requestId) {
  * `warn` for a client error (4xx), at `error` otherwise. The entry's own fields are the
  * record's, copied by the caller, but for the context: the caller gets the record back and
  * may change its context before a line written later is, so the JavaScript path copies it
- * here (`snapshot`); the log thread takes its JSON at once. Never throws.
- * @param {string} message
+ * here (`snapshot`); the log thread takes its JSON at once. The entry's message is
+ * `<name>: <message>` of `fields.error`. Never throws.
  * @param {Record<string, unknown>} fields `error`, `context`, `requestId`, `method`, `url`,
  *   `status`: the entry's fields beyond the logger's own
  * @param {string} timestamp ISO time of the record: the entry's time
  */
-function logHandledError(message, fields, timestamp) {
+function logHandledError(fields, timestamp) {
   try {
     const status = fields.status;
     const known = Number.isInteger(status) && status >= 400 && status < 500 ? LOG_LEVELS.WARN : LOG_LEVELS.ERROR;
-    if (main.logger === null && (toLogThread(known, message, fields, timestamp) || toConsoleOnly(known, message, fields, timestamp))) return;
+    if (main.logger === null && toLogThread(known, fields, timestamp)) return;
+    const message = `${fields.error.name}: ${fields.error.message}`;
+    if (main.logger === null && toConsoleOnly(known, message, fields, timestamp)) return;
     // Sorted keys, only JSON values throughout: the file line then needs no check
     // (lib/logging/line.js); index keys keep the context as it is, written the slow way.
     const ctx = fields.context;

@@ -477,6 +477,11 @@ function sanitizeWithCustomPatterns(message, level = 'INFO') {
 }
 
 /** The custom patterns alone, on a string the built-in rules already redacted. */
+/** True when a custom pattern is registered (`applyCustomPatterns` may change a text). */
+function hasCustomPatterns() {
+  return customPatterns.length > 0;
+}
+
 function applyCustomPatterns(text) {
   let out = text;
   for (const { pattern, replacement } of customPatterns) {
@@ -503,4 +508,5 @@ Object.defineProperties(module.exports, {
   _sanitizeContextCounted: { value: sanitizeContextCounted },
   _redactCacheStats: { value: () => ({ entries: redactCache.size, chars: redactCacheChars }) },
   _applyCustomPatterns: { value: applyCustomPatterns },
+  _hasCustomPatterns: { value: hasCustomPatterns },
 });

@@ -390,7 +390,7 @@ raw_method!(submit, 7, |env, a, p: &Pipeline| {
         raw::array_of(env, &[r, changed(&m), changed(&s)])
     };
     // The log entry of this error takes the redacted stack from here (lib/native/keptStack.js).
-    super::error_path::keep_stack(s.into_owned());
+    super::error_path::keep_stack(&s);
     result
 });
 

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::raw::{self, raw_method};
 use super::{errors, options};
 use crate::core::error_log::file::FileSpec;
-use crate::core::error_log::line::{Constants, ErrorEntry};
+use crate::core::error_log::line::{Constants, ErrorEntry, Field};
 use crate::core::error_log::{Config, Job, LogThread};
 
 const E_OPTION: &str = "ERR_QERRORS_INVALID_OPTION";
@@ -101,11 +101,12 @@ impl ErrorLog {
     }
 
     /// An object whose `writeError(…fields)` queues a handled error's entry: false when it
-    /// was dropped (queue full or closed). The fields are those of `ErrorEntry`
-    /// (src/core/error_log/line.rs), in its order, as arguments (reading them from an object
+    /// was dropped (queue full or closed). The fields are an entry's (src/core/error_log/entry.rs),
+    /// in the order of `ErrorEntryWriter.writeError` in binding.header.d.ts, as arguments (reading them from an object
     /// cost 4-5 µs a call). A raw method (src/binding/raw.rs): napi-rs's conversion of 18
     /// arguments cost ~0.8 µs more per call. The stack may be `true`: the one the last
-    /// redacting intake on this thread kept (see `keep_stack`).
+    /// redacting intake on this thread kept (see `keep_stack`); the message may be `true`:
+    /// `<name>: <message>` of the entry's own fields.
     #[napi(ts_return_type = "ErrorEntryWriter")]
     pub fn entry_writer<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let obj = Object::new(env)?;
@@ -149,22 +150,30 @@ impl ErrorLog {
     }
 }
 
-/// A string argument; `None` for anything else (`undefined` for an absent optional field).
-/// Most fields are short: read through a stack buffer, one N-API call instead of two (the
-/// length, then the text).
-unsafe fn opt_string(env: sys::napi_env, v: sys::napi_value) -> Option<String> {
+/// Sets a string argument's field; a field that is not a string is left absent (`undefined`
+/// for an absent optional field). Most fields are short: read through a stack buffer, one
+/// N-API call instead of two (the length, then the text).
+unsafe fn set_field(env: sys::napi_env, v: sys::napi_value, e: &mut ErrorEntry, f: Field) {
     let mut buf = [0u8; 256];
     match raw::read_str(env, v, &mut buf) {
         // N-API writes valid UTF-8 (lone surrogates become U+FFFD).
-        raw::StrRead::Ok(b) => Some(String::from_utf8_lossy(b).into_owned()),
-        raw::StrRead::TooLong(_) => raw::read_string(env, v),
-        raw::StrRead::NotString => None,
+        raw::StrRead::Ok(b) => e.set(f, &String::from_utf8_lossy(b)),
+        raw::StrRead::TooLong(_) => {
+            if let Some(s) = raw::read_string(env, v) {
+                e.set(f, &s);
+            }
+        }
+        raw::StrRead::NotString => {}
     }
 }
 
-/// A required string argument (lib/logging/logThread.js checks the types before the call).
-unsafe fn string(env: sys::napi_env, v: sys::napi_value) -> String {
-    opt_string(env, v).unwrap_or_default()
+/// Sets a required string field (lib/logging/logThread.js checks the types before the
+/// call): empty when it is not a string.
+unsafe fn set_text(env: sys::napi_env, v: sys::napi_value, e: &mut ErrorEntry, f: Field) {
+    set_field(env, v, e, f);
+    if e.get(f).is_none() {
+        e.set(f, "");
+    }
 }
 
 unsafe fn boolean(env: sys::napi_env, v: sys::napi_value) -> bool {
@@ -175,52 +184,66 @@ unsafe fn boolean(env: sys::napi_env, v: sys::napi_value) -> bool {
 
 thread_local! {
     /// The stack the last redacting intake on this thread (src/binding/ai.rs `submit`)
-    /// redacted: a log entry given `true` for its stack takes it from here instead of
-    /// reading the same text from JS again (lib/native/keptStack.js says when it may).
-    static KEPT_STACK: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// redacted, and whether it is still to be taken: a log entry given `true` for its
+    /// stack takes it from here instead of reading the same text from JS again
+    /// (lib/native/keptStack.js says when it may). The buffer is reused: stacks are longer
+    /// than the allocator's per-thread cache serves.
+    static KEPT_STACK: RefCell<(bool, String)> = const { RefCell::new((false, String::new())) };
 }
 
 /// Keeps the stack a redacting intake read and redacted, replacing the one kept before.
-pub(super) fn keep_stack(stack: String) {
-    KEPT_STACK.with(|k| *k.borrow_mut() = Some(stack));
+pub(super) fn keep_stack(stack: &str) {
+    KEPT_STACK.with(|k| {
+        let mut k = k.borrow_mut();
+        k.1.clear();
+        k.1.push_str(stack);
+        k.0 = true;
+    });
 }
 
-/// The stack argument: `true` for the kept one, else a string or nothing.
-unsafe fn stack_arg(env: sys::napi_env, v: sys::napi_value) -> Option<String> {
+/// Sets the stack: `true` for the kept one, else a string or nothing.
+unsafe fn set_stack(env: sys::napi_env, v: sys::napi_value, e: &mut ErrorEntry) {
     let mut kept = false;
     if sys::napi_get_value_bool(env, v, &mut kept) == sys::Status::napi_ok {
-        return if kept {
-            KEPT_STACK.with(|k| k.borrow_mut().take())
-        } else {
-            None
-        };
+        if kept {
+            KEPT_STACK.with(|k| {
+                let mut k = k.borrow_mut();
+                if k.0 {
+                    k.0 = false;
+                    e.set(Field::Stack, &k.1);
+                }
+            });
+        }
+        return;
     }
-    opt_string(env, v)
+    set_field(env, v, e, Field::Stack);
 }
 
 raw_method!(write_error, 18, |env, a, thread: &LogThread| {
     let v = &a.argv;
-    let mut status = 0i64;
-    sys::napi_get_value_int64(env, v[10], &mut status);
-    let e = ErrorEntry {
-        warn: boolean(env, v[0]),
-        context_json: string(env, v[1]),
-        code: opt_string(env, v[2]),
-        fingerprint: opt_string(env, v[3]),
-        id: string(env, v[4]),
-        is_operational: boolean(env, v[5]),
-        error_message: string(env, v[6]),
-        name: string(env, v[7]),
-        severity: string(env, v[8]),
-        stack: stack_arg(env, v[9]),
-        status,
-        unique_error_name: string(env, v[11]),
-        memory_json: string(env, v[12]),
-        message: string(env, v[13]),
-        method: opt_string(env, v[14]),
-        request_id: opt_string(env, v[15]),
-        timestamp: string(env, v[16]),
-        url: opt_string(env, v[17]),
-    };
-    raw::bool_value(env, thread.submit(Job::Error(Box::new(e))).is_ok())
+    let mut e = thread.entry();
+    sys::napi_get_value_int64(env, v[10], &mut e.status);
+    e.warn = boolean(env, v[0]);
+    e.is_operational = boolean(env, v[5]);
+    set_text(env, v[1], &mut e, Field::ContextJson);
+    set_field(env, v[2], &mut e, Field::Code);
+    set_field(env, v[3], &mut e, Field::Fingerprint);
+    set_text(env, v[4], &mut e, Field::Id);
+    set_text(env, v[6], &mut e, Field::ErrorMessage);
+    set_text(env, v[7], &mut e, Field::Name);
+    set_text(env, v[8], &mut e, Field::Severity);
+    set_stack(env, v[9], &mut e);
+    set_text(env, v[11], &mut e, Field::UniqueErrorName);
+    set_text(env, v[12], &mut e, Field::MemoryJson);
+    // `true`: no custom pattern changed the message, which is `<name>: <message>`.
+    if boolean(env, v[13]) {
+        e.set_message_from_fields();
+    } else {
+        set_text(env, v[13], &mut e, Field::Message);
+    }
+    set_field(env, v[14], &mut e, Field::Method);
+    set_field(env, v[15], &mut e, Field::RequestId);
+    set_text(env, v[16], &mut e, Field::Timestamp);
+    set_field(env, v[17], &mut e, Field::Url);
+    raw::bool_value(env, thread.submit(Job::Error(e)).is_ok())
 });

@@ -48,33 +48,7 @@ pub struct Constants {
     pub version: String,
 }
 
-/// One handled error's entry: its record's fields (redacted already) and the request's.
-#[derive(Clone, Debug, Default)]
-pub struct ErrorEntry {
-    /// Logged at `warn` (a 4xx answer) rather than `error`.
-    pub warn: bool,
-    /// The entry's `context` value as JSON text (written as it is).
-    pub context_json: String,
-    pub code: Option<String>,
-    pub fingerprint: Option<String>,
-    pub id: String,
-    pub is_operational: bool,
-    /// The record's (redacted) message.
-    pub error_message: String,
-    pub name: String,
-    pub severity: String,
-    pub stack: Option<String>,
-    pub status: i64,
-    pub unique_error_name: String,
-    /// The memory sample's JSON text (`{"external":…,"heapTotal":…,"heapUsed":…,"rss":…}`).
-    pub memory_json: String,
-    /// The entry's message, `<name>: <message>`.
-    pub message: String,
-    pub method: Option<String>,
-    pub request_id: Option<String>,
-    pub timestamp: String,
-    pub url: Option<String>,
-}
+pub use super::entry::{ErrorEntry, Field};
 
 fn push_key(out: &mut String, key: &str) {
     out.push(',');
@@ -90,73 +64,87 @@ fn push_str_field(out: &mut String, key: &str, value: &str) {
 
 /// The file (and JSON stdout) line of an entry, without its end of line.
 pub fn file_line(c: &Constants, e: &ErrorEntry) -> String {
-    let mut out = String::with_capacity(
-        320 + e.context_json.len()
-            + e.error_message.len() * 2
-            + e.stack.as_ref().map_or(0, |s| s.len() + s.len() / 8),
+    let mut out = String::new();
+    write_file_line(&mut out, c, e);
+    out
+}
+
+/// Writes the file line of an entry into `out` (emptied first), reusing its buffer.
+pub fn write_file_line(out: &mut String, c: &Constants, e: &ErrorEntry) {
+    out.clear();
+    let stack = e.get(Field::Stack);
+    out.reserve(
+        320 + e.text(Field::ContextJson).len()
+            + e.text(Field::ErrorMessage).len() * 2
+            + stack.map_or(0, |s| s.len() + s.len() / 8),
     );
     out.push_str("{\"context\":");
-    out.push_str(&e.context_json);
+    out.push_str(e.text(Field::ContextJson));
     if let Some(env) = &c.environment {
-        push_str_field(&mut out, "environment", env);
+        push_str_field(out, "environment", env);
     }
     out.push_str(",\"error\":{");
-    if let Some(code) = &e.code {
+    if let Some(code) = e.get(Field::Code) {
         out.push_str("\"code\":");
-        push_json_str(&mut out, code);
+        push_json_str(out, code);
         out.push(',');
     }
-    if let Some(fp) = &e.fingerprint {
+    if let Some(fp) = e.get(Field::Fingerprint) {
         out.push_str("\"fingerprint\":");
-        push_json_str(&mut out, fp);
+        push_json_str(out, fp);
         out.push(',');
     }
     out.push_str("\"id\":");
-    push_json_str(&mut out, &e.id);
+    push_json_str(out, e.text(Field::Id));
     out.push_str(if e.is_operational {
         ",\"isOperational\":true"
     } else {
         ",\"isOperational\":false"
     });
-    push_str_field(&mut out, "message", &e.error_message);
-    push_str_field(&mut out, "name", &e.name);
-    push_str_field(&mut out, "severity", &e.severity);
-    if let Some(stack) = &e.stack {
-        push_str_field(&mut out, "stack", stack);
+    push_str_field(out, "message", e.text(Field::ErrorMessage));
+    push_str_field(out, "name", e.text(Field::Name));
+    push_str_field(out, "severity", e.text(Field::Severity));
+    if let Some(stack) = stack {
+        push_str_field(out, "stack", stack);
     }
-    push_key(&mut out, "statusCode");
-    out.push_str(&e.status.to_string());
-    push_str_field(&mut out, "uniqueErrorName", &e.unique_error_name);
+    push_key(out, "statusCode");
+    push_int(out, e.status);
+    push_str_field(out, "uniqueErrorName", e.text(Field::UniqueErrorName));
     out.push('}');
-    push_str_field(&mut out, "hostname", &c.hostname);
+    push_str_field(out, "hostname", &c.hostname);
     let (level, log_level) = if e.warn {
         ("warn", "WARN")
     } else {
         ("error", "ERROR")
     };
-    push_str_field(&mut out, "level", level);
-    push_str_field(&mut out, "logLevel", log_level);
-    push_key(&mut out, "memory");
-    out.push_str(&e.memory_json);
-    push_str_field(&mut out, "message", &e.message);
-    if let Some(m) = &e.method {
-        push_str_field(&mut out, "method", m);
+    push_str_field(out, "level", level);
+    push_str_field(out, "logLevel", log_level);
+    push_key(out, "memory");
+    out.push_str(e.text(Field::MemoryJson));
+    push_str_field(out, "message", e.text(Field::Message));
+    if let Some(m) = e.get(Field::Method) {
+        push_str_field(out, "method", m);
     }
-    push_key(&mut out, "pid");
-    out.push_str(&c.pid.to_string());
-    if let Some(r) = &e.request_id {
-        push_str_field(&mut out, "requestId", r);
+    push_key(out, "pid");
+    push_int(out, i64::from(c.pid));
+    if let Some(r) = e.get(Field::RequestId) {
+        push_str_field(out, "requestId", r);
     }
-    push_str_field(&mut out, "service", &c.service);
-    push_key(&mut out, "status");
-    out.push_str(&e.status.to_string());
-    push_str_field(&mut out, "timestamp", &e.timestamp);
-    if let Some(u) = &e.url {
-        push_str_field(&mut out, "url", u);
+    push_str_field(out, "service", &c.service);
+    push_key(out, "status");
+    push_int(out, e.status);
+    push_str_field(out, "timestamp", e.text(Field::Timestamp));
+    if let Some(u) = e.get(Field::Url) {
+        push_str_field(out, "url", u);
     }
-    push_str_field(&mut out, "version", &c.version);
+    push_str_field(out, "version", &c.version);
     out.push('}');
-    out
+}
+
+fn push_int(out: &mut String, n: i64) {
+    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{n}");
 }
 
 #[cfg(test)]
@@ -179,21 +167,23 @@ mod tests {
             service: "svc".into(),
             version: "1.0.0".into(),
         };
-        let e = ErrorEntry {
-            warn: true,
-            context_json: "\"orders\"".into(),
-            id: "abc".into(),
-            is_operational: true,
-            error_message: "m".into(),
-            name: "Error".into(),
-            severity: "medium".into(),
-            status: 404,
-            unique_error_name: "u".into(),
-            memory_json: "{\"rss\":1}".into(),
-            message: "Error: m".into(),
-            timestamp: "t".into(),
-            ..Default::default()
-        };
+        let mut e = ErrorEntry::default();
+        e.warn = true;
+        e.is_operational = true;
+        e.status = 404;
+        for (f, v) in [
+            (Field::ContextJson, "\"orders\""),
+            (Field::Id, "abc"),
+            (Field::ErrorMessage, "m"),
+            (Field::Name, "Error"),
+            (Field::Severity, "medium"),
+            (Field::UniqueErrorName, "u"),
+            (Field::MemoryJson, "{\"rss\":1}"),
+            (Field::Message, "Error: m"),
+            (Field::Timestamp, "t"),
+        ] {
+            e.set(f, v);
+        }
         assert_eq!(
             file_line(&c, &e),
             "{\"context\":\"orders\",\"error\":{\"id\":\"abc\",\"isOperational\":true,\"message\":\"m\",\"name\":\"Error\",\"severity\":\"medium\",\"statusCode\":404,\"uniqueErrorName\":\"u\"},\"hostname\":\"h\",\"level\":\"warn\",\"logLevel\":\"WARN\",\"memory\":{\"rss\":1},\"message\":\"Error: m\",\"pid\":7,\"service\":\"svc\",\"status\":404,\"timestamp\":\"t\",\"version\":\"1.0.0\"}"

@@ -9,6 +9,7 @@
 //! blocks on a slow disk. [`LogThread::flush`] waits until everything accepted before it is
 //! on disk (the process is exiting or shutting down).
 
+pub mod entry;
 pub mod file;
 pub mod line;
 
@@ -17,8 +18,9 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use entry::{ErrorEntry, KEEP_CAPACITY};
 use file::{FileSpec, LogFile};
-use line::{Constants, ErrorEntry};
+use line::Constants;
 
 /// What the thread is asked to do, in order.
 pub enum Job {
@@ -55,7 +57,17 @@ pub struct LogThread {
     tx: Mutex<Option<SyncSender<Job>>>,
     handle: Mutex<Option<JoinHandle<()>>>,
     pub counters: Arc<Counters>,
+    /// Written entries, emptied, for the next ones to reuse (see [`LogThread::entry`]).
+    spare: Arc<Mutex<Spare>>,
 }
+
+/// Entries kept for reuse. Boxed as `Job::Error` carries them (a small job in the queue),
+/// so they move in and out of jobs without a new allocation.
+#[allow(clippy::vec_box)]
+type Spare = Vec<Box<ErrorEntry>>;
+
+/// Written entries kept for reuse at most (with [`KEEP_CAPACITY`], 4 MiB at worst).
+const SPARE_ENTRIES: usize = 256;
 
 /// Why `submit` did not queue an entry.
 #[derive(Debug, PartialEq, Eq)]
@@ -72,13 +84,16 @@ impl LogThread {
         let (tx, rx) = sync_channel(config.queue.max(1));
         let counters = Arc::new(Counters::default());
         let shared = counters.clone();
+        let spare = Arc::new(Mutex::new(Vec::new()));
+        let returned = spare.clone();
         let handle = std::thread::Builder::new()
             .name("qerrors-log".into())
-            .spawn(move || run(config, rx, &shared, report))?;
+            .spawn(move || run(config, rx, &shared, &returned, report))?;
         Ok(LogThread {
             tx: Mutex::new(Some(tx)),
             handle: Mutex::new(Some(handle)),
             counters,
+            spare,
         })
     }
 
@@ -86,9 +101,23 @@ impl LogThread {
         self.tx.lock().ok().and_then(|g| g.clone())
     }
 
+    /// An empty entry to fill and [`LogThread::submit`]: one the thread has written, when
+    /// it has handed one back, else a new one.
+    pub fn entry(&self) -> Box<ErrorEntry> {
+        self.spare
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop())
+            .unwrap_or_default()
+    }
+
     /// Queues a job without waiting.
     pub fn submit(&self, job: Job) -> Result<(), Refused> {
-        let Some(tx) = self.sender() else {
+        // Sent under the lock (`try_send` never waits): no clone of the sender per entry.
+        let Ok(guard) = self.tx.lock() else {
+            return Err(Refused::Closed);
+        };
+        let Some(tx) = guard.as_ref() else {
             return Err(Refused::Closed);
         };
         match tx.try_send(job) {
@@ -134,8 +163,16 @@ impl Drop for LogThread {
 /// How long the thread lets entries gather after the first of a batch arrives.
 const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
 
-fn run(config: Config, rx: Receiver<Job>, counters: &Counters, report: Box<dyn Fn(&str) + Send>) {
+fn run(
+    config: Config,
+    rx: Receiver<Job>,
+    counters: &Counters,
+    spare: &Mutex<Spare>,
+    report: Box<dyn Fn(&str) + Send>,
+) {
     let mut files: Vec<LogFile> = config.files.into_iter().map(LogFile::new).collect();
+    let mut text = String::new();
+    let mut written: Spare = Vec::new();
     let mut reported = false;
     let mut fail = |err: std::io::Error| {
         if !reported {
@@ -153,13 +190,17 @@ fn run(config: Config, rx: Receiver<Job>, counters: &Counters, report: Box<dyn F
         let mut next = Some(first);
         while let Some(job) = next {
             match job {
-                Job::Error(entry) => {
-                    let text = line::file_line(&config.constants, &entry);
+                Job::Error(mut entry) => {
+                    line::write_file_line(&mut text, &config.constants, &entry);
                     for f in files.iter_mut() {
                         if f.spec.errors_only && entry.warn {
                             continue;
                         }
                         count(f.write_line(&text), counters, &mut fail);
+                    }
+                    if entry.capacity() <= KEEP_CAPACITY && written.len() < SPARE_ENTRIES {
+                        entry.clear();
+                        written.push(entry);
                     }
                 }
                 Job::Lines { file, text } => {
@@ -179,6 +220,14 @@ fn run(config: Config, rx: Receiver<Job>, counters: &Counters, report: Box<dyn F
                 }
             }
             next = rx.try_recv().ok();
+        }
+        // The batch's entries go back to the JS thread at once: one lock per batch.
+        if !written.is_empty() {
+            if let Ok(mut s) = spare.lock() {
+                written.truncate(SPARE_ENTRIES.saturating_sub(s.len()));
+                s.append(&mut written);
+            }
+            written.clear();
         }
         // The queue is empty: what the buffers hold goes to the files now.
         for f in files.iter_mut() {
