@@ -84,6 +84,32 @@ test('the log thread writes the lines, console included, the JavaScript writer w
   assert.strictEqual(consoleText(native), consoleText(js));
 });
 
+test('a repeated stack, its frames escaped once and shared, is written byte for byte', () => {
+  // Frames seen twice are escaped once and shared by later entries (src/core/error_log/frames.rs).
+  const code = `
+const qerrors = require(process.argv[1]);
+(async () => {
+  const frames = '\\n    at handler (C:\\\\srv\\\\"quoted" dir\\\\app.js:10:5)\\n    at \\u0001ctl \\t(é€.js:2:3)'.repeat(6);
+  for (let i = 0; i < 4; i++) {
+    const e = new Error('again "' + i + '"');
+    e.stack = 'Error: again "' + i + '"' + frames;
+    await qerrors(e, 'loop');
+  }
+  process.exit(0);
+})();
+`;
+  const native = runChild(code, { QERRORS_LOG_THREAD: 'true' });
+  const js = runChild(code, { QERRORS_LOG_THREAD: 'false' });
+  assert.strictEqual(native.status, 0, native.stderr);
+  assert.strictEqual(js.status, 0, js.stderr);
+  const a = read(native.dir, 'combined.log');
+  const lines = a.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.error);
+  assert.strictEqual(lines.length, 4, a);
+  for (const [i, l] of lines.entries()) assert.match(l.error.stack, new RegExp(`^Error: again "${i}"\\n    at handler \\(C:\\\\srv`));
+  assert.strictEqual(new Set(lines.map((l) => l.error.stack.slice(l.error.stack.indexOf('\n')))).size, 1);
+  assert.strictEqual(normalize(a), normalize(read(js.dir, 'combined.log')));
+});
+
 test('with a custom pattern, the thread and the JavaScript writer write the same message', () => {
   // The entry's message is composed on the thread only when no custom pattern may change it.
   const code = VARIED.replace(

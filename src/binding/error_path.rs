@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::raw::{self, raw_method};
 use super::{errors, options};
 use crate::core::error_log::file::FileSpec;
+use crate::core::error_log::frames::FramesMemo;
 use crate::core::error_log::line::{Constants, ErrorEntry, Field};
 use crate::core::error_log::{Config, Job, LogThread};
 
@@ -189,6 +190,16 @@ thread_local! {
     /// (lib/native/keptStack.js says when it may). The buffer is reused: stacks are longer
     /// than the allocator's per-thread cache serves.
     static KEPT_STACK: RefCell<(bool, String)> = const { RefCell::new((false, String::new())) };
+    /// The escaped frames of the stacks this thread's entries repeat.
+    static FRAMES: RefCell<FramesMemo> = RefCell::new(FramesMemo::new());
+}
+
+/// Sets the entry's stack through this thread's frames memo.
+fn set_stack_text(e: &mut ErrorEntry, stack: &str) {
+    FRAMES.with(|m| match m.try_borrow_mut() {
+        Ok(mut memo) => e.set_stack(stack, &mut memo),
+        Err(_) => e.set(Field::Stack, stack),
+    });
 }
 
 /// Keeps the stack a redacting intake read and redacted, replacing the one kept before.
@@ -210,13 +221,15 @@ unsafe fn set_stack(env: sys::napi_env, v: sys::napi_value, e: &mut ErrorEntry) 
                 let mut k = k.borrow_mut();
                 if k.0 {
                     k.0 = false;
-                    e.set(Field::Stack, &k.1);
+                    set_stack_text(e, &k.1);
                 }
             });
         }
         return;
     }
-    set_field(env, v, e, Field::Stack);
+    if let Some(stack) = raw::read_string(env, v) {
+        set_stack_text(e, &stack);
+    }
 }
 
 raw_method!(write_error, 18, |env, a, thread: &LogThread| {

@@ -7,6 +7,10 @@
 //! an entry is one buffer, and [`super::LogThread`] hands written entries back for reuse, so
 //! a steady storm allocates nothing per entry.
 
+use std::sync::Arc;
+
+use super::frames::{self, FramesMemo};
+
 /// A text field of an entry. The line's keys are sorted; this order is only the storage's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
@@ -47,6 +51,9 @@ pub struct ErrorEntry {
     buf: String,
     /// Where each field lies in `buf`; `None` for a field that is absent.
     spans: [Option<(u32, u32)>; FIELDS],
+    /// The stack's frames, escaped for the JSON line already and shared with other entries:
+    /// the line's stack is [`Field::Stack`] (escaped when written) followed by these.
+    pub frames_json: Option<Arc<str>>,
 }
 
 impl ErrorEntry {
@@ -57,6 +64,20 @@ impl ErrorEntry {
         self.status = 0;
         self.buf.clear();
         self.spans = [None; FIELDS];
+        self.frames_json = None;
+    }
+
+    /// Sets the stack: its frames by reference to their escaped text when `memo` keeps
+    /// them, else the whole stack as text.
+    pub fn set_stack(&mut self, stack: &str, memo: &mut FramesMemo) {
+        let (head, rest) = frames::split(stack);
+        match memo.escaped(rest) {
+            Some(escaped) => {
+                self.set(Field::Stack, head);
+                self.frames_json = Some(escaped);
+            }
+            None => self.set(Field::Stack, stack),
+        }
     }
 
     /// Sets a field (appended to the buffer; setting a field twice leaves the first text
@@ -131,5 +152,24 @@ mod tests {
         e.set(Field::Name, "TypeError");
         e.set_message_from_fields();
         assert_eq!(e.get(Field::Message), Some("TypeError: bad «input»"));
+    }
+
+    #[test]
+    fn a_stack_seen_twice_shares_its_escaped_frames() {
+        let mut memo = FramesMemo::new();
+        let stack = format!("Error: a \"b\"{}", "\n    at f (/srv/a.js:1:2)".repeat(10));
+        let mut e = ErrorEntry::default();
+        e.set_stack(&stack, &mut memo);
+        assert_eq!(e.get(Field::Stack), Some(stack.as_str()));
+        assert!(e.frames_json.is_none());
+        e.clear();
+        e.set_stack(&stack, &mut memo);
+        assert_eq!(e.get(Field::Stack), Some("Error: a \"b\""));
+        assert!(e
+            .frames_json
+            .as_deref()
+            .is_some_and(|f| f.starts_with("\\n    at f")));
+        e.clear();
+        assert!(e.frames_json.is_none());
     }
 }

@@ -2,12 +2,18 @@
 //! same entry (`JSON.stringify` of an entry whose keys are inserted sorted): the keys of
 //! the entry in UTF-16 order, strings escaped as `JSON.stringify` escapes them.
 
-/// Appends `s` as a JSON string the way `JSON.stringify` writes it: `"` and `\` escaped,
+/// Appends `s` as a JSON string the way `JSON.stringify` writes it: `"` and `\\` escaped,
 /// `\b \f \n \r \t` in short form, other control characters as `\u00xx` (lowercase hex),
 /// everything else as it is. (A Rust string holds no lone surrogates, the one other case
 /// `JSON.stringify` escapes; the JS side sends only well-formed strings.)
 pub fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
+    push_json_inner(out, s);
+    out.push('"');
+}
+
+/// [`push_json_str`] without the quotes: what goes between them.
+pub fn push_json_inner(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -34,7 +40,6 @@ pub fn push_json_str(out: &mut String, s: &str) {
         start = i + 1;
     }
     out.push_str(&s[start..]);
-    out.push('"');
 }
 
 /// The logger's fields that are the same for every entry of the process.
@@ -105,7 +110,14 @@ pub fn write_file_line(out: &mut String, c: &Constants, e: &ErrorEntry) {
     push_str_field(out, "name", e.text(Field::Name));
     push_str_field(out, "severity", e.text(Field::Severity));
     if let Some(stack) = stack {
-        push_str_field(out, "stack", stack);
+        push_key(out, "stack");
+        out.push('"');
+        push_json_inner(out, stack);
+        // The rest of the stack, escaped already (src/core/error_log/frames.rs).
+        if let Some(frames) = &e.frames_json {
+            out.push_str(frames);
+        }
+        out.push('"');
     }
     push_key(out, "statusCode");
     push_int(out, e.status);

@@ -11,6 +11,7 @@
 
 pub mod entry;
 pub mod file;
+pub mod frames;
 pub mod line;
 
 use std::sync::atomic::{AtomicU64, Ordering};
