@@ -267,7 +267,7 @@ for (const [label, express, major] of [
       const logger = require('../lib/logging/logger');
       const saved = logger._logHandledError;
       const logged = [];
-      logger._logHandledError = (fields) => logged.push(`${fields.error.name}: ${fields.error.message}`);
+      logger._logHandledError = (record) => logged.push(`${record.name}: ${record.message}`);
       try {
         assert.equal((await request(port, '/quiet')).status, 500);
         assert.equal((await request(port, '/teapot')).status, 418);

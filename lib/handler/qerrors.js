@@ -216,8 +216,6 @@ function buildRecord(error, context, extra) {
   return record;
 }
 
-const HTTP_FIELDS = new Set(['method', 'url', 'requestId']);
-
 /**
  * The request's method and url (redacted), and its id, for the log entry.
  * @returns {{ method?: string, url?: string, requestId?: string }}
@@ -230,52 +228,6 @@ function httpOf(req, requestId) {
   const url = readProp(req, 'originalUrl') || readProp(req, 'url');
   if (typeof method === 'string') out.method = method.slice(0, 32);
   if (typeof url === 'string') out.url = sanitizeMessage(url.slice(0, 2048));
-  return out;
-}
-
-/**
- * The log entry's fields for a record: the error under `error`, its context under `context`
- * (never nested twice), and the request's `requestId`, `method`, `url` and `status` at the top,
- * where a log search finds them. Keys are inserted sorted. The context is the record's own
- * (less the request's fields): the logger copies it when the line is written later
- * (lib/logging/logger.js `logHandledError`).
- * @param {object} record
- * @param {{ method?: string, url?: string, requestId?: string }} http
- * @returns {Record<string, unknown>}
- */
-function logFields(record, http) {
-  const ctx = record.context;
-  let context = ctx;
-  if (ctx !== null && typeof ctx === 'object') {
-    context = {};
-    for (const k of Object.keys(ctx)) {
-      // The request's own fields go to the top of the entry.
-      if (HTTP_FIELDS.has(k) && typeof ctx[k] === 'string') {
-        if (http[k] === undefined) http[k] = ctx[k];
-      } else context[k] = ctx[k];
-    }
-  }
-  const fields = { context, error: errorFields(record) };
-  if (http.method !== undefined) fields.method = http.method;
-  if (http.requestId !== undefined) fields.requestId = http.requestId;
-  fields.status = record.statusCode;
-  if (http.url !== undefined) fields.url = http.url;
-  return fields;
-}
-
-/** The record without its context, keys sorted. */
-function errorFields(record) {
-  const out = {};
-  if (record.code !== undefined) out.code = record.code;
-  if (record.fingerprint !== undefined) out.fingerprint = record.fingerprint;
-  out.id = record.id;
-  out.isOperational = record.isOperational;
-  out.message = record.message;
-  out.name = record.name;
-  out.severity = record.severity;
-  if (record.stack !== undefined) out.stack = record.stack;
-  out.statusCode = record.statusCode;
-  out.uniqueErrorName = record.uniqueErrorName;
   return out;
 }
 
@@ -322,7 +274,7 @@ function handle(error, context, rest, opts, progress) {
   }
   if (!opts.shouldLog || callHook('shouldLog', opts.shouldLog, [error, record, req]) !== false) {
     // The record is redacted already: the entry only applies the custom patterns on top.
-    logger._logHandledError(logFields(record, httpOf(req, requestId)), record.timestamp);
+    logger._logHandledError(record, httpOf(req, requestId));
   }
   let answered = false;
   if (isResponse(res) && !res.headersSent) {

@@ -12,6 +12,7 @@
 // One module per idea: entry.js (levels and entry shapes), outputs.js (files, console,
 // JSON stdout), mainLogger.js (the winston main logger and the namespace's Promise),
 // queue.js (the end-of-turn batch), logThread.js (handled errors to the log thread),
+// handledEntry.js (a handled error's entry from qerrors()' record),
 // winston.js (formats, the simple logger), perfTimer.js; this module holds the public
 // log functions and assembles the namespace.
 
@@ -22,6 +23,7 @@ const { getOutputs, currentOutputs } = require('./outputs');
 const { main, loggerPromise, getMainLogger, resetMainLogger } = require('./mainLogger');
 const { submit, pendingCount } = require('./queue');
 const { toLogThread, toConsoleOnly } = require('./logThread');
+const { logFields, entryMessage } = require('./handledEntry');
 const { createSimpleWinstonLogger, getSimpleLogger } = require('./winston');
 const { formatMs, performanceTimers } = require('./perfTimer');
 
@@ -45,35 +47,31 @@ async function write(level, message, context, requestId) {
 
 /**
  * Logs qerrors' record of a handled error (already redacted but for the custom patterns): at
- * `warn` for a client error (4xx), at `error` otherwise. The entry's own fields are the
- * record's, copied by the caller, but for the context: the caller gets the record back and
- * may change its context before a line written later is, so the JavaScript path copies it
- * here (`snapshot`); the log thread takes its JSON at once. The entry's message is
- * `<name>: <message>` of `fields.error`. Never throws.
- * @param {Record<string, unknown>} fields `error`, `context`, `requestId`, `method`, `url`,
- *   `status`: the entry's fields beyond the logger's own
- * @param {string} timestamp ISO time of the record: the entry's time
+ * `warn` for a client error (4xx), at `error` otherwise. The entry's fields are the record's
+ * (lib/logging/handledEntry.js), read now: the caller gets the record back and may change
+ * its context before a line written later is, so the JavaScript path copies the context here
+ * (`snapshot`); the log thread takes its JSON at once. Never throws.
+ * @param {Record<string, any>} record
+ * @param {{ method?: string, url?: string, requestId?: string }} http the request's fields
  */
-function logHandledError(fields, timestamp) {
+function logHandledError(record, http) {
   try {
-    const status = fields.status;
+    const status = record.statusCode;
     const known = Number.isInteger(status) && status >= 400 && status < 500 ? LOG_LEVELS.WARN : LOG_LEVELS.ERROR;
-    if (main.logger === null && toLogThread(known, fields, timestamp)) return;
-    const message = `${fields.error.name}: ${fields.error.message}`;
-    if (main.logger === null && toConsoleOnly(known, message, fields, timestamp)) return;
+    if (main.logger === null && (toLogThread(known, record, http) || toConsoleOnly(known, record, http))) return;
+    const fields = logFields(record, http);
     // Sorted keys, only JSON values throughout: the file line then needs no check
     // (lib/logging/line.js); index keys keep the context as it is, written the slow way.
     const ctx = fields.context;
     const copy = ctx !== null && typeof ctx === 'object' ? snapshot(ctx) : ctx;
     if (copy !== null) fields.context = copy;
-    const info = sortedEntry(ownEntry(known, applyCustomPatterns(message), null, null, timestamp), fields);
+    const info = sortedEntry(ownEntry(known, applyCustomPatterns(entryMessage(record)), null, null, record.timestamp), fields);
     if (copy !== null) info[CANONICAL] = true;
     submit(info);
   } catch {
     // Logging never breaks the caller.
   }
 }
-
 
 /**
  * A circuit breaker's state change or timeout, through the logger (`breaker` and `event` fields).
