@@ -57,6 +57,14 @@ pub struct ErrorEntry {
 }
 
 impl ErrorEntry {
+    /// An empty entry whose buffer holds `bytes` of text before it grows.
+    pub fn with_capacity(bytes: usize) -> Self {
+        Self {
+            buf: String::with_capacity(bytes),
+            ..Self::default()
+        }
+    }
+
     /// Empties the entry, keeping its buffer.
     pub fn clear(&mut self) {
         self.warn = false;

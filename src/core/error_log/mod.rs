@@ -70,6 +70,13 @@ type Spare = Vec<Box<ErrorEntry>>;
 /// Written entries kept for reuse at most (with [`KEEP_CAPACITY`], 4 MiB at worst).
 const SPARE_ENTRIES: usize = 256;
 
+/// Text bytes a new entry starts with: a storm's entries (a stack of 10-40 frames) fit, so
+/// filling one does not grow its buffer several times.
+const NEW_ENTRY_CAPACITY: usize = 4096;
+
+/// Written entries go back to the JS thread in groups of this many.
+const RETURN_EVERY: usize = 32;
+
 /// Why `submit` did not queue an entry.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refused {
@@ -109,7 +116,7 @@ impl LogThread {
             .lock()
             .ok()
             .and_then(|mut s| s.pop())
-            .unwrap_or_default()
+            .unwrap_or_else(|| Box::new(ErrorEntry::with_capacity(NEW_ENTRY_CAPACITY)))
     }
 
     /// Queues a job without waiting.
@@ -202,6 +209,13 @@ fn run(
                     if entry.capacity() <= KEEP_CAPACITY && written.len() < SPARE_ENTRIES {
                         entry.clear();
                         written.push(entry);
+                        // Handed back in small groups, not once per batch: a batch can last
+                        // through a rotation's renames, and a JS thread that finds no spare
+                        // entry allocates new ones, which this thread must then free (the
+                        // allocator's lock, contended by both threads).
+                        if written.len() >= RETURN_EVERY {
+                            give_back(spare, &mut written);
+                        }
                     }
                 }
                 Job::Lines { file, text } => {
@@ -222,14 +236,7 @@ fn run(
             }
             next = rx.try_recv().ok();
         }
-        // The batch's entries go back to the JS thread at once: one lock per batch.
-        if !written.is_empty() {
-            if let Ok(mut s) = spare.lock() {
-                written.truncate(SPARE_ENTRIES.saturating_sub(s.len()));
-                s.append(&mut written);
-            }
-            written.clear();
-        }
+        give_back(spare, &mut written);
         // The queue is empty: what the buffers hold goes to the files now.
         for f in files.iter_mut() {
             if let Err(e) = f.flush() {
@@ -242,6 +249,18 @@ fn run(
             fail(e);
         }
     }
+}
+
+/// Hands written entries back to the JS thread, as many as the spare list has room for.
+fn give_back(spare: &Mutex<Spare>, written: &mut Spare) {
+    if written.is_empty() {
+        return;
+    }
+    if let Ok(mut s) = spare.lock() {
+        written.truncate(SPARE_ENTRIES.saturating_sub(s.len()));
+        s.append(written);
+    }
+    written.clear();
 }
 
 fn count(r: std::io::Result<bool>, counters: &Counters, fail: &mut impl FnMut(std::io::Error)) {

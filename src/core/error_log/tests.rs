@@ -87,3 +87,36 @@ fn thread_writes_everything_accepted_then_counts_drops() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn written_entries_come_back_for_reuse_within_the_bound() {
+    let dir = scratch("reuse");
+    let t = LogThread::start(
+        Config {
+            constants: line::Constants::default(),
+            files: vec![spec(&dir, "combined.log", 0, 1)],
+            queue: 1000,
+        },
+        Box::new(|_| {}),
+    )
+    .unwrap();
+    let fresh = t.entry();
+    assert_eq!(fresh.capacity(), NEW_ENTRY_CAPACITY);
+    for i in 0..SPARE_ENTRIES + 100 {
+        let mut e = t.entry();
+        e.set(entry::Field::Message, &format!("entry {i}"));
+        assert!(t.submit(Job::Error(e)).is_ok());
+    }
+    t.flush();
+    let spare = t.spare.lock().unwrap();
+    assert!(!spare.is_empty() && spare.len() <= SPARE_ENTRIES);
+    assert!(spare.iter().all(|e| e.get(entry::Field::Message).is_none()));
+    drop(spare);
+    // A spare entry comes back empty, with its buffer.
+    let reused = t.entry();
+    assert!(reused.get(entry::Field::Message).is_none());
+    assert!(reused.capacity() >= NEW_ENTRY_CAPACITY);
+    let lines = std::fs::read_to_string(dir.join("combined.log")).unwrap();
+    assert_eq!(lines.lines().count(), SPARE_ENTRIES + 100);
+    let _ = std::fs::remove_dir_all(&dir);
+}
