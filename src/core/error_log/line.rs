@@ -67,14 +67,8 @@ fn push_str_field(out: &mut String, key: &str, value: &str) {
     push_json_str(out, value);
 }
 
-/// The file (and JSON stdout) line of an entry, without its end of line.
-pub fn file_line(c: &Constants, e: &ErrorEntry) -> String {
-    let mut out = String::new();
-    write_file_line(&mut out, c, e);
-    out
-}
-
-/// Writes the file line of an entry into `out` (emptied first), reusing its buffer.
+/// Writes the file (and JSON stdout) line of an entry, without its end of line, into `out`
+/// (emptied first, its buffer reused).
 pub fn write_file_line(out: &mut String, c: &Constants, e: &ErrorEntry) {
     out.clear();
     let stack = e.get(Field::Stack);
@@ -196,8 +190,10 @@ mod tests {
         ] {
             e.set(f, v);
         }
+        let mut line = String::from("left from an earlier entry");
+        write_file_line(&mut line, &c, &e);
         assert_eq!(
-            file_line(&c, &e),
+            line,
             "{\"context\":\"orders\",\"error\":{\"id\":\"abc\",\"isOperational\":true,\"message\":\"m\",\"name\":\"Error\",\"severity\":\"medium\",\"statusCode\":404,\"uniqueErrorName\":\"u\"},\"hostname\":\"h\",\"level\":\"warn\",\"logLevel\":\"WARN\",\"memory\":{\"rss\":1},\"message\":\"Error: m\",\"pid\":7,\"service\":\"svc\",\"status\":404,\"timestamp\":\"t\",\"version\":\"1.0.0\"}"
         );
     }
