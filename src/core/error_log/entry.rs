@@ -35,7 +35,8 @@ pub enum Field {
     Url,
 }
 
-const FIELDS: usize = 15;
+/// How many fields there are: `Url` is the last.
+const FIELDS: usize = Field::Url as usize + 1;
 
 /// An entry kept for reuse holds at most this much text; a larger buffer is let go.
 pub const KEEP_CAPACITY: usize = 16 * 1024;
@@ -91,31 +92,31 @@ impl ErrorEntry {
     /// Sets a field (appended to the buffer; setting a field twice leaves the first text
     /// unused until [`ErrorEntry::clear`]). Text past 4 GiB in all is not kept.
     pub fn set(&mut self, field: Field, value: &str) {
-        let start = self.buf.len();
-        let end = start + value.len();
-        if u32::try_from(end).is_err() {
-            return;
-        }
-        self.buf.push_str(value);
-        self.spans[field as usize] = Some((start as u32, end as u32));
+        self.append(field, value.len(), |buf| buf.push_str(value));
     }
 
     /// Sets [`Field::Message`] to `<name>: <message>` from the fields already set: the
     /// entry's message when no custom pattern changed it (the JS side then sends no copy).
     pub fn set_message_from_fields(&mut self) {
-        let name = self.spans[Field::Name as usize].unwrap_or((0, 0));
-        let message = self.spans[Field::ErrorMessage as usize].unwrap_or((0, 0));
+        let (n0, n1) = self.spans[Field::Name as usize].unwrap_or((0, 0));
+        let (m0, m1) = self.spans[Field::ErrorMessage as usize].unwrap_or((0, 0));
+        let len = (n1 - n0) as usize + 2 + (m1 - m0) as usize;
+        self.append(Field::Message, len, |buf| {
+            buf.extend_from_within(n0 as usize..n1 as usize);
+            buf.push_str(": ");
+            buf.extend_from_within(m0 as usize..m1 as usize);
+        });
+    }
+
+    /// Appends `len` bytes of text that `write` adds to the buffer, as `field`.
+    fn append(&mut self, field: Field, len: usize, write: impl FnOnce(&mut String)) {
         let start = self.buf.len();
-        let end = start + (name.1 - name.0) as usize + 2 + (message.1 - message.0) as usize;
+        let end = start + len;
         if u32::try_from(end).is_err() {
             return;
         }
-        self.buf
-            .extend_from_within(name.0 as usize..name.1 as usize);
-        self.buf.push_str(": ");
-        self.buf
-            .extend_from_within(message.0 as usize..message.1 as usize);
-        self.spans[Field::Message as usize] = Some((start as u32, end as u32));
+        write(&mut self.buf);
+        self.spans[field as usize] = Some((start as u32, end as u32));
     }
 
     /// A field's text, `None` when it was not set.
