@@ -230,11 +230,12 @@ export declare class ErrorLog {
   constructor(options: ErrorLogOptions)
   /**
    * An object whose `writeError(…fields)` queues a handled error's entry: false when it
-   * was dropped (queue full or closed). The fields are those of `ErrorEntry`
-   * (src/core/error_log/line.rs), in its order, as arguments (reading them from an object
-   * cost 4-5 µs a call). A raw method (src/binding/raw.rs): napi-rs's conversion of 18
+   * was dropped (queue full or closed). The fields are an entry's
+   * (src/core/error_log/entry.rs), in the order of `ErrorEntryWriter.writeError` in
+   * binding.header.d.ts, as arguments (reading them from an object cost 4-5 µs a call). A raw method (src/binding/raw.rs): napi-rs's conversion of 18
    * arguments cost ~0.8 µs more per call. The stack may be `true`: the one the last
-   * redacting intake on this thread kept (see `keep_stack`).
+   * redacting intake on this thread kept (see `keep_stack`); the message may be `true`:
+   * `<name>: <message>` of the entry's own fields.
    */
   entryWriter(): ErrorEntryWriter
   /** Queues formatted lines (joined by the end of line) for file `file`; false when dropped. */
@@ -401,6 +402,12 @@ export interface NativeRedisStoreOptions {
 
 /** Version of the native addon; `lib/native/loader.js` compares it with package.json. */
 export declare function nativeVersion(): string
+
+/**
+ * Starts compiling the text rules on a thread of their own (once per process), so that a
+ * caller's first redaction finds them ready. Returns at once.
+ */
+export declare function prepareRedaction(): void
 
 /** Redacts secrets with the text rules of `crate::core::sanitize`; `null` when unchanged. */
 export declare function sanitizeRedact(text: string): string | null
