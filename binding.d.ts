@@ -403,11 +403,5 @@ export interface NativeRedisStoreOptions {
 /** Version of the native addon; `lib/native/loader.js` compares it with package.json. */
 export declare function nativeVersion(): string
 
-/**
- * Starts compiling the text rules on a thread of their own (once per process), so that a
- * caller's first redaction finds them ready. Returns at once.
- */
-export declare function prepareRedaction(): void
-
 /** Redacts secrets with the text rules of `crate::core::sanitize`; `null` when unchanged. */
 export declare function sanitizeRedact(text: string): string | null

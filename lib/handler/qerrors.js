@@ -39,27 +39,6 @@ function getPipeline() {
   return pipeline;
 }
 
-let startedUp = false;
-/**
- * The first error's one-time set-up, in an order that overlaps it: the redaction rules
- * start compiling on a native thread (2-3 ms) as soon as the addon is loaded, and the log
- * thread, the AI pipeline's module and the metrics load meanwhile, before the record's first
- * redaction needs the rules. `require('qerrors')` starts none of it (docs/api.md).
- * @param {HandleOptions} opts
- */
-function startUp(opts) {
-  startedUp = true;
-  try {
-    require('../native/loader').prepareRedaction();
-  } catch {
-    // Without the addon, redaction reports itself unavailable where it is used.
-  }
-  // The entry's outputs, opened now only where the call would log (see handle()).
-  if (!opts.shouldLog) logger._prepareOutputs();
-  getPipeline();
-  loadMetrics();
-}
-
 /** 12 lowercase hex characters from a random UUID. */
 function generateErrorId() {
   return randomUUID().replace(/-/g, '').slice(0, 12);
@@ -280,7 +259,6 @@ function handle(error, context, rest, opts, progress) {
     return undefined;
   }
   // (error, context, req, res, next) or the original (error, location, contextObject).
-  if (!startedUp) startUp(opts);
   let [req, res, next] = rest;
   let extra = null;
   if (req !== undefined && req !== null && typeof req === 'object' && !isRequest(req) && !isResponse(req)) {
@@ -390,23 +368,11 @@ function handleWith(opts, error, context, rest) {
 }
 
 let metrics;
-/** lib/ops/metrics.js, loaded on first use; null when it cannot load. */
-function loadMetrics() {
-  if (metrics === undefined) {
-    try {
-      metrics = require('../ops/metrics');
-    } catch {
-      metrics = null;
-    }
-  }
-  return metrics;
-}
-
-/** Feeds the call latency to lib/ops/metrics.js (getMetrics().qerrors). */
+/** Feeds the call latency to lib/ops/metrics.js (getMetrics().qerrors), loaded on first use. */
 function recordDuration(ms) {
   try {
-    const m = loadMetrics();
-    if (m) m.recordCall(ms);
+    if (metrics === undefined) metrics = require('../ops/metrics');
+    if (metrics) metrics.recordCall(ms);
   } catch {
     metrics = null;
   }

@@ -74,19 +74,6 @@ function logHandledError(record, http) {
 }
 
 /**
- * Opens the outputs of a handled error's entry ahead of it (the log thread starts, the files
- * open with the first line): qerrors() calls this first thing on its first error, while the
- * redaction rules compile on another thread. Never throws.
- */
-function prepareOutputs() {
-  try {
-    if (main.logger === null) getOutputs();
-  } catch {
-    // The entry opens them, or reports why it cannot.
-  }
-}
-
-/**
  * A circuit breaker's state change or timeout, through the logger (`breaker` and `event` fields).
  * With QERRORS_LOG_FORMAT=json the entry is the only output (a JSON line on stdout) and this
  * returns true; otherwise the breaker prints its own console line and the entry
@@ -167,7 +154,6 @@ Object.defineProperties(loggerPromise, {
   // For qerrors(): logs a record whose fields are already redacted.
   // Writable: a test replaces it to see what is logged.
   _logHandledError: { value: logHandledError, writable: true },
-  _prepareOutputs: { value: prepareOutputs },
   _logBreakerEvent: { value: logBreakerEvent },
   _getMainLogger: { value: getMainLogger },
   _pendingCount: { value: pendingCount },

@@ -236,7 +236,7 @@ pub fn create_ai_pipeline<'env>(
         Err(e) => return errors::error(env, "ERR_QERRORS_AI_RUNTIME", &e),
     };
     // The first submit redacts; compiling the rules takes ~3-4 ms, done meanwhile elsewhere.
-    crate::core::sanitize::warm_in_background();
+    drop(handle.spawn_blocking(crate::core::sanitize::warm));
     let deps = match Deps::new(&cfg, monotonic()) {
         Ok(d) => d,
         Err(e) => return errors::range_error(env, CODE, &e),

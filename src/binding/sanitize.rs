@@ -1,5 +1,4 @@
 //! `sanitizeRedact(text)`: the text rules of the redaction policy, for JS.
-//! `prepareRedaction()`: compiles the rules on a thread of their own, once.
 //!
 //! `lib/policy/redaction.js` calls it for every string it redacts (through a cache of recent
 //! results; docs/redaction.md). It returns `null` when nothing was redacted so an unchanged
@@ -16,11 +15,4 @@ pub fn sanitize_redact(text: String) -> Option<String> {
         std::borrow::Cow::Borrowed(_) => None,
         std::borrow::Cow::Owned(s) => Some(s),
     }
-}
-
-/// Starts compiling the text rules on a thread of their own (once per process), so that a
-/// caller's first redaction finds them ready. Returns at once.
-#[napi(catch_unwind)]
-pub fn prepare_redaction() {
-    sanitize::warm_in_background();
 }

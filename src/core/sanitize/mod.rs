@@ -20,7 +20,7 @@ mod rules;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::sync::{Once, OnceLock};
+use std::sync::OnceLock;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
@@ -75,21 +75,6 @@ pub fn warm() {
     for rule in &rules().1 {
         rule.regex();
     }
-}
-
-/// Starts [`warm`] on a thread of its own, once per process. A process's first error has
-/// other one-time work (loading modules, starting the log thread) that then runs while the
-/// rules compile (2-3 ms), instead of its first redaction waiting for the whole compile. A
-/// redaction that comes first compiles what it needs itself, or waits for the thread to
-/// finish it (`OnceLock`). Without a thread, the first redaction compiles as before.
-pub fn warm_in_background() {
-    static STARTED: Once = Once::new();
-    STARTED.call_once(|| {
-        // Detached: it ends once the rules are compiled and never keeps the process alive.
-        let _ = std::thread::Builder::new()
-            .name("qerrors-rules".into())
-            .spawn(warm);
-    });
 }
 
 /// A bigger lazy-DFA cache than the default, so long inputs do not thrash it.
