@@ -35,15 +35,11 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
-const { rng } = require('./support');
+const { rng, argOf, numberArg } = require('./support');
 
 const root = path.resolve(__dirname, '..');
-const argOf = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
-const ERRORS = Number(argOf('errors', 10000));
-const ROUNDS = Math.max(1, Number(argOf('rounds', 3)));
+const ERRORS = numberArg('errors', 10000);
+const ROUNDS = Math.max(1, numberArg('rounds', 3));
 const SIGNATURES = 20;
 
 if (process.argv.includes('--mock')) {

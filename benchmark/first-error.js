@@ -17,14 +17,10 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { median } = require('./support');
+const { median, argOf, numberArg } = require('./support');
 
 const root = path.resolve(__dirname, '..');
-const argOf = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
-const ROUNDS = Math.max(1, Number(argOf('rounds', 10)));
+const ROUNDS = Math.max(1, numberArg('rounds', 10));
 const BASE = argOf('base', null);
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'qerrors-first-'));

@@ -14,14 +14,10 @@
 //   NODE_ENV=production node --expose-gc benchmark/intake.js [--errors 10000] [--rounds 5]
 
 const { performance } = require('node:perf_hooks');
-const { median } = require('./support');
+const { median, numberArg } = require('./support');
 
-const argOf = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const ERRORS = argOf('errors', 10000);
-const ROUNDS = argOf('rounds', 5);
+const ERRORS = numberArg('errors', 10000);
+const ROUNDS = numberArg('rounds', 5);
 
 const ai = require('../lib/native/ai');
 const { sanitizeMessage } = require('../lib/policy/redaction');

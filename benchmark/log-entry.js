@@ -16,15 +16,11 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const native = require('../lib/native/loader');
-const { median } = require('./support');
+const { median, numberArg } = require('./support');
 
-const argOf = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const CALLS = argOf('calls', 100000);
-const ROUNDS = argOf('rounds', 5);
-const FRAMES = argOf('frames', 10);
+const CALLS = numberArg('calls', 100000);
+const ROUNDS = numberArg('rounds', 5);
+const FRAMES = numberArg('frames', 10);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qerrors-log-entry-'));
 const log = new native.ErrorLog({ dir, errorFile: 'error.log', combinedFile: 'combined.log', maxSize: 1e9, maxFiles: 2, queue: 1, hostname: 'h', pid: 1, service: 's', version: '1' });

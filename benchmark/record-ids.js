@@ -10,14 +10,10 @@
 
 const crypto = require('node:crypto');
 const { randomUUID } = require('../lib/handler/randomId');
-const { median } = require('./support');
+const { median, numberArg } = require('./support');
 
-const argOf = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const IDS = argOf('ids', 1_000_000);
-const ROUNDS = argOf('rounds', 7);
+const IDS = numberArg('ids', 1_000_000);
+const ROUNDS = numberArg('rounds', 7);
 
 const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const peers = {

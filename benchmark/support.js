@@ -1,7 +1,7 @@
 'use strict';
 
 // Helpers shared by the benchmarks: a seeded PRNG so every run replays the same
-// workload, and the median used to summarise rounds.
+// workload, the median used to summarise rounds, and `--name value` options.
 
 /**
  * A deterministic PRNG (mulberry32) returning floats in [0, 1).
@@ -28,4 +28,24 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-module.exports = { rng, median };
+/**
+ * The value after `--<name>` on the command line, or `def` when it is not given.
+ * @param {string} name
+ * @param {string | null} def
+ */
+function argOf(name, def) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+}
+
+/**
+ * `--<name>` as a number, or `def` when it is not given.
+ * @param {string} name
+ * @param {number} def
+ */
+function numberArg(name, def) {
+  const v = argOf(name, null);
+  return v === null ? def : Number(v);
+}
+
+module.exports = { rng, median, argOf, numberArg };
