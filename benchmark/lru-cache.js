@@ -410,9 +410,9 @@ function memoryChild(peer, n, bytes) {
  * GC pause and its CPU time the spread across children and of the paired ratios.
  */
 function memory(n, bytes) {
-  console.log(`\n${n} entries of ${bytes} B values, 16-hex keys: ${REPS} child processes per peer, alternating; memory = growth after populating and 4 GCs, minus the same for \`none\` (no cache); full GC = pause of a forced GC with only the cache alive, wall time, best of 15 in a child (the least disturbed by other load), and its CPU time, median of 15 (V8 marks on helper threads too); get = CPU ns per uniform get over all entries, median of 5 passes. Each figure is the median over the children (min-max); a ratio is the median of the children's paired ratios (min-max)`);
-  console.log('| peer | V8 heap MB | external MB | RSS MB | full GC pause ms | full GC CPU ms | get CPU ns/op | heap vs lru-cache | GC pause vs lru-cache | GC CPU vs lru-cache | get vs lru-cache |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(`\n${n} entries of ${bytes} B values, 16-hex keys: ${REPS} child processes per peer, alternating; memory = growth after populating and 4 GCs, minus the same for \`none\` (no cache); full GC = pause of a forced GC with only the cache alive, wall time, best of 15 in a child (the least disturbed by other load), and its CPU time, median of 15 (V8 marks on helper threads too); added by the cache = that pause less the pause of the same rep's process with no cache (the part of the pause the cache is the cause of); get = CPU ns per uniform get over all entries, median of 5 passes. Each figure is the median over the children (min-max); a ratio is the median of the children's paired ratios (min-max)`);
+  console.log('| peer | V8 heap MB | external MB | RSS MB | full GC pause ms | full GC CPU ms | get CPU ns/op | heap vs lru-cache | GC pause vs lru-cache | GC pause added by the cache vs lru-cache | GC CPU vs lru-cache | get vs lru-cache |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   /** @type {Record<string, any[]>} */
   const runs = Object.fromEntries(Object.keys(MEMORY_PEERS).map((p) => [p, []]));
   for (let rep = 0; rep < REPS; rep++) {
@@ -430,6 +430,7 @@ function memory(n, bytes) {
   if (hits.size !== 1) throw new Error(`memory: peers disagree on hits/size: ${[...hits]}`);
   for (const rs of Object.values(runs)) {
     rs.forEach((r, i) => {
+      r.gcAddedMs = r.gcMs - none[i].gcMs;
       r.heapMB -= none[i].heapMB;
       r.externalMB -= none[i].externalMB;
       r.rssMB -= none[i].rssMB;
@@ -442,7 +443,7 @@ function memory(n, bytes) {
   const ratio = (rs, f) => spread(rs.map((r, i) => f(r) / f(base[i])), 2, 'x');
   for (const [peer, rs] of Object.entries(runs)) {
     console.log(
-      `| ${peer} | ${med(rs, (r) => r.heapMB).toFixed(1)} | ${med(rs, (r) => r.externalMB).toFixed(1)} | ${med(rs, (r) => r.rssMB).toFixed(1)} | ${spread(rs.map((r) => r.gcMs), 2)} | ${spread(rs.map((r) => r.gcCpuMs), 2)} | ${med(rs, (r) => r.getNs).toFixed(0)} | ${(med(rs, (r) => r.heapMB) / med(base, (r) => r.heapMB)).toFixed(3)}x | ${ratio(rs, (r) => r.gcMs)} | ${ratio(rs, (r) => r.gcCpuMs)} | ${(med(rs, (r) => r.getNs) / med(base, (r) => r.getNs)).toFixed(2)}x |`
+      `| ${peer} | ${med(rs, (r) => r.heapMB).toFixed(1)} | ${med(rs, (r) => r.externalMB).toFixed(1)} | ${med(rs, (r) => r.rssMB).toFixed(1)} | ${spread(rs.map((r) => r.gcMs), 2)} | ${spread(rs.map((r) => r.gcCpuMs), 2)} | ${med(rs, (r) => r.getNs).toFixed(0)} | ${(med(rs, (r) => r.heapMB) / med(base, (r) => r.heapMB)).toFixed(3)}x | ${ratio(rs, (r) => r.gcMs)} | ${ratio(rs, (r) => r.gcAddedMs)} | ${ratio(rs, (r) => r.gcCpuMs)} | ${(med(rs, (r) => r.getNs) / med(base, (r) => r.getNs)).toFixed(2)}x |`
     );
   }
   console.log(`(no cache at all: full GC pause ${spread(none.map((r) => r.gcMs), 2)} ms, CPU ${spread(none.map((r) => r.gcCpuMs), 2)} ms)`);

@@ -28,13 +28,18 @@ const { MAX_LENGTH } = require('./memo');
 // Zipf 0.8, 2.7% of sets move a string off the heap, against 15% with 1024 places).
 const SIZE = 2048;
 const MASK = SIZE - 1;
+const INITIAL_SLOTS = 1024;
 
 class YoungStrings {
   #vals;
   /** Which slot each place recorded (-1: none). */
   #slots = new Int32Array(SIZE).fill(-1);
-  /** Slot -> the place that recorded its latest young string. @type {number[]} */
-  #placeOf = [];
+  /**
+   * Slot -> the place that recorded its latest young string (-1: none), grown as slots
+   * are. A typed array: the garbage collector does not scan it, where a JS array as long
+   * as the cache has slots added that many slots to every full GC's marking.
+   */
+  #placeOf = new Int32Array(INITIAL_SLOTS).fill(-1);
   #next = 0;
 
   /**
@@ -63,13 +68,23 @@ class YoungStrings {
     const i = this.#next;
     this.#next = (i + 1) & MASK;
     this.#slots[i] = slot;
+    if (slot >= this.#placeOf.length) this.#grow(slot);
     this.#placeOf[slot] = i;
+  }
+
+  /** Makes room in #placeOf for `slot` (doubling: amortised O(1) per slot). */
+  #grow(slot) {
+    let n = this.#placeOf.length;
+    while (n <= slot) n *= 2;
+    const next = new Int32Array(n).fill(-1);
+    next.set(this.#placeOf);
+    this.#placeOf = next;
   }
 
   /** Forgets every record (the cache was cleared). */
   clear() {
     this.#slots.fill(-1);
-    this.#placeOf = [];
+    this.#placeOf = new Int32Array(INITIAL_SLOTS).fill(-1);
   }
 }
 
