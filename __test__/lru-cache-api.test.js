@@ -168,6 +168,23 @@ test('pop, find, onInsert, disposeAfter', () => {
   assert.equal(c.size, 0);
 });
 
+test('clear(): a disposeAfter that sets a key again keeps it, with its new value of any kind', () => {
+  const again = new Map([
+    ['n', (v) => v + 1],
+    ['o', (v) => ({ n: v.n + 1 })],
+    ['s', (v) => `${v}!`],
+  ]);
+  const c = new LruCache({
+    max: 10,
+    disposeAfter: (v, k) => {
+      if (again.has(k)) c.set(k, again.get(k)(v), { noDisposeOnSet: true });
+    },
+  });
+  c.set('n', 1).set('o', { n: 1 }).set('s', 'x').set('gone', 'y');
+  c.clear();
+  assert.deepEqual(Object.fromEntries(c.entries()), { n: 2, o: { n: 2 }, s: 'x!' });
+});
+
 test('maxEntrySize: larger entries are not stored and remove the old value', () => {
   const disposed = [];
   const c = new LruCache({
