@@ -232,10 +232,11 @@ export declare class ErrorLog {
    * An object whose `writeError(…fields)` queues a handled error's entry: false when it
    * was dropped (queue full or closed). The fields are an entry's
    * (src/core/error_log/entry.rs), in the order of `ErrorEntryWriter.writeError` in
-   * binding.header.d.ts, as arguments (reading them from an object cost 4-5 µs a call). A raw method (src/binding/raw.rs): napi-rs's conversion of 18
-   * arguments cost ~0.8 µs more per call. The stack may be `true`: the one the last
-   * redacting intake on this thread kept (see `keep_stack`); the message may be `true`:
-   * `<name>: <message>` of the entry's own fields.
+   * binding.header.d.ts, as arguments (reading them from an object cost 4-5 µs a call).
+   * A raw method (src/binding/raw.rs): napi-rs's conversion of 18 arguments cost ~0.8 µs
+   * more per call. The stack may be `true`: the one the last redacting intake on this
+   * thread kept (see `keep_stack`); the message may be `true`: `<name>: <message>` of the
+   * entry's own fields.
    */
   entryWriter(): ErrorEntryWriter
   /** Queues formatted lines (joined by the end of line) for file `file`; false when dropped. */

@@ -476,12 +476,12 @@ function sanitizeWithCustomPatterns(message, level = 'INFO') {
   return applyCustomPatterns(sanitizeMessage(message, level));
 }
 
-/** The custom patterns alone, on a string the built-in rules already redacted. */
 /** True when a custom pattern is registered (`applyCustomPatterns` may change a text). */
 function hasCustomPatterns() {
   return customPatterns.length > 0;
 }
 
+/** The custom patterns alone, on a string the built-in rules already redacted. */
 function applyCustomPatterns(text) {
   let out = text;
   for (const { pattern, replacement } of customPatterns) {
